@@ -1,0 +1,185 @@
+"""The `touchstone` command: serve, migrate, demo data, users, organizations, API tokens."""
+
+from __future__ import annotations
+
+import typer
+from sqlmodel import select
+
+from app.config import get_settings
+from app.db import Database
+
+cli = typer.Typer(
+    help="Touchstone: moments-of-truth journeys and mystery-shop audits.", no_args_is_help=True
+)
+user_cli = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+org_cli = typer.Typer(help="Manage organizations.", no_args_is_help=True)
+token_cli = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+cli.add_typer(user_cli, name="user")
+cli.add_typer(org_cli, name="org")
+cli.add_typer(token_cli, name="token")
+
+
+def _db() -> Database:
+    return Database(get_settings().resolved_database_url)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply every database migration (safe to run again)."""
+    from app.migrate import migrate as run
+
+    db = _db()
+    run(db.engine)
+    typer.echo(f"Database is up to date ({db.engine.url.render_as_string(hide_password=True)}).")
+    db.dispose()
+
+
+@cli.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, min=1, help="Worker processes."),
+    reload: bool = typer.Option(False, help="Reload on code changes (development)."),
+) -> None:
+    """Apply migrations, then serve the web app."""
+    import uvicorn
+
+    get_settings()  # refuse to start on a default secret before anything else happens
+    migrate()
+    uvicorn.run(
+        "app.asgi:app", host=host, port=port, workers=workers, reload=reload, proxy_headers=True
+    )
+
+
+@cli.command()
+def demo(
+    password: str = typer.Option(None, help="Password for the demo logins."),
+    if_empty: bool = typer.Option(False, "--if-empty", help="Only seed a database with no users."),
+) -> None:
+    """Create the demo organization "Demo Co" (migrates first) and print its logins."""
+    from app.demo import DEMO_PASSWORD, demo_exists, demo_seed
+    from app.orgs.models import User
+
+    migrate()
+    db = _db()
+    with db.write() as session:
+        has_users = session.exec(select(User)).first() is not None
+        if if_empty and has_users and not demo_exists(session):
+            typer.echo("Database already has users; demo data not added.")
+            result = None
+        else:
+            result = demo_seed(session, password=password or DEMO_PASSWORD)
+    if result is not None:
+        state = "created" if result.created else "already present (passwords unchanged)"
+        typer.echo(f"Demo Co {state}. Logins:")
+        shown = password or DEMO_PASSWORD
+        for email, role in result.logins:
+            pw = shown if result.created else "(as set before)"
+            typer.echo(f"  {role:<8} {email:<24} password: {pw}")
+    db.dispose()
+
+
+@user_cli.command("create")
+def user_create(
+    email: str = typer.Option(..., help="E-mail address (the login)."),
+    name: str = typer.Option("", help="Display name."),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+) -> None:
+    """Create a user account."""
+    from app.errors import DomainError
+    from app.orgs import services
+
+    db = _db()
+    try:
+        with db.write() as session:
+            user = services.user_create(session=session, email=email, name=name, password=password)
+            typer.echo(f"Created user {user.email} (id {user.id}).")
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    finally:
+        db.dispose()
+
+
+@org_cli.command("create")
+def org_create(
+    name: str = typer.Option(..., help="Organization name."),
+    timezone: str = typer.Option("UTC", help="IANA time zone, e.g. Europe/Berlin."),
+    owner: str = typer.Option(None, help="E-mail of an existing user to make owner."),
+) -> None:
+    """Create an organization, optionally with an owner."""
+    from pydantic import ValidationError
+
+    from app.orgs import services
+    from app.orgs.models import OrganizationCreate
+
+    try:
+        data = OrganizationCreate(name=name, timezone=timezone)
+    except ValidationError as exc:
+        raise _fail("; ".join(e["msg"] for e in exc.errors())) from exc
+    db = _db()
+    try:
+        with db.write() as session:
+            user = services.user_by_email(session=session, email=owner) if owner else None
+            if owner and user is None:
+                raise _fail(
+                    f"No user with e-mail {owner}; create it with `touchstone user create`."
+                )
+            org = services.org_create(session=session, data=data, owner=user)
+            typer.echo(f"Created organization {org.name!r} (id {org.id}).")
+    finally:
+        db.dispose()
+
+
+@token_cli.command("create")
+def token_create(
+    email: str = typer.Option(..., help="The user the token acts as."),
+    org: str = typer.Option(..., help="Organization name or id."),
+    name: str = typer.Option("cli", help="A label to recognise the token by."),
+) -> None:
+    """Create an API token for a user in one organization; it is printed once."""
+    from app.orgs import services
+    from app.orgs.models import Membership, Organization
+    from app.security import api_token_issue
+
+    db = _db()
+    try:
+        with db.write() as session:
+            user = services.user_by_email(session=session, email=email)
+            if user is None:
+                raise _fail(f"No user with e-mail {email}.")
+            query = select(Organization).where(
+                (Organization.id == int(org)) if org.isdigit() else (Organization.name == org)
+            )
+            organization = session.exec(query).first()
+            if organization is None:
+                raise _fail(f"No organization {org!r}.")
+            member = session.exec(
+                select(Membership).where(
+                    Membership.user_id == user.id, Membership.org_id == organization.id
+                )
+            ).first()
+            if member is None:
+                raise _fail(f"{email} is not a member of {organization.name}.")
+            raw = api_token_issue(
+                session=session,
+                user_id=user.id,  # type: ignore[arg-type]
+                org_id=organization.id,  # type: ignore[arg-type]
+                name=name,
+            )
+        typer.echo(raw)
+        typer.echo(
+            f"API token for {email} in {organization.name} ({member.role}). "
+            "Keep it secret; it is not shown again.",
+            err=True,
+        )
+    finally:
+        db.dispose()
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,70 @@
+"""Settings read from the environment and `.env` (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Keys that must never protect a real deployment: the empty key and the one in the docs.
+UNSAFE_SECRET_KEYS = frozenset({"", "change-me", "dev-secret-key-not-for-production"})
+DEV_SECRET_KEY = "dev-secret-key-not-for-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    dev_mode: bool = False
+    secret_key: str = ""
+    data_dir: Path = PROJECT_ROOT / "data"
+    database_url: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    session_lifetime_hours: int = Field(default=24 * 14, ge=1)
+    invite_lifetime_hours: int = Field(default=72, ge=1)
+
+    # Login throttling: failures counted inside a sliding window.
+    login_window_minutes: int = 15
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 20
+
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "touchstone@localhost"
+    smtp_starttls: bool = True
+
+    @model_validator(mode="after")
+    def _check_secret(self) -> Settings:
+        if self.secret_key in UNSAFE_SECRET_KEYS:
+            if not self.dev_mode:
+                raise ValueError(
+                    "SECRET_KEY is empty or a known default. Set SECRET_KEY to a long random "
+                    "value (python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+                    "or set DEV_MODE=1 for local development only."
+                )
+            self.secret_key = DEV_SECRET_KEY
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        url = self.database_url or f"sqlite:///{self.data_dir / 'touchstone.db'}"
+        # One setting for both databases: plain postgresql:// means psycopg 3 here.
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return url
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def smtp_enabled(self) -> bool:
+        return bool(self.smtp_host)
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,112 @@
+"""Engine, connection tuning for SQLite and PostgreSQL, and the request session dependency."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, create_engine
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Execution option that makes a SQLite transaction start with BEGIN IMMEDIATE.
+WRITE_OPTION = "touchstone_write"
+
+
+def make_engine(url: str) -> Engine:
+    """Create the engine for `url`, tuned for the embedded or the production database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        )
+        _tune_sqlite(engine)
+        return engine
+    return create_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True, pool_recycle=1800)
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, decide when a transaction begins, so that a
+        # write transaction can take the write lock up front (BEGIN IMMEDIATE).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # A deferred transaction that later writes can fail at once with "database is
+        # locked" (busy_timeout cannot help a lock upgrade); an immediate one waits its turn.
+        if conn.get_execution_options().get(WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """The engine pair an app instance uses: one for reads, one for writes."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def session(self, *, write: bool = False) -> Session:
+        return Session(self.write_engine if write else self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session whose transactions hold the write lock from their first statement.
+
+        Commits what is left at the end; services may commit earlier steps themselves.
+        """
+        with self.session(write=True) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request; unsafe methods get a write transaction from the start.
+
+    Services commit their own work before the handler returns, so a failed commit is an
+    error response, never a success reported for data that was not stored. Whatever is
+    left uncommitted when the request ends is rolled back by close().
+    """
+    db = get_db(request)
+    with db.session(write=request.method not in SAFE_METHODS) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+DatabaseDep = Annotated[Database, Depends(get_db)]

@@ -1,0 +1,59 @@
+"""The demo organization for `make run`, screenshots and trying Touchstone out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from app.orgs import services
+from app.orgs.models import LocationCreate, Organization, OrganizationCreate, Role
+
+DEMO_ORG = "Demo Co"
+DEMO_PASSWORD = "touchstone-demo"
+DEMO_USERS = (
+    ("owner@demo.example", "Olivia Owner", Role.owner),
+    ("shopper@demo.example", "Sam Shopper", Role.shopper),
+    ("staff@demo.example", "Stefan Staff", Role.viewer),
+)
+DEMO_LOCATIONS = (
+    ("High Street", "12 High Street, Millbrook", "North"),
+    ("Riverside Mall", "Unit 4, Riverside Mall, Millbrook", "North"),
+    ("Station Road", "88 Station Road, Eastleigh", "South"),
+    ("Customer Line", "Phone and e-mail team, Eastleigh", "South"),
+)
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    created: bool
+    logins: tuple[tuple[str, str], ...]  # (e-mail, role label)
+
+
+def demo_exists(session: Session) -> bool:
+    return (
+        session.exec(select(Organization).where(Organization.name == DEMO_ORG)).first() is not None
+    )
+
+
+def demo_seed(session: Session, *, password: str = DEMO_PASSWORD) -> DemoResult:
+    """Create Demo Co with an owner, a shopper, a viewer and four locations (once)."""
+    logins = tuple((email, role.value) for email, _, role in DEMO_USERS)
+    if demo_exists(session):
+        return DemoResult(created=False, logins=logins)
+    org = services.org_create(
+        session=session, data=OrganizationCreate(name=DEMO_ORG, timezone="Europe/London")
+    )
+    for email, name, role in DEMO_USERS:
+        user = services.user_by_email(session=session, email=email) or services.user_create(
+            session=session, email=email, name=name, password=password
+        )
+        services.membership_set(session=session, org=org, user=user, role=role)
+    session.commit()
+    for name, address, region in DEMO_LOCATIONS:
+        services.location_create(
+            session=session,
+            org_id=org.id,  # type: ignore[arg-type]
+            data=LocationCreate(name=name, address=address, region=region),
+        )
+    return DemoResult(created=True, logins=logins)

@@ -1,0 +1,28 @@
+"""Domain errors raised by services; pages show them next to a field, the API as 4xx JSON."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFoundError(DomainError):
+    status_code = 404
+
+
+class ConflictError(DomainError):
+    status_code = 409
+
+
+class GoneError(DomainError):
+    status_code = 410
+
+
+class ThrottledError(DomainError):
+    status_code = 429

@@ -1,0 +1,46 @@
+"""Outgoing e-mail over SMTP (standard library), used only when SMTP_HOST is set."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+
+from app.config import Settings
+from app.orgs.models import ROLE_LABELS, Invite, Organization, Role
+
+log = logging.getLogger("touchstone.mail")
+
+
+def send(*, settings: Settings, to: str, subject: str, body: str) -> bool:
+    """Send one plain-text message; False (and a log line) when SMTP is off or fails."""
+    if not settings.smtp_enabled:
+        return False
+    msg = EmailMessage()
+    msg["From"] = settings.smtp_from
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg.set_content(body)
+    try:
+        with smtplib.SMTP(settings.smtp_host or "", settings.smtp_port, timeout=10) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls()
+            if settings.smtp_user:
+                smtp.login(settings.smtp_user, settings.smtp_password or "")
+            smtp.send_message(msg)
+    except (OSError, smtplib.SMTPException):
+        log.exception("could not send mail to %s", to)
+        return False
+    return True
+
+
+def send_invite(*, settings: Settings, invite: Invite, link: str, org: Organization) -> bool:
+    role = ROLE_LABELS[Role(invite.role)].lower()
+    body = (
+        f"You have been invited to join {org.name} on Touchstone as {role}.\n\n"
+        f"Open this link to set your password and get started:\n{link}\n\n"
+        f"The link works once and expires on {invite.expires_at:%d %b %Y at %H:%M} UTC.\n"
+    )
+    return send(
+        settings=settings, to=invite.email, subject=f"Join {org.name} on Touchstone", body=body
+    )

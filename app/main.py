@@ -1,0 +1,161 @@
+"""Application factory: settings, database, middleware, routers, static files and error pages."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from app.config import Settings, get_settings
+from app.db import Database
+from app.errors import DomainError
+from app.security import NotAuthenticated, csrf_protect
+from app.templating import is_htmx, render
+
+log = logging.getLogger("touchstone")
+
+STATIC_DIR = __import__("pathlib").Path(__file__).parent / "static"
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'"
+    ),
+}
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Touchstone",
+        version="0.1.0",
+        summary="Moments-of-Truth journey mapping and mystery-shop audits.",
+        dependencies=[Depends(csrf_protect)],
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = db or Database(settings.resolved_database_url)
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="touchstone",
+        max_age=settings.session_lifetime_hours * 3600,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if not is_api(request) and not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    _install_error_handlers(app)
+    _include_routers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from app.orgs import api as orgs_api
+    from app.orgs import routes as orgs_routes
+
+    app.include_router(orgs_routes.router)
+    app.include_router(orgs_api.router, prefix="/api/v1")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+
+ERROR_TITLES = {
+    400: "That request did not make sense",
+    401: "Please log in",
+    403: "You can't do that here",
+    404: "Page not found",
+    405: "Not allowed",
+    409: "That clashes with something",
+    410: "That link is no longer valid",
+    413: "That was too large",
+    422: "Some of that could not be read",
+    429: "Slow down a little",
+    500: "Something went wrong on our side",
+}
+
+
+def error_page(request: Request, status: int, detail: str) -> Response:
+    return render(
+        request,
+        "errors/error.html",
+        {"status": status, "title": ERROR_TITLES.get(status, "Error"), "detail": detail},
+        status_code=status,
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotAuthenticated)
+    async def _not_authenticated(request: Request, exc: NotAuthenticated) -> Response:
+        if is_api(request):
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+            )
+        target = "/login?next=" + request.url.path
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if is_api(request):
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+        detail = exc.detail if isinstance(exc.detail, str) else ""
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "There is nothing at this address, or it belongs to someone else."
+        return error_page(request, exc.status_code, detail)
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(request: Request, exc: DomainError) -> Response:
+        if is_api(request):
+            body: dict[str, Any] = {"detail": exc.message}
+            if exc.field:
+                body["field"] = exc.field
+            return JSONResponse(body, status_code=exc.status_code)
+        return error_page(request, exc.status_code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        if is_api(request):
+            return JSONResponse({"detail": errors}, status_code=422)
+        lines = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in errors)
+        return error_page(request, 422, lines)
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if is_api(request):
+            return JSONResponse({"detail": "Internal error; it has been logged."}, status_code=500)
+        return error_page(request, 500, "The error has been logged. Please try again.")

@@ -1,0 +1,231 @@
+"""Users, organizations, memberships, invites, sessions, API tokens and locations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import EmailStr, field_validator
+from sqlalchemy import String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.modelbase import OrgOwned, utc_field, utcnow
+
+
+class Role(StrEnum):
+    owner = "owner"
+    shopper = "shopper"
+    viewer = "viewer"
+
+
+ROLE_LABELS = {
+    Role.owner: "Owner",
+    Role.shopper: "Secret shopper",
+    Role.viewer: "Staff (viewer)",
+}
+
+
+# --- users -------------------------------------------------------------------------------
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_type=String(320), unique=True, index=True)
+    name: str = Field(sa_type=String(120))
+    password_hash: str = Field(sa_type=String(255))
+    is_active: bool = True
+    created_at: datetime = utc_field(default_factory=utcnow)
+
+
+class UserPublic(SQLModel):
+    id: int
+    email: str
+    name: str
+
+
+# --- organizations -----------------------------------------------------------------------
+
+
+def _check_timezone(value: str) -> str:
+    from zoneinfo import available_timezones
+
+    if value not in available_timezones():
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin")
+    return value
+
+
+class OrganizationBase(SQLModel):
+    name: str = Field(sa_type=String(120), min_length=1, max_length=120)
+    timezone: str = Field(default="UTC", sa_type=String(64))
+
+
+class Organization(OrganizationBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = utc_field(default_factory=utcnow)
+
+
+class OrganizationCreate(OrganizationBase):
+    @field_validator("name")
+    @classmethod
+    def _strip_name(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("enter a name")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        return _check_timezone(v)
+
+
+class OrganizationPublic(OrganizationBase):
+    id: int
+
+
+class Membership(OrgOwned, table=True):
+    __table_args__ = (UniqueConstraint("user_id", "org_id", name="uq_membership_user_org"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    role: Role = Field(sa_type=String(16))
+    created_at: datetime = utc_field(default_factory=utcnow)
+
+
+class MembershipPublic(SQLModel):
+    id: int
+    user: UserPublic
+    role: Role
+
+
+# --- invites -----------------------------------------------------------------------------
+
+
+class Invite(OrgOwned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_type=String(320), index=True)
+    role: Role = Field(sa_type=String(16))
+    token_hash: str = Field(sa_type=String(64), unique=True)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = utc_field(default_factory=utcnow)
+    expires_at: datetime = utc_field()
+    accepted_at: datetime | None = utc_field(default=None)
+    revoked_at: datetime | None = utc_field(default=None)
+
+
+class InviteCreate(SQLModel):
+    email: EmailStr
+    role: Role
+
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, v: str) -> str:
+        return v.strip().lower()
+
+
+class InvitePublic(SQLModel):
+    id: int
+    email: str
+    role: Role
+    created_at: datetime
+    expires_at: datetime
+    accepted_at: datetime | None
+
+
+class InviteCreated(InvitePublic):
+    """Returned once, right after creation: the link is never shown again."""
+
+    link: str
+
+
+# --- sessions and tokens -----------------------------------------------------------------
+
+
+class UserSession(SQLModel, table=True):
+    """Server side of a login; the cookie carries only a signed random id."""
+
+    __tablename__ = "user_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_type=String(64), unique=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    org_id: int | None = Field(default=None, foreign_key="organization.id", ondelete="SET NULL")
+    created_at: datetime = utc_field(default_factory=utcnow)
+    expires_at: datetime = utc_field()
+
+
+class ApiToken(OrgOwned, table=True):
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_type=String(64), unique=True)
+    prefix: str = Field(sa_type=String(16))
+    name: str = Field(sa_type=String(120))
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    created_at: datetime = utc_field(default_factory=utcnow)
+    last_used_at: datetime | None = utc_field(default=None)
+    revoked_at: datetime | None = utc_field(default=None)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Failed logins, kept in the database so that every worker sees the same count."""
+
+    __tablename__ = "login_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_type=String(320), index=True)
+    address: str = Field(sa_type=String(64), index=True)
+    created_at: datetime = utc_field(default_factory=utcnow, index=True)
+
+
+# --- locations ---------------------------------------------------------------------------
+
+
+class LocationBase(SQLModel):
+    name: str = Field(sa_type=String(120), min_length=1, max_length=120)
+    address: str = Field(default="", sa_type=String(300), max_length=300)
+    region: str = Field(default="", sa_type=String(80), max_length=80)
+
+
+class Location(LocationBase, OrgOwned, table=True):
+    __table_args__ = (UniqueConstraint("org_id", "name", name="uq_location_org_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = utc_field(default_factory=utcnow)
+
+
+class LocationCreate(LocationBase):
+    @field_validator("name", "address", "region")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        return v.strip()
+
+    @field_validator("name")
+    @classmethod
+    def _name_given(cls, v: str) -> str:
+        if not v:
+            raise ValueError("enter a name for the location")
+        return v
+
+
+class LocationUpdate(SQLModel):
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    address: str | None = Field(default=None, max_length=300)
+    region: str | None = Field(default=None, max_length=80)
+
+    @field_validator("name", "address", "region")
+    @classmethod
+    def _strip(cls, v: str | None) -> str | None:
+        return v.strip() if v is not None else None
+
+    @field_validator("name")
+    @classmethod
+    def _name_given(cls, v: str | None) -> str | None:
+        if v is not None and not v:
+            raise ValueError("enter a name for the location")
+        return v
+
+
+class LocationPublic(LocationBase):
+    id: int
+    created_at: datetime

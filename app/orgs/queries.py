@@ -1,0 +1,47 @@
+"""Reads about organizations, people and locations that pages and API share."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from app.modelbase import utcnow
+from app.orgs.models import Invite, Location, Membership, Organization, User
+
+
+def locations_list(*, session: Session) -> list[Location]:
+    """Locations of the session's organization (the tenant scope adds the org filter)."""
+    return list(session.exec(select(Location).order_by(col(Location.region), col(Location.name))))
+
+
+def members_list(*, session: Session, org_id: int) -> list[tuple[Membership, User]]:
+    rows = session.exec(
+        select(Membership, User)
+        .join(User, col(User.id) == col(Membership.user_id))
+        .where(Membership.org_id == org_id)
+        .order_by(col(Membership.role), col(User.name))
+    )
+    return list(rows.all())
+
+
+def invites_pending(*, session: Session) -> list[Invite]:
+    return list(
+        session.exec(
+            select(Invite)
+            .where(
+                col(Invite.accepted_at).is_(None),
+                col(Invite.revoked_at).is_(None),
+                col(Invite.expires_at) > utcnow(),
+            )
+            .order_by(col(Invite.created_at).desc())
+        )
+    )
+
+
+def user_organizations(*, session: Session, user_id: int) -> list[tuple[Organization, Membership]]:
+    rows = session.exec(
+        select(Organization, Membership)
+        .join(Membership, col(Membership.org_id) == col(Organization.id))
+        .where(Membership.user_id == user_id)
+        .order_by(col(Organization.name))
+    )
+    return list(rows.all())

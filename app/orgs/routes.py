@@ -1,0 +1,167 @@
+"""Pages of the platform: home by role, switching organizations, people and invites."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.errors import DomainError
+from app.forms import domain_errors, parse_form
+from app.mailer import send_invite
+from app.orgs import queries, routes_auth, routes_locations, services
+from app.orgs.deps import InviteDep, MembershipDep
+from app.orgs.models import InviteCreate, OrganizationCreate, Role, User
+from app.security import AuthDep
+from app.templating import flash, redirect, render
+from app.tenancy import MemberDep, OwnerDep
+
+router = APIRouter(include_in_schema=False)
+router.include_router(routes_auth.router)
+router.include_router(routes_locations.router)
+
+
+@router.get("/")
+def home(request: Request, tenant: MemberDep) -> Response:
+    context: dict[str, object] = {}
+    if tenant.role == Role.owner:
+        context["location_count"] = len(queries.locations_list(session=tenant.session))
+        context["member_count"] = len(
+            queries.members_list(session=tenant.session, org_id=tenant.org_id)
+        )
+        context["invite_count"] = len(queries.invites_pending(session=tenant.session))
+    return render(request, f"orgs/home_{tenant.role.value}.html", context)
+
+
+@router.post("/orgs/switch")
+def org_switch(
+    request: Request, tenant: MemberDep, auth: AuthDep, org_id: Annotated[int, Form()]
+) -> Response:
+    orgs = {org.id for org, _ in tenant.organizations()}
+    if org_id not in orgs or auth.session_row is None:
+        raise HTTPException(404, "Not found.")
+    auth.session_row.org_id = org_id
+    tenant.session.add(auth.session_row)
+    tenant.session.commit()
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/orgs")
+def org_create(
+    request: Request,
+    tenant: MemberDep,
+    auth: AuthDep,
+    name: Annotated[str, Form()] = "",
+    timezone: Annotated[str, Form()] = "UTC",
+) -> Response:
+    """A consultant adds another client organization and becomes its owner."""
+    data, errors = parse_form(OrganizationCreate, {"name": name, "timezone": timezone})
+    if data is None:
+        return render(
+            request,
+            "orgs/account.html",
+            {"errors": {f"org_{k}": v for k, v in errors.items()}},
+            status_code=400,
+        )
+    org = services.org_create(session=tenant.session, data=data, owner=tenant.user)
+    if auth.session_row is not None:
+        auth.session_row.org_id = org.id
+        tenant.session.add(auth.session_row)
+    tenant.session.commit()
+    flash(request, f"{org.name} is ready. You are its owner.")
+    return RedirectResponse("/", status_code=303)
+
+
+# --- people ------------------------------------------------------------------------------
+
+
+def _people_context(tenant: OwnerDep, **extra: object) -> dict[str, object]:
+    return {
+        "members": queries.members_list(session=tenant.session, org_id=tenant.org_id),
+        "invites": queries.invites_pending(session=tenant.session),
+        "errors": {},
+        "form": {"email": "", "role": "shopper"},
+        "created": None,
+        **extra,
+    }
+
+
+@router.get("/people")
+def people_page(request: Request, tenant: OwnerDep) -> Response:
+    return render(request, "orgs/people.html", _people_context(tenant))
+
+
+@router.post("/people/invites")
+def invite_create(
+    request: Request,
+    tenant: OwnerDep,
+    email: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+) -> Response:
+    settings = request.app.state.settings
+    data, errors = parse_form(InviteCreate, {"email": email, "role": role})
+    created = None
+    if data is not None:
+        try:
+            invite, raw = services.invite_create(
+                session=tenant.session,
+                org_id=tenant.org_id,
+                data=data,
+                created_by=tenant.user_id,
+                settings=settings,
+            )
+        except DomainError as exc:
+            errors = domain_errors(exc)
+        else:
+            link = f"{settings.base_url.rstrip('/')}/invite/{raw}"
+            mailed = send_invite(settings=settings, invite=invite, link=link, org=tenant.org)
+            created = {"invite": invite, "link": link, "mailed": mailed}
+    context = _people_context(
+        tenant,
+        errors=errors,
+        form={"email": email, "role": role} if errors else {"email": "", "role": role},
+        created=created,
+    )
+    return render(
+        request,
+        "orgs/people.html",
+        context,
+        fragment="orgs/_people_invites.html",
+        status_code=400 if errors else 200,
+    )
+
+
+@router.post("/people/invites/{invite_id}/revoke")
+def invite_revoke(request: Request, tenant: OwnerDep, invite: InviteDep) -> Response:
+    services.invite_revoke(session=tenant.session, invite=invite)
+    return render(
+        request, "orgs/people.html", _people_context(tenant), fragment="orgs/_people_invites.html"
+    )
+
+
+@router.post("/people/{membership_id}/role")
+def member_role(
+    request: Request, tenant: OwnerDep, membership: MembershipDep, role: Annotated[str, Form()] = ""
+) -> Response:
+    user = tenant.session.get(User, membership.user_id)
+    assert user is not None
+    try:
+        services.membership_set(session=tenant.session, org=tenant.org, user=user, role=Role(role))
+        tenant.session.commit()
+        flash(request, f"{user.name} is now {services.role_label(role)}.")
+    except (DomainError, ValueError) as exc:
+        tenant.session.rollback()
+        message = exc.message if isinstance(exc, DomainError) else "Choose a role from the list."
+        flash(request, message, "error")
+    return RedirectResponse("/people", status_code=303)
+
+
+@router.post("/people/{membership_id}/remove")
+def member_remove(request: Request, tenant: OwnerDep, membership: MembershipDep) -> Response:
+    try:
+        services.membership_remove(session=tenant.session, membership=membership)
+        flash(request, "Removed from this organization.")
+    except DomainError as exc:
+        flash(request, exc.message, "error")
+    return redirect(request, "/people")

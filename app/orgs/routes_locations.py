@@ -1,0 +1,122 @@
+"""Owner pages for locations, edited inline with htmx."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from app.errors import DomainError
+from app.forms import domain_errors, parse_form
+from app.orgs import queries, services
+from app.orgs.deps import LocationDep
+from app.orgs.models import LocationCreate, LocationUpdate
+from app.templating import render
+from app.tenancy import OwnerDep
+
+router = APIRouter(include_in_schema=False)
+
+EMPTY_FORM = {"name": "", "address": "", "region": ""}
+
+
+def _list_context(tenant: OwnerDep, **extra: object) -> dict[str, object]:
+    locations = queries.locations_list(session=tenant.session)
+    regions = sorted({loc.region for loc in locations if loc.region})
+    return {"locations": locations, "regions": regions, "errors": {}, "form": EMPTY_FORM, **extra}
+
+
+@router.get("/locations")
+def locations_page(request: Request, tenant: OwnerDep) -> Response:
+    return render(request, "orgs/locations.html", _list_context(tenant))
+
+
+@router.post("/locations")
+def location_create(
+    request: Request,
+    tenant: OwnerDep,
+    name: Annotated[str, Form()] = "",
+    address: Annotated[str, Form()] = "",
+    region: Annotated[str, Form()] = "",
+) -> Response:
+    form = {"name": name, "address": address, "region": region}
+    data, errors = parse_form(LocationCreate, form)
+    created = None
+    if data is not None:
+        try:
+            created = services.location_create(
+                session=tenant.session, org_id=tenant.org_id, data=data
+            )
+        except DomainError as exc:
+            errors = domain_errors(exc)
+    context = _list_context(
+        tenant, errors=errors, form=form if errors else EMPTY_FORM, created=created
+    )
+    return render(
+        request,
+        "orgs/locations.html",
+        context,
+        fragment="orgs/_locations_panel.html",
+        status_code=400 if errors else 200,
+    )
+
+
+@router.get("/locations/{location_id}/edit")
+def location_edit_form(request: Request, tenant: OwnerDep, location: LocationDep) -> Response:
+    return render(
+        request,
+        "orgs/location_edit.html",
+        {"location": location, "form": location.model_dump(), "errors": {}},
+        fragment="orgs/_location_edit_row.html",
+    )
+
+
+@router.get("/locations/{location_id}")
+def location_row(request: Request, tenant: OwnerDep, location: LocationDep) -> Response:
+    """The read-only row (htmx uses it to cancel an edit); a full page otherwise."""
+    return render(
+        request,
+        "orgs/location_edit.html",
+        {"location": location, "form": location.model_dump(), "errors": {}},
+        fragment="orgs/_location_row.html",
+    )
+
+
+@router.post("/locations/{location_id}")
+def location_update(
+    request: Request,
+    tenant: OwnerDep,
+    location: LocationDep,
+    name: Annotated[str, Form()] = "",
+    address: Annotated[str, Form()] = "",
+    region: Annotated[str, Form()] = "",
+) -> Response:
+    form = {"name": name, "address": address, "region": region}
+    data, errors = parse_form(LocationUpdate, form)
+    if data is not None:
+        try:
+            services.location_update(session=tenant.session, location=location, data=data)
+        except DomainError as exc:
+            errors = domain_errors(exc)
+    if errors:
+        return render(
+            request,
+            "orgs/location_edit.html",
+            {"location": location, "form": form, "errors": errors},
+            fragment="orgs/_location_edit_row.html",
+            status_code=400,
+        )
+    return render(
+        request,
+        "orgs/location_edit.html",
+        {"location": location, "form": form, "errors": {}, "saved": True},
+        fragment="orgs/_location_row.html",
+    )
+
+
+@router.post("/locations/{location_id}/delete")
+def location_delete(request: Request, tenant: OwnerDep, location: LocationDep) -> Response:
+    services.location_delete(session=tenant.session, location=location)
+    return render(
+        request, "orgs/locations.html", _list_context(tenant), fragment="orgs/_locations_panel.html"
+    )

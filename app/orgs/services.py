@@ -1,0 +1,284 @@
+"""Every write about users, organizations, memberships, invites and locations."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app.config import Settings
+from app.errors import ConflictError, DomainError, GoneError, NotFoundError, ThrottledError
+from app.modelbase import utcnow
+from app.orgs.models import (
+    Invite,
+    InviteCreate,
+    Location,
+    LocationCreate,
+    LocationUpdate,
+    Membership,
+    Organization,
+    OrganizationCreate,
+    Role,
+    User,
+)
+from app.security import (
+    digest,
+    hash_password,
+    login_failure_record,
+    login_failures_clear,
+    login_throttled,
+    new_secret,
+    password_problem,
+    sessions_revoke_all,
+    verify_password,
+    verify_password_timing_safe,
+)
+
+MSG_EMAIL_TAKEN = "An account with this e-mail address already exists."
+MSG_LOGIN_FAILED = "E-mail address or password is wrong."
+MSG_LOGIN_THROTTLED = (
+    "Too many failed attempts. Wait {minutes} minutes, then try again, or ask an owner "
+    "to send you a new invite link."
+)
+MSG_INVITE_UNKNOWN = "This invite link is not valid. Ask the person who invited you for a new one."
+MSG_INVITE_EXPIRED = "This invite link has expired. Ask the person who invited you for a new one."
+MSG_INVITE_USED = "This invite link has already been used. Log in instead."
+MSG_ALREADY_MEMBER = "{email} is already a member of this organization."
+MSG_LOCATION_NAME_TAKEN = "There is already a location called {name!r}."
+MSG_LAST_OWNER = "An organization needs at least one owner."
+MSG_WRONG_PASSWORD = "The current password is wrong."
+MSG_PASSWORDS_DIFFER = "The two passwords are not the same."
+
+
+def _normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _check_password(password: str, field: str = "password") -> None:
+    problem = password_problem(password)
+    if problem:
+        raise DomainError(problem, field=field)
+
+
+# --- users and organizations -------------------------------------------------------------
+
+
+def user_create(*, session: Session, email: str, name: str, password: str) -> User:
+    email = _normalize_email(email)
+    _check_password(password)
+    if session.exec(select(User).where(User.email == email)).first():
+        raise ConflictError(MSG_EMAIL_TAKEN, field="email")
+    user = User(email=email, name=name.strip() or email, password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def org_create(
+    *, session: Session, data: OrganizationCreate, owner: User | None = None
+) -> Organization:
+    from app.tenancy import unscoped  # a new organization lies outside the caller's scope
+
+    with unscoped(session):
+        org = Organization.model_validate(data)
+        session.add(org)
+        session.flush()
+        if owner is not None:
+            membership_set(session=session, org=org, user=owner, role=Role.owner)
+    return org
+
+
+def membership_set(*, session: Session, org: Organization, user: User, role: Role) -> Membership:
+    membership = session.exec(
+        select(Membership).where(Membership.org_id == org.id, Membership.user_id == user.id)
+    ).first()
+    if membership is None:
+        membership = Membership(org_id=org.id, user_id=user.id, role=role)  # type: ignore[arg-type]
+        session.add(membership)
+    else:
+        if membership.role == Role.owner and role != Role.owner:
+            _ensure_another_owner(session=session, org_id=org.id, user_id=user.id)  # type: ignore[arg-type]
+        membership.role = role
+        session.add(membership)
+    session.flush()
+    return membership
+
+
+def _ensure_another_owner(*, session: Session, org_id: int, user_id: int) -> None:
+    others = session.exec(
+        select(func.count())
+        .select_from(Membership)
+        .where(
+            Membership.org_id == org_id,
+            Membership.role == Role.owner,
+            Membership.user_id != user_id,
+        )
+    ).one()
+    if others == 0:
+        raise DomainError(MSG_LAST_OWNER, field="role")
+
+
+def membership_remove(*, session: Session, membership: Membership) -> None:
+    if membership.role == Role.owner:
+        _ensure_another_owner(session=session, org_id=membership.org_id, user_id=membership.user_id)
+    session.delete(membership)
+    session.commit()
+
+
+# --- login and passwords -----------------------------------------------------------------
+
+
+def login_authenticate(
+    *, session: Session, email: str, password: str, address: str, settings: Settings
+) -> User:
+    """Check credentials with throttling per account and per client address."""
+    email = _normalize_email(email)
+    if login_throttled(session=session, email=email, address=address, settings=settings):
+        raise ThrottledError(MSG_LOGIN_THROTTLED.format(minutes=settings.login_window_minutes))
+    user = session.exec(select(User).where(User.email == email)).first()
+    if not verify_password_timing_safe(password, user) or user is None or not user.is_active:
+        login_failure_record(session=session, email=email, address=address)
+        session.commit()
+        raise DomainError(MSG_LOGIN_FAILED, field="password")
+    login_failures_clear(session=session, email=email)
+    return user
+
+
+def password_change(
+    *,
+    session: Session,
+    user: User,
+    current: str,
+    new: str,
+    confirm: str,
+    keep_session_id: int | None,
+) -> None:
+    """Change a password and log out every other session of the user."""
+    if not verify_password(current, user.password_hash):
+        raise DomainError(MSG_WRONG_PASSWORD, field="current_password")
+    _check_password(new, "new_password")
+    if new != confirm:
+        raise DomainError(MSG_PASSWORDS_DIFFER, field="confirm_password")
+    user.password_hash = hash_password(new)
+    session.add(user)
+    sessions_revoke_all(session=session, user_id=user.id, keep_id=keep_session_id)  # type: ignore[arg-type]
+    session.commit()
+
+
+# --- invites -----------------------------------------------------------------------------
+
+
+def invite_create(
+    *, session: Session, org_id: int, data: InviteCreate, created_by: int, settings: Settings
+) -> tuple[Invite, str]:
+    """Create an invite and return it with its one-time secret (only its digest is stored)."""
+    existing = session.exec(
+        select(Membership)
+        .join(User, User.id == Membership.user_id)  # type: ignore[arg-type]
+        .where(Membership.org_id == org_id, User.email == data.email)
+    ).first()
+    if existing:
+        raise ConflictError(MSG_ALREADY_MEMBER.format(email=data.email), field="email")
+    raw = new_secret()
+    invite = Invite(
+        org_id=org_id,
+        email=data.email,
+        role=data.role,
+        token_hash=digest(raw),
+        created_by_id=created_by,
+        expires_at=utcnow() + timedelta(hours=settings.invite_lifetime_hours),
+    )
+    session.add(invite)
+    session.commit()
+    return invite, raw
+
+
+def invite_lookup(*, session: Session, raw: str) -> Invite:
+    """The invite behind a link, if it can still be used (checked outside any tenant scope)."""
+    invite = session.exec(select(Invite).where(Invite.token_hash == digest(raw))).first()
+    if invite is None or invite.revoked_at is not None:
+        raise NotFoundError(MSG_INVITE_UNKNOWN)
+    if invite.accepted_at is not None:
+        raise GoneError(MSG_INVITE_USED)
+    if invite.expires_at <= utcnow():
+        raise GoneError(MSG_INVITE_EXPIRED)
+    return invite
+
+
+def invite_accept(
+    *, session: Session, raw: str, name: str, password: str, confirm: str
+) -> tuple[User, Membership]:
+    """Use an invite: a new account sets its password, an existing one proves it knows it."""
+    invite = invite_lookup(session=session, raw=raw)
+    org = session.get(Organization, invite.org_id)
+    if org is None:
+        raise NotFoundError(MSG_INVITE_UNKNOWN)
+    user = session.exec(select(User).where(User.email == invite.email)).first()
+    if user is None:
+        _check_password(password)
+        if password != confirm:
+            raise DomainError(MSG_PASSWORDS_DIFFER, field="confirm_password")
+        if not name.strip():
+            raise DomainError("Enter your name.", field="name")
+        user = user_create(session=session, email=invite.email, name=name, password=password)
+    elif not verify_password(password, user.password_hash):
+        raise DomainError(MSG_WRONG_PASSWORD, field="password")
+    membership = membership_set(session=session, org=org, user=user, role=Role(invite.role))
+    invite.accepted_at = utcnow()
+    session.add(invite)
+    session.commit()
+    return user, membership
+
+
+def invite_revoke(*, session: Session, invite: Invite) -> None:
+    invite.revoked_at = utcnow()
+    session.add(invite)
+    session.commit()
+
+
+# --- locations ---------------------------------------------------------------------------
+
+
+def _save_location(session: Session, location: Location) -> Location:
+    session.add(location)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise ConflictError(
+            MSG_LOCATION_NAME_TAKEN.format(name=location.name), field="name"
+        ) from exc
+    return location
+
+
+def location_create(*, session: Session, org_id: int, data: LocationCreate) -> Location:
+    return _save_location(session, Location(org_id=org_id, **data.model_dump()))
+
+
+def location_update(*, session: Session, location: Location, data: LocationUpdate) -> Location:
+    location.sqlmodel_update(data.model_dump(exclude_unset=True))
+    return _save_location(session, location)
+
+
+def location_delete(*, session: Session, location: Location) -> None:
+    session.delete(location)
+    session.commit()
+
+
+def location_get(*, session: Session, location_id: int) -> Location:
+    location = session.get(Location, location_id)
+    if location is None:
+        raise NotFoundError("Location not found.")
+    return location
+
+
+def user_by_email(*, session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == _normalize_email(email))).first()
+
+
+def role_label(role: str) -> str:
+    from app.orgs.models import ROLE_LABELS
+
+    return ROLE_LABELS[Role(role)].lower()

@@ -1,0 +1,9 @@
+"""Imports every package's tables so that SQLModel.metadata is complete (migrations, tests)."""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+import app.orgs.models  # noqa: F401
+
+metadata = SQLModel.metadata

@@ -1,0 +1,265 @@
+"""Passwords, login sessions, CSRF, login throttling and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import Depends, HTTPException, Request
+from pwdlib import PasswordHash
+from sqlalchemy import delete, func
+from sqlmodel import Session, select
+
+from app.config import Settings
+from app.db import SAFE_METHODS, SessionDep
+from app.modelbase import utcnow
+from app.orgs.models import ApiToken, LoginAttempt, User, UserSession
+
+password_hash = PasswordHash.recommended()  # argon2id
+
+MIN_PASSWORD_LENGTH = 10
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+API_TOKEN_PREFIX = "ts_"
+
+MSG_CSRF_MISSING = "The form was missing its security token. Reload the page and try again."
+MSG_CSRF_WRONG = "The form's security token has expired. Reload the page and try again."
+MSG_CROSS_ORIGIN = "Requests from other sites are not accepted."
+MSG_NOT_AUTHENTICATED = "Not authenticated: log in, or send 'Authorization: Bearer <token>'."
+MSG_BAD_TOKEN = "The API token is unknown or revoked."
+
+
+# --- passwords ---------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    return password_hash.hash(password)
+
+
+def verify_password(password: str, hashed: str) -> bool:
+    return password_hash.verify(password, hashed)
+
+
+# A hash to verify against when the account does not exist, so that a wrong e-mail
+# address takes as long as a wrong password and does not reveal which accounts exist.
+_DUMMY_HASH = password_hash.hash("not-a-real-password")
+
+
+def verify_password_timing_safe(password: str, user: User | None) -> bool:
+    if user is None:
+        password_hash.verify(password, _DUMMY_HASH)
+        return False
+    return verify_password(password, user.password_hash)
+
+
+def password_problem(password: str) -> str | None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    if len(password) > 256:
+        return "Use at most 256 characters."
+    return None
+
+
+# --- opaque secrets ----------------------------------------------------------------------
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def digest(secret: str) -> str:
+    """Only digests of session ids, invite links and API tokens are stored."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# --- login sessions ----------------------------------------------------------------------
+
+
+def session_start(
+    *, session: Session, request: Request, user: User, org_id: int | None, settings: Settings
+) -> None:
+    """Record a server-side session and put its id in the signed cookie (rotating CSRF)."""
+    raw = new_secret()
+    session.add(
+        UserSession(
+            token_hash=digest(raw),
+            user_id=user.id,  # type: ignore[arg-type]
+            org_id=org_id,
+            expires_at=utcnow() + timedelta(hours=settings.session_lifetime_hours),
+        )
+    )
+    request.session.clear()
+    request.session["sid"] = raw
+    request.session["csrf"] = new_secret()
+
+
+def session_end(*, session: Session, request: Request) -> None:
+    raw = request.session.get("sid")
+    if raw:
+        session.execute(delete(UserSession).where(UserSession.token_hash == digest(raw)))  # type: ignore[arg-type]
+    request.session.clear()
+
+
+def session_current(*, session: Session, request: Request) -> UserSession | None:
+    raw = request.session.get("sid")
+    if not isinstance(raw, str):
+        return None
+    row = session.exec(select(UserSession).where(UserSession.token_hash == digest(raw))).first()
+    if row is None or row.expires_at <= utcnow():
+        return None
+    return row
+
+
+def sessions_revoke_all(*, session: Session, user_id: int, keep_id: int | None = None) -> None:
+    stmt = delete(UserSession).where(UserSession.user_id == user_id)  # type: ignore[arg-type]
+    if keep_id is not None:
+        stmt = stmt.where(UserSession.id != keep_id)  # type: ignore[arg-type]
+    session.execute(stmt)
+
+
+# --- API tokens --------------------------------------------------------------------------
+
+
+def api_token_issue(*, session: Session, user_id: int, org_id: int, name: str) -> str:
+    raw = API_TOKEN_PREFIX + new_secret()
+    session.add(
+        ApiToken(token_hash=digest(raw), prefix=raw[:10], name=name, user_id=user_id, org_id=org_id)
+    )
+    return raw
+
+
+def api_token_lookup(*, session: Session, raw: str) -> ApiToken | None:
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == digest(raw))).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    return row
+
+
+# --- authentication ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Auth:
+    """Who is calling, and which organization their credential currently points at."""
+
+    user: User
+    org_id: int | None
+    via: str  # "cookie" or "token"
+    session_row: UserSession | None = None
+
+
+class NotAuthenticated(Exception):
+    def __init__(self, detail: str = MSG_NOT_AUTHENTICATED) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def get_optional_auth(request: Request, session: SessionDep) -> Auth | None:
+    raw = bearer_token(request)
+    if raw is not None:
+        token = api_token_lookup(session=session, raw=raw)
+        user = session.get(User, token.user_id) if token else None
+        if token is None or user is None or not user.is_active:
+            raise NotAuthenticated(MSG_BAD_TOKEN)
+        return Auth(user=user, org_id=token.org_id, via="token")
+    row = session_current(session=session, request=request)
+    if row is None:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    return Auth(user=user, org_id=row.org_id, via="cookie", session_row=row)
+
+
+def get_auth(auth: Annotated[Auth | None, Depends(get_optional_auth)]) -> Auth:
+    if auth is None:
+        raise NotAuthenticated()
+    return auth
+
+
+AuthDep = Annotated[Auth, Depends(get_auth)]
+OptionalAuthDep = Annotated[Auth | None, Depends(get_optional_auth)]
+
+
+# --- CSRF --------------------------------------------------------------------------------
+
+
+def csrf_token(request: Request) -> str:
+    """The token for this browser, made on first use; forms and htmx send it back."""
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = new_secret()
+        request.session["csrf"] = token
+    return token
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+async def csrf_protect(request: Request) -> None:
+    """Every state-changing request made with the cookie must come from our own pages.
+
+    Requests that carry a bearer token carry no ambient credential and are exempt.
+    """
+    if request.method in SAFE_METHODS or bearer_token(request) is not None:
+        return
+    if request.url.path.startswith("/api/") and "sid" not in request.session:
+        return  # no credential at all: authentication will refuse it with a 401
+    settings: Settings = request.app.state.settings
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        raise HTTPException(403, MSG_CROSS_ORIGIN)
+    origin = request.headers.get("origin")
+    if origin is not None:
+        allowed = {_origin(settings.base_url), _origin(str(request.base_url))}
+        if origin.lower() not in allowed:
+            raise HTTPException(403, MSG_CROSS_ORIGIN)
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not sent:
+        raise HTTPException(403, MSG_CSRF_MISSING)
+    expected = request.session.get("csrf")
+    if not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
+        raise HTTPException(403, MSG_CSRF_WRONG)
+
+
+# --- login throttling --------------------------------------------------------------------
+
+
+def login_throttled(*, session: Session, email: str, address: str, settings: Settings) -> bool:
+    since = utcnow() - timedelta(minutes=settings.login_window_minutes)
+    recent = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.created_at > since)
+    by_account = session.exec(recent.where(LoginAttempt.email == email)).one()
+    by_address = session.exec(recent.where(LoginAttempt.address == address)).one()
+    return (
+        by_account >= settings.login_max_failures_per_account
+        or by_address >= settings.login_max_failures_per_address
+    )
+
+
+def login_failure_record(*, session: Session, email: str, address: str) -> None:
+    session.add(LoginAttempt(email=email, address=address))
+
+
+def login_failures_clear(*, session: Session, email: str) -> None:
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))  # type: ignore[arg-type]

@@ -1,0 +1,79 @@
+"""Jinja2 environment and rendering of full pages or, for htmx requests, only their fragment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from app.config import PROJECT_ROOT
+from app.orgs.models import ROLE_LABELS, Role
+from app.security import CSRF_FIELD, CSRF_HEADER, csrf_token
+
+HTMX_FILE = "htmx-2.0.11.min.js"
+
+templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates"))
+
+
+def flash(request: Request, message: str, kind: str = "success") -> None:
+    """Queue a one-time message for the next page this browser renders."""
+    messages = list(request.session.get("flash", []))
+    messages.append({"kind": kind, "message": message})
+    request.session["flash"] = messages
+
+
+def _take_flashes(request: Request) -> list[dict[str, str]]:
+    messages: list[dict[str, str]] = request.session.pop("flash", [])
+    return messages
+
+
+def _local_time(value: datetime | None, tz: str = "UTC", fmt: str = "%d %b %Y, %H:%M") -> str:
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(tz)).strftime(fmt)
+
+
+templates.env.globals.update(
+    csrf_token=csrf_token,
+    CSRF_FIELD=CSRF_FIELD,
+    CSRF_HEADER=CSRF_HEADER,
+    HTMX_FILE=HTMX_FILE,
+    ROLE_LABELS=ROLE_LABELS,
+    Role=Role,
+    take_flashes=_take_flashes,
+)
+templates.env.filters["localtime"] = _local_time
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true" and not request.headers.get("hx-boosted")
+
+
+def redirect(request: Request, url: str) -> Response:
+    """See-other for plain forms; htmx gets HX-Redirect so it loads the page as a whole."""
+    if is_htmx(request):
+        return Response(status_code=200, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    fragment: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """Render `template`, or only `fragment` when htmx asked for a part of the page.
+
+    Pages `{% include %}` their fragments, so both paths draw the same markup.
+    """
+    name = fragment if fragment is not None and is_htmx(request) else template
+    ctx = dict(context or {})
+    ctx.setdefault("tenant", getattr(request.state, "tenant", None))
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)

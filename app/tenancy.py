@@ -1,0 +1,217 @@
+"""The one mechanism that scopes every query to the current organization, and role checks.
+
+A request that depends on `TenantDep` (directly or through `require_role`) gets its database
+session marked with the organization's id. From then on, two session-wide hooks do the work
+that no handler has to remember:
+
+- every ORM SELECT, UPDATE and DELETE on a table with `org_id` (an `OrgOwned` model) gets
+  `org_id = <current org>` added, so another organization's rows simply do not exist;
+- every INSERT or UPDATE of such a row is stamped with, or checked against, the current org.
+
+An id from another organization therefore behaves exactly like an id that does not exist: 404.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, HTTPException, Path, Request
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, SQLModel, select
+
+from app.db import SessionDep
+from app.modelbase import OrgOwned
+from app.orgs.models import Membership, Organization, Role, User
+from app.security import AuthDep
+
+SCOPE_KEY = "touchstone_org_id"
+# Execution option for the few reads that must look across organizations on purpose
+# (the organization switcher). Grep for it: every use is a deliberate exception.
+ALL_ORGS = "touchstone_all_orgs"
+MSG_NO_ORG = "You are not a member of an organization yet. Ask an owner to invite you."
+MSG_FORBIDDEN = "Your role in this organization does not allow this."
+MSG_NOT_FOUND = "Not found."
+
+M = TypeVar("M", bound=SQLModel)
+
+
+class TenancyViolation(RuntimeError):
+    """A write tried to put a row into an organization other than the session's."""
+
+
+def scope_session(session: Session, org_id: int) -> None:
+    session.info[SCOPE_KEY] = org_id
+
+
+@contextmanager
+def unscoped(session: Session) -> Iterator[None]:
+    """Lift the scope for a deliberate cross-organization write (creating an organization)."""
+    saved = session.info.pop(SCOPE_KEY, None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            session.info[SCOPE_KEY] = saved
+
+
+def scoped_org_id(session: OrmSession) -> int | None:
+    value = session.info.get(SCOPE_KEY)
+    return value if isinstance(value, int) else None
+
+
+@event.listens_for(OrmSession, "do_orm_execute")
+def _add_org_criteria(state: ORMExecuteState) -> None:
+    org_id = scoped_org_id(state.session)
+    if org_id is None or state.is_column_load or state.is_relationship_load:
+        return
+    if state.execution_options.get(ALL_ORGS):
+        return
+    if state.is_select or state.is_update or state.is_delete:
+        state.statement = state.statement.options(
+            with_loader_criteria(OrgOwned, lambda cls: cls.org_id == org_id, include_aliases=True)
+        )
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _stamp_org(session: OrmSession, _ctx: Any, _instances: Any) -> None:
+    org_id = scoped_org_id(session)
+    if org_id is None:
+        return
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if not isinstance(obj, OrgOwned):
+            continue
+        if obj in session.new and getattr(obj, "org_id", None) is None:
+            obj.org_id = org_id
+        elif obj.org_id != org_id:
+            raise TenancyViolation(
+                f"{type(obj).__name__} of organization {obj.org_id} touched inside {org_id}"
+            )
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """The current organization, the member acting in it, and the scoped session."""
+
+    org: Organization
+    membership: Membership
+    session: Session
+    user: User
+
+    @property
+    def org_id(self) -> int:
+        assert self.org.id is not None
+        return self.org.id
+
+    @property
+    def user_id(self) -> int:
+        return self.membership.user_id
+
+    def organizations(self) -> list[tuple[Organization, Membership]]:
+        """Every organization the user belongs to, for the switcher (not org-scoped)."""
+        return list(
+            self.session.exec(
+                select(Organization, Membership)
+                .join(Membership, Membership.org_id == Organization.id)  # type: ignore[arg-type]
+                .where(Membership.user_id == self.user_id)
+                .order_by(Organization.name)
+                .execution_options(**{ALL_ORGS: True})
+            ).all()
+        )
+
+    @property
+    def role(self) -> Role:
+        return Role(self.membership.role)
+
+    def get(self, model: type[M], ident: Any) -> M:
+        """Load one row of this organization or raise 404 (also for other orgs' ids)."""
+        obj = self.session.get(model, ident)
+        if obj is None or (isinstance(obj, OrgOwned) and obj.org_id != self.org_id):
+            raise HTTPException(404, MSG_NOT_FOUND)
+        return obj
+
+
+class NoOrganization(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(403, MSG_NO_ORG)
+
+
+def get_tenant(request: Request, auth: AuthDep, session: SessionDep) -> Tenant:
+    membership = None
+    if auth.org_id is not None:
+        membership = session.exec(
+            select(Membership).where(
+                Membership.user_id == auth.user.id, Membership.org_id == auth.org_id
+            )
+        ).first()
+    if membership is None:
+        # The credential points nowhere valid (membership removed): fall back to the
+        # user's first organization for cookie logins; tokens are bound to one org.
+        if auth.via == "token":
+            raise NoOrganization()
+        membership = session.exec(
+            select(Membership).where(Membership.user_id == auth.user.id).order_by(Membership.id)  # type: ignore[arg-type]
+        ).first()
+        if membership is None:
+            raise NoOrganization()
+    org = session.get(Organization, membership.org_id)
+    assert org is not None
+    scope_session(session, membership.org_id)
+    tenant = Tenant(org=org, membership=membership, session=session, user=auth.user)
+    request.state.tenant = tenant  # for the navigation in page templates
+    return tenant
+
+
+TenantDep = Annotated[Tenant, Depends(get_tenant)]
+
+
+def require_role(*roles: Role) -> Callable[..., Tenant]:
+    """Dependency: the caller is a member with one of `roles`, else 403."""
+    allowed = frozenset(roles)
+
+    def _check(tenant: TenantDep) -> Tenant:
+        if tenant.role not in allowed:
+            raise HTTPException(403, MSG_FORBIDDEN)
+        return tenant
+
+    # Read by the tenant sweep test to know which roles each route admits.
+    _check.touchstone_roles = allowed  # type: ignore[attr-defined]
+    return _check
+
+
+# Every route states who may use it; the tenant sweep test reads these declarations.
+MemberDep = Annotated[Tenant, Depends(require_role(Role.owner, Role.shopper, Role.viewer))]
+OwnerDep = Annotated[Tenant, Depends(require_role(Role.owner))]
+# Everyone who may read the organization's results: owners and staff, not shoppers.
+ReaderDep = Annotated[Tenant, Depends(require_role(Role.owner, Role.viewer))]
+
+
+def path_loader(model: type[M]) -> Callable[..., M]:
+    """Dependency that turns the `{<table>_id}` path parameter into this org's row, or 404.
+
+    Loading path objects in a dependency (not in the handler body) means a foreign id is
+    refused before anything else about the request is looked at.
+    """
+    param = f"{model.__tablename__}_id"
+
+    def _load(*, tenant: Tenant, **ids: int) -> M:
+        return tenant.get(model, ids[param])
+
+    # Declare the path parameter under its real name so that FastAPI validates and
+    # documents it (an `int`), exactly as if the handler had declared it.
+    _load.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("tenant", inspect.Parameter.KEYWORD_ONLY, annotation=TenantDep),
+            inspect.Parameter(
+                param, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[int, Path()]
+            ),
+        ]
+    )
+    _load.__name__ = f"load_{param}"
+    return _load
+
