@@ -12,13 +12,17 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BUSY_TIMEOUT_MS = int(__import__("os").environ.get("TS_BUSY_MS", "30000"))
 # Execution option that makes a SQLite transaction start with BEGIN IMMEDIATE.
 WRITE_OPTION = "touchstone_write"
 
 
-def make_engine(url: str) -> Engine:
-    """Create the engine for `url`, tuned for the embedded or the production database."""
+def make_engine(url: str, *, schema: str | None = None) -> Engine:
+    """Create the engine for `url`, tuned for the embedded or the production database.
+
+    `schema` (PostgreSQL only) puts every connection's search_path on that schema; the
+    tests use it to give each test a fresh, empty database of its own.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -29,7 +33,15 @@ def make_engine(url: str) -> Engine:
         )
         _tune_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True, pool_recycle=1800)
+    connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
+    return create_engine(
+        url,
+        pool_size=5,
+        max_overflow=5,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args=connect_args,
+    )
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -58,9 +70,9 @@ def _tune_sqlite(engine: Engine) -> None:
 class Database:
     """The engine pair an app instance uses: one for reads, one for writes."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, schema: str | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, schema=schema)
         self.write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
 
     @property
@@ -68,7 +80,13 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     def session(self, *, write: bool = False) -> Session:
-        return Session(self.write_engine if write else self.engine, expire_on_commit=False)
+        # close_resets_only=False: a closed session refuses further use instead of quietly
+        # opening a new transaction (which, on SQLite, could hold the write lock forever).
+        return Session(
+            self.write_engine if write else self.engine,
+            expire_on_commit=False,
+            close_resets_only=False,
+        )
 
     @contextmanager
     def write(self) -> Iterator[Session]:

@@ -102,10 +102,17 @@ ERROR_TITLES = {
 
 
 def error_page(request: Request, status: int, detail: str) -> Response:
+    # The request's database session is already closed when an error handler runs, so the
+    # page is drawn without the member navigation (which would need to query).
     return render(
         request,
         "errors/error.html",
-        {"status": status, "title": ERROR_TITLES.get(status, "Error"), "detail": detail},
+        {
+            "status": status,
+            "title": ERROR_TITLES.get(status, "Error"),
+            "detail": detail,
+            "tenant": None,
+        },
         status_code=status,
     )
 

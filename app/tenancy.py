@@ -74,8 +74,23 @@ def _add_org_criteria(state: ORMExecuteState) -> None:
         return
     if state.is_select or state.is_update or state.is_delete:
         state.statement = state.statement.options(
-            with_loader_criteria(OrgOwned, lambda cls: cls.org_id == org_id, include_aliases=True)
+            *(
+                with_loader_criteria(model, model.org_id == org_id, include_aliases=True)
+                for model in _org_owned_models()
+            )
         )
+
+
+def _org_owned_models() -> tuple[Any, ...]:
+    """Every mapped table class that carries an organization id."""
+    mappers = SQLModel._sa_registry.mappers
+    if len(mappers) != _MODEL_CACHE.get("count"):
+        _MODEL_CACHE["count"] = len(mappers)
+        _MODEL_CACHE["models"] = tuple(m.class_ for m in mappers if issubclass(m.class_, OrgOwned))
+    return _MODEL_CACHE["models"]
+
+
+_MODEL_CACHE: dict[str, Any] = {}
 
 
 @event.listens_for(OrmSession, "before_flush")
@@ -214,4 +229,3 @@ def path_loader(model: type[M]) -> Callable[..., M]:
     )
     _load.__name__ = f"load_{param}"
     return _load
-
