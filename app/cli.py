@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from sqlmodel import select
 
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.db import Database
 
 cli = typer.Typer(
@@ -19,13 +19,28 @@ cli.add_typer(org_cli, name="org")
 cli.add_typer(token_cli, name="token")
 
 
-def _db() -> Database:
-    return Database(get_settings().resolved_database_url)
-
-
 def _fail(message: str) -> typer.Exit:
     typer.secho(message, fg=typer.colors.RED, err=True)
     return typer.Exit(code=1)
+
+
+def _settings() -> Settings:
+    """The settings, or a one-line error: a traceback would also print their values (secrets)."""
+    from pydantic import ValidationError
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            message = str(error["msg"]).removeprefix("Value error, ")
+            names = ".".join(str(part).upper() for part in error["loc"])
+            problems.append(f"{names}: {message}" if names else message)
+        raise _fail("Configuration error: " + "; ".join(problems)) from None
+
+
+def _db() -> Database:
+    return Database(_settings().resolved_database_url)
 
 
 @cli.command()
@@ -49,7 +64,7 @@ def serve(
     """Apply migrations, then serve the web app."""
     import uvicorn
 
-    get_settings()  # refuse to start on a default secret before anything else happens
+    _settings()  # refuse to start on a default secret before anything else happens
     migrate()
     uvicorn.run(
         "app.asgi:app", host=host, port=port, workers=workers, reload=reload, proxy_headers=True

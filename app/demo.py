@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from app.modelbase import ident
 from app.orgs import services
+from app.tenancy import scope_session
+from touchpoints import services as journey_services
 from app.orgs.models import LocationCreate, Organization, OrganizationCreate, Role
 
 DEMO_ORG = "Demo Co"
@@ -16,6 +19,7 @@ DEMO_USERS = (
     ("shopper@demo.example", "Sam Shopper", Role.shopper),
     ("staff@demo.example", "Stefan Staff", Role.viewer),
 )
+DEMO_TEMPLATE_SETS = ("five-moments", "seven-cs")
 DEMO_LOCATIONS = (
     ("High Street", "12 High Street, Millbrook", "North"),
     ("Riverside Mall", "Unit 4, Riverside Mall, Millbrook", "North"),
@@ -50,10 +54,15 @@ def demo_seed(session: Session, *, password: str = DEMO_PASSWORD) -> DemoResult:
         )
         services.membership_set(session=session, org=org, user=user, role=role)
     session.commit()
+    # From here on the demo writes as Demo Co, through the same org-scoped services the
+    # pages use.
+    scope_session(session, ident(org))
     for name, address, region in DEMO_LOCATIONS:
         services.location_create(
             session=session,
-            org_id=org.id,  # type: ignore[arg-type]
+            org_id=ident(org),
             data=LocationCreate(name=name, address=address, region=region),
         )
+    for set_key in DEMO_TEMPLATE_SETS:
+        journey_services.template_apply(session=session, org_id=ident(org), set_key=set_key)
     return DemoResult(created=True, logins=logins)

@@ -33,7 +33,11 @@ def parse_form(model: type[T], data: dict[str, Any]) -> tuple[T | None, dict[str
     except ValidationError as exc:
         errors: dict[str, str] = {}
         for error in exc.errors():
-            field = str(error["loc"][0]) if error.get("loc") else "__all__"
+            ctx_field = (error.get("ctx") or {}).get("field")
+            if ctx_field:
+                field = str(ctx_field)
+            else:
+                field = str(error["loc"][0]) if error.get("loc") else "__all__"
             errors.setdefault(field, _message(error))
         return None, errors
 

@@ -45,3 +45,11 @@ class OrgOwned(SQLModel):
     """Marks a table that belongs to one organization; app.tenancy scopes it."""
 
     org_id: int = Field(foreign_key="organization.id", index=True, ondelete="CASCADE")
+
+
+def ident(row: Any) -> int:
+    """The primary key of a stored row (SQLModel types ids as optional until flushed)."""
+    value = row.id
+    if value is None:
+        raise ValueError(f"{type(row).__name__} has not been stored yet")
+    return int(value)

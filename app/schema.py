@@ -5,5 +5,7 @@ from __future__ import annotations
 from sqlmodel import SQLModel
 
 import app.orgs.models  # noqa: F401
+import audits.models  # noqa: F401
+import touchpoints.models  # noqa: F401
 
 metadata = SQLModel.metadata

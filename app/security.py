@@ -239,14 +239,23 @@ async def csrf_protect(request: Request) -> None:
     if not sent:
         raise HTTPException(403, MSG_CSRF_MISSING)
     expected = request.session.get("csrf")
-    if not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
+    # Compare bytes: compare_digest raises TypeError on str with non-ASCII characters,
+    # which a forged field or header may well contain.
+    if not isinstance(expected, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise HTTPException(403, MSG_CSRF_WRONG)
 
 
 # --- login throttling --------------------------------------------------------------------
 
 
+def _attempt_key(email: str, address: str) -> tuple[str, str]:
+    # Clip to the columns' widths: an over-long address matches no account anyway, and
+    # clipped it is still counted instead of overflowing the column (an error on PostgreSQL).
+    return email[:320], address[:64]
+
+
 def login_throttled(*, session: Session, email: str, address: str, settings: Settings) -> bool:
+    email, address = _attempt_key(email, address)
     since = utcnow() - timedelta(minutes=settings.login_window_minutes)
     recent = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.created_at > since)
     by_account = session.exec(recent.where(LoginAttempt.email == email)).one()
@@ -258,6 +267,7 @@ def login_throttled(*, session: Session, email: str, address: str, settings: Set
 
 
 def login_failure_record(*, session: Session, email: str, address: str) -> None:
+    email, address = _attempt_key(email, address)
     session.add(LoginAttempt(email=email, address=address))
 
 

@@ -20,6 +20,9 @@ from app.orgs.models import (
     User,
 )
 from app.security import api_token_issue, digest, hash_password
+from audits.models import Answer, Shop, ShopTouchpoint
+from touchpoints import services as journey_services
+from touchpoints.models import Question, QuestionFields, Stage, Touchpoint
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
@@ -87,6 +90,66 @@ def make_token(session: Session, org: Organization, user: User) -> str:
     return raw
 
 
+def make_stage(session: Session, org: Organization, **overrides: Any) -> Stage:
+    stage = Stage(**{"org_id": org.id, "name": f"Stage {next(_seq)}", "position": 1, **overrides})
+    session.add(stage)
+    session.commit()
+    return stage
+
+
+def make_touchpoint(
+    session: Session, org: Organization, stage: Stage | None = None, **overrides: Any
+) -> Touchpoint:
+    stage = stage or make_stage(session, org)
+    values = {"name": f"Touchpoint {next(_seq)}", "position": 1, "target": 80, **overrides}
+    touchpoint = Touchpoint(org_id=org.id, stage_id=stage.id, **values)  # type: ignore[arg-type]
+    session.add(touchpoint)
+    session.commit()
+    return touchpoint
+
+
+def make_question(session: Session, touchpoint: Touchpoint, **overrides: Any) -> Question:
+    """A question through the real service, so it is validated like an owner's."""
+    values: dict[str, Any] = {"text": f"Was it good? ({next(_seq)})", "kind": "yes_no", **overrides}
+    fields = QuestionFields.model_validate(values)
+    return journey_services.question_create(session=session, touchpoint=touchpoint, fields=fields)
+
+
+def make_shop(
+    session: Session,
+    org: Organization,
+    *,
+    location: Location | None = None,
+    touchpoints: list[Touchpoint] = (),  # type: ignore[assignment]
+    **overrides: Any,
+) -> Shop:
+    location = location or make_location(session, org)
+    shop = Shop(org_id=org.id, location_id=location.id, **overrides)  # type: ignore[arg-type]
+    session.add(shop)
+    session.flush()
+    for position, tp in enumerate(touchpoints, start=1):
+        session.add(
+            ShopTouchpoint(org_id=org.id, shop_id=shop.id, touchpoint_id=tp.id, position=position)  # type: ignore[arg-type]
+        )
+    session.commit()
+    return shop
+
+
+def make_answer(
+    session: Session, shop: Shop, question: Question, value: Any = True, **overrides: Any
+) -> Answer:
+    answer = Answer(
+        org_id=shop.org_id,
+        shop_id=shop.id,
+        question_id=question.id,
+        value=value,
+        **overrides,  # type: ignore[arg-type]
+    )
+    session.add(answer)
+    session.commit()
+    return answer
+
+
 @dataclass
 class OrgWorld:
     """One organization with a member of every role and one object of every kind."""
@@ -103,6 +166,8 @@ def make_world(session: Session, name: str) -> OrgWorld:
     tokens = {role: make_token(session, org, user) for role, user in users.items()}
     location = make_location(session, org)
     invite, _ = make_invite(session, org)
+    touchpoint = make_touchpoint(session, org)
+    question = make_question(session, touchpoint)
     membership = session.exec(
         select(Membership).where(
             Membership.org_id == org.id, Membership.user_id == users[Role.shopper].id
@@ -115,5 +180,8 @@ def make_world(session: Session, name: str) -> OrgWorld:
         "location_id": location.id,  # type: ignore[dict-item]
         "invite_id": invite.id,  # type: ignore[dict-item]
         "membership_id": membership.id,  # type: ignore[dict-item]
+        "stage_id": touchpoint.stage_id,
+        "touchpoint_id": touchpoint.id,  # type: ignore[dict-item]
+        "question_id": question.id,  # type: ignore[dict-item]
     }
     return world

@@ -115,7 +115,13 @@ def invite_submit(
 ) -> Response:
     try:
         user, membership = services.invite_accept(
-            session=session, raw=token, name=name, password=password, confirm=confirm_password
+            session=session,
+            raw=token,
+            name=name,
+            password=password,
+            confirm=confirm_password,
+            address=client_address(request),
+            settings=request.app.state.settings,
         )
     except DomainError as exc:
         if exc.field is None:

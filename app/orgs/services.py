@@ -68,6 +68,9 @@ def _check_password(password: str, field: str = "password") -> None:
 def user_create(*, session: Session, email: str, name: str, password: str) -> User:
     email = _normalize_email(email)
     _check_password(password)
+    # The column holds 120 characters; PostgreSQL would refuse more with a server error.
+    if len(name.strip()) > 120:
+        raise DomainError("Use at most 120 characters.", field="name")
     if session.exec(select(User).where(User.email == email)).first():
         raise ConflictError(MSG_EMAIL_TAKEN, field="email")
     user = User(email=email, name=name.strip() or email, password_hash=hash_password(password))
@@ -208,7 +211,14 @@ def invite_lookup(*, session: Session, raw: str) -> Invite:
 
 
 def invite_accept(
-    *, session: Session, raw: str, name: str, password: str, confirm: str
+    *,
+    session: Session,
+    raw: str,
+    name: str,
+    password: str,
+    confirm: str,
+    address: str,
+    settings: Settings,
 ) -> tuple[User, Membership]:
     """Use an invite: a new account sets its password, an existing one proves it knows it."""
     invite = invite_lookup(session=session, raw=raw)
@@ -223,13 +233,28 @@ def invite_accept(
         if not name.strip():
             raise DomainError("Enter your name.", field="name")
         user = user_create(session=session, email=invite.email, name=name, password=password)
-    elif not verify_password(password, user.password_hash):
-        raise DomainError(MSG_WRONG_PASSWORD, field="password")
+    else:
+        _check_existing_password(
+            session=session, user=user, password=password, address=address, settings=settings
+        )
     membership = membership_set(session=session, org=org, user=user, role=Role(invite.role))
     invite.accepted_at = utcnow()
     session.add(invite)
     session.commit()
     return user, membership
+
+
+def _check_existing_password(
+    *, session: Session, user: User, password: str, address: str, settings: Settings
+) -> None:
+    """Throttled like the login form: whoever can invite someone else's address would
+    otherwise get an unlimited password oracle for that account."""
+    if login_throttled(session=session, email=user.email, address=address, settings=settings):
+        raise ThrottledError(MSG_LOGIN_THROTTLED.format(minutes=settings.login_window_minutes))
+    if not verify_password(password, user.password_hash):
+        login_failure_record(session=session, email=user.email, address=address)
+        session.commit()  # nothing else is written yet; the count must outlive the error
+        raise DomainError(MSG_WRONG_PASSWORD, field="password")
 
 
 def invite_revoke(*, session: Session, invite: Invite) -> None:

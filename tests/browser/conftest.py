@@ -1,0 +1,312 @@
+"""Browser fixtures: a real Touchstone server seeded with the demo data, and headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Response,
+    ViewportSize,
+    sync_playwright,
+)
+
+# CI installs Debian's chromium; Playwright's own browser download is never used.
+CHROMIUM = Path(os.environ.get("TOUCHSTONE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DEMO_PASSWORD = "browser-tests-pw"
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+MIN_TAP = 44  # px: the smallest comfortable target for a thumb
+SERVER_START_SECONDS = 30
+# When set, tests that tour the pages save their screenshots into this folder.
+SCREENSHOT_DIR = os.environ.get("TOUCHSTONE_SCREENSHOTS", "")
+
+_FAILED_LOAD = re.compile(r"Failed to load resource: the server responded with a status of (\d+)")
+
+# Report Content-Security-Policy violations loudly, whatever the browser's own logging does.
+_CSP_WATCH = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline"));
+});
+"""
+
+# Visible controls in the page body and the header that a thumb has to hit.
+_SMALL_TARGETS = """
+(minimum) => {
+  const selector = [
+    "main a", "main button", "main select", "main textarea",
+    "main input:not([type=hidden])", "header a", "header button", "header summary",
+    "header select", "header input:not([type=hidden])",
+  ].join(", ");
+  const small = [];
+  for (const el of document.querySelectorAll(selector)) {
+    // A checkbox or radio is tapped through its label.
+    const target = (el.matches("input[type=checkbox], input[type=radio]") && el.closest("label")) || el;
+    // checkVisibility also sees through a closed <details> and visibility: hidden.
+    if (!target.checkVisibility({ visibilityProperty: true })) continue;
+    const box = target.getBoundingClientRect();
+    if (box.width <= 1 || box.height <= 1 || el.closest(".sr-only, .skip")) continue;
+    if (box.height < minimum) {
+      const text = (el.innerText || el.getAttribute("aria-label") || el.name || el.id || "").trim();
+      small.push(`<${el.tagName.toLowerCase()}> "${text.slice(0, 40)}" is ${box.height.toFixed(1)}px tall`);
+    }
+  }
+  return small;
+}
+"""
+
+
+# Every visible form control must have a label (or an explicit accessible name).
+_UNLABELLED = """
+() => {
+  const unlabelled = [];
+  for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+    if (!el.checkVisibility({ visibilityProperty: true })) continue;
+    const named = el.labels.length > 0 || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby");
+    if (!named) unlabelled.push(el.name || el.id || el.outerHTML.slice(0, 60));
+  }
+  return unlabelled;
+}
+"""
+
+
+def _touchstone_command() -> list[str]:
+    """The installed `touchstone` script of the running interpreter's environment."""
+    script = Path(sys.executable).with_name("touchstone")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("touchstone")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "from app.cli import main; main()"]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(
+                f"touchstone serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}",
+                pytrace=False,
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)  # polling the socket: the server is a separate process
+    pytest.fail(
+        f"touchstone serve did not answer {url} within {SERVER_START_SECONDS} s:\n"
+        f"{log.read_text()[-3000:]}",
+        pytrace=False,
+    )
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    password: str  # of every demo login
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """`touchstone demo` and `touchstone serve` on a fresh SQLite file and a free port."""
+    workdir = tmp_path_factory.mktemp("live-server")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DEV_MODE": "1",
+        "DATABASE_URL": f"sqlite:///{workdir / 'b.db'}",
+        "DATA_DIR": str(workdir),
+        "BASE_URL": url,
+        "SMTP_HOST": "",  # invite links are shown on the page, never mailed
+    }
+    command = _touchstone_command()
+    # The working directory is the temp folder, so a developer's .env is not read.
+    seeded = subprocess.run(
+        [*command, "demo", "--password", DEMO_PASSWORD],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if seeded.returncode != 0:
+        pytest.fail(f"touchstone demo failed:\n{seeded.stdout}\n{seeded.stderr}", pytrace=False)
+
+    log_path = workdir / "server.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_until_up(f"{url}/login", proc, log_path)
+            yield LiveServer(url=url, password=DEMO_PASSWORD)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium is not installed at {CHROMIUM}. The browser tests need it: "
+            "`apt-get install chromium` (CI does), or set TOUCHSTONE_CHROMIUM to its path.",
+            pytrace=False,
+        )
+    chromium = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    )
+    yield chromium
+    chromium.close()
+
+
+@dataclass
+class Tab:
+    """One page in its own browser context (own cookies), watching the console."""
+
+    page: Page
+    base_url: str
+    password: str
+    problems: list[str] = field(default_factory=list)
+    expected_statuses: set[int] = field(default_factory=set)
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type != "error":
+            return
+        failed = _FAILED_LOAD.search(message.text)
+        if failed and int(failed.group(1)) in self.expected_statuses:
+            return  # the browser's own note about an answer the test asked for
+        self.problems.append(f"console error on {self.page.url}: {message.text}")
+
+    def _on_page_error(self, error: Any) -> None:
+        self.problems.append(f"uncaught exception on {self.page.url}: {error}")
+
+    def expect_status(self, *codes: int) -> None:
+        """Allow the browser's console note for an error status the test provokes on purpose."""
+        self.expected_statuses.update(codes)
+
+    def goto(self, path: str) -> Response | None:
+        return self.page.goto(self.base_url + path)
+
+    def login(self, email: str, password: str | None = None) -> None:
+        """Log in through the form, as a person would."""
+        self.goto("/login")
+        self.page.get_by_label("E-mail address").fill(email)
+        self.page.get_by_label("Password").fill(self.password if password is None else password)
+        self.page.get_by_role("button", name="Log in").click()
+        self.page.wait_for_load_state("networkidle")
+
+    def mark_document(self) -> None:
+        """Tag the loaded document; `same_document()` is false after a full page load."""
+        self.page.evaluate("window.__touchstoneMark = true")
+
+    def same_document(self) -> bool:
+        return bool(self.page.evaluate("window.__touchstoneMark === true"))
+
+    def overflow(self) -> int:
+        """How many px the page is wider than the viewport (0 = no horizontal scrolling)."""
+        return int(
+            self.page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+        )
+
+    def small_tap_targets(self) -> list[str]:
+        result: list[str] = self.page.evaluate(_SMALL_TARGETS, MIN_TAP)
+        return result
+
+    def check_labels(self) -> None:
+        unlabelled = self.page.evaluate(_UNLABELLED)
+        assert not unlabelled, f"form fields without a label on {self.page.url}: {unlabelled}"
+
+    def check_phone_layout(self) -> None:
+        width = self.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{self.page.url} scrolls sideways ({width}px wide)"
+        small = self.small_tap_targets()
+        assert not small, f"tap targets under {MIN_TAP}px on {self.page.url}: {small}"
+
+    def screenshot(self, name: str) -> None:
+        if SCREENSHOT_DIR:
+            Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
+            # caret="initial": hiding the caret leaves style="" on inputs, which htmx would copy.
+            path = Path(SCREENSHOT_DIR) / f"{name}.png"
+            self.page.screenshot(path=str(path), full_page=True, caret="initial")
+
+
+TabFactory = Callable[..., Tab]
+
+
+@pytest.fixture
+def open_tab(browser: Browser, live_server: LiveServer) -> Iterator[TabFactory]:
+    """Open tabs in fresh contexts; after the test, none may have logged a console error."""
+    tabs: list[Tab] = []
+    contexts: list[BrowserContext] = []
+
+    def make(viewport: ViewportSize = DESKTOP) -> Tab:
+        context = browser.new_context(viewport=viewport)
+        context.set_default_timeout(10_000)
+        context.add_init_script(_CSP_WATCH)
+        contexts.append(context)
+        tab = Tab(page=context.new_page(), base_url=live_server.url, password=live_server.password)
+        tab.page.on("console", tab._on_console)
+        tab.page.on("pageerror", tab._on_page_error)
+        tabs.append(tab)
+        return tab
+
+    yield make
+    for context in contexts:
+        context.close()
+    problems = [p for tab in tabs for p in tab.problems]
+    assert not problems, "the browser reported errors:\n" + "\n".join(problems)

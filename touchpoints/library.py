@@ -1,0 +1,79 @@
+"""The template library's shapes and lookups; the wording lives in library_content.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from touchpoints.models import Channel, Mode, NumberRule, QuestionFields, QuestionKind
+
+
+@dataclass(frozen=True)
+class TemplateQuestion:
+    text: str
+    guidance: str
+    kind: QuestionKind
+    weight: float = 1.0
+    critical: bool = False
+    allow_na: bool = False
+    required: bool = True
+    scale_labels: tuple[str, str, str, str, str] | None = None
+    rule: NumberRule | None = None
+    threshold: float | None = None
+    unit: str = ""
+    options: tuple[tuple[str, float], ...] | None = None  # (label, points)
+
+    def fields(self) -> QuestionFields:
+        """Validated exactly like an owner's own question."""
+        return QuestionFields(
+            text=self.text,
+            guidance=self.guidance,
+            kind=self.kind,
+            weight=self.weight,
+            critical=self.critical,
+            allow_na=self.allow_na,
+            required=self.required,
+            scale_labels=list(self.scale_labels) if self.scale_labels else None,
+            rule=self.rule,
+            threshold=self.threshold,
+            unit=self.unit,
+            options=(
+                [{"label": label, "points": pts} for label, pts in self.options]  # type: ignore[misc]
+                if self.options
+                else None
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class TemplateTouchpoint:
+    key: str  # unique across the library, e.g. "moments.first-call"
+    name: str
+    stage: str  # the stage it goes into; created when the journey has none of that name
+    channel: Channel
+    mode: Mode
+    team: str
+    target: int
+    description: str
+    questions: tuple[TemplateQuestion, ...]
+
+
+@dataclass(frozen=True)
+class TemplateSet:
+    key: str
+    name: str
+    summary: str
+    touchpoints: tuple[TemplateTouchpoint, ...]
+
+
+def template_sets() -> tuple[TemplateSet, ...]:
+    from touchpoints.library_content import TEMPLATE_SETS
+
+    return TEMPLATE_SETS
+
+
+def template_set(key: str) -> TemplateSet | None:
+    return next((s for s in template_sets() if s.key == key), None)
+
+
+def template_touchpoint(key: str) -> TemplateTouchpoint | None:
+    return next((t for s in template_sets() for t in s.touchpoints if t.key == key), None)

@@ -1,0 +1,330 @@
+"""Stages, touchpoints and their versioned checklist questions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, field_validator, model_validator
+from pydantic import Field as PydField
+from pydantic_core import PydanticCustomError
+from sqlalchemy import JSON, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.modelbase import OrgOwned, utc_field, utcnow
+
+
+class Channel(StrEnum):
+    phone = "phone"
+    walk_in = "walk_in"
+    sales = "sales"
+    problem = "problem"
+    billing = "billing"
+    web = "web"
+    email = "email"
+    other = "other"
+
+
+CHANNEL_LABELS = {
+    Channel.phone: "Phone",
+    Channel.walk_in: "Walk-in",
+    Channel.sales: "Sales conversation",
+    Channel.problem: "Problem handling",
+    Channel.billing: "Billing",
+    Channel.web: "Web",
+    Channel.email: "E-mail",
+    Channel.other: "Other",
+}
+
+
+class Mode(StrEnum):
+    people = "people"
+    machine = "machine"
+    both = "both"
+
+
+MODE_LABELS = {Mode.people: "People", Mode.machine: "Machine", Mode.both: "People and machine"}
+
+
+class QuestionKind(StrEnum):
+    yes_no = "yes_no"
+    scale = "scale"
+    number = "number"
+    choice = "choice"
+    text = "text"
+
+
+KIND_LABELS = {
+    QuestionKind.yes_no: "Yes / no",
+    QuestionKind.scale: "Scale 1–5",
+    QuestionKind.number: "Number with a pass rule",
+    QuestionKind.choice: "Single choice with points",
+    QuestionKind.text: "Free text (not scored)",
+}
+
+
+class NumberRule(StrEnum):
+    at_most = "at_most"
+    at_least = "at_least"
+
+
+RULE_LABELS = {NumberRule.at_most: "at most", NumberRule.at_least: "at least"}
+
+
+class QuestionStatus(StrEnum):
+    active = "active"  # the current version, asked in new shops
+    superseded = "superseded"  # an older version, kept for the shops that asked it
+    retired = "retired"  # removed from the checklist, kept for its history
+
+
+# --- stages ------------------------------------------------------------------------------
+
+
+class StageBase(SQLModel):
+    name: str = Field(sa_type=String(120), min_length=1, max_length=120)
+
+
+class Stage(StageBase, OrgOwned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    position: int = 0
+    archived_at: datetime | None = utc_field(default=None)
+    created_at: datetime = utc_field(default_factory=utcnow)
+
+
+class StageCreate(StageBase):
+    @field_validator("name")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("enter a name for the stage")
+        return v
+
+
+class StageUpdate(StageCreate):
+    pass
+
+
+class StagePublic(StageBase):
+    id: int
+    position: int
+    archived: bool
+
+
+# --- touchpoints -------------------------------------------------------------------------
+
+
+class TouchpointBase(SQLModel):
+    name: str = Field(sa_type=String(120), min_length=1, max_length=120)
+    channel: Channel = Field(default=Channel.walk_in, sa_type=String(16))
+    mode: Mode = Field(default=Mode.people, sa_type=String(16))
+    team: str = Field(default="", sa_type=String(120), max_length=120)
+    description: str = Field(default="", sa_type=Text, max_length=2000)
+    target: int = Field(default=80, ge=0, le=100)
+
+
+class Touchpoint(TouchpointBase, OrgOwned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    stage_id: int = Field(foreign_key="stage.id", index=True)
+    position: int = 0
+    archived_at: datetime | None = utc_field(default=None)
+    template_key: str | None = Field(default=None, sa_type=String(80))
+    created_at: datetime = utc_field(default_factory=utcnow)
+
+
+class TouchpointCreate(TouchpointBase):
+    stage_id: int
+
+    @field_validator("name", "team", "description")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        return v.strip()
+
+    @field_validator("name")
+    @classmethod
+    def _name_given(cls, v: str) -> str:
+        if not v:
+            raise ValueError("enter a name for the touchpoint")
+        return v
+
+
+class TouchpointUpdate(SQLModel):
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    stage_id: int | None = None
+    channel: Channel | None = None
+    mode: Mode | None = None
+    team: str | None = Field(default=None, max_length=120)
+    description: str | None = Field(default=None, max_length=2000)
+    target: int | None = Field(default=None, ge=0, le=100)
+
+    @field_validator("name", "team", "description")
+    @classmethod
+    def _strip(cls, v: str | None) -> str | None:
+        return v.strip() if v is not None else None
+
+    @field_validator("name")
+    @classmethod
+    def _name_given(cls, v: str | None) -> str | None:
+        if v is not None and not v:
+            raise ValueError("enter a name for the touchpoint")
+        return v
+
+
+class TouchpointPublic(TouchpointBase):
+    id: int
+    stage_id: int
+    position: int
+    archived: bool
+
+
+# --- questions ---------------------------------------------------------------------------
+
+
+class ChoiceOption(BaseModel):
+    label: str = PydField(min_length=1, max_length=200)
+    points: float = PydField(ge=0, le=100)
+
+    @field_validator("label")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("every option needs a label")
+        return v
+
+
+class QuestionConfig(BaseModel):
+    """Kind-specific settings; which ones are required depends on the kind."""
+
+    scale_labels: list[str] | None = None  # five labels, for 1..5
+    rule: NumberRule | None = None
+    threshold: float | None = None
+    unit: str = ""
+    options: list[ChoiceOption] | None = None
+
+
+MSG_SCALE_LABELS = "A 1–5 scale needs a label for each of its five points."
+MSG_NUMBER_RULE = "Choose the pass rule: at most or at least."
+MSG_NUMBER_THRESHOLD = "Enter the number that passes, such as 3 (rings) or 2 (minutes)."
+MSG_CHOICE_OPTIONS = "A choice question needs at least two options."
+MSG_CHOICE_POINTS = "At least one option must be worth points."
+MSG_TEXT_CRITICAL = "A free-text question is not scored, so it cannot be critical."
+MSG_WEIGHT_ZERO = "A scored question needs a weight above 0."
+
+
+def _rule_error(field: str, message: str) -> PydanticCustomError:
+    # The field rides along in the error's context, so pages can show the message next to
+    # the right input and the API can name it.
+    return PydanticCustomError("question_rule", message, {"field": field})
+
+
+class QuestionFields(BaseModel):
+    """What an owner writes for a question; validated the same way by pages and API."""
+
+    text: str = PydField(min_length=1, max_length=500)
+    guidance: str = PydField(default="", max_length=2000)
+    kind: QuestionKind
+    weight: float = PydField(default=1.0, ge=0, le=100)
+    allow_na: bool = False
+    critical: bool = False
+    required: bool = True
+    scale_labels: list[str] | None = None
+    rule: NumberRule | None = None
+    threshold: float | None = None
+    unit: str = PydField(default="", max_length=40)
+    options: list[ChoiceOption] | None = None
+
+    @field_validator("text", "guidance", "unit")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        return v.strip()
+
+    @field_validator("text")
+    @classmethod
+    def _text_given(cls, v: str) -> str:
+        if not v:
+            raise ValueError("enter the question")
+        return v
+
+    @model_validator(mode="after")
+    def _kind_rules(self) -> QuestionFields:
+        if self.kind == QuestionKind.scale:
+            labels = [s.strip() for s in (self.scale_labels or [])]
+            if len(labels) != 5 or not all(labels):
+                raise _rule_error("scale_labels", MSG_SCALE_LABELS)
+            self.scale_labels = labels
+        if self.kind == QuestionKind.number:
+            if self.rule is None:
+                raise _rule_error("rule", MSG_NUMBER_RULE)
+            if self.threshold is None:
+                raise _rule_error("threshold", MSG_NUMBER_THRESHOLD)
+        if self.kind == QuestionKind.choice:
+            if not self.options or len(self.options) < 2:
+                raise _rule_error("options", MSG_CHOICE_OPTIONS)
+            if max(o.points for o in self.options) <= 0:
+                raise _rule_error("options", MSG_CHOICE_POINTS)
+        if self.kind == QuestionKind.text:
+            if self.critical:
+                raise _rule_error("critical", MSG_TEXT_CRITICAL)
+            self.weight = 0
+        elif self.weight <= 0:
+            raise _rule_error("weight", MSG_WEIGHT_ZERO)
+        return self
+
+    def config(self) -> dict[str, Any]:
+        """The kind-specific part, as stored on the question row."""
+        if self.kind == QuestionKind.scale:
+            return {"scale_labels": self.scale_labels}
+        if self.kind == QuestionKind.number:
+            return {"rule": self.rule, "threshold": self.threshold, "unit": self.unit}
+        if self.kind == QuestionKind.choice:
+            return {"options": [o.model_dump() for o in self.options or []]}
+        return {}
+
+
+class Question(OrgOwned, table=True):
+    """One version of a checklist question.
+
+    `lineage` ties the versions of one question together; exactly one version of a lineage
+    is `active` (or the lineage is retired). Shops store the id of the version they asked.
+    """
+
+    __table_args__ = (UniqueConstraint("lineage", "version", name="uq_question_lineage_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    touchpoint_id: int = Field(foreign_key="touchpoint.id", index=True)
+    lineage: str = Field(sa_type=String(36), index=True)
+    version: int = 1
+    status: QuestionStatus = Field(default=QuestionStatus.active, sa_type=String(16))
+    position: int = 0
+    text: str = Field(sa_type=String(500))
+    guidance: str = Field(default="", sa_type=Text)
+    kind: QuestionKind = Field(sa_type=String(16))
+    config: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    weight: float = 1.0
+    allow_na: bool = False
+    critical: bool = False
+    required: bool = True
+    created_at: datetime = utc_field(default_factory=utcnow)
+
+    def fields(self) -> QuestionFields:
+        return QuestionFields(
+            text=self.text,
+            guidance=self.guidance,
+            kind=self.kind,
+            weight=self.weight,
+            allow_na=self.allow_na,
+            critical=self.critical,
+            required=self.required,
+            **self.config,
+        )
+
+
+class QuestionPublic(QuestionFields):
+    id: int
+    touchpoint_id: int
+    lineage: str
+    version: int
+    status: QuestionStatus
+    position: int

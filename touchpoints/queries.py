@@ -1,0 +1,94 @@
+"""Reads of the journey that pages, API and reports share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from audits.models import Answer
+from touchpoints.models import Question, QuestionStatus, Stage, Touchpoint
+
+
+@dataclass
+class StageView:
+    stage: Stage
+    touchpoints: list[Touchpoint] = field(default_factory=list)
+
+
+def journey(session: Session, *, include_archived: bool = False) -> list[StageView]:
+    """Stages in order, each with its touchpoints in order (archived ones left out)."""
+    stage_q = select(Stage).order_by(col(Stage.position), col(Stage.id))
+    tp_q = select(Touchpoint).order_by(col(Touchpoint.position), col(Touchpoint.id))
+    if not include_archived:
+        stage_q = stage_q.where(col(Stage.archived_at).is_(None))
+        tp_q = tp_q.where(col(Touchpoint.archived_at).is_(None))
+    views = {s.id: StageView(s) for s in session.exec(stage_q)}
+    for tp in session.exec(tp_q):
+        if tp.stage_id in views:
+            views[tp.stage_id].touchpoints.append(tp)
+    return list(views.values())
+
+
+def archived(session: Session) -> tuple[list[Stage], list[Touchpoint]]:
+    stages = session.exec(
+        select(Stage).where(col(Stage.archived_at).is_not(None)).order_by(col(Stage.name))
+    )
+    tps = session.exec(
+        select(Touchpoint)
+        .where(col(Touchpoint.archived_at).is_not(None))
+        .order_by(col(Touchpoint.name))
+    )
+    return list(stages), list(tps)
+
+
+def question_counts(session: Session) -> dict[int, int]:
+    """Current questions per touchpoint."""
+    rows = session.exec(
+        select(Question.touchpoint_id, func.count())
+        .where(Question.status == QuestionStatus.active)
+        .group_by(col(Question.touchpoint_id))
+    )
+    return dict(rows.all())
+
+
+def questions(session: Session, touchpoint_id: int, *, status: QuestionStatus) -> list[Question]:
+    return list(
+        session.exec(
+            select(Question)
+            .where(Question.touchpoint_id == touchpoint_id, Question.status == status)
+            .order_by(col(Question.position), col(Question.id))
+        )
+    )
+
+
+def versions(session: Session, lineage: str) -> list[Question]:
+    return list(
+        session.exec(
+            select(Question).where(Question.lineage == lineage).order_by(col(Question.version))
+        )
+    )
+
+
+def answer_counts(session: Session, question_ids: list[int]) -> dict[int, int]:
+    """How many shops answered each question version (for 'answered in N shops')."""
+    if not question_ids:
+        return {}
+    rows = session.exec(
+        select(Answer.question_id, func.count())
+        .where(col(Answer.question_id).in_(question_ids))
+        .group_by(col(Answer.question_id))
+    )
+    return dict(rows.all())
+
+
+def lineage_answer_counts(session: Session, touchpoint_id: int) -> dict[str, int]:
+    """Answers per question lineage of a touchpoint, over all its versions."""
+    rows = session.exec(
+        select(Question.lineage, func.count(col(Answer.id)))
+        .join(Answer, col(Answer.question_id) == col(Question.id))
+        .where(Question.touchpoint_id == touchpoint_id)
+        .group_by(col(Question.lineage))
+    )
+    return dict(rows.all())

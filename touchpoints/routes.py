@@ -1,0 +1,424 @@
+"""Owner pages for the journey map, touchpoints, questions and the template library."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import Response
+
+from app.errors import DomainError
+from app.forms import domain_errors, parse_form
+from app.modelbase import ident
+from app.templating import flash, redirect, render, templates
+from app.tenancy import OwnerDep, ReaderDep, Tenant
+from touchpoints import queries, services
+from touchpoints.deps import QuestionDep, StageDep, TouchpointDep
+from touchpoints.forms import OPTION_ROWS, form_values, parse_question_form
+from touchpoints.library import template_sets
+from touchpoints.models import (
+    CHANNEL_LABELS,
+    KIND_LABELS,
+    MODE_LABELS,
+    RULE_LABELS,
+    Channel,
+    Mode,
+    Question,
+    QuestionKind,
+    QuestionStatus,
+    Stage,
+    StageCreate,
+    StageUpdate,
+    Touchpoint,
+    TouchpointCreate,
+    TouchpointUpdate,
+)
+from touchpoints.preview import examples
+
+router = APIRouter(include_in_schema=False)
+
+templates.env.globals.update(
+    CHANNEL_LABELS=CHANNEL_LABELS,
+    MODE_LABELS=MODE_LABELS,
+    KIND_LABELS=KIND_LABELS,
+    RULE_LABELS=RULE_LABELS,
+    Channel=Channel,
+    Mode=Mode,
+    QuestionKind=QuestionKind,
+    OPTION_ROWS=OPTION_ROWS,
+)
+
+BOARD = "journey-board"
+
+
+# --- journey map ---------------------------------------------------------------------------
+
+
+def _board_context(tenant: Tenant, **extra: Any) -> dict[str, Any]:
+    archived_stages, archived_tps = queries.archived(tenant.session)
+    return {
+        "journey": queries.journey(tenant.session),
+        "question_counts": queries.question_counts(tenant.session),
+        "archived_stages": archived_stages,
+        "archived_touchpoints": archived_tps,
+        "can_edit": tenant.role == "owner",
+        "stage_errors": {},
+        "stage_form": {"name": ""},
+        "add_errors": {},
+        "add_form": {},
+        "edit_stage_id": None,
+        **extra,
+    }
+
+
+def _board(request: Request, tenant: Tenant, status_code: int = 200, **extra: Any) -> Response:
+    return render(
+        request,
+        "touchpoints/journey.html",
+        _board_context(tenant, **extra),
+        fragment="touchpoints/_board.html",
+        status_code=status_code,
+    )
+
+
+@router.get("/journey")
+def journey_page(request: Request, tenant: ReaderDep) -> Response:
+    return _board(request, tenant)
+
+
+@router.post("/stages")
+def stage_create(request: Request, tenant: OwnerDep, name: Annotated[str, Form()] = "") -> Response:
+    data, errors = parse_form(StageCreate, {"name": name})
+    if data is not None:
+        services.stage_create(session=tenant.session, org_id=tenant.org_id, data=data)
+        return _board(request, tenant)
+    return _board(request, tenant, 400, stage_errors=errors, stage_form={"name": name})
+
+
+@router.get("/stages/{stage_id}/edit")
+def stage_edit(request: Request, tenant: OwnerDep, stage: StageDep) -> Response:
+    return _board(request, tenant, edit_stage_id=stage.id)
+
+
+@router.post("/stages/{stage_id}")
+def stage_update(
+    request: Request, tenant: OwnerDep, stage: StageDep, name: Annotated[str, Form()] = ""
+) -> Response:
+    data, errors = parse_form(StageUpdate, {"name": name})
+    if data is None:
+        return _board(
+            request, tenant, 400, edit_stage_id=stage.id, rename_errors=errors, rename_value=name
+        )
+    services.stage_update(session=tenant.session, stage=stage, data=data)
+    return _board(request, tenant)
+
+
+@router.post("/stages/{stage_id}/move")
+def stage_move(
+    request: Request, tenant: OwnerDep, stage: StageDep, direction: Annotated[str, Form()] = ""
+) -> Response:
+    services.stage_move(session=tenant.session, stage=stage, direction=direction)
+    return _board(request, tenant)
+
+
+@router.post("/stages/{stage_id}/archive")
+def stage_archive(request: Request, tenant: OwnerDep, stage: StageDep) -> Response:
+    services.stage_archive(session=tenant.session, stage=stage)
+    return _board(request, tenant)
+
+
+@router.post("/stages/{stage_id}/restore")
+def stage_restore(request: Request, tenant: OwnerDep, stage: StageDep) -> Response:
+    services.stage_restore(session=tenant.session, stage=stage)
+    return _board(request, tenant)
+
+
+@router.post("/touchpoints")
+def touchpoint_create(
+    request: Request,
+    tenant: OwnerDep,
+    stage_id: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    channel: Annotated[str, Form()] = "walk_in",
+    mode: Annotated[str, Form()] = "people",
+    team: Annotated[str, Form()] = "",
+    target: Annotated[str, Form()] = "80",
+) -> Response:
+    form = {"name": name, "channel": channel, "mode": mode, "team": team, "target": target}
+    data, errors = parse_form(TouchpointCreate, {**form, "stage_id": stage_id or None})
+    if data is not None:
+        try:
+            touchpoint = services.touchpoint_create(
+                session=tenant.session, org_id=tenant.org_id, data=data
+            )
+        except DomainError as exc:
+            errors = domain_errors(exc)
+        else:
+            return _board(request, tenant, created_id=touchpoint.id)
+    key = int(stage_id) if stage_id.isdigit() else 0
+    return _board(request, tenant, 400, add_errors={key: errors}, add_form={key: form})
+
+
+def _after_touchpoint_change(request: Request, tenant: Tenant, touchpoint: Touchpoint) -> Response:
+    if request.headers.get("hx-target") == BOARD:
+        return _board(request, tenant)
+    return redirect(request, f"/touchpoints/{touchpoint.id}")
+
+
+@router.post("/touchpoints/{touchpoint_id}/move")
+def touchpoint_move(
+    request: Request,
+    tenant: OwnerDep,
+    touchpoint: TouchpointDep,
+    direction: Annotated[str, Form()] = "",
+) -> Response:
+    services.touchpoint_move(session=tenant.session, touchpoint=touchpoint, direction=direction)
+    return _board(request, tenant)
+
+
+@router.post("/touchpoints/{touchpoint_id}/archive")
+def touchpoint_archive(request: Request, tenant: OwnerDep, touchpoint: TouchpointDep) -> Response:
+    services.touchpoint_archive(session=tenant.session, touchpoint=touchpoint)
+    flash(request, f"{touchpoint.name} is archived: new shops will not cover it.")
+    return _after_touchpoint_change(request, tenant, touchpoint)
+
+
+@router.post("/touchpoints/{touchpoint_id}/restore")
+def touchpoint_restore(request: Request, tenant: OwnerDep, touchpoint: TouchpointDep) -> Response:
+    services.touchpoint_restore(session=tenant.session, touchpoint=touchpoint)
+    return _after_touchpoint_change(request, tenant, touchpoint)
+
+
+# --- touchpoint page -----------------------------------------------------------------------
+
+
+def _checklist_context(tenant: Tenant, touchpoint: Touchpoint, **extra: Any) -> dict[str, Any]:
+    tp_id = ident(touchpoint)
+    current = services.questions_current(tenant.session, tp_id)
+    retired = queries.questions(tenant.session, tp_id, status=QuestionStatus.retired)
+    return {
+        "touchpoint": touchpoint,
+        "stage": tenant.session.get(Stage, touchpoint.stage_id),
+        "stages": services.stages_active(tenant.session),
+        "questions": current,
+        "retired": retired,
+        "answered": queries.lineage_answer_counts(tenant.session, tp_id),
+        "examples": examples(tp_id, current) if current else [],
+        "can_edit": tenant.role == "owner" and touchpoint.archived_at is None,
+        "is_owner": tenant.role == "owner",
+        "new_form": form_values(None),
+        "new_errors": {},
+        "edit_id": None,
+        "edit_form": None,
+        "edit_errors": {},
+        "settings_errors": {},
+        "settings_form": None,
+        "notice": None,
+        **extra,
+    }
+
+
+def _checklist(
+    request: Request, tenant: Tenant, touchpoint: Touchpoint, status_code: int = 200, **extra: Any
+) -> Response:
+    return render(
+        request,
+        "touchpoints/touchpoint.html",
+        _checklist_context(tenant, touchpoint, **extra),
+        fragment="touchpoints/_checklist.html",
+        status_code=status_code,
+    )
+
+
+@router.get("/touchpoints/{touchpoint_id}")
+def touchpoint_page(request: Request, tenant: ReaderDep, touchpoint: TouchpointDep) -> Response:
+    return _checklist(request, tenant, touchpoint)
+
+
+@router.post("/touchpoints/{touchpoint_id}")
+def touchpoint_update(
+    request: Request,
+    tenant: OwnerDep,
+    touchpoint: TouchpointDep,
+    name: Annotated[str, Form()] = "",
+    stage_id: Annotated[str, Form()] = "",
+    channel: Annotated[str, Form()] = "",
+    mode: Annotated[str, Form()] = "",
+    team: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+    target: Annotated[str, Form()] = "",
+) -> Response:
+    form = {
+        "name": name,
+        "stage_id": stage_id,
+        "channel": channel,
+        "mode": mode,
+        "team": team,
+        "description": description,
+        "target": target,
+    }
+    data, errors = parse_form(
+        TouchpointUpdate, {**form, "stage_id": stage_id or None, "target": target or None}
+    )
+    if data is not None:
+        try:
+            services.touchpoint_update(session=tenant.session, touchpoint=touchpoint, data=data)
+        except DomainError as exc:
+            errors = domain_errors(exc)
+    context = _checklist_context(
+        tenant,
+        touchpoint,
+        settings_errors=errors,
+        settings_form=form if errors else None,
+        settings_saved=not errors,
+    )
+    return render(
+        request,
+        "touchpoints/touchpoint.html",
+        context,
+        fragment="touchpoints/_settings.html",
+        status_code=400 if errors else 200,
+    )
+
+
+@router.get("/touchpoints/{touchpoint_id}/questions/new")
+def question_new_form(
+    request: Request,
+    tenant: OwnerDep,
+    touchpoint: TouchpointDep,
+    kind: Annotated[QuestionKind, Query()] = QuestionKind.yes_no,
+) -> Response:
+    """The add-question form for another kind (htmx swaps the kind-specific fields)."""
+    return render(
+        request,
+        "touchpoints/touchpoint.html",
+        _checklist_context(tenant, touchpoint, new_form=form_values(None, kind.value)),
+        fragment="touchpoints/_question_new.html",
+    )
+
+
+@router.post("/touchpoints/{touchpoint_id}/questions")
+async def question_create(
+    request: Request, tenant: OwnerDep, touchpoint: TouchpointDep
+) -> Response:
+    fields, errors, raw = parse_question_form(await request.form())
+    if fields is not None:
+        try:
+            services.question_create(session=tenant.session, touchpoint=touchpoint, fields=fields)
+        except DomainError as exc:
+            errors = domain_errors(exc)
+        else:
+            return _checklist(request, tenant, touchpoint, notice="Question added.")
+    return _checklist(request, tenant, touchpoint, 400, new_form=raw, new_errors=errors)
+
+
+def _touchpoint_of(tenant: Tenant, question: Question) -> Touchpoint:
+    touchpoint = tenant.get(Touchpoint, question.touchpoint_id)
+    return touchpoint
+
+
+@router.get("/questions/{question_id}/edit")
+def question_edit_form(request: Request, tenant: OwnerDep, question: QuestionDep) -> Response:
+    touchpoint = _touchpoint_of(tenant, question)
+    return _checklist(
+        request, tenant, touchpoint, edit_id=question.id, edit_form=form_values(question)
+    )
+
+
+@router.post("/questions/{question_id}")
+async def question_update(request: Request, tenant: OwnerDep, question: QuestionDep) -> Response:
+    touchpoint = _touchpoint_of(tenant, question)
+    fields, errors, raw = parse_question_form(await request.form())
+    if fields is not None:
+        try:
+            current = services.question_update(
+                session=tenant.session, question=question, fields=fields
+            )
+        except DomainError as exc:
+            errors = domain_errors(exc)
+        else:
+            notice = "Question saved."
+            if current.id != question.id:
+                notice = (
+                    f"Saved as version {current.version}. Shops that already answered keep "
+                    f"version {question.version}, as it was asked."
+                )
+            return _checklist(request, tenant, touchpoint, notice=notice)
+    return _checklist(
+        request, tenant, touchpoint, 400, edit_id=question.id, edit_form=raw, edit_errors=errors
+    )
+
+
+@router.post("/questions/{question_id}/move")
+def question_move(
+    request: Request,
+    tenant: OwnerDep,
+    question: QuestionDep,
+    direction: Annotated[str, Form()] = "",
+) -> Response:
+    services.question_move(session=tenant.session, question=question, direction=direction)
+    return _checklist(request, tenant, _touchpoint_of(tenant, question))
+
+
+@router.post("/questions/{question_id}/remove")
+def question_remove(request: Request, tenant: OwnerDep, question: QuestionDep) -> Response:
+    outcome = services.question_remove(session=tenant.session, question=question)
+    notice = (
+        "Question retired: it is off the checklist, and the shops that answered it keep it."
+        if outcome == "retired"
+        else "Question deleted."
+    )
+    return _checklist(request, tenant, _touchpoint_of(tenant, question), notice=notice)
+
+
+@router.get("/questions/{question_id}/versions")
+def question_versions(request: Request, tenant: ReaderDep, question: QuestionDep) -> Response:
+    versions = queries.versions(tenant.session, question.lineage)
+    counts = queries.answer_counts(tenant.session, [v.id for v in versions if v.id])
+    return render(
+        request,
+        "touchpoints/versions.html",
+        {
+            "question": question,
+            "touchpoint": _touchpoint_of(tenant, question),
+            "versions": versions,
+            "counts": counts,
+        },
+    )
+
+
+# --- template library ----------------------------------------------------------------------
+
+
+@router.get("/journey/templates")
+def templates_page(request: Request, tenant: OwnerDep) -> Response:
+    present = {
+        tp.template_key
+        for view in queries.journey(tenant.session)
+        for tp in view.touchpoints
+        if tp.template_key
+    }
+    return render(
+        request, "touchpoints/templates.html", {"sets": template_sets(), "present": present}
+    )
+
+
+@router.post("/journey/templates/apply")
+def templates_apply(
+    request: Request,
+    tenant: OwnerDep,
+    set_key: Annotated[str, Form()] = "",
+    touchpoint_key: Annotated[str, Form()] = "",
+) -> Response:
+    created, skipped = services.template_apply(
+        session=tenant.session,
+        org_id=tenant.org_id,
+        set_key=set_key or None,
+        touchpoint_key=touchpoint_key or None,
+    )
+    if created:
+        names = ", ".join(tp.name for tp in created)
+        flash(request, f"Added {len(created)} touchpoint{'s' * (len(created) != 1)}: {names}.")
+    if skipped:
+        flash(request, f"Already on your journey, not added again: {', '.join(skipped)}.", "info")
+    return redirect(request, "/journey")

@@ -1,0 +1,422 @@
+"""Every write to the journey: stages, touchpoints, versioned questions, templates.
+
+These functions expect an org-scoped session (app.tenancy): their reads see only the current
+organization's rows, and their writes are stamped with it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.errors import ConflictError, DomainError
+from app.modelbase import utcnow
+from audits.models import Answer
+from touchpoints.library import TemplateTouchpoint, template_set, template_touchpoint
+from touchpoints.models import (
+    Question,
+    QuestionFields,
+    QuestionStatus,
+    Stage,
+    StageCreate,
+    StageUpdate,
+    Touchpoint,
+    TouchpointCreate,
+    TouchpointUpdate,
+)
+
+MSG_STAGE_UNKNOWN = "Choose a stage of this journey."
+MSG_STAGE_ARCHIVED = "That stage is archived; restore it first or choose another."
+MSG_STAGE_NOT_EMPTY = "This stage still has touchpoints. Move or archive them first."
+MSG_STALE_ORDER = (
+    "The order you sent does not match the current list (someone else may have changed it). "
+    "Reload and try again."
+)
+MSG_TEMPLATE_UNKNOWN = "There is no template with that name."
+MSG_TOUCHPOINT_ARCHIVED = "This touchpoint is archived; restore it to change its checklist."
+
+# Edits to these change what a question means or how it scores; once a question has been
+# answered, such an edit makes a new version instead of rewriting the old one.
+MEANING_FIELDS = ("text", "kind", "weight", "critical", "config")
+
+Positioned = TypeVar("Positioned", Stage, Touchpoint, Question)
+
+
+# --- ordering helpers ----------------------------------------------------------------------
+
+
+def _next_position(session: Session, model: type[Any], *where: Any) -> int:
+    current = session.exec(select(func.max(model.position)).where(*where)).one()
+    return (current or 0) + 1
+
+
+def _move(items: Sequence[Positioned], item: Positioned, direction: str) -> None:
+    """Swap `item` with its neighbour in `items` (already in display order)."""
+    index = [i.id for i in items].index(item.id)
+    other = index - 1 if direction == "up" else index + 1
+    if direction not in ("up", "down"):
+        raise DomainError("Move up or down.", field="direction")
+    if 0 <= other < len(items):
+        neighbour = items[other]
+        item.position, neighbour.position = neighbour.position, item.position
+        if item.position == neighbour.position:  # positions were equal: make them distinct
+            item.position += -1 if direction == "up" else 1
+
+
+def _reorder(items: Sequence[Positioned], ids: Sequence[int]) -> None:
+    if sorted(ids) != sorted(i.id for i in items) or len(set(ids)) != len(ids):  # type: ignore[type-var]
+        raise ConflictError(MSG_STALE_ORDER, field="ids")
+    by_id = {i.id: i for i in items}
+    for position, ident in enumerate(ids, start=1):
+        by_id[ident].position = position
+
+
+# --- stages --------------------------------------------------------------------------------
+
+
+def stages_active(session: Session) -> list[Stage]:
+    return list(
+        session.exec(
+            select(Stage)
+            .where(col(Stage.archived_at).is_(None))
+            .order_by(col(Stage.position), col(Stage.id))
+        )
+    )
+
+
+def stage_create(*, session: Session, org_id: int, data: StageCreate) -> Stage:
+    stage = Stage(org_id=org_id, name=data.name, position=_next_position(session, Stage))
+    session.add(stage)
+    session.commit()
+    return stage
+
+
+def stage_update(*, session: Session, stage: Stage, data: StageUpdate) -> Stage:
+    stage.name = data.name
+    session.add(stage)
+    session.commit()
+    return stage
+
+
+def stage_move(*, session: Session, stage: Stage, direction: str) -> None:
+    _move(stages_active(session), stage, direction)
+    session.commit()
+
+
+def stages_reorder(*, session: Session, ids: Sequence[int]) -> list[Stage]:
+    stages = stages_active(session)
+    _reorder(stages, ids)
+    session.commit()
+    return stages_active(session)
+
+
+def stage_archive(*, session: Session, stage: Stage) -> None:
+    stage.archived_at = utcnow()
+    session.add(stage)
+    session.commit()
+
+
+def stage_restore(*, session: Session, stage: Stage) -> None:
+    stage.archived_at = None
+    stage.position = _next_position(session, Stage)
+    session.add(stage)
+    session.commit()
+
+
+def stage_delete(*, session: Session, stage: Stage) -> None:
+    """Only a stage that never held a touchpoint can go; others are archived."""
+    used = session.exec(select(Touchpoint.id).where(Touchpoint.stage_id == stage.id)).first()
+    if used is not None:
+        raise ConflictError(MSG_STAGE_NOT_EMPTY)
+    session.delete(stage)
+    session.commit()
+
+
+def _stage_for(session: Session, stage_id: int) -> Stage:
+    # The tenant scope makes another organization's stage invisible here.
+    stage = session.get(Stage, stage_id)
+    if stage is None:
+        raise DomainError(MSG_STAGE_UNKNOWN, field="stage_id")
+    if stage.archived_at is not None:
+        raise DomainError(MSG_STAGE_ARCHIVED, field="stage_id")
+    return stage
+
+
+def stage_find_or_create(*, session: Session, org_id: int, name: str) -> Stage:
+    for stage in stages_active(session):
+        if stage.org_id == org_id and stage.name.casefold() == name.casefold():
+            return stage
+    stage = Stage(org_id=org_id, name=name, position=_next_position(session, Stage))
+    session.add(stage)
+    session.flush()
+    return stage
+
+
+# --- touchpoints ---------------------------------------------------------------------------
+
+
+def touchpoints_in_stage(session: Session, stage_id: int) -> list[Touchpoint]:
+    return list(
+        session.exec(
+            select(Touchpoint)
+            .where(Touchpoint.stage_id == stage_id, col(Touchpoint.archived_at).is_(None))
+            .order_by(col(Touchpoint.position), col(Touchpoint.id))
+        )
+    )
+
+
+def touchpoint_create(*, session: Session, org_id: int, data: TouchpointCreate) -> Touchpoint:
+    stage = _stage_for(session, data.stage_id)
+    touchpoint = Touchpoint(
+        org_id=org_id,
+        **data.model_dump(),
+        position=_next_position(session, Touchpoint, Touchpoint.stage_id == stage.id),
+    )
+    session.add(touchpoint)
+    session.commit()
+    return touchpoint
+
+
+def touchpoint_update(
+    *, session: Session, touchpoint: Touchpoint, data: TouchpointUpdate
+) -> Touchpoint:
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    new_stage = changes.pop("stage_id", None)
+    if new_stage is not None and new_stage != touchpoint.stage_id:
+        stage = _stage_for(session, new_stage)
+        touchpoint.stage_id = stage.id  # type: ignore[assignment]
+        touchpoint.position = _next_position(session, Touchpoint, Touchpoint.stage_id == stage.id)
+    touchpoint.sqlmodel_update(changes)
+    session.add(touchpoint)
+    session.commit()
+    return touchpoint
+
+
+def touchpoint_move(*, session: Session, touchpoint: Touchpoint, direction: str) -> None:
+    _move(touchpoints_in_stage(session, touchpoint.stage_id), touchpoint, direction)
+    session.commit()
+
+
+def touchpoints_reorder(*, session: Session, stage: Stage, ids: Sequence[int]) -> list[Touchpoint]:
+    items = touchpoints_in_stage(session, stage.id)  # type: ignore[arg-type]
+    _reorder(items, ids)
+    session.commit()
+    return touchpoints_in_stage(session, stage.id)  # type: ignore[arg-type]
+
+
+def touchpoint_archive(*, session: Session, touchpoint: Touchpoint) -> None:
+    """Hidden from the map and from new shops; its history stays in reports."""
+    touchpoint.archived_at = utcnow()
+    session.add(touchpoint)
+    session.commit()
+
+
+def touchpoint_restore(*, session: Session, touchpoint: Touchpoint) -> None:
+    stage = session.get(Stage, touchpoint.stage_id)
+    if stage is None or stage.archived_at is not None:
+        raise DomainError(MSG_STAGE_ARCHIVED, field="stage_id")
+    touchpoint.archived_at = None
+    touchpoint.position = _next_position(session, Touchpoint, Touchpoint.stage_id == stage.id)
+    session.add(touchpoint)
+    session.commit()
+
+
+# --- questions -----------------------------------------------------------------------------
+
+
+def questions_current(session: Session, touchpoint_id: int) -> list[Question]:
+    return list(
+        session.exec(
+            select(Question)
+            .where(
+                Question.touchpoint_id == touchpoint_id, Question.status == QuestionStatus.active
+            )
+            .order_by(col(Question.position), col(Question.id))
+        )
+    )
+
+
+def question_in_use(session: Session, question: Question) -> bool:
+    """True once any shop has an answer to this version."""
+    return (
+        session.exec(select(Answer.id).where(Answer.question_id == question.id)).first() is not None
+    )
+
+
+def _editable(touchpoint: Touchpoint) -> None:
+    if touchpoint.archived_at is not None:
+        raise DomainError(MSG_TOUCHPOINT_ARCHIVED)
+
+
+def _row_values(fields: QuestionFields) -> dict[str, Any]:
+    return {
+        "text": fields.text,
+        "guidance": fields.guidance,
+        "kind": fields.kind,
+        "config": fields.config(),
+        "weight": fields.weight,
+        "allow_na": fields.allow_na,
+        "critical": fields.critical,
+        "required": fields.required,
+    }
+
+
+def question_create(
+    *, session: Session, touchpoint: Touchpoint, fields: QuestionFields, commit: bool = True
+) -> Question:
+    _editable(touchpoint)
+    question = Question(
+        org_id=touchpoint.org_id,
+        touchpoint_id=touchpoint.id,  # type: ignore[arg-type]
+        lineage=str(uuid.uuid4()),
+        version=1,
+        position=_next_position(
+            session,
+            Question,
+            Question.touchpoint_id == touchpoint.id,
+            Question.status == QuestionStatus.active,
+        ),
+        **_row_values(fields),
+    )
+    session.add(question)
+    if commit:
+        session.commit()
+    else:
+        session.flush()
+    return question
+
+
+def question_update(*, session: Session, question: Question, fields: QuestionFields) -> Question:
+    """Edit a question; returns the version now current (a new one if meaning changed)."""
+    if question.status != QuestionStatus.active:
+        raise ConflictError("Only the current version of a question can be edited.")
+    touchpoint = session.get(Touchpoint, question.touchpoint_id)
+    assert touchpoint is not None
+    _editable(touchpoint)
+    values = _row_values(fields)
+    meaning_changed = any(
+        _normalized(getattr(question, f)) != _normalized(values[f]) for f in MEANING_FIELDS
+    )
+    if meaning_changed and question_in_use(session, question):
+        question.status = QuestionStatus.superseded
+        session.add(question)
+        session.flush()  # free the lineage's single active slot before adding the next
+        successor = Question(
+            org_id=question.org_id,
+            touchpoint_id=question.touchpoint_id,
+            lineage=question.lineage,
+            version=question.version + 1,
+            position=question.position,
+            **values,
+        )
+        session.add(successor)
+        session.commit()
+        return successor
+    question.sqlmodel_update(values)
+    session.add(question)
+    session.commit()
+    return question
+
+
+def _normalized(value: Any) -> Any:
+    """Compare stored JSON and fresh values alike (enums to str, ints to floats)."""
+    if isinstance(value, dict):
+        return {k: _normalized(v) for k, v in value.items() if v not in (None, "")}
+    if isinstance(value, list):
+        return [_normalized(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    return str(value)
+
+
+def question_remove(*, session: Session, question: Question) -> str:
+    """Delete an unanswered question; retire an answered one. Returns what happened."""
+    if question.status != QuestionStatus.active:
+        raise ConflictError("This question is already off the checklist.")
+    if question_in_use(session, question) or question.version > 1:
+        question.status = QuestionStatus.retired
+        session.add(question)
+        session.commit()
+        return "retired"
+    session.delete(question)
+    session.commit()
+    return "deleted"
+
+
+def question_move(*, session: Session, question: Question, direction: str) -> None:
+    _move(questions_current(session, question.touchpoint_id), question, direction)
+    session.commit()
+
+
+def questions_reorder(
+    *, session: Session, touchpoint: Touchpoint, ids: Sequence[int]
+) -> list[Question]:
+    items = questions_current(session, touchpoint.id)  # type: ignore[arg-type]
+    _reorder(items, ids)
+    session.commit()
+    return questions_current(session, touchpoint.id)  # type: ignore[arg-type]
+
+
+# --- templates -----------------------------------------------------------------------------
+
+
+def _apply_one(session: Session, org_id: int, template: TemplateTouchpoint) -> Touchpoint | None:
+    present = session.exec(
+        select(Touchpoint.id).where(
+            Touchpoint.template_key == template.key, col(Touchpoint.archived_at).is_(None)
+        )
+    ).first()
+    if present is not None:
+        return None  # already on the journey: adding it twice would only confuse reports
+    stage = stage_find_or_create(session=session, org_id=org_id, name=template.stage)
+    touchpoint = Touchpoint(
+        org_id=org_id,
+        stage_id=stage.id,  # type: ignore[arg-type]
+        name=template.name,
+        channel=template.channel,
+        mode=template.mode,
+        team=template.team,
+        target=template.target,
+        description=template.description,
+        template_key=template.key,
+        position=_next_position(session, Touchpoint, Touchpoint.stage_id == stage.id),
+    )
+    session.add(touchpoint)
+    session.flush()
+    for q in template.questions:
+        question_create(session=session, touchpoint=touchpoint, fields=q.fields(), commit=False)
+    return touchpoint
+
+
+def template_apply(
+    *, session: Session, org_id: int, set_key: str | None = None, touchpoint_key: str | None = None
+) -> tuple[list[Touchpoint], list[str]]:
+    """Add a whole template set or one template touchpoint, in one transaction.
+
+    Returns the touchpoints created and the names of those skipped as already present.
+    """
+    if set_key:
+        chosen = template_set(set_key)
+        templates = list(chosen.touchpoints) if chosen else []
+    elif touchpoint_key:
+        one = template_touchpoint(touchpoint_key)
+        templates = [one] if one else []
+    else:
+        templates = []
+    if not templates:
+        raise DomainError(MSG_TEMPLATE_UNKNOWN, field="key")
+    created, skipped = [], []
+    for template in templates:
+        touchpoint = _apply_one(session, org_id, template)
+        if touchpoint is None:
+            skipped.append(template.name)
+        else:
+            created.append(touchpoint)
+    session.commit()
+    return created, skipped
