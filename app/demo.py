@@ -8,9 +8,9 @@ from sqlmodel import Session, select
 
 from app.modelbase import ident
 from app.orgs import services
+from app.orgs.models import LocationCreate, Organization, OrganizationCreate, Role
 from app.tenancy import scope_session
 from touchpoints import services as journey_services
-from app.orgs.models import LocationCreate, Organization, OrganizationCreate, Role
 
 DEMO_ORG = "Demo Co"
 DEMO_PASSWORD = "touchstone-demo"

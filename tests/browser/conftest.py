@@ -245,8 +245,8 @@ class Tab:
         self.goto("/login")
         self.page.get_by_label("E-mail address").fill(email)
         self.page.get_by_label("Password").fill(self.password if password is None else password)
-        self.page.get_by_role("button", name="Log in").click()
-        self.page.wait_for_load_state("networkidle")
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name="Log in").click()
 
     def mark_document(self) -> None:
         """Tag the loaded document; `same_document()` is false after a full page load."""
