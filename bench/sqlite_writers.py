@@ -7,6 +7,8 @@ all processes starting together. Modes:
   deferred-rw      plain BEGIN, read, then insert: the upgrade from reader to writer fails with
                    "database is locked" as soon as another process has committed in between
   deferred-w       plain BEGIN, insert only: busy_timeout covers this one
+  raw-immediate    the immediate mode's SQL through the sqlite3 module, no SQLAlchemy: the
+                   ceiling that SQLite itself sets on this machine
 
 Usage:  .venv/bin/python bench/sqlite_writers.py [--processes 2] [--rows 1000]
                                                  [--modes immediate,deferred-rw] [--repeat 1]
@@ -28,10 +30,46 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-MODES = ("immediate", "deferred-rw", "deferred-w")
+MODES = ("immediate", "deferred-rw", "deferred-w", "raw-immediate")
+
+
+def _raw_writer(path: str, worker: int, rows: int, start: Any, errors: Counter[str]) -> None:
+    from app.db import SQLITE_BUSY_TIMEOUT_MS
+
+    conn = sqlite3.connect(path, isolation_level=None, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+    conn.execute("PRAGMA synchronous=NORMAL")
+    try:
+        start.wait(timeout=120)
+        for i in range(rows):
+            email = f"w{worker}-{i}@example.test"
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute(
+                    "SELECT count(*) FROM login_attempt WHERE email = ?", (email,)
+                ).fetchone()
+                conn.execute(
+                    "INSERT INTO login_attempt (email, address, created_at) "
+                    "VALUES (?, 'bench', CURRENT_TIMESTAMP)",
+                    (email,),
+                )
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                errors[f"{type(exc).__name__}: {exc}"[:120]] += 1
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+    finally:
+        conn.close()
 
 
 def _writer(url: str, mode: str, worker: int, rows: int, start: Any, results: Any) -> None:
+    errors: Counter[str] = Counter()
+    if mode == "raw-immediate":
+        try:
+            _raw_writer(url.removeprefix("sqlite:///"), worker, rows, start, errors)
+        finally:
+            results.put(dict(errors))
+        return
+
     from sqlalchemy import func
     from sqlmodel import select
 
@@ -39,7 +77,6 @@ def _writer(url: str, mode: str, worker: int, rows: int, start: Any, results: An
     from app.orgs.models import LoginAttempt
 
     db = Database(url)
-    errors: Counter[str] = Counter()
     try:
         start.wait(timeout=120)
         for i in range(rows):
@@ -157,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         f"WAL, synchronous=NORMAL, busy_timeout={SQLITE_BUSY_TIMEOUT_MS} ms"
     )
     header = (
-        f"{'mode':<12} {'errors':>7} {'rows':>7} {'expected':>8} {'elapsed s':>9} {'rows/s':>8}"
+        f"{'mode':<14} {'errors':>7} {'rows':>7} {'expected':>8} {'elapsed s':>9} {'rows/s':>8}"
     )
     print(header)
     print("-" * len(header))
@@ -168,11 +205,11 @@ def main(argv: list[str] | None = None) -> int:
                 expected = r.processes * r.rows_each
                 rate = r.rows / r.elapsed if r.elapsed else 0.0
                 print(
-                    f"{r.mode:<12} {r.errors:>7} {r.rows:>7} {expected:>8} "
+                    f"{r.mode:<14} {r.errors:>7} {r.rows:>7} {expected:>8} "
                     f"{r.elapsed:>9.2f} {rate:>8.0f}"
                 )
                 if r.first_error:
-                    print(f"{'':<12} most common error: {r.first_error}")
+                    print(f"{'':<14} most common error: {r.first_error}")
                 sys.stdout.flush()
     return 0
 

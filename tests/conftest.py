@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import uuid
+from base64 import b64encode
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from itsdangerous import TimestampSigner
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
 from app.config import Settings
 from app.db import Database
 from app.main import create_app
+from app.modelbase import utcnow
+from app.orgs.models import Organization, User, UserSession
 from app.schema import metadata
+from app.security import digest, new_secret
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 BASE_URL = "http://testserver"
@@ -104,6 +111,30 @@ def login(client: Browser, email: str, password: str) -> Browser:
     response = client.form("/login", {"email": email, "password": password, "next": "/"})
     assert response.status_code == 303, getattr(response, "text", "")[:500]  # type: ignore[attr-defined]
     client.refresh_csrf("/account")
+    return client
+
+
+def sign_in(client: Browser, db: Database, user: User, org: Organization) -> Browser:
+    """Give `client` a logged-in session without the password form.
+
+    Argon2 makes each real login cost a noticeable fraction of a second; test_auth covers the
+    form itself. This writes the same server-side row and signed cookie that a login makes.
+    """
+    raw, csrf = new_secret(), new_secret()
+    with db.session() as s:
+        s.add(
+            UserSession(
+                token_hash=digest(raw),
+                user_id=user.id,  # type: ignore[arg-type]
+                org_id=org.id,
+                expires_at=utcnow() + timedelta(hours=1),
+            )
+        )
+        s.commit()
+    signer = TimestampSigner(client.app.state.settings.secret_key)  # type: ignore[attr-defined]
+    payload = b64encode(json.dumps({"sid": raw, "csrf": csrf}).encode())
+    client.cookies.set("touchstone", signer.sign(payload).decode())
+    client.csrf = csrf
     return client
 
 

@@ -67,6 +67,7 @@ def _board_context(tenant: Tenant, **extra: Any) -> dict[str, Any]:
         "add_errors": {},
         "add_form": {},
         "edit_stage_id": None,
+        "board_error": None,
         **extra,
     }
 
@@ -156,6 +157,11 @@ def touchpoint_create(
         else:
             return _board(request, tenant, created_id=touchpoint.id)
     key = int(stage_id) if stage_id.isdigit() else 0
+    if key not in {view.stage.id for view in queries.journey(tenant.session)}:
+        # No column on the map to show the message under (another organization's stage, or
+        # one archived meanwhile): show it above the board rather than drop it.
+        message = (key and errors.get("stage_id")) or services.MSG_STAGE_UNKNOWN
+        return _board(request, tenant, 400, board_error=message)
     return _board(request, tenant, 400, add_errors={key: errors}, add_form={key: form})
 
 
@@ -214,6 +220,7 @@ def _checklist_context(tenant: Tenant, touchpoint: Touchpoint, **extra: Any) -> 
         "settings_errors": {},
         "settings_form": None,
         "notice": None,
+        "error": None,
         **extra,
     }
 
@@ -306,6 +313,10 @@ async def question_create(
         try:
             services.question_create(session=tenant.session, touchpoint=touchpoint, fields=fields)
         except DomainError as exc:
+            if exc.field is None:
+                # About the touchpoint, not a field (archived meanwhile): the add form may not
+                # be drawn at all, so the message goes above the checklist.
+                return _checklist(request, tenant, touchpoint, 400, new_form=raw, error=exc.message)
             errors = domain_errors(exc)
         else:
             return _checklist(request, tenant, touchpoint, notice="Question added.")
@@ -335,6 +346,10 @@ async def question_update(request: Request, tenant: OwnerDep, question: Question
                 session=tenant.session, question=question, fields=fields
             )
         except DomainError as exc:
+            if exc.field is None:
+                # Not about a field (an older version, edited from an out-of-date page): the
+                # edit form belongs to a row no longer shown, so say it above the checklist.
+                return _checklist(request, tenant, touchpoint, 400, error=exc.message)
             errors = domain_errors(exc)
         else:
             notice = "Question saved."

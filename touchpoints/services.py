@@ -38,6 +38,7 @@ MSG_STALE_ORDER = (
 )
 MSG_TEMPLATE_UNKNOWN = "There is no template with that name."
 MSG_TOUCHPOINT_ARCHIVED = "This touchpoint is archived; restore it to change its checklist."
+MSG_MOVE_HIDDEN = "Only items shown on the list can be moved; restore it first."
 
 # Edits to these change what a question means or how it scores; once a question has been
 # answered, such an edit makes a new version instead of rewriting the old one.
@@ -56,15 +57,20 @@ def _next_position(session: Session, model: type[Any], *where: Any) -> int:
 
 def _move(items: Sequence[Positioned], item: Positioned, direction: str) -> None:
     """Swap `item` with its neighbour in `items` (already in display order)."""
-    index = [i.id for i in items].index(item.id)
-    other = index - 1 if direction == "up" else index + 1
     if direction not in ("up", "down"):
         raise DomainError("Move up or down.", field="direction")
+    ids = [i.id for i in items]
+    if item.id not in ids:  # archived, or its list changed under it
+        raise ConflictError(MSG_MOVE_HIDDEN)
+    index = ids.index(item.id)
+    other = index - 1 if direction == "up" else index + 1
     if 0 <= other < len(items):
+        # Renumber first: rows can share a position (imports, two owners adding at once),
+        # and swapping equal numbers would move nothing or jump past several items.
+        for position, each in enumerate(items, start=1):
+            each.position = position
         neighbour = items[other]
         item.position, neighbour.position = neighbour.position, item.position
-        if item.position == neighbour.position:  # positions were equal: make them distinct
-            item.position += -1 if direction == "up" else 1
 
 
 def _reorder(items: Sequence[Positioned], ids: Sequence[int]) -> None:
@@ -136,10 +142,12 @@ def stage_delete(*, session: Session, stage: Stage) -> None:
     session.commit()
 
 
-def _stage_for(session: Session, stage_id: int) -> Stage:
-    # The tenant scope makes another organization's stage invisible here.
+def _stage_for(session: Session, stage_id: int, org_id: int) -> Stage:
+    # The tenant scope hides another organization's stage from queries, but Session.get
+    # answers from the identity map first (refreshing an expired row without the scope), so
+    # a stage the session has already seen must also be checked for its organization.
     stage = session.get(Stage, stage_id)
-    if stage is None:
+    if stage is None or stage.org_id != org_id:
         raise DomainError(MSG_STAGE_UNKNOWN, field="stage_id")
     if stage.archived_at is not None:
         raise DomainError(MSG_STAGE_ARCHIVED, field="stage_id")
@@ -170,7 +178,7 @@ def touchpoints_in_stage(session: Session, stage_id: int) -> list[Touchpoint]:
 
 
 def touchpoint_create(*, session: Session, org_id: int, data: TouchpointCreate) -> Touchpoint:
-    stage = _stage_for(session, data.stage_id)
+    stage = _stage_for(session, data.stage_id, org_id)
     touchpoint = Touchpoint(
         org_id=org_id,
         **data.model_dump(),
@@ -187,7 +195,7 @@ def touchpoint_update(
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     new_stage = changes.pop("stage_id", None)
     if new_stage is not None and new_stage != touchpoint.stage_id:
-        stage = _stage_for(session, new_stage)
+        stage = _stage_for(session, new_stage, touchpoint.org_id)
         touchpoint.stage_id = stage.id  # type: ignore[assignment]
         touchpoint.position = _next_position(session, Touchpoint, Touchpoint.stage_id == stage.id)
     touchpoint.sqlmodel_update(changes)

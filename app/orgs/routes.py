@@ -10,12 +10,13 @@ from fastapi.responses import RedirectResponse, Response
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
 from app.mailer import send_invite
+from app.modelbase import ident
 from app.orgs import queries, routes_auth, routes_locations, services
 from app.orgs.deps import InviteDep, MembershipDep
 from app.orgs.models import InviteCreate, OrganizationCreate, Role, User
 from app.security import AuthDep
 from app.templating import flash, redirect, render
-from app.tenancy import MemberDep, OwnerDep
+from app.tenancy import MemberDep, OwnerDep, scope_session
 
 router = APIRouter(include_in_schema=False)
 router.include_router(routes_auth.router)
@@ -54,10 +55,19 @@ def org_create(
     auth: AuthDep,
     name: Annotated[str, Form()] = "",
     timezone: Annotated[str, Form()] = "UTC",
+    starter: Annotated[str, Form()] = "",
 ) -> Response:
-    """A consultant adds another client organization and becomes its owner."""
+    """A consultant adds another client organization and becomes its owner.
+
+    `starter` names a template set to begin the new organization's journey with.
+    """
+    from touchpoints.library import template_set
+    from touchpoints.services import template_apply
+
     data, errors = parse_form(OrganizationCreate, {"name": name, "timezone": timezone})
-    if data is None:
+    if starter and template_set(starter) is None:
+        errors["starter"] = "Choose a journey from the list."
+    if data is None or errors:
         return render(
             request,
             "orgs/account.html",
@@ -69,6 +79,10 @@ def org_create(
         auth.session_row.org_id = org.id
         tenant.session.add(auth.session_row)
     tenant.session.commit()
+    if starter:
+        # From here the request acts inside the new organization, as its owner.
+        scope_session(tenant.session, ident(org))
+        template_apply(session=tenant.session, org_id=ident(org), set_key=starter)
     flash(request, f"{org.name} is ready. You are its owner.")
     return RedirectResponse("/", status_code=303)
 

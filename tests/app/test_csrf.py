@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import json
-from base64 import b64encode
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from itsdangerous import TimestampSigner
 from markupsafe import escape
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.db import Database
 from app.main import create_app
-from app.modelbase import utcnow
 from app.orgs.models import Location, Organization, Role, User, UserSession
-from app.security import MSG_CROSS_ORIGIN, MSG_CSRF_MISSING, MSG_CSRF_WRONG, digest, new_secret
-from tests.conftest import BASE_URL, Browser, login
+from app.security import MSG_CROSS_ORIGIN, MSG_CSRF_MISSING, MSG_CSRF_WRONG
+from tests.conftest import BASE_URL, Browser, login, sign_in
 from tests.factories import PASSWORD, make_member, make_org, make_token
 
 EVIL = "https://evil.example"
@@ -32,30 +27,6 @@ def html(message: str) -> str:
 def locations(db: Database) -> list[str]:
     with db.session() as s:
         return list(s.exec(select(Location.name).order_by(Location.name)).all())
-
-
-def sign_in(client: Browser, db: Database, user: User, org: Organization) -> Browser:
-    """Give `client` a logged-in session without the password form.
-
-    Argon2 makes each real login cost a noticeable fraction of a second; test_auth covers the
-    form itself. This writes the same server-side row and signed cookie that a login makes.
-    """
-    raw, csrf = new_secret(), new_secret()
-    with db.session() as s:
-        s.add(
-            UserSession(
-                token_hash=digest(raw),
-                user_id=user.id,  # type: ignore[arg-type]
-                org_id=org.id,
-                expires_at=utcnow() + timedelta(hours=1),
-            )
-        )
-        s.commit()
-    signer = TimestampSigner(client.app.state.settings.secret_key)  # type: ignore[attr-defined]
-    payload = b64encode(json.dumps({"sid": raw, "csrf": csrf}).encode())
-    client.cookies.set("touchstone", signer.sign(payload).decode())
-    client.csrf = csrf
-    return client
 
 
 @pytest.fixture

@@ -14,13 +14,13 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import (
     Browser,
     BrowserContext,
     ConsoleMessage,
+    Error,
     Page,
     Playwright,
     Response,
@@ -67,14 +67,16 @@ _SMALL_TARGETS = """
   const small = [];
   for (const el of document.querySelectorAll(selector)) {
     // A checkbox or radio is tapped through its label.
-    const target = (el.matches("input[type=checkbox], input[type=radio]") && el.closest("label")) || el;
+    const toggle = el.matches("input[type=checkbox], input[type=radio]");
+    const target = (toggle && el.closest("label")) || el;
     // checkVisibility also sees through a closed <details> and visibility: hidden.
     if (!target.checkVisibility({ visibilityProperty: true })) continue;
     const box = target.getBoundingClientRect();
     if (box.width <= 1 || box.height <= 1 || el.closest(".sr-only, .skip")) continue;
     if (box.height < minimum) {
-      const text = (el.innerText || el.getAttribute("aria-label") || el.name || el.id || "").trim();
-      small.push(`<${el.tagName.toLowerCase()}> "${text.slice(0, 40)}" is ${box.height.toFixed(1)}px tall`);
+      const text = (el.innerText || el.getAttribute("aria-label") || el.name || el.id || "")
+        .trim().slice(0, 40);
+      small.push(`<${el.tagName.toLowerCase()}> "${text}" is ${box.height.toFixed(1)}px tall`);
     }
   }
   return small;
@@ -88,10 +90,25 @@ _UNLABELLED = """
   const unlabelled = [];
   for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
     if (!el.checkVisibility({ visibilityProperty: true })) continue;
-    const named = el.labels.length > 0 || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby");
+    const named = el.labels.length > 0
+      || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby");
     if (!named) unlabelled.push(el.name || el.id || el.outerHTML.slice(0, 60));
   }
   return unlabelled;
+}
+"""
+
+
+_FOCUS_STYLE = """
+() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const style = getComputedStyle(el);
+  return {
+    what: `<${el.tagName.toLowerCase()}> ${(el.innerText || el.name || "").trim().slice(0, 30)}`,
+    style: style.outlineStyle,
+    width: parseFloat(style.outlineWidth),
+  };
 }
 """
 
@@ -198,13 +215,12 @@ def playwright() -> Iterator[Playwright]:
 
 
 @pytest.fixture(scope="session")
-def browser(playwright: Playwright) -> Iterator[Browser]:
+def browser(playwright: Playwright) -> Iterator[Browser | None]:
+    """Headless Chromium, or None when it is missing: `open_tab` then fails the test itself
+    (a failure, not a skip and not a setup error, so a CI without Chromium goes red)."""
     if not CHROMIUM.exists():
-        pytest.fail(
-            f"Chromium is not installed at {CHROMIUM}. The browser tests need it: "
-            "`apt-get install chromium` (CI does), or set TOUCHSTONE_CHROMIUM to its path.",
-            pytrace=False,
-        )
+        yield None
+        return
     chromium = playwright.chromium.launch(
         executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
     )
@@ -230,7 +246,7 @@ class Tab:
             return  # the browser's own note about an answer the test asked for
         self.problems.append(f"console error on {self.page.url}: {message.text}")
 
-    def _on_page_error(self, error: Any) -> None:
+    def _on_page_error(self, error: Error) -> None:
         self.problems.append(f"uncaught exception on {self.page.url}: {error}")
 
     def expect_status(self, *codes: int) -> None:
@@ -255,17 +271,20 @@ class Tab:
     def same_document(self) -> bool:
         return bool(self.page.evaluate("window.__touchstoneMark === true"))
 
-    def overflow(self) -> int:
-        """How many px the page is wider than the viewport (0 = no horizontal scrolling)."""
-        return int(
-            self.page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
-        )
-
     def small_tap_targets(self) -> list[str]:
         result: list[str] = self.page.evaluate(_SMALL_TARGETS, MIN_TAP)
         return result
+
+    def check_focus_ring(self, presses: int = 6) -> None:
+        """Walk the first controls with the Tab key; each shows a visible focus outline."""
+        for _ in range(presses):
+            self.page.keyboard.press("Tab")
+            focused = self.page.evaluate(_FOCUS_STYLE)
+            if focused is None:
+                break
+            assert focused["style"] != "none" and focused["width"] >= 2, (
+                f"no visible focus on {focused['what']} at {self.page.url}: {focused}"
+            )
 
     def check_labels(self) -> None:
         unlabelled = self.page.evaluate(_UNLABELLED)
@@ -289,12 +308,18 @@ TabFactory = Callable[..., Tab]
 
 
 @pytest.fixture
-def open_tab(browser: Browser, live_server: LiveServer) -> Iterator[TabFactory]:
+def open_tab(browser: Browser | None, live_server: LiveServer) -> Iterator[TabFactory]:
     """Open tabs in fresh contexts; after the test, none may have logged a console error."""
     tabs: list[Tab] = []
     contexts: list[BrowserContext] = []
 
     def make(viewport: ViewportSize = DESKTOP) -> Tab:
+        if browser is None:
+            pytest.fail(
+                f"Chromium is not installed at {CHROMIUM}. The browser tests need it: "
+                "`apt-get install chromium` (CI does), or set TOUCHSTONE_CHROMIUM to its path.",
+                pytrace=False,
+            )
         context = browser.new_context(viewport=viewport)
         context.set_default_timeout(10_000)
         context.add_init_script(_CSP_WATCH)

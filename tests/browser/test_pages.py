@@ -54,6 +54,7 @@ def test_tour_of_every_page(open_tab: TabFactory, viewport: ViewportSize) -> Non
     tab.goto("/login")
     expect(heading(tab)).to_have_text("Log in")
     look("login")
+    tab.check_focus_ring()
 
     tab.login(OWNER)
     expect(heading(tab)).to_have_text(DEMO_ORG)
@@ -69,9 +70,14 @@ def test_tour_of_every_page(open_tab: TabFactory, viewport: ViewportSize) -> Non
     expect(page.locator("tr.editing")).to_have_count(0)
     expect(row.get_by_role("button", name="Edit")).to_be_visible()
 
+    response = tab.goto("/journey")
+    assert response is not None and response.status == 200
+    look("owner-journey")
+
     tab.goto("/people")
     expect(page.get_by_role("heading", name="Members")).to_be_visible()
     look("people")
+    tab.check_focus_ring(presses=10)
 
     page.locator(".usermenu summary").click()
     expect(page.get_by_role("link", name="Account")).to_be_visible()
@@ -214,6 +220,7 @@ def test_viewer_on_a_phone_sees_reports(open_tab: TabFactory) -> None:
     expect(nav.get_by_role("link", name="Locations")).to_have_count(0)
     expect(nav.get_by_role("link", name="People")).to_have_count(0)
     tab.check_phone_layout()
+    tab.screenshot("viewer-home-phone")
 
 
 def test_invite_link_makes_a_new_member(open_tab: TabFactory) -> None:
@@ -240,6 +247,7 @@ def test_invite_link_makes_a_new_member(open_tab: TabFactory) -> None:
     expect(heading(newcomer)).to_have_text(f"Join {DEMO_ORG}")
     expect(page.get_by_text(email)).to_be_visible()
     newcomer.check_phone_layout()
+    newcomer.screenshot("invite-accept-phone")
     page.get_by_label("Your name").fill("Nina Newcomer")
     page.get_by_label("Choose a password").fill("a-long-new-password")
     page.get_by_label("Password again").fill("a-long-new-password")
