@@ -40,16 +40,18 @@ def _settings() -> Settings:
 
 
 def _db() -> Database:
-    return Database(_settings().resolved_database_url)
+    """The database, migrated to the current schema (harmless when it already is)."""
+    from app.migrate import migrate as run
+
+    db = Database(_settings().resolved_database_url)
+    run(db.engine)
+    return db
 
 
 @cli.command()
 def migrate() -> None:
     """Apply every database migration (safe to run again)."""
-    from app.migrate import migrate as run
-
     db = _db()
-    run(db.engine)
     typer.echo(f"Database is up to date ({db.engine.url.render_as_string(hide_password=True)}).")
     db.dispose()
 

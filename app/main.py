@@ -121,6 +121,19 @@ def error_page(request: Request, status: int, detail: str) -> Response:
     )
 
 
+def _validation_error(error: Any) -> dict[str, Any]:
+    """One validation problem as the API reports it: where, what, and which kind of check.
+
+    Rules that span several inputs (a choice question without options) name their field in
+    the error's context; it is appended to the location so clients can point at it.
+    """
+    loc = list(error.get("loc", ()))
+    field = (error.get("ctx") or {}).get("field")
+    if field and (not loc or loc[-1] != field):
+        loc.append(field)
+    return {"loc": loc, "msg": error.get("msg", ""), "type": error.get("type", "")}
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotAuthenticated)
     async def _not_authenticated(request: Request, exc: NotAuthenticated) -> Response:
@@ -155,10 +168,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-            for e in exc.errors()
-        ]
+        errors = [_validation_error(e) for e in exc.errors()]
         if is_api(request):
             return JSONResponse({"detail": errors}, status_code=422)
         lines = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in errors)

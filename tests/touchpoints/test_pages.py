@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
+from app.db import Database
 from app.orgs.models import Organization, Role, User
 from app.tenancy import MSG_FORBIDDEN
-from tests.conftest import Browser, login
+from tests.conftest import Browser, sign_in
 from tests.factories import (
-    PASSWORD,
     make_answer,
     make_member,
     make_org,
@@ -68,16 +68,18 @@ def text_of(response: Any) -> str:
     return unescape(response.text)  # type: ignore[no-any-return]
 
 
-def _as(client: Browser, session: Session, role: Role = Role.owner) -> tuple[Organization, User]:
+def _as(
+    client: Browser, session: Session, db: Database, role: Role = Role.owner
+) -> tuple[Organization, User]:
     org = make_org(session, name="Harbour Bikes")
     user = make_member(session, org, role)
-    login(client, user.email, PASSWORD)
+    sign_in(client, db, user, org)
     return org, user
 
 
 @pytest.fixture
-def owner_org(client: Browser, session: Session) -> Organization:
-    return _as(client, session)[0]
+def owner_org(client: Browser, session: Session, db: Database) -> Organization:
+    return _as(client, session, db)[0]
 
 
 def _fresh(session: Session) -> Session:
@@ -628,8 +630,10 @@ def test_the_templates_page_lists_the_sets_and_marks_what_is_present(
 # --- other roles ---------------------------------------------------------------------------
 
 
-def test_a_viewer_sees_the_map_without_edit_controls(client: Browser, session: Session) -> None:
-    org, _ = _as(client, session, Role.viewer)
+def test_a_viewer_sees_the_map_without_edit_controls(
+    client: Browser, session: Session, db: Database
+) -> None:
+    org, _ = _as(client, session, db, Role.viewer)
     stage = make_stage(session, org, name="Visit")
     tp = make_touchpoint(session, org, stage, name="Walking in")
     make_touchpoint(session, org, stage, name="Desk", position=2)
@@ -663,8 +667,8 @@ def test_a_viewer_sees_the_map_without_edit_controls(client: Browser, session: S
     assert client.get("/journey/templates").status_code == 403
 
 
-def test_a_shopper_cannot_open_the_journey(client: Browser, session: Session) -> None:
-    org, _ = _as(client, session, Role.shopper)
+def test_a_shopper_cannot_open_the_journey(client: Browser, session: Session, db: Database) -> None:
+    org, _ = _as(client, session, db, Role.shopper)
     tp = make_touchpoint(session, org)
     for path in ("/journey", f"/touchpoints/{tp.id}"):
         response = client.get(path)
