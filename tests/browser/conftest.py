@@ -157,6 +157,7 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 class LiveServer:
     url: str
     password: str  # of every demo login
+    database_url: str  # for tests that must arrange data no page can make yet
 
 
 @pytest.fixture(scope="session")
@@ -198,7 +199,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         )
         try:
             _wait_until_up(f"{url}/login", proc, log_path)
-            yield LiveServer(url=url, password=DEMO_PASSWORD)
+            yield LiveServer(url=url, password=DEMO_PASSWORD, database_url=env["DATABASE_URL"])
         finally:
             proc.terminate()
             try:
