@@ -407,7 +407,7 @@ QUESTION_FORMS: list[tuple[str, dict[str, str], str, dict[str, Any]]] = [
     (
         "number",
         {"kind": "number", "rule": "at_most", "threshold": "3", "unit": "rings"},
-        "Passes at at most 3 rings",
+        "Passes when at most 3 rings",
         {"rule": "at_most", "threshold": 3, "unit": "rings"},
     ),
     (
