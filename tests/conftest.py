@@ -8,6 +8,7 @@ import re
 import uuid
 from base64 import b64encode
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -47,27 +48,38 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
-@pytest.fixture
-def db(settings: Settings) -> Iterator[Database]:
-    """An empty schema built from the models; migrations are proven equal in test_migrations."""
-    if TEST_DATABASE_URL:
-        url = pg_url(TEST_DATABASE_URL)
-        schema = f"t_{uuid.uuid4().hex[:16]}"
-        admin = create_engine(url)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        database = Database(url, schema=schema)
-        metadata.create_all(database.engine)
+@contextmanager
+def empty_database(sqlite_path: Path) -> Iterator[Database]:
+    """A database without tables: a new SQLite file, or a new PostgreSQL schema when
+    TEST_DATABASE_URL is set (dropped again afterwards)."""
+    if not TEST_DATABASE_URL:
+        database = Database(f"sqlite:///{sqlite_path}")
+        try:
+            yield database
+        finally:
+            database.dispose()
+        return
+    url = pg_url(TEST_DATABASE_URL)
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    database = Database(url, schema=schema)
+    try:
         yield database
+    finally:
         database.dispose()
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
-    else:
-        database = Database(settings.resolved_database_url)
+
+
+@pytest.fixture
+def db(settings: Settings, tmp_path: Path) -> Iterator[Database]:
+    """An empty schema built from the models; migrations are proven equal in test_migrations."""
+    with empty_database(tmp_path / "test.db") as database:
         metadata.create_all(database.engine)
         yield database
-        database.dispose()
 
 
 @pytest.fixture

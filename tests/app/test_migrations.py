@@ -7,7 +7,6 @@ shortcut safe: migrating an empty database must leave no difference from the mod
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from pprint import pformat
@@ -18,42 +17,23 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
 from app.db import Database
 from app.migrate import alembic_config, migrate
 from app.schema import metadata
+from tests.conftest import empty_database
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
 pytestmark = pytest.mark.db
 
 
-def _pg_url(url: str) -> str:
-    return "postgresql+psycopg://" + url.split("://", 1)[1] if "+psycopg" not in url else url
-
-
 @pytest.fixture
 def empty_db(tmp_path: Path) -> Iterator[Database]:
     """A database with no tables at all: a new SQLite file, or a new PostgreSQL schema."""
-    if TEST_DATABASE_URL:
-        url = _pg_url(TEST_DATABASE_URL)
-        schema = f"m_{uuid.uuid4().hex[:16]}"
-        admin = create_engine(url)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        database = Database(url, schema=schema)
-        try:
-            yield database
-        finally:
-            database.dispose()
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
-    else:
-        database = Database(f"sqlite:///{tmp_path / 'migrations.db'}")
+    with empty_database(tmp_path / "migrations.db") as database:
         yield database
-        database.dispose()
 
 
 def _drift(database: Database) -> list[Any]:

@@ -33,7 +33,13 @@ def card_names(column: Locator) -> list[str]:
     return column.locator(".tp-card .tp-name").all_inner_texts()
 
 
+def htmx_settled(page: Page) -> None:
+    """Wait until htmx has swapped and wired up new content (a person is never this quick)."""
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+
+
 def add_question(page: Page, kind_label: str, text: str, fill: dict[str, str]) -> None:
+    htmx_settled(page)
     form = page.locator("#new-question")
     if kind_label != "Yes / no":
         with page.expect_response(lambda r: "/questions/new" in r.url):
@@ -48,6 +54,7 @@ def add_question(page: Page, kind_label: str, text: str, fill: dict[str, str]) -
     form.get_by_role("button", name="Add question").click()
     expect(page.locator("#checklist .flash-success")).to_have_text("Question added.")
     expect(page.locator("#checklist .q-text").filter(has_text=text)).to_have_count(1)
+    htmx_settled(page)
 
 
 def answer_in_a_shop(server: LiveServer, question_text: str) -> None:
@@ -143,6 +150,7 @@ def test_owner_maps_a_journey_from_templates(open_tab: TabFactory, live_server: 
     )
     # A choice question without options is refused next to the options.
     tab.expect_status(400)
+    htmx_settled(page)
     form = page.locator("#new-question")
     with page.expect_response(lambda r: "/questions/new" in r.url):
         form.get_by_label("Kind").select_option(label="Single choice with points")
