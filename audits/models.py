@@ -37,6 +37,9 @@ class Shop(OrgOwned, table=True):
     approved_at: datetime | None = utc_field(default=None)
     score: float | None = None  # snapshot taken at submission, refreshed on approval
     score_detail: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    comment: str = Field(default="", sa_type=Text)  # the shopper's overall remarks
+    return_note: str = Field(default="", sa_type=Text)  # why an owner sent it back
+    wave_id: int | None = Field(default=None, foreign_key="wave.id", index=True)
     created_at: datetime = utc_field(default_factory=utcnow)
 
 
@@ -66,3 +69,41 @@ class Answer(OrgOwned, table=True):
     comment: str = Field(default="", sa_type=Text)
     answered_at: datetime = utc_field(default_factory=utcnow)
     updated_at: datetime = utc_field(default_factory=utcnow)
+
+
+OPEN_STATES = frozenset({ShopStatus.assigned, ShopStatus.in_progress, ShopStatus.returned})
+
+
+class Wave(OrgOwned, table=True):
+    """Shops planned together: several locations over a date range, shoppers in turn."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(120))
+    created_at: datetime = utc_field(default_factory=utcnow)
+
+
+class ShopEvent(OrgOwned, table=True):
+    """Every change of a shop's state: who, when, from what to what, and any note."""
+
+    __tablename__ = "shop_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = Field(foreign_key="shop.id", index=True, ondelete="CASCADE")
+    actor_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    from_status: str | None = Field(default=None, sa_type=String(16))
+    to_status: str = Field(sa_type=String(16))
+    note: str = Field(default="", sa_type=Text)
+    at: datetime = utc_field(default_factory=utcnow)
+
+
+class Photo(OrgOwned, table=True):
+    """A picture attached to an answer, stored (resized, metadata stripped) under DATA_DIR."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    answer_id: uuid.UUID = Field(foreign_key="answer.id", index=True, ondelete="CASCADE")
+    path: str = Field(sa_type=String(300))
+    content_type: str = Field(sa_type=String(40))
+    width: int
+    height: int
+    bytes: int
+    created_at: datetime = utc_field(default_factory=utcnow)

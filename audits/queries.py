@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from app.modelbase import ident
-from audits.models import Answer, Shop, ShopStatus, ShopTouchpoint
+from app.modelbase import ident, utcnow
+from audits.models import OPEN_STATES, Answer, Shop, ShopEvent, ShopStatus, ShopTouchpoint
 from audits.scoring import Given, SectionScore, ShopScore, score_section, score_shop
 from touchpoints.models import Question, QuestionStatus, Touchpoint
 from touchpoints.preview import question_spec
@@ -85,3 +86,21 @@ def shop_sections(session: Session, shop: Shop) -> list[Section]:
 
 def shop_score(session: Session, shop: Shop) -> ShopScore:
     return score_shop(s.score() for s in shop_sections(session, shop))
+
+
+def shops_for_shopper(session: Session, user_id: int) -> list[Shop]:
+    """A shopper's own shops: open ones first, the soonest due at the top."""
+    rows = session.exec(select(Shop).where(Shop.shopper_id == user_id)).all()
+    far = datetime.max.replace(tzinfo=utcnow().tzinfo)
+    return sorted(
+        rows,
+        key=lambda s: (s.status not in OPEN_STATES, s.due_until or far, ident(s)),
+    )
+
+
+def shop_events(session: Session, shop: Shop) -> list[ShopEvent]:
+    return list(
+        session.exec(
+            select(ShopEvent).where(ShopEvent.shop_id == shop.id).order_by(col(ShopEvent.id))
+        )
+    )

@@ -168,6 +168,9 @@ def make_world(session: Session, name: str) -> OrgWorld:
     invite, _ = make_invite(session, org)
     touchpoint = make_touchpoint(session, org)
     question = make_question(session, touchpoint)
+    shop = make_shop(
+        session, org, location=location, touchpoints=[touchpoint], shopper_id=users[Role.shopper].id
+    )
     membership = session.exec(
         select(Membership).where(
             Membership.org_id == org.id, Membership.user_id == users[Role.shopper].id
@@ -183,5 +186,6 @@ def make_world(session: Session, name: str) -> OrgWorld:
         "stage_id": touchpoint.stage_id,
         "touchpoint_id": touchpoint.id,  # type: ignore[dict-item]
         "question_id": question.id,  # type: ignore[dict-item]
+        "shop_id": shop.id,  # type: ignore[dict-item]
     }
     return world

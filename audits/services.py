@@ -1,0 +1,422 @@
+"""Every write about shops: planning, answers, submission and review.
+
+These functions expect an org-scoped session (app.tenancy). Permission decisions that go
+beyond "is a member with role X" live here too: a shopper acts only on their own shops.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+from sqlmodel import Session, select
+
+from app.errors import ConflictError, DomainError, NotFoundError
+from app.modelbase import ident, utcnow
+from app.orgs.models import Location, Membership, Role
+from audits.answers import MSG_EMPTY, MSG_NA_NOT_ALLOWED, clean_value
+from audits.models import (
+    OPEN_STATES,
+    Answer,
+    Shop,
+    ShopEvent,
+    ShopStatus,
+    ShopTouchpoint,
+    Wave,
+)
+from audits.queries import shop_score, shop_sections
+from touchpoints.models import Question, Touchpoint
+
+MSG_NOT_YOURS = "Not found."  # a shopper is never told that another shopper's shop exists
+MSG_LOCATION_UNKNOWN = "Choose a location of this organization."
+MSG_TOUCHPOINTS_NEEDED = "Choose at least one active touchpoint for the shop to cover."
+MSG_TOUCHPOINT_UNKNOWN = "Choose touchpoints of this journey that are not archived."
+MSG_SHOPPER_UNKNOWN = "Choose a member of this organization with the secret shopper role."
+MSG_WINDOW = "The visit window must end after it starts."
+MSG_QUESTION_NOT_IN_SHOP = "That question is not part of this shop."
+MSG_SHOP_CLOSED = "This shop has been handed in; answers can no longer change."
+MSG_ALREADY_APPROVED = "This shop is already approved."
+MSG_MISSING = "{count} required question{s} still need an answer."
+MSG_CANNOT = "A shop that is {status} cannot be {action}."
+MSG_RETURN_NOTE = "Say what the shopper should look at again."
+
+
+# --- planning ------------------------------------------------------------------------------
+
+
+class ShopPlan(BaseModel):
+    location_id: int
+    touchpoint_ids: list[int] = Field(min_length=1)
+    shopper_id: int | None = None
+    scenario: str = Field(default="", max_length=4000)
+    due_from: datetime | None = None
+    due_until: datetime | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> ShopPlan:
+        if self.due_from and self.due_until and self.due_until <= self.due_from:
+            raise ValueError(MSG_WINDOW)
+        return self
+
+
+class WavePlan(BaseModel):
+    name: str = Field(min_length=1, max_length=120)
+    location_ids: list[int] = Field(min_length=1)
+    touchpoint_ids: list[int] = Field(min_length=1)
+    shopper_ids: list[int] = Field(min_length=1)
+    starts: datetime
+    ends: datetime
+    scenario: str = Field(default="", max_length=4000)
+
+    @field_validator("name")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("enter a name for the wave")
+        return v.strip()
+
+    @model_validator(mode="after")
+    def _window(self) -> WavePlan:
+        if self.ends <= self.starts:
+            raise ValueError(MSG_WINDOW)
+        return self
+
+
+def _log(
+    session: Session, shop: Shop, to: ShopStatus, actor_id: int | None, note: str = ""
+) -> None:
+    session.add(
+        ShopEvent(
+            org_id=shop.org_id,
+            shop_id=ident(shop),
+            actor_id=actor_id,
+            from_status=None if shop.id is None else str(shop.status),
+            to_status=str(to),
+            note=note,
+        )
+    )
+
+
+def _check_plan(
+    session: Session,
+    org_id: int,
+    location_id: int,
+    touchpoint_ids: Sequence[int],
+    shopper_id: int | None,
+) -> list[Touchpoint]:
+    location = session.get(Location, location_id)
+    if location is None or location.org_id != org_id:
+        raise DomainError(MSG_LOCATION_UNKNOWN, field="location_id")
+    touchpoints = []
+    for tp_id in dict.fromkeys(touchpoint_ids):  # keep the order, drop repeats
+        tp = session.get(Touchpoint, tp_id)
+        if tp is None or tp.org_id != org_id or tp.archived_at is not None:
+            raise DomainError(MSG_TOUCHPOINT_UNKNOWN, field="touchpoint_ids")
+        touchpoints.append(tp)
+    if not touchpoints:
+        raise DomainError(MSG_TOUCHPOINTS_NEEDED, field="touchpoint_ids")
+    if shopper_id is not None:
+        member = session.exec(
+            select(Membership).where(
+                Membership.user_id == shopper_id,
+                Membership.org_id == org_id,
+                Membership.role == Role.shopper,
+            )
+        ).first()
+        if member is None:
+            raise DomainError(MSG_SHOPPER_UNKNOWN, field="shopper_id")
+    return touchpoints
+
+
+def _create_shop(
+    session: Session,
+    org_id: int,
+    plan: ShopPlan,
+    actor_id: int,
+    touchpoints: list[Touchpoint],
+    wave_id: int | None = None,
+) -> Shop:
+    shop = Shop(
+        org_id=org_id,
+        location_id=plan.location_id,
+        shopper_id=plan.shopper_id,
+        scenario=plan.scenario.strip(),
+        due_from=plan.due_from,
+        due_until=plan.due_until,
+        wave_id=wave_id,
+    )
+    session.add(shop)
+    session.flush()
+    for position, tp in enumerate(touchpoints, start=1):
+        session.add(
+            ShopTouchpoint(
+                org_id=org_id, shop_id=ident(shop), touchpoint_id=ident(tp), position=position
+            )
+        )
+    session.add(
+        ShopEvent(
+            org_id=org_id,
+            shop_id=ident(shop),
+            actor_id=actor_id,
+            to_status=ShopStatus.assigned,
+            note="planned",
+        )
+    )
+    return shop
+
+
+def shop_plan(*, session: Session, org_id: int, data: ShopPlan, actor_id: int) -> Shop:
+    touchpoints = _check_plan(
+        session, org_id, data.location_id, data.touchpoint_ids, data.shopper_id
+    )
+    shop = _create_shop(session, org_id, data, actor_id, touchpoints)
+    session.commit()
+    return shop
+
+
+def wave_plan(
+    *, session: Session, org_id: int, data: WavePlan, actor_id: int
+) -> tuple[Wave, list[Shop]]:
+    """One shop per location, shoppers assigned in turn, visit windows spread over the range."""
+    checked = [
+        _check_plan(session, org_id, loc, data.touchpoint_ids, shopper)
+        for loc, shopper in zip(
+            data.location_ids,
+            (data.shopper_ids[i % len(data.shopper_ids)] for i in range(len(data.location_ids))),
+            strict=True,
+        )
+    ]
+    wave = Wave(org_id=org_id, name=data.name)
+    session.add(wave)
+    session.flush()
+    span = (data.ends - data.starts) / len(data.location_ids)
+    shops = []
+    for i, (location_id, touchpoints) in enumerate(zip(data.location_ids, checked, strict=True)):
+        plan = ShopPlan(
+            location_id=location_id,
+            touchpoint_ids=data.touchpoint_ids,
+            shopper_id=data.shopper_ids[i % len(data.shopper_ids)],
+            scenario=data.scenario,
+            due_from=data.starts + span * i,
+            due_until=data.starts + span * (i + 1),
+        )
+        shops.append(_create_shop(session, org_id, plan, actor_id, touchpoints, ident(wave)))
+    session.commit()
+    return wave, shops
+
+
+# --- who may touch a shop ------------------------------------------------------------------
+
+
+def shop_for_member(*, session: Session, shop_id: int, user_id: int, role: Role) -> Shop:
+    """The shop if this member may see it: owners and viewers any (viewers approved only),
+    shoppers only their own. Otherwise 404, exactly like a shop that does not exist."""
+    shop = session.get(Shop, shop_id)
+    if shop is None:
+        raise NotFoundError(MSG_NOT_YOURS)
+    if role == Role.shopper and shop.shopper_id != user_id:
+        raise NotFoundError(MSG_NOT_YOURS)
+    if role == Role.viewer and shop.status != ShopStatus.approved:
+        raise NotFoundError(MSG_NOT_YOURS)
+    return shop
+
+
+def _transition(
+    session: Session, shop: Shop, to: ShopStatus, actor_id: int, note: str = ""
+) -> None:
+    _log(session, shop, to, actor_id, note)
+    shop.status = to
+    session.add(shop)
+
+
+# --- answers -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnswerInput:
+    id: uuid.UUID
+    question_id: int
+    value: Any = None
+    not_applicable: bool = False
+    comment: str = ""
+
+
+def _question_in_shop(session: Session, shop: Shop, question_id: int) -> Question:
+    for section in shop_sections(session, shop):
+        for question in section.questions:
+            if question.id == question_id:
+                return question
+    raise DomainError(MSG_QUESTION_NOT_IN_SHOP, field="question_id")
+
+
+def answer_record(*, session: Session, shop: Shop, actor_id: int, data: AnswerInput) -> Answer:
+    """Save one answer; the same id (or the same question) again updates it, never duplicates.
+
+    Replays are expected: a phone resends what it is not sure arrived.
+    """
+    if shop.shopper_id != actor_id:
+        raise NotFoundError(MSG_NOT_YOURS)
+    if shop.status not in OPEN_STATES:
+        raise ConflictError(MSG_SHOP_CLOSED)
+    question = _question_in_shop(session, shop, data.question_id)
+    if len(data.comment) > 4000:
+        raise DomainError("Keep the comment under 4,000 characters.", field="comment")
+    if data.not_applicable:
+        if not question.allow_na:
+            raise DomainError(MSG_NA_NOT_ALLOWED, field="not_applicable")
+        value = None
+    elif data.value is None or data.value == "":
+        raise DomainError(MSG_EMPTY, field="value")
+    else:
+        value = clean_value(question, data.value)
+    answer = session.get(Answer, data.id)
+    if answer is not None and answer.shop_id != shop.id:
+        raise ConflictError("That answer id belongs to another shop.", field="id")
+    if answer is None:
+        answer = session.exec(
+            select(Answer).where(Answer.shop_id == shop.id, Answer.question_id == question.id)
+        ).first()
+    if answer is None:
+        answer = Answer(
+            id=data.id, org_id=shop.org_id, shop_id=ident(shop), question_id=ident(question)
+        )
+    answer.question_id = ident(question)
+    answer.value = value
+    answer.not_applicable = data.not_applicable
+    answer.comment = data.comment.strip()
+    answer.updated_at = utcnow()
+    session.add(answer)
+    if shop.status == ShopStatus.assigned:
+        _transition(session, shop, ShopStatus.in_progress, actor_id, "first answer")
+    session.commit()
+    return answer
+
+
+def missing_required(session: Session, shop: Shop) -> list[Question]:
+    missing = []
+    for section in shop_sections(session, shop):
+        for question in section.questions:
+            if question.required and question.id not in section.answers:
+                missing.append(question)
+    return missing
+
+
+def _snapshot(session: Session, shop: Shop) -> None:
+    score = shop_score(session, shop)
+    shop.score = score.percent
+    shop.score_detail = {
+        "earned": score.earned,
+        "possible": score.possible,
+        "sections": [
+            {
+                "touchpoint_id": s.touchpoint_id,
+                "percent": s.percent,
+                "earned": s.earned,
+                "possible": s.possible,
+                "critical_fail": s.critical_fail,
+            }
+            for s in score.sections
+        ],
+    }
+
+
+def shop_submit(*, session: Session, shop: Shop, actor_id: int) -> Shop:
+    """Hand the shop in. Pressing twice, or replaying the request, changes nothing more."""
+    if shop.shopper_id != actor_id:
+        raise NotFoundError(MSG_NOT_YOURS)
+    if shop.status == ShopStatus.submitted:
+        return shop
+    if shop.status == ShopStatus.approved:
+        raise ConflictError(MSG_ALREADY_APPROVED)
+    missing = missing_required(session, shop)
+    if missing:
+        raise DomainError(
+            MSG_MISSING.format(count=len(missing), s="" if len(missing) == 1 else "s"),
+            field=f"question-{ident(missing[0])}",
+        )
+    _snapshot(session, shop)
+    shop.submitted_at = utcnow()
+    _transition(session, shop, ShopStatus.submitted, actor_id)
+    session.commit()
+    return shop
+
+
+def shop_approve(*, session: Session, shop: Shop, actor_id: int) -> Shop:
+    if shop.status == ShopStatus.approved:
+        return shop
+    if shop.status != ShopStatus.submitted:
+        raise ConflictError(
+            MSG_CANNOT.format(status=shop.status.replace("_", " "), action="approved")
+        )
+    _snapshot(session, shop)  # recomputed: answers may have been corrected on review
+    shop.approved_at = utcnow()
+    _transition(session, shop, ShopStatus.approved, actor_id)
+    session.commit()
+    return shop
+
+
+def shop_return(*, session: Session, shop: Shop, actor_id: int, note: str) -> Shop:
+    if not note.strip():
+        raise DomainError(MSG_RETURN_NOTE, field="note")
+    if shop.status != ShopStatus.submitted:
+        raise ConflictError(
+            MSG_CANNOT.format(status=shop.status.replace("_", " "), action="returned")
+        )
+    shop.return_note = note.strip()
+    _transition(session, shop, ShopStatus.returned, actor_id, note.strip())
+    session.commit()
+    return shop
+
+
+def shop_visit_record(
+    *,
+    session: Session,
+    shop: Shop,
+    actor_id: int,
+    visited_at: datetime | None,
+    duration_minutes: int | None,
+    comment: str | None = None,
+) -> Shop:
+    """The visit's date, time and length, and the shopper's overall remarks."""
+    if shop.shopper_id != actor_id:
+        raise NotFoundError(MSG_NOT_YOURS)
+    if shop.status not in OPEN_STATES:
+        raise ConflictError(MSG_SHOP_CLOSED)
+    if visited_at is not None and visited_at > utcnow() + timedelta(hours=1):
+        raise DomainError("The visit cannot be in the future.", field="visited_at")
+    if duration_minutes is not None and not 0 < duration_minutes <= 24 * 60:
+        raise DomainError(
+            "Give the visit's length in minutes, up to a day.", field="duration_minutes"
+        )
+    shop.visited_at = visited_at
+    shop.duration_minutes = duration_minutes
+    if comment is not None:
+        shop.comment = comment.strip()[:4000]
+    if shop.status == ShopStatus.assigned:
+        _transition(session, shop, ShopStatus.in_progress, actor_id, "visit recorded")
+    session.add(shop)
+    session.commit()
+    return shop
+
+
+def section_comment_record(
+    *, session: Session, shop: Shop, actor_id: int, touchpoint_id: int, comment: str
+) -> None:
+    if shop.shopper_id != actor_id:
+        raise NotFoundError(MSG_NOT_YOURS)
+    if shop.status not in OPEN_STATES:
+        raise ConflictError(MSG_SHOP_CLOSED)
+    link = session.exec(
+        select(ShopTouchpoint).where(
+            ShopTouchpoint.shop_id == shop.id, ShopTouchpoint.touchpoint_id == touchpoint_id
+        )
+    ).first()
+    if link is None:
+        raise DomainError("That touchpoint is not part of this shop.", field="touchpoint_id")
+    link.comment = comment.strip()[:4000]
+    session.add(link)
+    session.commit()
