@@ -77,13 +77,21 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 def _include_routers(app: FastAPI) -> None:
     from app.orgs import api as orgs_api
     from app.orgs import routes as orgs_routes
+    from audits import api as audits_api
+    from audits import api_photos as audits_api_photos
+    from audits import routes_owner as audits_owner
+    from audits import routes_shopper as audits_shopper
     from touchpoints import api as touchpoints_api
     from touchpoints import routes as touchpoints_routes
 
     app.include_router(orgs_routes.router)
     app.include_router(touchpoints_routes.router)
+    app.include_router(audits_owner.router)
+    app.include_router(audits_shopper.router)
     app.include_router(orgs_api.router, prefix="/api/v1")
     app.include_router(touchpoints_api.router, prefix="/api/v1")
+    app.include_router(audits_api.router, prefix="/api/v1")
+    app.include_router(audits_api_photos.router, prefix="/api/v1")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
