@@ -175,6 +175,8 @@ def password_submit(
             new=new_password,
             confirm=confirm_password,
             keep_session_id=keep,
+            address=client_address(request),
+            settings=request.app.state.settings,
         )
     except DomainError as exc:
         return render(request, "orgs/account.html", {"errors": domain_errors(exc)}, status_code=400)

@@ -157,9 +157,22 @@ def password_change(
     new: str,
     confirm: str,
     keep_session_id: int | None,
+    address: str,
+    settings: Settings,
 ) -> None:
-    """Change a password and log out every other session of the user."""
+    """Change a password and log out every other session of the user.
+
+    Wrong current passwords count like failed logins, so a stolen session cannot be used to
+    guess the password without limit.
+    """
+    if login_throttled(session=session, email=user.email, address=address, settings=settings):
+        raise ThrottledError(
+            MSG_LOGIN_THROTTLED.format(minutes=settings.login_window_minutes),
+            field="current_password",
+        )
     if not verify_password(current, user.password_hash):
+        login_failure_record(session=session, email=user.email, address=address)
+        session.commit()
         raise DomainError(MSG_WRONG_PASSWORD, field="current_password")
     _check_password(new, "new_password")
     if new != confirm:
@@ -237,10 +250,20 @@ def invite_accept(
         _check_existing_password(
             session=session, user=user, password=password, address=address, settings=settings
         )
+        already = session.exec(
+            select(Membership).where(Membership.org_id == org.id, Membership.user_id == user.id)
+        ).first()
+        if already is not None:
+            # Accepting must never change an existing member's role (or demote the last owner).
+            raise ConflictError(MSG_ALREADY_MEMBER.format(email=user.email))
     membership = membership_set(session=session, org=org, user=user, role=Role(invite.role))
     invite.accepted_at = utcnow()
     session.add(invite)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError as exc:  # the same link accepted twice at the same moment
+        session.rollback()
+        raise GoneError(MSG_INVITE_USED) from exc
     return user, membership
 
 

@@ -505,3 +505,24 @@ def test_api_another_organizations_location_is_404_json_and_untouched(
         row = s.get(Location, foreign.id)
         assert row is not None
         assert row.name == "Their branch"
+
+
+def test_guessing_the_current_password_is_throttled_like_logins(
+    own_app: Any, session: Session, db: Database
+) -> None:
+    """A stolen session must not become an unlimited oracle for the account's password."""
+    client = own_app(login_max_failures_per_account=2)
+    owner = make_member(session, make_org(session), Role.owner)
+    login(client, owner.email, PASSWORD)
+    change = {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}
+    for _ in range(2):
+        wrong = client.form("/account/password", {"current_password": "a wrong guess", **change})
+        assert field_error(wrong.text, "current_password") == html(services.MSG_WRONG_PASSWORD)
+
+    right = client.form("/account/password", {"current_password": PASSWORD, **change})
+
+    assert right.status_code == 400
+    assert "Too many failed attempts" in (field_error(right.text, "current_password") or "")
+    with db.session() as s:
+        user = s.get(User, owner.id)
+        assert user is not None and user.password_hash == owner.password_hash

@@ -507,3 +507,18 @@ def test_an_invalid_new_organization_is_refused_next_to_its_fields(
     assert field_error(response.text, "name") == "Enter a name."
     assert "Unknown time zone" in (field_error(response.text, "timezone") or "")
     assert count(db, Organization) == 1
+
+
+def test_accepting_an_invite_never_changes_an_existing_members_role(
+    client: Browser, session: Session, db: Database, org: Organization
+) -> None:
+    """The sole owner, invited again as a viewer, stays the owner."""
+    owner = make_member(session, org, Role.owner)
+    _, raw = make_invite(session, org, email=owner.email, role=Role.viewer)
+    open_link(client, f"/invite/{raw}")
+
+    response = client.form(f"/invite/{raw}", {"password": PASSWORD})
+
+    assert response.status_code == 409
+    assert html(services.MSG_ALREADY_MEMBER.format(email=owner.email)) in response.text
+    assert role_in(db, owner.id, org) == Role.owner
