@@ -10,6 +10,7 @@ from app.modelbase import ident
 from app.orgs import services
 from app.orgs.models import LocationCreate, Organization, OrganizationCreate, Role
 from app.tenancy import scope_session
+from audits.demo import demo_shops
 from touchpoints import services as journey_services
 
 DEMO_ORG = "Demo Co"
@@ -48,11 +49,14 @@ def demo_seed(session: Session, *, password: str = DEMO_PASSWORD) -> DemoResult:
     org = services.org_create(
         session=session, data=OrganizationCreate(name=DEMO_ORG, timezone="Europe/London")
     )
+    user_ids: dict[Role, int] = {}
     for email, name, role in DEMO_USERS:
         user = services.user_by_email(session=session, email=email) or services.user_create(
             session=session, email=email, name=name, password=password
         )
         services.membership_set(session=session, org=org, user=user, role=role)
+        session.flush()
+        user_ids[role] = ident(user)
     session.commit()
     # From here on the demo writes as Demo Co, through the same org-scoped services the
     # pages use.
@@ -65,4 +69,6 @@ def demo_seed(session: Session, *, password: str = DEMO_PASSWORD) -> DemoResult:
         )
     for set_key in DEMO_TEMPLATE_SETS:
         journey_services.template_apply(session=session, org_id=ident(org), set_key=set_key)
+    # A year of approved mystery shops, and a few still open for the demo shopper.
+    demo_shops(session, org, owner_id=user_ids[Role.owner], shopper_id=user_ids[Role.shopper])
     return DemoResult(created=True, logins=logins)

@@ -27,7 +27,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        "worker-src 'self'; "
         "frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'"
     ),
 }

@@ -1,7 +1,419 @@
-"""JSON API for shops: planning, my shops, answers, submission and review."""
+"""JSON API for shops: planning, my shops, answers, submission and review.
+
+Staff (viewers) get the same shapes without the shopper's identity: `ShopStaff` and
+`ShopDetailStaff` have no shopper fields at all, rather than empty ones.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, Field
+
+from app.modelbase import ident
+from app.orgs.models import Role
+from app.tenancy import MemberDep, OwnerDep, Tenant, require_role
+from audits import queries, services
+from audits.deps import ShopDep
+from audits.models import Answer, Shop, ShopStatus
+from audits.services import AnswerInput, ShopPlan, WavePlan
 
 router = APIRouter(tags=["shops"])
+
+ShopperDep = Annotated[Tenant, Depends(require_role(Role.shopper))]
+
+
+# --- shapes --------------------------------------------------------------------------------
+
+
+class ShopStaff(BaseModel):
+    """A shop as staff may see it: no shopper identity."""
+
+    id: int
+    status: ShopStatus
+    location_id: int
+    location_name: str
+    touchpoint_ids: list[int]
+    touchpoint_names: list[str]
+    scenario: str
+    due_from: datetime | None
+    due_until: datetime | None
+    visited_at: datetime | None
+    duration_minutes: int | None
+    submitted_at: datetime | None
+    approved_at: datetime | None
+    score: float | None
+    comment: str
+    return_note: str
+    wave_id: int | None
+
+
+class ShopPublic(ShopStaff):
+    """A shop as its owner, or its own shopper, sees it."""
+
+    shopper_id: int | None
+    shopper_name: str | None
+
+
+class AnswerPublic(BaseModel):
+    id: uuid.UUID
+    shop_id: int
+    question_id: int
+    value: Any
+    not_applicable: bool
+    comment: str
+    display: str = Field(description="The answer in words, as reports show it.")
+    answered_at: datetime
+    updated_at: datetime
+    photo_ids: list[uuid.UUID] = []
+
+
+class QuestionScorePublic(BaseModel):
+    counted: bool
+    earned: float
+    possible: float
+    failed: bool
+    critical_fail: bool
+    reason: str
+
+
+class QuestionInShop(BaseModel):
+    id: int
+    text: str
+    guidance: str
+    kind: str
+    config: dict[str, Any]
+    weight: float
+    allow_na: bool
+    critical: bool
+    required: bool
+    answer: AnswerPublic | None
+    points: QuestionScorePublic
+
+
+class SectionPublic(BaseModel):
+    touchpoint_id: int
+    touchpoint_name: str
+    comment: str
+    percent: float | None
+    earned: float
+    possible: float
+    critical_fail: bool
+    questions: list[QuestionInShop]
+
+
+class ScorePublic(BaseModel):
+    percent: float | None
+    earned: float
+    possible: float
+
+
+class ShopDetailStaff(ShopStaff):
+    sections: list[SectionPublic]
+    current_score: ScorePublic = Field(
+        description="Computed from the answers now; `score` is the stored snapshot."
+    )
+
+
+class ShopDetail(ShopDetailStaff):
+    shopper_id: int | None
+    shopper_name: str | None
+
+
+class WavePublic(BaseModel):
+    id: int
+    name: str
+    shops: list[ShopPublic]
+
+
+class ShopPlanIn(ShopPlan):
+    """A shop plan; times must carry their offset (`Z` or `+01:00`), as stored times are UTC."""
+
+    due_from: AwareDatetime | None = None
+    due_until: AwareDatetime | None = None
+
+
+class WavePlanIn(WavePlan):
+    """A wave plan; times must carry their offset (`Z` or `+01:00`)."""
+
+    starts: AwareDatetime
+    ends: AwareDatetime
+
+
+class AnswerBody(BaseModel):
+    question_id: int
+    value: Any = None
+    not_applicable: bool = False
+    comment: str = ""
+
+
+class VisitBody(BaseModel):
+    visited_at: AwareDatetime | None = None
+    duration_minutes: int | None = None
+    comment: str | None = None
+
+
+class ReturnBody(BaseModel):
+    note: str = ""
+
+
+# --- building the shapes -------------------------------------------------------------------
+
+
+def _sees_shopper(tenant: Tenant) -> bool:
+    return tenant.role != Role.viewer
+
+
+def _summary_fields(row: queries.ShopRow) -> dict[str, Any]:
+    s = row.shop
+    return {
+        "id": ident(s),
+        "status": s.status,
+        "location_id": s.location_id,
+        "location_name": row.location_name,
+        "touchpoint_ids": row.touchpoint_ids,
+        "touchpoint_names": row.touchpoint_names,
+        "scenario": s.scenario,
+        "due_from": s.due_from,
+        "due_until": s.due_until,
+        "visited_at": s.visited_at,
+        "duration_minutes": s.duration_minutes,
+        "submitted_at": s.submitted_at,
+        "approved_at": s.approved_at,
+        "score": s.score,
+        "comment": s.comment,
+        "return_note": s.return_note,
+        "wave_id": s.wave_id,
+    }
+
+
+def _summaries(tenant: Tenant, shops: list[Shop]) -> list[ShopStaff]:
+    with_shopper = _sees_shopper(tenant)
+    rows = queries.shop_rows(tenant.session, shops, with_shopper=with_shopper)
+    if not with_shopper:
+        return [ShopStaff(**_summary_fields(r)) for r in rows]
+    return [
+        ShopPublic(**_summary_fields(r), shopper_id=r.shop.shopper_id, shopper_name=r.shopper_name)
+        for r in rows
+    ]
+
+
+def _summary(tenant: Tenant, shop: Shop) -> ShopStaff:
+    return _summaries(tenant, [shop])[0]
+
+
+def _answer_public(answer: Answer, display: str, photo_ids: list[uuid.UUID]) -> AnswerPublic:
+    return AnswerPublic(
+        id=answer.id,
+        shop_id=answer.shop_id,
+        question_id=answer.question_id,
+        value=answer.value,
+        not_applicable=answer.not_applicable,
+        comment=answer.comment,
+        display=display,
+        answered_at=answer.answered_at,
+        updated_at=answer.updated_at,
+        photo_ids=photo_ids,
+    )
+
+
+def _detail(tenant: Tenant, shop: Shop) -> ShopDetailStaff:
+    session = tenant.session
+    explained, total = queries.shop_explain(session, shop)
+    photos = queries.shop_photos(session, shop)
+    comments = queries.section_comments(session, shop)
+    sections = []
+    for ex in explained:
+        by_id = {q.question_id: q for q in ex.score.questions}
+        questions = []
+        for q in ex.section.questions:
+            a = ex.section.answers.get(ident(q))
+            qs = by_id[ident(q)]
+            questions.append(
+                QuestionInShop(
+                    id=ident(q),
+                    text=q.text,
+                    guidance=q.guidance,
+                    kind=str(q.kind),
+                    config=q.config or {},
+                    weight=q.weight,
+                    allow_na=q.allow_na,
+                    critical=q.critical,
+                    required=q.required,
+                    answer=None
+                    if a is None
+                    else _answer_public(
+                        a,
+                        queries.answer_words(q, a.value, a.not_applicable),
+                        [p.id for p in photos.get(a.id, [])],
+                    ),
+                    points=QuestionScorePublic(
+                        counted=qs.counted,
+                        earned=qs.earned,
+                        possible=qs.possible,
+                        failed=qs.failed,
+                        critical_fail=qs.critical_fail,
+                        reason=qs.reason,
+                    ),
+                )
+            )
+        tp = ex.section.touchpoint
+        sections.append(
+            SectionPublic(
+                touchpoint_id=ident(tp),
+                touchpoint_name=tp.name,
+                comment=comments.get(ident(tp), ""),
+                percent=ex.score.percent,
+                earned=ex.score.earned,
+                possible=ex.score.possible,
+                critical_fail=ex.score.critical_fail,
+                questions=questions,
+            )
+        )
+    with_shopper = _sees_shopper(tenant)
+    row = queries.shop_rows(session, [shop], with_shopper=with_shopper)[0]
+    fields = {
+        **_summary_fields(row),
+        "sections": sections,
+        "current_score": ScorePublic(
+            percent=total.percent, earned=total.earned, possible=total.possible
+        ),
+    }
+    if not with_shopper:
+        return ShopDetailStaff(**fields)
+    return ShopDetail(**fields, shopper_id=shop.shopper_id, shopper_name=row.shopper_name)
+
+
+def _json(model: BaseModel | list[Any], status_code: int = 200) -> JSONResponse:
+    """Serialize exactly the shape built, so staff shapes never gain shopper keys."""
+    if isinstance(model, list):
+        content: Any = [m.model_dump(mode="json") for m in model]
+    else:
+        content = model.model_dump(mode="json")
+    return JSONResponse(content, status_code=status_code)
+
+
+STAFF_NOTE = "Staff (viewers) get the same shape without `shopper_id` and `shopper_name`."
+
+
+# --- endpoints -----------------------------------------------------------------------------
+
+
+@router.post("/shops", response_model=ShopPublic, status_code=201)
+def shop_create(tenant: OwnerDep, data: ShopPlanIn) -> JSONResponse:
+    """Plan one shop: a location, the touchpoints it covers, a shopper and a visit window."""
+    shop = services.shop_plan(
+        session=tenant.session, org_id=tenant.org_id, data=data, actor_id=tenant.user_id
+    )
+    return _json(_summary(tenant, shop), 201)
+
+
+@router.post("/waves", response_model=WavePublic, status_code=201)
+def wave_create(tenant: OwnerDep, data: WavePlanIn) -> JSONResponse:
+    """Plan a wave: one shop per location, shoppers in turn, windows spread over the range."""
+    wave, shops = services.wave_plan(
+        session=tenant.session, org_id=tenant.org_id, data=data, actor_id=tenant.user_id
+    )
+    summaries = [s for s in _summaries(tenant, shops) if isinstance(s, ShopPublic)]
+    return _json(WavePublic(id=ident(wave), name=wave.name, shops=summaries), 201)
+
+
+@router.get(
+    "/shops",
+    response_model=list[ShopPublic],
+    description="Owners: every shop (filter with `status`); shoppers: their own; staff: "
+    "approved shops only. " + STAFF_NOTE,
+    responses={200: {"description": "The shops.", "model": list[ShopPublic] | list[ShopStaff]}},
+)
+def shops(tenant: MemberDep, status: Annotated[ShopStatus | None, Query()] = None) -> JSONResponse:
+    session = tenant.session
+    if tenant.role == Role.shopper:
+        found = [
+            s
+            for s in queries.shops_for_shopper(session, tenant.user_id)
+            if status is None or s.status == status
+        ]
+    else:
+        found = queries.shops_list(session, status=status, approved_only=tenant.role == Role.viewer)
+    return _json(_summaries(tenant, found))
+
+
+@router.get(
+    "/shops/{shop_id}",
+    response_model=ShopDetail,
+    description="The shop with its sections, questions (the versions it asked), answers and "
+    "score. " + STAFF_NOTE,
+    responses={200: {"description": "The shop.", "model": ShopDetail | ShopDetailStaff}},
+)
+def shop_read(tenant: MemberDep, shop: ShopDep) -> JSONResponse:
+    return _json(_detail(tenant, shop))
+
+
+@router.put("/shops/{shop_id}/answers/{answer_id}", response_model=AnswerPublic)
+def answer_put(
+    tenant: ShopperDep, shop: ShopDep, answer_id: uuid.UUID, data: AnswerBody
+) -> AnswerPublic:
+    """Save one answer under the id the phone made. Sending it again changes nothing more."""
+    answer = services.answer_record(
+        session=tenant.session,
+        shop=shop,
+        actor_id=tenant.user_id,
+        data=AnswerInput(
+            id=answer_id,
+            question_id=data.question_id,
+            value=data.value,
+            not_applicable=data.not_applicable,
+            comment=data.comment,
+        ),
+    )
+    question = next(
+        q
+        for s in queries.shop_sections(tenant.session, shop)
+        for q in s.questions
+        if q.id == answer.question_id
+    )
+    photos = queries.shop_photos(tenant.session, shop).get(answer.id, [])
+    return _answer_public(
+        answer,
+        queries.answer_words(question, answer.value, answer.not_applicable),
+        [p.id for p in photos],
+    )
+
+
+@router.put("/shops/{shop_id}/visit", response_model=ShopPublic)
+def visit_put(tenant: ShopperDep, shop: ShopDep, data: VisitBody) -> JSONResponse:
+    """The visit's date and time, its length in minutes, and the overall comment."""
+    services.shop_visit_record(
+        session=tenant.session,
+        shop=shop,
+        actor_id=tenant.user_id,
+        visited_at=data.visited_at,
+        duration_minutes=data.duration_minutes,
+        comment=data.comment,
+    )
+    return _json(_summary(tenant, shop))
+
+
+@router.post("/shops/{shop_id}/submit", response_model=ShopPublic)
+def shop_submit(tenant: ShopperDep, shop: ShopDep) -> JSONResponse:
+    """Hand the shop in. Safe to call twice: the second call returns the submitted shop."""
+    services.shop_submit(session=tenant.session, shop=shop, actor_id=tenant.user_id)
+    return _json(_summary(tenant, shop))
+
+
+@router.post("/shops/{shop_id}/approve", response_model=ShopPublic)
+def shop_approve(tenant: OwnerDep, shop: ShopDep) -> JSONResponse:
+    """Approve a submitted shop; its score is recomputed and it counts in reports."""
+    services.shop_approve(session=tenant.session, shop=shop, actor_id=tenant.user_id)
+    return _json(_summary(tenant, shop))
+
+
+@router.post("/shops/{shop_id}/return", response_model=ShopPublic)
+def shop_return(tenant: OwnerDep, shop: ShopDep, data: ReturnBody) -> JSONResponse:
+    """Send a submitted shop back to its shopper with a note saying what to look at."""
+    services.shop_return(session=tenant.session, shop=shop, actor_id=tenant.user_id, note=data.note)
+    return _json(_summary(tenant, shop))

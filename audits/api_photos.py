@@ -2,6 +2,58 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
+
+from app.orgs.models import Role
+from app.tenancy import Tenant, require_role
+from audits.deps import ShopDep
+from audits.routes_shopper import photo_upload
 
 router = APIRouter(tags=["shops"])
+
+ShopperDep = Annotated[Tenant, Depends(require_role(Role.shopper))]
+
+
+class PhotoPublic(BaseModel):
+    id: uuid.UUID
+    answer_id: uuid.UUID
+    url: str
+    content_type: str
+    width: int
+    height: int
+    bytes: int
+
+
+@router.post(
+    "/shops/{shop_id}/answers/{answer_id}/photos",
+    status_code=201,
+    response_model=PhotoPublic,
+    responses={
+        400: {"description": "Not a JPEG, PNG or WebP image, or already 3 photos"},
+        404: {"description": "No such shop or answer (or not yours)"},
+        413: {"description": "Larger than 10 MB"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["photo"],
+                        "properties": {"photo": {"type": "string", "format": "binary"}},
+                    }
+                }
+            },
+        }
+    },
+)
+async def photo_add(
+    request: Request, tenant: ShopperDep, shop: ShopDep, answer_id: uuid.UUID
+) -> dict[str, Any]:
+    """Attach a photo to an answer: checked by content, resized to 1600 px, EXIF/GPS removed."""
+    return await photo_upload(request, tenant, shop, answer_id)

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.modelbase import ident, utcnow
-from audits.models import OPEN_STATES, Answer, Shop, ShopEvent, ShopStatus, ShopTouchpoint
+from app.orgs.models import Location, Membership, Role, User
+from audits.models import (
+    OPEN_STATES,
+    Answer,
+    Photo,
+    Shop,
+    ShopEvent,
+    ShopStatus,
+    ShopTouchpoint,
+)
 from audits.scoring import Given, SectionScore, ShopScore, score_section, score_shop
 from touchpoints.models import Question, QuestionStatus, Touchpoint
 from touchpoints.preview import question_spec
@@ -104,3 +116,280 @@ def shop_events(session: Session, shop: Shop) -> list[ShopEvent]:
             select(ShopEvent).where(ShopEvent.shop_id == shop.id).order_by(col(ShopEvent.id))
         )
     )
+
+
+@dataclass
+class ShopCard:
+    """One line of a shopper's home: the shop, where, what it covers and how far it is."""
+
+    shop: Shop
+    location_name: str
+    touchpoint_names: list[str]
+    answered: int
+    total: int
+
+
+def shop_progress(sections: list[Section]) -> tuple[int, int]:
+    """(answered, asked) over every question of the shop's sections."""
+    total = sum(len(s.questions) for s in sections)
+    answered = sum(len(s.answers) for s in sections)
+    return answered, total
+
+
+def shopper_cards(session: Session, user_id: int, *, done_limit: int = 5) -> list[ShopCard]:
+    """Every open shop of the shopper, then the few most recently handed in.
+
+    A long-serving shopper has hundreds of finished shops; the phone shows what is next.
+    """
+    shops = shops_for_shopper(session, user_id)
+    open_shops = [s for s in shops if s.status in OPEN_STATES]
+    done = sorted(
+        (s for s in shops if s.status not in OPEN_STATES),
+        key=lambda s: s.submitted_at or s.created_at,
+        reverse=True,
+    )[:done_limit]
+    cards = []
+    for shop in open_shops + done:
+        location = session.get(Location, shop.location_id)
+        sections = shop_sections(session, shop)
+        answered, total = shop_progress(sections)
+        cards.append(
+            ShopCard(
+                shop=shop,
+                location_name=location.name if location else "",
+                touchpoint_names=[s.touchpoint.name for s in sections],
+                answered=answered,
+                total=total,
+            )
+        )
+    return cards
+
+
+# --- owner and staff views (lists, review, "how this score was calculated") --------------
+
+
+@dataclass
+class ShopRow:
+    """One shop as the shop list shows it. `shopper_name` stays None for staff."""
+
+    shop: Shop
+    location_name: str
+    touchpoint_names: list[str]
+    touchpoint_ids: list[int]
+    shopper_name: str | None = None
+    shopper_email: str | None = None
+
+
+def shop_rows(session: Session, shops: list[Shop], *, with_shopper: bool) -> list[ShopRow]:
+    """Decorate shops with names, in a fixed number of queries whatever the list's length."""
+    ids = [ident(s) for s in shops]
+    locations = {
+        loc.id: loc.name
+        for loc in session.exec(
+            select(Location).where(col(Location.id).in_({s.location_id for s in shops}))
+        )
+    }
+    covered: dict[int, list[tuple[int, str]]] = {i: [] for i in ids}
+    if ids:
+        for link, tp in session.exec(
+            select(ShopTouchpoint, Touchpoint)
+            .join(Touchpoint, col(Touchpoint.id) == col(ShopTouchpoint.touchpoint_id))
+            .where(col(ShopTouchpoint.shop_id).in_(ids))
+            .order_by(col(ShopTouchpoint.position))
+        ):
+            covered[link.shop_id].append((ident(tp), tp.name))
+    people: dict[int, User] = {}
+    shopper_ids = {s.shopper_id for s in shops if s.shopper_id is not None}
+    if with_shopper and shopper_ids:
+        # Users are not org-owned: go through this organization's memberships.
+        for _m, user in session.exec(
+            select(Membership, User)
+            .join(User, col(User.id) == col(Membership.user_id))
+            .where(col(Membership.user_id).in_(shopper_ids))
+        ):
+            people[ident(user)] = user
+    rows = []
+    for shop in shops:
+        person = people.get(shop.shopper_id) if shop.shopper_id is not None else None
+        rows.append(
+            ShopRow(
+                shop=shop,
+                location_name=locations.get(shop.location_id, "—"),
+                touchpoint_names=[name for _i, name in covered[ident(shop)]],
+                touchpoint_ids=[i for i, _name in covered[ident(shop)]],
+                shopper_name=person.name if person else None,
+                shopper_email=person.email if person else None,
+            )
+        )
+    return rows
+
+
+def _shops_where(query: Any, status: ShopStatus | None, approved_only: bool) -> Any:
+    if approved_only:
+        query = query.where(Shop.status == ShopStatus.approved)
+    if status is not None:
+        query = query.where(Shop.status == status)
+    return query
+
+
+def shops_list(
+    session: Session,
+    *,
+    status: ShopStatus | None = None,
+    approved_only: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Shop]:
+    """Shops of the organization, the latest due first (staff: approved ones only)."""
+    query = _shops_where(select(Shop), status, approved_only).order_by(
+        col(Shop.due_until).desc().nulls_last(), col(Shop.created_at).desc(), col(Shop.id).desc()
+    )
+    if limit is not None:
+        query = query.offset(offset).limit(limit)
+    return list(session.exec(query))
+
+
+def shops_count(
+    session: Session, *, status: ShopStatus | None = None, approved_only: bool = False
+) -> int:
+    query = _shops_where(select(func.count()).select_from(Shop), status, approved_only)
+    return int(session.exec(query).one())
+
+
+def review_queue(session: Session) -> list[Shop]:
+    """Submitted shops waiting for an owner, the longest-waiting first."""
+    return list(
+        session.exec(
+            select(Shop)
+            .where(Shop.status == ShopStatus.submitted)
+            .order_by(col(Shop.submitted_at).asc(), col(Shop.id).asc())
+        )
+    )
+
+
+def shop_status_counts(session: Session) -> dict[str, int]:
+    rows = session.exec(select(Shop.status, func.count()).group_by(Shop.status)).all()
+    return {str(status): int(count) for status, count in rows}
+
+
+def _num(value: float | int) -> str:
+    return f"{float(value):g}"
+
+
+def answer_words(question: Question, value: object, not_applicable: bool = False) -> str:
+    """An answer as a reader says it: "Yes", "4 — Clearly", "3 rings (passes: at most 3)"."""
+    if not_applicable:
+        return "N/A"
+    if value is None:
+        return "Not answered"
+    config = question.config or {}
+    kind = str(question.kind)
+    try:
+        if kind == "yes_no":
+            return "Yes" if value is True else "No"
+        if kind == "scale":
+            labels = config.get("scale_labels") or []
+            point = int(value)  # type: ignore[call-overload]
+            label = labels[point - 1] if 0 < point <= len(labels) else ""
+            return f"{point} — {label}" if label else str(point)
+        if kind == "number":
+            unit = config.get("unit") or ""
+            rule = "at most" if config.get("rule") == "at_most" else "at least"
+            shown = f"{_num(value)} {unit}".strip()  # type: ignore[arg-type]
+            threshold = config.get("threshold")
+            if threshold is None:
+                return shown
+            return f"{shown} (passes: {rule} {_num(threshold)})"
+        if kind == "choice":
+            options = config.get("options") or []
+            index = int(value)  # type: ignore[call-overload]
+            return str(options[index]["label"]) if 0 <= index < len(options) else str(value)
+    except (TypeError, ValueError, KeyError, IndexError):
+        return str(value)
+    return str(value)
+
+
+@dataclass
+class ExplainRow:
+    """One line of "how this score was calculated"."""
+
+    question: Question
+    counted: bool
+    earned: float
+    possible: float
+    weight: float
+    effect: str
+
+
+@dataclass
+class ExplainSection:
+    section: Section
+    rows: list[ExplainRow]
+    score: SectionScore
+
+
+def shop_explain(session: Session, shop: Shop) -> tuple[list[ExplainSection], ShopScore]:
+    """Each section's questions with the points they earned; N/A and text are left out."""
+    explained = []
+    scores = []
+    for section in shop_sections(session, shop):
+        score = section.score()
+        scores.append(score)
+        by_id = {q.question_id: q for q in score.questions}
+        rows = []
+        for question in section.questions:
+            qs = by_id[ident(question)]
+            if not qs.counted:
+                continue
+            if qs.critical_fail:
+                effect = "critical fail: section scores 0"
+            elif qs.failed:
+                effect = "failed"
+            else:
+                effect = "passed"
+            rows.append(ExplainRow(question, True, qs.earned, qs.possible, question.weight, effect))
+        explained.append(ExplainSection(section, rows, score))
+    return explained, score_shop(scores)
+
+
+def shop_photos(session: Session, shop: Shop) -> dict[uuid.UUID, list[Photo]]:
+    """Photos of the shop's answers, by answer id."""
+    rows = session.exec(
+        select(Photo)
+        .join(Answer, col(Answer.id) == col(Photo.answer_id))
+        .where(Answer.shop_id == shop.id)
+        .order_by(col(Photo.created_at))
+    )
+    found: dict[uuid.UUID, list[Photo]] = {}
+    for photo in rows:
+        found.setdefault(photo.answer_id, []).append(photo)
+    return found
+
+
+def shoppers(session: Session) -> list[tuple[int, str]]:
+    """Members with the secret shopper role: (user id, name), by name."""
+    rows = session.exec(
+        select(User)
+        .join(Membership, col(Membership.user_id) == col(User.id))
+        .where(Membership.role == Role.shopper)
+        .order_by(col(User.name))
+    )
+    return [(ident(u), u.name) for u in rows]
+
+
+def user_names(session: Session, user_ids: set[int]) -> dict[int, str]:
+    """Names of this organization's members (users outside it stay unnamed)."""
+    if not user_ids:
+        return {}
+    rows = session.exec(
+        select(User)
+        .join(Membership, col(Membership.user_id) == col(User.id))
+        .where(col(User.id).in_(user_ids))
+    )
+    return {ident(u): u.name for u in rows}
+
+
+def section_comments(session: Session, shop: Shop) -> dict[int, str]:
+    """The shopper's comment on each touchpoint section, by touchpoint id."""
+    links = session.exec(select(ShopTouchpoint).where(ShopTouchpoint.shop_id == shop.id))
+    return {link.touchpoint_id: link.comment for link in links if link.comment}

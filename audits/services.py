@@ -28,7 +28,7 @@ from audits.models import (
     ShopTouchpoint,
     Wave,
 )
-from audits.queries import shop_score, shop_sections
+from audits.queries import answer_words, shop_score, shop_sections
 from touchpoints.models import Question, Touchpoint
 
 MSG_NOT_YOURS = "Not found."  # a shopper is never told that another shopper's shop exists
@@ -420,3 +420,52 @@ def section_comment_record(
     link.comment = comment.strip()[:4000]
     session.add(link)
     session.commit()
+
+
+# --- review --------------------------------------------------------------------------------
+
+MSG_CORRECT_ONLY_SUBMITTED = "Answers can be corrected only while the shop waits for review."
+MSG_NOTHING_CHANGED = "That is the answer already given."
+
+
+def answer_correct(*, session: Session, shop: Shop, actor_id: int, data: AnswerInput) -> Answer:
+    """An owner corrects an answer during review; the change is logged with who and when.
+
+    Only a submitted shop can be corrected: approval then recomputes its score snapshot.
+    """
+    if shop.status != ShopStatus.submitted:
+        raise ConflictError(MSG_CORRECT_ONLY_SUBMITTED)
+    question = _question_in_shop(session, shop, data.question_id)
+    if len(data.comment) > 4000:
+        raise DomainError("Keep the comment under 4,000 characters.", field="comment")
+    if data.not_applicable:
+        if not question.allow_na:
+            raise DomainError(MSG_NA_NOT_ALLOWED, field="not_applicable")
+        value = None
+    elif data.value is None or data.value == "":
+        raise DomainError(MSG_EMPTY, field="value")
+    else:
+        value = clean_value(question, data.value)
+    answer = session.exec(
+        select(Answer).where(Answer.shop_id == shop.id, Answer.question_id == question.id)
+    ).first()
+    if answer is None:  # a frozen shop lists answered questions only; kept for safety
+        raise DomainError(MSG_QUESTION_NOT_IN_SHOP, field="question_id")
+    before = answer_words(question, answer.value, answer.not_applicable)
+    after = answer_words(question, value, data.not_applicable)
+    comment = data.comment.strip()
+    if before == after and comment == answer.comment:
+        raise DomainError(MSG_NOTHING_CHANGED, field="value")
+    notes = []
+    if before != after:
+        notes.append(f"answer to «{question.text}» changed from {before} to {after}")
+    if comment != answer.comment:
+        notes.append(f"comment on «{question.text}» edited")
+    answer.value = value
+    answer.not_applicable = data.not_applicable
+    answer.comment = comment
+    answer.updated_at = utcnow()
+    session.add(answer)
+    _log(session, shop, ShopStatus.submitted, actor_id, "; ".join(notes))
+    session.commit()
+    return answer

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, select
@@ -20,7 +22,7 @@ from app.orgs.models import (
     User,
 )
 from app.security import api_token_issue, digest, hash_password
-from audits.models import Answer, Shop, ShopTouchpoint
+from audits.models import Answer, Photo, Shop, ShopTouchpoint
 from touchpoints import services as journey_services
 from touchpoints.models import Question, QuestionFields, Stage, Touchpoint
 
@@ -150,6 +152,35 @@ def make_answer(
     return answer
 
 
+TINY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f80f0000010101005b2d8a2a0000000049454e44ae426082"
+)
+
+
+def make_photo(session: Session, answer: Answer) -> Photo:
+    """A stored photo of `answer`: a real 1x1 PNG in a temporary folder.
+
+    The row's path is absolute, which `DATA_DIR / path` leaves as it is, so the photo can be
+    served without knowing the test's data folder.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="touchstone-photo-"))
+    path = folder / "tiny.png"
+    path.write_bytes(TINY_PNG)
+    photo = Photo(
+        org_id=answer.org_id,
+        answer_id=answer.id,
+        path=str(path),
+        content_type="image/png",
+        width=1,
+        height=1,
+        bytes=len(TINY_PNG),
+    )
+    session.add(photo)
+    session.commit()
+    return photo
+
+
 @dataclass
 class OrgWorld:
     """One organization with a member of every role and one object of every kind."""
@@ -171,6 +202,8 @@ def make_world(session: Session, name: str) -> OrgWorld:
     shop = make_shop(
         session, org, location=location, touchpoints=[touchpoint], shopper_id=users[Role.shopper].id
     )
+    answer = make_answer(session, shop, question)
+    photo = make_photo(session, answer)
     membership = session.exec(
         select(Membership).where(
             Membership.org_id == org.id, Membership.user_id == users[Role.shopper].id
@@ -187,5 +220,7 @@ def make_world(session: Session, name: str) -> OrgWorld:
         "touchpoint_id": touchpoint.id,  # type: ignore[dict-item]
         "question_id": question.id,  # type: ignore[dict-item]
         "shop_id": shop.id,  # type: ignore[dict-item]
+        "answer_id": answer.id,  # type: ignore[dict-item]  # a UUID, made on the phone
+        "photo_id": photo.id,  # type: ignore[dict-item]
     }
     return world

@@ -32,6 +32,12 @@ def home(request: Request, tenant: MemberDep) -> Response:
             queries.members_list(session=tenant.session, org_id=tenant.org_id)
         )
         context["invite_count"] = len(queries.invites_pending(session=tenant.session))
+    elif tenant.role == Role.shopper:
+        from audits.models import OPEN_STATES
+        from audits.queries import shopper_cards
+
+        context["cards"] = shopper_cards(tenant.session, tenant.user_id)
+        context["OPEN_STATES"] = OPEN_STATES
     return render(request, f"orgs/home_{tenant.role.value}.html", context)
 
 

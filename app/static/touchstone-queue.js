@@ -1,0 +1,570 @@
+// Touchstone offline queue for the shopper's fill pages. Every answer is written to
+// localStorage FIRST, then sent; it leaves the queue only when the server acknowledged it.
+// Without signal, answers wait and go out in order on `online`, `pageshow` and a retry with
+// backoff. The ids are made here, on the phone, so a resend is an update, never a duplicate.
+(function () {
+  "use strict";
+
+  var QUEUE = "touchstone:queue:v1";
+  var root = document.getElementById("fill");
+  var shop = root ? root.getAttribute("data-shop") : null;
+  var GIVEN = "touchstone:given:" + shop;  // what this phone answered: {qid: {id, value, na, comment}}
+  var IDS = "touchstone:ids:" + shop;      // the answer id per question, reused on every re-answer
+  var VISIT = "touchstone:visit:" + shop;  // visit fields and section comments typed here
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrf = csrfMeta ? csrfMeta.getAttribute("content") : "";
+  var sending = false;
+  var retryDelay = 0;
+  var retryTimer = null;
+  var stopped = "";  // a reason the queue cannot send until the page is reloaded (logged out)
+
+  function load(key, fallback) {
+    try {
+      var value = JSON.parse(window.localStorage.getItem(key));
+      return value === null || value === undefined ? fallback : value;
+    } catch (e) {
+      return fallback;
+    }
+  }
+
+  function store(key, value) {
+    try {
+      window.localStorage.setItem(key, JSON.stringify(value));
+      return true;
+    } catch (e) {
+      status("This phone's storage is full: answers cannot be kept offline. Stay on this page until they are sent.", true);
+      return false;
+    }
+  }
+
+  function uuid() {
+    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
+    var b = window.crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 15) | 64;
+    b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  // --- status on the page ------------------------------------------------------------------
+
+  function status(text, isError) {
+    var box = document.getElementById("queue-status");
+    if (!box) return;
+    box.textContent = text;
+    box.hidden = !text;
+    box.classList.toggle("queue-error", !!isError);
+  }
+
+  function showQueue() {
+    var waiting = load(QUEUE, []).length;
+    if (stopped) {
+      status(stopped, true);
+    } else if (waiting) {
+      status(waiting + (waiting === 1 ? " answer is" : " answers are") +
+        " waiting to send. They are kept on this phone and go out when the signal returns.", false);
+    } else {
+      status("", false);
+    }
+  }
+
+  function stateBox(key) {
+    return root ? root.querySelector('[data-state="' + key + '"]') : null;
+  }
+
+  function mark(key, text, kind) {
+    var box = stateBox(key);
+    if (!box) return;
+    box.textContent = text;
+    box.className = "q-state" + (kind ? " q-state-" + kind : "");
+    var block = box.closest(".q");
+    if (block) {
+      block.classList.toggle("q-error", kind === "error");
+      var input = block.querySelector("[data-input]");
+      if (input) input.setAttribute("aria-invalid", kind === "error" ? "true" : "false");
+    }
+  }
+
+  function pendingKeys() {
+    var keys = {};
+    load(QUEUE, []).forEach(function (item) { keys[item.key] = true; });
+    return keys;
+  }
+
+  // --- progress ----------------------------------------------------------------------------
+
+  function progress() {
+    if (!root) return;
+    var ids = {};
+    var server = JSON.parse(root.getAttribute("data-answered-ids") || "[]");
+    server.forEach(function (id) { ids[String(id)] = true; });
+    var given = load(GIVEN, {});
+    Object.keys(given).forEach(function (id) {
+      if (given[id].value !== null || given[id].na) ids[id] = true;
+    });
+    var total = parseInt(root.getAttribute("data-total"), 10) || 0;
+    var count = Math.min(Object.keys(ids).length, total);
+    var label = root.querySelector("[data-answered]");
+    if (label) label.textContent = count;
+    var bar = document.getElementById("progress-bar");
+    if (bar) bar.value = count;
+  }
+
+  // --- the queue ---------------------------------------------------------------------------
+
+  function enqueue(item) {
+    item.at = Date.now() + Math.random();
+    item.shop = shop;
+    // A newer edit of the same thing replaces the older one: the server only needs the last.
+    var queue = load(QUEUE, []).filter(function (old) { return old.key !== item.key; });
+    queue.push(item);
+    store(QUEUE, queue);
+    showQueue();
+    flush();
+  }
+
+  function drop(item) {
+    var queue = load(QUEUE, []).filter(function (old) { return old.at !== item.at; });
+    store(QUEUE, queue);
+  }
+
+  function later() {
+    if (retryTimer) return;
+    retryDelay = Math.min(retryDelay ? retryDelay * 2 : 2000, 60000);
+    retryTimer = window.setTimeout(function () { retryTimer = null; flush(); }, retryDelay);
+  }
+
+  function flush() {
+    if (stopped) return Promise.resolve(load(QUEUE, []).length === 0);
+    if (sending) {
+      // Another send is under way: wait for it rather than report a full queue.
+      return new Promise(function (resolve) { window.setTimeout(resolve, 250); }).then(flush);
+    }
+    var queue = load(QUEUE, []);
+    if (!queue.length) {
+      showQueue();
+      return Promise.resolve(true);
+    }
+    var item = queue[0];
+    sending = true;
+    return window.fetch(item.url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(item.body)
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        sending = false;
+        if (response.ok) {
+          drop(item);
+          retryDelay = 0;
+          acknowledged(item, data);
+          return flush();
+        }
+        if (response.status === 401 || response.status === 403) {
+          stopped = "You have been logged out. Your answers are kept on this phone: log in again, then come back to this shop to send them.";
+          showQueue();
+          return false;
+        }
+        if (response.status >= 500 || response.status === 408 || response.status === 429) {
+          later();
+          showQueue();
+          return false;
+        }
+        // Refused for good (bad value, shop handed in): say so next to the question.
+        drop(item);
+        refused(item, data.detail || "This could not be saved.");
+        return flush();
+      });
+    }, function () {
+      sending = false;  // no network: keep it, try again later
+      later();
+      showQueue();
+      return false;
+    });
+  }
+
+  function acknowledged(item, data) {
+    if (item.shop !== shop) return showQueue();  // sent from another page of the app
+    if (item.question) {
+      var pending = pendingKeys()[item.key];
+      if (!pending) mark(item.question, "Saved", "ok");
+      var ids = JSON.parse(root ? root.getAttribute("data-answered-ids") || "[]" : "[]");
+      if (root && ids.indexOf(Number(item.question)) < 0) {
+        ids.push(Number(item.question));
+        root.setAttribute("data-answered-ids", JSON.stringify(ids));
+      }
+      var block = root && root.querySelector('[data-question="' + item.question + '"]');
+      if (block) block.setAttribute("data-answer-id", data.id || item.body.id);
+      if (data.id && data.id !== item.body.id) {
+        // The server already held this question's answer under another id: use that one.
+        var known = load(IDS, {});
+        known[item.question] = data.id;
+        store(IDS, known);
+      }
+    } else if (item.stateKey) {
+      if (!pendingKeys()[item.key]) mark(item.stateKey, "Saved", "ok");
+    }
+    progress();
+    showQueue();
+  }
+
+  function refused(item, message) {
+    if (item.question) {
+      var key = "touchstone:given:" + item.shop;
+      var given = load(key, {});
+      delete given[item.question];  // not kept by the server, so not shown as given
+      store(key, given);
+      if (item.shop !== shop) return showQueue();
+      mark(item.question, message, "error");
+      progress();
+    } else if (item.stateKey) {
+      mark(item.stateKey, message, "error");
+    }
+    showQueue();
+  }
+
+  // --- answers -----------------------------------------------------------------------------
+
+  function answerId(block) {
+    var qid = block.getAttribute("data-question");
+    var ids = load(IDS, {});
+    if (!ids[qid]) {
+      ids[qid] = block.getAttribute("data-answer-id") || uuid();
+      store(IDS, ids);
+    }
+    return ids[qid];
+  }
+
+  function currentOf(block) {
+    var qid = block.getAttribute("data-question");
+    var given = load(GIVEN, {});
+    if (given[qid]) return given[qid];
+    var server = JSON.parse(block.getAttribute("data-server") || "null");
+    return server || { value: null, na: false, comment: "" };
+  }
+
+  function give(block, change) {
+    var qid = block.getAttribute("data-question");
+    var state = currentOf(block);
+    var next = { value: state.value, na: state.na, comment: state.comment || "" };
+    Object.keys(change).forEach(function (k) { next[k] = change[k]; });
+    next.id = answerId(block);
+    var given = load(GIVEN, {});
+    given[qid] = next;
+    store(GIVEN, given);  // kept on the phone before anything is sent
+    paint(block, next);
+    progress();
+    if (next.value === null && !next.na) {
+      mark(qid, "Your comment is kept here and sent with your answer.", "wait");
+      return;
+    }
+    mark(qid, "Waiting to send…", "wait");
+    var value = next.value;
+    var kind = block.getAttribute("data-kind");
+    if ((kind === "scale" || kind === "choice") && value !== null) value = Number(value);
+    enqueue({
+      key: "a:" + shop + ":" + qid,
+      question: qid,
+      url: "/shops/" + shop + "/answers",
+      body: { id: next.id, question_id: Number(qid), value: next.na ? null : value, not_applicable: !!next.na, comment: next.comment }
+    });
+  }
+
+  function paint(block, state) {
+    block.querySelectorAll("[data-value]").forEach(function (button) {
+      var on = !state.na && state.value !== null && String(state.value) === button.getAttribute("data-value");
+      button.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+    var na = block.querySelector("[data-na]");
+    if (na) na.setAttribute("aria-pressed", state.na ? "true" : "false");
+    var input = block.querySelector("[data-input]");
+    if (input && document.activeElement !== input) input.value = state.na || state.value === null ? "" : state.value;
+    var comment = block.querySelector("[data-comment]");
+    if (comment && document.activeElement !== comment) comment.value = state.comment || "";
+  }
+
+  var typing = {};
+  function debounce(key, fn, ms) {
+    window.clearTimeout(typing[key]);
+    typing[key] = window.setTimeout(fn, ms);
+  }
+
+  function wireQuestions() {
+    root.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-value], [data-na]");
+      if (!button) return;
+      var block = button.closest(".q");
+      if (!block) return;
+      if (button.hasAttribute("data-na")) {
+        // N/A is undone by choosing an answer, so the server is never left with nothing.
+        if (button.getAttribute("aria-pressed") !== "true") give(block, { na: true, value: null });
+      } else {
+        give(block, { value: button.getAttribute("data-value"), na: false });
+      }
+    });
+    root.addEventListener("input", function (event) {
+      var el = event.target;
+      var block = el.closest(".q");
+      if (block && (el.hasAttribute("data-input") || el.hasAttribute("data-comment"))) {
+        var qid = block.getAttribute("data-question");
+        mark(qid, "Typing… kept on this phone when you pause.", "wait");
+        debounce(qid, function () { takeTyped(block); }, 800);
+      } else if (el.hasAttribute("data-section-comment")) {
+        debounce("s" + el.getAttribute("data-section-comment"), function () { sectionComment(el); }, 800);
+      } else if (el.hasAttribute("data-visit-field")) {
+        debounce("visit", visit, 800);
+      }
+    });
+    root.addEventListener("change", function (event) {
+      var el = event.target;
+      var block = el.closest(".q");
+      if (el.hasAttribute("data-photo-input")) return photo(el);
+      if (block && (el.hasAttribute("data-input") || el.hasAttribute("data-comment"))) {
+        window.clearTimeout(typing[block.getAttribute("data-question")]);
+        takeTyped(block);
+      } else if (el.hasAttribute("data-section-comment")) {
+        sectionComment(el);
+      } else if (el.hasAttribute("data-visit-field")) {
+        visit();
+      }
+    });
+  }
+
+  function takeTyped(block) {
+    var change = {};
+    var input = block.querySelector("[data-input]");
+    var comment = block.querySelector("[data-comment]");
+    var state = currentOf(block);
+    if (input) {
+      var text = input.value.trim();
+      if (text === "" && state.value === null) {
+        change.value = null;
+      } else if (text !== "") {
+        change.value = input.value;
+        change.na = false;
+      }
+    }
+    if (comment) change.comment = comment.value;
+    var same = (change.value === undefined || String(change.value) === String(state.value)) &&
+      (change.comment === undefined || change.comment === (state.comment || "")) && load(GIVEN, {})[block.getAttribute("data-question")];
+    if (same && !pendingKeys()["a:" + shop + ":" + block.getAttribute("data-question")]) {
+      mark(block.getAttribute("data-question"), "Saved", "ok");
+      return;
+    }
+    give(block, change);
+  }
+
+  // --- visit, section comments -------------------------------------------------------------
+
+  function visit() {
+    var body = {};
+    var saved = load(VISIT, {});
+    root.querySelectorAll("[data-visit-field]").forEach(function (el) {
+      body[el.getAttribute("data-visit-field")] = el.value;
+      saved[el.getAttribute("data-visit-field")] = el.value;
+    });
+    store(VISIT, saved);
+    mark("visit", "Waiting to send…", "wait");
+    var key = body.comment !== undefined ? "v:" + shop + ":comment" : "v:" + shop;
+    enqueue({ key: key, stateKey: "visit", url: "/shops/" + shop + "/visit", body: body });
+  }
+
+  function sectionComment(el) {
+    var tp = el.getAttribute("data-section-comment");
+    var saved = load(VISIT, {});
+    saved["s" + tp] = el.value;
+    store(VISIT, saved);
+    mark("s" + tp, "Waiting to send…", "wait");
+    enqueue({
+      key: "s:" + shop + ":" + tp, stateKey: "s" + tp, url: "/shops/" + shop + "/section-comment",
+      body: { touchpoint_id: Number(tp), comment: el.value }
+    });
+  }
+
+  // --- restore what this phone gave (tab closed, page from the offline cache) --------------
+
+  function restore() {
+    var given = load(GIVEN, {});
+    var pending = pendingKeys();
+    root.querySelectorAll(".q[data-question]").forEach(function (block) {
+      var qid = block.getAttribute("data-question");
+      if (given[qid]) {
+        paint(block, given[qid]);
+        if (pending["a:" + shop + ":" + qid]) mark(qid, "Waiting to send…", "wait");
+        else if (given[qid].value !== null || given[qid].na) mark(qid, "Saved", "ok");
+      }
+      updatePhotoButton(block);
+    });
+    var saved = load(VISIT, {});
+    root.querySelectorAll("[data-visit-field]").forEach(function (el) {
+      var field = el.getAttribute("data-visit-field");
+      if (saved[field] !== undefined) el.value = saved[field];
+    });
+    root.querySelectorAll("[data-section-comment]").forEach(function (el) {
+      var tp = el.getAttribute("data-section-comment");
+      if (saved["s" + tp] !== undefined) el.value = saved["s" + tp];
+      if (pending["s:" + shop + ":" + tp]) mark("s" + tp, "Waiting to send…", "wait");
+    });
+    if (pending["v:" + shop] || pending["v:" + shop + ":comment"]) mark("visit", "Waiting to send…", "wait");
+    progress();
+  }
+
+  // --- photos (need a connection: they are too big to keep on the phone) --------------------
+
+  function updatePhotoButton(block) {
+    var add = block.querySelector(".photo-add");
+    var list = block.querySelector("[data-photo-list]");
+    if (add && list) add.hidden = list.children.length >= 3;
+  }
+
+  // A phone photo is often 4–12 MB; on a weak signal send at most 1600 px (the server keeps
+  // no more than that anyway). Anything the browser cannot decode goes as it is, for the
+  // server to judge.
+  function shrink(file) {
+    if (!window.createImageBitmap || !/^image\//.test(file.type)) return Promise.resolve(file);
+    return window.createImageBitmap(file).then(function (bitmap) {
+      var scale = Math.min(1, 1600 / Math.max(bitmap.width, bitmap.height));
+      if (scale === 1 && file.size < 2 * 1024 * 1024) return file;
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.round(bitmap.width * scale);
+      canvas.height = Math.round(bitmap.height * scale);
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      return new Promise(function (resolve) {
+        canvas.toBlob(function (blob) { resolve(blob || file); }, "image/jpeg", 0.85);
+      });
+    }, function () { return file; });
+  }
+
+  function photo(input) {
+    var block = input.closest(".q");
+    var box = block.querySelector("[data-photo-state]");
+    var file = input.files && input.files[0];
+    input.value = "";
+    if (!file) return;
+    var qid = block.getAttribute("data-question");
+    function say(text, error) { box.textContent = text; box.className = "q-state" + (error ? " q-state-error" : ""); }
+    var given = load(GIVEN, {})[qid];
+    var known = block.getAttribute("data-answer-id") && !pendingKeys()["a:" + shop + ":" + qid];
+    if (!known || !(given || block.getAttribute("data-server") !== "null")) {
+      return say("Answer the question first; photos can be added once the answer is saved.", true);
+    }
+    say("Sending the photo…", false);
+    shrink(file).then(function (blob) {
+      if (blob.size > 10 * 1024 * 1024) {
+        say("That photo is too large: the limit is 10 MB.", true);
+        return null;
+      }
+      var data = new FormData();
+      data.append("photo", blob, "photo.jpg");
+      return window.fetch("/shops/" + shop + "/answers/" + answerId(block) + "/photos", {
+        method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf, "Accept": "application/json" }, body: data
+      });
+    }).then(function (response) {
+      if (!response) return;
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        if (!response.ok) return say(body.detail || "The photo could not be saved.", true);
+        var list = block.querySelector("[data-photo-list]");
+        var item = document.createElement("li");
+        var img = document.createElement("img");
+        img.src = body.url;
+        img.width = 96;
+        img.height = 96;
+        img.alt = "Photo " + (list.children.length + 1) + " for this question";
+        item.appendChild(img);
+        list.appendChild(item);
+        updatePhotoButton(block);
+        say("Photo saved.", false);
+      });
+    }, function () {
+      say("No connection: photos need signal. Try again when you are back online.", true);
+    });
+  }
+
+  // --- hand in: only once every waiting answer has been sent -------------------------------
+
+  function wireSubmit() {
+    var form = document.querySelector("form[data-submit]");
+    if (!form) return;
+    var going = false;
+    form.addEventListener("submit", function (event) {
+      if (going) return;  // the queue is empty and the form is on its way
+      event.preventDefault();
+      if (!navigator.onLine) {
+        status("No connection: your answers are kept on this phone. Hand in once you have signal again.", true);
+        return;
+      }
+      var button = document.querySelector("[data-submit-button]");
+      if (button) button.disabled = true;
+      status("Sending your last answers…", false);
+      flush().then(function (empty) {
+        if (empty && load(QUEUE, []).length === 0) {
+          going = true;
+          clearShop();
+          form.submit();
+        } else {
+          if (button) button.disabled = false;
+          var waiting = load(QUEUE, []).length;
+          status(waiting
+            ? "No connection: " + waiting + " answers are still on this phone. Hand in once you have signal again."
+            : "Some answers were refused; see the messages above.", true);
+        }
+      });
+    });
+  }
+
+  function clearShop() {
+    // The server holds everything now; keep nothing of this shop on the phone.
+    [GIVEN, IDS, VISIT].forEach(function (key) { window.localStorage.removeItem(key); });
+  }
+
+  // --- service worker: lets a reload without signal still open the fill pages --------------
+
+  function precache() {
+    if (!root || !("caches" in window) || !navigator.onLine) return;
+    var urls = JSON.parse(root.getAttribute("data-precache") || "[]");
+    window.caches.open("touchstone-pages-v1").then(function (cache) {
+      urls.forEach(function (url) {
+        cache.match(url).then(function (hit) {
+          if (hit) return;
+          window.fetch(url, { credentials: "same-origin" }).then(function (response) {
+            if (response.ok && !response.redirected) cache.put(url, response);
+          }, function () {});
+        });
+      });
+    });
+  }
+
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function () {
+      precache();
+    }, function () {});
+  }
+
+  // Logging out on a shared phone: drop the saved copies of pages (waiting answers stay,
+  // and go out after the next login).
+  document.addEventListener("submit", function (event) {
+    if (event.target.getAttribute("action") === "/logout" && "caches" in window) {
+      window.caches.delete("touchstone-pages-v1");
+    }
+  });
+
+  var done = document.querySelector("[data-shop-done]");
+  if (done) {
+    shop = done.getAttribute("data-shop-done");
+    [GIVEN, IDS, VISIT].forEach(function (key) { window.localStorage.removeItem(key.replace("null", shop)); });
+  }
+
+  if (root) {
+    wireQuestions();
+    wireSubmit();
+    restore();
+    var missing = root.querySelector(".q-missing");
+    if (missing) missing.scrollIntoView({ block: "start" });
+  }
+  showQueue();
+  window.addEventListener("online", function () { retryDelay = 0; flush(); });
+  window.addEventListener("pageshow", function () { flush(); });
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) flush(); });
+  flush();
+})();

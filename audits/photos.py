@@ -1,0 +1,139 @@
+"""Photos attached to answers: checked by content, resized, stripped of EXIF/GPS, stored on disk.
+
+A photo is re-encoded from its pixels only, so no metadata of the original (camera, time,
+GPS position) can survive. Files live under DATA_DIR/photos/<org id>/<photo id>.<ext>.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+import warnings
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlmodel import Session, col, func, select
+
+from app.errors import DomainError, NotFoundError
+from audits.models import OPEN_STATES, Answer, Photo, Shop
+from audits.services import MSG_NOT_YOURS, MSG_SHOP_CLOSED
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_SIDE = 1600
+MAX_PER_ANSWER = 3
+MAX_PIXELS = 40_000_000  # a 40-megapixel photo is plenty; more is a decompression bomb
+FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+
+MSG_TOO_LARGE = "That photo is too large: the limit is 10 MB."
+MSG_NOT_IMAGE = "That file is not a photo. Send a JPEG, PNG or WebP image."
+MSG_TOO_MANY = "A question can have at most 3 photos."
+MSG_NO_ANSWER = "Answer the question first, then add photos to it."
+
+
+class PhotoTooLarge(DomainError):
+    status_code = 413
+
+
+def photo_dir(data_dir: Path, org_id: int) -> Path:
+    return data_dir / "photos" / str(org_id)
+
+
+def _clean(raw: bytes) -> tuple[bytes, str, int, int]:
+    """Re-encoded image bytes (no metadata), its content type, width and height."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(raw)) as probe:
+                kind = probe.format or ""
+                if kind not in FORMATS:
+                    raise DomainError(MSG_NOT_IMAGE, field="photo")
+                if probe.width * probe.height > MAX_PIXELS:
+                    raise DomainError(MSG_NOT_IMAGE, field="photo")
+                probe.load()
+                image = ImageOps.exif_transpose(probe)  # keep it upright once EXIF is gone
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise DomainError(MSG_NOT_IMAGE, field="photo") from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise DomainError(MSG_NOT_IMAGE, field="photo") from exc
+    image.thumbnail((MAX_SIDE, MAX_SIDE))
+    out = io.BytesIO()
+    if kind == "JPEG" or (kind == "WEBP" and image.mode not in ("RGBA", "LA", "P")):
+        image.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
+        content_type = "image/jpeg"
+    else:
+        # Transparent pictures (screenshots, PNG) stay PNG; only pixels are written.
+        if image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
+            image = image.convert("RGBA")
+        image.save(out, "PNG", optimize=True)
+        content_type = "image/png"
+    return out.getvalue(), content_type, image.width, image.height
+
+
+def photo_add(
+    *,
+    session: Session,
+    shop: Shop,
+    actor_id: int,
+    answer_id: uuid.UUID,
+    raw: bytes,
+    data_dir: Path,
+) -> Photo:
+    """Attach one photo to an answer of the shopper's own open shop."""
+    if shop.shopper_id != actor_id:
+        raise NotFoundError(MSG_NOT_YOURS)
+    answer = session.get(Answer, answer_id)
+    if answer is None or answer.shop_id != shop.id:
+        raise NotFoundError(MSG_NO_ANSWER)
+    if shop.status not in OPEN_STATES:
+        raise DomainError(MSG_SHOP_CLOSED, field="photo")
+    if len(raw) > MAX_BYTES:
+        raise PhotoTooLarge(MSG_TOO_LARGE, field="photo")
+    count = session.exec(
+        select(func.count()).select_from(Photo).where(Photo.answer_id == answer_id)
+    ).one()
+    if count >= MAX_PER_ANSWER:
+        raise DomainError(MSG_TOO_MANY, field="photo")
+    data, content_type, width, height = _clean(raw)
+    photo_id = uuid.uuid4()
+    folder = photo_dir(data_dir, shop.org_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{photo_id}.{'jpg' if content_type == 'image/jpeg' else 'png'}"
+    (folder / name).write_bytes(data)
+    photo = Photo(
+        id=photo_id,
+        org_id=shop.org_id,
+        answer_id=answer.id,
+        path=f"photos/{shop.org_id}/{name}",
+        content_type=content_type,
+        width=width,
+        height=height,
+        bytes=len(data),
+    )
+    session.add(photo)
+    session.commit()
+    return photo
+
+
+def photo_file(*, session: Session, shop: Shop, photo_id: uuid.UUID, data_dir: Path) -> Photo:
+    """The photo if it belongs to an answer of this shop (otherwise 404)."""
+    row = session.exec(
+        select(Photo)
+        .join(Answer, col(Answer.id) == col(Photo.answer_id))
+        .where(Photo.id == photo_id, Answer.shop_id == shop.id)
+    ).first()
+    if row is None or not (data_dir / row.path).is_file():
+        raise NotFoundError("Not found.")
+    return row
+
+
+def photos_by_question(session: Session, shop: Shop) -> dict[int, list[Photo]]:
+    rows = session.exec(
+        select(Photo, Answer.question_id)
+        .join(Answer, col(Answer.id) == col(Photo.answer_id))
+        .where(Answer.shop_id == shop.id)
+        .order_by(col(Photo.created_at))
+    ).all()
+    found: dict[int, list[Photo]] = {}
+    for photo, question_id in rows:
+        found.setdefault(question_id, []).append(photo)
+    return found

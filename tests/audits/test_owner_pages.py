@@ -1,0 +1,351 @@
+"""Owner and staff shop pages, as a browser tab sees them: planning, review, reading a shop."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from html import unescape
+from typing import Any
+
+import pytest
+from sqlmodel import Session, col, func, select
+
+from app.db import Database
+from app.orgs.models import Role, User
+from audits import services
+from audits.models import Photo, Shop, ShopStatus, ShopTouchpoint
+from audits.routes_owner import MSG_DATE, MSG_LOCATIONS_NEEDED, MSG_SHOPPERS_NEEDED
+from audits.services import MSG_RETURN_NOTE, MSG_TOUCHPOINTS_NEEDED, MSG_WINDOW, AnswerInput
+from tests.audits.test_services import SHOPPER_EMAIL, SHOPPER_NAME, World, _shop, _world
+from tests.conftest import Browser, sign_in
+from tests.factories import make_member
+
+pytestmark = pytest.mark.db
+
+
+def _as(client: Browser, db: Database, w: World, user: User) -> Browser:
+    return sign_in(client, db, user, w.org)
+
+
+def error_for(html: str, element_id: str) -> str | None:
+    """The message shown right after the field with this id (its `…-error` paragraph)."""
+    found = re.search(rf'<p class="error" id="{element_id}-error">(.*?)</p>', html)
+    return unescape(found.group(1)) if found else None
+
+
+def text(html: str) -> str:
+    """The page's words, tags removed, for asserting on what a reader sees."""
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+def _count(session: Session, model: Any) -> int:
+    session.rollback()
+    session.expire_all()
+    return session.exec(select(func.count()).select_from(model)).one()  # type: ignore[no-any-return]
+
+
+def _submitted(session: Session, w: World, comment: str = "") -> Shop:
+    shop = _shop(session, w)
+    for q, v, note in (
+        (w.yes_no, True, "Greeted at the door"),
+        (w.scale, 4, ""),
+        (w.number, 3, ""),
+        (w.choice, 1, ""),
+        (w.text, "Queue of five", ""),
+    ):
+        services.answer_record(
+            session=session,
+            shop=shop,
+            actor_id=w.shopper.id,  # type: ignore[arg-type]
+            data=AnswerInput(id=uuid.uuid4(), question_id=q.id, value=v, comment=note),  # type: ignore[arg-type]
+        )
+    services.section_comment_record(
+        session=session,
+        shop=shop,
+        actor_id=w.shopper.id,  # type: ignore[arg-type]
+        touchpoint_id=w.tp.id,  # type: ignore[arg-type]
+        comment="The entrance was bright",
+    )
+    services.shop_visit_record(
+        session=session,
+        shop=shop,
+        actor_id=w.shopper.id,  # type: ignore[arg-type]
+        visited_at=None,
+        duration_minutes=20,
+        comment=comment or "A calm visit overall",
+    )
+    return services.shop_submit(session=session, shop=shop, actor_id=w.shopper.id)  # type: ignore[arg-type]
+
+
+# --- planning ------------------------------------------------------------------------------
+
+
+def test_plan_a_shop_with_errors_next_to_fields(
+    client: Browser, db: Database, session: Session
+) -> None:
+    w = _world(session)
+    owner = _as(client, db, w, w.owner)
+    page = owner.get("/shops")
+    assert page.status_code == 200
+    assert "Plan a shop" in page.text and "Plan a wave" in page.text
+    assert SHOPPER_NAME in page.text  # offered as a shopper
+
+    bad = owner.form(
+        "/shops",
+        {"location_id": "", "due_from": "2026-03-10", "due_until": "2026-03-01", "scenario": "x"},
+    )
+    assert bad.status_code == 400  # type: ignore[attr-defined]
+    html = bad.text  # type: ignore[attr-defined]
+    assert error_for(html, "ps-location_id") == services.MSG_LOCATION_UNKNOWN
+    assert error_for(html, "ps-touchpoint_ids") == MSG_TOUCHPOINTS_NEEDED
+    assert error_for(html, "ps-due_until") == MSG_WINDOW
+    assert 'value="2026-03-10"' in html  # what was typed stays
+    assert _count(session, Shop) == 0
+
+    garbled = owner.htmx(
+        "POST", "/shops", {"location_id": str(w.locations[0].id), "due_from": "soon"}
+    )
+    assert error_for(garbled.text, "ps-due_from") == MSG_DATE  # type: ignore[attr-defined]
+    far = owner.htmx("POST", "/shops", {"due_until": "9999-12-31"})
+    assert error_for(far.text, "ps-due_until") == MSG_DATE  # type: ignore[attr-defined]
+
+    ok = owner.htmx(
+        "POST",
+        "/shops",
+        {
+            "location_id": str(w.locations[1].id),
+            "touchpoint_ids": [str(w.tp.id), str(w.tp2.id)],
+            "shopper_id": str(w.shopper.id),
+            "scenario": "Ask about a wrong charge",
+            "due_from": "2026-03-02",
+            "due_until": "2026-03-09",
+        },
+    )
+    assert ok.status_code == 200  # type: ignore[attr-defined]
+    assert ok.text.lstrip().startswith('<div id="shops-panel">')  # type: ignore[attr-defined]
+    words = text(ok.text)  # type: ignore[attr-defined]
+    assert "planned" in words
+    assert "Branch B" in words and "Walking in, The bill" in words
+    assert "02 Mar 2026 – 09 Mar 2026" in words
+    assert _count(session, Shop) == 1
+
+
+def test_plan_a_wave_with_errors_then_success(
+    client: Browser, db: Database, session: Session
+) -> None:
+    w = _world(session)
+    owner = _as(client, db, w, w.owner)
+    bad = owner.form("/waves", {"name": " ", "starts": "2026-03-01", "ends": ""})
+    html = bad.text  # type: ignore[attr-defined]
+    assert bad.status_code == 400  # type: ignore[attr-defined]
+    assert error_for(html, "pw-name")
+    assert error_for(html, "pw-ends") == "This field is required."
+    assert error_for(html, "pw-location_ids") == MSG_LOCATIONS_NEEDED
+    assert error_for(html, "pw-shopper_ids") == MSG_SHOPPERS_NEEDED
+    assert error_for(html, "pw-touchpoint_ids") == MSG_TOUCHPOINTS_NEEDED
+
+    owner_as_shopper = owner.form(
+        "/waves",
+        {
+            "name": "Spring",
+            "location_ids": [str(loc.id) for loc in w.locations],
+            "touchpoint_ids": [str(w.tp.id)],
+            "shopper_ids": [str(w.owner.id)],
+            "starts": "2026-03-01",
+            "ends": "2026-03-30",
+        },
+    )
+    assert owner_as_shopper.status_code == 400  # type: ignore[attr-defined]
+    assert error_for(owner_as_shopper.text, "pw-shopper_ids") == services.MSG_SHOPPER_UNKNOWN  # type: ignore[attr-defined]
+    assert _count(session, Shop) == 0
+
+    ok = owner.form(
+        "/waves",
+        {
+            "name": "Spring",
+            "location_ids": [str(loc.id) for loc in w.locations],
+            "touchpoint_ids": [str(w.tp.id)],
+            "shopper_ids": [str(w.shopper.id), str(w.other_shopper.id)],
+            "starts": "2026-03-01",
+            "ends": "2026-03-30",
+            "scenario": "Ask for a brochure",
+        },
+    )
+    assert ok.status_code == 303  # type: ignore[attr-defined]
+    listing = owner.get("/shops")
+    assert "Wave “Spring” planned: 3 shops." in unescape(listing.text)
+    assert _count(session, Shop) == 3
+    filtered = owner.get("/shops?status=approved")
+    assert "0 approved shops" in text(filtered.text)
+
+
+# --- review --------------------------------------------------------------------------------
+
+
+def test_review_queue_oldest_first(client: Browser, db: Database, session: Session) -> None:
+    w = _world(session)
+    first = _submitted(session, w)
+    second = _submitted(session, w)
+    _shop(session, w)  # still open: not in the queue
+    owner = _as(client, db, w, w.owner)
+    html = owner.get("/shops/review").text
+    found = re.findall(r'<a href="/shops/(\d+)">', html)
+    assert found == [str(first.id), str(second.id)]
+    assert "2 shops waiting" in html
+
+
+def test_owner_reads_the_shop_as_filled_and_approves(
+    client: Browser, db: Database, session: Session
+) -> None:
+    w = _world(session)
+    shop = _submitted(session, w)
+    owner = _as(client, db, w, w.owner)
+    words = text(owner.get(f"/shops/{shop.id}").text)
+    for expected in (
+        SHOPPER_NAME,
+        "20 minutes",
+        "Were you greeted? Critical Answer: Yes",
+        "“Greeted at the door”",
+        "4 — Clearly",
+        "3 rings (passes: at most 3)",
+        "In full",
+        "Queue of five",
+        "“The entrance was bright”",
+        "“A calm visit overall”",
+        "How this score was calculated",
+        "Walking in: 3.75 of 4 points = 93.8%",
+        "Shop 4.75 of 5 points = 95.0%",
+        "Assigned → In progress",
+        "In progress → Submitted",
+    ):
+        assert expected in words, expected
+
+    approved = owner.htmx("POST", f"/shops/{shop.id}/approve")
+    assert approved.status_code == 200  # type: ignore[attr-defined]
+    assert "now counts in reports" in approved.text  # type: ignore[attr-defined]
+    assert "Submitted → Approved" in text(approved.text)  # type: ignore[attr-defined]
+    session.expire_all()
+    assert session.get(Shop, shop.id).status == ShopStatus.approved  # type: ignore[union-attr]
+    # No review buttons once approved; approving again is harmless.
+    assert "Return to shopper" not in approved.text  # type: ignore[attr-defined]
+
+
+def test_return_needs_a_note_next_to_the_field(
+    client: Browser, db: Database, session: Session
+) -> None:
+    w = _world(session)
+    shop = _submitted(session, w)
+    owner = _as(client, db, w, w.owner)
+    empty = owner.htmx("POST", f"/shops/{shop.id}/return", {"note": "  "})
+    assert empty.status_code == 400  # type: ignore[attr-defined]
+    assert error_for(empty.text, "return-note") == MSG_RETURN_NOTE  # type: ignore[attr-defined]
+    ok = owner.form(f"/shops/{shop.id}/return", {"note": "Which till was it?"})
+    assert ok.status_code == 303  # type: ignore[attr-defined]
+    words = text(owner.get(f"/shops/{shop.id}").text)
+    assert "Returned: Which till was it?" in words
+    assert "Submitted → Returned" in words
+
+
+def test_correct_then_approve_rescores(client: Browser, db: Database, session: Session) -> None:
+    w = _world(session)
+    shop = _submitted(session, w)
+    owner = _as(client, db, w, w.owner)
+    bad = owner.htmx(
+        "POST", f"/shops/{shop.id}/correct", {"question_id": str(w.scale.id), "value": "7"}
+    )
+    assert bad.status_code == 400  # type: ignore[attr-defined]
+    assert error_for(bad.text, f"fix-{w.scale.id}") == "Choose a point from 1 to 5."  # type: ignore[attr-defined]
+
+    fixed = owner.htmx(
+        "POST", f"/shops/{shop.id}/correct", {"question_id": str(w.yes_no.id), "value": "no"}
+    )
+    assert fixed.status_code == 200  # type: ignore[attr-defined]
+    assert "answer to «Were you greeted?» changed from Yes to No" in unescape(fixed.text)  # type: ignore[attr-defined]
+    assert "20.0% (1 of 5 points) · 95.0% as handed in, before corrections" in text(fixed.text)  # type: ignore[attr-defined]
+    approved = owner.htmx("POST", f"/shops/{shop.id}/approve")
+    words = text(approved.text)  # type: ignore[attr-defined]
+    assert "critical fail: section scores 0" in words
+    assert "Shop 1 of 5 points = 20.0%" in words
+    session.expire_all()
+    assert session.get(Shop, shop.id).score == 20.0  # type: ignore[union-attr]
+
+
+def test_photos_are_linked(client: Browser, db: Database, session: Session) -> None:
+    w = _world(session)
+    shop = _submitted(session, w)
+    answer = next(iter(services.shop_sections(session, shop)[0].answers.values()))
+    photo = Photo(
+        org_id=w.org.id,  # type: ignore[arg-type]
+        answer_id=answer.id,
+        path="photos/x.jpg",
+        content_type="image/jpeg",
+        width=800,
+        height=600,
+        bytes=1000,
+    )
+    session.add(photo)
+    session.commit()
+    owner = _as(client, db, w, w.owner)
+    assert f'src="/shops/{shop.id}/photos/{photo.id}"' in owner.get(f"/shops/{shop.id}").text
+
+
+# --- who sees what -------------------------------------------------------------------------
+
+
+def test_viewer_sees_approved_shops_without_the_shopper(
+    client: Browser, db: Database, session: Session
+) -> None:
+    w = _world(session)
+    viewer_user = make_member(session, w.org, Role.viewer)
+    approved = _submitted(session, w)
+    services.shop_approve(session=session, shop=approved, actor_id=w.owner.id)  # type: ignore[arg-type]
+    pending = _submitted(session, w)
+    viewer = _as(client, db, w, viewer_user)
+
+    listing = viewer.get("/shops")
+    assert listing.status_code == 200
+    assert "1 approved shop" in text(listing.text)
+    assert f'href="/shops/{pending.id}"' not in listing.text
+    assert 'href="/shops"' in listing.text  # the nav link
+    detail = viewer.get(f"/shops/{approved.id}")
+    assert detail.status_code == 200
+    assert "The shopper" in detail.text and "/approve" not in detail.text
+    htmx_list = viewer.htmx("GET", "/shops?status=assigned")
+    for response in (listing, detail, htmx_list, viewer.get("/")):
+        assert SHOPPER_NAME not in response.text  # type: ignore[attr-defined]
+        assert SHOPPER_EMAIL not in response.text  # type: ignore[attr-defined]
+    assert viewer.get(f"/shops/{pending.id}").status_code == 404
+    assert viewer.get("/shops/review").status_code == 403
+    assert viewer.form(f"/shops/{pending.id}/approve").status_code == 403  # type: ignore[attr-defined]
+
+
+def test_shoppers_do_not_get_the_owner_pages(
+    client: Browser, db: Database, session: Session
+) -> None:
+    w = _world(session)
+    shop = _submitted(session, w)
+    shopper = _as(client, db, w, w.shopper)
+    assert shopper.get("/shops").status_code == 403
+    assert shopper.get(f"/shops/{shop.id}").status_code == 403
+    links = session.exec(select(ShopTouchpoint).where(col(ShopTouchpoint.shop_id) == shop.id))
+    assert len(list(links)) == 2
+
+
+def test_long_lists_come_in_pages_and_filter_by_status(
+    client: Browser, db: Database, session: Session
+) -> None:
+    w = _world(session)
+    for _ in range(52):
+        _shop(session, w)
+    _submitted(session, w)
+    owner = _as(client, db, w, w.owner)
+    first = owner.get("/shops")
+    assert "53 shops" in text(first.text)
+    assert "Showing 1–50 of 53" in text(first.text)
+    assert len(re.findall(r'<tr id="shop-', first.text)) == 50
+    second = owner.htmx("GET", "/shops?page=2")
+    assert len(re.findall(r'<tr id="shop-', second.text)) == 3  # type: ignore[attr-defined]
+    assert "Showing 51–53 of 53" in text(second.text)  # type: ignore[attr-defined]
+    submitted = owner.htmx("GET", "/shops?status=submitted")
+    assert "1 submitted shop" in text(submitted.text)  # type: ignore[attr-defined]
+    assert 'aria-current="page">Submitted' in submitted.text  # type: ignore[attr-defined]
