@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import os
 import platform
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -237,6 +238,16 @@ def main() -> None:
     runs = [int(x) for x in args.n.split(",")]
 
     tmp = Path(tempfile.mkdtemp(prefix="touchstone-bench-"))
+    try:
+        bench(args, runs, tmp)
+    finally:
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def bench(args: argparse.Namespace, runs: list[int], tmp: Path) -> None:
     database_url = f"sqlite:///{tmp / 'bench.db'}"
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")},
@@ -252,55 +263,59 @@ def main() -> None:
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    log = (tmp / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [str(TOUCHSTONE), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env={**env, "LOG_LEVEL": "warning"},
-        cwd=tmp,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for(base, proc)
-        print(f"server pid {proc.pid} on {base}", flush=True)
-        print(
-            f"machine: {os.cpu_count()} CPUs, {platform.platform()}, Python "
-            f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}; "
-            f"load average {os.getloadavg()[0]:.1f}"
+    with (tmp / "serve.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [str(TOUCHSTONE), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env={**env, "LOG_LEVEL": "warning"},
+            cwd=tmp,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
-        mode = f"offered {args.rate:g} saves/s" if args.rate else "closed loop (no think time)"
-        print(f"{mode}; at most {args.saves} saves per shopper or {args.seconds:g} s per run")
-        print(
-            f"{'N':>4} {'saves':>6} {'secs':>6} {'saves/s':>8} {'p50 ms':>7} {'p95 ms':>7}"
-            f" {'p99 ms':>7} {'errors':>6}"
-        )
-        for n in runs:
-            result = asyncio.run(
-                run(base, shoppers, n, args.saves, args.seconds, args.rate, args.timeout)
-            )
-            ms = [x * 1000 for x in result.latencies]
-            print(
-                f"{n:>4} {result.saves:>6} {result.elapsed:>6.1f} "
-                f"{result.saves / result.elapsed:>8.0f} {percentile(ms, 50):>7.0f} "
-                f"{percentile(ms, 95):>7.0f} {percentile(ms, 99):>7.0f} "
-                f"{sum(result.errors.values()):>6}",
-                flush=True,
-            )
-            for message, count in result.errors.most_common(3):
-                print(f"       {count} x {message}")
-    finally:
-        proc.terminate()
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        if args.keep:
-            print(f"kept {tmp}")
-        else:
-            for path in sorted(tmp.rglob("*"), reverse=True):
-                path.unlink() if path.is_file() else path.rmdir()
-            tmp.rmdir()
+            report(args, runs, base, proc, shoppers)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def report(
+    args: argparse.Namespace,
+    runs: list[int],
+    base: str,
+    proc: subprocess.Popen[bytes],
+    shoppers: list[Shopper],
+) -> None:
+    wait_for(base, proc)
+    print(f"server pid {proc.pid} on {base}", flush=True)
+    print(
+        f"machine: {os.cpu_count()} CPUs, {platform.platform()}, Python "
+        f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    mode = f"offered {args.rate:g} saves/s" if args.rate else "closed loop (no think time)"
+    print(f"{mode}; at most {args.saves} saves per shopper or {args.seconds:g} s per run")
+    print(
+        f"{'N':>4} {'saves':>6} {'secs':>6} {'saves/s':>8} {'p50 ms':>7} {'p95 ms':>7}"
+        f" {'p99 ms':>7} {'errors':>6}"
+    )
+    for n in runs:
+        result = asyncio.run(
+            run(base, shoppers, n, args.saves, args.seconds, args.rate, args.timeout)
+        )
+        ms = [x * 1000 for x in result.latencies]
+        print(
+            f"{n:>4} {result.saves:>6} {result.elapsed:>6.1f} "
+            f"{result.saves / result.elapsed:>8.0f} {percentile(ms, 50):>7.0f} "
+            f"{percentile(ms, 95):>7.0f} {percentile(ms, 99):>7.0f} "
+            f"{sum(result.errors.values()):>6}",
+            flush=True,
+        )
+        for message, count in result.errors.most_common(3):
+            print(f"       {count} x {message}")
 
 
 if __name__ == "__main__":
