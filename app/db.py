@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -82,11 +82,20 @@ class Database:
     def session(self, *, write: bool = False) -> Session:
         # close_resets_only=False: a closed session refuses further use instead of quietly
         # opening a new transaction (which, on SQLite, could hold the write lock forever).
-        return Session(
+        session = Session(
             self.write_engine if write else self.engine,
             expire_on_commit=False,
             close_resets_only=False,
         )
+        if write:
+            event.listen(session, "after_commit", self._reads_after_commit)
+        return session
+
+    def _reads_after_commit(self, session: Session) -> None:
+        # Only the write itself needs the lock up front. What a request reads after its
+        # commit (to draw the response) must not take SQLite's write lock again and hold it
+        # while the response is rendered and sent: other shoppers are waiting to save.
+        session.bind = self.engine
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -114,7 +123,7 @@ def get_db(request: Request) -> Database:
     return db
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request; unsafe methods get a write transaction from the start.
 
     Services commit their own work before the handler returns, so a failed commit is an
@@ -122,8 +131,14 @@ def get_session(request: Request) -> Iterator[Session]:
     left uncommitted when the request ends is rolled back by close().
     """
     db = get_db(request)
-    with db.session(write=request.method not in SAFE_METHODS) as session:
+    session = db.session(write=request.method not in SAFE_METHODS)
+    try:
         yield session
+    finally:
+        # An async dependency closes on the event loop. A sync one would need a free worker
+        # thread to release the connection (and SQLite's lock), and under load every thread
+        # can be waiting for that very lock.
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

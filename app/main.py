@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -13,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from app.config import Settings, get_settings
-from app.db import Database
+from app.db import SAFE_METHODS, Database
 from app.errors import DomainError
 from app.security import NotAuthenticated, csrf_protect
 from app.templating import is_htmx, render
@@ -59,6 +60,20 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         same_site="lax",
         https_only=settings.secure_cookies,
     )
+
+    if app.state.db.is_sqlite:
+        # SQLite lets one transaction write at a time. Writers that queue inside SQLite each
+        # hold a worker thread while they wait, and under load the thread pool runs dry: the
+        # request holding the lock then cannot get a thread for its next step, and everyone
+        # waits out the busy timeout. Queue this process's writers here, on the event loop.
+        write_gate = asyncio.Lock()
+
+        @app.middleware("http")
+        async def _one_writer_at_a_time(request: Request, call_next: Any) -> Response:
+            if request.method in SAFE_METHODS:
+                return await call_next(request)
+            async with write_gate:
+                return await call_next(request)
 
     @app.middleware("http")
     async def _security_headers(request: Request, call_next: Any) -> Response:

@@ -17,6 +17,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Request
@@ -73,12 +74,16 @@ def _add_org_criteria(state: ORMExecuteState) -> None:
     if state.execution_options.get(ALL_ORGS):
         return
     if state.is_select or state.is_update or state.is_delete:
-        state.statement = state.statement.options(
-            *(
-                with_loader_criteria(model, model.org_id == org_id, include_aliases=True)
-                for model in _org_owned_models()
-            )
-        )
+        state.statement = state.statement.options(*_org_criteria(org_id, _org_owned_models()))
+
+
+@lru_cache(maxsize=1024)
+def _org_criteria(org_id: int, models: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The filters for one organization, built once: every query of a request needs them."""
+    return tuple(
+        with_loader_criteria(model, model.org_id == org_id, include_aliases=True)
+        for model in models
+    )
 
 
 def _org_owned_models() -> tuple[Any, ...]:

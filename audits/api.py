@@ -370,12 +370,7 @@ def answer_put(
             comment=data.comment,
         ),
     )
-    question = next(
-        q
-        for s in queries.shop_sections(tenant.session, shop)
-        for q in s.questions
-        if q.id == answer.question_id
-    )
+    question = services.question_in_shop(tenant.session, shop, answer.question_id)
     photos = queries.shop_photos(tenant.session, shop).get(answer.id, [])
     return _answer_public(
         answer,
