@@ -33,7 +33,7 @@ from app.orgs.models import Location, Organization
 from audits import services
 from audits.models import Answer, Shop, ShopEvent, ShopStatus, ShopTouchpoint, Wave
 from audits.queries import Section
-from audits.scoring import ShopScore, fraction, score_shop
+from audits.scoring import fraction, score_shop, score_snapshot
 from touchpoints.models import Channel, Question, QuestionStatus, Touchpoint
 from touchpoints.preview import question_spec
 
@@ -231,24 +231,6 @@ def _month_starts(now: datetime) -> list[datetime]:
     return starts[::-1]
 
 
-def _snapshot(score: ShopScore) -> dict[str, Any]:
-    """The same snapshot `audits.services` stores at submission and approval."""
-    return {
-        "earned": score.earned,
-        "possible": score.possible,
-        "sections": [
-            {
-                "touchpoint_id": s.touchpoint_id,
-                "percent": s.percent,
-                "earned": s.earned,
-                "possible": s.possible,
-                "critical_fail": s.critical_fail,
-            }
-            for s in score.sections
-        ],
-    }
-
-
 def demo_shops(
     session: Session,
     org: Organization,
@@ -403,7 +385,7 @@ def demo_shops(
             answer_count += len(section.answers)
         total = score_shop(s.score() for s in sections)
         shop.score = total.percent
-        shop.score_detail = _snapshot(total)
+        shop.score_detail = score_snapshot(total)
         shop.submitted_at = submitted
         shop.approved_at = approved
         for actor, before, after, note, at in (

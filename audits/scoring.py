@@ -180,3 +180,21 @@ def typical_value(spec: QuestionSpec, index: int) -> Any:
     if spec.kind in ("yes_no", "number") and index % 4 == 3 and not spec.critical:
         return worst_value(spec)
     return best_value(spec)
+
+
+def score_snapshot(score: ShopScore) -> dict[str, Any]:
+    """What a shop stores of its score at submission and approval (JSON-ready)."""
+    return {
+        "earned": score.earned,
+        "possible": score.possible,
+        "sections": [
+            {
+                "touchpoint_id": s.touchpoint_id,
+                "percent": s.percent,
+                "earned": s.earned,
+                "possible": s.possible,
+                "critical_fail": s.critical_fail,
+            }
+            for s in score.sections
+        ],
+    }

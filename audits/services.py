@@ -29,6 +29,7 @@ from audits.models import (
     Wave,
 )
 from audits.queries import answer_words, shop_score, shop_sections
+from audits.scoring import score_snapshot
 from touchpoints.models import Question, QuestionStatus, Touchpoint
 
 MSG_NOT_YOURS = "Not found."  # a shopper is never told that another shopper's shop exists
@@ -279,6 +280,19 @@ def question_in_shop(session: Session, shop: Shop, question_id: int) -> Question
     return question
 
 
+def _checked_value(question: Question, data: AnswerInput) -> Any:
+    """The value to store for `data`, or the reason it cannot be stored."""
+    if len(data.comment) > 4000:
+        raise DomainError("Keep the comment under 4,000 characters.", field="comment")
+    if data.not_applicable:
+        if not question.allow_na:
+            raise DomainError(MSG_NA_NOT_ALLOWED, field="not_applicable")
+        return None
+    if data.value is None or data.value == "":
+        raise DomainError(MSG_EMPTY, field="value")
+    return clean_value(question, data.value)
+
+
 def answer_record(*, session: Session, shop: Shop, actor_id: int, data: AnswerInput) -> Answer:
     """Save one answer; the same id (or the same question) again updates it, never duplicates.
 
@@ -289,16 +303,7 @@ def answer_record(*, session: Session, shop: Shop, actor_id: int, data: AnswerIn
     if shop.status not in OPEN_STATES:
         raise ConflictError(MSG_SHOP_CLOSED)
     question = question_in_shop(session, shop, data.question_id)
-    if len(data.comment) > 4000:
-        raise DomainError("Keep the comment under 4,000 characters.", field="comment")
-    if data.not_applicable:
-        if not question.allow_na:
-            raise DomainError(MSG_NA_NOT_ALLOWED, field="not_applicable")
-        value = None
-    elif data.value is None or data.value == "":
-        raise DomainError(MSG_EMPTY, field="value")
-    else:
-        value = clean_value(question, data.value)
+    value = _checked_value(question, data)
     answer = session.get(Answer, data.id)
     if answer is not None and answer.shop_id != shop.id:
         raise ConflictError("That answer id belongs to another shop.", field="id")
@@ -334,20 +339,7 @@ def missing_required(session: Session, shop: Shop) -> list[Question]:
 def _snapshot(session: Session, shop: Shop) -> None:
     score = shop_score(session, shop)
     shop.score = score.percent
-    shop.score_detail = {
-        "earned": score.earned,
-        "possible": score.possible,
-        "sections": [
-            {
-                "touchpoint_id": s.touchpoint_id,
-                "percent": s.percent,
-                "earned": s.earned,
-                "possible": s.possible,
-                "critical_fail": s.critical_fail,
-            }
-            for s in score.sections
-        ],
-    }
+    shop.score_detail = score_snapshot(score)
 
 
 def shop_submit(*, session: Session, shop: Shop, actor_id: int) -> Shop:
@@ -462,16 +454,7 @@ def answer_correct(*, session: Session, shop: Shop, actor_id: int, data: AnswerI
     if shop.status != ShopStatus.submitted:
         raise ConflictError(MSG_CORRECT_ONLY_SUBMITTED)
     question = question_in_shop(session, shop, data.question_id)
-    if len(data.comment) > 4000:
-        raise DomainError("Keep the comment under 4,000 characters.", field="comment")
-    if data.not_applicable:
-        if not question.allow_na:
-            raise DomainError(MSG_NA_NOT_ALLOWED, field="not_applicable")
-        value = None
-    elif data.value is None or data.value == "":
-        raise DomainError(MSG_EMPTY, field="value")
-    else:
-        value = clean_value(question, data.value)
+    value = _checked_value(question, data)
     answer = session.exec(
         select(Answer).where(Answer.shop_id == shop.id, Answer.question_id == question.id)
     ).first()
