@@ -46,6 +46,8 @@ templates.env.globals.update(
     Role=Role,
     take_flashes=_take_flashes,
 )
+
+
 def _points(value: float) -> str:
     """Points as people read them: 8.67, 2, 0.75 (never 8.666666)."""
     return f"{round(float(value), 2):g}"
