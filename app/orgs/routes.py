@@ -32,6 +32,11 @@ def home(request: Request, tenant: MemberDep) -> Response:
             queries.members_list(session=tenant.session, org_id=tenant.org_id)
         )
         context["invite_count"] = len(queries.invites_pending(session=tenant.session))
+        from audits.queries import shop_status_counts
+        from touchpoints.queries import journey
+
+        context["touchpoint_count"] = sum(len(v.touchpoints) for v in journey(tenant.session))
+        context["shop_counts"] = shop_status_counts(tenant.session)
     elif tenant.role == Role.shopper:
         from audits.models import OPEN_STATES
         from audits.queries import shopper_cards
