@@ -88,7 +88,7 @@ class LocationRow:
 def _dialect(session: Session) -> str:
     name = session.get_bind().dialect.name
     if name not in ("sqlite", "postgresql"):
-        raise NotImplementedError(f"reports do not support the {name} database")
+        raise RuntimeError(f"reports support SQLite and PostgreSQL, not {name}")
     return name
 
 
