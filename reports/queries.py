@@ -268,6 +268,23 @@ def _section_sql(dialect: str, period: str, where: str) -> str:
     """
 
 
+def _prepare(
+    session: Session,
+    touchpoint_id: int,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    location_ids: Sequence[int] | None,
+    region: str | None,
+) -> tuple[str, dict[str, Any], str]:
+    """What every touchpoint query starts from: the dialect, the bound values, the filters."""
+    dialect = _dialect(session)
+    params: dict[str, Any] = {"org": _org(session), "tp": touchpoint_id}
+    where = _filters(params, start=start, end=end, location_ids=location_ids, region=region)
+    _bind_ts(session, params)
+    return dialect, params, where
+
+
 def touchpoint_trend(
     session: Session,
     touchpoint_id: int,
@@ -279,10 +296,9 @@ def touchpoint_trend(
     region: str | None = None,
 ) -> list[TrendRow]:
     """Mean section score and number of shops per period, oldest first."""
-    dialect = _dialect(session)
-    params: dict[str, Any] = {"org": _org(session), "tp": touchpoint_id}
-    where = _filters(params, start=start, end=end, location_ids=location_ids, region=region)
-    _bind_ts(session, params)
+    dialect, params, where = _prepare(
+        session, touchpoint_id, start=start, end=end, location_ids=location_ids, region=region
+    )
     sql = f"""
         SELECT x.period_key, AVG(x.pct), COUNT(x.pct)
         FROM ({_section_sql(dialect, period, where)}) AS x
@@ -306,10 +322,9 @@ def location_comparison(
 ) -> list[LocationRow]:
     """Per location, the mean section score in the latest period that has any shop (within
     the filters), best first."""
-    dialect = _dialect(session)
-    params: dict[str, Any] = {"org": _org(session), "tp": touchpoint_id}
-    where = _filters(params, start=start, end=end, location_ids=location_ids, region=region)
-    _bind_ts(session, params)
+    dialect, params, where = _prepare(
+        session, touchpoint_id, start=start, end=end, location_ids=location_ids, region=region
+    )
     inner = _section_sql(dialect, period, where)
     sql = f"""
         WITH x AS ({inner} AND {_section_fields(dialect)[1]} IS NOT NULL),
@@ -335,10 +350,9 @@ def question_trend(
     region: str | None = None,
 ) -> list[QuestionTrendRow]:
     """Per question lineage and period: mean share of points, answers and fails."""
-    dialect = _dialect(session)
-    params: dict[str, Any] = {"org": _org(session), "tp": touchpoint_id}
-    where = _filters(params, start=start, end=end, location_ids=location_ids, region=region)
-    _bind_ts(session, params)
+    dialect, params, where = _prepare(
+        session, touchpoint_id, start=start, end=end, location_ids=location_ids, region=region
+    )
     share, counts = _answer_share(dialect)
     sql = f"""
         SELECT x.lineage, x.period_key, AVG(x.share), COUNT(*),
@@ -399,10 +413,9 @@ def critical_fails(
     region: str | None = None,
 ) -> list[CriticalFailRow]:
     """Every failed critical question of the touchpoint in approved shops, newest first."""
-    dialect = _dialect(session)
-    params: dict[str, Any] = {"org": _org(session), "tp": touchpoint_id}
-    where = _filters(params, start=start, end=end, location_ids=location_ids, region=region)
-    _bind_ts(session, params)
+    dialect, params, where = _prepare(
+        session, touchpoint_id, start=start, end=end, location_ids=location_ids, region=region
+    )
     share, counts = _answer_share(dialect)
     sql = f"""
         SELECT s.id, {TS}, l.id, l.name, l.region, q.id, q.lineage, q.text
