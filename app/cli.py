@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from app.config import Settings, get_settings
 from app.db import Database
+from reports.cli import report_cli
 
 cli = typer.Typer(
     help="Touchstone: moments-of-truth journeys and mystery-shop audits.", no_args_is_help=True
@@ -17,6 +18,8 @@ token_cli = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
 cli.add_typer(user_cli, name="user")
 cli.add_typer(org_cli, name="org")
 cli.add_typer(token_cli, name="token")
+
+cli.add_typer(report_cli, name="report")
 
 
 def _fail(message: str) -> typer.Exit:

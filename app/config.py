@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 20
 
+    # PDF reports: worker processes per web process, the time one report may take to
+    # print, and how many finished PDFs the disk cache keeps.
+    report_workers: int = Field(default=2, ge=1)
+    report_time_limit_seconds: float = Field(default=30, gt=0)
+    report_cache_max_files: int = Field(default=500, ge=1)
+
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_user: str | None = None

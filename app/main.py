@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -39,6 +41,16 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    # The PDF render workers are child processes of this web worker: stop them with it.
+    from reports.render import close_renderer
+
+    if not getattr(app.state, "renderer_shared", False):  # tests share one across apps
+        await asyncio.to_thread(close_renderer, app)
+
+
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
@@ -48,6 +60,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         dependencies=[Depends(csrf_protect)],
         docs_url="/api/docs",
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.db = db or Database(settings.resolved_database_url)
@@ -97,6 +110,11 @@ def _include_routers(app: FastAPI) -> None:
     from audits import api_photos as audits_api_photos
     from audits import routes_owner as audits_owner
     from audits import routes_shopper as audits_shopper
+    from reports import api as reports_api
+    from reports import api_export as reports_api_export
+    from reports import routes as reports_routes
+    from reports import routes_export as reports_export
+    from reports import routes_print as reports_print
     from touchpoints import api as touchpoints_api
     from touchpoints import routes as touchpoints_routes
 
@@ -104,10 +122,15 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(touchpoints_routes.router)
     app.include_router(audits_owner.router)
     app.include_router(audits_shopper.router)
+    app.include_router(reports_routes.router)
+    app.include_router(reports_export.router)
+    app.include_router(reports_print.router)
     app.include_router(orgs_api.router, prefix="/api/v1")
     app.include_router(touchpoints_api.router, prefix="/api/v1")
     app.include_router(audits_api.router, prefix="/api/v1")
     app.include_router(audits_api_photos.router, prefix="/api/v1")
+    app.include_router(reports_api_export.router, prefix="/api/v1")
+    app.include_router(reports_api.router, prefix="/api/v1")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -125,6 +148,7 @@ ERROR_TITLES = {
     413: "That was too large",
     422: "Some of that could not be read",
     429: "Slow down a little",
+    503: "The printer is busy",
     500: "Something went wrong on our side",
 }
 

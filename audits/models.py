@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
 from sqlmodel import Field
 
 from app.modelbase import OrgOwned, utc_field, utcnow
@@ -41,34 +41,54 @@ class Shop(OrgOwned, table=True):
     return_note: str = Field(default="", sa_type=Text)  # why an owner sent it back
     wave_id: int | None = Field(default=None, foreign_key="wave.id", index=True)
     created_at: datetime = utc_field(default_factory=utcnow)
+    # Kept by audits.report_day: the calendar day, in the org's time zone, of visited_at
+    # (approved_at when no visit time) — what the reports' periods are made of.
+    report_day: date | None = None
 
 
 class ShopTouchpoint(OrgOwned, table=True):
     """A touchpoint covered by a shop, in the order the shopper meets it."""
 
     __tablename__ = "shop_touchpoint"
-    __table_args__ = (UniqueConstraint("shop_id", "touchpoint_id", name="uq_shop_touchpoint"),)
+    __table_args__ = (
+        UniqueConstraint("shop_id", "touchpoint_id", name="uq_shop_touchpoint"),
+        # Covers the report queries: one index range per touchpoint, in day order.
+        Index("ix_shop_touchpoint_report", "touchpoint_id", "report_day", "shop_id", "score_pct"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     shop_id: int = Field(foreign_key="shop.id", index=True, ondelete="CASCADE")
-    touchpoint_id: int = Field(foreign_key="touchpoint.id", index=True)
+    touchpoint_id: int = Field(foreign_key="touchpoint.id")
     position: int = 0
     comment: str = Field(default="", sa_type=Text)
+    # Kept by audits.report_day for the reports: the section percent of the shop's score
+    # snapshot, and the shop's report day while the shop is approved (None otherwise).
+    score_pct: float | None = None
+    report_day: date | None = None
 
 
 class Answer(OrgOwned, table=True):
     """One question answered in one shop. The id is made on the phone, so replays upsert."""
 
-    __table_args__ = (UniqueConstraint("shop_id", "question_id", name="uq_answer_shop_question"),)
+    __table_args__ = (
+        UniqueConstraint("shop_id", "question_id", name="uq_answer_shop_question"),
+        # Covers the report queries: one index range per question, in day order.
+        Index("ix_answer_report", "question_id", "report_day", "shop_id", "share"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     shop_id: int = Field(foreign_key="shop.id", index=True, ondelete="CASCADE")
-    question_id: int = Field(foreign_key="question.id", index=True)
+    question_id: int = Field(foreign_key="question.id")
     value: Any | None = Field(default=None, sa_type=JSON)
     not_applicable: bool = False
     comment: str = Field(default="", sa_type=Text)
     answered_at: datetime = utc_field(default_factory=utcnow)
     updated_at: datetime = utc_field(default_factory=utcnow)
+    # Kept by audits.report_day for the reports: the share 0..1 of the question's points this
+    # answer earns (audits.scoring; None when it does not count: N/A, empty, not scored), and
+    # the shop's report day while the shop is approved (None otherwise).
+    share: float | None = None
+    report_day: date | None = None
 
 
 OPEN_STATES = frozenset({ShopStatus.assigned, ShopStatus.in_progress, ShopStatus.returned})
@@ -107,3 +127,7 @@ class Photo(OrgOwned, table=True):
     height: int
     bytes: int
     created_at: datetime = utc_field(default_factory=utcnow)
+
+
+# Registers the flush hooks that keep report_day, score_pct and share right on every write.
+import audits.report_day  # noqa: E402, F401

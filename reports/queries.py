@@ -3,33 +3,46 @@
 Definitions (the README states them next to the scoring rules):
 
 - A shop counts once it is **approved**. Its moment in time is ``visited_at``, or
-  ``approved_at`` when no visit time was recorded.
+  ``approved_at`` when no visit time was recorded, and its **report day** is the calendar
+  date of that moment in the **organization's time zone** (``Shop.report_day``, kept by
+  `audits.report_day` on every write and recomputed for all shops when the organization's
+  time zone changes). A visit at 20:00 on 31 October in New York counts in October.
 - **Periods** are ISO weeks (Monday start, key ``2026-W14``), calendar months (``2026-03``)
-  and quarters (``2026-Q1``), computed **in UTC** for now (not in the organization's time
-  zone): a visit late on the last evening of a month in a zone east of UTC may count in
-  the next month. The key is computed in SQL by one dialect switch, `_period_key`.
-- **Section score** of a shop for a touchpoint is the percent stored in the shop's score
-  snapshot (``Shop.score_detail["sections"]``, taken at submission and refreshed on
-  approval by the scoring code). A touchpoint's period score is the plain mean of those
-  section percents (each shop weighs the same); ``shops`` counts the shops with a section
-  score. Sections with nothing possible (percent ``None``) are left out of both.
+  and quarters (``2026-Q1``) of the report day. Date filters are days too: ``start`` and
+  ``end`` are both inclusive days in the organization's time zone.
+- **Section score** of a shop for a touchpoint is the percent in the shop's score snapshot
+  (taken by the scoring code at submission and refreshed on approval), stored beside the
+  shop's touchpoint as ``ShopTouchpoint.score_pct``. A touchpoint's period score is the
+  plain mean of those section percents (each shop weighs the same); ``shops`` counts the
+  shops with a section score. Sections with nothing possible (percent ``None``) are left out
+  of both.
 - **Question score**: each counted answer (not N/A, not empty, scored kind, weight > 0)
-  earns a share 0..1 of the question's points, by the rules of `audits.scoring.fraction`,
-  recomputed in SQL; the period's ``mean_points_pct`` is the mean share × 100 over the
-  answers of all versions of the question (its lineage). A **fail** is an answer that
-  earns less than half the points (yes/no: no; scale: 1 or 2; number: rule not met;
-  choice: the option's points below half of the best option's).
+  earns a share 0..1 of the question's points by `audits.scoring`, stored on the answer as
+  ``Answer.share`` when it is saved; the period's ``mean_points_pct`` is the mean share ×
+  100 over the answers of all versions of the question (its lineage). A **fail** is an
+  answer that earns less than half the points (yes/no: no; scale: 1 or 2; number: rule not
+  met; choice: the option's points below half of the best option's).
 - A **critical fail** is a fail on a question marked critical; it zeroed its section.
 
+Speed: a shop's sections and answers carry its report day while it is approved
+(``ShopTouchpoint.report_day``, ``Answer.report_day``, None otherwise), so each query reads
+one covering index range per touchpoint (shop_touchpoint(touchpoint_id, report_day,
+shop_id, score_pct)) or per question (answer(question_id, report_day, shop_id, share)) in
+day order, sums per day as it goes, and rolls the days up into periods; no JSON is read, no
+time zone converted and no shop joined per row. Location and region filters are a set of
+shop ids probed per row. Figures for a million answers: docs/performance.md ("Reports").
+
 The queries read the organization from the session's scope (`app.tenancy.scope_session`)
-and filter by it explicitly, because textual SQL is not touched by the ORM scoping hooks.
+and filter by it explicitly, because textual SQL is not touched by the ORM scoping hooks:
+sections through the organization's touchpoint, answers through its questions, shops and
+locations by their own ``org_id``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import text
@@ -70,6 +83,7 @@ class CriticalFailRow:
     question_id: int
     lineage: str
     text: str  # the wording of the version that was asked
+    day: date  # the shop's report day, in the organization's time zone
 
 
 @dataclass(frozen=True)
@@ -92,23 +106,27 @@ def _dialect(session: Session) -> str:
     return name
 
 
-def _period_key(dialect: str, period: str, ts: str) -> str:
-    """SQL for the period key of the timestamp expression `ts`, in UTC."""
+def _check_period(period: str) -> None:
     if period not in PERIODS:
         raise ValueError(f"unknown period kind {period!r}: use week, month or quarter")
+
+
+def _period_key(dialect: str, period: str, day: str) -> str:
+    """SQL for the period key of the date expression `day`."""
+    _check_period(period)
     if dialect == "postgresql":
-        utc = f"({ts} AT TIME ZONE 'UTC')"
         fmt = {"week": 'IYYY-"W"IW', "month": "YYYY-MM", "quarter": 'YYYY-"Q"Q'}[period]
-        return f"to_char({utc}, '{fmt}')"
-    # SQLite stores UTC text; 3.40 has no %G/%V, so the ISO week goes through its Thursday.
+        return f"to_char({day}, '{fmt}')"
+    # SQLite keeps a date as 'YYYY-MM-DD'; 3.40 has no %G/%V, so the ISO week goes through
+    # its Thursday.
     if period == "month":
-        return f"strftime('%Y-%m', {ts})"
+        return f"strftime('%Y-%m', {day})"
     if period == "quarter":
         return (
-            f"(strftime('%Y', {ts}) || '-Q' || ((CAST(strftime('%m', {ts}) AS INTEGER) + 2) / 3))"
+            f"(strftime('%Y', {day}) || '-Q' || ((CAST(strftime('%m', {day}) AS INTEGER) + 2) / 3))"
         )
     thursday = (
-        f"date({ts}, printf('%+d days', 3 - (CAST(strftime('%w', {ts}) AS INTEGER) + 6) % 7))"
+        f"date({day}, printf('%+d days', 3 - (CAST(strftime('%w', {day}) AS INTEGER) + 6) % 7))"
     )
     return (
         f"printf('%s-W%02d', strftime('%Y', {thursday}), "
@@ -116,64 +134,19 @@ def _period_key(dialect: str, period: str, ts: str) -> str:
     )
 
 
-def _sections_from(dialect: str) -> str:
-    """FROM-clause fragment: one row `sec` per section of the shop's score snapshot, read
-    through `_section_fields`."""
-    if dialect == "postgresql":
-        sections = "(s.score_detail -> 'sections')::json"
-        return f"CROSS JOIN LATERAL json_array_elements({sections}) AS sec(value)"
-    return ", json_each(s.score_detail, '$.sections') AS sec"
+def _bind_day(dialect: str, day: date) -> Any:
+    # SQLite compares the stored text 'YYYY-MM-DD' (and pysqlite's date adapter is
+    # deprecated); PostgreSQL takes the date itself.
+    return day.isoformat() if dialect == "sqlite" else day
 
 
-def _section_fields(dialect: str) -> tuple[str, str]:
-    """(touchpoint id, percent) of the snapshot section `sec`."""
-    if dialect == "postgresql":
-        return "(sec.value ->> 'touchpoint_id')::int", "(sec.value ->> 'percent')::float"
-    return "json_extract(sec.value, '$.touchpoint_id')", "json_extract(sec.value, '$.percent')"
-
-
-def _answer_share(dialect: str) -> tuple[str, str]:
-    """(share 0..1 of the points that answer `a` to question `q` earns, condition that the
-    answer counts). Mirrors audits.scoring.fraction / score_question."""
-    if dialect == "postgresql":
-        raw = "(a.value #>> '{}')"
-        num = f"({raw})::float"
-        is_true = f"{raw} = 'true'"
-        rule = "(q.config ->> 'rule')"
-        threshold = "(q.config ->> 'threshold')::float"
-        option = f"((q.config -> 'options' -> ({raw})::int ->> 'points')::float)"
-        best = (
-            "(SELECT max((o ->> 'points')::float) "
-            "FROM json_array_elements((q.config -> 'options')::json) AS o)"
-        )
-        present = f"a.value IS NOT NULL AND {raw} IS NOT NULL"
-        not_na = "NOT a.not_applicable"
-    else:
-        num = "CAST(json_extract(a.value, '$') AS REAL)"
-        is_true = "json_type(a.value, '$') = 'true'"
-        rule = "json_extract(q.config, '$.rule')"
-        threshold = "CAST(json_extract(q.config, '$.threshold') AS REAL)"
-        option = (
-            "CAST(json_extract(q.config, '$.options[' || "
-            "CAST(json_extract(a.value, '$') AS INTEGER) || '].points') AS REAL)"
-        )
-        best = (
-            "(SELECT max(CAST(json_extract(o.value, '$.points') AS REAL)) "
-            "FROM json_each(q.config, '$.options') AS o)"
-        )
-        present = "a.value IS NOT NULL AND json_type(a.value, '$') <> 'null'"
-        not_na = "a.not_applicable = 0"
-    share = f"""CASE q.kind
-        WHEN 'yes_no' THEN CASE WHEN {is_true} THEN 1.0 ELSE 0.0 END
-        WHEN 'scale' THEN ({num} - 1.0) / 4.0
-        WHEN 'number' THEN CASE
-            WHEN {rule} = 'at_most' AND {num} <= {threshold} THEN 1.0
-            WHEN {rule} <> 'at_most' AND {num} >= {threshold} THEN 1.0
-            ELSE 0.0 END
-        WHEN 'choice' THEN {option} / NULLIF({best}, 0)
-        END"""
-    counts = f"q.kind <> 'text' AND q.weight > 0 AND {not_na} AND {present}"
-    return share, counts
+def _as_day(value: Any) -> date:
+    if isinstance(value, str):  # SQLite hands back the stored text
+        return date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        return value.date()
+    assert isinstance(value, date)
+    return value
 
 
 # --- shared filters ---------------------------------------------------------------------
@@ -189,47 +162,49 @@ def _org(session: Session) -> int:
 
 
 def _filters(
+    dialect: str,
     params: dict[str, Any],
+    rows: str,
     *,
-    start: datetime | None,
-    end: datetime | None,
+    start: date | None,
+    end: date | None,
     location_ids: Sequence[int] | None,
     region: str | None,
 ) -> str:
-    """WHERE fragments for approved shops of the org, dates [start, end), locations, region."""
-    clauses = ["s.org_id = :org", "s.status = 'approved'", f"{TS} IS NOT NULL"]
+    """WHERE fragments for the rows `rows` (sections or answers) of approved shops: days
+    [start, end] (both inclusive), locations, region. A row of a shop that is not approved
+    has no report_day."""
+    clauses = [f"{rows}.report_day IS NOT NULL"]
     if start is not None:
-        clauses.append(f"{TS} >= :start")
-        params["start"] = _utc(start)
+        clauses.append(f"{rows}.report_day >= :start")
+        params["start"] = _bind_day(dialect, _day_of(start))
     if end is not None:
-        clauses.append(f"{TS} < :end")
-        params["end"] = _utc(end)
+        clauses.append(f"{rows}.report_day <= :end")
+        params["end"] = _bind_day(dialect, _day_of(end))
+    # Shops by location: a subquery the database runs once (a set to probe), not a join per
+    # row. The unary + keeps SQLite from driving the scan by shop instead of by the covering
+    # (question or touchpoint, day) index, which costs a table read per row.
+    shops = "SELECT fs.id FROM shop AS fs WHERE fs.org_id = :org AND fs.location_id"
     if location_ids is not None:
         ids = [int(i) for i in location_ids]
         if not ids:
             clauses.append("1 = 0")
         else:
             names = [f"loc{n}" for n in range(len(ids))]
-            clauses.append(f"s.location_id IN ({', '.join(':' + n for n in names)})")
+            clauses.append(f"+{rows}.shop_id IN ({shops} IN ({', '.join(':' + n for n in names)}))")
             params.update(zip(names, ids, strict=True))
     if region is not None:
-        clauses.append("l.region = :region")
+        clauses.append(
+            f"+{rows}.shop_id IN ({shops} IN (SELECT fl.id FROM location AS fl "
+            "WHERE fl.org_id = :org AND fl.region = :region))"
+        )
         params["region"] = region
     return " AND ".join(clauses)
 
 
-def _utc(value: datetime) -> datetime:
-    """Bind value comparable with stored UTC: aware UTC (naive is taken as UTC)."""
-    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return aware
-
-
-def _bind_ts(session: Session, params: dict[str, Any]) -> None:
-    # SQLite compares the stored text 'YYYY-MM-DD HH:MM:SS.ffffff'; bind the same shape.
-    if _dialect(session) == "sqlite":
-        for key in ("start", "end"):
-            if key in params:
-                params[key] = params[key].strftime("%Y-%m-%d %H:%M:%S.%f")
+def _day_of(value: date) -> date:
+    """A day as given; a datetime (not expected, but easy to pass) counts by its date."""
+    return value.date() if isinstance(value, datetime) else value
 
 
 def period_start(period: str, key: str) -> date:
@@ -246,43 +221,59 @@ def period_start(period: str, key: str) -> date:
     raise ValueError(f"unknown period kind {period!r}: use week, month or quarter")
 
 
+def _period_of(period: str, day: date) -> tuple[str, date, date]:
+    """(key, first day, last day) of the period that holds `day`."""
+    if period == "week":
+        year, week, _ = day.isocalendar()
+        first = day - timedelta(days=day.weekday())
+        return f"{year}-W{week:02d}", first, first + timedelta(days=6)
+    if period == "month":
+        first = day.replace(day=1)
+        following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        return f"{day:%Y-%m}", first, following - timedelta(days=1)
+    quarter = (day.month - 1) // 3 + 1
+    first = date(day.year, 3 * quarter - 2, 1)
+    following = date(day.year + quarter // 4, (3 * quarter) % 12 + 1, 1)
+    return f"{day.year}-Q{quarter}", first, following - timedelta(days=1)
+
+
 def _round(value: Any) -> float | None:
     return None if value is None else round(float(value), 1)
+
+
+def _mean(total: Any, count: Any) -> float | None:
+    return None if not count else float(total) / float(count)
 
 
 # --- queries ----------------------------------------------------------------------------
 
 
-def _section_sql(dialect: str, period: str, where: str) -> str:
-    tp_field, pct_field = _section_fields(dialect)
-    return f"""
-        SELECT {_period_key(dialect, period, TS)} AS period_key,
-               s.id AS shop_id, s.location_id AS location_id,
-               {pct_field} AS pct
-        FROM shop AS s
-        JOIN shop_touchpoint AS st
-          ON st.shop_id = s.id AND st.touchpoint_id = :tp AND st.org_id = :org
-        JOIN location AS l ON l.id = s.location_id
-        {_sections_from(dialect)}
-        WHERE {where} AND {tp_field} = :tp
-    """
-
-
 def _prepare(
     session: Session,
     touchpoint_id: int,
+    rows: str,
     *,
-    start: datetime | None,
-    end: datetime | None,
+    start: date | None,
+    end: date | None,
     location_ids: Sequence[int] | None,
     region: str | None,
 ) -> tuple[str, dict[str, Any], str]:
     """What every touchpoint query starts from: the dialect, the bound values, the filters."""
     dialect = _dialect(session)
     params: dict[str, Any] = {"org": _org(session), "tp": touchpoint_id}
-    where = _filters(params, start=start, end=end, location_ids=location_ids, region=region)
-    _bind_ts(session, params)
+    where = _filters(
+        dialect, params, rows, start=start, end=end, location_ids=location_ids, region=region
+    )
     return dialect, params, where
+
+
+def _sections(where: str) -> str:
+    """FROM and WHERE over the scored sections `st` of the org's touchpoint :tp."""
+    return f"""
+        FROM shop_touchpoint AS st
+        WHERE st.touchpoint_id = :tp AND st.score_pct IS NOT NULL AND {where}
+          AND EXISTS (SELECT 1 FROM touchpoint AS t WHERE t.id = :tp AND t.org_id = :org)
+    """
 
 
 def touchpoint_trend(
@@ -290,24 +281,31 @@ def touchpoint_trend(
     touchpoint_id: int,
     *,
     period: Period,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: date | None = None,
+    end: date | None = None,
     location_ids: Sequence[int] | None = None,
     region: str | None = None,
 ) -> list[TrendRow]:
     """Mean section score and number of shops per period, oldest first."""
+    _check_period(period)
     dialect, params, where = _prepare(
-        session, touchpoint_id, start=start, end=end, location_ids=location_ids, region=region
+        session, touchpoint_id, "st", start=start, end=end, location_ids=location_ids, region=region
     )
     sql = f"""
-        SELECT x.period_key, AVG(x.pct), COUNT(x.pct)
-        FROM ({_section_sql(dialect, period, where)}) AS x
-        GROUP BY x.period_key
-        HAVING COUNT(x.pct) > 0
-        ORDER BY x.period_key
+        SELECT {_period_key(dialect, period, "d.day")} AS k, SUM(d.total), SUM(d.n)
+        FROM (
+            SELECT st.report_day AS day, SUM(st.score_pct) AS total, COUNT(*) AS n
+            {_sections(where)}
+            GROUP BY st.report_day
+        ) AS d
+        GROUP BY k
+        ORDER BY k
     """
     rows = session.connection().execute(text(sql), params).all()
-    return [TrendRow(k, period_start(period, k), _round(m), int(n)) for k, m, n in rows]
+    return [
+        TrendRow(k, period_start(period, k), _round(_mean(total, n)), int(n))
+        for k, total, n in rows
+    ]
 
 
 def location_comparison(
@@ -315,28 +313,56 @@ def location_comparison(
     touchpoint_id: int,
     *,
     period: Period,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: date | None = None,
+    end: date | None = None,
     location_ids: Sequence[int] | None = None,
     region: str | None = None,
 ) -> list[LocationRow]:
     """Per location, the mean section score in the latest period that has any shop (within
     the filters), best first."""
+    _check_period(period)
     dialect, params, where = _prepare(
-        session, touchpoint_id, start=start, end=end, location_ids=location_ids, region=region
+        session, touchpoint_id, "st", start=start, end=end, location_ids=location_ids, region=region
     )
-    inner = _section_sql(dialect, period, where)
+    connection = session.connection()
+    latest = connection.execute(text(f"SELECT MAX(st.report_day) {_sections(where)}"), params)
+    day = latest.scalar()
+    if day is None:
+        return []
+    key, first, last = _period_of(period, _as_day(day))
+    params["pfirst"] = _bind_day(dialect, first)
+    params["plast"] = _bind_day(dialect, last)
     sql = f"""
-        WITH x AS ({inner} AND {_section_fields(dialect)[1]} IS NOT NULL),
-             latest AS (SELECT MAX(period_key) AS k FROM x)
-        SELECT x.period_key, l.id, l.name, l.region, AVG(x.pct), COUNT(x.pct)
-        FROM x JOIN latest ON x.period_key = latest.k
-        JOIN location AS l ON l.id = x.location_id
-        GROUP BY x.period_key, l.id, l.name, l.region
+        SELECT l.id, l.name, l.region, AVG(x.pct), COUNT(*)
+        FROM (
+            SELECT st.shop_id AS shop_id, st.score_pct AS pct
+            {_sections(where)} AND st.report_day >= :pfirst AND st.report_day <= :plast
+        ) AS x
+        JOIN shop AS s ON s.id = x.shop_id
+        JOIN location AS l ON l.id = s.location_id
+        GROUP BY l.id, l.name, l.region
         ORDER BY AVG(x.pct) DESC, l.name
     """
+    rows = connection.execute(text(sql), params).all()
+    return [LocationRow(key, int(i), name, reg, _round(m), int(n)) for i, name, reg, m, n in rows]
+
+
+def _questions(
+    session: Session, params: dict[str, Any], *, critical: bool = False
+) -> tuple[dict[int, str], str]:
+    """The org's questions of touchpoint :tp, all versions: id -> lineage, and an IN list
+    of their ids bound into `params`. Naming the ids lets both databases walk the answer
+    index question by question (PostgreSQL would otherwise scan the table)."""
+    sql = (
+        "SELECT q.id, q.lineage FROM question AS q WHERE q.org_id = :org AND q.touchpoint_id = :tp"
+    )
+    if critical:
+        sql += " AND q.critical"
     rows = session.connection().execute(text(sql), params).all()
-    return [LocationRow(k, int(i), name, reg, _round(m), int(n)) for k, i, name, reg, m, n in rows]
+    lineages = {int(qid): str(lineage) for qid, lineage in rows}
+    names = [f"q{n}" for n in range(len(lineages))]
+    params.update(zip(names, lineages, strict=True))
+    return lineages, "(" + ", ".join(":" + n for n in names) + ")"
 
 
 def question_trend(
@@ -344,49 +370,56 @@ def question_trend(
     touchpoint_id: int,
     *,
     period: Period,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: date | None = None,
+    end: date | None = None,
     location_ids: Sequence[int] | None = None,
     region: str | None = None,
 ) -> list[QuestionTrendRow]:
     """Per question lineage and period: mean share of points, answers and fails."""
+    _check_period(period)
     dialect, params, where = _prepare(
-        session, touchpoint_id, start=start, end=end, location_ids=location_ids, region=region
+        session, touchpoint_id, "a", start=start, end=end, location_ids=location_ids, region=region
     )
-    share, counts = _answer_share(dialect)
+    lineages, ids = _questions(session, params)
+    if not lineages:
+        return []
+    # The inner query walks the answer index question by question in day order, so it sums
+    # per (question, day) as it goes; periods are rolled up from those, and versions of a
+    # question into its lineage here.
+    fail = "a.share < 0.5" if dialect == "sqlite" else "CASE WHEN a.share < 0.5 THEN 1 ELSE 0 END"
     sql = f"""
-        SELECT x.lineage, x.period_key, AVG(x.share), COUNT(*),
-               SUM(CASE WHEN x.share < 0.5 THEN 1 ELSE 0 END)
+        SELECT d.question_id, {_period_key(dialect, period, "d.day")} AS k,
+               SUM(d.total), SUM(d.n), SUM(d.fails)
         FROM (
-            SELECT q.lineage AS lineage, {_period_key(dialect, period, TS)} AS period_key,
-                   {share} AS share
+            SELECT a.question_id AS question_id, a.report_day AS day, SUM(a.share) AS total,
+                   COUNT(*) AS n, SUM({fail}) AS fails
             FROM answer AS a
-            JOIN question AS q ON q.id = a.question_id
-            JOIN shop AS s ON s.id = a.shop_id
-            JOIN location AS l ON l.id = s.location_id
-            WHERE {where} AND a.org_id = :org AND q.touchpoint_id = :tp AND {counts}
-        ) AS x
-        GROUP BY x.lineage, x.period_key
-        ORDER BY x.lineage, x.period_key
+            WHERE a.question_id IN {ids} AND a.share IS NOT NULL AND {where}
+            GROUP BY a.question_id, a.report_day
+        ) AS d
+        GROUP BY d.question_id, k
     """
-    rows = session.connection().execute(text(sql), params).all()
+    sums: dict[tuple[str, str], list[float]] = {}
+    for qid, key, total, n, fails in session.connection().execute(text(sql), params):
+        acc = sums.setdefault((lineages[int(qid)], key), [0.0, 0, 0])
+        acc[0] += float(total or 0.0)
+        acc[1] += int(n)
+        acc[2] += int(fails or 0)
     texts = _latest_texts(session, touchpoint_id, params["org"])
+    order = {lineage: n for n, lineage in enumerate(texts)}
     result = [
         QuestionTrendRow(
             lineage,
             texts.get(lineage, ""),
             key,
             period_start(period, key),
-            None if mean is None else round(100.0 * float(mean), 1),
+            _round(100.0 * total / n) if n else None,
             int(n),
-            int(fails or 0),
+            int(fails),
         )
-        for lineage, key, mean, n, fails in rows
+        for (lineage, key), (total, n, fails) in sums.items()
     ]
-    order = list(texts)
-    result.sort(
-        key=lambda r: (order.index(r.lineage) if r.lineage in order else 1 << 30, r.period_key)
-    )
+    result.sort(key=lambda r: (order.get(r.lineage, len(order)), r.lineage, r.period_key))
     return result
 
 
@@ -407,30 +440,36 @@ def critical_fails(
     session: Session,
     touchpoint_id: int,
     *,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: date | None = None,
+    end: date | None = None,
     location_ids: Sequence[int] | None = None,
     region: str | None = None,
 ) -> list[CriticalFailRow]:
     """Every failed critical question of the touchpoint in approved shops, newest first."""
-    dialect, params, where = _prepare(
-        session, touchpoint_id, start=start, end=end, location_ids=location_ids, region=region
+    _, params, where = _prepare(
+        session, touchpoint_id, "a", start=start, end=end, location_ids=location_ids, region=region
     )
-    share, counts = _answer_share(dialect)
+    lineages, ids = _questions(session, params, critical=True)
+    if not lineages:
+        return []
     sql = f"""
-        SELECT s.id, {TS}, l.id, l.name, l.region, q.id, q.lineage, q.text
-        FROM answer AS a
-        JOIN question AS q ON q.id = a.question_id
-        JOIN shop AS s ON s.id = a.shop_id
+        SELECT s.id, {TS}, l.id, l.name, l.region, q.id, q.lineage, q.text, x.day
+        FROM (
+            SELECT a.shop_id AS shop_id, a.question_id AS question_id, a.report_day AS day
+            FROM answer AS a
+            WHERE a.question_id IN {ids} AND a.share < 0.5 AND {where}
+        ) AS x
+        JOIN question AS q ON q.id = x.question_id
+        JOIN shop AS s ON s.id = x.shop_id
         JOIN location AS l ON l.id = s.location_id
-        WHERE {where} AND a.org_id = :org AND q.touchpoint_id = :tp AND q.critical
-          AND {counts} AND ({share}) < 0.5
         ORDER BY {TS} DESC, s.id DESC, q.position
     """
     rows = session.connection().execute(text(sql), params).all()
     return [
-        CriticalFailRow(int(sid), _as_utc(at), int(lid), name, reg, int(qid), lineage, wording)
-        for sid, at, lid, name, reg, qid, lineage, wording in rows
+        CriticalFailRow(
+            int(sid), _as_utc(at), int(lid), name, reg, int(qid), lineage, wording, _as_day(day)
+        )
+        for sid, at, lid, name, reg, qid, lineage, wording, day in rows
     ]
 
 

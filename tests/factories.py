@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import tempfile
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from app.orgs.models import (
 )
 from app.security import api_token_issue, digest, hash_password
 from audits.models import Answer, Photo, Shop, ShopTouchpoint
+from reports.models import JobStatus, ReportJob
 from touchpoints import services as journey_services
 from touchpoints.models import Question, QuestionFields, Stage, Touchpoint
 
@@ -209,6 +211,15 @@ def make_world(session: Session, name: str) -> OrgWorld:
             Membership.org_id == org.id, Membership.user_id == users[Role.shopper].id
         )
     ).one()
+    # A finished meeting pack; its PDF is put in the app's cache by `world_pack_pdf`.
+    job = ReportJob(
+        org_id=org.id,  # type: ignore[arg-type]
+        params={"period": "month", "from": "2026-01-01", "to": "2026-01-31", "paper": "a4"},
+        status=JobStatus.done,
+        fingerprint=hashlib.sha256(name.encode()).hexdigest(),
+    )
+    session.add(job)
+    session.commit()
     world = OrgWorld(org=org, users=users, tokens=tokens)
     # Every `{<table>_id}` path parameter the app uses must have an object here; the tenant
     # sweep fails and names the parameter when a new kind of object is not listed yet.
@@ -222,5 +233,15 @@ def make_world(session: Session, name: str) -> OrgWorld:
         "shop_id": shop.id,  # type: ignore[dict-item]
         "answer_id": answer.id,  # type: ignore[dict-item]  # a UUID, made on the phone
         "photo_id": photo.id,  # type: ignore[dict-item]
+        "job_id": job.id,  # type: ignore[dict-item]  # a report job (meeting pack)
     }
     return world
+
+
+def world_pack_pdf(session: Session, world: OrgWorld, settings: Any) -> None:
+    """Store a PDF for the world's finished pack job, as the job would have left it."""
+    from reports.pdf_cache import pdf_cache
+
+    job = session.get(ReportJob, world.objects["job_id"])
+    assert job is not None
+    pdf_cache(settings).put(job.fingerprint, b"%PDF-1.4\n%%EOF\n")

@@ -12,6 +12,8 @@ from app.forms import domain_errors, parse_form
 from app.modelbase import ident
 from app.templating import flash, redirect, render, templates
 from app.tenancy import OwnerDep, ReaderDep, Tenant
+from reports.filters import parse_filters
+from reports.summary import card_summaries
 from touchpoints import queries, services
 from touchpoints.deps import QuestionDep, StageDep, TouchpointDep
 from touchpoints.forms import OPTION_ROWS, form_values, parse_question_form
@@ -56,8 +58,16 @@ BOARD = "journey-board"
 
 def _board_context(tenant: Tenant, **extra: Any) -> dict[str, Any]:
     archived_stages, archived_tps = queries.archived(tenant.session)
+    journey = queries.journey(tenant.session)
+    # Each card shows its latest score, over the reports' usual range (12 months by month).
+    cards = card_summaries(
+        tenant.session,
+        [tp for view in journey for tp in view.touchpoints],
+        parse_filters(tenant.session, tenant.org),
+    )
     return {
-        "journey": queries.journey(tenant.session),
+        "journey": journey,
+        "cards": cards,
         "question_counts": queries.question_counts(tenant.session),
         "archived_stages": archived_stages,
         "archived_touchpoints": archived_tps,

@@ -43,6 +43,11 @@ def home(request: Request, tenant: MemberDep) -> Response:
 
         context["cards"] = shopper_cards(tenant.session, tenant.user_id)
         context["OPEN_STATES"] = OPEN_STATES
+    else:  # staff start on the reports home, with its usual filters
+        from reports.routes import overview_context
+
+        context, _ = overview_context(tenant, request)
+        return render(request, "reports/home.html", context)
     return render(request, f"orgs/home_{tenant.role.value}.html", context)
 
 

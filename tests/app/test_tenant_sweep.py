@@ -27,7 +27,7 @@ from app.orgs.models import Invite, Location, Membership, Role
 from app.security import get_auth
 from app.tenancy import OwnerDep
 from tests.conftest import BASE_URL, Browser, login
-from tests.factories import PASSWORD, OrgWorld, make_world
+from tests.factories import PASSWORD, OrgWorld, make_world, world_pack_pdf
 
 # Routes anyone may call without logging in. Adding one here is a deliberate decision.
 PUBLIC = {
@@ -160,6 +160,7 @@ def _snapshot(session: Session, a: OrgWorld) -> tuple[object, ...]:
 def test_every_route_is_scoped_and_role_checked(app: FastAPI, session: Session) -> None:
     a = make_world(session, "Org A")
     b = make_world(session, "Org B")
+    world_pack_pdf(session, a, app.state.settings)
     before = _snapshot(session, a)
     clients = _b_clients(app, b)
 

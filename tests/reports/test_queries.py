@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from app.modelbase import ident
-from app.orgs.models import Location, Organization
+from app.orgs.models import Location, Organization, Role
 from app.tenancy import scope_session
+from audits import services
 from audits.models import Shop, ShopStatus
 from audits.queries import shop_score
 from audits.scoring import score_snapshot
@@ -24,6 +28,7 @@ from reports.queries import (
 from tests.factories import (
     make_answer,
     make_location,
+    make_member,
     make_org,
     make_question,
     make_shop,
@@ -72,8 +77,8 @@ def approved_shop(
 
 
 class World:
-    def __init__(self, session: Session) -> None:
-        self.org = make_org(session)
+    def __init__(self, session: Session, timezone: str = "UTC") -> None:
+        self.org = make_org(session, timezone=timezone)
         scope_session(session, ident(self.org))
         self.north = make_location(session, self.org, name="Harbour", region="North")
         self.south = make_location(session, self.org, name="Hilltop", region="South")
@@ -158,11 +163,12 @@ def test_filters_location_region_and_dates(session: Session, world: World) -> No
         ("2026-02", 100.0, 1),
     ]
     assert trend(session, tp, "month", location_ids=[]) == []
-    # [start, end): the shop at exactly `end` is out, the one at `start` in.
-    assert trend(session, tp, "month", start=at(2026, 1, 20), end=at(2026, 2, 2)) == [
+    # [start, end], both days inclusive: the shops on 20 January and 1 February are in.
+    assert trend(session, tp, "month", start=date(2026, 1, 20), end=date(2026, 2, 1)) == [
         ("2026-01", 50.0, 1),
         ("2026-02", 0.0, 1),
     ]
+    assert trend(session, tp, "month", start=date(2026, 1, 21), end=date(2026, 1, 31)) == []
     assert trend(session, tp, "quarter", region="Nowhere") == []
 
 
@@ -276,12 +282,13 @@ def test_critical_fails(session: Session, world: World) -> None:
         at(2026, 2, 6),
         status=ShopStatus.submitted,
     )
-    rows = critical_fails(session, ident(world.tp), start=at(2026, 2, 1), end=at(2026, 3, 1))
-    assert [(r.shop_id, r.location, r.region, r.text, r.at) for r in rows] == [
-        (ident(b), "Hilltop", "South", "ID checked?", at(2026, 2, 5)),
-        (ident(a), "Harbour", "North", "ID checked?", at(2026, 2, 3)),
+    rows = critical_fails(session, ident(world.tp), start=date(2026, 2, 1), end=date(2026, 2, 28))
+    assert [(r.shop_id, r.location, r.region, r.text, r.at, r.day) for r in rows] == [
+        (ident(b), "Hilltop", "South", "ID checked?", at(2026, 2, 5), date(2026, 2, 5)),
+        (ident(a), "Harbour", "North", "ID checked?", at(2026, 2, 3), date(2026, 2, 3)),
     ]
-    assert critical_fails(session, ident(world.tp), start=at(2026, 2, 4), end=at(2026, 2, 5)) == []
+    day = date(2026, 2, 4)  # only the shop that passed
+    assert critical_fails(session, ident(world.tp), start=day, end=day) == []
     # The section score of a shop with a critical fail is 0, so the trend agrees.
     assert trend(session, world.tp, "month", region="North") == [("2026-02", 0.0, 1)]
 
@@ -299,7 +306,7 @@ def test_location_comparison_uses_the_latest_period(session: Session, world: Wor
     ]
     rows = location_comparison(session, ident(world.tp), period="month", region="South")
     assert [(r.location, r.mean_score) for r in rows] == [("Hilltop", 0.0)]
-    rows = location_comparison(session, ident(world.tp), period="month", end=at(2026, 2, 1))
+    rows = location_comparison(session, ident(world.tp), period="month", end=date(2026, 1, 31))
     assert [(r.period_key, r.location, r.mean_score, r.shops) for r in rows] == [
         ("2026-01", "Airport", 100.0, 1)
     ]
@@ -319,6 +326,7 @@ def test_demo_year(session: Session) -> None:
     demo_seed(session, password="demo-password-123")
     org = session.exec(select(Organization).where(Organization.name == DEMO_ORG)).one()
     scope_session(session, ident(org))
+    zone = ZoneInfo(org.timezone)
     tps = {tp.name: tp for tp in session.exec(select(Touchpoint).order_by(col(Touchpoint.id)))}
     bill = trend(session, tps["Paying the bill"], "month")
     assert len(bill) == 12
@@ -335,5 +343,190 @@ def test_demo_year(session: Session) -> None:
             if section["touchpoint_id"] == tp_id and section["percent"] is not None:
                 moment = shop.visited_at or shop.approved_at
                 assert moment is not None
-                expected.setdefault(f"{moment:%Y-%m}", []).append(section["percent"])
+                local = moment.astimezone(zone)
+                expected.setdefault(f"{local:%Y-%m}", []).append(section["percent"])
     assert bill == [(k, round(sum(v) / len(v), 1), len(v)) for k, v in sorted(expected.items())]
+
+
+# --- the organization's time zone ------------------------------------------------------------
+
+
+def test_new_york_evening_counts_in_october(session: Session) -> None:
+    world = World(session, timezone="America/New_York")
+    evening = world.shop(session, True, True, at(2026, 11, 1, 0))  # 20:00 on 31 Oct in New York
+    world.shop(session, False, False, at(2026, 11, 1, 13))  # 09:00 on 1 Nov there
+    # No visit time: the approval at 02:30 UTC on 1 Oct is 22:30 on 30 Sep in New York.
+    world.shop(session, True, False, None, approved_at=datetime(2026, 10, 1, 2, 30, tzinfo=UTC))
+    assert evening.report_day == date(2026, 10, 31)
+    assert trend(session, world.tp, "month") == [
+        ("2026-09", 50.0, 1),
+        ("2026-10", 100.0, 1),
+        ("2026-11", 0.0, 1),
+    ]
+    # 31 Oct 2026 is a Saturday: ISO week 44; 1 Nov (Sunday) too, in New York.
+    assert trend(session, world.tp, "week") == [("2026-W40", 50.0, 1), ("2026-W44", 50.0, 2)]
+    assert trend(session, world.tp, "quarter") == [("2026-Q3", 50.0, 1), ("2026-Q4", 50.0, 2)]
+    # Days are New York days: October ends with the evening visit in it.
+    october = {"start": date(2026, 10, 1), "end": date(2026, 10, 31)}
+    assert trend(session, world.tp, "month", **october) == [("2026-10", 100.0, 1)]
+    rows = question_trend(session, ident(world.tp), period="month", start=date(2026, 11, 1))
+    assert {(r.text, r.period_key, r.answers, r.fails) for r in rows} == {
+        ("Greeted?", "2026-11", 1, 1),
+        ("Smiled?", "2026-11", 1, 1),
+    }
+    rows_loc = location_comparison(session, ident(world.tp), period="month", **october)
+    assert [(r.period_key, r.mean_score, r.shops) for r in rows_loc] == [("2026-10", 100.0, 1)]
+
+
+def test_time_zone_change_recomputes_report_days(session: Session, world: World) -> None:
+    late = world.shop(session, True, True, at(2026, 3, 31, 23))  # UTC: still March
+    world.shop(session, False, False, at(2026, 3, 10))
+    assert trend(session, world.tp, "month") == [("2026-03", 50.0, 2)]
+    world.org.timezone = "Europe/Berlin"  # 01:00 on 1 April there
+    session.add(world.org)
+    session.commit()
+    assert late.report_day == date(2026, 4, 1)
+    stored = session.connection().execute(
+        text("SELECT report_day FROM shop WHERE id = :id"), {"id": ident(late)}
+    )
+    assert str(stored.scalar()) == "2026-04-01"
+    assert trend(session, world.tp, "month") == [("2026-03", 0.0, 1), ("2026-04", 100.0, 1)]
+    rows = question_trend(session, ident(world.tp), period="month")  # answers moved too
+    assert [(r.text, r.period_key, r.mean_points_pct) for r in rows] == [
+        ("Greeted?", "2026-03", 0.0),
+        ("Greeted?", "2026-04", 100.0),
+        ("Smiled?", "2026-03", 0.0),
+        ("Smiled?", "2026-04", 100.0),
+    ]
+    # A visit time corrected later moves the shop's day too.
+    late.visited_at = at(2026, 3, 20)
+    session.add(late)
+    session.commit()
+    assert trend(session, world.tp, "month") == [("2026-03", 50.0, 2)]
+
+
+def test_corrected_then_approved_shop_updates_stored_scores(session: Session, world: World) -> None:
+    owner = make_member(session, world.org, Role.owner)
+    shopper = make_member(session, world.org, Role.shopper)
+    shop = make_shop(
+        session,
+        world.org,
+        location=world.north,
+        touchpoints=[world.tp],
+        status=ShopStatus.in_progress,
+        shopper_id=ident(shopper),
+        visited_at=at(2026, 5, 4),
+    )
+    make_answer(session, shop, world.q1, True)
+    wrong = make_answer(session, shop, world.q2, False)
+    services.shop_submit(session=session, shop=shop, actor_id=ident(shopper))
+    assert _stored(session, shop) == (50.0, [0.0, 1.0])
+    fix = services.AnswerInput(id=wrong.id, question_id=ident(world.q2), value=True)
+    services.answer_correct(session=session, shop=shop, actor_id=ident(owner), data=fix)
+    assert _stored(session, shop) == (50.0, [1.0, 1.0])  # the section waits for approval
+    assert trend(session, world.tp, "month") == []  # and reports wait too
+    services.shop_approve(session=session, shop=shop, actor_id=ident(owner))
+    assert _stored(session, shop) == (100.0, [1.0, 1.0])
+    assert trend(session, world.tp, "month") == [("2026-05", 100.0, 1)]
+    rows = question_trend(session, ident(world.tp), period="month")
+    assert [(r.text, r.mean_points_pct, r.fails) for r in rows] == [
+        ("Greeted?", 100.0, 0),
+        ("Smiled?", 100.0, 0),
+    ]
+
+
+def _stored(session: Session, shop: Shop) -> tuple[float | None, list[float | None]]:
+    """What the database holds (not the loaded objects): section percent, answer shares."""
+    conn = session.connection()
+    pct = conn.execute(
+        text("SELECT score_pct FROM shop_touchpoint WHERE shop_id = :s"), {"s": ident(shop)}
+    ).scalar()
+    shares = conn.execute(
+        text("SELECT share FROM answer WHERE shop_id = :s"), {"s": ident(shop)}
+    ).scalars()
+    return pct, sorted(shares, key=lambda x: (x is not None, x or 0.0))
+
+
+def test_answer_shares_stored_per_kind(session: Session, world: World) -> None:
+    optional = make_question(session, world.tp, text="Coffee?", allow_na=True)
+    note = make_question(session, world.tp, text="Anything else?", kind="text")
+    shop = world.shop(session, True, False, at(2026, 1, 5))
+    na = make_answer(session, shop, optional, None, not_applicable=True)
+    free = make_answer(session, shop, note, "fine")
+    assert (na.share, free.share) == (None, None)
+    assert _stored(session, shop)[1] == [None, None, 0.0, 1.0]
+
+
+# --- expected values worked out independently from the factory data ---------------------------
+
+NAMES = ("Harbour", "Hilltop", "Airport")
+
+
+def test_figures_match_a_plain_python_count(session: Session) -> None:
+    """Seeded shops around month ends in Sydney; every figure recounted here by hand rules."""
+    world = World(session, timezone="Australia/Sydney")
+    airport = make_location(session, world.org, name="Airport", region="South")
+    places = {"Harbour": world.north, "Hilltop": world.south, "Airport": airport}
+    safe = make_question(session, world.tp, text="ID checked?", critical=True)
+    scale = make_question(
+        session, world.tp, text="Friendly?", kind="scale", scale_labels=list("abcde")
+    )
+    zone = ZoneInfo("Australia/Sydney")
+    rng = random.Random(7)
+    facts = []  # (local day, location name, {question text: share}, critical failed)
+    for _ in range(40):
+        when = datetime(2026, rng.randint(1, 6), 1, tzinfo=UTC) - timedelta(
+            hours=rng.randint(0, 30)
+        )
+        name = rng.choice(NAMES)
+        a, b, c, d = rng.random() < 0.7, rng.random() < 0.5, rng.random() < 0.85, rng.randint(1, 5)
+        answers = [(world.q1, a), (world.q2, b), (safe, c), (scale, d)]
+        status = ShopStatus.approved if rng.random() < 0.9 else ShopStatus.submitted
+        approved_shop(session, world.org, places[name], world.tp, answers, when, status=status)
+        if status == ShopStatus.approved:
+            shares = {"Greeted?": float(a), "Smiled?": float(b), "ID checked?": float(c)}
+            shares["Friendly?"] = (d - 1) / 4
+            facts.append((when.astimezone(zone).date(), name, shares, not c))
+
+    def section(shares: dict[str, float], failed: bool) -> float:
+        return 0.0 if failed else round(100 * sum(shares.values()) / 4, 1)
+
+    by_month: dict[str, list[float]] = {}
+    for day, _, shares, failed in facts:
+        by_month.setdefault(f"{day:%Y-%m}", []).append(section(shares, failed))
+    assert trend(session, world.tp, "month") == [
+        (k, round(sum(v) / len(v), 1), len(v)) for k, v in sorted(by_month.items())
+    ]
+
+    per_question: dict[tuple[str, str], list[float]] = {}
+    for day, _, shares, _ in facts:
+        for text_, share in shares.items():
+            per_question.setdefault((text_, f"{day.year}-Q{(day.month - 1) // 3 + 1}"), []).append(
+                share
+            )
+    rows = question_trend(session, ident(world.tp), period="quarter")
+    assert {(r.text, r.period_key): (r.mean_points_pct, r.answers, r.fails) for r in rows} == {
+        key: (round(100 * sum(v) / len(v), 1), len(v), sum(1 for x in v if x < 0.5))
+        for key, v in per_question.items()
+    }
+
+    first, last = date(2026, 3, 1), date(2026, 4, 30)
+    expected_fails = sorted(
+        ((day, name) for day, name, _, failed in facts if failed and first <= day <= last),
+        reverse=True,
+    )
+    got = critical_fails(session, ident(world.tp), start=first, end=last)
+    assert sorted(((r.day, r.location) for r in got), reverse=True) == expected_fails
+    assert [r.at for r in got] == sorted((r.at for r in got), reverse=True)
+
+    south = [f for f in facts if f[1] in ("Hilltop", "Airport")]
+    latest = max(day for day, *_ in south)
+    south = [f for f in south if (f[0].year, f[0].month) == (latest.year, latest.month)]
+    rows_loc = location_comparison(session, ident(world.tp), period="month", region="South")
+    expected_loc: dict[str, list[float]] = {}
+    for _, name, shares, failed in south:
+        expected_loc.setdefault(name, []).append(section(shares, failed))
+    assert {r.location: (r.mean_score, r.shops) for r in rows_loc} == {
+        name: (round(sum(v) / len(v), 1), len(v)) for name, v in expected_loc.items()
+    }
+    assert {r.period_key for r in rows_loc} == {f"{latest:%Y-%m}"}

@@ -1,0 +1,234 @@
+"""Printing reports: fingerprint the input, reuse a cached PDF, otherwise build and render.
+
+The web worker, the CLI and the pack job all print through these functions. Rendering itself
+happens in the render worker processes (`reports.render`); this module runs the queries,
+writes the HTML and assembles the parts.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from pypdf import PdfReader, PdfWriter
+from sqlalchemy import text
+from sqlmodel import Session
+
+from app.errors import NotFoundError
+from app.orgs.models import Organization
+from reports import documents
+from reports.filters import ReportFilters
+from reports.pdf_cache import PdfCache, fingerprint, template_version
+from reports.render import Renderer
+from reports.summary import card_summaries, touchpoint_report
+from touchpoints import queries as journey_queries
+from touchpoints.models import Touchpoint
+
+MSG_NO_TOUCHPOINT = "No touchpoint of this organization is called or numbered {value!r}."
+# Bumped by hand when the way the parts are assembled changes (templates are hashed anyway).
+ASSEMBLY_VERSION = 1
+
+Progress = Callable[[int, int, str], None]  # (parts done, parts in all, what is happening)
+
+
+def _no_progress(done: int, total: int, step: str) -> None:
+    return None
+
+
+def data_stamp(session: Session, org_id: int) -> str:
+    """A short digest of everything a report of the organization is drawn from.
+
+    Cheap on purpose (a repeat print must cost milliseconds): approved shops change it by
+    count, newest id and newest approval; any status change or correction adds a shop event;
+    the journey, locations and the organization's name and time zone are small enough to
+    hash whole.
+    """
+    queries = {
+        "shops": "SELECT COUNT(*), MAX(id), MAX(approved_at) FROM shop "
+        "WHERE org_id = :org AND status = 'approved'",
+        "events": "SELECT COUNT(*), MAX(id) FROM shop_event WHERE org_id = :org",
+        "org": "SELECT name, timezone FROM organization WHERE id = :org",
+        "stages": "SELECT id, name, position, archived_at FROM stage WHERE org_id = :org "
+        "ORDER BY id",
+        "touchpoints": "SELECT id, stage_id, name, target, team, position, archived_at "
+        "FROM touchpoint WHERE org_id = :org ORDER BY id",
+        "questions": "SELECT id, lineage, version, status, text, weight, critical, position "
+        "FROM question WHERE org_id = :org ORDER BY id",
+        "locations": "SELECT id, name, region FROM location WHERE org_id = :org ORDER BY id",
+    }
+    conn = session.connection()
+    parts = {
+        name: [list(row) for row in conn.execute(text(sql), {"org": org_id}).all()]
+        for name, sql in queries.items()
+    }
+    return fingerprint(json.dumps(parts, default=str, sort_keys=True))
+
+
+def _fingerprint(kind: str, session: Session, org: Organization, **parts: object) -> str:
+    return fingerprint(
+        kind,
+        ASSEMBLY_VERSION,
+        template_version([documents.PDF_TEMPLATES, documents.CHARTS_MODULE]),
+        data_stamp(session, org.id or 0),
+        parts,
+    )
+
+
+def find_touchpoint(session: Session, name_or_id: str) -> Touchpoint:
+    """A touchpoint of the scoped organization by id or by (case-insensitive) name."""
+    value = name_or_id.strip()
+    if value.isdigit():
+        found = session.get(Touchpoint, int(value))
+        if found is not None:
+            return found
+    wanted = value.casefold()
+    for stage_view in journey_queries.journey(session, include_archived=True):
+        for tp in stage_view.touchpoints:
+            if tp.name.casefold() == wanted:
+                return tp
+    raise NotFoundError(MSG_NO_TOUCHPOINT.format(value=value), field="touchpoint")
+
+
+@dataclass
+class _Part:
+    label: str
+    key: str | None = None  # cache key of a part that is also printed on its own
+    html: str | None = None
+    pdf: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Printed:
+    pdf: bytes
+    fingerprint: str
+    cached: bool
+    filename: str
+
+
+def _filename(*parts: str) -> str:
+    words = "-".join(parts).casefold()
+    safe = "".join(ch if ch.isalnum() else "-" for ch in words)
+    return "-".join(filter(None, safe.split("-")))[:120] + ".pdf"
+
+
+def touchpoint_pdf(
+    session: Session,
+    org: Organization,
+    touchpoint: Touchpoint,
+    filters: ReportFilters,
+    *,
+    renderer: Renderer,
+    cache: PdfCache,
+) -> Printed:
+    """One touchpoint's report as a PDF: from the cache when nothing it shows has changed."""
+    key = _fingerprint("touchpoint", session, org, touchpoint=touchpoint.id, **filters.as_params())
+    name = _filename(org.name, touchpoint.name, filters.start.isoformat(), filters.end.isoformat())
+    cached = cache.get(key)
+    if cached is not None:
+        return Printed(cached, key, True, name)
+    report = touchpoint_report(session, org, touchpoint, filters)
+    pdf = renderer.render(documents.touchpoint_html(report)).pdf
+    cache.put(key, pdf)
+    return Printed(pdf, key, False, name)
+
+
+def pack_fingerprint(session: Session, org: Organization, filters: ReportFilters) -> str:
+    return _fingerprint("pack", session, org, **filters.as_params())
+
+
+def pack_filename(org: Organization, filters: ReportFilters) -> str:
+    return _filename(org.name, "meeting-pack", filters.end.isoformat())
+
+
+def pack_pdf(
+    session: Session,
+    org: Organization,
+    filters: ReportFilters,
+    *,
+    renderer: Renderer,
+    cache: PdfCache,
+    progress: Progress = _no_progress,
+) -> Printed:
+    """The meeting pack: cover and journey overview, every active touchpoint's report in
+    journey order, then the journey map on a landscape page.
+
+    The parts render side by side in the render workers and are joined with pypdf; each
+    touchpoint's part is exactly its single report, so both share cache entries.
+    """
+    key = pack_fingerprint(session, org, filters)
+    name = pack_filename(org, filters)
+    cached = cache.get(key)
+    if cached is not None:
+        progress(1, 1, "Ready")
+        return Printed(cached, key, True, name)
+
+    journey = journey_queries.journey(session)
+    touchpoints = [tp for view in journey for tp in view.touchpoints]
+    cards = card_summaries(session, touchpoints, filters)
+    lines = [
+        documents.PackLine(view.stage, tp, cards[tp.id or 0])
+        for view in journey
+        for tp in view.touchpoints
+    ]
+    now = datetime.now(ZoneInfo(org.timezone))
+    total = len(touchpoints) + 2
+    progress(0, total, "Collecting the results")
+
+    parts: list[_Part] = [
+        _Part(
+            "Cover and overview",
+            html=documents.pack_front_html(
+                org_name=org.name, filters=filters, lines=lines, generated_at=now
+            ),
+        )
+    ]
+    for tp in touchpoints:
+        part_key = _fingerprint("touchpoint", session, org, touchpoint=tp.id, **filters.as_params())
+        part = _Part(tp.name, key=part_key, pdf=cache.get(part_key))
+        if part.pdf is None:
+            part.html = documents.touchpoint_html(touchpoint_report(session, org, tp, filters))
+        parts.append(part)
+    stages = [
+        (view.stage, [ln for ln in lines if ln.stage.id == view.stage.id]) for view in journey
+    ]
+    parts.append(
+        _Part(
+            "Journey map",
+            html=documents.journey_map_html(
+                org_name=org.name, filters=filters, stages=stages, generated_at=now
+            ),
+        )
+    )
+
+    done = sum(1 for part in parts if part.pdf is not None)
+    progress(done, total, "Printing")
+    with ThreadPoolExecutor(max_workers=max(renderer.workers, 1)) as pool:
+        futures = {
+            pool.submit(renderer.render, part.html or ""): part
+            for part in parts
+            if part.pdf is None
+        }
+        for future in as_completed(futures):
+            part = futures[future]
+            part.pdf = future.result().pdf  # a RenderError ends the pack with its message
+            if part.key is not None:
+                cache.put(part.key, part.pdf)
+            done += 1
+            progress(done, total, f"Printed {part.label}")
+
+    writer = PdfWriter()
+    for part in parts:
+        assert part.pdf is not None
+        writer.append(PdfReader(io.BytesIO(part.pdf)))
+    writer.add_metadata({"/Title": f"{org.name} — meeting pack", "/Creator": "Touchstone"})
+    out = io.BytesIO()
+    writer.write(out)
+    pdf = out.getvalue()
+    cache.put(key, pdf)
+    progress(total, total, "Ready")
+    return Printed(pdf, key, False, name)

@@ -1,0 +1,422 @@
+"""A touchpoint's results put together for people: the data behind its dashboard and its PDF.
+
+Both the HTML page and the printed report are drawn from `touchpoint_report`, so the numbers a
+staff member sees on screen are the ones on paper. Everything here is read from the trend
+queries (aggregated in SQL); this module only arranges, compares and words them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from app.orgs.models import Location, Organization
+from audits.models import Answer, Shop, ShopStatus, ShopTouchpoint
+from reports import queries
+from reports.charts import FEW_SHOPS, TrendPoint, fmt_value, line_chart, sparkline
+from reports.filters import ReportFilters
+from reports.periods import TABLE_PERIODS, PeriodSlot
+from touchpoints.models import Question, Stage, Touchpoint
+
+# How many questions the "pulled the score down" and "biggest movers" lists name.
+TOP_QUESTIONS = 3
+# Anonymous comments printed from the latest period; the newest first.
+MAX_COMMENTS = 12
+# Critical fails listed one by one; older ones are counted, not listed.
+MAX_CRITICAL = 15
+
+
+@dataclass(frozen=True)
+class PeriodScore:
+    slot: PeriodSlot
+    score: float | None
+    shops: int
+
+
+@dataclass(frozen=True)
+class QuestionCell:
+    pct: float | None
+    answers: int
+    fails: int
+
+
+@dataclass
+class QuestionLine:
+    lineage: str
+    text: str
+    weight: float
+    critical: bool
+    cells: list[QuestionCell | None]  # one per table slot; None: not asked that period
+    latest: QuestionCell | None = None
+    previous: QuestionCell | None = None
+
+    @property
+    def change(self) -> float | None:
+        if self.latest is None or self.previous is None:
+            return None
+        if self.latest.pct is None or self.previous.pct is None:
+            return None
+        return round(self.latest.pct - self.previous.pct, 1)
+
+    @property
+    def shortfall(self) -> float:
+        """Points the question cost the section in the latest period: the share it missed,
+        times its weight (so a heavy question missed a little can outrank a light one)."""
+        if self.latest is None or self.latest.pct is None:
+            return 0.0
+        return round((100.0 - self.latest.pct) * self.weight / 100.0, 2)
+
+
+@dataclass(frozen=True)
+class Comment:
+    day: date
+    location: str
+    about: str  # the question's wording, or "" for a comment on the whole touchpoint
+    text: str
+
+
+@dataclass
+class TouchpointReport:
+    org: Organization
+    touchpoint: Touchpoint
+    stage: Stage
+    filters: ReportFilters
+    generated_at: datetime
+    periods: list[PeriodScore]
+    table_slots: list[PeriodSlot]
+    questions: list[QuestionLine]
+    critical: list[queries.CriticalFailRow]
+    critical_total: int
+    comments: list[Comment]
+    locations: list[queries.LocationRow]
+    # Sections that later features add (recovery rates, measures, action items) plug in
+    # here as (title, html) pairs, so the dashboard and the PDF show them in one place.
+    extra_sections: list[tuple[str, str]] = field(default_factory=list)
+
+    # --- the latest result and how it moved ---------------------------------------------
+
+    @property
+    def with_data(self) -> list[PeriodScore]:
+        return [p for p in self.periods if p.score is not None]
+
+    @property
+    def latest(self) -> PeriodScore | None:
+        return self.with_data[-1] if self.with_data else None
+
+    @property
+    def previous(self) -> PeriodScore | None:
+        return self.with_data[-2] if len(self.with_data) > 1 else None
+
+    @property
+    def change(self) -> float | None:
+        latest, previous = self.latest, self.previous
+        if latest is None or previous is None:
+            return None
+        return round((latest.score or 0) - (previous.score or 0), 1)
+
+    @property
+    def target_gap(self) -> float | None:
+        """Latest score minus target: negative is below target."""
+        if self.latest is None or self.latest.score is None:
+            return None
+        return round(self.latest.score - self.touchpoint.target, 1)
+
+    @property
+    def headline(self) -> str:
+        return headline(self.latest, self.previous, self.touchpoint.target)
+
+    @property
+    def total_shops(self) -> int:
+        return sum(p.shops for p in self.periods)
+
+    @property
+    def few_shop_periods(self) -> list[PeriodScore]:
+        return [p for p in self.periods if 0 < p.shops < FEW_SHOPS]
+
+    # --- questions ------------------------------------------------------------------------
+
+    @property
+    def pulled_down(self) -> list[QuestionLine]:
+        lines = [q for q in self.questions if q.shortfall > 0]
+        lines.sort(key=lambda q: (-q.shortfall, q.text))
+        return lines[:TOP_QUESTIONS]
+
+    @property
+    def movers(self) -> list[QuestionLine]:
+        lines = [q for q in self.questions if q.change]
+        lines.sort(key=lambda q: (-abs(q.change or 0), q.text))
+        return lines[:TOP_QUESTIONS]
+
+    # --- charts -----------------------------------------------------------------------------
+
+    def trend_chart(self, *, width: int = 640, height: int = 230) -> str:
+        points = [TrendPoint(p.slot.short, p.score, p.shops) for p in self.periods]
+        return line_chart(
+            points,
+            target=self.touchpoint.target,
+            width=width,
+            height=height,
+            title=f"{self.touchpoint.name}: score per {self.filters.period}",
+        )
+
+    def sparkline(self) -> str:
+        return sparkline([p.score for p in self.periods], target=self.touchpoint.target)
+
+
+def headline(latest: PeriodScore | None, previous: PeriodScore | None, target: float) -> str:
+    """The result in plain words: "72 in November 2026: up 6 points since October 2026,
+    4 below target." — what a manager reads out at the start of the meeting."""
+    if latest is None or latest.score is None:
+        return "No approved shops in this range yet."
+    parts = [f"{fmt_value(latest.score)} in {latest.slot.label}"]
+    moves: list[str] = []
+    if previous is not None and previous.score is not None:
+        diff = round(latest.score - previous.score, 1)
+        since = previous.slot.label
+        if diff > 0:
+            moves.append(f"up {_points(diff)} since {since}")
+        elif diff < 0:
+            moves.append(f"down {_points(-diff)} since {since}")
+        else:
+            moves.append(f"level with {since}")
+    gap = round(latest.score - target, 1)
+    if gap < 0:
+        moves.append(f"{fmt_value(-gap)} below target")
+    elif gap > 0:
+        moves.append(f"{fmt_value(gap)} above target")
+    else:
+        moves.append("right on target")
+    return f"{parts[0]}: {', '.join(moves)}."
+
+
+def _points(value: float) -> str:
+    return f"{fmt_value(value)} point{'' if value == 1 else 's'}"
+
+
+# --- building ---------------------------------------------------------------------------------
+
+
+def touchpoint_report(
+    session: Session, org: Organization, touchpoint: Touchpoint, filters: ReportFilters
+) -> TouchpointReport:
+    """Everything the touchpoint's dashboard and PDF show, for these filters."""
+    args = filters.query_args()
+    slots = filters.slots
+    trend = {
+        row.period_key: row
+        for row in queries.touchpoint_trend(
+            session,
+            touchpoint.id or 0,
+            period=filters.period,
+            **args,  # type: ignore[arg-type]
+        )
+    }
+    periods = [
+        PeriodScore(
+            slot,
+            trend[slot.key].mean_score if slot.key in trend else None,
+            trend[slot.key].shops if slot.key in trend else 0,
+        )
+        for slot in slots
+    ]
+    table_slots = slots[-TABLE_PERIODS:]
+    questions = _question_lines(session, touchpoint, filters, periods, table_slots)
+    critical = queries.critical_fails(session, touchpoint.id or 0, **args)  # type: ignore[arg-type]
+    stage = session.get(Stage, touchpoint.stage_id)
+    assert stage is not None
+    with_data = [p for p in periods if p.score is not None]
+    latest_slot = with_data[-1].slot if with_data else None
+    locations = queries.location_comparison(
+        session,
+        touchpoint.id or 0,
+        period=filters.period,
+        **args,  # type: ignore[arg-type]
+    )
+    return TouchpointReport(
+        org=org,
+        touchpoint=touchpoint,
+        stage=stage,
+        filters=filters,
+        generated_at=datetime.now(ZoneInfo(org.timezone)),
+        periods=periods,
+        table_slots=table_slots,
+        questions=questions,
+        critical=critical[:MAX_CRITICAL],
+        critical_total=len(critical),
+        comments=_comments(session, touchpoint, filters, latest_slot) if latest_slot else [],
+        locations=locations,
+    )
+
+
+def _question_lines(
+    session: Session,
+    touchpoint: Touchpoint,
+    filters: ReportFilters,
+    periods: list[PeriodScore],
+    table_slots: list[PeriodSlot],
+) -> list[QuestionLine]:
+    rows = queries.question_trend(
+        session,
+        touchpoint.id or 0,
+        period=filters.period,
+        **filters.query_args(),  # type: ignore[arg-type]
+    )
+    by_lineage: dict[str, dict[str, QuestionCell]] = {}
+    texts: dict[str, str] = {}
+    for row in rows:
+        texts[row.lineage] = row.text
+        by_lineage.setdefault(row.lineage, {})[row.period_key] = QuestionCell(
+            row.mean_points_pct, row.answers, row.fails
+        )
+    newest = _newest_versions(session, touchpoint.id or 0)
+    with_data = [p.slot.key for p in periods if p.score is not None]
+    latest_key = with_data[-1] if with_data else None
+    previous_key = with_data[-2] if len(with_data) > 1 else None
+    lines = []
+    # Checklist order: the live questions first, then retired ones still holding answers.
+    order = [q.lineage for q in newest] + list(by_lineage)
+    seen: set[str] = set()
+    for lineage in order:
+        if lineage in seen or lineage not in by_lineage:
+            continue
+        seen.add(lineage)
+        cells = by_lineage[lineage]
+        question = next((q for q in newest if q.lineage == lineage), None)
+        lines.append(
+            QuestionLine(
+                lineage=lineage,
+                text=texts.get(lineage) or (question.text if question else ""),
+                weight=float(question.weight) if question else 1.0,
+                critical=bool(question.critical) if question else False,
+                cells=[cells.get(slot.key) for slot in table_slots],
+                latest=cells.get(latest_key) if latest_key else None,
+                previous=cells.get(previous_key) if previous_key else None,
+            )
+        )
+    return lines
+
+
+def _newest_versions(session: Session, touchpoint_id: int) -> list[Question]:
+    """The newest version of each question lineage of the touchpoint, in checklist order."""
+    questions = session.exec(
+        select(Question)
+        .where(Question.touchpoint_id == touchpoint_id)
+        .order_by(col(Question.lineage), col(Question.version).desc())
+    ).all()
+    newest: dict[str, Question] = {}
+    for question in questions:
+        newest.setdefault(question.lineage, question)
+    return sorted(newest.values(), key=lambda q: (q.position, q.id or 0))
+
+
+def _comments(
+    session: Session, touchpoint: Touchpoint, filters: ReportFilters, slot: PeriodSlot
+) -> list[Comment]:
+    """Shoppers' remarks on this touchpoint in approved shops of the latest period, without
+    any trace of who wrote them: the day, the location and the question only."""
+    start, end = max(slot.start, filters.start), min(slot.end, filters.end)
+    shop_filter: list[Any] = [
+        Shop.status == ShopStatus.approved,
+        col(Shop.report_day) >= start,
+        col(Shop.report_day) <= end,
+    ]
+    if filters.location_ids is not None:
+        shop_filter.append(col(Shop.location_id).in_(filters.location_ids))
+    if filters.region is not None:
+        shop_filter.append(Location.region == filters.region)
+    section_rows = session.exec(
+        select(col(Shop.report_day), Location.name, ShopTouchpoint.comment)
+        .join(ShopTouchpoint, col(ShopTouchpoint.shop_id) == Shop.id)
+        .join(Location, col(Location.id) == Shop.location_id)
+        .where(ShopTouchpoint.touchpoint_id == touchpoint.id, ShopTouchpoint.comment != "")
+        .where(*shop_filter)
+    ).all()
+    answer_rows = session.exec(
+        select(col(Shop.report_day), Location.name, Question.text, Answer.comment)
+        .join(Answer, col(Answer.shop_id) == Shop.id)
+        .join(Question, col(Question.id) == Answer.question_id)
+        .join(Location, col(Location.id) == Shop.location_id)
+        .where(Question.touchpoint_id == touchpoint.id, Answer.comment != "")
+        .where(*shop_filter)
+    ).all()
+    found = [(day, loc, "", text.strip()) for day, loc, text in section_rows]
+    found += [(day, loc, wording, text.strip()) for day, loc, wording, text in answer_rows]
+    found.sort(key=lambda c: (c[0] or date.min, c[1], c[2], c[3]), reverse=True)
+    # A shopper who pastes one remark under several questions is heard once.
+    comments: dict[tuple[date, str, str], Comment] = {}
+    for day, loc, about, text in found:
+        if day is not None and text and (day, loc, text) not in comments:
+            comments[(day, loc, text)] = Comment(day, loc, about, text)
+    return list(comments.values())[:MAX_COMMENTS]
+
+
+# --- the whole journey at a glance ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CardSummary:
+    """What a journey-map card and the pack's overview line show for one touchpoint."""
+
+    touchpoint_id: int
+    latest: PeriodScore | None
+    previous: PeriodScore | None
+    target: float
+    spark: str
+
+    @property
+    def change(self) -> float | None:
+        if self.latest is None or self.previous is None:
+            return None
+        return round((self.latest.score or 0) - (self.previous.score or 0), 1)
+
+    @property
+    def target_met(self) -> bool | None:
+        if self.latest is None or self.latest.score is None:
+            return None
+        return self.latest.score >= self.target
+
+
+def card_summaries(
+    session: Session, touchpoints: list[Touchpoint], filters: ReportFilters
+) -> dict[int, CardSummary]:
+    """Latest score, change and sparkline per touchpoint, over the filters' periods."""
+    slots = filters.slots
+    result: dict[int, CardSummary] = {}
+    for tp in touchpoints:
+        rows = {
+            r.period_key: r
+            for r in queries.touchpoint_trend(
+                session,
+                tp.id or 0,
+                period=filters.period,
+                **filters.query_args(),  # type: ignore[arg-type]
+            )
+        }
+        periods = [
+            PeriodScore(s, rows[s.key].mean_score, rows[s.key].shops)
+            if s.key in rows
+            else PeriodScore(s, None, 0)
+            for s in slots
+        ]
+        with_data = [p for p in periods if p.score is not None]
+        result[tp.id or 0] = CardSummary(
+            touchpoint_id=tp.id or 0,
+            latest=with_data[-1] if with_data else None,
+            previous=with_data[-2] if len(with_data) > 1 else None,
+            target=tp.target,
+            spark=sparkline([p.score for p in periods], target=tp.target),
+        )
+    return result
+
+
+def org_locations(session: Session) -> list[Location]:
+    return list(session.exec(select(Location).order_by(Location.name)).all())
+
+
+def org_regions(session: Session) -> list[str]:
+    rows = session.exec(select(Location.region).where(col(Location.region) != "").distinct()).all()
+    return sorted(r for r in rows if r)

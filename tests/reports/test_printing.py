@@ -1,0 +1,390 @@
+"""Printed reports: the numbers on paper are the ones computed by hand from the shops.
+
+Each test builds a small organization with factories, works out the expected section scores
+with plain arithmetic (not with the code under test) and reads the PDF's text back.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+from sqlmodel import Session
+
+from app.db import Database
+from app.orgs.models import Location, Organization, Role, User
+from audits.models import ShopStatus
+from audits.queries import shop_score
+from audits.scoring import score_snapshot
+from tests.conftest import BASE_URL, Browser, sign_in
+from tests.factories import (
+    make_answer,
+    make_location,
+    make_member,
+    make_org,
+    make_question,
+    make_shop,
+    make_touchpoint,
+)
+from touchpoints.models import Question, Touchpoint
+
+SHOPPER_EMAIL = "hidden.shopper@example.com"
+RANGE = {"period": "month", "from": "2026-09-01", "to": "2026-10-31"}
+
+
+def pdf_text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+
+
+def page_count(data: bytes) -> int:
+    return len(PdfReader(io.BytesIO(data)).pages)
+
+
+def fmt(value: float) -> str:
+    """How the report prints a score: one decimal, whole numbers bare."""
+    text = f"{round(value, 1):.1f}"
+    return text.removesuffix(".0")
+
+
+@dataclass
+class Bill:
+    """Demo-like org: one touchpoint 'Paying the bill' with three questions, two locations."""
+
+    org: Organization
+    owner: User
+    viewer: User
+    shopper: User
+    touchpoint: Touchpoint
+    clear: Question  # yes/no, weight 1
+    friendly: Question  # scale 1-5, weight 2
+    correct: Question  # yes/no, weight 1, critical
+    harbour: Location
+    market: Location
+
+
+def section_pct(clear: bool, friendly: int, correct: bool) -> float:
+    """The README's scoring rules by hand: yes earns all points, a scale value v earns
+    (v-1)/4 of them, and a failed critical question zeroes the section."""
+    if not correct:
+        return 0.0
+    earned = (1 if clear else 0) + 2 * (friendly - 1) / 4 + 1
+    return 100 * earned / 4
+
+
+def add_shop(
+    session: Session,
+    w: Bill,
+    when: datetime,
+    answers: tuple[bool, int, bool],
+    *,
+    location: Location | None = None,
+    comment: str = "",
+) -> None:
+    shop = make_shop(
+        session,
+        w.org,
+        location=location or w.harbour,
+        touchpoints=[w.touchpoint],
+        status=ShopStatus.approved,
+        shopper_id=w.shopper.id,
+        visited_at=when,
+        approved_at=when + timedelta(days=1),
+    )
+    clear, friendly, correct = answers
+    make_answer(session, shop, w.clear, clear)
+    make_answer(session, shop, w.friendly, friendly, comment=comment)
+    make_answer(session, shop, w.correct, correct)
+    score = shop_score(session, shop)
+    shop.score = score.percent
+    shop.score_detail = score_snapshot(score)
+    session.add(shop)
+    session.commit()
+
+
+SHOPS: list[tuple[datetime, tuple[bool, int, bool], str]] = [
+    (datetime(2026, 9, 10, 11, tzinfo=UTC), (True, 5, True), "harbour"),
+    (datetime(2026, 9, 20, 11, tzinfo=UTC), (False, 3, True), "market"),
+    (datetime(2026, 10, 5, 11, tzinfo=UTC), (True, 4, True), "harbour"),
+    (datetime(2026, 10, 15, 11, tzinfo=UTC), (True, 5, False), "market"),  # critical fail
+    (datetime(2026, 10, 25, 11, tzinfo=UTC), (False, 5, True), "harbour"),
+]
+
+
+@pytest.fixture
+def bill(session: Session) -> Bill:
+    org = make_org(session, name="Harbour Bistro")
+    owner = make_member(session, org, role=Role.owner)
+    viewer = make_member(session, org, role=Role.viewer)
+    shopper = make_member(session, org, role=Role.shopper, email=SHOPPER_EMAIL)
+    tp = make_touchpoint(session, org, name="Paying the bill", target=80)
+    w = Bill(
+        org=org,
+        owner=owner,
+        viewer=viewer,
+        shopper=shopper,
+        touchpoint=tp,
+        clear=make_question(session, tp, text="Was the bill clear?", kind="yes_no"),
+        friendly=make_question(
+            session, tp, text="How friendly was the cashier?",
+            kind="scale",
+            weight=2,
+            scale_labels=["Rude", "Cold", "Polite", "Warm", "Delightful"],
+        ),
+        correct=make_question(
+            session, tp, text="Was every charge correct?", kind="yes_no", critical=True
+        ),
+        harbour=make_location(session, org, name="Harbour St"),
+        market=make_location(session, org, name="Market Sq"),
+    )
+    for when, answers, where in SHOPS:
+        comment = "Card machine was slow." if when.day == 25 else ""
+        location = w.harbour if where == "harbour" else w.market
+        add_shop(session, w, when, answers, location=location, comment=comment)
+    return w
+
+
+def expected() -> dict[str, Any]:
+    months: dict[str, list[float]] = {}
+    for when, answers, _where in SHOPS:
+        months.setdefault(f"{when:%Y-%m}", []).append(section_pct(*answers))
+    sep = sum(months["2026-09"]) / 2
+    oct_ = sum(months["2026-10"]) / 3
+    return {"sep": sep, "oct": oct_, "change": oct_ - sep, "gap": 80 - oct_}
+
+
+def signed_in(client: Browser, db: Database, user: User, org: Organization) -> Browser:
+    return sign_in(client, db, user, org)
+
+
+def post_json(client: Browser, path: str, body: dict[str, Any]) -> Any:
+    """A POST as the page's script would send it: cookie session plus the CSRF header."""
+    return client.post(path, json=body, headers={"X-CSRF-Token": client.csrf, "Origin": BASE_URL})
+
+
+def wait_for_job(client: Browser, job: dict[str, Any]) -> dict[str, Any]:
+    """Poll a pack job until it ends (a test must not leave a printing thread behind)."""
+    deadline = time.monotonic() + 90
+    while job["status"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        job = client.get(f"/api/v1/reports/jobs/{job['id']}").json()
+    return job
+
+
+def get_pdf(client: Browser, w: Bill, **params: str) -> Any:
+    query = {**RANGE, **params}
+    return client.get(f"/reports/touchpoints/{w.touchpoint.id}/pdf", params=query)
+
+
+def test_touchpoint_pdf_shows_the_hand_computed_scores(
+    client: Browser, db: Database, bill: Bill
+) -> None:
+    signed_in(client, db, bill.owner, bill.org)
+    response = get_pdf(client, bill)
+    assert response.status_code == 200, response.text[:300]
+    assert response.headers["content-type"] == "application/pdf"
+    assert "attachment" in response.headers["content-disposition"]
+    text = pdf_text(response.content)
+    e = expected()
+    # The plain-words line: latest, change since the previous period, distance to target.
+    assert (
+        f"{fmt(e['oct'])} in October 2026: down {fmt(-e['change'])} points since "
+        f"September 2026, {fmt(e['gap'])} below target." in text
+    )
+    assert "Harbour Bistro" in text and "Paying the bill" in text
+    assert "1 Sep – 31 Oct 2026" in text
+    # September rests on two shops: the report says so.
+    assert "September 2026 rests on 2 shops" in text
+    # Per-question table over the months: "Was the bill clear?" in October: yes, yes, no.
+    assert "Was the bill clear?" in text and fmt(200 / 3) in text
+    # The critical fail, with its day and location; the comment, without the shopper.
+    assert "15 Oct 2026 Market Sq Was every charge correct?" in text
+    assert "Card machine was slow." in text
+    assert SHOPPER_EMAIL not in text and bill.shopper.name not in text
+    # Both locations compared in the latest period; footer with page x of y on every page.
+    assert "Locations in October 2026" in text
+    pages = page_count(response.content)
+    for number in range(1, pages + 1):
+        assert f"page {number} of {pages}" in text
+
+
+def test_letter_paper_and_a4_differ_in_size(client: Browser, db: Database, bill: Bill) -> None:
+    signed_in(client, db, bill.owner, bill.org)
+    sizes = {}
+    for paper in ("a4", "letter"):
+        response = get_pdf(client, bill, paper=paper)
+        assert response.status_code == 200
+        box = PdfReader(io.BytesIO(response.content)).pages[0].mediabox
+        sizes[paper] = (round(float(box.width)), round(float(box.height)))
+    assert sizes["a4"] == (595, 842)
+    assert sizes["letter"] == (612, 792)
+
+
+def test_repeat_print_comes_from_the_cache_until_a_shop_is_approved(
+    client: Browser, db: Database, session: Session, bill: Bill
+) -> None:
+    signed_in(client, db, bill.owner, bill.org)
+    first = get_pdf(client, bill)
+    assert first.headers["x-touchstone-cache"] == "miss"
+    started = time.perf_counter()
+    again = get_pdf(client, bill)
+    assert again.headers["x-touchstone-cache"] == "hit"
+    assert again.content == first.content
+    assert time.perf_counter() - started < 2  # generous: no render happened
+    # One more approved shop in October changes the data: a fresh PDF with the new mean.
+    add_shop(session, bill, datetime(2026, 10, 28, 9, tzinfo=UTC), (True, 5, True))
+    fresh = get_pdf(client, bill)
+    assert fresh.headers["x-touchstone-cache"] == "miss"
+    octobers = [section_pct(*a) for w, a, _ in SHOPS if w.month == 10] + [100.0]
+    assert f"{fmt(sum(octobers) / 4)} in October 2026" in pdf_text(fresh.content)
+
+
+def test_viewer_prints_without_shopper_identity_and_shopper_cannot(
+    browser_factory: Any, db: Database, bill: Bill
+) -> None:
+    viewer = signed_in(browser_factory(), db, bill.viewer, bill.org)
+    response = get_pdf(viewer, bill)
+    assert response.status_code == 200
+    text = pdf_text(response.content)
+    assert SHOPPER_EMAIL not in text and bill.shopper.name not in text
+    shopper = signed_in(browser_factory(), db, bill.shopper, bill.org)
+    assert get_pdf(shopper, bill).status_code == 403
+    api = shopper.get(f"/api/v1/reports/touchpoints/{bill.touchpoint.id}/trend")
+    assert api.status_code == 403
+
+
+def test_trend_api_matches_the_hand_computation(
+    client: Browser, db: Database, bill: Bill
+) -> None:
+    signed_in(client, db, bill.owner, bill.org)
+    response = client.get(f"/api/v1/reports/touchpoints/{bill.touchpoint.id}/trend", params=RANGE)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    e = expected()
+    assert [(p["key"], p["score"], p["shops"]) for p in body["periods"]] == [
+        ("2026-09", round(e["sep"], 1), 2),
+        ("2026-10", round(e["oct"], 1), 3),
+    ]
+    assert body["change"] == pytest.approx(e["change"], abs=0.11)
+    assert body["critical_total"] == 1
+    assert body["critical_fails"][0]["location"] == "Market Sq"
+    assert "shopper" not in response.text.lower()
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "field", "words"),
+    [
+        ({"from": "2026-10-01", "to": "2026-09-01"}, 400, "to", "ends before it starts"),
+        ({"period": "fortnight"}, 400, "period", "week, month or quarter"),
+        ({"from": "1 Sept"}, 400, "from", "YYYY-MM-DD"),
+        ({"to": "9999-12-31"}, 400, "to", "between the years 1900 and 2999"),
+        ({"period": "week", "from": "2000-01-01"}, 400, "from", "at most 160"),
+        ({"paper": "a3"}, 400, "paper", "A4 or US Letter"),
+        ({"location": "999999"}, 400, "location", "not one of this organization's locations"),
+    ],
+)
+def test_bad_report_input_gets_a_precise_4xx(
+    client: Browser,
+    db: Database,
+    bill: Bill,
+    params: dict[str, str],
+    status: int,
+    field: str,
+    words: str,
+) -> None:
+    signed_in(client, db, bill.owner, bill.org)
+    for kind in ("trend", "pdf"):
+        response = client.get(
+            f"/api/v1/reports/touchpoints/{bill.touchpoint.id}/{kind}", params=params
+        )
+        assert response.status_code == status, response.text
+        assert response.json()["field"] == field
+        assert words in response.json()["detail"]
+    page = get_pdf(client, bill, **params)
+    assert page.status_code == status
+    assert words in html.unescape(page.text)
+
+
+def test_another_organizations_touchpoint_and_location_are_refused(
+    client: Browser, db: Database, session: Session, bill: Bill
+) -> None:
+    other = make_org(session, name="Rival Diner")
+    their_tp = make_touchpoint(session, other, name="Their bill")
+    their_location = make_location(session, other, name="Their street")
+    signed_in(client, db, bill.owner, bill.org)
+    assert client.get(f"/api/v1/reports/touchpoints/{their_tp.id}/pdf").status_code == 404
+    assert client.get(f"/reports/touchpoints/{their_tp.id}/pdf").status_code == 404
+    response = client.get(
+        f"/api/v1/reports/touchpoints/{bill.touchpoint.id}/pdf",
+        params={"location": str(their_location.id)},
+    )
+    assert response.status_code == 400
+    assert response.json()["field"] == "location"
+
+
+def test_a_render_over_the_time_limit_fails_cleanly_and_the_server_keeps_serving(
+    app: Any, client: Browser, db: Database, bill: Bill
+) -> None:
+    signed_in(client, db, bill.owner, bill.org)
+    app.state.renderer.time_limit = 0.001
+    response = client.get(f"/api/v1/reports/touchpoints/{bill.touchpoint.id}/pdf", params=RANGE)
+    assert response.status_code == 503
+    assert "took longer than" in response.json()["detail"]
+    page = get_pdf(client, bill, paper="letter")
+    assert page.status_code == 503
+    assert "took longer than" in page.text
+    app.state.renderer.time_limit = 60.0
+    assert client.get("/journey").status_code == 200
+    again = get_pdf(client, bill)
+    assert again.status_code == 200
+    assert again.headers["x-touchstone-cache"] == "miss"  # nothing half-made was cached
+
+
+def test_meeting_pack_prints_in_the_background_with_progress(
+    client: Browser, db: Database, session: Session, bill: Bill
+) -> None:
+    second = make_touchpoint(session, bill.org, name="Walking in")
+    make_question(session, second, text="Were you greeted?", kind="yes_no")
+    signed_in(client, db, bill.owner, bill.org)
+    started = post_json(client, "/api/v1/reports/pack", {**RANGE, "paper": "letter"})
+    assert started.status_code == 202, started.text
+    job = wait_for_job(client, started.json())
+    assert job["status"] == "done", job
+    assert job["done"] == job["total"] == 4  # front, two touchpoints, journey map
+    pdf = client.get(job["pdf_url"])
+    assert pdf.status_code == 200
+    text = pdf_text(pdf.content)
+    e = expected()
+    assert "Meeting pack" in text and "The journey at a glance" in text
+    assert "Paying the bill" in text and "Walking in" in text
+    assert f"{fmt(e['oct'])} in October 2026" in text
+    assert "The customer's journey" in text  # the landscape journey map page
+    reader = PdfReader(io.BytesIO(pdf.content))
+    last = reader.pages[-1].mediabox
+    assert float(last.width) > float(last.height)  # landscape
+    # The page flow: the pack page shows progress, then a download link.
+    page = client.get(f"/reports/jobs/{job['id']}")
+    assert "The meeting pack is ready." in page.text
+    # Printing the same pack again is done at once, from the cache.
+    repeat = post_json(client, "/api/v1/reports/pack", {**RANGE, "paper": "letter"})
+    assert repeat.json()["status"] == "done"
+
+
+def test_pack_job_of_another_organization_is_not_found(
+    browser_factory: Any, db: Database, session: Session, bill: Bill
+) -> None:
+    owner = signed_in(browser_factory(), db, bill.owner, bill.org)
+    job = post_json(owner, "/api/v1/reports/pack", RANGE).json()
+    other = make_org(session, name="Rival Diner")
+    stranger = make_member(session, other, role=Role.owner)
+    outsider = signed_in(browser_factory(), db, stranger, other)
+    assert outsider.get(f"/api/v1/reports/jobs/{job['id']}").status_code == 404
+    assert outsider.get(f"/reports/jobs/{job['id']}").status_code == 404
+    assert outsider.get(f"/api/v1/reports/jobs/{job['id']}/pdf").status_code == 404
+    assert wait_for_job(owner, job)["status"] == "done"
