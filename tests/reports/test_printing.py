@@ -132,7 +132,9 @@ def bill(session: Session) -> Bill:
         touchpoint=tp,
         clear=make_question(session, tp, text="Was the bill clear?", kind="yes_no"),
         friendly=make_question(
-            session, tp, text="How friendly was the cashier?",
+            session,
+            tp,
+            text="How friendly was the cashier?",
             kind="scale",
             weight=2,
             scale_labels=["Rude", "Cold", "Polite", "Warm", "Delightful"],
@@ -259,9 +261,7 @@ def test_viewer_prints_without_shopper_identity_and_shopper_cannot(
     assert api.status_code == 403
 
 
-def test_trend_api_matches_the_hand_computation(
-    client: Browser, db: Database, bill: Bill
-) -> None:
+def test_trend_api_matches_the_hand_computation(client: Browser, db: Database, bill: Bill) -> None:
     signed_in(client, db, bill.owner, bill.org)
     response = client.get(f"/api/v1/reports/touchpoints/{bill.touchpoint.id}/trend", params=RANGE)
     assert response.status_code == 200, response.text
