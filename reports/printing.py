@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -24,7 +24,7 @@ from app.orgs.models import Organization
 from reports import documents
 from reports.filters import ReportFilters
 from reports.pdf_cache import PdfCache, fingerprint, template_version
-from reports.render import Renderer
+from reports.render import Renderer, RenderResult
 from reports.summary import card_summaries, touchpoint_report
 from touchpoints import queries as journey_queries
 from touchpoints.models import Touchpoint
@@ -69,12 +69,13 @@ def data_stamp(session: Session, org_id: int) -> str:
     return fingerprint(json.dumps(parts, default=str, sort_keys=True))
 
 
-def _fingerprint(kind: str, session: Session, org: Organization, **parts: object) -> str:
+def _fingerprint(kind: str, stamp: str, **parts: object) -> str:
+    """The cache key of a printed report: what it is, how it is laid out, the data under it."""
     return fingerprint(
         kind,
         ASSEMBLY_VERSION,
         template_version([documents.PDF_TEMPLATES, documents.CHARTS_MODULE]),
-        data_stamp(session, org.id or 0),
+        stamp,
         parts,
     )
 
@@ -126,7 +127,8 @@ def touchpoint_pdf(
     cache: PdfCache,
 ) -> Printed:
     """One touchpoint's report as a PDF: from the cache when nothing it shows has changed."""
-    key = _fingerprint("touchpoint", session, org, touchpoint=touchpoint.id, **filters.as_params())
+    stamp = data_stamp(session, org.id or 0)
+    key = _fingerprint("touchpoint", stamp, touchpoint=touchpoint.id, **filters.as_params())
     name = _filename(org.name, touchpoint.name, filters.start.isoformat(), filters.end.isoformat())
     cached = cache.get(key)
     if cached is not None:
@@ -138,7 +140,7 @@ def touchpoint_pdf(
 
 
 def pack_fingerprint(session: Session, org: Organization, filters: ReportFilters) -> str:
-    return _fingerprint("pack", session, org, **filters.as_params())
+    return _fingerprint("pack", data_stamp(session, org.id or 0), **filters.as_params())
 
 
 def pack_filename(org: Organization, filters: ReportFilters) -> str:
@@ -179,40 +181,45 @@ def pack_pdf(
     total = len(touchpoints) + 2
     progress(0, total, "Collecting the results")
 
-    parts: list[_Part] = [
-        _Part(
-            "Cover and overview",
-            html=documents.pack_front_html(
-                org_name=org.name, filters=filters, lines=lines, generated_at=now
-            ),
-        )
-    ]
-    for tp in touchpoints:
-        part_key = _fingerprint("touchpoint", session, org, touchpoint=tp.id, **filters.as_params())
-        part = _Part(tp.name, key=part_key, pdf=cache.get(part_key))
-        if part.pdf is None:
-            part.html = documents.touchpoint_html(touchpoint_report(session, org, tp, filters))
-        parts.append(part)
-    stages = [
-        (view.stage, [ln for ln in lines if ln.stage.id == view.stage.id]) for view in journey
-    ]
-    parts.append(
-        _Part(
-            "Journey map",
-            html=documents.journey_map_html(
-                org_name=org.name, filters=filters, stages=stages, generated_at=now
-            ),
-        )
-    )
-
-    done = sum(1 for part in parts if part.pdf is not None)
-    progress(done, total, "Printing")
+    stamp = data_stamp(session, org.id or 0)  # one stamp for every part of this pack
+    parts: list[_Part] = []
     with ThreadPoolExecutor(max_workers=max(renderer.workers, 1)) as pool:
-        futures = {
-            pool.submit(renderer.render, part.html or ""): part
-            for part in parts
-            if part.pdf is None
-        }
+        futures: dict[Future[RenderResult], _Part] = {}
+
+        def add(part: _Part) -> None:
+            # Each part goes to the render workers as soon as its HTML is written, so the
+            # queries for the next touchpoint run while the previous one is laid out.
+            parts.append(part)
+            if part.pdf is None:
+                futures[pool.submit(renderer.render, part.html or "")] = part
+
+        add(
+            _Part(
+                "Cover and overview",
+                html=documents.pack_front_html(
+                    org_name=org.name, filters=filters, lines=lines, generated_at=now
+                ),
+            )
+        )
+        for tp in touchpoints:
+            part_key = _fingerprint("touchpoint", stamp, touchpoint=tp.id, **filters.as_params())
+            part = _Part(tp.name, key=part_key, pdf=cache.get(part_key))
+            if part.pdf is None:
+                part.html = documents.touchpoint_html(touchpoint_report(session, org, tp, filters))
+            add(part)
+        stages = [
+            (view.stage, [ln for ln in lines if ln.stage.id == view.stage.id]) for view in journey
+        ]
+        add(
+            _Part(
+                "Journey map",
+                html=documents.journey_map_html(
+                    org_name=org.name, filters=filters, stages=stages, generated_at=now
+                ),
+            )
+        )
+        done = sum(1 for part in parts if part.pdf is not None)
+        progress(done, total, "Printing")
         for future in as_completed(futures):
             part = futures[future]
             part.pdf = future.result().pdf  # a RenderError ends the pack with its message
