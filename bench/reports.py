@@ -444,6 +444,81 @@ def bench_queries(
     return results
 
 
+def bench_render(db: Database, org_id: int, *, runs: int = 5, touchpoints: int = 10) -> None:
+    """Print the PDF figures: one touchpoint's PDF (queries, HTML and render, nothing cached),
+    the meeting pack, a cached repeat of each, and the render workers' peak memory."""
+    import tempfile
+
+    from app.orgs.models import Organization
+    from reports.filters import parse_filters
+    from reports.pdf_cache import PdfCache
+    from reports.printing import pack_pdf, touchpoint_pdf
+    from reports.render import Renderer
+
+    renderer = Renderer(workers=2, time_limit=120)
+    started = time.perf_counter()
+    renderer.warm(wait=True)
+    print(f"\nrender workers started and warm in {time.perf_counter() - started:.1f} s")
+    peaks: list[float] = []
+    with db.session() as session, tempfile.TemporaryDirectory() as folder:
+        scope_session(session, org_id)
+        org = session.get(Organization, org_id)
+        assert org is not None
+        filters = parse_filters(session, org, period="month")
+        tps = list(session.exec(select(Touchpoint).order_by(col(Touchpoint.id))))[:touchpoints]
+
+        def fresh_cache() -> PdfCache:
+            return PdfCache(Path(tempfile.mkdtemp(dir=folder)), 1000)
+
+        singles, sizes = [], []
+        for tp in tps:
+            for _ in range(runs):
+                cache = fresh_cache()
+                t0 = time.perf_counter()
+                printed = touchpoint_pdf(session, org, tp, filters, renderer=renderer, cache=cache)
+                singles.append(time.perf_counter() - t0)
+            sizes.append(len(printed.pdf))
+            peaks.append(renderer.render("<p>peak</p>").peak_rss_mb)
+        print(
+            f"one touchpoint PDF, uncached: median {statistics.median(singles) * 1000:.0f} ms, "
+            f"p90 {sorted(singles)[int(len(singles) * 0.9)] * 1000:.0f} ms over "
+            f"{len(singles)} prints; {statistics.median(sizes) // 1024} KB"
+        )
+        cache = fresh_cache()
+        touchpoint_pdf(session, org, tps[0], filters, renderer=renderer, cache=cache)
+        repeats = []
+        for _ in range(max(runs, 10)):
+            t0 = time.perf_counter()
+            hit = touchpoint_pdf(session, org, tps[0], filters, renderer=renderer, cache=cache)
+            repeats.append(time.perf_counter() - t0)
+            assert hit.cached
+        print(
+            f"one touchpoint PDF, cached repeat: median {statistics.median(repeats) * 1000:.1f} ms"
+        )
+
+        packs = []
+        for _ in range(3):
+            cache = fresh_cache()
+            t0 = time.perf_counter()
+            pack = pack_pdf(session, org, filters, renderer=renderer, cache=cache)
+            packs.append(time.perf_counter() - t0)
+        pages = pack.pdf.count(b"/Type /Page") - pack.pdf.count(b"/Type /Pages")
+        print(
+            f"meeting pack ({len(tps)} touchpoints, {pages} pages), uncached: median "
+            f"{statistics.median(packs):.2f} s of {[round(p, 2) for p in packs]}"
+        )
+        t0 = time.perf_counter()
+        assert pack_pdf(session, org, filters, renderer=renderer, cache=cache).cached
+        print(f"meeting pack, cached repeat: {(time.perf_counter() - t0) * 1000:.1f} ms")
+        session.rollback()
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:  # reach both workers
+        peaks += [r.peak_rss_mb for r in pool.map(renderer.render, ["<p>x</p>"] * 8)]
+    print(f"render worker peak memory (RSS): {max(peaks):.0f} MB")
+    renderer.close()
+
+
 def _load(path: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location("baseline_queries", path)
     assert spec is not None and spec.loader is not None
@@ -461,12 +536,19 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--touchpoints", type=int, default=10, help="how many to time")
     parser.add_argument("--baseline", help="a queries module file to time instead")
+    parser.add_argument("--render-only", action="store_true", help="skip the query timings")
+    parser.add_argument("--no-render", action="store_true", help="skip the PDF timings")
     args = parser.parse_args()
     db, org_id = build(args.database_url, schema=args.schema, reuse=args.reuse)
     print(
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
         f"{db.engine.dialect.name}; load average before the runs: {os.getloadavg()}"
     )
+    if not args.no_render:
+        bench_render(db, org_id, runs=max(args.runs // 2, 2), touchpoints=args.touchpoints)
+    if args.render_only:
+        db.dispose()
+        return
     queries = _load(args.baseline) if args.baseline else None
     results = bench_queries(
         db, org_id, runs=args.runs, touchpoints=args.touchpoints, queries=queries

@@ -55,9 +55,23 @@ def locations_period(report: TouchpointReport) -> str:
     return slot.label if slot else key
 
 
-def location_chart(report: TouchpointReport, width: int = 640) -> str:
+# On paper a chart of a hundred bars helps nobody: the highest few and the lowest several.
+PRINT_TOP_LOCATIONS, PRINT_BOTTOM_LOCATIONS = 5, 10
+
+
+def printed_locations(report: TouchpointReport) -> tuple[list[Any], int]:
+    """The location rows a printed report draws (best first) and how many it leaves out."""
+    rows = list(report.locations)
+    keep = PRINT_TOP_LOCATIONS + PRINT_BOTTOM_LOCATIONS
+    if len(rows) <= keep:
+        return rows, 0
+    return rows[:PRINT_TOP_LOCATIONS] + rows[-PRINT_BOTTOM_LOCATIONS:], len(rows) - keep
+
+
+def location_chart(report: TouchpointReport, width: int = 640, *, printed: bool = False) -> str:
     """Mean score per location in the latest period with shops (dashboard and PDF)."""
-    rows = [(row.location, row.mean_score, row.shops) for row in report.locations]
+    shown = printed_locations(report)[0] if printed else report.locations
+    rows = [(row.location, row.mean_score, row.shops) for row in shown]
     return hbar_chart(
         rows,
         target=report.touchpoint.target,
@@ -76,7 +90,13 @@ def environment() -> Environment:
     )
     env.filters["score"] = _score
     env.filters["css_string"] = css_string
-    env.globals.update(latest_label=locations_period, location_chart=location_chart)
+    env.globals.update(
+        latest_label=locations_period,
+        location_chart=lambda report: location_chart(report, printed=True),
+        printed_locations=printed_locations,
+        PRINT_TOP=PRINT_TOP_LOCATIONS,
+        PRINT_BOTTOM=PRINT_BOTTOM_LOCATIONS,
+    )
     return env
 
 

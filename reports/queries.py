@@ -473,6 +473,57 @@ def critical_fails(
     ]
 
 
+@dataclass(frozen=True)
+class CommentRow:
+    day: date
+    location: str
+    question: str  # the wording asked, or "" for a remark on the whole touchpoint
+    text: str
+
+
+def shopper_comments(
+    session: Session,
+    touchpoint_id: int,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    location_ids: Sequence[int] | None = None,
+    region: str | None = None,
+) -> list[CommentRow]:
+    """Shoppers' remarks on the touchpoint (its section and its questions) in approved shops,
+    newest first — never who wrote them: the day, the location and the question only."""
+    _, params, sections = _prepare(
+        session, touchpoint_id, "st", start=start, end=end, location_ids=location_ids, region=region
+    )
+    _, _, answers = _prepare(
+        session, touchpoint_id, "a", start=start, end=end, location_ids=location_ids, region=region
+    )
+    lineages, ids = _questions(session, params)
+    answer_part = ""
+    if lineages:
+        answer_part = f"""
+        UNION ALL
+        SELECT a.report_day, a.shop_id, q.text, a.comment
+        FROM answer AS a JOIN question AS q ON q.id = a.question_id
+        WHERE a.question_id IN {ids} AND a.comment <> '' AND {answers}"""
+    sql = f"""
+        SELECT x.day, l.name, x.about, x.comment
+        FROM (
+            SELECT st.report_day AS day, st.shop_id AS shop_id, '' AS about,
+                   st.comment AS comment
+            FROM shop_touchpoint AS st
+            WHERE st.touchpoint_id = :tp AND st.comment <> '' AND {sections}
+              AND EXISTS (SELECT 1 FROM touchpoint AS t WHERE t.id = :tp AND t.org_id = :org)
+            {answer_part}
+        ) AS x
+        JOIN shop AS s ON s.id = x.shop_id
+        JOIN location AS l ON l.id = s.location_id
+        ORDER BY x.day DESC, l.name, x.about
+    """
+    rows = session.connection().execute(text(sql), params).all()
+    return [CommentRow(_as_day(day), loc, about, comment) for day, loc, about, comment in rows]
+
+
 def _as_utc(value: Any) -> datetime:
     if isinstance(value, str):  # SQLite hands back the stored text for an expression
         value = datetime.fromisoformat(value)

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from app.orgs.models import Location, Organization
-from audits.models import Answer, Shop, ShopStatus, ShopTouchpoint
 from reports import queries
 from reports.charts import FEW_SHOPS, TrendPoint, fmt_value, line_chart, sparkline
 from reports.filters import ReportFilters
@@ -318,39 +316,22 @@ def _comments(
 ) -> list[Comment]:
     """Shoppers' remarks on this touchpoint in approved shops of the latest period, without
     any trace of who wrote them: the day, the location and the question only."""
-    start, end = max(slot.start, filters.start), min(slot.end, filters.end)
-    shop_filter: list[Any] = [
-        Shop.status == ShopStatus.approved,
-        col(Shop.report_day) >= start,
-        col(Shop.report_day) <= end,
-    ]
-    if filters.location_ids is not None:
-        shop_filter.append(col(Shop.location_id).in_(filters.location_ids))
-    if filters.region is not None:
-        shop_filter.append(Location.region == filters.region)
-    section_rows = session.exec(
-        select(col(Shop.report_day), Location.name, ShopTouchpoint.comment)
-        .join(ShopTouchpoint, col(ShopTouchpoint.shop_id) == Shop.id)
-        .join(Location, col(Location.id) == Shop.location_id)
-        .where(ShopTouchpoint.touchpoint_id == touchpoint.id, ShopTouchpoint.comment != "")
-        .where(*shop_filter)
-    ).all()
-    answer_rows = session.exec(
-        select(col(Shop.report_day), Location.name, Question.text, Answer.comment)
-        .join(Answer, col(Answer.shop_id) == Shop.id)
-        .join(Question, col(Question.id) == Answer.question_id)
-        .join(Location, col(Location.id) == Shop.location_id)
-        .where(Question.touchpoint_id == touchpoint.id, Answer.comment != "")
-        .where(*shop_filter)
-    ).all()
-    found = [(day, loc, "", text.strip()) for day, loc, text in section_rows]
-    found += [(day, loc, wording, text.strip()) for day, loc, wording, text in answer_rows]
-    found.sort(key=lambda c: (c[0] or date.min, c[1], c[2], c[3]), reverse=True)
+    rows = queries.shopper_comments(
+        session,
+        touchpoint.id or 0,
+        start=max(slot.start, filters.start),
+        end=min(slot.end, filters.end),
+        location_ids=filters.location_ids,
+        region=filters.region,
+    )
     # A shopper who pastes one remark under several questions is heard once.
     comments: dict[tuple[date, str, str], Comment] = {}
-    for day, loc, about, text in found:
-        if day is not None and text and (day, loc, text) not in comments:
-            comments[(day, loc, text)] = Comment(day, loc, about, text)
+    for row in rows:
+        text = row.text.strip()
+        if text and (row.day, row.location, text) not in comments:
+            comments[(row.day, row.location, text)] = Comment(
+                row.day, row.location, row.question, text
+            )
     return list(comments.values())[:MAX_COMMENTS]
 
 
