@@ -6,15 +6,15 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from app.db import DatabaseDep, SessionDep
 from app.tenancy import ReaderDep, path_loader
-from reports.deps import CacheDep, FiltersDep, RendererDep
+from reports.deps import CacheDep, FiltersDep, JobDep, RendererDep
 from reports.filters import filters_from_params, parse_filters
-from reports.jobs import job_get, job_pdf, job_start
+from reports.jobs import job_pdf, job_start
 from reports.models import ReportJob
 from reports.printing import pack_filename, touchpoint_pdf
 from reports.routes_print import pdf_response
@@ -240,11 +240,9 @@ def pack_start_api(
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
-def pack_job_api(
-    request: Request, tenant: ReaderDep, session: SessionDep, job_id: uuid.UUID
-) -> JobOut:
-    limit = request.app.state.settings.report_time_limit_seconds
-    return _job_out(job_get(session, job_id, org_id=tenant.org_id, time_limit=limit))
+def pack_job_api(tenant: ReaderDep, job: JobDep) -> JobOut:
+    """The pack's progress; `pdf_url` once it is done."""
+    return _job_out(job)
 
 
 @router.get(
@@ -253,9 +251,7 @@ def pack_job_api(
     responses={200: {"content": {"application/pdf": {}}}},
 )
 def pack_job_pdf_api(
-    request: Request, tenant: ReaderDep, session: SessionDep, cache: CacheDep, job_id: uuid.UUID
+    tenant: ReaderDep, session: SessionDep, cache: CacheDep, job: JobDep
 ) -> Response:
-    limit = request.app.state.settings.report_time_limit_seconds
-    job = job_get(session, job_id, org_id=tenant.org_id, time_limit=limit)
     filters = filters_from_params(session, tenant.org, job.params)
     return pdf_response(job_pdf(job, cache), pack_filename(tenant.org, filters), cached=True)

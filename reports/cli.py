@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 if TYPE_CHECKING:
     from app.orgs.models import Organization
+    from reports.filters import ReportFilters
     from reports.pdf_cache import PdfCache
     from reports.render import Renderer
 
@@ -86,23 +87,10 @@ def report_touchpoint(
     org: str = typer.Option("", help=ORG_HELP),
 ) -> None:
     """Print one touchpoint's trend report."""
-    from app.tenancy import scope_session
-    from reports.filters import parse_filters
     from reports.printing import find_touchpoint, touchpoint_pdf
 
     with _printing() as (session, renderer, cache):
-        organization = _organization(session, org or None)
-        scope_session(session, organization.id or 0)
-        filters = parse_filters(
-            session,
-            organization,
-            period=period,
-            start=start,
-            end=end,
-            locations=_location_ids(session, location),
-            region=region,
-            paper=paper,
-        )
+        organization, filters = _scoped(session, org, period, start, end, location, region, paper)
         tp = find_touchpoint(session, touchpoint)
         printed = touchpoint_pdf(session, organization, tp, filters, renderer=renderer, cache=cache)
     _write(out, printed.pdf, printed.cached)
@@ -120,8 +108,6 @@ def report_pack(
     org: str = typer.Option("", help=ORG_HELP),
 ) -> None:
     """Print the meeting pack: cover, overview, every touchpoint, the journey map."""
-    from app.tenancy import scope_session
-    from reports.filters import parse_filters
     from reports.printing import pack_pdf
 
     def progress(done: int, total: int, step: str) -> None:
@@ -129,22 +115,40 @@ def report_pack(
             typer.echo(f"[{done}/{total}] {step}", err=True)
 
     with _printing() as (session, renderer, cache):
-        organization = _organization(session, org or None)
-        scope_session(session, organization.id or 0)
-        filters = parse_filters(
-            session,
-            organization,
-            period=period,
-            start=start,
-            end=end,
-            locations=_location_ids(session, location),
-            region=region,
-            paper=paper,
-        )
+        organization, filters = _scoped(session, org, period, start, end, location, region, paper)
         printed = pack_pdf(
             session, organization, filters, renderer=renderer, cache=cache, progress=progress
         )
     _write(out, printed.pdf, printed.cached)
+
+
+def _scoped(
+    session: Session,
+    org: str,
+    period: str,
+    start: str,
+    end: str,
+    location: list[str],
+    region: str,
+    paper: str,
+) -> tuple[Organization, ReportFilters]:
+    """The organization asked for, the session scoped to it, and the checked filters."""
+    from app.tenancy import scope_session
+    from reports.filters import parse_filters
+
+    organization = _organization(session, org or None)
+    scope_session(session, organization.id or 0)
+    filters = parse_filters(
+        session,
+        organization,
+        period=period,
+        start=start,
+        end=end,
+        locations=_location_ids(session, location),
+        region=region,
+        paper=paper,
+    )
+    return organization, filters
 
 
 def _location_ids(session: Session, values: list[str]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -9,8 +10,18 @@ from fastapi import Depends, Query, Request
 from app.db import SessionDep
 from app.tenancy import ReaderDep
 from reports.filters import ReportFilters, parse_filters
+from reports.jobs import job_get
+from reports.models import ReportJob
 from reports.pdf_cache import PdfCache, pdf_cache
 from reports.render import Renderer, get_renderer
+
+
+def report_job(
+    request: Request, tenant: ReaderDep, session: SessionDep, job_id: uuid.UUID
+) -> ReportJob:
+    """The organization's pack job named in the path (another organization's: 404)."""
+    limit = request.app.state.settings.report_time_limit_seconds
+    return job_get(session, job_id, org_id=tenant.org_id, time_limit=limit)
 
 
 def renderer(request: Request) -> Renderer:
@@ -47,3 +58,4 @@ def report_filters(
 RendererDep = Annotated[Renderer, Depends(renderer)]
 CacheDep = Annotated[PdfCache, Depends(cache)]
 FiltersDep = Annotated[ReportFilters, Depends(report_filters)]
+JobDep = Annotated[ReportJob, Depends(report_job)]

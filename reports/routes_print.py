@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -11,9 +10,9 @@ from fastapi.responses import HTMLResponse, Response
 from app.db import DatabaseDep, SessionDep
 from app.templating import redirect, render
 from app.tenancy import ReaderDep, path_loader
-from reports.deps import CacheDep, FiltersDep, RendererDep
+from reports.deps import CacheDep, FiltersDep, JobDep, RendererDep
 from reports.filters import filters_from_params, parse_filters
-from reports.jobs import job_get, job_pdf, job_start
+from reports.jobs import job_pdf, job_start
 from reports.models import JobStatus
 from reports.printing import pack_filename, touchpoint_pdf
 from touchpoints.models import Touchpoint
@@ -86,11 +85,7 @@ def pack_start_page(
 
 
 @router.get("/reports/jobs/{job_id}", response_class=HTMLResponse)
-def pack_job_page(
-    request: Request, tenant: ReaderDep, session: SessionDep, job_id: uuid.UUID
-) -> Response:
-    limit = request.app.state.settings.report_time_limit_seconds
-    job = job_get(session, job_id, org_id=tenant.org_id, time_limit=limit)
+def pack_job_page(request: Request, tenant: ReaderDep, job: JobDep) -> Response:
     return render(
         request,
         "reports/print_job.html",
@@ -101,9 +96,7 @@ def pack_job_page(
 
 @router.get("/reports/jobs/{job_id}/pdf")
 def pack_job_pdf_page(
-    request: Request, tenant: ReaderDep, session: SessionDep, cache: CacheDep, job_id: uuid.UUID
+    tenant: ReaderDep, session: SessionDep, cache: CacheDep, job: JobDep
 ) -> Response:
-    limit = request.app.state.settings.report_time_limit_seconds
-    job = job_get(session, job_id, org_id=tenant.org_id, time_limit=limit)
     filters = filters_from_params(session, tenant.org, job.params)
     return pdf_response(job_pdf(job, cache), pack_filename(tenant.org, filters), cached=True)

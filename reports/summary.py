@@ -198,29 +198,34 @@ def _points(value: float) -> str:
 # --- building ---------------------------------------------------------------------------------
 
 
+def period_scores(
+    session: Session, touchpoint: Touchpoint, filters: ReportFilters
+) -> list[PeriodScore]:
+    """The touchpoint's score in every period of the filters, None where no shop was."""
+    rows = {
+        row.period_key: row
+        for row in queries.touchpoint_trend(
+            session,
+            touchpoint.id or 0,
+            period=filters.period,
+            **filters.query_args(),  # type: ignore[arg-type]
+        )
+    }
+    return [
+        PeriodScore(slot, rows[slot.key].mean_score, rows[slot.key].shops)
+        if slot.key in rows
+        else PeriodScore(slot, None, 0)
+        for slot in filters.slots
+    ]
+
+
 def touchpoint_report(
     session: Session, org: Organization, touchpoint: Touchpoint, filters: ReportFilters
 ) -> TouchpointReport:
     """Everything the touchpoint's dashboard and PDF show, for these filters."""
     args = filters.query_args()
     slots = filters.slots
-    trend = {
-        row.period_key: row
-        for row in queries.touchpoint_trend(
-            session,
-            touchpoint.id or 0,
-            period=filters.period,
-            **args,  # type: ignore[arg-type]
-        )
-    }
-    periods = [
-        PeriodScore(
-            slot,
-            trend[slot.key].mean_score if slot.key in trend else None,
-            trend[slot.key].shops if slot.key in trend else 0,
-        )
-        for slot in slots
-    ]
+    periods = period_scores(session, touchpoint, filters)
     table_slots = slots[-TABLE_PERIODS:]
     questions = _question_lines(session, touchpoint, filters, periods, table_slots)
     critical = queries.critical_fails(session, touchpoint.id or 0, **args)  # type: ignore[arg-type]
@@ -365,24 +370,9 @@ def card_summaries(
     session: Session, touchpoints: list[Touchpoint], filters: ReportFilters
 ) -> dict[int, CardSummary]:
     """Latest score, change and sparkline per touchpoint, over the filters' periods."""
-    slots = filters.slots
     result: dict[int, CardSummary] = {}
     for tp in touchpoints:
-        rows = {
-            r.period_key: r
-            for r in queries.touchpoint_trend(
-                session,
-                tp.id or 0,
-                period=filters.period,
-                **filters.query_args(),  # type: ignore[arg-type]
-            )
-        }
-        periods = [
-            PeriodScore(s, rows[s.key].mean_score, rows[s.key].shops)
-            if s.key in rows
-            else PeriodScore(s, None, 0)
-            for s in slots
-        ]
+        periods = period_scores(session, tp, filters)
         with_data = [p for p in periods if p.score is not None]
         result[tp.id or 0] = CardSummary(
             touchpoint_id=tp.id or 0,
