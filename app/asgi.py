@@ -1,10 +1,17 @@
 """ASGI entry point for uvicorn workers: `uvicorn app.asgi:app`."""
 
+import threading
+
 from app.main import create_app
 from reports.render import get_renderer
 
+# Start the PDF render workers a little after the server, in the background: the first
+# report printed then does not wait for WeasyPrint to load, and loading it does not slow the
+# first pages a starting server answers. (Not in create_app: test apps would all start
+# processes. A report printed sooner starts the workers itself.)
+WARM_AFTER_SECONDS = 20.0
+
 app = create_app()
-# Each server worker starts its PDF render workers now, in the background, so the first
-# report printed does not wait for WeasyPrint to load. (Not in create_app: test apps would
-# all start processes.)
-get_renderer(app).warm(wait=False)
+_warm = threading.Timer(WARM_AFTER_SECONDS, get_renderer(app).warm, kwargs={"wait": False})
+_warm.daemon = True
+_warm.start()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from sqlmodel import select
 
@@ -20,6 +22,8 @@ cli.add_typer(org_cli, name="org")
 cli.add_typer(token_cli, name="token")
 
 cli.add_typer(report_cli, name="report")
+
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def _fail(message: str) -> typer.Exit:
@@ -72,7 +76,16 @@ def serve(
     _settings()  # refuse to start on a default secret before anything else happens
     migrate()
     uvicorn.run(
-        "app.asgi:app", host=host, port=port, workers=workers, reload=reload, proxy_headers=True
+        "app.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+        # With --workers, uvicorn kills a worker that does not answer its health ping within
+        # this time. A new worker answers only after its imports, which on a busy machine take
+        # longer than uvicorn's 5 s, so workers were killed and respawned while starting.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 
@@ -102,6 +115,45 @@ def demo(
             pw = shown if result.created else "(as set before)"
             typer.echo(f"  {role:<8} {email:<24} password: {pw}")
     db.dispose()
+
+
+@cli.command()
+def backup(
+    out: Path = typer.Option(..., "--out", help="The backup file to write (.tar.gz)."),
+) -> None:
+    """Back up the database and the photos into one file (safe while the server runs)."""
+    from app.backup import BackupError
+    from app.backup import backup as run
+
+    settings = _settings()
+    try:
+        manifest = run(settings.resolved_database_url, settings.data_dir, out)
+    except BackupError as exc:
+        raise _fail(exc.message) from exc
+    rows = sum(manifest.counts.values())
+    typer.echo(f"Saved {out}: {manifest.kind} database, {rows} rows, {manifest.photos} photos.")
+    for table, number in sorted(manifest.counts.items()):
+        typer.echo(f"  {table:<28} {number}")
+
+
+@cli.command()
+def restore(
+    file: Path = typer.Argument(..., help="A file made by `touchstone backup`."),
+    force: bool = typer.Option(False, "--force", help="Replace a database that has data."),
+) -> None:
+    """Restore a backup into the configured database and data folder (stop the server first)."""
+    from app.backup import BackupError
+    from app.backup import restore as run
+
+    settings = _settings()
+    try:
+        manifest = run(file, settings.resolved_database_url, settings.data_dir, force=force)
+    except BackupError as exc:
+        raise _fail(exc.message) from exc
+    rows = sum(manifest.counts.values())
+    typer.echo(
+        f"Restored {file} (taken {manifest.created_at}): {rows} rows, {manifest.photos} photos."
+    )
 
 
 @user_cli.command("create")

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
 from pwdlib import PasswordHash
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, text
 from sqlmodel import Session, select
 
 from app.config import Settings
@@ -254,8 +254,28 @@ def _attempt_key(email: str, address: str) -> tuple[str, str]:
     return email[:320], address[:64]
 
 
+def login_attempts_take_turns(*, session: Session, email: str, address: str) -> None:
+    """Make concurrent attempts on one account, or from one address, run one after another.
+
+    Counting failures, checking the password and recording the failure must be one step:
+    otherwise a burst of parallel guesses all see the count below the limit and all get
+    their password checked. SQLite already runs write sessions one at a time. On PostgreSQL,
+    where several server workers write at once, transaction-scoped advisory locks do it
+    (released at commit or rollback). The keys are always taken in the same order, so two
+    attempts cannot deadlock.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    email, address = _attempt_key(email, address)
+    for key in sorted({f"login-address:{address}", f"login-email:{email}"}):
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+        )
+
+
 def login_throttled(*, session: Session, email: str, address: str, settings: Settings) -> bool:
     email, address = _attempt_key(email, address)
+    login_attempts_take_turns(session=session, email=email, address=address)
     since = utcnow() - timedelta(minutes=settings.login_window_minutes)
     recent = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.created_at > since)
     by_account = session.exec(recent.where(LoginAttempt.email == email)).one()
