@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, select
 
 from app.db import SessionDep
-from app.modelbase import OrgOwned
+from app.modelbase import MAX_ID, OrgOwned
 from app.orgs.models import Membership, Organization, Role, User
 from app.security import AuthDep
 
@@ -228,7 +228,9 @@ def path_loader(model: type[M]) -> Callable[..., M]:
         [
             inspect.Parameter("tenant", inspect.Parameter.KEYWORD_ONLY, annotation=TenantDep),
             inspect.Parameter(
-                param, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[int, Path()]
+                param,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=Annotated[int, Path(ge=0, le=MAX_ID)],
             ),
         ]
     )

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field
 
-from app.modelbase import ident
+from app.modelbase import RowId, ident
 from app.orgs.models import Role
 from app.tenancy import MemberDep, OwnerDep, Tenant, require_role
 from audits import queries, services
@@ -145,7 +145,7 @@ class WavePlanIn(WavePlan):
 
 
 class AnswerBody(BaseModel):
-    question_id: int
+    question_id: RowId
     value: Any = None
     not_applicable: bool = False
     comment: str = ""

@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
+from app.modelbase import MAX_ID
 from app.tenancy import TenantDep
 from audits.models import Shop
 from audits.services import shop_for_member
 
 
-def load_shop(tenant: TenantDep, shop_id: Annotated[int, Path()]) -> Shop:
+def load_shop(tenant: TenantDep, shop_id: Annotated[int, Path(ge=0, le=MAX_ID)]) -> Shop:
     return shop_for_member(
         session=tenant.session, shop_id=shop_id, user_id=tenant.user_id, role=tenant.role
     )

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlmodel import Session, col, select
 
 from app.errors import ConflictError, DomainError, NotFoundError
-from app.modelbase import ident, utcnow
+from app.modelbase import RowId, ident, utcnow
 from app.orgs.models import Location, Membership, Role
 from audits.answers import MSG_EMPTY, MSG_NA_NOT_ALLOWED, clean_value
 from audits.models import (
@@ -50,9 +50,9 @@ MSG_RETURN_NOTE = "Say what the shopper should look at again."
 
 
 class ShopPlan(BaseModel):
-    location_id: int
-    touchpoint_ids: list[int] = Field(min_length=1)
-    shopper_id: int | None = None
+    location_id: RowId
+    touchpoint_ids: list[RowId] = Field(min_length=1)
+    shopper_id: RowId | None = None
     scenario: str = Field(default="", max_length=4000)
     due_from: datetime | None = None
     due_until: datetime | None = None
@@ -66,9 +66,9 @@ class ShopPlan(BaseModel):
 
 class WavePlan(BaseModel):
     name: str = Field(min_length=1, max_length=120)
-    location_ids: list[int] = Field(min_length=1)
-    touchpoint_ids: list[int] = Field(min_length=1)
-    shopper_ids: list[int] = Field(min_length=1)
+    location_ids: list[RowId] = Field(min_length=1)
+    touchpoint_ids: list[RowId] = Field(min_length=1)
+    shopper_ids: list[RowId] = Field(min_length=1)
     starts: datetime
     ends: datetime
     scenario: str = Field(default="", max_length=4000)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from app.errors import DomainError
+from app.modelbase import MAX_ID
 from app.orgs.models import Location, Organization
 from reports.periods import PeriodSlot, default_start, slots_between
 from reports.queries import PERIODS, Period
@@ -109,6 +110,9 @@ def check_locations(session: Session, ids: Iterable[int]) -> dict[int, str]:
     """Names of the scoped organization's locations `ids`; DomainError at the first id that
     is not one of them (another organization's location is as unknown as a missing one)."""
     wanted = list(dict.fromkeys(ids))
+    for location_id in wanted:
+        if not 0 <= location_id <= MAX_ID:  # no row has it, and the database would refuse it
+            raise DomainError(MSG_LOCATION.format(value=location_id), field="location")
     found = {
         loc.id: loc.name
         for loc in session.exec(select(Location).where(col(Location.id).in_(wanted))).all()

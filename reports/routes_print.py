@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -17,8 +18,18 @@ from reports.models import JobStatus
 from reports.printing import pack_filename, touchpoint_pdf
 from touchpoints.models import Touchpoint
 
-router = APIRouter(tags=["reports"])
+# Pages, like every other page router: /api/v1/reports is the documented API.
+router = APIRouter(tags=["reports"], include_in_schema=False)
 TouchpointDep = Annotated[Touchpoint, Depends(path_loader(Touchpoint))]
+
+
+def attachment(filename: str) -> str:
+    """Content-Disposition for a download. Names keep the organization's own letters, which
+    a header cannot carry as they are: those go percent-encoded in filename* (RFC 6266)."""
+    plain = filename.encode("ascii", "ignore").decode()
+    if plain == filename:
+        return f'attachment; filename="{filename}"'
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename)}"
 
 
 def pdf_response(pdf: bytes, filename: str, *, cached: bool) -> Response:
@@ -26,7 +37,7 @@ def pdf_response(pdf: bytes, filename: str, *, cached: bool) -> Response:
         pdf,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Disposition": attachment(filename),
             "X-Touchstone-Cache": "hit" if cached else "miss",
         },
     )

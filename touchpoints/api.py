@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field, model_validator
 
-from app.modelbase import ident
+from app.modelbase import RowId, ident
 from app.tenancy import OwnerDep, ReaderDep
 from touchpoints import queries, services
 from touchpoints.deps import QuestionDep, StageDep, TouchpointDep
@@ -35,7 +35,7 @@ router = APIRouter(tags=["journey"])
 class Order(BaseModel):
     """The complete list of ids in their new order; a stale or partial list is refused."""
 
-    ids: list[int] = Field(min_length=1)
+    ids: list[RowId] = Field(min_length=1)
 
 
 class StageWithTouchpoints(StagePublic):

@@ -12,7 +12,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.modelbase import OrgOwned, utc_field, utcnow
+from app.modelbase import OrgOwned, RowId, utc_field, utcnow
 
 
 class Channel(StrEnum):
@@ -134,7 +134,7 @@ class Touchpoint(TouchpointBase, OrgOwned, table=True):
 
 
 class TouchpointCreate(TouchpointBase):
-    stage_id: int
+    stage_id: RowId
 
     @field_validator("name", "team", "description")
     @classmethod
@@ -151,7 +151,7 @@ class TouchpointCreate(TouchpointBase):
 
 class TouchpointUpdate(SQLModel):
     name: str | None = Field(default=None, min_length=1, max_length=120)
-    stage_id: int | None = None
+    stage_id: RowId | None = None
     channel: Channel | None = None
     mode: Mode | None = None
     team: str | None = Field(default=None, max_length=120)

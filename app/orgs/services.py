@@ -47,6 +47,9 @@ MSG_INVITE_EXPIRED = "This invite link has expired. Ask the person who invited y
 MSG_INVITE_USED = "This invite link has already been used. Log in instead."
 MSG_ALREADY_MEMBER = "{email} is already a member of this organization."
 MSG_LOCATION_NAME_TAKEN = "There is already a location called {name!r}."
+MSG_LOCATION_IN_USE = (
+    "{name} has shops planned or done, so it cannot be deleted; their results need it."
+)
 MSG_LAST_OWNER = "An organization needs at least one owner."
 MSG_WRONG_PASSWORD = "The current password is wrong."
 MSG_PASSWORDS_DIFFER = "The two passwords are not the same."
@@ -311,8 +314,13 @@ def location_update(*, session: Session, location: Location, data: LocationUpdat
 
 
 def location_delete(*, session: Session, location: Location) -> None:
+    name = location.name
     session.delete(location)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError as exc:  # shops point at it (the database keeps them)
+        session.rollback()
+        raise ConflictError(MSG_LOCATION_IN_USE.format(name=name)) from exc
 
 
 def location_get(*, session: Session, location_id: int) -> Location:

@@ -18,6 +18,8 @@ from PIL import Image
 from pypdf import PdfReader
 
 from reports.render import (
+    SHUT_DOWN,
+    WORKER_DIED,
     Renderer,
     RenderError,
     RenderTimeout,
@@ -174,7 +176,10 @@ def test_close_fails_waiting_renders_and_a_later_render_starts_again(
         renderer.close()
         with pytest.raises(RenderError) as caught:
             waiting.result(timeout=10)
-    assert caught.value.message == "The report printer is restarting. Try again in a moment."
+    # Closing while the worker is mid-render ends it one of two ways, depending on whether
+    # the pool saw the close or the killed worker first (a loaded machine decides which);
+    # either way the caller gets a clear error, never a hang.
+    assert caught.value.message in (SHUT_DOWN, WORKER_DIED)
 
     assert "Two" in pdf_text(renderer.render(SMALL.format(title="Two")).pdf)
 
