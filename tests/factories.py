@@ -139,6 +139,19 @@ def make_shop(
     return shop
 
 
+def store_score(session: Session, shop: Shop) -> Shop:
+    """Store the shop's score snapshot as submission and approval do (after its answers)."""
+    from audits.queries import shop_score
+    from audits.scoring import score_snapshot
+
+    score = shop_score(session, shop)
+    shop.score = score.percent
+    shop.score_detail = score_snapshot(score)
+    session.add(shop)
+    session.commit()
+    return shop
+
+
 def make_answer(
     session: Session, shop: Shop, question: Question, value: Any = True, **overrides: Any
 ) -> Answer:

@@ -20,8 +20,6 @@ from app.modelbase import ident
 from app.orgs.models import Location, Organization, Role, User
 from app.tenancy import scope_session
 from audits.models import Shop, ShopStatus
-from audits.queries import shop_score
-from audits.scoring import score_snapshot
 from reports.filters import MSG_DATE, MSG_LOCATION, MSG_PERIOD, MSG_RANGE
 from reports.periods import slot_of
 from tests.conftest import Browser, sign_in
@@ -34,6 +32,7 @@ from tests.factories import (
     make_shop,
     make_stage,
     make_touchpoint,
+    store_score,
 )
 from touchpoints.models import Question, Touchpoint
 
@@ -91,11 +90,7 @@ def approved_shop(
     )
     make_answer(session, shop, world.q1, answers[0], comment=comment)
     make_answer(session, shop, world.q2, answers[1])
-    score = shop_score(session, shop)
-    shop.score = score.percent
-    shop.score_detail = score_snapshot(score)
-    session.add(shop)
-    session.commit()
+    store_score(session, shop)
     world.shops.append((day, location, answers))
     return shop
 

@@ -17,8 +17,6 @@ from app.modelbase import ident
 from app.orgs.models import Location, Organization, Role, User
 from app.tenancy import scope_session
 from audits.models import Shop, ShopStatus, Wave
-from audits.queries import shop_score
-from audits.scoring import score_snapshot
 from reports import export
 from reports.filters import MSG_LOCATION, MSG_RANGE
 from tests.conftest import Browser, sign_in
@@ -32,6 +30,7 @@ from tests.factories import (
     make_stage,
     make_token,
     make_touchpoint,
+    store_score,
 )
 from touchpoints.models import Question, QuestionFields, Touchpoint
 from touchpoints.services import question_update
@@ -75,11 +74,7 @@ def handed_in(
             make_answer(session, shop, question, value[0], comment=value[1])
         else:
             make_answer(session, shop, question, value)
-    score = shop_score(session, shop)
-    shop.score = score.percent
-    shop.score_detail = score_snapshot(score)
-    session.add(shop)
-    session.commit()
+    store_score(session, shop)
     return shop
 
 

@@ -20,8 +20,6 @@ from sqlmodel import Session
 from app.db import Database
 from app.orgs.models import Location, Organization, Role, User
 from audits.models import ShopStatus
-from audits.queries import shop_score
-from audits.scoring import score_snapshot
 from tests.conftest import BASE_URL, Browser, sign_in
 from tests.factories import (
     make_answer,
@@ -31,6 +29,7 @@ from tests.factories import (
     make_question,
     make_shop,
     make_touchpoint,
+    store_score,
 )
 from touchpoints.models import Question, Touchpoint
 
@@ -101,11 +100,7 @@ def add_shop(
     make_answer(session, shop, w.clear, clear)
     make_answer(session, shop, w.friendly, friendly, comment=comment)
     make_answer(session, shop, w.correct, correct)
-    score = shop_score(session, shop)
-    shop.score = score.percent
-    shop.score_detail = score_snapshot(score)
-    session.add(shop)
-    session.commit()
+    store_score(session, shop)
 
 
 SHOPS: list[tuple[datetime, tuple[bool, int, bool], str]] = [

@@ -16,8 +16,6 @@ from app.orgs.models import Location, Organization, Role
 from app.tenancy import scope_session
 from audits import services
 from audits.models import Shop, ShopStatus
-from audits.queries import shop_score
-from audits.scoring import score_snapshot
 from reports.queries import (
     critical_fails,
     location_comparison,
@@ -33,6 +31,7 @@ from tests.factories import (
     make_question,
     make_shop,
     make_touchpoint,
+    store_score,
 )
 from touchpoints.models import Question, QuestionFields, Touchpoint
 from touchpoints.services import question_update
@@ -68,11 +67,7 @@ def approved_shop(
             make_answer(session, shop, question, None, not_applicable=True)
         else:
             make_answer(session, shop, question, value)
-    score = shop_score(session, shop)
-    shop.score = score.percent
-    shop.score_detail = score_snapshot(score)
-    session.add(shop)
-    session.commit()
+    store_score(session, shop)
     return shop
 
 
@@ -188,10 +183,7 @@ def test_other_touchpoints_and_empty_sections_are_left_out(session: Session, wor
     for question, value in ((world.q1, True), (world.q2, False), (bye, False)):
         make_answer(session, shop, question, value)
     make_answer(session, shop, optional, None, not_applicable=True)
-    score = shop_score(session, shop)
-    shop.score_detail = score_snapshot(score)
-    session.add(shop)
-    session.commit()
+    store_score(session, shop)
     assert trend(session, world.tp, "month") == [("2026-06", 50.0, 1)]
     assert trend(session, other_tp, "month") == [("2026-06", 0.0, 1)]
 
