@@ -36,6 +36,33 @@ def pg_url(url: str) -> str:
     return "postgresql+psycopg://" + url.split("://", 1)[1] if "+psycopg" not in url else url
 
 
+@contextmanager
+def fresh_schema_url(base_url: str, prefix: str) -> Iterator[str]:
+    """A new PostgreSQL schema named in DATABASE_URL the way an operator could write it
+    (`options=-csearch_path=...`), dropped afterwards."""
+    base = base_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    schema = f"{prefix}_{uuid.uuid4().hex[:16]}"
+    admin = create_engine("postgresql+psycopg://" + base.split("://", 1)[1])
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (for a test server)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(

@@ -8,11 +8,9 @@ the developer's settings.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +19,7 @@ import pytest
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, inspect, text
+from sqlalchemy import func, inspect
 from sqlmodel import select
 from typer.testing import CliRunner, Result
 
@@ -34,6 +32,7 @@ from app.migrate import alembic_config
 from app.orgs.models import ApiToken, Location, Membership, Organization, Role, User
 from app.orgs.services import MSG_EMAIL_TAKEN
 from app.security import verify_password
+from tests.conftest import free_port, fresh_schema_url
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 PW = "cli-password-123"
@@ -46,18 +45,8 @@ def database_url(tmp_path: Path) -> Iterator[str]:
     if not TEST_DATABASE_URL:
         yield f"sqlite:///{tmp_path / 'cli.db'}"
         return
-    base = TEST_DATABASE_URL.replace("postgresql+psycopg://", "postgresql://", 1)
-    schema = f"c_{uuid.uuid4().hex[:16]}"
-    admin = create_engine("postgresql+psycopg://" + base.split("://", 1)[1])
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema_url(TEST_DATABASE_URL, "c") as url:
+        yield url
 
 
 @pytest.fixture
@@ -331,15 +320,9 @@ def test_serve_refuses_to_start_without_secret_key(
     assert env not in result.output
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_serve_answers_http(env: str, tmp_path: Path) -> None:
     """The real thing: `touchstone serve` migrates, listens and renders the login page."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(

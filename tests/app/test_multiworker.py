@@ -26,11 +26,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
 from app.config import Settings
 from app.db import Database
 from app.orgs.services import user_create
+from tests.conftest import free_port, fresh_schema_url
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TOUCHSTONE = Path(sys.executable).parent / "touchstone"
@@ -202,32 +202,14 @@ class Person:
 def postgres_url() -> Iterator[str]:
     """A fresh schema, named in DATABASE_URL the way an operator could write it."""
     assert TEST_DATABASE_URL
-    base = TEST_DATABASE_URL.replace("postgresql+psycopg://", "postgresql://", 1)
-    schema = f"mw_{uuid.uuid4().hex[:16]}"
-    admin = create_engine("postgresql+psycopg://" + base.split("://", 1)[1])
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    with fresh_schema_url(TEST_DATABASE_URL, "mw") as url:
+        yield url
 
 
 @pytest.fixture
 def server(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     workdir = tmp_path_factory.mktemp("multiworker")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     # Nothing of the developer's settings or `.env` (the working directory is a temp folder).
     env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
