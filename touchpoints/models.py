@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -328,3 +328,115 @@ class QuestionPublic(QuestionFields):
     version: int
     status: QuestionStatus
     position: int
+
+
+# --- measures ----------------------------------------------------------------------------
+
+
+class MeasurePeriod(StrEnum):
+    """How often a measure's values are entered. Reports roll them up to longer periods."""
+
+    week = "week"
+    month = "month"
+
+
+class MeasureAggregate(StrEnum):
+    """How values roll up across locations and into longer periods: counts add up (sum);
+    averages and rates are averaged (mean)."""
+
+    sum = "sum"
+    mean = "mean"
+
+
+class Measure(OrgOwned, table=True):
+    """An operational count kept per touchpoint (complaints, problems handled, sales...)."""
+
+    __table_args__ = (UniqueConstraint("touchpoint_id", "name", name="uq_measure_touchpoint_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    touchpoint_id: int = Field(foreign_key="touchpoint.id", index=True)
+    name: str = Field(sa_type=String(120))
+    unit: str = Field(default="", sa_type=String(40))
+    higher_is_better: bool = True
+    period: MeasurePeriod = Field(default=MeasurePeriod.month, sa_type=String(8))
+    aggregate: MeasureAggregate = Field(default=MeasureAggregate.sum, sa_type=String(8))
+    position: int = 0
+    archived_at: datetime | None = utc_field(default=None)
+    created_at: datetime = utc_field(default_factory=utcnow)
+
+
+class MeasureValue(OrgOwned, table=True):
+    """One measure's value at one location for one period (the period's first day: a
+    Monday for weekly measures, the 1st for monthly ones)."""
+
+    __tablename__ = "measure_value"
+    __table_args__ = (
+        UniqueConstraint("measure_id", "location_id", "period_start", name="uq_measure_value_slot"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    measure_id: int = Field(foreign_key="measure.id", index=True, ondelete="CASCADE")
+    location_id: int = Field(foreign_key="location.id", index=True, ondelete="CASCADE")
+    period_start: date
+    value: float
+    updated_by: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    updated_at: datetime = utc_field(default_factory=utcnow)
+
+
+# --- action items ------------------------------------------------------------------------
+
+
+class ActionStatus(StrEnum):
+    open = "open"
+    doing = "doing"
+    done = "done"
+    dropped = "dropped"
+
+
+ACTION_STATUS_LABELS = {
+    ActionStatus.open: "Open",
+    ActionStatus.doing: "Doing",
+    ActionStatus.done: "Done",
+    ActionStatus.dropped: "Dropped",
+}
+
+
+class ActionSource(StrEnum):
+    meeting = "meeting"
+    shop = "shop"
+    recovery_case = "recovery_case"
+    other = "other"
+
+
+ACTION_SOURCE_LABELS = {
+    ActionSource.meeting: "Staff meeting",
+    ActionSource.shop: "Mystery shop",
+    ActionSource.recovery_case: "Recovery case",
+    ActionSource.other: "Other",
+}
+
+
+class ActionItem(OrgOwned, table=True):
+    """An improvement agreed for one touchpoint: what, which team (never a person to
+    blame), by when, and where the idea came from."""
+
+    __tablename__ = "action_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    touchpoint_id: int = Field(foreign_key="touchpoint.id", index=True)
+    title: str = Field(sa_type=String(300))
+    details: str = Field(default="", sa_type=Text)
+    team: str = Field(default="", sa_type=String(120))
+    due_on: date | None = None
+    status: ActionStatus = Field(default=ActionStatus.open, sa_type=String(8), index=True)
+    source: ActionSource = Field(default=ActionSource.other, sa_type=String(16))
+    meeting_on: date | None = None
+    shop_id: int | None = Field(default=None, foreign_key="shop.id", ondelete="SET NULL")
+    recovery_case_id: int | None = Field(
+        default=None, foreign_key="recovery_case.id", ondelete="SET NULL"
+    )
+    created_by: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = utc_field(default_factory=utcnow)
+    updated_at: datetime = utc_field(default_factory=utcnow)
+    # When it reached done or dropped: reports list what was done since the last period.
+    closed_at: datetime | None = utc_field(default=None)

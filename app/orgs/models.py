@@ -60,8 +60,16 @@ class OrganizationBase(SQLModel):
 
 
 class Organization(OrganizationBase, table=True):
+    __table_args__ = (UniqueConstraint("public_key", name="uq_organization_public_key"),)
+
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = utc_field(default_factory=utcnow)
+    # The unguessable part of the public complaint form's address (made on first use).
+    public_key: str | None = Field(default=None, sa_type=String(24))
+    # An approved shop's touchpoint section this many points under target raises an alert.
+    alert_margin: int = Field(default=10, ge=0, le=100)
+    # Days a recovery case keeps the customer's name and contact; None keeps them.
+    contact_retention_days: int | None = Field(default=365, ge=1, le=3650)
 
 
 class OrganizationCreate(OrganizationBase):
@@ -188,10 +196,15 @@ class LocationBase(SQLModel):
 
 
 class Location(LocationBase, OrgOwned, table=True):
-    __table_args__ = (UniqueConstraint("org_id", "name", name="uq_location_org_name"),)
+    __table_args__ = (
+        UniqueConstraint("org_id", "name", name="uq_location_org_name"),
+        UniqueConstraint("public_key", name="uq_location_public_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = utc_field(default_factory=utcnow)
+    # The unguessable part of this location's complaint form address (made on first use).
+    public_key: str | None = Field(default=None, sa_type=String(24))
 
 
 class LocationCreate(LocationBase):
