@@ -156,6 +156,27 @@ def restore(
     )
 
 
+@cli.command()
+def cleanup() -> None:
+    """Daily clean-up: remove customer contact details kept past each organization's limit."""
+    from app.modelbase import utcnow
+    from recovery.retention import contacts_purge
+
+    db = _db()
+    try:
+        with db.write() as session:
+            counts = contacts_purge(session=session, now=utcnow())
+    finally:
+        db.dispose()
+    if not counts:
+        typer.echo("No organization limits how long contact details are kept; nothing to do.")
+    for c in counts:
+        typer.echo(
+            f"{c.org_name}: contact details removed from {c.removed} recovery case"
+            f"{'' if c.removed == 1 else 's'} reported more than {c.retention_days} days ago."
+        )
+
+
 @user_cli.command("create")
 def user_create(
     email: str = typer.Option(..., help="E-mail address (the login)."),

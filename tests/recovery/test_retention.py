@@ -1,0 +1,195 @@
+"""Data retention: customer contact details on recovery cases go after the organization's
+limit (`contacts_purge`, `touchstone cleanup`); the rest of the case stays."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from app.config import Settings
+from app.db import Database
+from app.modelbase import ident, utcnow
+from app.orgs.models import Organization
+from app.tenancy import scope_session
+from recovery.models import RecoveryCase
+from recovery.retention import contacts_purge
+from recovery.services import CaseOpen, case_open
+from tests.app.test_cli import database_url, env, ok  # noqa: F401
+from tests.factories import make_org
+
+pytestmark = pytest.mark.db
+
+NAME, CONTACT = "Dana Example", "dana@example.test"
+SUMMARY = "Waited twenty minutes at the till; nobody said sorry."
+
+
+def open_case(
+    db: Database, org: Organization, reported_at: datetime, name: str = NAME, contact: str = CONTACT
+) -> int:
+    """A case opened the one way cases are opened (`case_open`), reported at `reported_at`."""
+    with db.session() as s:
+        scope_session(s, ident(org))
+        made = case_open(
+            session=s,
+            org_id=ident(org),
+            data=CaseOpen(
+                summary=SUMMARY,
+                reported_at=reported_at,
+                customer_name=name,
+                customer_contact=contact,
+            ),
+            actor_id=None,
+        )
+        s.commit()
+        return ident(made)
+
+
+def load(db: Database, case_id: int) -> RecoveryCase:
+    with db.session() as s:
+        found = s.get(RecoveryCase, case_id)
+        assert found is not None
+        return found
+
+
+def kept(db: Database, case_id: int) -> bool:
+    c = load(db, case_id)
+    return (c.customer_name, c.customer_contact, c.contact_removed_at) == (NAME, CONTACT, None)
+
+
+def no_limit(session: Session, org: Organization) -> Organization:
+    """Keep contacts for ever. (Set after the insert: SQLAlchemy sends the column default,
+    365, for a None in an INSERT.)"""
+    org.contact_retention_days = None
+    session.add(org)
+    session.commit()
+    return org
+
+
+def purge(db: Database, now: datetime) -> dict[int, int]:
+    with db.write() as s:
+        return {c.org_id: c.removed for c in contacts_purge(session=s, now=now)}
+
+
+def test_contacts_go_once_the_case_is_older_than_the_limit(db: Database, session: Session) -> None:
+    """30 days: a case reported a second over 30 days before the run loses its contact
+    details; exactly 30 days or less keeps them. The case itself stays as it was."""
+    org = make_org(session, contact_retention_days=30)
+    now = utcnow().replace(microsecond=0)
+    limit = timedelta(days=30)
+    over = open_case(db, org, now - limit - timedelta(seconds=1))
+    long_ago = open_case(db, org, now - timedelta(days=400))
+    exactly = open_case(db, org, now - limit)
+    under = open_case(db, org, now - limit + timedelta(seconds=1))
+    yesterday = open_case(db, org, now - timedelta(days=1))
+
+    assert purge(db, now) == {ident(org): 2}
+
+    for case_id in (over, long_ago):
+        c = load(db, case_id)
+        assert (c.customer_name, c.customer_contact) == ("", "")
+        assert c.contact_removed_at == now
+        assert c.summary == SUMMARY and c.reference  # what happened is kept
+    for case_id in (exactly, under, yesterday):
+        assert kept(db, case_id)
+
+    # A day later the case reported "exactly 30 days" ago is over the limit too.
+    assert purge(db, now + timedelta(days=1)) == {ident(org): 2}
+    assert not kept(db, exactly) and not kept(db, under) and kept(db, yesterday)
+
+
+def test_a_second_run_changes_nothing(db: Database, session: Session) -> None:
+    org = make_org(session, contact_retention_days=7)
+    now = utcnow()
+    old = open_case(db, org, now - timedelta(days=8))
+    nothing = open_case(db, org, now - timedelta(days=9), name="", contact="")
+    assert purge(db, now) == {ident(org): 1}
+    first = load(db, old).contact_removed_at
+
+    assert purge(db, now + timedelta(hours=5)) == {ident(org): 0}
+    assert load(db, old).contact_removed_at == first  # not moved by the second run
+    # A case that never had contact details is left alone: no removal is recorded.
+    assert load(db, nothing).contact_removed_at is None
+
+
+def test_only_a_name_or_only_a_contact_is_removed_too(db: Database, session: Session) -> None:
+    org = make_org(session, contact_retention_days=1)
+    now = utcnow()
+    named = open_case(db, org, now - timedelta(days=2), contact="")
+    reachable = open_case(db, org, now - timedelta(days=2), name="")
+    assert purge(db, now) == {ident(org): 2}
+    for case_id in (named, reachable):
+        c = load(db, case_id)
+        assert (c.customer_name, c.customer_contact) == ("", "") and c.contact_removed_at
+
+
+def test_no_limit_keeps_contacts(db: Database, session: Session) -> None:
+    org = no_limit(session, make_org(session))
+    ancient = open_case(db, org, utcnow() - timedelta(days=3000))
+    assert purge(db, utcnow()) == {}  # an organization without a limit is not even visited
+    assert kept(db, ancient)
+
+
+def test_each_organization_has_its_own_limit(db: Database, session: Session) -> None:
+    """Another organization's shorter limit does not reach this one's cases."""
+    strict = make_org(session, contact_retention_days=10)
+    lenient = make_org(session, contact_retention_days=365)
+    keeper = no_limit(session, make_org(session))
+    now = utcnow()
+    strict_case = open_case(db, strict, now - timedelta(days=20))
+    lenient_case = open_case(db, lenient, now - timedelta(days=20))
+    lenient_old = open_case(db, lenient, now - timedelta(days=366))
+    keeper_case = open_case(db, keeper, now - timedelta(days=20))
+
+    assert purge(db, now) == {ident(strict): 1, ident(lenient): 1}
+    assert not kept(db, strict_case)
+    assert kept(db, lenient_case) and kept(db, keeper_case)
+    assert not kept(db, lenient_old)
+
+
+def test_purge_refuses_a_time_without_zone(db: Database) -> None:
+    with db.write() as s, pytest.raises(ValueError, match="time zone"):
+        contacts_purge(session=s, now=datetime(2026, 1, 1))
+
+
+def test_cleanup_command_prints_counts_per_organization(env: str) -> None:  # noqa: F811
+    """`touchstone cleanup` (the daily cron job) on the CLI's own database: exit 0, one line
+    per organization with a limit, the details gone from the database."""
+    ok("migrate")
+    database = Database(Settings(_env_file=None).resolved_database_url)  # type: ignore[call-arg]
+    try:
+        with database.session() as s:
+            acme = make_org(s, name="Acme Cafés", contact_retention_days=30)
+            other = make_org(s, name="Other Ltd", contact_retention_days=90)
+            no_limit(s, make_org(s, name="Keeps Everything"))
+        old = open_case(database, acme, utcnow() - timedelta(days=31))
+        open_case(database, acme, utcnow() - timedelta(days=45), name="", contact="")
+        recent = open_case(database, other, utcnow() - timedelta(days=31))
+
+        first = ok("cleanup").output
+        assert (
+            "Acme Cafés: contact details removed from 1 recovery case reported more than"
+            " 30 days ago." in first
+        )
+        assert (
+            "Other Ltd: contact details removed from 0 recovery cases reported more than"
+            " 90 days ago." in first
+        )
+        assert "Keeps Everything" not in first
+        assert not kept(database, old) and kept(database, recent)
+
+        again = ok("cleanup").output  # daily: the next run finds nothing new
+        assert "Acme Cafés: contact details removed from 0 recovery cases" in again
+        with database.session() as s:
+            removed = s.exec(
+                select(RecoveryCase).where(RecoveryCase.contact_removed_at.is_not(None))  # type: ignore[union-attr]
+            ).all()
+        assert [ident(c) for c in removed] == [old]
+    finally:
+        database.dispose()
+
+
+def test_cleanup_without_any_limit_says_so(env: str) -> None:  # noqa: F811
+    ok("migrate")
+    assert "nothing to do" in ok("cleanup").output
