@@ -2,28 +2,48 @@
 
 These functions expect an org-scoped session (app.tenancy). `case_open` is the one way a case
 comes into being — from the owner's form, the API, the public complaint page or a shop — so
-its checks and its reference number are the same everywhere.
+its checks and its reference number are the same everywhere. The other writes follow the
+seeds' recovery plan: acknowledge, fix or replace, surprise, follow up, then triage.
 """
 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, Field, field_validator
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from app.errors import DomainError
-from app.modelbase import RowId, utcnow
+from app.errors import ConflictError, DomainError
+from app.modelbase import RowId, ident, utcnow
 from app.orgs.models import Location
 from audits.models import Shop
-from recovery.models import CaseSource, RecoveryCase
-from touchpoints.models import Touchpoint
+from recovery.models import CaseSource, CauseCategory, RecoveryCase, Verdict
+from touchpoints.actions import ActionItemFields, action_item_create
+from touchpoints.models import ActionItem, ActionSource, Touchpoint
 
 MSG_SUMMARY = "Say what happened, in a sentence or two."
 MSG_LOCATION_UNKNOWN = "Choose a location of this organization."
 MSG_TOUCHPOINT_UNKNOWN = "Choose a touchpoint of this journey."
 MSG_REPORTED_FUTURE = "The time it was reported cannot be in the future."
+MSG_TIME_ZONE = "Give the time with its time zone."
+MSG_TOO_EARLY = "That date is too far back; check the year."
+MSG_NUL = "Remove the invisible control characters from this text."
+MSG_STEP_FUTURE = "This time is in the future. Leave it empty to record it as now."
+MSG_STEP_BEFORE_REPORT = "This time is before the customer reported the problem."
+MSG_REPORTED_AFTER_STEPS = "A step of this case was recorded before that time."
+MSG_FIX_NOTE = "Say what was fixed or replaced."
+MSG_SURPRISE_NOTE = "Say what unexpected thing was done for the customer."
+MSG_VERDICT = "Choose what the customer said: satisfied, partly or not satisfied."
+MSG_CLOSED = "This case is closed. Reopen it to change it."
+MSG_NOT_CLOSED = "This case is open already."
+MSG_ACTION_NO_TOUCHPOINT = "File the case under a touchpoint first: action items belong to one."
+MSG_ACTION_NO_TEXT = "Write what we will do differently first."
+MSG_UNKNOWN_STEP = "Choose one of the steps: acknowledge, fix, surprise or follow up."
+
+# Times before this are typing mistakes (and far-off years overflow when turned into UTC).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 # Reference numbers avoid letters and digits that are easy to confuse when read out.
 _REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -44,7 +64,7 @@ class CaseOpen(BaseModel):
     @field_validator("summary", "customer_name", "customer_contact")
     @classmethod
     def _strip(cls, v: str) -> str:
-        return v.strip()
+        return _text(v)
 
     @field_validator("summary")
     @classmethod
@@ -52,6 +72,41 @@ class CaseOpen(BaseModel):
         if not v:
             raise ValueError(MSG_SUMMARY)
         return v
+
+
+def _text(v: str) -> str:
+    # PostgreSQL cannot store NUL in text; refuse it here rather than fail at the database.
+    if "\x00" in v:
+        raise ValueError(MSG_NUL)
+    return v.strip()
+
+
+def _check_reported_at(reported_at: datetime, now: datetime) -> None:
+    if reported_at.tzinfo is None:
+        raise DomainError(MSG_TIME_ZONE, field="reported_at")
+    if reported_at > now:
+        raise DomainError(MSG_REPORTED_FUTURE, field="reported_at")
+    if reported_at < EARLIEST:
+        raise DomainError(MSG_TOO_EARLY, field="reported_at")
+
+
+def _check_links(
+    session: Session,
+    org_id: int,
+    *,
+    location_id: int | None = None,
+    touchpoint_id: int | None = None,
+) -> None:
+    # The org check is not redundant with the session's scope: `get` answers from the
+    # identity map without a query when the row is already loaded.
+    if location_id is not None:
+        location = session.get(Location, location_id)
+        if location is None or location.org_id != org_id:
+            raise DomainError(MSG_LOCATION_UNKNOWN, field="location_id")
+    if touchpoint_id is not None:
+        touchpoint = session.get(Touchpoint, touchpoint_id)
+        if touchpoint is None or touchpoint.org_id != org_id:
+            raise DomainError(MSG_TOUCHPOINT_UNKNOWN, field="touchpoint_id")
 
 
 def new_reference() -> str:
@@ -64,17 +119,10 @@ def case_open(
     """Open a case. `actor_id` is None for a customer's own complaint (public form)."""
     now = utcnow()
     reported_at = data.reported_at or now
-    if reported_at.tzinfo is None:
-        raise DomainError("Give the time with its time zone.", field="reported_at")
-    if reported_at > now:
-        raise DomainError(MSG_REPORTED_FUTURE, field="reported_at")
-    if data.location_id is not None and session.get(Location, data.location_id) is None:
-        raise DomainError(MSG_LOCATION_UNKNOWN, field="location_id")
-    if data.touchpoint_id is not None:
-        touchpoint = session.get(Touchpoint, data.touchpoint_id)
-        if touchpoint is None:
-            raise DomainError(MSG_TOUCHPOINT_UNKNOWN, field="touchpoint_id")
-    if data.shop_id is not None and session.get(Shop, data.shop_id) is None:
+    _check_reported_at(reported_at, now)
+    _check_links(session, org_id, location_id=data.location_id, touchpoint_id=data.touchpoint_id)
+    shop = None if data.shop_id is None else session.get(Shop, data.shop_id)
+    if data.shop_id is not None and (shop is None or shop.org_id != org_id):
         raise DomainError("Choose a shop of this organization.", field="shop_id")
     reference = new_reference()
     while session.exec(select(RecoveryCase.id).where(RecoveryCase.reference == reference)).first():
@@ -97,3 +145,315 @@ def case_open(
     session.add(case)
     session.flush()
     return case
+
+
+# --- details -------------------------------------------------------------------------------
+
+
+class CaseDetails(BaseModel):
+    """A correction of what is known about a case. Only the fields given are changed; a
+    touchpoint or location of null files the case under none."""
+
+    summary: str | None = Field(default=None, min_length=1, max_length=4000)
+    source: CaseSource | None = None
+    reported_at: datetime | None = None
+    touchpoint_id: RowId | None = None
+    location_id: RowId | None = None
+    customer_name: str | None = Field(default=None, max_length=120)
+    customer_contact: str | None = Field(default=None, max_length=200)
+
+    @field_validator("summary", "customer_name", "customer_contact")
+    @classmethod
+    def _strip(cls, v: str | None) -> str | None:
+        return None if v is None else _text(v)
+
+    @field_validator("summary")
+    @classmethod
+    def _summary_given(cls, v: str | None) -> str | None:
+        if v is not None and not v:
+            raise ValueError(MSG_SUMMARY)
+        return v
+
+
+def _touch(case: RecoveryCase, session: Session) -> None:
+    case.updated_at = utcnow()
+    session.add(case)
+    session.commit()
+
+
+def _open_only(case: RecoveryCase) -> None:
+    if case.closed_at is not None:
+        raise ConflictError(MSG_CLOSED, field="closed_at")
+
+
+def _step_times(case: RecoveryCase) -> list[datetime]:
+    return [
+        at
+        for at in (case.acknowledged_at, case.fixed_at, case.surprised_at, case.followed_up_at)
+        if at is not None
+    ]
+
+
+def case_update(*, session: Session, case: RecoveryCase, data: CaseDetails) -> RecoveryCase:
+    """Correct the story, the customer's contact, where it happened or when it was reported.
+
+    Allowed on a closed case too except for what would take it out of the reports (its
+    touchpoint): corrections of the record are always welcome."""
+    changes = data.model_dump(exclude_unset=True)
+    for name in ("summary", "source", "reported_at", "customer_name", "customer_contact"):
+        if name in changes and changes[name] is None:
+            changes.pop(name)  # these cannot be emptied; null means "leave as it is"
+    if "touchpoint_id" in changes and changes["touchpoint_id"] is None and case.closed_at:
+        raise ConflictError(
+            "A closed case must stay under a touchpoint so it counts in reports.",
+            field="touchpoint_id",
+        )
+    _check_links(
+        session,
+        case.org_id,
+        location_id=changes.get("location_id"),
+        touchpoint_id=changes.get("touchpoint_id"),
+    )
+    if "reported_at" in changes:
+        reported_at = changes["reported_at"]
+        _check_reported_at(reported_at, utcnow())
+        if any(at < reported_at for at in _step_times(case)):
+            raise DomainError(MSG_REPORTED_AFTER_STEPS, field="reported_at")
+    changed = False
+    for name, value in changes.items():
+        if getattr(case, name) != value:
+            setattr(case, name, value)
+            changed = True
+    if "customer_contact" in changes or "customer_name" in changes:
+        if case.customer_contact or case.customer_name:
+            case.contact_removed_at = None  # typed in again after the retention removal
+    if changed:
+        _touch(case, session)
+    return case
+
+
+# --- the steps -----------------------------------------------------------------------------
+
+
+class Step(StrEnum):
+    acknowledge = "acknowledge"
+    fix = "fix"
+    surprise = "surprise"
+    follow_up = "follow_up"
+
+
+STEP_LABELS = {
+    Step.acknowledge: "Hear and acknowledge",
+    Step.fix: "Fix or replace",
+    Step.surprise: "Surprise the customer",
+    Step.follow_up: "Follow up",
+}
+
+# Which columns hold each step's time and note.
+STEP_FIELDS = {
+    Step.acknowledge: ("acknowledged_at", "acknowledged_note"),
+    Step.fix: ("fixed_at", "fix_note"),
+    Step.surprise: ("surprised_at", "surprise_note"),
+    Step.follow_up: ("followed_up_at", "follow_up_note"),
+}
+
+_NOTE_REQUIRED = {Step.fix: MSG_FIX_NOTE, Step.surprise: MSG_SURPRISE_NOTE}
+
+
+class StepRecord(BaseModel):
+    """One step done: when (default now) and a note; the follow-up also has the verdict."""
+
+    at: datetime | None = None
+    note: str = Field(default="", max_length=4000)
+    verdict: Verdict | None = None
+
+    @field_validator("note")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        return _text(v)
+
+
+def case_step_record(
+    *, session: Session, case: RecoveryCase, step: Step, data: StepRecord
+) -> RecoveryCase:
+    """Record a step as done, or correct its time, note or verdict.
+
+    Sending the same step again is harmless: without a time the first one is kept (a retried
+    tap does not move it), and nothing changes when nothing differs.
+    """
+    _open_only(case)
+    at_field, note_field = STEP_FIELDS[step]
+    if step in _NOTE_REQUIRED and not data.note:
+        raise DomainError(_NOTE_REQUIRED[step], field="note")
+    if step == Step.follow_up and data.verdict is None:
+        raise DomainError(MSG_VERDICT, field="verdict")
+    now = utcnow()
+    at = data.at
+    if at is not None:
+        if at.tzinfo is None:
+            raise DomainError(MSG_TIME_ZONE, field="at")
+        if at > now:
+            raise DomainError(MSG_STEP_FUTURE, field="at")
+        if at < case.reported_at:
+            raise DomainError(MSG_STEP_BEFORE_REPORT, field="at")
+    current = getattr(case, at_field)
+    new_at = at if at is not None else (current or now)
+    if new_at < case.reported_at:  # a "now" can only precede a report made seconds ahead
+        new_at = case.reported_at
+    changed = current != new_at or getattr(case, note_field) != data.note
+    setattr(case, at_field, new_at)
+    setattr(case, note_field, data.note)
+    if step == Step.follow_up and case.verdict != data.verdict:
+        case.verdict = data.verdict
+        changed = True
+    if changed:
+        _touch(case, session)
+    return case
+
+
+def case_step_undo(*, session: Session, case: RecoveryCase, step: Step) -> RecoveryCase:
+    """Take back a step tapped by mistake (its note goes with it)."""
+    _open_only(case)
+    at_field, note_field = STEP_FIELDS[step]
+    if getattr(case, at_field) is None:
+        return case
+    setattr(case, at_field, None)
+    setattr(case, note_field, "")
+    if step == Step.follow_up:
+        case.verdict = None
+        case.champion = False  # a champion is a customer the follow-up found delighted
+    _touch(case, session)
+    return case
+
+
+# --- triage, champion, closing -------------------------------------------------------------
+
+
+class Triage(BaseModel):
+    """What happened, why, and what we will do differently; saved as often as needed."""
+
+    triage_what: str = Field(default="", max_length=4000)
+    cause_category: CauseCategory | None = None
+    triage_why: str = Field(default="", max_length=4000)
+    triage_change: str = Field(default="", max_length=4000)
+
+    @field_validator("triage_what", "triage_why", "triage_change")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        return _text(v)
+
+
+def case_triage(*, session: Session, case: RecoveryCase, data: Triage) -> RecoveryCase:
+    _open_only(case)
+    changed = False
+    for name, value in data.model_dump().items():
+        if getattr(case, name) != value:
+            setattr(case, name, value)
+            changed = True
+    if changed:
+        _touch(case, session)
+    return case
+
+
+def case_champion(*, session: Session, case: RecoveryCase, champion: bool) -> RecoveryCase:
+    """Mark the customer as a champion: someone the recovery turned into an advocate."""
+    if case.champion != champion:
+        case.champion = champion
+        _touch(case, session)
+    return case
+
+
+# What closing needs, in the order the owner would do it: (field, what to say).
+_CLOSE_NEEDS = (
+    ("touchpoint_id", "file it under a touchpoint (so it counts in reports)"),
+    ("followed_up_at", "follow up with the customer"),
+    ("triage_what", "write what happened"),
+    ("cause_category", "choose a cause"),
+    ("triage_why", "write why it happened"),
+    ("triage_change", "write what we will do differently"),
+)
+
+
+def case_missing_for_close(case: RecoveryCase) -> list[tuple[str, str]]:
+    """What still stands between this case and closing it (empty when it can close)."""
+    return [(name, words) for name, words in _CLOSE_NEEDS if not getattr(case, name)]
+
+
+def case_close(*, session: Session, case: RecoveryCase) -> RecoveryCase:
+    if case.closed_at is not None:
+        return case  # closing twice is harmless
+    missing = case_missing_for_close(case)
+    if missing:
+        words = [w for _, w in missing]
+        listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+        message = f"Before closing, {listed}."
+        raise DomainError(message[:1].upper() + message[1:], field=missing[0][0])
+    now = utcnow()
+    case.closed_at = now
+    _touch(case, session)
+    return case
+
+
+def case_reopen(*, session: Session, case: RecoveryCase) -> RecoveryCase:
+    if case.closed_at is None:
+        return case
+    case.closed_at = None
+    _touch(case, session)
+    return case
+
+
+# --- what we will do differently, as an action item ----------------------------------------
+
+
+def case_action_item(session: Session, case: RecoveryCase) -> ActionItem | None:
+    """The action item made from this case, if any."""
+    return session.exec(
+        select(ActionItem)
+        .where(ActionItem.recovery_case_id == ident(case))
+        .order_by(col(ActionItem.id))
+    ).first()
+
+
+def case_action_item_make(
+    *, session: Session, case: RecoveryCase, actor_id: int | None
+) -> tuple[ActionItem, bool]:
+    """Turn "what we will do differently" into an action item of the case's touchpoint.
+
+    Returns the item and whether it was made now; pressing the button twice finds the
+    first item instead of making a second one.
+    """
+    # Take the case's row lock first so that two presses at once make one item (PostgreSQL;
+    # SQLite writers already take turns).
+    session.exec(
+        select(RecoveryCase.id).where(RecoveryCase.id == ident(case)).with_for_update()
+    ).first()
+    existing = case_action_item(session, case)
+    if existing is not None:
+        return existing, False
+    if case.touchpoint_id is None:
+        raise DomainError(MSG_ACTION_NO_TOUCHPOINT, field="touchpoint_id")
+    if not case.triage_change:
+        raise DomainError(MSG_ACTION_NO_TEXT, field="triage_change")
+    touchpoint = session.get(Touchpoint, case.touchpoint_id)
+    if touchpoint is None or touchpoint.org_id != case.org_id:
+        raise DomainError(MSG_TOUCHPOINT_UNKNOWN, field="touchpoint_id")
+    text = case.triage_change
+    title = text if len(text) <= 300 else text[:299].rstrip() + "…"
+    details = f"From recovery case {case.reference}."
+    if title != text:  # the whole text is kept in the details (their limit is 4,000 too)
+        details = f"{text[:3900]}\n\n{details}"
+    item = action_item_create(
+        session=session,
+        org_id=case.org_id,
+        touchpoint_id=touchpoint.id,  # type: ignore[arg-type]
+        data=ActionItemFields(
+            title=title,
+            details=details,
+            team=touchpoint.team or "",
+            source=ActionSource.recovery_case,
+            recovery_case_id=ident(case),
+        ),
+        actor_id=actor_id,
+    )
+    _touch(case, session)
+    return item, True

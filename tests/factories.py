@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from app.modelbase import utcnow
+from app.modelbase import ident, utcnow
 from app.orgs.models import (
     Invite,
     Location,
@@ -248,6 +248,9 @@ def make_world(session: Session, name: str) -> OrgWorld:
         "photo_id": photo.id,  # type: ignore[dict-item]
         "job_id": job.id,  # type: ignore[dict-item]  # a report job (meeting pack)
     }
+    world.objects["recovery_case_id"] = make_recovery_case(
+        session, org, location_id=location.id, touchpoint_id=touchpoint.id
+    ).id
     return world
 
 
@@ -258,3 +261,19 @@ def world_pack_pdf(session: Session, world: OrgWorld, settings: Any) -> None:
     job = session.get(ReportJob, world.objects["job_id"])
     assert job is not None
     pdf_cache(settings).put(job.fingerprint, b"%PDF-1.4\n%%EOF\n")
+
+
+def make_recovery_case(session: Session, org: Organization, **overrides: Any) -> Any:
+    """An open recovery case through the real service (reported an hour ago by default)."""
+    from recovery.services import CaseOpen, case_open
+
+    values: dict[str, Any] = {
+        "summary": f"The order was wrong ({next(_seq)})",
+        "source": "phone",
+        "reported_at": utcnow() - timedelta(hours=1),
+        **overrides,
+    }
+    data = CaseOpen.model_validate(values)
+    case = case_open(session=session, org_id=ident(org), data=data, actor_id=None)
+    session.commit()
+    return case

@@ -1,0 +1,153 @@
+"""Reads of recovery cases that the board, the case page and the API share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, col, select
+
+from app.orgs.models import Location
+from recovery.models import RecoveryCase
+from recovery.window import WINDOW, WindowState, window_state
+from touchpoints.models import Touchpoint
+
+# The next thing to do on an open case, in the plan's order: (key, words).
+NEXT_STEPS = {
+    "acknowledge": "Acknowledge",
+    "fix": "Fix or replace",
+    "surprise": "Surprise",
+    "follow_up": "Follow up",
+    "touchpoint": "File under a touchpoint",
+    "triage": "Triage",
+    "close": "Close",
+    "closed": "Closed",
+}
+
+
+def next_step(case: RecoveryCase) -> str:
+    if case.closed_at is not None:
+        return "closed"
+    if case.acknowledged_at is None:
+        return "acknowledge"
+    if case.fixed_at is None:
+        return "fix"
+    if case.surprised_at is None:
+        return "surprise"
+    if case.followed_up_at is None:
+        return "follow_up"
+    if case.touchpoint_id is None:
+        return "touchpoint"
+    if not (case.triage_what and case.cause_category and case.triage_why and case.triage_change):
+        return "triage"
+    return "close"
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """A case with the names and the window state a list shows beside it."""
+
+    case: RecoveryCase
+    location_name: str | None
+    touchpoint_name: str | None
+    window: WindowState
+    next_step: str
+
+    @property
+    def next_step_words(self) -> str:
+        return NEXT_STEPS[self.next_step]
+
+
+def case_rows(
+    session: Session, cases: list[RecoveryCase], *, now: datetime, tz: str
+) -> list[CaseRow]:
+    location_ids = {c.location_id for c in cases if c.location_id is not None}
+    touchpoint_ids = {c.touchpoint_id for c in cases if c.touchpoint_id is not None}
+    locations = (
+        dict(
+            session.exec(
+                select(Location.id, Location.name).where(col(Location.id).in_(location_ids))
+            ).all()
+        )
+        if location_ids
+        else {}
+    )
+    touchpoints = (
+        dict(
+            session.exec(
+                select(Touchpoint.id, Touchpoint.name).where(col(Touchpoint.id).in_(touchpoint_ids))
+            ).all()
+        )
+        if touchpoint_ids
+        else {}
+    )
+    return [
+        CaseRow(
+            case=c,
+            location_name=locations.get(c.location_id) if c.location_id else None,
+            touchpoint_name=touchpoints.get(c.touchpoint_id) if c.touchpoint_id else None,
+            window=window_state(c.reported_at, c.fixed_at, now, tz),
+            next_step=next_step(c),
+        )
+        for c in cases
+    ]
+
+
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """Open, not fixed, and reported more than the window ago (as window.is_overdue)."""
+    return (
+        col(RecoveryCase.closed_at).is_(None)
+        & col(RecoveryCase.fixed_at).is_(None)
+        & (col(RecoveryCase.reported_at) < now - WINDOW)
+    )
+
+
+def cases_list(
+    session: Session,
+    *,
+    now: datetime,
+    closed: bool | None = None,
+    touchpoint_id: int | None = None,
+    location_id: int | None = None,
+    overdue: bool | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[RecoveryCase]:
+    """Cases in the board's order: those still waiting for a fix by deadline (the overdue
+    first, then by time left), then the fixed ones by when they were reported; closed cases
+    last, the most recently closed first."""
+    query = select(RecoveryCase)
+    if closed is not None:
+        is_closed = col(RecoveryCase.closed_at).is_not(None)
+        query = query.where(is_closed if closed else ~is_closed)
+    if touchpoint_id is not None:
+        query = query.where(RecoveryCase.touchpoint_id == touchpoint_id)
+    if location_id is not None:
+        query = query.where(RecoveryCase.location_id == location_id)
+    if overdue is not None:
+        clause = overdue_clause(now)
+        query = query.where(clause if overdue else ~clause)
+    query = query.order_by(
+        col(RecoveryCase.closed_at).is_not(None),
+        col(RecoveryCase.closed_at).desc(),
+        col(RecoveryCase.fixed_at).is_not(None),
+        col(RecoveryCase.reported_at),
+        col(RecoveryCase.id),
+    )
+    return list(session.exec(query.offset(offset).limit(limit)))
+
+
+def board(session: Session, *, now: datetime, tz: str, closed_limit: int = 10) -> dict[str, object]:
+    """What the owner's board shows: open cases in order, and the recently closed."""
+    open_cases = case_rows(
+        session, cases_list(session, now=now, closed=False, limit=500), now=now, tz=tz
+    )
+    closed = case_rows(
+        session, cases_list(session, now=now, closed=True, limit=closed_limit), now=now, tz=tz
+    )
+    return {
+        "open_rows": open_cases,
+        "closed_rows": closed,
+        "overdue_count": sum(1 for r in open_cases if r.window.overdue),
+    }
