@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pypdf import PdfReader, PdfWriter
@@ -20,9 +21,11 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from app.errors import NotFoundError
+from app.modelbase import utcnow
 from app.orgs.models import Organization
-from reports import documents
+from reports import documents, loop
 from reports.filters import ReportFilters
+from reports.loop_queries import loop_stamp
 from reports.pdf_cache import PdfCache, fingerprint, template_version
 from reports.render import Renderer, RenderResult
 from reports.summary import card_summaries, touchpoint_report
@@ -32,6 +35,7 @@ from touchpoints.models import Touchpoint
 MSG_NO_TOUCHPOINT = "No touchpoint of this organization is called or numbered {value!r}."
 # Bumped by hand when the way the parts are assembled changes (templates are hashed anyway).
 ASSEMBLY_VERSION = 1
+LOOP_MODULE = Path(loop.__file__)
 
 Progress = Callable[[int, int, str], None]  # (parts done, parts in all, what is happening)
 
@@ -46,7 +50,7 @@ def data_stamp(session: Session, org_id: int) -> str:
     Cheap on purpose (a repeat print must cost milliseconds): approved shops change it by
     count, newest id and newest approval; any status change or correction adds a shop event;
     the journey, locations and the organization's name and time zone are small enough to
-    hash whole.
+    hash whole; recovery cases, measure values and action items by `loop_stamp`.
     """
     queries = {
         "shops": "SELECT COUNT(*), MAX(id), MAX(approved_at) FROM shop "
@@ -66,6 +70,13 @@ def data_stamp(session: Session, org_id: int) -> str:
         name: [list(row) for row in conn.execute(text(sql), {"org": org_id}).all()]
         for name, sql in queries.items()
     }
+    # Recovery cases, measure values and action items; and what moves with the clock alone
+    # (a case's 24 h running out, an item passing its due day).
+    zone = parts["org"][0][1] if parts["org"] else "UTC"
+    now = utcnow()
+    parts["loop"] = loop_stamp(
+        session, org_id, now=now, today=now.astimezone(ZoneInfo(zone)).date()
+    )
     return fingerprint(json.dumps(parts, default=str, sort_keys=True))
 
 
@@ -74,7 +85,8 @@ def _fingerprint(kind: str, stamp: str, **parts: object) -> str:
     return fingerprint(
         kind,
         ASSEMBLY_VERSION,
-        template_version([documents.PDF_TEMPLATES, documents.CHARTS_MODULE]),
+        # The loop's wording ("7 of 9 fixed within 24 h") is written in Python, like the charts.
+        template_version([documents.PDF_TEMPLATES, documents.CHARTS_MODULE, LOOP_MODULE]),
         stamp,
         parts,
     )
@@ -133,7 +145,7 @@ def touchpoint_pdf(
     cached = cache.get(key)
     if cached is not None:
         return Printed(cached, key, True, name)
-    report = touchpoint_report(session, org, touchpoint, filters)
+    report = touchpoint_report(session, org, touchpoint, filters, medium="print")
     pdf = renderer.render(documents.touchpoint_html(report)).pdf
     cache.put(key, pdf)
     return Printed(pdf, key, False, name)
@@ -205,7 +217,8 @@ def pack_pdf(
             part_key = _fingerprint("touchpoint", stamp, touchpoint=tp.id, **filters.as_params())
             part = _Part(tp.name, key=part_key, pdf=cache.get(part_key))
             if part.pdf is None:
-                part.html = documents.touchpoint_html(touchpoint_report(session, org, tp, filters))
+                report = touchpoint_report(session, org, tp, filters, medium="print")
+                part.html = documents.touchpoint_html(report)
             add(part)
         stages = [
             (view.stage, [ln for ln in lines if ln.stage.id == view.stage.id]) for view in journey

@@ -17,6 +17,7 @@ from app.orgs.models import Location, Organization
 from reports import queries
 from reports.charts import FEW_SHOPS, TrendPoint, fmt_value, line_chart, sparkline
 from reports.filters import ReportFilters
+from reports.loop import LoopReport, Medium, loop_report
 from reports.periods import TABLE_PERIODS, PeriodSlot
 from touchpoints.models import Question, Stage, Touchpoint
 
@@ -94,6 +95,8 @@ class TouchpointReport:
     # Sections that later features add (recovery rates, measures, action items) plug in
     # here as (title, html) pairs, so the dashboard and the PDF show them in one place.
     extra_sections: list[tuple[str, str]] = field(default_factory=list)
+    # Recovery rates, measures and action items (reports.loop), drawn into extra_sections.
+    loop: LoopReport | None = None
 
     # --- the latest result and how it moved ---------------------------------------------
 
@@ -220,9 +223,15 @@ def period_scores(
 
 
 def touchpoint_report(
-    session: Session, org: Organization, touchpoint: Touchpoint, filters: ReportFilters
+    session: Session,
+    org: Organization,
+    touchpoint: Touchpoint,
+    filters: ReportFilters,
+    *,
+    medium: Medium = "screen",
 ) -> TouchpointReport:
-    """Everything the touchpoint's dashboard and PDF show, for these filters."""
+    """Everything the touchpoint's dashboard (`medium="screen"`) or PDF (`"print"`) shows,
+    for these filters."""
     args = filters.query_args()
     slots = filters.slots
     periods = period_scores(session, touchpoint, filters)
@@ -239,6 +248,7 @@ def touchpoint_report(
         period=filters.period,
         **args,  # type: ignore[arg-type]
     )
+    loop = loop_report(session, org, touchpoint, filters)
     return TouchpointReport(
         org=org,
         touchpoint=touchpoint,
@@ -252,6 +262,8 @@ def touchpoint_report(
         critical_total=len(critical),
         comments=_comments(session, touchpoint, filters, latest_slot) if latest_slot else [],
         locations=locations,
+        extra_sections=loop.sections(medium),
+        loop=loop,
     )
 
 
