@@ -22,6 +22,8 @@ cli.add_typer(org_cli, name="org")
 cli.add_typer(token_cli, name="token")
 
 cli.add_typer(report_cli, name="report")
+alerts_cli = typer.Typer(help="Alerts for owners.", no_args_is_help=True)
+cli.add_typer(alerts_cli, name="alerts")
 
 WORKER_HEALTHCHECK_SECONDS = 30
 
@@ -175,6 +177,24 @@ def cleanup() -> None:
             f"{c.org_name}: contact details removed from {c.removed} recovery case"
             f"{'' if c.removed == 1 else 's'} reported more than {c.retention_days} days ago."
         )
+
+
+@alerts_cli.command("check")
+def alerts_check() -> None:
+    """Alert owners to recovery cases past their 24 hours (every organization), then e-mail
+    alerts not mailed yet when SMTP is set up. Safe to run often, e.g. from cron."""
+    from app.modelbase import utcnow
+    from recovery.alerts import alerts_check_all
+
+    settings = _settings()
+    db = _db()
+    try:
+        with db.write() as session:
+            lines = alerts_check_all(session=session, settings=settings, now=utcnow())
+    finally:
+        db.dispose()
+    for line in lines:
+        typer.echo(line)
 
 
 @user_cli.command("create")

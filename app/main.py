@@ -106,10 +106,13 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 def _include_routers(app: FastAPI) -> None:
     from app.orgs import api as orgs_api
     from app.orgs import routes as orgs_routes
+    from app.orgs import routes_settings as orgs_settings
     from audits import api as audits_api
     from audits import api_photos as audits_api_photos
     from audits import routes_owner as audits_owner
     from audits import routes_shopper as audits_shopper
+    from recovery import api_alerts as recovery_api_alerts
+    from recovery import routes_alerts as recovery_alerts
     from reports import api as reports_api
     from reports import api_export as reports_api_export
     from reports import routes as reports_routes
@@ -125,12 +128,17 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(reports_routes.router)
     app.include_router(reports_export.router)
     app.include_router(reports_print.router)
+    app.include_router(recovery_alerts.router)
+    app.include_router(orgs_settings.router)
     app.include_router(orgs_api.router, prefix="/api/v1")
     app.include_router(touchpoints_api.router, prefix="/api/v1")
     app.include_router(audits_api.router, prefix="/api/v1")
     app.include_router(audits_api_photos.router, prefix="/api/v1")
     app.include_router(reports_api_export.router, prefix="/api/v1")
     app.include_router(reports_api.router, prefix="/api/v1")
+    app.include_router(recovery_api_alerts.router, prefix="/api/v1")
+    app.include_router(orgs_settings.api_router, prefix="/api/v1")
+    recovery_alerts.install(app)  # e-mails new alerts after the response that raised them
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -251,6 +251,7 @@ def make_world(session: Session, name: str) -> OrgWorld:
     world.objects["recovery_case_id"] = make_recovery_case(
         session, org, location_id=location.id, touchpoint_id=touchpoint.id
     ).id
+    world.objects["alert_id"] = make_alert(session, org, shop_id=shop.id).id
     return world
 
 
@@ -277,3 +278,20 @@ def make_recovery_case(session: Session, org: Organization, **overrides: Any) ->
     case = case_open(session=session, org_id=ident(org), data=data, actor_id=None)
     session.commit()
     return case
+
+
+def make_alert(session: Session, org: Organization, **overrides: Any) -> Any:
+    """An open alert through the real service (a below-target alert unless told otherwise)."""
+    from recovery.alerts import alert_raise
+    from recovery.models import AlertKind
+
+    values: dict[str, Any] = {
+        "key": f"test:{next(_seq)}",
+        "kind": AlertKind.below_target,
+        "message": "Paying the bill scored 55 in shop #1 at High Street: 25 points under target.",
+        **overrides,
+    }
+    alert = alert_raise(session=session, org_id=ident(org), **values)
+    assert alert is not None
+    session.commit()
+    return alert

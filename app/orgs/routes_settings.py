@@ -1,0 +1,203 @@
+"""The organization's settings: name, time zone, alert margin, how long customer contact
+details are kept. One owner page (`/settings`) and `GET/PATCH /api/v1/organization/settings`.
+
+The shapes and the one write live here with the routes because they concern this page
+alone; both the page and the API validate through `OrganizationSettingsUpdate`.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Any
+from zoneinfo import available_timezones
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from app.forms import parse_form
+from app.orgs.models import Organization, _check_timezone
+from app.templating import flash, redirect, render
+from app.tenancy import OwnerDep
+
+router = APIRouter(include_in_schema=False)
+api_router = APIRouter(tags=["organization"])
+
+MARGIN_MAX = 100
+RETENTION_MIN, RETENTION_MAX = 1, 3650
+MSG_NAME = "Enter the organization's name (at most 120 characters)."
+MSG_MARGIN = f"Give the margin as a whole number of points from 0 to {MARGIN_MAX}."
+MSG_RETENTION = (
+    f"Give a whole number of days from {RETENTION_MIN} to {RETENTION_MAX}, "
+    "or choose to keep the details."
+)
+MSG_SAVED = "Settings saved."
+MSG_TZ_MOVED = " Shops and recovery cases now count on their days in {tz}."
+
+
+def _whole(value: Any, low: int, high: int, message: str) -> int:
+    """A whole number in [low, high] from JSON or a form field, else `message`."""
+    if isinstance(value, bool):
+        raise ValueError(message)
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.lstrip("-").isdigit():
+            raise ValueError(message)
+        value = int(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(message)
+    return value
+
+
+class OrganizationSettings(BaseModel):
+    """The settings as the API shows them."""
+
+    name: str
+    timezone: str
+    alert_margin: int
+    contact_retention_days: int | None  # null: contact details are kept
+
+
+class OrganizationSettingsUpdate(BaseModel):
+    """What may change; fields left out stay as they are. `contact_retention_days: null`
+    means keep customer contact details until the case is deleted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    timezone: str | None = None
+    alert_margin: int | None = None
+    contact_retention_days: int | None = None
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, v: Any) -> Any:
+        if v is None:
+            raise ValueError(MSG_NAME)
+        if not isinstance(v, str) or not v.strip() or len(v.strip()) > 120:
+            raise ValueError(MSG_NAME)
+        return v.strip()
+
+    @field_validator("timezone", mode="before")
+    @classmethod
+    def _tz(cls, v: Any) -> Any:
+        if not isinstance(v, str):
+            raise ValueError("Give an IANA time zone name, such as Europe/Berlin.")
+        return _check_timezone(v.strip())
+
+    @field_validator("alert_margin", mode="before")
+    @classmethod
+    def _margin(cls, v: Any) -> int:
+        return _whole(v, 0, MARGIN_MAX, MSG_MARGIN)
+
+    @field_validator("contact_retention_days", mode="before")
+    @classmethod
+    def _retention(cls, v: Any) -> int | None:
+        return None if v is None else _whole(v, RETENTION_MIN, RETENTION_MAX, MSG_RETENTION)
+
+
+def settings_of(org: Organization) -> OrganizationSettings:
+    return OrganizationSettings(
+        name=org.name,
+        timezone=org.timezone,
+        alert_margin=org.alert_margin,
+        contact_retention_days=org.contact_retention_days,
+    )
+
+
+def org_settings_update(
+    *, session: Any, org: Organization, data: OrganizationSettingsUpdate
+) -> Organization:
+    """Store the changed settings. A new time zone moves every shop's and case's report day
+    (the flush hooks of audits.report_day and recovery.report_day do that, in this commit)."""
+    for name, value in data.model_dump(exclude_unset=True).items():
+        setattr(org, name, value)
+    session.add(org)
+    session.commit()
+    return org
+
+
+# --- page ----------------------------------------------------------------------------------
+
+
+@cache
+def _zones() -> list[str]:
+    return sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
+
+
+def _page(
+    request: Request,
+    tenant: OwnerDep,
+    form: dict[str, Any],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "orgs/settings.html",
+        {"form": form, "errors": errors, "zones": _zones()},
+        status_code=status_code,
+    )
+
+
+@router.get("/settings")
+def settings_page(request: Request, tenant: OwnerDep) -> Response:
+    org = tenant.org
+    form = {
+        "name": org.name,
+        "timezone": org.timezone,
+        "alert_margin": str(org.alert_margin),
+        "retention": "keep" if org.contact_retention_days is None else "days",
+        "contact_retention_days": str(org.contact_retention_days or 365),
+    }
+    return _page(request, tenant, form, {})
+
+
+@router.post("/settings")
+def settings_save(
+    request: Request,
+    tenant: OwnerDep,
+    name: Annotated[str, Form()] = "",
+    timezone: Annotated[str, Form()] = "",
+    alert_margin: Annotated[str, Form()] = "",
+    retention: Annotated[str, Form()] = "days",
+    contact_retention_days: Annotated[str, Form()] = "",
+) -> Response:
+    form = {
+        "name": name,
+        "timezone": timezone,
+        "alert_margin": alert_margin,
+        "retention": "keep" if retention == "keep" else "days",
+        "contact_retention_days": contact_retention_days,
+    }
+    values: dict[str, Any] = {
+        "name": name,
+        "timezone": timezone,
+        "alert_margin": alert_margin,
+        "contact_retention_days": None if retention == "keep" else contact_retention_days,
+    }
+    data, errors = parse_form(OrganizationSettingsUpdate, values)
+    if data is None:
+        return _page(request, tenant, form, errors, status_code=400)
+    moved = data.timezone is not None and data.timezone != tenant.org.timezone
+    org = org_settings_update(session=tenant.session, org=tenant.org, data=data)
+    flash(request, MSG_SAVED + (MSG_TZ_MOVED.format(tz=org.timezone) if moved else ""))
+    return redirect(request, "/settings")
+
+
+# --- API -----------------------------------------------------------------------------------
+
+
+@api_router.get("/organization/settings", response_model=OrganizationSettings)
+def settings_read(tenant: OwnerDep) -> OrganizationSettings:
+    """The current organization's settings (owners only)."""
+    return settings_of(tenant.org)
+
+
+@api_router.patch("/organization/settings", response_model=OrganizationSettings)
+def settings_patch(tenant: OwnerDep, data: OrganizationSettingsUpdate) -> OrganizationSettings:
+    """Change some settings; a bad value is a 422 naming its field, and nothing is changed."""
+    org = org_settings_update(session=tenant.session, org=tenant.org, data=data)
+    return settings_of(org)

@@ -1,0 +1,164 @@
+"""The owner's alerts page (dismiss and undo with htmx), the nav count, the overview's
+newest alerts, and the step that e-mails new alerts after a response has gone out."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import Response
+from jinja2 import pass_context
+from starlette.background import BackgroundTasks
+
+from app.db import Database
+from app.errors import DomainError
+from app.modelbase import utcnow
+from app.templating import flash, redirect, render, templates
+from app.tenancy import OwnerDep, Tenant, path_loader, scope_session
+from recovery import alerts as service
+from recovery.models import Alert
+
+log = logging.getLogger("touchstone.alerts")
+
+router = APIRouter(include_in_schema=False)
+AlertDep = Annotated[Alert, Depends(path_loader(Alert))]
+
+OVERVIEW_LIMIT = 3
+DISMISSED_SHOWN = 20
+
+
+def alerts_refresh(request: Request, tenant: Tenant) -> None:
+    """Raise the overdue alerts of this organization now, so a deployment without the cron
+    job still sees them. One indexed read when nothing is due; a short write otherwise."""
+    now = utcnow()
+    if not service.overdue_waiting(tenant.session, now):
+        return
+    db: Database = request.app.state.db
+    try:
+        with db.session(write=True) as session:
+            scope_session(session, tenant.org_id)
+            service.alerts_check_overdue(session, now)
+            session.commit()
+    except Exception:  # the page is still worth showing; the next visit or cron tries again
+        log.exception("overdue check failed for organization %s", tenant.org_id)
+        return
+    # End this request's read so that what follows sees the new rows (SQLite snapshots).
+    tenant.session.commit()
+
+
+def _panel_context(request: Request, tenant: Tenant, **extra: Any) -> dict[str, Any]:
+    open_alerts = service.alerts_list(tenant.session)
+    return {
+        "groups": service.alerts_grouped(open_alerts),
+        "open_count": len(open_alerts),
+        "dismissed": [
+            service.alert_row(a)
+            for a in service.alerts_list(tenant.session, dismissed=True, limit=DISMISSED_SHOWN)
+        ],
+        "tz": tenant.org.timezone,
+        "mail_on": request.app.state.settings.smtp_enabled,
+        "notice": None,
+        "oob_count": False,
+        **extra,
+    }
+
+
+def _panel(request: Request, tenant: Tenant, status_code: int = 200, **extra: Any) -> Response:
+    return render(
+        request,
+        "recovery/alerts.html",
+        _panel_context(request, tenant, **extra),
+        fragment="recovery/_alerts_panel.html",
+        status_code=status_code,
+    )
+
+
+@router.get("/alerts")
+def alerts_page(request: Request, tenant: OwnerDep) -> Response:
+    alerts_refresh(request, tenant)
+    return _panel(request, tenant)
+
+
+def _change(request: Request, tenant: Tenant, alert: Alert, *, dismiss: bool) -> Response:
+    try:
+        if dismiss:
+            service.alert_dismiss(session=tenant.session, alert=alert, actor_id=tenant.user_id)
+            done = "Dismissed. It waits under “Dismissed” if you need it back."
+        else:
+            service.alert_undismiss(session=tenant.session, alert=alert)
+            done = "Back on the list."
+    except DomainError as exc:  # a second tap, or another tab got there first: say so
+        done = exc.message
+    if not request.headers.get("hx-request"):
+        flash(request, done)
+        return redirect(request, "/alerts")
+    return _panel(request, tenant, notice=done, oob_count=True)
+
+
+@router.post("/alerts/{alert_id}/dismiss")
+def alert_dismiss(request: Request, tenant: OwnerDep, alert: AlertDep) -> Response:
+    return _change(request, tenant, alert, dismiss=True)
+
+
+@router.post("/alerts/{alert_id}/undismiss")
+def alert_undismiss(request: Request, tenant: OwnerDep, alert: AlertDep) -> Response:
+    return _change(request, tenant, alert, dismiss=False)
+
+
+# --- for base.html and the owner overview ------------------------------------------------
+
+
+def _nav_alert_count(tenant: Tenant | None) -> int:
+    """The count beside "Alerts" in the owner's navigation (one COUNT)."""
+    if tenant is None:
+        return 0
+    return service.open_alert_count(tenant.session)
+
+
+@pass_context
+def _overview_alerts(context: Any) -> list[service.AlertRow]:
+    """The newest open alerts for the owner overview, after the cheap overdue check."""
+    request: Request = context["request"]
+    tenant: Tenant | None = context.get("tenant")
+    if tenant is None:
+        return []
+    alerts_refresh(request, tenant)
+    return [service.alert_row(a) for a in service.alerts_list(tenant.session, limit=OVERVIEW_LIMIT)]
+
+
+templates.env.globals.update(
+    nav_alert_count=_nav_alert_count,
+    overview_alerts=_overview_alerts,
+)
+
+
+# --- e-mail after the response -------------------------------------------------------------
+
+
+def _deliver(db: Database, settings: Any) -> None:
+    try:
+        with db.session(write=True) as session:
+            service.alerts_deliver(session=session, settings=settings)
+    except Exception:  # mail must never break a request; the next check retries
+        log.exception("delivering alert e-mails failed")
+
+
+def install(app: FastAPI) -> None:
+    """E-mail new alerts once the response that raised them has been sent.
+
+    The approval (or the page that found an overdue case) is committed and answered first;
+    the mail goes out after, in the background task of that same response.
+    """
+
+    @app.middleware("http")
+    async def _mail_new_alerts(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        settings = request.app.state.settings
+        if settings.smtp_enabled and service.new_alerts_pending():
+            tasks = BackgroundTasks()
+            if response.background is not None:  # keep the response's own task, first
+                tasks.add_task(response.background)
+            tasks.add_task(_deliver, request.app.state.db, settings)  # sync: in a thread
+            response.background = tasks
+        return response
