@@ -1,0 +1,238 @@
+"""Recovery rates, measures and action items on paper: the touchpoint PDF and the meeting pack
+read back with pypdf, numbers worked out by hand; and a cached PDF is never served stale."""
+
+from __future__ import annotations
+
+import io
+import itertools
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+from sqlmodel import Session
+
+from app.db import Database
+from app.modelbase import ident
+from app.orgs.models import Location, Organization, Role, User
+from app.tenancy import scope_session
+from recovery.models import CaseSource, RecoveryCase, Verdict
+from reports.filters import parse_filters
+from reports.pdf_cache import PdfCache
+from reports.printing import pack_pdf
+from reports.render import Renderer
+from tests.conftest import Browser, sign_in
+from tests.factories import make_location, make_member, make_org, make_touchpoint
+from touchpoints.actions import ActionItemFields, action_item_create
+from touchpoints.models import Measure, MeasureValue, Touchpoint
+
+pytestmark = pytest.mark.db
+
+# The reports' clock: the October case two hours old is still inside its 24 hours.
+NOW = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
+RANGE = {"period": "month", "from": "2026-08-01", "to": "2026-10-31"}
+CUSTOMER = "Grace Complainer"
+CONTACT = "grace@example.com"
+_refs = itertools.count(1)
+
+
+def pdf_text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+
+
+class Shop:
+    """A small organization: one touchpoint with cases, a measure and action items."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.org: Organization = make_org(session, name="Corner Café", timezone="UTC")
+        scope_session(session, ident(self.org))
+        self.owner: User = make_member(session, self.org, role=Role.owner)
+        self.viewer: User = make_member(session, self.org, role=Role.viewer)
+        self.tp: Touchpoint = make_touchpoint(session, self.org, name="Handling a problem")
+        self.north: Location = make_location(session, self.org, name="Quay Street")
+        self.south: Location = make_location(session, self.org, name="Mill Lane")
+        self.cases: list[RecoveryCase] = []
+
+    def case(
+        self,
+        reported: datetime,
+        fixed_after: timedelta | None,
+        *,
+        verdict: Verdict | None = None,
+        surprised: bool = False,
+        champion: bool = False,
+    ) -> RecoveryCase:
+        case = RecoveryCase(
+            org_id=ident(self.org),
+            reference=f"P{next(_refs):07d}",
+            touchpoint_id=ident(self.tp),
+            location_id=ident(self.north),
+            source=CaseSource.complaint_form,
+            reported_at=reported,
+            summary="Waited forty minutes for a replacement.",
+            customer_name=CUSTOMER,
+            customer_contact=CONTACT,
+            fixed_at=None if fixed_after is None else reported + fixed_after,
+            surprised_at=reported + timedelta(days=1) if surprised else None,
+            followed_up_at=reported + timedelta(days=2) if verdict else None,
+            verdict=verdict,
+            champion=champion,
+        )
+        self.session.add(case)
+        self.session.commit()
+        self.cases.append(case)
+        return case
+
+    def rates_line(self, month: int, label: str) -> str:
+        """The PDF's sentence for a month, worked out from the cases by hand."""
+        mine = [c for c in self.cases if c.reported_at.month == month]
+        n = len(mine)
+        due = [c for c in mine if c.fixed_at is not None or NOW - c.reported_at > timedelta(1)]
+        ok = [
+            c for c in due if c.fixed_at is not None and c.fixed_at - c.reported_at <= timedelta(1)
+        ]
+        sat = sum(c.verdict == Verdict.satisfied for c in mine)
+        sur = sum(c.surprised_at is not None for c in mine)
+        champ = sum(c.champion for c in mine)
+
+        def pct(a: int, b: int) -> int:
+            return int(100 * a / b + 0.5)
+
+        return (
+            f"{label}: {n} cases; {len(ok)} of {len(due)} fixed within 24 h "
+            f"({pct(len(ok), len(due))} %), {sat} of {n} followed up and fully satisfied "
+            f"({pct(sat, n)} %), {sur} of {n} surprised ({pct(sur, n)} %), "
+            f"{champ} champion{'' if champ == 1 else 's'}."
+        )
+
+
+@pytest.fixture
+def world(session: Session, monkeypatch: pytest.MonkeyPatch) -> Shop:
+    monkeypatch.setattr("reports.loop.utcnow", lambda: NOW)
+    monkeypatch.setattr("reports.printing.utcnow", lambda: NOW)
+    w = Shop(session)
+    day = timedelta(hours=24)
+    # September: at exactly 24 h (in time), at 24 h + 1 min (late), in 5 h, never.
+    w.case(datetime(2026, 9, 3, 10, tzinfo=UTC), day, verdict=Verdict.satisfied)
+    w.case(datetime(2026, 9, 12, 18, tzinfo=UTC), day + timedelta(minutes=1), surprised=True)
+    w.case(datetime(2026, 9, 20, 9, tzinfo=UTC), timedelta(hours=5), verdict=Verdict.partly)
+    w.case(datetime(2026, 9, 28, 23, tzinfo=UTC), None)
+    # October: the latest period, with one case still inside its window.
+    w.case(
+        datetime(2026, 10, 2, 8, tzinfo=UTC),
+        timedelta(hours=2),
+        verdict=Verdict.satisfied,
+        surprised=True,
+        champion=True,
+    )
+    w.case(datetime(2026, 10, 9, 15, tzinfo=UTC), timedelta(hours=20), verdict=Verdict.satisfied)
+    w.case(datetime(2026, 10, 14, 11, tzinfo=UTC), timedelta(hours=30))
+    w.case(NOW - timedelta(hours=2), None)
+    # A measure: complaints per location and month (fewer is better).
+    measure = Measure(
+        org_id=ident(w.org),
+        touchpoint_id=ident(w.tp),
+        name="Complaints received",
+        higher_is_better=False,
+    )
+    session.add(measure)
+    session.commit()
+    for month, north, south in ((8, 9, 7), (9, 11, 6), (10, 5, 4)):
+        for loc, value in ((w.north, north), (w.south, south)):
+            session.add(
+                MeasureValue(
+                    org_id=ident(w.org),
+                    measure_id=ident(measure),
+                    location_id=ident(loc),
+                    period_start=date(2026, month, 1),
+                    value=value,
+                )
+            )
+    session.commit()
+    action_item_create(
+        session=session,
+        org_id=ident(w.org),
+        touchpoint_id=ident(w.tp),
+        data=ActionItemFields(
+            title="Let staff replace faulty items up to £50 on the spot",
+            team="Store teams",
+            due_on=date(2026, 10, 15),
+        ),
+        actor_id=None,
+    )
+    session.commit()
+    return w
+
+
+def get_pdf(client: Browser, w: Shop, **params: str) -> Any:
+    return client.get(f"/reports/touchpoints/{w.tp.id}/pdf", params={**RANGE, **params})
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_touchpoint_pdf_prints_rates_measures_and_items(
+    client: Browser, db: Database, world: Shop, paper: str
+) -> None:
+    sign_in(client, db, world.viewer, world.org)  # staff read it too
+    response = get_pdf(client, world, paper=paper)
+    assert response.status_code == 200, response.text[:300]
+    text = pdf_text(response.content)
+    assert "Service recovery" in text
+    assert world.rates_line(10, "October 2026") in text
+    assert "September 2026 4 2 of 4 (50 %) 1 of 4 (25 %) 1 of 4 (25 %) 0" in text
+    assert "Fixed within 24 h: ▲ up 17 points since September 2026 (50 %)." in text
+    # The measure: total of both locations per month, and the move judged by its direction.
+    assert "Complaints received" in text
+    assert "Aug 26 Sep 26 Oct 26" in text
+    assert "16 17 9" in text
+    assert "▼ down 8 since September 2026: better" in text
+    # The open item, overdue in words, with its team.
+    assert "Let staff replace faulty items up to £50 on the spot" in text
+    assert "Store teams" in text and "OVERDUE (was due 15 Oct 2026)" in text
+    # Staff never see who complained.
+    assert CUSTOMER not in text and CONTACT not in text
+
+
+def test_a_new_case_value_or_item_prints_a_fresh_pdf(
+    client: Browser, db: Database, session: Session, world: Shop
+) -> None:
+    sign_in(client, db, world.owner, world.org)
+    first = get_pdf(client, world)
+    assert first.headers["x-touchstone-cache"] == "miss"
+    assert get_pdf(client, world).headers["x-touchstone-cache"] == "hit"
+    # A case reported in October, fixed in an hour: the rates line changes.
+    world.case(datetime(2026, 10, 18, 9, tzinfo=UTC), timedelta(hours=1))
+    fresh = get_pdf(client, world)
+    assert fresh.headers["x-touchstone-cache"] == "miss"
+    assert world.rates_line(10, "October 2026") in pdf_text(fresh.content)
+    # A new action item: printed at once, not from the cache.
+    scope_session(session, ident(world.org))
+    action_item_create(
+        session=session,
+        org_id=ident(world.org),
+        touchpoint_id=ident(world.tp),
+        data=ActionItemFields(title="Say sorry before anything else", team="Front of house"),
+        actor_id=None,
+    )
+    session.commit()
+    fresh = get_pdf(client, world)
+    assert fresh.headers["x-touchstone-cache"] == "miss"
+    assert "Say sorry before anything else" in pdf_text(fresh.content)
+
+
+def test_meeting_pack_carries_the_sections(
+    session: Session, world: Shop, shared_renderer: Renderer, tmp_path: Path
+) -> None:
+    filters = parse_filters(
+        session, world.org, period="month", start="2026-08-01", end="2026-10-31"
+    )
+    printed = pack_pdf(
+        session, world.org, filters, renderer=shared_renderer, cache=PdfCache(tmp_path, 20)
+    )
+    text = pdf_text(printed.pdf)
+    assert world.rates_line(10, "October 2026") in text
+    assert "Complaints received" in text
+    assert "Let staff replace faulty items up to £50 on the spot" in text
+    assert CUSTOMER not in text
