@@ -119,10 +119,16 @@ def _include_routers(app: FastAPI) -> None:
     from reports import routes_export as reports_export
     from reports import routes_print as reports_print
     from touchpoints import api as touchpoints_api
+    from touchpoints import api_actions as touchpoints_api_actions
+    from touchpoints import api_measures as touchpoints_api_measures
     from touchpoints import routes as touchpoints_routes
+    from touchpoints import routes_actions as touchpoints_actions
+    from touchpoints import routes_measures as touchpoints_measures
 
     app.include_router(orgs_routes.router)
     app.include_router(touchpoints_routes.router)
+    app.include_router(touchpoints_measures.router)
+    app.include_router(touchpoints_actions.router)
     app.include_router(audits_owner.router)
     app.include_router(audits_shopper.router)
     app.include_router(reports_routes.router)
@@ -132,6 +138,8 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(orgs_settings.router)
     app.include_router(orgs_api.router, prefix="/api/v1")
     app.include_router(touchpoints_api.router, prefix="/api/v1")
+    app.include_router(touchpoints_api_measures.router, prefix="/api/v1")
+    app.include_router(touchpoints_api_actions.router, prefix="/api/v1")
     app.include_router(audits_api.router, prefix="/api/v1")
     app.include_router(audits_api_photos.router, prefix="/api/v1")
     app.include_router(reports_api_export.router, prefix="/api/v1")

@@ -252,6 +252,8 @@ def make_world(session: Session, name: str) -> OrgWorld:
         session, org, location_id=location.id, touchpoint_id=touchpoint.id
     ).id
     world.objects["alert_id"] = make_alert(session, org, shop_id=shop.id).id
+    world.objects["measure_id"] = make_measure(session, touchpoint).id
+    world.objects["action_item_id"] = make_action_item(session, touchpoint).id
     return world
 
 
@@ -295,3 +297,49 @@ def make_alert(session: Session, org: Organization, **overrides: Any) -> Any:
     assert alert is not None
     session.commit()
     return alert
+
+def make_measure(session: Session, touchpoint: Touchpoint, **overrides: Any) -> Any:
+    """A monthly measure of `touchpoint` through the real service."""
+    from touchpoints.measures import MeasureFields, measure_create
+
+    values: dict[str, Any] = {"name": f"Complaints {next(_seq)}", **overrides}
+    return measure_create(
+        session=session,
+        org_id=touchpoint.org_id,
+        touchpoint=touchpoint,
+        data=MeasureFields.model_validate(values),
+    )
+
+
+def make_measure_value(
+    session: Session, measure: Any, location: Location, period_start: Any, value: float
+) -> Any:
+    """A stored value in one slot (measure, location, period start)."""
+    from touchpoints.models import MeasureValue
+
+    row = MeasureValue(
+        org_id=measure.org_id,
+        measure_id=measure.id,
+        location_id=location.id,  # type: ignore[arg-type]
+        period_start=period_start,
+        value=value,
+    )
+    session.add(row)
+    session.commit()
+    return row
+
+
+def make_action_item(session: Session, touchpoint: Touchpoint, **overrides: Any) -> Any:
+    """An open action item of `touchpoint` through the real service."""
+    from touchpoints.actions import ActionItemFields, action_item_create
+
+    values: dict[str, Any] = {"title": f"Greet within a minute ({next(_seq)})", **overrides}
+    item = action_item_create(
+        session=session,
+        org_id=touchpoint.org_id,
+        touchpoint_id=touchpoint.id,  # type: ignore[arg-type]
+        data=ActionItemFields.model_validate(values),
+        actor_id=None,
+    )
+    session.commit()
+    return item

@@ -2,10 +2,14 @@
 
 These functions expect an org-scoped session (app.tenancy). An item names a team, never a
 person: the point of the staff meeting is to fix the moment, not to find someone to blame.
+
+The writes flush but do not commit: other services (a recovery case's triage) create an item
+inside their own transaction. Pages and API commit after calling them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from pydantic import BaseModel, Field, field_validator
@@ -13,10 +17,18 @@ from sqlmodel import Session, col, select
 
 from app.errors import DomainError
 from app.modelbase import RowId, utcnow
+from audits.models import Shop
+from recovery.models import RecoveryCase
 from touchpoints.models import ActionItem, ActionSource, ActionStatus, Touchpoint
 
 MSG_TITLE = "Say what will be done."
 MSG_TOUCHPOINT_UNKNOWN = "Choose a touchpoint of this journey."
+MSG_MEETING_DATE = "Give the date of the staff meeting where this was agreed."
+MSG_SHOP_NEEDED = "Give the number of the mystery shop this came from."
+MSG_SHOP_UNKNOWN = "There is no mystery shop with that number."
+MSG_CASE_NEEDED = "Give the number of the recovery case this came from."
+MSG_CASE_UNKNOWN = "There is no recovery case with that number."
+MSG_STATUS = "Choose open, doing, done or dropped."
 
 CLOSED_STATES = frozenset({ActionStatus.done, ActionStatus.dropped})
 
@@ -46,6 +58,24 @@ class ActionItemFields(BaseModel):
         return v
 
 
+def _check_source(session: Session, data: ActionItemFields) -> None:
+    """Where the item came from must be named, and a shop or case must be this org's."""
+    if data.source == ActionSource.meeting and data.meeting_on is None:
+        raise DomainError(MSG_MEETING_DATE, field="meeting_on")
+    if data.source == ActionSource.shop and data.shop_id is None:
+        raise DomainError(MSG_SHOP_NEEDED, field="shop_id")
+    if data.source == ActionSource.recovery_case and data.recovery_case_id is None:
+        raise DomainError(MSG_CASE_NEEDED, field="recovery_case_id")
+    # The session is org-scoped: another organization's shop or case is simply not found.
+    if data.shop_id is not None and session.get(Shop, data.shop_id) is None:
+        raise DomainError(MSG_SHOP_UNKNOWN, field="shop_id")
+    if (
+        data.recovery_case_id is not None
+        and session.get(RecoveryCase, data.recovery_case_id) is None
+    ):
+        raise DomainError(MSG_CASE_UNKNOWN, field="recovery_case_id")
+
+
 def action_item_create(
     *,
     session: Session,
@@ -56,6 +86,7 @@ def action_item_create(
 ) -> ActionItem:
     if session.get(Touchpoint, touchpoint_id) is None:
         raise DomainError(MSG_TOUCHPOINT_UNKNOWN, field="touchpoint_id")
+    _check_source(session, data)
     now = utcnow()
     item = ActionItem(
         org_id=org_id,
@@ -96,3 +127,82 @@ def action_items_for_touchpoint(
             )
         )
     )
+
+
+def action_item_update(
+    *, session: Session, item: ActionItem, data: ActionItemFields, touchpoint_id: int | None = None
+) -> ActionItem:
+    """Replace what the item says (and, given, move it to another touchpoint)."""
+    if touchpoint_id is not None and touchpoint_id != item.touchpoint_id:
+        if session.get(Touchpoint, touchpoint_id) is None:
+            raise DomainError(MSG_TOUCHPOINT_UNKNOWN, field="touchpoint_id")
+        item.touchpoint_id = touchpoint_id
+    _check_source(session, data)
+    for name, value in data.model_dump().items():
+        setattr(item, name, value)
+    item.updated_at = utcnow()
+    session.add(item)
+    session.flush()
+    return item
+
+
+def action_item_delete(*, session: Session, item: ActionItem) -> None:
+    """For an item added by mistake; an idea the team gave up on is better dropped."""
+    session.delete(item)
+    session.flush()
+
+
+def action_status_parse(value: str) -> ActionStatus:
+    try:
+        return ActionStatus(value)
+    except ValueError:
+        raise DomainError(MSG_STATUS, field="status") from None
+
+
+def action_item_is_overdue(item: ActionItem, today: date) -> bool:
+    return item.status not in CLOSED_STATES and item.due_on is not None and item.due_on < today
+
+
+# One tap moves an item on; the page offers these next steps for each status.
+NEXT_STEPS: dict[ActionStatus, tuple[tuple[ActionStatus, str], ...]] = {
+    ActionStatus.open: ((ActionStatus.doing, "Start"), (ActionStatus.done, "Done")),
+    ActionStatus.doing: ((ActionStatus.done, "Done"), (ActionStatus.open, "Back to open")),
+    ActionStatus.done: ((ActionStatus.open, "Reopen"),),
+    ActionStatus.dropped: ((ActionStatus.open, "Reopen"),),
+}
+
+
+@dataclass(frozen=True)
+class ActionFilter:
+    status: ActionStatus | None = None
+    touchpoint_id: int | None = None
+    team: str = ""
+    # "active" (open and doing), or "" for every status; `status` narrows further.
+    scope: str = "active"
+
+
+def action_items_list(session: Session, *, filters: ActionFilter, today: date) -> list[ActionItem]:
+    """The organization's items: overdue open ones first (oldest due first), then the other
+    open ones by due date (undated last), then closed ones, most recently closed first."""
+    query = select(ActionItem)
+    if filters.status is not None:
+        query = query.where(ActionItem.status == filters.status)
+    elif filters.scope == "active":
+        query = query.where(col(ActionItem.status).not_in(list(CLOSED_STATES)))
+    if filters.touchpoint_id is not None:
+        query = query.where(ActionItem.touchpoint_id == filters.touchpoint_id)
+    if filters.team:
+        query = query.where(ActionItem.team == filters.team)
+    items = list(session.exec(query.order_by(col(ActionItem.id))))
+    active = [i for i in items if i.status not in CLOSED_STATES]
+    closed = [i for i in items if i.status in CLOSED_STATES]
+    active.sort(
+        key=lambda i: (not action_item_is_overdue(i, today), i.due_on or date.max, i.id or 0)
+    )
+    closed.sort(key=lambda i: (i.closed_at or i.updated_at, i.id or 0), reverse=True)
+    return active + closed
+
+
+def action_teams(session: Session) -> list[str]:
+    rows = session.exec(select(ActionItem.team).where(ActionItem.team != "").distinct())
+    return sorted(set(rows), key=str.casefold)
