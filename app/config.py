@@ -30,6 +30,16 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 20
 
+    # The public complaint form (recovery/public.py): posts one client address may make in
+    # a short window and in a day, the least time a person takes to fill the form in, how
+    # long a served form stays valid, and the largest request body read at all.
+    complaint_window_minutes: int = Field(default=10, ge=1)
+    complaint_max_per_window: int = Field(default=5, ge=1)
+    complaint_max_per_day: int = Field(default=20, ge=1)
+    complaint_min_seconds: float = Field(default=3, ge=0)
+    complaint_form_hours: int = Field(default=12, ge=1)
+    complaint_max_bytes: int = Field(default=16 * 1024, ge=1024)
+
     # PDF reports: worker processes per web process, the time one report may take to
     # print, and how many finished PDFs the disk cache keeps.
     report_workers: int = Field(default=2, ge=1)

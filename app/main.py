@@ -112,7 +112,9 @@ def _include_routers(app: FastAPI) -> None:
     from audits import routes_owner as audits_owner
     from audits import routes_shopper as audits_shopper
     from recovery import api_alerts as recovery_api_alerts
+    from recovery import public as recovery_public
     from recovery import routes_alerts as recovery_alerts
+    from recovery import routes_posters as recovery_posters
     from reports import api as reports_api
     from reports import api_export as reports_api_export
     from reports import routes as reports_routes
@@ -134,6 +136,9 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(reports_routes.router)
     app.include_router(reports_export.router)
     app.include_router(reports_print.router)
+    # Before any /recovery/{id} router: /recovery/posters is a page, not a case id.
+    app.include_router(recovery_posters.router)
+    app.include_router(recovery_public.router)
     app.include_router(recovery_alerts.router)
     app.include_router(orgs_settings.router)
     app.include_router(orgs_api.router, prefix="/api/v1")

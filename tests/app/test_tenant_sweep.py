@@ -37,6 +37,12 @@ PUBLIC = {
     ("GET", "/invite/{token}"),
     ("POST", "/invite/{token}"),
     ("GET", "/healthz"),
+    # The customers' complaint form (recovery/public.py): reached by unguessable keys.
+    ("GET", "/complain/{org_key}"),
+    ("POST", "/complain/{org_key}"),
+    ("GET", "/complain/{org_key}/{location_key}"),
+    ("POST", "/complain/{org_key}/{location_key}"),
+    ("GET", "/complain/{org_key}/thanks"),
 }
 PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 
