@@ -380,7 +380,9 @@ def test_owner_overview_shows_the_newest_alerts_and_other_roles_are_refused(
     assert "nav-alert-count" not in viewer.get("/reports").text
 
 
-def test_alert_text_is_escaped(session: Session, w: World, db: Database, browser_factory: Any) -> None:
+def test_alert_text_is_escaped(
+    session: Session, w: World, db: Database, browser_factory: Any
+) -> None:
     w.door.name = "<script>alert(1)</script>"
     session.add(w.door)
     session.commit()
@@ -393,9 +395,7 @@ def test_alert_text_is_escaped(session: Session, w: World, db: Database, browser
 # --- API -----------------------------------------------------------------------------------
 
 
-def test_api_lists_dismisses_and_undismisses(
-    session: Session, w: World, client: Browser
-) -> None:
+def test_api_lists_dismisses_and_undismisses(session: Session, w: World, client: Browser) -> None:
     shop = _approve(session, w, _submitted_shop(session, w, critical_ok=False))
     owner = {"Authorization": f"Bearer {make_token(session, w.org, w.owner)}"}
     viewer = {"Authorization": f"Bearer {make_token(session, w.org, w.viewer)}"}

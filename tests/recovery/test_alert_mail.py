@@ -1,0 +1,220 @@
+"""Alert e-mail, against a real SMTP server listening on a local port in the test.
+
+The server is a few lines of the SMTP protocol on a thread (socketserver): smtplib in
+app.mailer talks to it over TCP exactly as to a real relay, and the test reads back who the
+message went to, its subject and its body.
+"""
+
+from __future__ import annotations
+
+import logging
+import socketserver
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from app.config import Settings
+from app.db import Database
+from app.modelbase import ident, utcnow
+from app.orgs.models import Role
+from audits.models import Shop, ShopStatus
+from recovery.alerts import MAIL_MAX_AGE, NEXT_STEP, alerts_check_all, alerts_deliver
+from recovery.models import Alert, AlertKind
+from tests.conftest import BASE_URL, free_port, sign_in
+from tests.factories import make_alert, make_member, make_recovery_case
+from tests.recovery.test_alerts import CRITICAL_TEXT, World, _submitted_shop, _world
+
+pytestmark = pytest.mark.db
+
+
+@dataclass
+class Received:
+    sender: str
+    recipients: list[str]
+    message: EmailMessage
+
+
+@dataclass
+class SmtpServer:
+    port: int
+    received: list[Received] = field(default_factory=list)
+
+
+class _Smtp(socketserver.StreamRequestHandler):
+    """Just enough SMTP for smtplib: greeting, EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT."""
+
+    def _say(self, line: str) -> None:
+        self.wfile.write(line.encode() + b"\r\n")
+
+    def handle(self) -> None:
+        box: SmtpServer = self.server.box  # type: ignore[attr-defined]
+        sender, recipients = "", []
+        self._say("220 test.local ESMTP")
+        while line := self.rfile.readline():
+            command = line.decode("ascii", "replace").strip()
+            verb = command[:4].upper()
+            if verb in ("EHLO", "HELO"):
+                self._say("250 test.local")
+            elif command.upper().startswith("MAIL FROM:"):
+                sender, recipients = command[10:].strip(" <>"), []
+                self._say("250 OK")
+            elif command.upper().startswith("RCPT TO:"):
+                recipients.append(command[8:].strip(" <>"))
+                self._say("250 OK")
+            elif verb == "DATA":
+                self._say("354 End data with <CR><LF>.<CR><LF>")
+                lines = []
+                while (body := self.rfile.readline()) not in (b".\r\n", b""):
+                    lines.append(body[1:] if body.startswith(b"..") else body)
+                message = message_from_bytes(b"".join(lines), policy=policy.default)
+                box.received.append(Received(sender, recipients, message))  # type: ignore[arg-type]
+                self._say("250 OK: queued")
+            elif verb in ("RSET", "NOOP"):
+                self._say("250 OK")
+            elif verb == "QUIT":
+                self._say("221 Bye")
+                return
+            else:
+                self._say("502 Not implemented")
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Smtp)
+    server.daemon_threads = True
+    box = SmtpServer(port=server.server_address[1])
+    server.box = box  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield box
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def _smtp_settings(settings: Settings, port: int) -> Settings:
+    return settings.model_copy(
+        update={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "smtp_starttls": False,
+            "smtp_from": "alerts@touchstone.example",
+        }
+    )
+
+
+@pytest.fixture
+def w(session: Session) -> World:
+    world = _world(session)
+    make_member(session, world.org, Role.owner, email="second.owner@lantern.example")
+    return world
+
+
+def _approve_on_the_page(browser_factory: Any, db: Database, w: World, shop_id: int) -> None:
+    owner = sign_in(browser_factory(), db, w.owner, w.org)
+    response = owner.form(f"/shops/{shop_id}/approve")
+    assert response.status_code == 303  # type: ignore[attr-defined]
+
+
+def test_a_new_alert_is_mailed_once_to_the_owners(
+    session: Session, w: World, db: Database, smtp: SmtpServer, browser_factory: Any, app: Any
+) -> None:
+    app.state.settings = _smtp_settings(app.state.settings, smtp.port)
+    shop = _submitted_shop(session, w, critical_ok=False)
+
+    _approve_on_the_page(browser_factory, db, w, ident(shop))
+
+    assert len(smtp.received) == 1
+    mail = smtp.received[0]
+    assert sorted(mail.recipients) == ["owner@lantern.example", "second.owner@lantern.example"]
+    assert mail.sender == "alerts@touchstone.example"
+    assert mail.message["Subject"].startswith("[Lantern Books] Critical question failed: ")
+    body = mail.message.get_content()
+    assert CRITICAL_TEXT in body and "Harbour Street" in body
+    assert NEXT_STEP[AlertKind.critical_fail] in body
+    assert f"Read the shop: {BASE_URL}/shops/{shop.id}" in body
+    assert f"All open alerts: {BASE_URL}/alerts" in body
+    with db.session() as fresh:
+        alert = fresh.exec(select(Alert)).one()
+        assert alert.emailed_at is not None
+
+    # The next check, and the next request that raises nothing new, send nothing again.
+    with db.session(write=True) as fresh:
+        assert alerts_deliver(session=fresh, settings=app.state.settings) == 0
+    second = _submitted_shop(session, w)  # a perfect shop: no alert
+    _approve_on_the_page(browser_factory, db, w, ident(second))
+    assert len(smtp.received) == 1
+
+
+def test_nothing_is_sent_without_smtp_host(
+    session: Session, w: World, db: Database, smtp: SmtpServer, browser_factory: Any, app: Any
+) -> None:
+    assert not app.state.settings.smtp_enabled
+    shop = _submitted_shop(session, w, critical_ok=False)
+
+    _approve_on_the_page(browser_factory, db, w, ident(shop))
+    with db.session(write=True) as fresh:
+        assert alerts_deliver(session=fresh, settings=app.state.settings) == 0
+        alert = fresh.exec(select(Alert)).one()
+
+    assert alert.kind == AlertKind.critical_fail and alert.emailed_at is None
+    assert smtp.received == []
+
+
+def test_a_failed_send_keeps_the_approval_and_is_retried_by_the_next_check(
+    session: Session,
+    w: World,
+    db: Database,
+    smtp: SmtpServer,
+    browser_factory: Any,
+    app: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app.state.settings = _smtp_settings(app.state.settings, free_port())  # nobody listens
+    shop = _submitted_shop(session, w, critical_ok=False)
+
+    with caplog.at_level(logging.WARNING, logger="touchstone"):
+        _approve_on_the_page(browser_factory, db, w, ident(shop))
+    assert "not mailed; the next check tries again" in caplog.text
+
+    with db.session(write=True) as fresh:
+        alert = fresh.exec(select(Alert)).one()
+        assert alert.emailed_at is None
+        stored = fresh.get(Shop, shop.id)
+        assert stored is not None and stored.status == ShopStatus.approved
+
+        working = _smtp_settings(app.state.settings, smtp.port)
+        assert alerts_deliver(session=fresh, settings=working) == 1
+        assert alerts_deliver(session=fresh, settings=working) == 0
+    assert len(smtp.received) == 1
+
+
+def test_the_check_mails_overdue_cases_but_not_stale_or_dismissed_alerts(
+    session: Session, w: World, db: Database, smtp: SmtpServer, settings: Settings
+) -> None:
+    case = make_recovery_case(session, w.org, reported_at=utcnow() - timedelta(hours=25))
+    stale = make_alert(session, w.org, now=utcnow() - MAIL_MAX_AGE - timedelta(hours=1))
+    dismissed = make_alert(session, w.org)
+    dismissed.dismissed_at = utcnow()
+    session.add(dismissed)
+    session.commit()
+    with db.session(write=True) as fresh:
+        lines = alerts_check_all(
+            session=fresh, settings=_smtp_settings(settings, smtp.port), now=utcnow()
+        )
+
+    assert lines[-1] == "E-mailed 1 alert to owners."
+    assert len(smtp.received) == 1
+    subject = smtp.received[0].message["Subject"]
+    assert subject.startswith("[Lantern Books] Recovery case past 24 hours: Recovery case ")
+    assert case.reference in subject
+    with db.session() as fresh:
+        assert fresh.get(Alert, stale.id).emailed_at is None  # type: ignore[union-attr]
+        assert fresh.get(Alert, dismissed.id).emailed_at is None  # type: ignore[union-attr]
