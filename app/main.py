@@ -37,8 +37,23 @@ SECURITY_HEADERS = {
 }
 
 
+# Sent when the site is served over https (BASE_URL): browsers then refuse plain http to it.
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
+
+
+def with_security_headers(request: Request, response: Response) -> Response:
+    """The headers every response carries, pages, API, static files and errors alike."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.app.state.settings.secure_cookies:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if not is_api(request) and not request.url.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 @asynccontextmanager
@@ -91,11 +106,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     @app.middleware("http")
     async def _security_headers(request: Request, call_next: Any) -> Response:
         response: Response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if not is_api(request) and not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+        return with_security_headers(request, response)
 
     _install_error_handlers(app)
     _include_routers(app)
@@ -246,6 +257,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        # This answer is made outside the middleware (by Starlette's outermost error layer),
+        # so it gets the security headers here.
         if is_api(request):
-            return JSONResponse({"detail": "Internal error; it has been logged."}, status_code=500)
-        return error_page(request, 500, "The error has been logged. Please try again.")
+            body = {"detail": "Internal error; it has been logged."}
+            return with_security_headers(request, JSONResponse(body, status_code=500))
+        page = error_page(request, 500, "The error has been logged. Please try again.")
+        return with_security_headers(request, page)
