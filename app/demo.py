@@ -11,6 +11,7 @@ from app.orgs import services
 from app.orgs.models import LocationCreate, Organization, OrganizationCreate, Role
 from app.tenancy import scope_session
 from audits.demo import demo_shops
+from recovery.demo import demo_recovery
 from touchpoints import services as journey_services
 
 DEMO_ORG = "Demo Co"
@@ -71,4 +72,6 @@ def demo_seed(session: Session, *, password: str = DEMO_PASSWORD) -> DemoResult:
         journey_services.template_apply(session=session, org_id=ident(org), set_key=set_key)
     # A year of approved mystery shops, and a few still open for the demo shopper.
     demo_shops(session, org, owner_id=user_ids[Role.owner], shopper_id=user_ids[Role.shopper])
+    # Beside them, a year of service recovery, measures and action items.
+    demo_recovery(session, org, owner_id=user_ids[Role.owner])
     return DemoResult(created=True, logins=logins)

@@ -210,6 +210,7 @@ class MeasureLine:
     latest: tuple[PeriodSlot, MeasureCell] | None
     previous: tuple[PeriodSlot, MeasureCell] | None
     most_locations: int  # the most locations behind any period (fewer are flagged)
+    today: date  # in the organization's zone: is the latest period still running?
 
     def show(self, cell: MeasureCell | None) -> str:
         return "–" if cell is None else measure_value(cell.value, self.info.unit)
@@ -238,12 +239,21 @@ class MeasureLine:
         if change is None or self.previous is None:
             return "no earlier period to compare"
         since = self.previous[0].label
-        amount = measure_value(abs(change), self.info.unit)
+        # A period still running holds part of its figures: said, so a half-counted total
+        # is not read as a drop.
+        running = ""
+        if self.latest is not None and self.latest[0].end >= self.today:
+            running = f" ({self.latest[0].label} so far)"
         if change == 0:
-            return f"▬ level with {since}"
+            return f"▬ level with {since}{running}"
+        if self.info.unit == "%":  # a change of a percentage is in points, not percent
+            size = fmt_value(abs(change))
+            amount = f"{size} point{'' if size == '1' else 's'}"
+        else:
+            amount = measure_value(abs(change), self.info.unit)
         arrow, way = ("▲", "up") if change > 0 else ("▼", "down")
         verdict = "better" if self.better else "worse"
-        return f"{arrow} {way} {amount} since {since}: {verdict}"
+        return f"{arrow} {way} {amount} since {since}{running}: {verdict}"
 
     @property
     def how(self) -> str:
@@ -255,7 +265,11 @@ class MeasureLine:
 
 
 def measure_lines(
-    session: Session, touchpoint: Touchpoint, filters: ReportFilters, table: list[PeriodSlot]
+    session: Session,
+    touchpoint: Touchpoint,
+    filters: ReportFilters,
+    table: list[PeriodSlot],
+    today: date,
 ) -> tuple[list[MeasureLine], int]:
     """Each measure's figures per report period; and how many monthly measures a weekly
     report leaves out."""
@@ -296,6 +310,7 @@ def measure_lines(
                 latest=with_data[-1] if with_data else None,
                 previous=with_data[-2] if len(with_data) > 1 else None,
                 most_locations=max((c.locations for c in cells.values()), default=0),
+                today=today,
             )
         )
     return lines, skipped
@@ -416,7 +431,7 @@ def loop_report(
     tz = ZoneInfo(org.timezone)
     today = now.astimezone(tz).date()
     table = filters.slots[-TABLE_PERIODS:]
-    measures, left_out = measure_lines(session, touchpoint, filters, table)
+    measures, left_out = measure_lines(session, touchpoint, filters, table, today)
     since = done_since(filters)
     since_at = datetime.combine(since.start, time(0), tz)
     until_at = datetime.combine(filters.end + timedelta(days=1), time(0), tz)

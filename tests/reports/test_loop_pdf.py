@@ -187,7 +187,8 @@ def test_touchpoint_pdf_prints_rates_measures_and_items(
     assert "Complaints received" in text
     assert "Aug 26 Sep 26 Oct 26" in text
     assert "16 17 9" in text
-    assert "▼ down 8 since September 2026: better" in text
+    # October is still running on the report's clock (20 October): the change says so.
+    assert "▼ down 8 since September 2026 (October 2026 so far): better" in text
     # The open item, overdue in words, with its team.
     assert "Let staff replace faulty items up to £50 on the spot" in text
     assert "Store teams" in text and "OVERDUE (was due 15 Oct 2026)" in text
