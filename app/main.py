@@ -122,8 +122,10 @@ def _include_routers(app: FastAPI) -> None:
     from audits import api_photos as audits_api_photos
     from audits import routes_owner as audits_owner
     from audits import routes_shopper as audits_shopper
+    from recovery import api as recovery_api
     from recovery import api_alerts as recovery_api_alerts
     from recovery import public as recovery_public
+    from recovery import routes as recovery_routes
     from recovery import routes_alerts as recovery_alerts
     from recovery import routes_posters as recovery_posters
     from reports import api as reports_api
@@ -151,6 +153,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(recovery_posters.router)
     app.include_router(recovery_public.router)
     app.include_router(recovery_alerts.router)
+    app.include_router(recovery_routes.router)  # the board, /recovery/new, the case pages
     app.include_router(orgs_settings.router)
     app.include_router(orgs_api.router, prefix="/api/v1")
     app.include_router(touchpoints_api.router, prefix="/api/v1")
@@ -161,6 +164,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(reports_api_export.router, prefix="/api/v1")
     app.include_router(reports_api.router, prefix="/api/v1")
     app.include_router(recovery_api_alerts.router, prefix="/api/v1")
+    app.include_router(recovery_api.router, prefix="/api/v1")
     app.include_router(orgs_settings.api_router, prefix="/api/v1")
     recovery_alerts.install(app)  # e-mails new alerts after the response that raised them
 

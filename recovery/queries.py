@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from app.orgs.models import Location
 from recovery.models import RecoveryCase
 from recovery.window import WINDOW, WindowState, window_state
-from touchpoints.models import Touchpoint
+from touchpoints.models import ActionItem, Touchpoint
 
 # The next thing to do on an open case, in the plan's order: (key, words).
 NEXT_STEPS = {
@@ -151,3 +151,19 @@ def board(session: Session, *, now: datetime, tz: str, closed_limit: int = 10) -
         "closed_rows": closed,
         "overdue_count": sum(1 for r in open_cases if r.window.overdue),
     }
+
+
+def action_item_ids(session: Session, case_ids: list[int]) -> dict[int, int]:
+    """The action item made from each of these cases (the first, if ever more than one)."""
+    if not case_ids:
+        return {}
+    found: dict[int, int] = {}
+    rows = session.exec(
+        select(ActionItem.recovery_case_id, ActionItem.id)
+        .where(col(ActionItem.recovery_case_id).in_(case_ids))
+        .order_by(col(ActionItem.id))
+    ).all()
+    for case_id, item_id in rows:
+        if case_id is not None and item_id is not None:
+            found.setdefault(case_id, item_id)
+    return found
