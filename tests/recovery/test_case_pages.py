@@ -158,9 +158,7 @@ def test_new_case_form_errors_next_to_fields(
     assert session.exec(select(func.count()).select_from(RecoveryCase)).one() == 0
 
 
-def test_new_case_from_a_shop_is_prefilled(
-    session: Session, db: Database, client: Browser
-) -> None:
+def test_new_case_from_a_shop_is_prefilled(session: Session, db: Database, client: Browser) -> None:
     w = _world(session, db, client)
     shop = make_shop(session, w.org, location=w.location, touchpoints=[w.tp])
     page = client.get(f"/recovery/new?source=shop&shop_id={shop.id}&location_id={w.location.id}")
