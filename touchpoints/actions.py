@@ -36,7 +36,7 @@ CLOSED_STATES = frozenset({ActionStatus.done, ActionStatus.dropped})
 class ActionItemFields(BaseModel):
     """What an owner writes for an action item; pages and API validate the same way."""
 
-    title: str = Field(min_length=1, max_length=300)
+    title: str = Field(max_length=300)
     details: str = Field(default="", max_length=4000)
     team: str = Field(default="", max_length=120)
     due_on: date | None = None
@@ -58,7 +58,11 @@ class ActionItemFields(BaseModel):
         return v
 
 
-def _check_source(session: Session, data: ActionItemFields) -> None:
+def _ours(row: Shop | RecoveryCase | Touchpoint | None, org_id: int) -> bool:
+    return row is not None and row.org_id == org_id
+
+
+def _check_source(session: Session, org_id: int, data: ActionItemFields) -> None:
     """Where the item came from must be named, and a shop or case must be this org's."""
     if data.source == ActionSource.meeting and data.meeting_on is None:
         raise DomainError(MSG_MEETING_DATE, field="meeting_on")
@@ -66,13 +70,12 @@ def _check_source(session: Session, data: ActionItemFields) -> None:
         raise DomainError(MSG_SHOP_NEEDED, field="shop_id")
     if data.source == ActionSource.recovery_case and data.recovery_case_id is None:
         raise DomainError(MSG_CASE_NEEDED, field="recovery_case_id")
-    # The session is org-scoped: another organization's shop or case is simply not found.
-    if data.shop_id is not None and session.get(Shop, data.shop_id) is None:
+    # Another organization's shop or case is refused like one that does not exist (the
+    # session is org-scoped, but `get` answers from its identity map without a query).
+    if data.shop_id is not None and not _ours(session.get(Shop, data.shop_id), org_id):
         raise DomainError(MSG_SHOP_UNKNOWN, field="shop_id")
-    if (
-        data.recovery_case_id is not None
-        and session.get(RecoveryCase, data.recovery_case_id) is None
-    ):
+    case_id = data.recovery_case_id
+    if case_id is not None and not _ours(session.get(RecoveryCase, case_id), org_id):
         raise DomainError(MSG_CASE_UNKNOWN, field="recovery_case_id")
 
 
@@ -84,9 +87,9 @@ def action_item_create(
     data: ActionItemFields,
     actor_id: int | None,
 ) -> ActionItem:
-    if session.get(Touchpoint, touchpoint_id) is None:
+    if not _ours(session.get(Touchpoint, touchpoint_id), org_id):
         raise DomainError(MSG_TOUCHPOINT_UNKNOWN, field="touchpoint_id")
-    _check_source(session, data)
+    _check_source(session, org_id, data)
     now = utcnow()
     item = ActionItem(
         org_id=org_id,
@@ -134,10 +137,10 @@ def action_item_update(
 ) -> ActionItem:
     """Replace what the item says (and, given, move it to another touchpoint)."""
     if touchpoint_id is not None and touchpoint_id != item.touchpoint_id:
-        if session.get(Touchpoint, touchpoint_id) is None:
+        if not _ours(session.get(Touchpoint, touchpoint_id), item.org_id):
             raise DomainError(MSG_TOUCHPOINT_UNKNOWN, field="touchpoint_id")
         item.touchpoint_id = touchpoint_id
-    _check_source(session, data)
+    _check_source(session, item.org_id, data)
     for name, value in data.model_dump().items():
         setattr(item, name, value)
     item.updated_at = utcnow()

@@ -62,7 +62,7 @@ AGGREGATE_LABELS = {
 class MeasureFields(BaseModel):
     """What an owner writes for a measure; pages and API validate the same way."""
 
-    name: str = Field(min_length=1, max_length=120)
+    name: str = Field(max_length=120)
     unit: str = Field(default="", max_length=40)
     higher_is_better: bool = True
     period: MeasurePeriod = MeasurePeriod.month
@@ -312,7 +312,9 @@ def _check_slot(session: Session, measure: Measure, entry: SlotWrite, field: str
     if not period_is_start(entry.period_start, measure.period):
         message = MSG_WEEK_START if measure.period == MeasurePeriod.week else MSG_MONTH_START
         raise DomainError(message, field=prefix + "period_start")
-    if session.get(Location, entry.location_id) is None:
+    location = session.get(Location, entry.location_id)
+    # The session is org-scoped, but `get` answers from its identity map without a query.
+    if location is None or location.org_id != measure.org_id:
         raise DomainError(MSG_LOCATION_UNKNOWN, field=prefix + "location_id")
 
 
