@@ -28,7 +28,7 @@ It prints the figures (answers/s before the kill, acknowledged before it, queued
 restart, time until the server answered and until every queue was empty). The exit status is
 1 when a check fails. `tests/app/test_crash.py` runs a short form of it in CI.
 
-Usage:  .venv/bin/python bench/crash.py [-n 100] [--answers 0] [--think 0.5] [--kill-at 0.4]
+Usage:  .venv/bin/python bench/crash.py [-n 100] [--answers 0] [--think 3] [--kill-at 0.4]
                                         [--outage 3] [--database-url URL] [--keep]
 """
 
@@ -50,6 +50,9 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +65,7 @@ TOUCHSTONE = Path(sys.executable).parent / "touchstone"
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 PASSWORD = "crash-test-password"
 START_SECONDS = 90
+LOGINS_AT_ONCE = 4
 # Statuses after which the phone keeps an answer and tries again (touchstone-queue.js).
 RETRY_STATUSES = frozenset({408, 429})
 
@@ -311,10 +315,11 @@ class Phone:
             "Accept": "application/json",
         }
 
-    def run(self, stop: threading.Event) -> None:
-        """Give answers at the shopper's pace and send the queue, until all are sent."""
+    def run(self, stop: threading.Event, delay: float = 0.0) -> None:
+        """Give answers at the shopper's pace and send the queue, until all are sent.
+        `delay` spreads the shoppers' first answers, as people do not all start at once."""
         me = self.shopper
-        next_give = time.monotonic()
+        next_give = time.monotonic() + delay
         retry_at = 0.0
         backoff = 0.1
         while not stop.is_set() and (me.to_give or me.queue):
@@ -515,7 +520,7 @@ def crash_run(
     *,
     shoppers: int = 100,
     answers: int = 0,
-    think: float = 0.5,
+    think: float = 3.0,
     kill_at: float = 0.4,
     outage: float = 3.0,
     timeout: float = 30.0,
@@ -526,7 +531,10 @@ def crash_run(
     prepared = prepare(database_url, shoppers, answers)
     given_total = sum(len(s.to_give) for s in prepared)
     everything = {g.id: g for s in prepared for g in s.to_give}
-    say(f"{shoppers} shoppers, {given_total} answers to give, one every {think:g} s each")
+    say(
+        f"{shoppers} shoppers, {given_total} answers to give, one every {think:g} s each "
+        f"({shoppers / think:.0f} answers/s offered)"
+    )
 
     port = free_port()
     server = Server(server_env(database_url, workdir / "data", port), port, workdir)
@@ -544,17 +552,19 @@ def crash_run(
             except BaseException as exc:  # reported below, in the main thread
                 login_errors.append(exc)
 
-        logins = [threading.Thread(target=login, args=(p,)) for p in phones]
-        for t in logins:
-            t.start()
-        for t in logins:
-            t.join()
+        # A few at a time, as people arrive: each login is an argon2 check (deliberately slow),
+        # and a hundred at once would queue behind each other past the client's timeout.
+        with ThreadPoolExecutor(max_workers=LOGINS_AT_ONCE) as pool:
+            list(pool.map(login, phones))
         if login_errors:
             raise RuntimeError(f"{len(login_errors)} logins failed: {login_errors[0]!r}")
         login_seconds = time.monotonic() - began
         say(f"logged in through the form: {login_seconds:.1f} s")
 
-        threads = [threading.Thread(target=p.run, args=(stop,), daemon=True) for p in phones]
+        threads = [
+            threading.Thread(target=p.run, args=(stop, think * i / len(phones)), daemon=True)
+            for i, p in enumerate(phones)
+        ]
         began = time.monotonic()
         for t in threads:
             t.start()
@@ -630,6 +640,31 @@ def crash_run(
     )
 
 
+@contextmanager
+def database(url: str, workdir: Path, *, keep: bool) -> Iterator[str]:
+    """An empty database: a SQLite file in `workdir`, or a new schema in the PostgreSQL
+    database `url` names (dropped afterwards unless kept)."""
+    if not url:
+        yield f"sqlite:///{workdir / 'crash.db'}"
+        return
+    from sqlalchemy import create_engine, text
+
+    base = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    schema = f"crash_{uuid.uuid4().hex[:12]}"
+    admin = create_engine("postgresql+psycopg://" + base.split("://", 1)[1])
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        if keep:
+            print(f"kept schema {schema}")
+        else:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def machine() -> str:
     return (
         f"{os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}, "
@@ -641,27 +676,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("-n", "--shoppers", type=int, default=100)
     parser.add_argument("--answers", type=int, default=0, help="per shopper (0: whole shop)")
-    parser.add_argument("--think", type=float, default=0.5, help="seconds between answers")
+    parser.add_argument(
+        "--think", type=float, default=3.0, help="seconds between one shopper's answers"
+    )
     parser.add_argument("--kill-at", type=float, default=0.4, help="share acknowledged first")
     parser.add_argument("--outage", type=float, default=3.0, help="seconds the server is down")
-    parser.add_argument("--database-url", default="", help="empty database (default: SQLite)")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="default: a new SQLite file; postgresql://...: a new schema in that database",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp directory")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="touchstone-crash-"))
-    database_url = args.database_url or f"sqlite:///{workdir / 'crash.db'}"
     print(f"machine: {machine()}")
-    print(f"database: {database_url.split('@')[-1]}")
     try:
-        result = crash_run(
-            database_url,
-            workdir,
-            shoppers=args.shoppers,
-            answers=args.answers,
-            think=args.think,
-            kill_at=args.kill_at,
-            outage=args.outage,
-        )
+        with database(args.database_url, workdir, keep=args.keep) as database_url:
+            print(f"database: {database_url.split('@')[-1]}")
+            result = crash_run(
+                database_url,
+                workdir,
+                shoppers=args.shoppers,
+                answers=args.answers,
+                think=args.think,
+                kill_at=args.kill_at,
+                outage=args.outage,
+            )
     finally:
         if args.keep:
             print(f"kept {workdir}")
