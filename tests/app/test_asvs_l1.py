@@ -7,7 +7,9 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session
@@ -177,3 +179,38 @@ def test_owners_exports_do_name_the_shopper(
         headers = {"Authorization": f"Bearer {owner_token}"} if "/api/" in url else {}
         rows = _rows(client.get(url, headers=headers).content)
         assert [row["shopper"] for row in rows] == [SHOPPER_EMAIL], url
+
+
+# --- V5 output encoding ----------------------------------------------------------------------
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+SAFE = re.compile(r"{{-?\s*([^{}]+?)\s*\|\s*safe\s*-?}}")
+# Markup the app makes itself, reviewed: SVG charts and sparklines from reports/charts.py
+# (which escapes every label: tests/reports/test_charts.py::test_text_is_escaped), report
+# sections rendered by autoescaped templates, the complaint poster's QR code (an SVG of
+# squares), and the attributes templates hand to the `field` macro as literals.
+REVIEWED_SAFE = {
+    "attrs",
+    "r.trend_chart()",
+    "r.trend_chart(width=340, height=220)",
+    "html",
+    "location_chart",
+    "location_chart_narrow",
+    "location_chart(r)",
+    "c.spark",
+    "card.spark",
+    "qr",
+}
+
+
+def test_autoescaping_is_only_switched_off_for_markup_the_app_made() -> None:
+    """5.3.3: Jinja escapes everything; `|safe` is a deliberate exception, each one reviewed.
+    A new `|safe` fails here until someone checks that no user text reaches it unescaped."""
+    found = {
+        (path.relative_to(TEMPLATES).as_posix(), expression)
+        for path in TEMPLATES.rglob("*.html")
+        for expression in SAFE.findall(path.read_text())
+    }
+    assert found, "the pattern no longer finds the known uses"
+    unreviewed = sorted(f"{name}: {expr}|safe" for name, expr in found if expr not in REVIEWED_SAFE)
+    assert unreviewed == []
