@@ -321,3 +321,19 @@ def test_pages_are_for_owners_only(session: Session, db: Database, client: Brows
     sign_in(client, db, stranger, other)
     assert client.get(f"/recovery/{case.id}").status_code == 404
     assert client.form(f"/recovery/{case.id}/close").status_code == 404
+
+
+def test_shop_page_links_to_a_prefilled_case(
+    session: Session, db: Database, client: Browser
+) -> None:
+    w = _world(session, db, client)
+    shop = make_shop(session, w.org, location=w.location, touchpoints=[w.tp])
+    page = client.get(f"/shops/{shop.id}")
+    link = (
+        f"/recovery/new?source=shop&amp;shop_id={shop.id}&amp;location_id={w.location.id}"
+        f"&amp;touchpoint_id={w.tp.id}"
+    )
+    assert f'href="{link}">Open a recovery case</a>' in page.text
+    form = client.get(unescape(link))
+    assert re.search(rf'<option value="{w.tp.id}"\s+selected', form.text)
+    assert f"From shop #{shop.id}" in text(form.text)
