@@ -590,6 +590,22 @@ def _actions(
         ),
     ]
     made = 0
+    # One click on a recent case's "what we will do differently" made an item of it.
+    if Channel.problem in tps:
+        case = session.exec(
+            select(RecoveryCase)
+            .where(
+                RecoveryCase.touchpoint_id == ident(tps[Channel.problem]),
+                col(RecoveryCase.closed_at).is_not(None),
+                RecoveryCase.triage_change == STORIES[Channel.problem][2][5],
+            )
+            .order_by(col(RecoveryCase.reported_at).desc())
+        ).first()
+        if case is not None:
+            item, _ = services.case_action_item_make(session=session, case=case, actor_id=owner_id)
+            item.due_on = today + timedelta(days=12)
+            session.add(item)
+            made += 1
     for channel, fields, status, closed in plans:
         tp = tps.get(channel)
         if tp is None:
