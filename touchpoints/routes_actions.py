@@ -100,6 +100,17 @@ def _choices(tenant: Tenant) -> dict[str, Any]:
     return {"tp_choices": touchpoints, "shop_choices": shops, "case_choices": cases, "teams": teams}
 
 
+def _case_refs(tenant: Tenant, items: list[ActionItem]) -> dict[int, str]:
+    """The references of the recovery cases the items came from, for their links."""
+    ids = sorted({i.recovery_case_id for i in items if i.recovery_case_id is not None})
+    if not ids:
+        return {}
+    rows = tenant.session.exec(
+        select(RecoveryCase.id, RecoveryCase.reference).where(col(RecoveryCase.id).in_(ids))
+    )
+    return {int(case_id): reference for case_id, reference in rows if case_id is not None}
+
+
 def _names(tenant: Tenant) -> dict[int, str]:
     return {ident(tp): tp.name for tp in tenant.session.exec(select(Touchpoint))}
 
@@ -155,6 +166,7 @@ def _list_context(tenant: Tenant, filters: svc.ActionFilter, **extra: Any) -> di
     return {
         **base,
         "items": items,
+        "case_refs": _case_refs(tenant, items),
         "filters": filters,
         "query": _query(filters),
         "status_choices": STATUS_CHOICES,
@@ -271,6 +283,7 @@ def _tp_context(tenant: Tenant, touchpoint: Touchpoint, **extra: Any) -> dict[st
         **base,
         "touchpoint": touchpoint,
         "items": items,
+        "case_refs": _case_refs(tenant, items),
         "form": form,
         "errors": {},
         "notice": None,
@@ -362,6 +375,7 @@ def _row(
     context = {
         **_base(tenant),
         "item": item,
+        "case_refs": _case_refs(tenant, [item]),
         "show_tp": show_tp,
         "form": _form_of(item) | {"touchpoint_id": str(item.touchpoint_id)},
         "errors": {},

@@ -274,7 +274,7 @@ def test_sources_link_back_and_text_is_escaped(
     )
     page = client.get("/actions")
     assert f'<a href="/shops/{shop.id}">mystery shop #{shop.id}</a>' in page.text
-    assert f'<a href="/recovery/{case.id}">recovery case</a>' in page.text
+    assert f'<a href="/recovery/{case.id}">recovery case {case.reference}</a>' in page.text
     assert "<script>x()</script>" not in page.text and "&lt;script&gt;" in page.text
 
 
