@@ -51,7 +51,11 @@ def with_security_headers(request: Request, response: Response) -> Response:
         response.headers.setdefault(name, value)
     if request.app.state.settings.secure_cookies:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
-    if not is_api(request) and not request.url.path.startswith("/static/"):
+    if is_api(request):
+        # ASVS 14.4.2: an API answer opened in a browser tab is a download, never a page.
+        if response.headers.get("content-type", "").startswith("application/json"):
+            response.headers.setdefault("Content-Disposition", 'attachment; filename="api.json"')
+    elif not request.url.path.startswith("/static/"):
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 

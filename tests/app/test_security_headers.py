@@ -34,6 +34,11 @@ EXPECTED = {
 }
 
 
+# Answers that must download rather than open as a page: files, and the API's JSON when
+# it is requested under /api/ (ASVS 14.4.2).
+DOWNLOADS = {"application/pdf", "text/csv"}
+
+
 def csp_problems(value: str | None) -> list[str]:
     """The policy must allow scripts from our own origin only, and no framing."""
     if not value:
@@ -71,6 +76,10 @@ def header_problems(label: str, response: Any) -> list[str]:
         problems.append(f"{content_type} without a charset")
     if "access-control-allow-origin" in headers:
         problems.append("answers other sites' scripts (CORS)")
+    kind = content_type.split(";")[0]
+    disposition = headers.get("content-disposition", "")
+    if kind in DOWNLOADS and response.status_code == 200 and "attachment" not in disposition:
+        problems.append(f"{kind} without Content-Disposition: attachment")
     return [f"{label} -> {response.status_code}: {p}" for p in problems]
 
 
@@ -113,6 +122,9 @@ def test_every_get_address_carries_the_security_headers(
                 headers = {"Authorization": f"Bearer {world.tokens[Role(who)]}"}
             response = client.get(url, headers=headers)
             problems += header_problems(f"{who} GET {url}", response)
+            if ep.is_api and response.headers.get("content-type") == "application/json":
+                if "attachment" not in response.headers.get("content-disposition", ""):
+                    problems.append(f"{who} GET {url}: API JSON without attachment")
             seen.add(response.headers.get("content-type", "").split(";")[0])
             statuses.add(response.status_code)
     for path in ("/openapi.json", "/api/docs"):
@@ -200,3 +212,19 @@ def test_hsts_is_sent_exactly_when_the_site_is_https(settings: Settings, db: Dat
     plain = create_app(settings, db=db)
     with Browser(plain, base_url=BASE_URL) as http:
         assert "strict-transport-security" not in http.get("/login").headers
+
+
+def test_other_sites_scripts_get_no_cors_permission(client: Browser, world: OrgWorld) -> None:
+    """ASVS 14.5.3: no Access-Control-Allow-Origin for anyone, so another site's scripts
+    cannot read the API even with a user's token (a preflight is refused)."""
+    token = {"Authorization": f"Bearer {world.tokens[Role.owner]}"}
+    foreign = {"Origin": "https://evil.example"}
+    read = client.get("/api/v1/me", headers={**token, **foreign})
+    assert read.status_code == 200
+    preflight = client.options(
+        "/api/v1/locations",
+        headers={**foreign, "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 405
+    for response in (read, preflight):
+        assert not [h for h in response.headers if h.lower().startswith("access-control-")]
