@@ -101,6 +101,7 @@ class Shopper:
     acked: dict[uuid.UUID, Given] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)  # 4xx the phone would show and drop
     failures: int = 0  # sends that got no answer, a 5xx, 408 or 429 (and were kept)
+    server_errors: int = 0  # of which 5xx answers (while the server was up)
     latencies: list[float] = field(default_factory=list)
 
 
@@ -358,6 +359,8 @@ class Phone:
             return True
         if status >= 500 or status in RETRY_STATUSES:
             me.failures += 1
+            if status >= 500:
+                me.server_errors += 1
             return False
         # 401/403 (the phone would stop and ask to log in again) and other refusals are
         # failures of the test: nothing the shoppers send is wrong.
@@ -502,6 +505,7 @@ class Result:
     check_final: Check
     refused: list[str]
     failures: int
+    server_errors: int
     answers: dict[uuid.UUID, Given] = field(default_factory=dict, repr=False)  # all given
 
     @property
@@ -636,6 +640,7 @@ def crash_run(
         check_final=final,
         refused=refused,
         failures=sum(s.failures for s in prepared),
+        server_errors=sum(s.server_errors for s in prepared),
         answers=everything,
     )
 
@@ -714,7 +719,8 @@ def main() -> None:
         f"{result.acked_before_kill} acknowledged before the kill, "
         f"{result.queued_at_kill} queued then; {result.queued_at_restart} queued at the restart; "
         f"server back in {result.restart_seconds:.1f} s, queues empty in "
-        f"{result.drain_seconds:.1f} s; {result.failures} sends kept for a retry; "
+        f"{result.drain_seconds:.1f} s; {result.failures} sends kept for a retry "
+        f"({result.server_errors} of them 5xx answers); "
         f"{len(result.refused)} refused"
     )
     for line in result.refused[:5]:

@@ -54,7 +54,7 @@ def test_sigkill_loses_no_acknowledged_answer_and_the_queues_arrive(
         drain_limit=60,
         say=said.append,
     )
-    story = "\n".join(said)
+    story = "\n".join(said) + f"\n5xx answers: {result.server_errors}"
 
     # Killed in the middle: some answers acknowledged, others still to come.
     assert int(KILL_AT * result.given) <= result.acked_before_kill < result.given, story
