@@ -1,0 +1,164 @@
+"""The owner's posters page, and the printed posters: their text and their QR codes."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from fastapi import FastAPI
+from PIL import Image
+from pypdf import PdfReader
+from sqlmodel import Session, select
+
+from app.config import Settings
+from app.db import Database
+from app.main import create_app
+from app.orgs.models import Location, Organization, Role
+from recovery.posters import KEY_PATTERN, MSG_PAPER
+from reports.render import Renderer
+from tests.conftest import Browser, sign_in
+from tests.factories import make_location, make_member, make_org
+
+pytestmark = pytest.mark.db
+
+BASE = "https://complaints.example.test"
+POINTS_PER_MM = 72 / 25.4
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Iterator[Renderer]:
+    # One WeasyPrint worker for the module: starting one costs a second or two.
+    shared = Renderer(workers=1, time_limit=60)
+    yield shared
+    shared.close()
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database, renderer: Renderer) -> FastAPI:
+    # Posters carry the public address, which is built from BASE_URL.
+    settings.base_url = BASE
+    application = create_app(settings, db=db)
+    application.state.renderer = renderer
+    application.state.renderer_shared = True
+    return application
+
+
+def _owner(app: FastAPI, browser_factory: object, session: Session) -> tuple[Browser, Organization]:
+    org = make_org(session, name="Lantern Opticians")
+    user = make_member(session, org, Role.owner)
+    make_location(session, org, name="Canal Walk")
+    make_location(session, org, name="Bridge Street")
+    client = sign_in(browser_factory(), app.state.db, user, org)  # type: ignore[operator]
+    return client, org
+
+
+def _keys(session: Session, org: Organization) -> tuple[str, dict[str, str]]:
+    session.rollback()
+    session.refresh(org)
+    locations = session.exec(select(Location).where(Location.org_id == org.id)).all()
+    assert org.public_key is not None
+    return org.public_key, {loc.name: loc.public_key for loc in locations}  # type: ignore[misc]
+
+
+def test_the_posters_page_lists_every_link_once_made_and_then_kept(
+    app: FastAPI, browser_factory: object, session: Session
+) -> None:
+    owner, org = _owner(app, browser_factory, session)
+    page = owner.get("/recovery/posters")
+    assert page.status_code == 200
+    org_key, keys = _keys(session, org)
+    assert KEY_PATTERN.fullmatch(org_key) and len(org_key) >= 16
+    assert len({org_key, *keys.values()}) == 3  # all different
+    for name, key in keys.items():
+        assert name in page.text
+        url = f"{BASE}/complain/{org_key}/{key}"
+        assert f'value="{url}"' in page.text and f'href="{url}"' in page.text
+        location_id = session.exec(select(Location.id).where(Location.public_key == key)).one()
+        assert f'href="/recovery/posters/location/{location_id}.pdf?paper=letter"' in page.text
+    assert f'value="{BASE}/complain/{org_key}"' in page.text
+    assert page.text.count('src="data:image/svg+xml') == 3  # a QR preview for each link
+    assert 'data-copy="link-0"' in page.text
+
+    # A second visit does not change any key (posters on walls keep working).
+    owner.get("/recovery/posters")
+    assert _keys(session, org) == (org_key, keys)
+
+
+def _decode_qr(pdf: bytes, tmp_path: Path) -> list[str]:
+    """Rasterise the poster as a printer would, then read its QR code like a phone."""
+    source = tmp_path / "poster.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-r", "110", "-png", "-singlefile", str(source), str(tmp_path / "poster")],
+        check=True,
+        timeout=60,
+    )
+    image = Image.open(io.BytesIO((tmp_path / "poster.png").read_bytes()))
+    return [found.text for found in zxingcpp.read_barcodes(image)]
+
+
+@pytest.mark.parametrize(("paper", "size_mm"), [("a4", (210, 297)), ("letter", (215.9, 279.4))])
+def test_a_location_poster_prints_its_address_and_a_qr_code_that_leads_there(
+    app: FastAPI,
+    browser_factory: object,
+    session: Session,
+    tmp_path: Path,
+    paper: str,
+    size_mm: tuple[float, float],
+) -> None:
+    owner, org = _owner(app, browser_factory, session)
+    location = session.exec(select(Location).where(Location.name == "Canal Walk")).one()
+    response = owner.get(f"/recovery/posters/location/{location.id}.pdf?paper={paper}")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert f"complaint-poster-canal-walk-{paper}.pdf" in response.headers["content-disposition"]
+
+    org_key, keys = _keys(session, org)
+    url = f"{BASE}/complain/{org_key}/{keys['Canal Walk']}"
+    reader = PdfReader(io.BytesIO(response.content))
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert (float(box.width), float(box.height)) == pytest.approx(
+        (size_mm[0] * POINTS_PER_MM, size_mm[1] * POINTS_PER_MM), abs=1
+    )
+    text = reader.pages[0].extract_text()
+    flat = re.sub(r"\s+", "", text)
+    assert "Lantern Opticians".upper() in text.upper() and "Canal Walk" in text
+    assert "Bridge Street" not in text
+    assert "Something not right?" in text
+    assert url in flat  # the address, printed for people who type it
+
+    assert _decode_qr(response.content, tmp_path) == [url]
+
+
+def test_the_organization_poster_leads_to_the_whole_organization_form(
+    app: FastAPI, browser_factory: object, session: Session, tmp_path: Path
+) -> None:
+    owner, org = _owner(app, browser_factory, session)
+    response = owner.get("/recovery/posters/org.pdf")
+    assert response.status_code == 200
+    org_key, _ = _keys(session, org)
+    url = f"{BASE}/complain/{org_key}"
+    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    assert "Canal Walk" not in text and "Bridge Street" not in text
+    assert url in re.sub(r"\s+", "", text)
+    assert _decode_qr(response.content, tmp_path) == [url]
+
+    # And the address in the code opens that form, without logging in.
+    visitor = browser_factory()  # type: ignore[operator]
+    page = visitor.get(url.removeprefix(BASE))
+    assert page.status_code == 200 and "Lantern Opticians" in page.text
+
+
+def test_an_unknown_paper_size_is_named(
+    app: FastAPI, browser_factory: object, session: Session
+) -> None:
+    owner, _ = _owner(app, browser_factory, session)
+    response = owner.get("/recovery/posters/org.pdf?paper=tabloid")
+    assert response.status_code == 400
+    assert MSG_PAPER in response.text
