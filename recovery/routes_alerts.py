@@ -30,7 +30,11 @@ DISMISSED_SHOWN = 20
 
 def alerts_refresh(request: Request, tenant: Tenant) -> None:
     """Raise the overdue alerts of this organization now, so a deployment without the cron
-    job still sees them. One indexed read when nothing is due; a short write otherwise."""
+    job still sees them. One indexed read when nothing is due; a short write otherwise.
+    Runs once per request (the overview's header and body both ask)."""
+    if getattr(request.state, "alerts_refreshed", False):
+        return
+    request.state.alerts_refreshed = True
     now = utcnow()
     if not service.overdue_waiting(tenant.session, now):
         return
@@ -109,10 +113,16 @@ def alert_undismiss(request: Request, tenant: OwnerDep, alert: AlertDep) -> Resp
 # --- for base.html and the owner overview ------------------------------------------------
 
 
-def _nav_alert_count(tenant: Tenant | None) -> int:
-    """The count beside "Alerts" in the owner's navigation (one COUNT)."""
+@pass_context
+def _nav_alert_count(context: Any) -> int:
+    """The count beside "Alerts" in the owner's navigation (one COUNT). On the overview the
+    overdue check runs first, so the header already counts what the page is about to list."""
+    tenant: Tenant | None = context.get("tenant")
     if tenant is None:
         return 0
+    request: Request = context["request"]
+    if request.url.path == "/":
+        alerts_refresh(request, tenant)
     return service.open_alert_count(tenant.session)
 
 
