@@ -590,3 +590,17 @@ def test_data_stamp_moves_with_cases_values_and_items(
     moved()
     # Nothing changed: the same stamp.
     assert data_stamp(session, org_id) == stamps[-1]
+
+
+def test_user_text_is_escaped_in_both_media(session: Session, world: World) -> None:
+    add_item(session, world, "<script>alert('x')</script> & <b>bold</b>", team="<i>Team</i>")
+    measure = add_measure(session, world, "<img src=x onerror=alert(1)>", unit="<u>")
+    add_values(session, world, measure, {(ident(world.north), date(2026, 4, 1)): 2.0})
+    filters = parse_filters(
+        session, world.org, period="month", start="2026-04-01", end="2026-04-30"
+    )
+    loop = loop_report(session, world.org, world.tp, filters, now=NOW)
+    for medium in ("screen", "print"):
+        html = "".join(part for _, part in loop.sections(medium))  # type: ignore[arg-type]
+        assert "<script>" not in html and "<img" not in html and "<i>Team" not in html
+        assert "&lt;script&gt;" in html and "&lt;img src=x" in html and "&lt;u&gt;" in html
