@@ -393,7 +393,11 @@ def alert_mail(alert: Alert, org: Organization, base_url: str) -> tuple[str, str
         "",
         "You get this because you are an owner of this organization on Touchstone.",
     ]
-    return f"[{org.name}] {row.label}: {alert.message[:90]}", "\n".join(lines) + "\n"
+    # Names and question texts are the owners' own words: one line, never a header break.
+    subject = " ".join(f"[{org.name}] {row.label}: {alert.message}".split())
+    if len(subject) > 140:
+        subject = subject[:139].rstrip() + "…"
+    return subject, "\n".join(lines) + "\n"
 
 
 def _owner_addresses(session: Session, org_id: int) -> list[str]:
@@ -449,8 +453,13 @@ def alerts_deliver(*, session: Session, settings: Settings, now: datetime | None
         session.commit()
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             continue  # another worker has it
-        subject, body = alert_mail(alert, org, settings.base_url)
-        if send(settings=settings, to=", ".join(to), subject=subject, body=body):
+        try:
+            subject, body = alert_mail(alert, org, settings.base_url)
+            delivered = send(settings=settings, to=", ".join(to), subject=subject, body=body)
+        except Exception:  # whatever it was, the claim must not stay on an unsent message
+            log.exception("alert %s could not be mailed", alert.id)
+            delivered = False
+        if delivered:
             sent += 1
             continue
         session.execute(update(table).where(table.c.id == alert.id).values(emailed_at=None))

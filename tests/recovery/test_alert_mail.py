@@ -218,3 +218,19 @@ def test_the_check_mails_overdue_cases_but_not_stale_or_dismissed_alerts(
     with db.session() as fresh:
         assert fresh.get(Alert, stale.id).emailed_at is None  # type: ignore[union-attr]
         assert fresh.get(Alert, dismissed.id).emailed_at is None  # type: ignore[union-attr]
+
+
+def test_line_breaks_in_owners_words_never_break_the_subject(
+    session: Session, w: World, db: Database, smtp: SmtpServer, settings: Settings
+) -> None:
+    make_alert(session, w.org, message="Paying\r\nBcc: someone@else.example\nthe bill scored 40.")
+
+    with db.session(write=True) as fresh:
+        assert alerts_deliver(session=fresh, settings=_smtp_settings(settings, smtp.port)) == 1
+
+    mail = smtp.received[0]
+    assert sorted(mail.recipients) == ["owner@lantern.example", "second.owner@lantern.example"]
+    assert mail.message["Bcc"] is None
+    assert mail.message["Subject"] == (
+        "[Lantern Books] Below target: Paying Bcc: someone@else.example the bill scored 40."
+    )
