@@ -291,6 +291,7 @@ def _form_page(
     errors: dict[str, str] | None = None,
     token: str | None = None,
     status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     settings = _settings(request)
     now_local = _local_now(place.org)
@@ -318,6 +319,7 @@ def _form_page(
             "honeypot": HONEYPOT,
         },
         status_code=status_code,
+        headers=headers,
     )
 
 
@@ -441,12 +443,15 @@ def _submit(
         public_post_check(session=session, address=address, settings=settings)
     except PostsThrottled as exc:
         session.rollback()
-        return _problem(
+        # The form again, with the customer's words in it (nothing was sent) and when to
+        # try again; a refused post is not counted.
+        return _form_page(
             request,
-            429,
-            "Please wait a little",
-            exc.message_in(place.org.timezone, exc.retry_at),
-            org_name=place.org.name,
+            place,
+            values=values,
+            errors={"__all__": exc.message_in(place.org.timezone, exc.retry_at)},
+            token=token,
+            status_code=429,
             headers={"Retry-After": str(exc.retry_after_seconds)},
         )
     public_post_record(session=session, address=address)

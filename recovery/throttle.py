@@ -21,7 +21,8 @@ from recovery.models import PublicPost
 
 MSG_THROTTLED = (
     "We have received several messages from your connection in a short time, so we are "
-    "pausing new ones for a while. Please try again in {minutes}, after {at}."
+    "pausing new ones for a while. Your message has not been sent yet: please try again in "
+    "{minutes}, after {at}."
 )
 # Rows older than the longest window count for nothing and are removed as posts come in.
 KEEP = timedelta(days=1)
