@@ -108,6 +108,21 @@ def test_board_shows_overdue_first_with_time_in_words(
     assert "2 overdue" not in words and "1 overdue" in words
 
 
+def test_board_escapes_what_customers_wrote(
+    session: Session, db: Database, client: Browser
+) -> None:
+    w = _world(session, db, client)
+    make_recovery_case(
+        session,
+        w.org,
+        summary='<script>alert("x")</script> <img src=x onerror=alert(1)>',
+        customer_name="<b>Bold</b>",
+    )
+    page = client.get("/recovery")
+    assert "<script>alert" not in page.text and "<img src=x" not in page.text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
+
+
 def test_new_case_form_opens_a_case(session: Session, db: Database, client: Browser) -> None:
     w = _world(session, db, client)
     form = client.get("/recovery/new")
