@@ -74,7 +74,7 @@ def test_owner_walks_a_case_from_the_board_to_closed(open_tab: TabFactory) -> No
 
     # Every step is one tap on the case page (with a note where one is needed).
     card.get_by_role("link", name="Next: Acknowledge").click()
-    expect(page).to_have_url(case_url)
+    expect(page).to_have_url(case_url + "#step-acknowledge")
     tab.check_labels()
     tab.check_phone_layout()
     tab.mark_document()
