@@ -54,8 +54,8 @@ MAX_VALUE = 1e12
 GRID_SPAN = {MeasurePeriod.month: 6, MeasurePeriod.week: 8}
 PERIOD_LABELS = {MeasurePeriod.month: "Monthly", MeasurePeriod.week: "Weekly"}
 AGGREGATE_LABELS = {
-    MeasureAggregate.sum: "Add up (counts, totals)",
-    MeasureAggregate.mean: "Average (rates, scores)",
+    MeasureAggregate.sum: "Add up (counts)",
+    MeasureAggregate.mean: "Average (rates)",
 }
 
 
