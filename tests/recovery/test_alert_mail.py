@@ -234,3 +234,33 @@ def test_line_breaks_in_owners_words_never_break_the_subject(
     assert mail.message["Subject"] == (
         "[Lantern Books] Below target: Paying Bcc: someone@else.example the bill scored 40."
     )
+
+
+def test_a_second_worker_checking_meanwhile_does_not_send_it_again(
+    session: Session,
+    w: World,
+    db: Database,
+    smtp: SmtpServer,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The claim is committed before the message goes out: another worker that checks while
+    this one is still talking to the mail server finds nothing left to send."""
+    from recovery import alerts as alerts_module
+
+    make_alert(session, w.org)
+    smtp_on = _smtp_settings(settings, smtp.port)
+    real_send = alerts_module.send
+    meanwhile: list[int] = []
+
+    def send_while_another_worker_checks(**kwargs: Any) -> bool:
+        with db.session(write=True) as other_worker:
+            meanwhile.append(alerts_deliver(session=other_worker, settings=smtp_on))
+        return real_send(**kwargs)
+
+    monkeypatch.setattr(alerts_module, "send", send_while_another_worker_checks)
+    with db.session(write=True) as fresh:
+        assert alerts_deliver(session=fresh, settings=smtp_on) == 1
+
+    assert meanwhile == [0]
+    assert len(smtp.received) == 1
