@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from sqlmodel import Session
 
 from app.db import Database
-from app.modelbase import ident
+from app.modelbase import ident, utcnow
 from app.orgs.models import Location, Organization, Role, User
 from app.tenancy import scope_session
 from recovery.models import CaseSource, RecoveryCase, Verdict
@@ -237,3 +237,75 @@ def test_meeting_pack_carries_the_sections(
     assert "Complaints received" in text
     assert "Let staff replace faulty items up to £50 on the spot" in text
     assert CUSTOMER not in text
+
+
+def test_a_complaint_walked_through_its_steps_is_in_the_next_pdf(
+    client: Browser, db: Database, session: Session
+) -> None:
+    """The acceptance path on the service level: a complaint from the public form (no
+    touchpoint), filed under one while triaging, fixed within the hour, surprised, followed
+    up as satisfied, closed: the next printed report counts it, on the real clock."""
+    from recovery import services
+
+    org = make_org(session, name="Tea Room", timezone="UTC")
+    scope_session(session, ident(org))
+    owner = make_member(session, org, role=Role.owner)
+    tp = make_touchpoint(session, org, name="Dealing with a problem")
+    where = make_location(session, org, name="Market Hall")
+    reported = utcnow() - timedelta(minutes=50)
+    case = services.case_open(
+        session=session,
+        org_id=ident(org),
+        data=services.CaseOpen(
+            summary="The scones were stale.",
+            source=CaseSource.complaint_form,
+            reported_at=reported,
+            location_id=ident(where),
+            customer_name=CUSTOMER,
+            customer_contact=CONTACT,
+        ),
+        actor_id=None,
+    )
+    session.commit()
+    services.case_update(
+        session=session, case=case, data=services.CaseDetails(touchpoint_id=ident(tp))
+    )
+    steps = [
+        (services.Step.acknowledge, services.StepRecord(note="Sorry, we hear you.")),
+        (services.Step.fix, services.StepRecord(note="Fresh scones baked and brought over.")),
+        (services.Step.surprise, services.StepRecord(note="A pot of tea on the house.")),
+        (
+            services.Step.follow_up,
+            services.StepRecord(note="Delighted.", verdict=Verdict.satisfied),
+        ),
+    ]
+    for step, record in steps:
+        services.case_step_record(session=session, case=case, step=step, data=record)
+    services.case_champion(session=session, case=case, champion=True)
+    services.case_triage(
+        session=session,
+        case=case,
+        data=services.Triage(
+            triage_what="Yesterday's batch was put out.",
+            cause_category="process",
+            triage_why="Nobody checked the date labels at opening.",
+            triage_change="Check the date labels at opening.",
+        ),
+    )
+    services.case_close(session=session, case=case)
+
+    sign_in(client, db, owner, org)
+    day = reported.date()
+    month = day.replace(day=1)
+    first = (month - timedelta(days=1)).replace(day=1)
+    response = client.get(
+        f"/reports/touchpoints/{tp.id}/pdf",
+        params={"period": "month", "from": first.isoformat(), "to": utcnow().date().isoformat()},
+    )
+    assert response.status_code == 200, response.text[:300]
+    text = pdf_text(response.content)
+    assert (
+        f"{day:%B %Y}: 1 case; 1 of 1 fixed within 24 h (100 %), 1 of 1 followed up and "
+        "fully satisfied (100 %), 1 of 1 surprised (100 %), 1 champion."
+    ) in text
+    assert CUSTOMER not in text and CONTACT not in text and "stale" not in text
