@@ -341,6 +341,31 @@ def alerts_list(session: Session, *, dismissed: bool = False, limit: int = 200) 
     return list(session.exec(query.limit(limit)).all())
 
 
+def cases_settled(session: Session, alerts: Sequence[Alert], tz: str) -> dict[int, str]:
+    """For overdue alerts whose case has been fixed or closed since: words saying so, by
+    alert id (one query). The alert stays until an owner dismisses it — late is still late —
+    but the list says there is nothing left to chase."""
+    ids = {a.recovery_case_id for a in alerts if a.recovery_case_id is not None}
+    if not ids:
+        return {}
+    found = session.exec(
+        select(RecoveryCase.id, RecoveryCase.fixed_at, RecoveryCase.closed_at).where(
+            col(RecoveryCase.id).in_(ids)
+        )
+    ).all()
+    words: dict[int, str] = {}
+    for case_id, fixed_at, closed_at in found:
+        if fixed_at is not None:
+            words[case_id] = f"Fixed since, on {local_words(fixed_at, tz)}."  # type: ignore[index]
+        elif closed_at is not None:
+            words[case_id] = f"Closed since, on {local_words(closed_at, tz)}."  # type: ignore[index]
+    return {
+        ident(a): words[a.recovery_case_id]
+        for a in alerts
+        if a.recovery_case_id is not None and a.recovery_case_id in words
+    }
+
+
 def alerts_grouped(alerts: Sequence[Alert]) -> list[tuple[AlertKind, str, list[AlertRow]]]:
     """Open alerts by kind, in the page's order, each group newest first; empty groups out."""
     groups: dict[AlertKind, list[AlertRow]] = {kind: [] for kind in GROUP_TITLES}

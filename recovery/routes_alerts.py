@@ -55,6 +55,7 @@ def _panel_context(request: Request, tenant: Tenant, **extra: Any) -> dict[str, 
     open_alerts = service.alerts_list(tenant.session)
     return {
         "groups": service.alerts_grouped(open_alerts),
+        "settled": service.cases_settled(tenant.session, open_alerts, tenant.org.timezone),
         "open_count": len(open_alerts),
         "dismissed": [
             service.alert_row(a)

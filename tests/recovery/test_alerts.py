@@ -469,3 +469,19 @@ def test_cli_check_raises_overdue_alerts_in_every_organization(cli_db: Database)
     with cli_db.session() as session:
         assert len(session.exec(select(Alert)).all()) == 2
         assert session.exec(select(RecoveryCase)).all()
+
+
+def test_an_overdue_alert_says_when_its_case_has_been_fixed_since(
+    session: Session, w: World, db: Database, browser_factory: Any
+) -> None:
+    case = make_recovery_case(session, w.org, reported_at=utcnow() - timedelta(hours=30))
+    owner = _owner(browser_factory, db, w)
+    assert "Fixed since" not in owner.get("/alerts").text
+
+    case.fixed_at = utcnow()
+    session.add(case)
+    session.commit()
+    page = owner.get("/alerts").text
+
+    assert "✓ Fixed since, on " in page and "Nothing left to chase" in page
+    assert len(_alerts(session, kind=AlertKind.case_overdue)) == 1  # still there, still open
