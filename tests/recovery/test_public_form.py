@@ -330,3 +330,28 @@ def test_the_form_needs_the_csrf_token_its_page_set(client: Browser, session: Se
     assert send(stranger, place.path, token).status_code == 403  # type: ignore[attr-defined]
     stranger.close()
     assert cases(session) == []
+
+
+def test_two_posts_of_one_form_that_race_still_open_one_case(
+    client: Browser, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second of two simultaneous posts misses the first one's case when it looks, then
+    meets its unique reference when it saves: it is sent to the same thanks page."""
+    import recovery.public
+
+    place = make_place(session)
+    _, token = open_form(client, place.path)
+    first = send(client, place.path, token)
+    real = recovery.public._case_exists
+    looks: list[str] = []
+
+    def racing_look(s: Session, reference: str) -> bool:
+        looks.append(reference)
+        return False if len(looks) == 1 else real(s, reference)
+
+    monkeypatch.setattr(recovery.public, "_case_exists", racing_look)
+    second = send(client, place.path, token)
+    assert second.status_code == 303  # type: ignore[attr-defined]
+    assert second.headers["location"] == first.headers["location"]  # type: ignore[attr-defined]
+    assert len(looks) == 2  # the save met the first case's reference, then it looked again
+    assert len(cases(session)) == 1
