@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -92,12 +93,18 @@ def case_key_overdue(case_id: int) -> str:
 # looks at it after each response, so mail goes out without a query on every request.
 _NEW_ALERTS = threading.Event()
 _RAISED = "touchstone_alerts_raised"
+# Set by the web app around each request: a list that gets an entry when the request commits
+# new alerts, so the response can tell htmx to refresh the navigation's count.
+REQUEST_RAISED: ContextVar[list[int] | None] = ContextVar("touchstone_alerts", default=None)
 
 
 @event.listens_for(OrmSession, "after_commit")
 def _after_commit(session: OrmSession) -> None:
     if session.info.pop(_RAISED, False):
         _NEW_ALERTS.set()
+        box = REQUEST_RAISED.get()
+        if box is not None:
+            box.append(1)
 
 
 @event.listens_for(OrmSession, "after_rollback")

@@ -25,6 +25,7 @@ router = APIRouter(include_in_schema=False)
 AlertDep = Annotated[Alert, Depends(path_loader(Alert))]
 
 OVERVIEW_LIMIT = 3
+ALERTS_CHANGED = "alerts-changed"  # htmx event: a response committed new alerts
 DISMISSED_SHOWN = 20
 
 
@@ -101,6 +102,16 @@ def _change(request: Request, tenant: Tenant, alert: Alert, *, dismiss: bool) ->
     return _panel(request, tenant, notice=done, oob_count=True)
 
 
+@router.get("/alerts/count")
+def alert_count(request: Request, tenant: OwnerDep) -> Response:
+    """The navigation's count alone: htmx asks for it when a response says alerts changed."""
+    return render(
+        request,
+        "recovery/_alert_count.html",
+        {"n": service.open_alert_count(tenant.session), "oob_count": False},
+    )
+
+
 @router.post("/alerts/{alert_id}/dismiss")
 def alert_dismiss(request: Request, tenant: OwnerDep, alert: AlertDep) -> Response:
     return _change(request, tenant, alert, dismiss=True)
@@ -156,7 +167,8 @@ def _deliver(db: Database, settings: Any) -> None:
 
 
 def install(app: FastAPI) -> None:
-    """E-mail new alerts once the response that raised them has been sent.
+    """E-mail new alerts once the response that raised them has been sent, and tell htmx
+    when a request raised some, so the navigation's count follows without a page load.
 
     The approval (or the page that found an overdue case) is committed and answered first;
     the mail goes out after, in the background task of that same response.
@@ -164,7 +176,19 @@ def install(app: FastAPI) -> None:
 
     @app.middleware("http")
     async def _mail_new_alerts(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
+        raised: list[int] = []
+        token = service.REQUEST_RAISED.set(raised)
+        try:
+            response: Response = await call_next(request)
+        finally:
+            service.REQUEST_RAISED.reset(token)
+        if raised and request.headers.get("hx-request"):
+            # The page stays; its navigation count refreshes itself (see _alert_count.html).
+            trigger = response.headers.get("HX-Trigger")
+            if trigger is None:
+                response.headers["HX-Trigger"] = ALERTS_CHANGED
+            elif not trigger.lstrip().startswith("{"):
+                response.headers["HX-Trigger"] = f"{trigger}, {ALERTS_CHANGED}"
         settings = request.app.state.settings
         if settings.smtp_enabled and service.new_alerts_pending():
             tasks = BackgroundTasks()

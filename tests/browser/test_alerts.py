@@ -130,8 +130,10 @@ def test_owner_approves_a_critical_fail_and_deals_with_its_alert(
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Approve").click()
     expect(page.get_by_text("Approved: this shop now counts in reports.")).to_be_visible()
+    # The count in the navigation follows at once, on the same page.
+    expect(page.locator("#nav-alert-count")).to_have_text(f"{before + 1} open")
 
-    # The count in the navigation follows on the next page; the alert is on the overview.
+    # The alert is on the overview too.
     tab.goto("/")
     assert nav_count(page) == before + 1
     overview = page.locator(".overview-alerts")

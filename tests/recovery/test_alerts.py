@@ -4,6 +4,7 @@ dismissed and brought back on the page and in the API, and checked from the comm
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -313,6 +314,12 @@ def test_dismiss_and_undo(session: Session, w: World) -> None:
 # --- pages ---------------------------------------------------------------------------------
 
 
+def nav_count(html: str) -> int | None:
+    """The number in the navigation's alert count, as drawn."""
+    found = re.search(r'<span id="nav-alert-count"[^>]*>(\d+)<', html)
+    return int(found.group(1)) if found else None
+
+
 def _owner(browser_factory: Any, db: Database, w: World) -> Browser:
     return sign_in(browser_factory(), db, w.owner, w.org)
 
@@ -336,7 +343,7 @@ def test_alerts_page_groups_explains_links_and_dismisses_in_one_tap(
     assert f'href="/shops/{shop.id}"' in text and f'href="/recovery/{case.id}"' in text
     assert f'href="/reports/touchpoints/{w.door.id}"' in text
     assert NEXT_STEP[AlertKind.case_overdue].split(".")[0] in text
-    assert 'id="nav-alert-count" class="nav-count">3<' in text
+    assert nav_count(text) == 3
 
     critical = _alerts(session, kind=AlertKind.critical_fail)[0]
     response = owner.htmx("POST", f"/alerts/{critical.id}/dismiss")
@@ -485,3 +492,19 @@ def test_an_overdue_alert_says_when_its_case_has_been_fixed_since(
 
     assert "✓ Fixed since, on " in page and "Nothing left to chase" in page
     assert len(_alerts(session, kind=AlertKind.case_overdue)) == 1  # still there, still open
+
+
+def test_a_request_that_raises_alerts_tells_htmx_to_refresh_the_count(
+    session: Session, w: World, db: Database, browser_factory: Any
+) -> None:
+    owner = _owner(browser_factory, db, w)
+    quiet = _submitted_shop(session, w)
+    response = owner.htmx("POST", f"/shops/{quiet.id}/approve")
+    assert "HX-Trigger" not in response.headers  # type: ignore[attr-defined]
+
+    failing = _submitted_shop(session, w, critical_ok=False)
+    response = owner.htmx("POST", f"/shops/{failing.id}/approve")
+    assert response.headers["HX-Trigger"] == "alerts-changed"  # type: ignore[attr-defined]
+
+    count = owner.htmx("GET", "/alerts/count").text  # type: ignore[attr-defined]
+    assert nav_count(count) == 1 and 'hx-trigger="alerts-changed from:body"' in count
