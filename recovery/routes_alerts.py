@@ -57,7 +57,7 @@ def _panel_context(request: Request, tenant: Tenant, **extra: Any) -> dict[str, 
     return {
         "groups": service.alerts_grouped(open_alerts),
         "settled": service.cases_settled(tenant.session, open_alerts, tenant.org.timezone),
-        "open_count": len(open_alerts),
+        "open_count": service.open_alert_count(tenant.session),
         "dismissed": [
             service.alert_row(a)
             for a in service.alerts_list(tenant.session, dismissed=True, limit=DISMISSED_SHOWN)
