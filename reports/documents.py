@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from app.config import PROJECT_ROOT
 from reports.charts import fmt_value, hbar_chart
 from reports.filters import ReportFilters
+from reports.loop import LoopReport
 from reports.summary import CardSummary, TouchpointReport
 from touchpoints.models import Stage, Touchpoint
 
@@ -135,12 +136,20 @@ def pack_front_html(
     filters: ReportFilters,
     lines: list[PackLine],
     generated_at: datetime,
+    loops: dict[int, LoopReport] | None = None,
 ) -> str:
-    """Cover and one-page journey overview of the meeting pack."""
+    """Cover and one-page journey overview of the meeting pack; with `loops` (recovery and
+    action items per touchpoint id), a page that closes the loop across the journey."""
+    loop_lines: list[tuple[PackLine, LoopReport]] = []
+    for line in lines:
+        found = (loops or {}).get(line.touchpoint.id or 0)
+        if found is not None and (found.has_recovery or found.open_items):
+            loop_lines.append((line, found))
     context: dict[str, Any] = {
         "org_name": org_name,
         "filters": filters,
         "lines": lines,
+        "loop_lines": loop_lines,
         "generated_at": generated_at,
         "range_label": range_label(filters),
         "header_left": org_name,

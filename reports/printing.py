@@ -209,7 +209,14 @@ def pack_pdf(
             _Part(
                 "Cover and overview",
                 html=documents.pack_front_html(
-                    org_name=org.name, filters=filters, lines=lines, generated_at=now
+                    org_name=org.name,
+                    filters=filters,
+                    lines=lines,
+                    generated_at=now,
+                    loops={
+                        tp.id or 0: loop.loop_report(session, org, tp, filters)
+                        for tp in touchpoints
+                    },
                 ),
             )
         )

@@ -233,6 +233,12 @@ def test_meeting_pack_carries_the_sections(
         session, world.org, filters, renderer=shared_renderer, cache=PdfCache(tmp_path, 20)
     )
     text = pdf_text(printed.pdf)
+    # The front closes the loop across the journey, then the touchpoint's own pages.
+    assert (
+        "Closing the loop" in text
+        and "Handling a problem October 2026 4 2 of 3 (67 %) 2 of 4 (50 %) 1 open, 1 overdue"
+        in text
+    )
     assert world.rates_line(10, "October 2026") in text
     assert "Complaints received" in text
     assert "Let staff replace faulty items up to £50 on the spot" in text
