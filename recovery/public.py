@@ -106,7 +106,9 @@ class LimitedBodyRoute(APIRoute):
                 return await handler(request)
             limit: int = request.app.state.settings.complaint_max_bytes
             declared = request.headers.get("content-length", "")
-            if declared and (not declared.isdigit() or int(declared) > limit):
+            if declared and not (declared.isascii() and declared.isdigit()):
+                return _too_large(request)
+            if declared and int(declared) > limit:
                 return _too_large(request)
             body = bytearray()
             async for chunk in request.stream():
