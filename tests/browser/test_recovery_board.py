@@ -78,11 +78,12 @@ def test_owner_walks_a_case_from_the_board_to_closed(open_tab: TabFactory) -> No
     tab.check_labels()
     tab.check_phone_layout()
     tab.mark_document()
+    fix_note = "Iced a new cake with the right name; delivered by 5 pm"
     _step(tab, "acknowledge").get_by_role("button", name="Acknowledged").click()
+    # Typing the next note while the tap is on its way: the redrawn case keeps it.
+    _step(tab, "fix").get_by_label("What was fixed or replaced").fill(fix_note)
     expect(_step(tab, "acknowledge").locator(".step-when")).to_contain_text("Done ")
-    _step(tab, "fix").get_by_label("What was fixed or replaced").fill(
-        "Iced a new cake with the right name; delivered by 5 pm"
-    )
+    expect(_step(tab, "fix").get_by_label("What was fixed or replaced")).to_have_value(fix_note)
     _step(tab, "fix").get_by_role("button", name="Fixed or replaced").click()
     expect(_step(tab, "fix").locator(".step-when")).to_contain_text("Done ")
     expect(page.locator(".case-countdown")).to_contain_text("Fixed in")
