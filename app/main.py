@@ -107,6 +107,23 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             async with write_gate:
                 return await call_next(request)
 
+    else:
+        # PostgreSQL: a request holds its pooled connection from its first query to its end
+        # and runs its blocking steps on the worker thread pool (40 threads). With more
+        # requests in flight than connections, every thread ends up waiting for a
+        # connection while the requests holding the connections wait for a thread: nothing
+        # moves until the pool's 30 s timeout fails them all (100 phones sending at once,
+        # as after an outage: bench/crash.py). Let in as many requests at a time as the pool
+        # holds; its overflow stays free for background work (meeting packs, alert e-mail).
+        request_gate = asyncio.Semaphore(app.state.db.engine.pool.size())
+
+        @app.middleware("http")
+        async def _no_more_requests_than_connections(request: Request, call_next: Any) -> Response:
+            if request.url.path.startswith("/static/") or request.url.path == "/healthz":
+                return await call_next(request)
+            async with request_gate:
+                return await call_next(request)
+
     @app.middleware("http")
     async def _security_headers(request: Request, call_next: Any) -> Response:
         response: Response = await call_next(request)

@@ -7,7 +7,8 @@ What it does (SQLite by default; `--database-url postgresql://...` for PostgreSQ
    runs, so setting up costs the measurement nothing);
 2. starts `touchstone serve` (one worker, a real SECRET_KEY, no dev mode) in its own process
    group on a free port;
-3. each shopper (a thread with its own connection) logs in through the login form and then
+3. each shopper (a thread with its own connection) logs in through the login form (or, for
+   the ones past `--form-logins`, gets its session written straight into the database) and then
    works like the phone (app/static/touchstone-queue.js): it gives one answer every `--think`
    seconds with an id made on the client, puts it at the end of its own queue, and sends the
    queue in order to the phone's endpoint (POST /shops/{id}/answers). An answer leaves the
@@ -29,7 +30,8 @@ restart, time until the server answered and until every queue was empty). The ex
 1 when a check fails. `tests/app/test_crash.py` runs a short form of it in CI.
 
 Usage:  .venv/bin/python bench/crash.py [-n 100] [--answers 0] [--think 3] [--kill-at 0.4]
-                                        [--outage 3] [--database-url URL] [--keep]
+                                        [--outage 3] [--form-logins N] [--database-url URL]
+                                        [--keep]
 """
 
 from __future__ import annotations
@@ -97,6 +99,8 @@ class Given:
 class Shopper:
     email: str
     to_give: list[Given]
+    user_id: int = 0
+    org_id: int = 0
     queue: deque[Given] = field(default_factory=deque)  # given, not yet acknowledged
     acked: dict[uuid.UUID, Given] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)  # 4xx the phone would show and drop
@@ -192,7 +196,7 @@ def prepare(database_url: str, shoppers: int, answers: int, seed: int = 7) -> li
                     )
                     for n, q in enumerate(questions)
                 ]
-                made.append(Shopper(email=email, to_give=given))
+                made.append(Shopper(email=email, to_give=given, user_id=ident(user), org_id=org_id))
             session.commit()
         return made
     finally:
@@ -315,6 +319,41 @@ class Phone:
             "X-CSRF-Token": match.group(1),
             "Accept": "application/json",
         }
+
+    def sign_in(self, database_url: str, secret_key: str) -> None:
+        """A logged-in session without the form: the server-side row and the signed cookie a
+        login makes (as tests/conftest.sign_in does). For runs that need many shoppers at
+        once quickly; every login is an argon2 check, and they take turns per address."""
+        import json
+        from base64 import b64encode
+        from datetime import timedelta
+
+        from itsdangerous import TimestampSigner
+
+        from app.config import Settings
+        from app.db import Database
+        from app.modelbase import utcnow
+        from app.orgs.models import UserSession
+        from app.security import digest, new_secret
+
+        raw, csrf = new_secret(), new_secret()
+        resolved = Settings(_env_file=None, database_url=database_url, dev_mode=True)  # type: ignore[call-arg]
+        db = Database(resolved.resolved_database_url)
+        try:
+            with db.write() as session:
+                session.add(
+                    UserSession(
+                        token_hash=digest(raw),
+                        user_id=self.shopper.user_id,
+                        org_id=self.shopper.org_id,
+                        expires_at=utcnow() + timedelta(hours=2),
+                    )
+                )
+        finally:
+            db.dispose()
+        payload = b64encode(json.dumps({"sid": raw, "csrf": csrf}).encode())
+        self.client.cookies.set("touchstone", TimestampSigner(secret_key).sign(payload).decode())
+        self.headers = {"Origin": self.base_url, "X-CSRF-Token": csrf, "Accept": "application/json"}
 
     def run(self, stop: threading.Event, delay: float = 0.0) -> None:
         """Give answers at the shopper's pace and send the queue, until all are sent.
@@ -529,6 +568,7 @@ def crash_run(
     outage: float = 3.0,
     timeout: float = 30.0,
     drain_limit: float = 600.0,
+    form_logins: int | None = None,
     say: Any = print,
 ) -> Result:
     """Everything above, against the database at `database_url` (empty; SQLite or PostgreSQL)."""
@@ -550,20 +590,28 @@ def crash_run(
         began = time.monotonic()
         login_errors: list[BaseException] = []
 
-        def login(phone: Phone) -> None:
+        by_form = len(phones) if form_logins is None else min(form_logins, len(phones))
+
+        def log_in(phone: Phone) -> None:
             try:
-                phone.login()
+                if phones.index(phone) < by_form:
+                    phone.login()
+                else:
+                    phone.sign_in(database_url, server.env["SECRET_KEY"])
             except BaseException as exc:  # reported below, in the main thread
                 login_errors.append(exc)
 
         # A few at a time, as people arrive: each login is an argon2 check (deliberately slow),
         # and a hundred at once would queue behind each other past the client's timeout.
         with ThreadPoolExecutor(max_workers=LOGINS_AT_ONCE) as pool:
-            list(pool.map(login, phones))
+            list(pool.map(log_in, phones))
         if login_errors:
             raise RuntimeError(f"{len(login_errors)} logins failed: {login_errors[0]!r}")
         login_seconds = time.monotonic() - began
-        say(f"logged in through the form: {login_seconds:.1f} s")
+        say(
+            f"logged in: {by_form} through the form, {len(phones) - by_form} by writing "
+            f"their sessions directly: {login_seconds:.1f} s"
+        )
 
         threads = [
             threading.Thread(target=p.run, args=(stop, think * i / len(phones)), daemon=True)
@@ -691,6 +739,13 @@ def main() -> None:
         default="",
         help="default: a new SQLite file; postgresql://...: a new schema in that database",
     )
+    parser.add_argument(
+        "--form-logins",
+        type=int,
+        default=None,
+        help="how many shoppers log in through the form (default: all); the others get "
+        "their sessions written directly (fast: logins are slow on purpose)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp directory")
     args = parser.parse_args()
 
@@ -707,6 +762,7 @@ def main() -> None:
                 think=args.think,
                 kill_at=args.kill_at,
                 outage=args.outage,
+                form_logins=args.form_logins,
             )
     finally:
         if args.keep:
