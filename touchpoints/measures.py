@@ -17,7 +17,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import func
+from sqlalchemy import bindparam, delete, func, insert, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -318,18 +319,29 @@ def _check_slot(session: Session, measure: Measure, entry: SlotWrite, field: str
         raise DomainError(MSG_LOCATION_UNKNOWN, field=prefix + "location_id")
 
 
+@dataclass(frozen=True)
+class _Stored:
+    id: int
+    value: float
+
+
 def _existing(
     session: Session, measure_ids: Iterable[int], period_starts: Iterable[date]
-) -> dict[tuple[int, int, date], MeasureValue]:
+) -> dict[tuple[int, int, date], _Stored]:
     ids, starts = sorted(set(measure_ids)), sorted(set(period_starts))
     if not ids or not starts:
         return {}
-    rows = session.exec(
-        select(MeasureValue).where(
-            col(MeasureValue.measure_id).in_(ids), col(MeasureValue.period_start).in_(starts)
-        )
+    # SQLAlchemy's select: SQLModel's own takes at most four columns.
+    rows = session.execute(
+        sa_select(
+            col(MeasureValue.id),
+            col(MeasureValue.measure_id),
+            col(MeasureValue.location_id),
+            col(MeasureValue.period_start),
+            col(MeasureValue.value),
+        ).where(col(MeasureValue.measure_id).in_(ids), col(MeasureValue.period_start).in_(starts))
     )
-    return {(r.measure_id, r.location_id, r.period_start): r for r in rows}
+    return {(m, loc, start): _Stored(int(i or 0), v) for i, m, loc, start, v in rows}
 
 
 @dataclass
@@ -346,38 +358,58 @@ def _apply(
     actor_id: int | None,
     org_id: int,
 ) -> WriteCounts:
-    """Upsert (measure id, slot) pairs already checked; the caller commits."""
+    """Upsert (measure id, slot) pairs already checked; the caller commits.
+
+    The rows are written with plain SQL statements, several at a time, not as ORM objects:
+    an import of 20,000 values would otherwise spend minutes in the session's per-object
+    bookkeeping. Every statement names the organization itself, as the tenancy hooks would.
+    """
     counts = WriteCounts()
     existing = _existing(session, (m for m, _ in writes), (w.period_start for _, w in writes))
     now = utcnow()
+    inserts: list[dict[str, object]] = []
+    updates: list[dict[str, object]] = []
+    deletes: list[int] = []
     for measure_id, w in writes:
-        row = existing.get((measure_id, w.location_id, w.period_start))
+        key = (measure_id, w.location_id, w.period_start)
+        row = existing.get(key)
         if w.value is None:
             if row is None:
                 counts.unchanged += 1
             else:
-                session.delete(row)
+                deletes.append(row.id)
                 counts.cleared += 1
-            continue
-        if row is None:
-            row = MeasureValue(
-                org_id=org_id,
-                measure_id=measure_id,
-                location_id=w.location_id,
-                period_start=w.period_start,
-                value=w.value,
-                updated_by=actor_id,
-                updated_at=now,
+        elif row is None:
+            inserts.append(
+                {
+                    "org_id": org_id,
+                    "measure_id": measure_id,
+                    "location_id": w.location_id,
+                    "period_start": w.period_start,
+                    "value": w.value,
+                    "updated_by": actor_id,
+                    "updated_at": now,
+                }
             )
-            existing[(measure_id, w.location_id, w.period_start)] = row
             counts.created += 1
         elif row.value == w.value:
             counts.unchanged += 1
-            continue
         else:
-            row.value, row.updated_by, row.updated_at = w.value, actor_id, now
+            updates.append({"row_id": row.id, "new_value": w.value})
             counts.updated += 1
-        session.add(row)
+    table = MeasureValue.__table__  # type: ignore[attr-defined]
+    connection = session.connection()
+    if inserts:
+        connection.execute(insert(table), inserts)
+    if updates:
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"), table.c.org_id == org_id)
+            .values(value=bindparam("new_value"), updated_by=actor_id, updated_at=now)
+        )
+        connection.execute(statement, updates)
+    if deletes:
+        connection.execute(delete(table).where(table.c.id.in_(deletes), table.c.org_id == org_id))
     return counts
 
 
@@ -387,8 +419,8 @@ def _commit_writes(
     """Write and commit; when another request filled the same slot in between (the insert
     clashes with its row), start over once: the second pass sees that row and updates it."""
     for attempt in (1, 2):
-        counts = _apply(session, writes, actor_id, org_id)
         try:
+            counts = _apply(session, writes, actor_id, org_id)
             session.commit()
         except IntegrityError:
             session.rollback()
