@@ -35,6 +35,7 @@ templates.env.globals.update(
     MeasureAggregate=MeasureAggregate,
 )
 
+UPLOAD_SLACK = 64 * 1024  # room for the multipart framing and the other form fields
 EMPTY_FORM = {
     "name": "",
     "unit": "",
@@ -160,7 +161,14 @@ def import_template(tenant: OwnerDep) -> Response:
 
 
 async def read_csv_upload(request: Request, field: str = "file") -> tuple[bytes, str] | None:
-    """The uploaded file's bytes (at most one byte past the limit) and name, or None."""
+    """The uploaded file's bytes (at most one byte past the limit) and name, or None.
+
+    A body announced as far larger than the limit is not read at all; it is answered as a
+    file one byte too large, which the import refuses first, with its usual message.
+    """
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > measures_import.MAX_BYTES + UPLOAD_SLACK:
+        return bytes(measures_import.MAX_BYTES + 1), "the file"
     form = await request.form(max_files=1, max_fields=5)
     upload = form.get(field)
     if upload is None or isinstance(upload, str) or not upload.filename:

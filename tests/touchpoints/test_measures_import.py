@@ -322,6 +322,9 @@ def test_import_page_lists_problems_then_imports(
     assert "30 rows read — 30 new values, 0 updated" in imported.text
     assert _count(session) == 30
 
+    huge = _upload(client, "/measures/import", b"x" * (imp.MAX_BYTES + 100_000), headers=headers)
+    assert huge.status_code == 400 and imp.MSG_TOO_LARGE in huge.text
+
     nothing = client.post("/measures/import", data={"csrf_token": client.csrf}, headers=headers)
     assert nothing.status_code == 400 and imp.MSG_NO_FILE in nothing.text
 
