@@ -577,6 +577,19 @@ def test_data_stamp_moves_with_cases_values_and_items(
     value.value = 4.0
     session.add(value)
     moved()
+    # Through the measures service (bulk SQL): a new value, a changed one, a cleared one.
+    from touchpoints.measures import measure_value_set
+
+    for figure in (5.0, 6.0, None):
+        measure_value_set(
+            session=session,
+            measure=measure,
+            location_id=ident(world.south),
+            period_start=date(2026, 4, 1),
+            value=figure,
+            actor_id=None,
+        )
+        moved()
     item = add_item(session, world, "Call back within the hour", due_on=date(2026, 4, 21))
     moved()
     action_item_set_status(session=session, item=item, status=ActionStatus.doing)
