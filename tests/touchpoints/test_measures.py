@@ -177,6 +177,34 @@ def test_value_set_upserts_and_blank_clears(session: Session, world: World) -> N
     assert _values(session) == []
 
 
+def test_a_slot_filled_meanwhile_is_updated_not_doubled(
+    session: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two first writes to one slot at once: the second one's insert clashes with the row
+    the first just stored, and it starts over as an update."""
+    measure = make_measure(session, world.touchpoint, name="Complaints")
+    october = date(2026, 10, 1)
+    make_measure_value(session, measure, world.north, october, 3)
+    real = svc._existing
+    calls: list[int] = []
+
+    def stale_once(*args: Any) -> Any:
+        calls.append(1)
+        return {} if len(calls) == 1 else real(*args)  # the first look misses the new row
+
+    monkeypatch.setattr(svc, "_existing", stale_once)
+    counts = svc.measure_value_set(
+        session=session,
+        measure=measure,
+        location_id=world.north.id,  # type: ignore[arg-type]
+        period_start=october,
+        value=8,
+        actor_id=None,
+    )
+    assert len(calls) == 2 and counts.updated == 1
+    assert _values(session) == [(world.north.id, october, 8.0)]
+
+
 def test_value_set_refuses_what_does_not_fit(session: Session, world: World) -> None:
     weekly = make_measure(session, world.touchpoint, name="Calls", period="week")
     with unscoped(session):
