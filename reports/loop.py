@@ -10,7 +10,7 @@ never listed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Literal, TypeVar
@@ -40,7 +40,6 @@ NBSP = "\u00a0"
 TITLE_RECOVERY = "Service recovery"
 TITLE_MEASURES = "Measures"
 TITLE_ACTIONS = "Action items"
-NO_ITEMS = "No open action items."
 
 
 def percent(n: int, d: int) -> int | None:
@@ -379,7 +378,6 @@ class LoopReport:
     since: PeriodSlot
     today: date
     window_hours: int = FIX_WINDOW_HOURS
-    notes: list[str] = field(default_factory=list)
 
     @property
     def has_recovery(self) -> bool:
