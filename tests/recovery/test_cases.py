@@ -3,6 +3,7 @@ item made from a case, and the board's order. Run on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 from sqlmodel import Session, col, func, select
 
+from app.db import Database
 from app.errors import ConflictError, DomainError
 from app.modelbase import ident, utcnow
 from app.orgs.models import Location, Organization, Role, User
@@ -402,3 +404,36 @@ def test_board_puts_overdue_first_then_time_left_then_fixed(session: Session) ->
     assert {c.id for c in overdue} == {overdue_long.id, overdue_short.id}
     by_location = cases_list(session, now=now, location_id=w.location.id)
     assert [c.id for c in by_location] == [closed.id]
+
+
+def test_two_presses_at_once_make_one_action_item(session: Session, db: Database) -> None:
+    """Two requests pressing the button at the same moment, each in its own write
+    transaction (the row lock on PostgreSQL, the write lock on SQLite): one item."""
+    w = _world(session)
+    case = _walk_to_closable(session, w)
+    case_id, org_id = ident(case), ident(w.org)
+    barrier = threading.Barrier(2)
+    results: list[bool] = []
+    errors: list[BaseException] = []
+
+    def press() -> None:
+        try:
+            with db.session(write=True) as s:
+                scope_session(s, org_id)
+                barrier.wait(timeout=10)
+                mine = s.get(RecoveryCase, case_id)
+                assert mine is not None
+                _, made = services.case_action_item_make(session=s, case=mine, actor_id=None)
+                results.append(made)
+        except BaseException as exc:  # reported below, in the test's own thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=press) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not errors, errors
+    assert sorted(results) == [False, True]
+    session.rollback()
+    assert session.exec(select(func.count()).select_from(ActionItem)).one() == 1
