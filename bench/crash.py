@@ -621,9 +621,14 @@ def crash_run(
         for t in threads:
             t.start()
         target = max(1, int(given_total * kill_at))
-        while sum(len(s.acked) for s in prepared) < target:
+        while (acked := sum(len(s.acked) for s in prepared)) < target:
             if not any(t.is_alive() for t in threads):
                 raise RuntimeError("the shoppers finished before the kill point")
+            if time.monotonic() - began > drain_limit:
+                raise RuntimeError(
+                    f"only {acked} of {given_total} answers acknowledged after {drain_limit:g} s "
+                    f"({sum(s.server_errors for s in prepared)} 5xx answers): the server is stuck"
+                )
             time.sleep(0.01)  # polling the shoppers' counters
         server.kill()
         before_kill = time.monotonic() - began
