@@ -352,3 +352,16 @@ def test_shop_page_links_to_a_prefilled_case(
     form = client.get(unescape(link))
     assert re.search(rf'<option value="{w.tp.id}"\s+selected', form.text)
     assert f"From shop #{shop.id}" in text(form.text)
+
+
+def test_board_redraws_itself_as_a_fragment(
+    session: Session, db: Database, client: Browser
+) -> None:
+    w = _world(session, db, client)
+    case = make_recovery_case(session, w.org)
+    page = client.get("/recovery")
+    assert 'hx-get="/recovery" hx-trigger="every 60s"' in page.text
+    fragment = client.get("/recovery", headers={"HX-Request": "true"})
+    assert '<div id="recovery-board">' in fragment.text
+    assert "<html" not in fragment.text
+    assert case.reference in fragment.text
