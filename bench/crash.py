@@ -540,6 +540,7 @@ class Result:
     check_after_kill: Check
     queued_at_restart: int
     restart_seconds: float  # from the restart command until /healthz answers
+    caught_up_seconds: float  # from the restart command until the queued answers were sent
     drain_seconds: float  # from the restart command until every queue is empty
     check_final: Check
     refused: list[str]
@@ -650,10 +651,18 @@ def crash_run(
         )
         stop.wait(max(0.0, outage - (time.monotonic() - began - before_kill)))
 
-        queued = sum(len(s.queue) for s in prepared)
+        backlog = {g.id for s in prepared for g in s.queue.copy()}
+        queued = len(backlog)
         restarted = time.monotonic()
         restart_seconds = server.start()
         say(f"restarted in {restart_seconds:.1f} s with {queued} answers queued on the phones")
+        while backlog:
+            backlog -= {k for s in prepared for k in s.acked.copy()}
+            if time.monotonic() - restarted > drain_limit:
+                raise RuntimeError(f"{len(backlog)} queued answers not sent {drain_limit:g} s on")
+            time.sleep(0.05)  # polling the shoppers' counters
+        caught_up_seconds = time.monotonic() - restarted
+        say(f"every answer queued at the restart sent {caught_up_seconds:.1f} s after it")
         for t in threads:
             t.join(timeout=max(0.0, drain_limit - (time.monotonic() - restarted)))
         drain_seconds = time.monotonic() - restarted
@@ -689,6 +698,7 @@ def crash_run(
         check_after_kill=after_kill,
         queued_at_restart=queued,
         restart_seconds=restart_seconds,
+        caught_up_seconds=caught_up_seconds,
         drain_seconds=drain_seconds,
         check_final=final,
         refused=refused,
@@ -779,8 +789,9 @@ def main() -> None:
         f"{result.answers_per_second:.0f} answers/s before the kill (p95 {result.p95_ms:.0f} ms); "
         f"{result.acked_before_kill} acknowledged before the kill, "
         f"{result.queued_at_kill} queued then; {result.queued_at_restart} queued at the restart; "
-        f"server back in {result.restart_seconds:.1f} s, queues empty in "
-        f"{result.drain_seconds:.1f} s; {result.failures} sends kept for a retry "
+        f"server back in {result.restart_seconds:.1f} s, those sent "
+        f"{result.caught_up_seconds:.1f} s after the restart, the last answer "
+        f"{result.drain_seconds:.1f} s after it; {result.failures} sends kept for a retry "
         f"({result.server_errors} of them 5xx answers); "
         f"{len(result.refused)} refused"
     )
