@@ -35,6 +35,7 @@ templates.env.globals.update(
     MeasureAggregate=MeasureAggregate,
 )
 
+SUMMARY = "touchpoints/_measure_summary.html"
 UPLOAD_SLACK = 64 * 1024  # room for the multipart framing and the other form fields
 EMPTY_FORM = {
     "name": "",
@@ -202,9 +203,35 @@ async def import_upload(request: Request, tenant: OwnerDep) -> Response:
 
 @router.get("/touchpoints/{touchpoint_id}/measures")
 def measures_page(
-    request: Request, tenant: ReaderDep, touchpoint: TouchpointDep, until: str | None = None
+    request: Request,
+    tenant: ReaderDep,
+    touchpoint: TouchpointDep,
+    until: str | None = None,
+    part: str = "",
 ) -> Response:
+    """The measures page; `part=summary` is the card on the touchpoint's page (htmx)."""
+    if part == "summary" and request.headers.get("hx-request"):
+        return _summary(request, tenant, touchpoint)
     return _panel(request, tenant, touchpoint, until=_date_or_none(until))
+
+
+def _summary(request: Request, tenant: Tenant, touchpoint: Touchpoint) -> Response:
+    """Each measure with how many locations have a value for the current period: what an
+    owner still has to fill in, at a glance."""
+    today = _today(tenant)
+    locations = svc.locations_for_grid(tenant.session)
+    rows = []
+    for m in svc.measures_for_touchpoint(tenant.session, ident(touchpoint)):
+        start = svc.period_floor(today, m.period)
+        filled = len(svc.measure_values(tenant.session, ident(m), since=start, until=start))
+        rows.append({"measure": m, "start": start, "filled": filled})
+    context = {
+        "touchpoint": touchpoint,
+        "rows": rows,
+        "location_count": len(locations),
+        "can_edit": tenant.role == "owner",
+    }
+    return render(request, "touchpoints/measures.html", context, fragment=SUMMARY)
 
 
 @router.post("/touchpoints/{touchpoint_id}/measures")

@@ -353,6 +353,11 @@ def test_grid_cells_save_on_change_and_show_errors_next_to_the_cell(
     tuesday = client.htmx("POST", url, {**slot, "period_start": "2026-11-03", "value": "1"})
     assert tuesday.status_code == 400 and svc.MSG_MONTH_START in tuesday.text  # type: ignore[attr-defined]
 
+    # The touchpoint page's card says how far this month's entry is.
+    card = client.htmx("GET", f"/touchpoints/{w.touchpoint.id}/measures?part=summary")
+    assert "This month: 1 of 2 locations entered" in card.text  # type: ignore[attr-defined]
+    assert 'id="tp-measures"' in card.text  # type: ignore[attr-defined]
+
     cleared = client.htmx("POST", url, {**slot, "value": ""})
     assert cleared.status_code == 200 and _values(session) == []  # type: ignore[attr-defined]
 
