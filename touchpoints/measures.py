@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from app.errors import ConflictError, DomainError
 from app.modelbase import RowId, utcnow
-from app.orgs.models import Location
+from app.orgs.models import Location, Organization
 from touchpoints.models import (
     Measure,
     MeasureAggregate,
@@ -45,6 +45,7 @@ MSG_NOT_NUMBER = "Enter a number, such as 12 or 4.5."
 MSG_NEGATIVE = "Enter zero or more: a measure counts what happened."
 MSG_TOO_BIG = "That number is too large."
 MSG_LOCATION_UNKNOWN = "Choose a location of this organization."
+MSG_FUTURE = "That period has not started yet."
 MSG_WEEK_START = "A weekly value starts on a Monday: give the Monday of its week."
 MSG_MONTH_START = "A monthly value starts on the 1st: give the first day of its month."
 MSG_PERIOD_TEXT_MONTH = "Write the month as 2026-10."
@@ -308,11 +309,20 @@ class SlotWrite:
     value: float | None
 
 
-def _check_slot(session: Session, measure: Measure, entry: SlotWrite, field: str = "") -> None:
+def _measure_today(session: Session, measure: Measure) -> date:
+    org = session.get(Organization, measure.org_id)
+    return org_today(org.timezone if org else "UTC")
+
+
+def _check_slot(
+    session: Session, measure: Measure, entry: SlotWrite, today: date, field: str = ""
+) -> None:
     prefix = f"{field}." if field else ""
     if not period_is_start(entry.period_start, measure.period):
         message = MSG_WEEK_START if measure.period == MeasurePeriod.week else MSG_MONTH_START
         raise DomainError(message, field=prefix + "period_start")
+    if entry.period_start > period_floor(today, measure.period):
+        raise DomainError(MSG_FUTURE, field=prefix + "period_start")
     location = session.get(Location, entry.location_id)
     # The session is org-scoped, but `get` answers from its identity map without a query.
     if location is None or location.org_id != measure.org_id:
@@ -444,7 +454,7 @@ def measure_value_set(
     if measure.archived_at is not None:
         raise DomainError(MSG_ARCHIVED)
     slot = SlotWrite(location_id, period_start, None if value is None else value_check(value))
-    _check_slot(session, measure, slot)
+    _check_slot(session, measure, slot, _measure_today(session, measure))
     assert measure.id is not None
     return _commit_writes(session, [(measure.id, slot)], actor_id, measure.org_id)
 
@@ -456,11 +466,12 @@ def measure_values_set(
     if measure.archived_at is not None:
         raise DomainError(MSG_ARCHIVED)
     assert measure.id is not None
+    today = _measure_today(session, measure)
     seen: dict[tuple[int, date], int] = {}
     writes = []
     for n, entry in enumerate(entries):
         slot = SlotWrite(entry.location_id, entry.period_start, entry.value)
-        _check_slot(session, measure, slot, field=f"values.{n}")
+        _check_slot(session, measure, slot, today, field=f"values.{n}")
         key = (slot.location_id, slot.period_start)
         if key in seen:
             raise DomainError(

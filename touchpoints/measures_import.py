@@ -17,6 +17,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from app.orgs.models import Location
+from touchpoints import measures
 from touchpoints.measures import (
     SlotWrite,
     measure_values_write,
@@ -49,7 +50,7 @@ MSG_LOCATION_UNKNOWN = "No location is called “{name}”."
 MSG_LOCATION_AMBIGUOUS = "Several locations are called “{name}”; rename one to tell them apart."
 MSG_MISSING_VALUE = "The {column} is missing."
 MSG_DUPLICATE = "Line {first} already gives this measure, location and period."
-MSG_FUTURE = "That period has not started yet."
+MSG_FUTURE = measures.MSG_FUTURE
 MSG_WRONG_FIELDS = "This line has {found} fields; the header has {expected}."
 
 

@@ -26,6 +26,7 @@ from tests.factories import (
     make_touchpoint,
 )
 from touchpoints import measures as svc
+from touchpoints.measures import period_shift
 from touchpoints.models import Measure, MeasurePeriod, MeasureValue, Touchpoint
 
 pytestmark = pytest.mark.db
@@ -349,6 +350,10 @@ def test_grid_cells_save_on_change_and_show_errors_next_to_the_cell(
     assert re.search(r'<p class="error cell-error" id="v-[^"]+-error"', cell)
     assert svc.MSG_NOT_NUMBER in unescape(cell) and "Saved" not in cell
     assert _values(session) == [(w.north.id, this_month, 12.0)]  # unchanged
+
+    next_month = period_shift(this_month, "month", 1).isoformat()
+    future = client.htmx("POST", url, {**slot, "period_start": next_month, "value": "1"})
+    assert future.status_code == 400 and svc.MSG_FUTURE in future.text  # type: ignore[attr-defined]
 
     tuesday = client.htmx("POST", url, {**slot, "period_start": "2026-11-03", "value": "1"})
     assert tuesday.status_code == 400 and svc.MSG_MONTH_START in tuesday.text  # type: ignore[attr-defined]
