@@ -365,3 +365,20 @@ def test_board_redraws_itself_as_a_fragment(
     assert '<div id="recovery-board">' in fragment.text
     assert "<html" not in fragment.text
     assert case.reference in fragment.text
+
+
+def test_triage_errors_sit_next_to_their_fields(
+    session: Session, db: Database, client: Browser
+) -> None:
+    w = _world(session, db, client)
+    case = make_recovery_case(session, w.org)
+    r = client.htmx(
+        "POST",
+        f"/recovery/{case.id}/triage",
+        {"triage_what": "Late", "cause_category": "bad luck", "triage_why": "x" * 4001},
+    )
+    assert r.status_code == 400
+    assert error_for(r.text, "cause_category") == "Choose one of the options."
+    assert "4000 characters" in (error_for(r.text, "triage_why") or "")
+    assert "Late" in r.text  # what was typed is shown again
+    assert _case(session, ident(case)).triage_what == ""
