@@ -117,8 +117,9 @@ class _Pending:
 def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -> None:
     zones: dict[int, str] = {}
     pending = _Pending()
-    for obj in [*session.new, *session.dirty]:
-        is_new = obj in session.new
+    new = session.new  # a fresh set on every access: read once
+    for obj in [*new, *session.dirty]:
+        is_new = obj in new
         if isinstance(obj, Shop):
             if is_new or _changed(obj, "visited_at", "approved_at", "org_id"):
                 tz = _org_zone(session, obj.org_id, zones)

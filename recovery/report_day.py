@@ -25,12 +25,13 @@ _PENDING = "touchstone_recovery_tz_pending"
 def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -> None:
     zones: dict[int, str] = {}
     orgs: list[int] = []
-    for obj in [*session.new, *session.dirty]:
+    new = session.new  # a fresh set on every access: read once
+    for obj in [*new, *session.dirty]:
         if isinstance(obj, RecoveryCase):
-            if obj in session.new or _changed(obj, "reported_at", "org_id"):
+            if obj in new or _changed(obj, "reported_at", "org_id"):
                 tz = _org_zone(session, obj.org_id, zones)
                 obj.report_day = report_day(obj.reported_at, None, tz)
-        elif isinstance(obj, Organization) and obj not in session.new and _changed(obj, "timezone"):
+        elif isinstance(obj, Organization) and obj not in new and _changed(obj, "timezone"):
             orgs.append(ident(obj))
     if orgs:
         session.info[_PENDING] = orgs
