@@ -259,7 +259,10 @@ def test_walk_a_case_through_every_step_with_htmx(
     session.rollback()
     assert session.exec(select(func.count()).select_from(ActionItem)).one() == 1
     item = session.exec(select(ActionItem)).one()
-    assert f'href="/actions#action-{item.id}"' in r.text
+    assert f'href="/actions/{item.id}#action-{item.id}"' in r.text
+    listed = client.get(f"/actions/{item.id}")  # the touchpoint's items, this one among them
+    assert listed.status_code == 200
+    assert f'id="action-{item.id}"' in listed.text
     assert item.team == "Service desk"
     r = client.htmx("POST", f"{url}/champion", {"champion": "on"})
     assert "Marked as a champion." in text(r.text)
