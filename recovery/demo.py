@@ -261,8 +261,11 @@ def _walk(
     case.created_at = case.updated_at = reported + timedelta(minutes=rng.randint(2, 20))
     case.acknowledged_at = reported + timedelta(minutes=rng.randint(5, 120))
     case.acknowledged_note = "Apologized and said what would happen next."
-    if rng.random() < 0.04:
-        return  # never fixed: the customer stopped answering
+    # Only recent cases are left hanging: an owner would have closed older ones, and a
+    # demo board full of cases months overdue would tell the wrong story.
+    recent = now - reported < timedelta(days=21)
+    if recent and rng.random() < 0.04:
+        return  # never fixed (yet): the customer stopped answering
     if rng.random() < on_time:
         took = timedelta(minutes=rng.randint(40, 23 * 60))
     else:
@@ -277,7 +280,7 @@ def _walk(
         case.surprise_note = surprise_note
         steps.append(case.surprised_at)
     followed = max(steps) + timedelta(days=rng.randint(2, 6), hours=rng.randint(0, 8))
-    if followed > now or rng.random() < 0.12:
+    if followed > now or (recent and rng.random() < 0.12):
         case.updated_at = max(steps)
         return
     quick = took <= timedelta(hours=24)
