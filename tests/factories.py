@@ -298,6 +298,7 @@ def make_alert(session: Session, org: Organization, **overrides: Any) -> Any:
     session.commit()
     return alert
 
+
 def make_measure(session: Session, touchpoint: Touchpoint, **overrides: Any) -> Any:
     """A monthly measure of `touchpoint` through the real service."""
     from touchpoints.measures import MeasureFields, measure_create
