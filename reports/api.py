@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -15,6 +15,7 @@ from app.tenancy import ReaderDep, path_loader
 from reports.deps import CacheDep, FiltersDep, JobDep, RendererDep
 from reports.filters import filters_from_params, parse_filters
 from reports.jobs import job_pdf, job_start
+from reports.loop import ActionLine, LoopReport, MeasureLine, RatePeriod, Ratio
 from reports.models import ReportJob
 from reports.printing import pack_filename, touchpoint_pdf
 from reports.routes_print import pdf_response
@@ -69,6 +70,77 @@ class CommentOut(BaseModel):
     text: str
 
 
+class RatioOut(BaseModel):
+    """'7 of 9 (78 %)' as numbers: `percent` is whole, halves up; null when `of` is 0."""
+
+    count: int
+    of: int
+    percent: int | None
+
+
+class RecoveryPeriodOut(BaseModel):
+    """One period's recovery cases, counted only: no case, customer or contact is named."""
+
+    key: str
+    label: str
+    start: date
+    end: date
+    cases: int
+    fixed_within_24h: RatioOut  # of the cases whose 24 h are over, or that were fixed
+    satisfied: RatioOut  # followed up and fully satisfied, of every case
+    surprised: RatioOut  # of every case
+    champions: int
+
+
+class RecoveryOut(BaseModel):
+    headline: str
+    fixed_change: str
+    periods: list[RecoveryPeriodOut]  # the periods that have cases, oldest first
+    total: RecoveryPeriodOut | None  # the whole range ("total" as its key)
+
+
+class MeasureValueOut(BaseModel):
+    period: str
+    value: float | None  # null: no value in that period
+    locations: int
+
+
+class MeasureOut(BaseModel):
+    id: int
+    name: str
+    unit: str
+    higher_is_better: bool
+    aggregate: str
+    values: list[MeasureValueOut]  # one per period of the report's table, oldest first
+    change: float | None  # latest period with values minus the one before it with values
+    better: bool | None
+
+
+class ActionItemOut(BaseModel):
+    id: int
+    title: str
+    team: str
+    due_on: date | None
+    status: str
+    overdue: bool
+    source: str
+    meeting_on: date | None
+    closed_at: datetime | None
+
+
+class LoopOut(BaseModel):
+    """Closing the loop: the recovery, measures and action-item sections of the dashboard."""
+
+    window_hours: int
+    recovery: RecoveryOut
+    measures: list[MeasureOut]
+    monthly_measures_left_out: int  # a weekly report has no figures for monthly measures
+    open_items: list[ActionItemOut]
+    overdue: int
+    done_since: date
+    done_items: list[ActionItemOut]
+
+
 class TrendOut(BaseModel):
     touchpoint_id: int
     touchpoint: str
@@ -85,6 +157,7 @@ class TrendOut(BaseModel):
     critical_total: int
     locations: list[LocationOut]
     comments: list[CommentOut]
+    loop: LoopOut
 
 
 class PackRequest(BaseModel):
@@ -120,13 +193,90 @@ def _period(p: Any) -> PeriodOut | None:
     )
 
 
+def _ratio(r: Ratio) -> RatioOut:
+    return RatioOut(count=r.n, of=r.d, percent=r.pct)
+
+
+def _rate_period(p: RatePeriod) -> RecoveryPeriodOut:
+    return RecoveryPeriodOut(
+        key=p.slot.key,
+        label=p.slot.label,
+        start=p.slot.start,
+        end=p.slot.end,
+        cases=p.cases,
+        fixed_within_24h=_ratio(p.fixed),
+        satisfied=_ratio(p.satisfied),
+        surprised=_ratio(p.surprised),
+        champions=p.champions,
+    )
+
+
+def _measure(m: MeasureLine, keys: list[str]) -> MeasureOut:
+    return MeasureOut(
+        id=m.info.id,
+        name=m.info.name,
+        unit=m.info.unit,
+        higher_is_better=m.info.higher_is_better,
+        aggregate=m.info.aggregate,
+        values=[
+            MeasureValueOut(
+                period=key,
+                value=None if cell is None else cell.value,
+                locations=0 if cell is None else cell.locations,
+            )
+            for key, cell in zip(keys, m.cells, strict=True)
+        ],
+        change=m.change,
+        better=m.better,
+    )
+
+
+def _action(a: ActionLine) -> ActionItemOut:
+    row = a.row
+    return ActionItemOut(
+        id=row.id,
+        title=row.title,
+        team=row.team,
+        due_on=row.due_on,
+        status=row.status,
+        overdue=a.overdue,
+        source=row.source,
+        meeting_on=row.meeting_on,
+        closed_at=row.closed_at,
+    )
+
+
+def _loop(loop: LoopReport) -> LoopOut:
+    """The report's loop objects as JSON. Nothing is computed again here, and nothing in
+    them names a customer or a shopper: cases are counted, never listed."""
+    keys = [s.key for s in loop.measure_slots]
+    total = loop.recovery.total
+    return LoopOut(
+        window_hours=loop.window_hours,
+        recovery=RecoveryOut(
+            headline=loop.recovery.headline,
+            fixed_change=loop.recovery.fixed_change,
+            periods=[_rate_period(p) for p in loop.recovery.periods],
+            total=None if total is None else _rate_period(total),
+        ),
+        measures=[_measure(m, keys) for m in loop.measures],
+        monthly_measures_left_out=loop.monthly_left_out,
+        open_items=[_action(a) for a in loop.open_items],
+        overdue=loop.overdue_count,
+        done_since=loop.since.start,
+        done_items=[_action(a) for a in loop.done_items],
+    )
+
+
 @router.get("/touchpoints/{touchpoint_id}/trend", response_model=TrendOut)
 def touchpoint_trend_api(
     tenant: ReaderDep, session: SessionDep, touchpoint: TouchpointDep, filters: FiltersDep
 ) -> TrendOut:
-    """The touchpoint's trend, questions, critical fails, locations and comments — the data
-    of its dashboard and PDF. Approved shops only; no shopper identity."""
+    """The touchpoint's trend, questions, critical fails, locations, comments and closing the
+    loop (recovery rates, measures, action items) — the data of its dashboard and PDF.
+    Approved shops only; no shopper identity, no customer name or contact."""
     r = touchpoint_report(session, tenant.org, touchpoint, filters)
+    assert r.loop is not None  # touchpoint_report always attaches it
     keys = [s.key for s in r.table_slots]
     return TrendOut(
         touchpoint_id=touchpoint.id or 0,
@@ -170,6 +320,7 @@ def touchpoint_trend_api(
             for row in r.locations
         ],
         comments=[CommentOut(**vars(c)) for c in r.comments],
+        loop=_loop(r.loop),
     )
 
 
