@@ -98,8 +98,14 @@ def demo(
 ) -> None:
     """Create the demo organization "Demo Co" (migrates first) and print its logins."""
     from app.demo import DEMO_PASSWORD, demo_exists, demo_seed
+    from app.errors import DomainError
     from app.orgs.models import User
+    from app.security import password_problem
 
+    # Checked before anything is written: a refused password must not leave half a demo.
+    problem = password_problem(password) if password else None
+    if problem:
+        raise _fail(f"--password: {problem}")
     migrate()
     db = _db()
     with db.write() as session:
@@ -108,7 +114,10 @@ def demo(
             typer.echo("Database already has users; demo data not added.")
             result = None
         else:
-            result = demo_seed(session, password=password or DEMO_PASSWORD)
+            try:
+                result = demo_seed(session, password=password or DEMO_PASSWORD)
+            except DomainError as exc:
+                raise _fail(exc.message) from exc
     if result is not None:
         state = "created" if result.created else "already present (passwords unchanged)"
         typer.echo(f"Demo Co {state}. Logins:")

@@ -168,6 +168,15 @@ def test_demo_if_empty_leaves_a_database_with_users_alone(db: Database) -> None:
     assert count(db, User) == 1
 
 
+def test_demo_with_a_short_password_is_a_clear_error_and_writes_nothing(db: Database) -> None:
+    ok("migrate")
+    result = fails("demo", "--password", "short")
+
+    assert "--password: Use at least" in result.stderr
+    assert "Traceback" not in result.output
+    assert count(db, User) == 0
+
+
 # --- users and organizations -------------------------------------------------------------
 
 

@@ -74,6 +74,8 @@ def test_empty_board_explains_the_plan(session: Session, db: Database, client: B
     assert "No open cases." in words
     assert "fix or replace within a day" in words
     assert 'href="/recovery/new"' in page.text
+    # The way to the public complaint form and its posters starts here.
+    assert 'href="/recovery/posters"' in page.text
 
 
 def test_board_shows_overdue_first_with_time_in_words(
