@@ -15,7 +15,7 @@ from recovery.demo import demo_recovery
 from touchpoints import services as journey_services
 
 DEMO_ORG = "Demo Co"
-DEMO_PASSWORD = "touchstone-demo"
+DEMO_PASSWORD = "moments-of-truth"
 DEMO_USERS = (
     ("owner@demo.example", "Olivia Owner", Role.owner),
     ("shopper@demo.example", "Sam Shopper", Role.shopper),

@@ -7,6 +7,7 @@ import smtplib
 from email.message import EmailMessage
 
 from app.config import Settings
+from app.modelbase import utcnow
 from app.orgs.models import ROLE_LABELS, Invite, Organization, Role
 
 log = logging.getLogger("touchstone.mail")
@@ -43,4 +44,20 @@ def send_invite(*, settings: Settings, invite: Invite, link: str, org: Organizat
     )
     return send(
         settings=settings, to=invite.email, subject=f"Join {org.name} on Touchstone", body=body
+    )
+
+
+def send_password_changed(*, settings: Settings, email: str) -> bool:
+    """Tell an account that its password was changed (ASVS 2.2.3); never says the password."""
+    body = (
+        f"The password of your Touchstone account {email} was changed on "
+        f"{utcnow():%d %b %Y at %H:%M} UTC, and every other session of the account was "
+        f"logged out.\n\n"
+        f"If you changed it, there is nothing more to do.\n\n"
+        f"If you did not, someone else knows your password: tell an owner of your "
+        f"organization at once, so they can deactivate the account. Touchstone is at "
+        f"{settings.base_url}\n"
+    )
+    return send(
+        settings=settings, to=email, subject="Your Touchstone password was changed", body=body
     )

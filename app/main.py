@@ -15,10 +15,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from app import apidocs
 from app.config import Settings, get_settings
 from app.db import SAFE_METHODS, Database
 from app.errors import DomainError
-from app.security import NotAuthenticated, csrf_protect
+from app.security import NotAuthenticated, csrf_protect, session_cookie_name
 from app.templating import is_htmx, render
 
 log = logging.getLogger("touchstone")
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         version="0.1.0",
         summary="Moments-of-Truth journey mapping and mystery-shop audits.",
         dependencies=[Depends(csrf_protect)],
-        docs_url="/api/docs",
+        docs_url=None,  # our own /api/docs page (app/apidocs.py) fits the CSP
         redoc_url=None,
         lifespan=_lifespan,
     )
@@ -87,7 +88,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
-        session_cookie="touchstone",
+        session_cookie=session_cookie_name(settings),
+        path="/",
         max_age=settings.session_lifetime_hours * 3600,
         same_site="lax",
         https_only=settings.secure_cookies,
@@ -132,6 +134,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     _install_error_handlers(app)
     _include_routers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    apidocs.install(app)
     return app
 
 

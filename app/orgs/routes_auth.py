@@ -7,10 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
+from starlette.background import BackgroundTask
 
 from app.db import SessionDep
 from app.errors import DomainError
 from app.forms import domain_errors
+from app.mailer import send_password_changed
 from app.orgs import services
 from app.orgs.models import Membership, Organization
 from app.security import OptionalAuthDep, session_end, session_start
@@ -181,4 +183,8 @@ def password_submit(
     except DomainError as exc:
         return render(request, "orgs/account.html", {"errors": domain_errors(exc)}, status_code=400)
     flash(request, "Password changed. Every other session has been logged out.")
-    return RedirectResponse("/account", status_code=303)
+    # ASVS 2.2.3: the account hears of the change by e-mail (when SMTP is set up), after the
+    # answer so that a slow mail server does not hold the page.
+    settings, email = request.app.state.settings, tenant.user.email
+    notice = BackgroundTask(send_password_changed, settings=settings, email=email)
+    return RedirectResponse("/account", status_code=303, background=notice)

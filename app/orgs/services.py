@@ -59,8 +59,10 @@ def _normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _check_password(password: str, field: str = "password") -> None:
-    problem = password_problem(password)
+def _check_password(
+    password: str, field: str = "password", *, user_inputs: tuple[str, ...] = ()
+) -> None:
+    problem = password_problem(password, user_inputs=user_inputs)
     if problem:
         raise DomainError(problem, field=field)
 
@@ -70,7 +72,7 @@ def _check_password(password: str, field: str = "password") -> None:
 
 def user_create(*, session: Session, email: str, name: str, password: str) -> User:
     email = _normalize_email(email)
-    _check_password(password)
+    _check_password(password, user_inputs=(email, name))
     # The column holds 120 characters; PostgreSQL would refuse more with a server error.
     if len(name.strip()) > 120:
         raise DomainError("Use at most 120 characters.", field="name")
@@ -177,7 +179,7 @@ def password_change(
         login_failure_record(session=session, email=user.email, address=address)
         session.commit()
         raise DomainError(MSG_WRONG_PASSWORD, field="current_password")
-    _check_password(new, "new_password")
+    _check_password(new, "new_password", user_inputs=(user.email, user.name))
     if new != confirm:
         raise DomainError(MSG_PASSWORDS_DIFFER, field="confirm_password")
     user.password_hash = hash_password(new)
@@ -243,7 +245,7 @@ def invite_accept(
         raise NotFoundError(MSG_INVITE_UNKNOWN)
     user = session.exec(select(User).where(User.email == invite.email)).first()
     if user is None:
-        _check_password(password)
+        _check_password(password, user_inputs=(invite.email, name))
         if password != confirm:
             raise DomainError(MSG_PASSWORDS_DIFFER, field="confirm_password")
         if not name.strip():

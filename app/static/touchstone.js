@@ -32,4 +32,46 @@
     var close = event.target.closest && event.target.closest("[data-dismiss]");
     if (close) close.parentElement.hidden = true;
   });
+
+  // A "Show" button beside every password field (OWASP ASVS 2.1.12), so a long passphrase
+  // can be checked before it is sent. It is added here, not in the templates, because it
+  // only works with this script. Its name says which field it shows; aria-pressed its state.
+  function passwordToggles(root) {
+    var fields = root.querySelectorAll ? root.querySelectorAll('input[type="password"]') : [];
+    Array.prototype.forEach.call(fields, function (input) {
+      if (input.dataset.toggle) return;
+      input.dataset.toggle = "1";
+      var label = input.id && document.querySelector('label[for="' + input.id + '"]');
+      var name = label ? label.childNodes[0].textContent.trim() : "password";
+      var row = document.createElement("div");
+      row.className = "password-row";
+      input.parentNode.insertBefore(row, input);
+      row.appendChild(input);
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "btn password-toggle";
+      // Named by its text, "Show" plus the field's label for screen readers (not aria-label,
+      // which would make the button a second match for the field's own label).
+      button.textContent = "Show";
+      var which = document.createElement("span");
+      which.className = "sr-only";
+      which.textContent = " " + name.charAt(0).toLowerCase() + name.slice(1);
+      button.appendChild(which);
+      button.setAttribute("aria-pressed", "false");
+      if (input.id) button.setAttribute("aria-controls", input.id);
+      button.addEventListener("click", function () {
+        var show = input.type === "password";
+        input.type = show ? "text" : "password";
+        button.setAttribute("aria-pressed", show ? "true" : "false");
+      });
+      row.appendChild(button);
+      // Send it as a password field again, so password managers recognise what they save.
+      if (input.form) input.form.addEventListener("submit", function () {
+        input.type = "password";
+        button.setAttribute("aria-pressed", "false");
+      });
+    });
+  }
+  passwordToggles(document);
+  document.addEventListener("htmx:load", function (event) { passwordToggles(event.detail.elt); });
 })();

@@ -63,8 +63,8 @@ def is_logged_out(client: Browser) -> bool:
     return response.status_code == 303 and response.headers["location"] == "/login?next=/"
 
 
-def session_cookie(response: Any) -> str:
-    cookies = [c for c in response.headers.get_list("set-cookie") if c.startswith(COOKIE + "=")]
+def session_cookie(response: Any, name: str = COOKIE) -> str:
+    cookies = [c for c in response.headers.get_list("set-cookie") if c.startswith(name + "=")]
     assert len(cookies) == 1, response.headers.get_list("set-cookie")
     return str(cookies[0])
 
@@ -328,12 +328,40 @@ def test_cookie_is_secure_when_the_site_is_served_over_https(
     )
 
     assert response.status_code == 303
-    cookie = session_cookie(response).lower()
+    cookie = session_cookie(response, "__Host-touchstone").lower()
     assert "secure" in cookie.split("; ")
     assert "httponly" in cookie
     assert "samesite=lax" in cookie
     assert f"max-age={14 * 24 * 3600}" in cookie
     assert "Bright Optics" in client.get("/").text
+
+
+@pytest.mark.parametrize(
+    ("base_url", "name"),
+    [("https://testserver", "__Host-touchstone"), (BASE_URL, "touchstone")],
+    ids=["https", "http"],
+)
+def test_session_cookie_has_the_host_prefix_exactly_when_the_site_is_https(
+    own_app: Any, session: Session, base_url: str, name: str
+) -> None:
+    """ASVS 3.4.4: over https the cookie is `__Host-touchstone`, which browsers only accept
+    with Secure, Path=/ and no Domain; plain http (development) cannot use the prefix."""
+    client = own_app(url=base_url, base_url=base_url)
+    owner = make_member(session, make_org(session, name="Prefix Ltd"), Role.owner)
+    client.refresh_csrf("/login")
+    response = client.form(
+        "/login", {"email": owner.email, "password": PASSWORD}, headers={"Origin": base_url}
+    )
+    assert response.status_code == 303
+    cookie = session_cookie(response, name).lower()
+    attributes = cookie.split("; ")
+    assert "path=/" in attributes
+    assert not any(a.startswith("domain=") for a in attributes)
+    assert ("secure" in attributes) is name.startswith("__Host-")
+    other = "touchstone" if name.startswith("__Host-") else "__Host-touchstone"
+    assert not [c for c in response.headers.get_list("set-cookie") if c.startswith(other + "=")]
+    assert client.cookies.get(name)
+    assert "Prefix Ltd" in client.get("/").text  # the browser sends it back under that name
 
 
 # --- changing the password ---------------------------------------------------------------
@@ -346,7 +374,7 @@ def test_password_change_problems_are_shown_next_to_their_field(
     login(client, owner.email, PASSWORD)
     cases = [
         ("current_password", {"current_password": "wrong current pass"}, None),
-        ("new_password", {"new_password": "short"}, "Use at least 10 characters."),
+        ("new_password", {"new_password": "short"}, "Use at least 12 characters."),
         ("confirm_password", {"confirm_password": "something else"}, None),
     ]
     expected = {

@@ -15,7 +15,7 @@ from app.db import Database
 from app.modelbase import utcnow
 from app.orgs import services
 from app.orgs.models import Invite, Membership, Organization, Role, User, UserSession
-from app.security import digest, verify_password
+from app.security import MSG_PASSWORD_GUESSABLE, digest, verify_password
 from app.tenancy import MSG_FORBIDDEN
 from tests.conftest import CSRF_META, Browser, sign_in
 from tests.factories import PASSWORD, make_invite, make_member, make_org, make_token
@@ -205,7 +205,12 @@ def test_an_unknown_link_is_404(client: Browser, db: Database) -> None:
         (
             "password",
             {"password": "short", "confirm_password": "short"},
-            "Use at least 10 characters.",
+            "Use at least 12 characters.",
+        ),
+        (
+            "password",
+            {"password": "password1234", "confirm_password": "password1234"},
+            MSG_PASSWORD_GUESSABLE,
         ),
         (
             "confirm_password",
@@ -215,7 +220,7 @@ def test_an_unknown_link_is_404(client: Browser, db: Database) -> None:
         ("name", {"name": "  "}, "Enter your name."),
         ("name", {"name": "N" * 121}, "Use at most 120 characters."),
     ],
-    ids=["short-password", "confirm-differs", "no-name", "long-name"],
+    ids=["short-password", "common-password", "confirm-differs", "no-name", "long-name"],
 )
 def test_new_account_problems_are_shown_next_to_the_field_and_the_link_still_works(
     client: Browser,

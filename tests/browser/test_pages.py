@@ -5,14 +5,16 @@ Set TOUCHSTONE_SCREENSHOTS=<folder> to save a screenshot of every page the tour 
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
-from playwright.sync_api import Dialog, Locator, ViewportSize, expect
+from playwright.sync_api import Browser, Dialog, Locator, ViewportSize, expect
 
 from app.demo import DEMO_ORG, DEMO_USERS
 from app.orgs.services import MSG_LOGIN_FAILED
-from tests.browser.conftest import DESKTOP, PHONE, Tab, TabFactory
+from tests.browser.conftest import DESKTOP, PHONE, LiveServer, Tab, TabFactory
+from tests.browser.test_shopper import _axe
 
 pytestmark = pytest.mark.browser
 
@@ -248,6 +250,10 @@ def test_invite_link_makes_a_new_member(open_tab: TabFactory) -> None:
     expect(page.get_by_text(email)).to_be_visible()
     newcomer.check_phone_layout()
     newcomer.screenshot("invite-accept-phone")
+    for name in ("Show choose a password", "Show password again"):
+        expect(page.get_by_role("button", name=name, exact=True)).to_have_attribute(
+            "aria-pressed", "false"
+        )
     page.get_by_label("Your name").fill("Nina Newcomer")
     page.get_by_label("Choose a password").fill("a-long-new-password")
     page.get_by_label("Password again").fill("a-long-new-password")
@@ -287,3 +293,73 @@ def test_wrong_password_is_explained_next_to_the_field(open_tab: TabFactory) -> 
 
     tab.login(OWNER)
     expect(heading(tab)).to_have_text(DEMO_ORG)
+
+
+@pytest.mark.parametrize("viewport", [PHONE], ids=["phone"])
+def test_show_buttons_reveal_each_password_field(
+    open_tab: TabFactory, viewport: ViewportSize
+) -> None:
+    """ASVS 2.1.12: a "Show" button beside every password field (login, account) switches it
+    to plain text and back; it says which field it shows, whether it is pressed, and is a big
+    enough target on a phone."""
+    tab = open_tab(viewport)
+    page = tab.page
+    tab.goto("/login")
+    password = page.get_by_label("Password")
+    show = page.get_by_role("button", name="Show password")
+    expect(show).to_have_attribute("aria-pressed", "false")
+    password.fill("walking the harbour wall")
+    show.click()
+    expect(password).to_have_attribute("type", "text")
+    expect(show).to_have_attribute("aria-pressed", "true")
+    tab.screenshot("login-password-shown-phone")
+    show.click()
+    expect(password).to_have_attribute("type", "password")
+    expect(show).to_have_attribute("aria-pressed", "false")
+    box = show.bounding_box()
+    assert box and box["height"] >= 44 and box["width"] >= 44, box
+    tab.check_phone_layout()
+
+    tab.login(OWNER)
+    tab.goto("/account")
+    for name, label in (
+        ("current_password", "Current password"),
+        ("new_password", "New password"),
+        ("confirm_password", "New password again"),
+    ):
+        field = page.locator(f"#f-{name}")
+        button = page.get_by_role("button", name=f"Show {label.lower()}", exact=True)
+        expect(field).to_have_attribute("type", "password")
+        button.click()
+        expect(field).to_have_attribute("type", "text")
+        expect(button).to_have_attribute("aria-pressed", "true")
+    tab.check_phone_layout()
+
+
+def test_axe_finds_no_violations_on_the_password_pages(
+    browser: Browser | None, live_server: LiveServer
+) -> None:
+    """The "Show" buttons keep the login and account pages clean for axe-core (WCAG 2.2 AA,
+    target size included), in both states."""
+    if browser is None:
+        pytest.fail("Chromium is not installed; the browser tests need it.", pytrace=False)
+    context = browser.new_context(viewport=PHONE, bypass_csp=True)  # for axe's inline script
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        found = {}
+        page.goto(f"{live_server.url}/login")
+        page.get_by_role("button", name="Show password").click()
+        if violations := _axe(page):
+            found["/login"] = violations
+        page.get_by_label("E-mail address").fill(OWNER)
+        page.get_by_label("Password").fill(live_server.password)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Log in").click()
+        page.goto(f"{live_server.url}/account")
+        page.get_by_role("button", name="Show new password", exact=True).click()
+        if violations := _axe(page):
+            found["/account"] = violations
+        assert not found, json.dumps(found, indent=1)
+    finally:
+        context.close()
