@@ -29,7 +29,7 @@ from sqlmodel import Session, SQLModel, select
 from app.db import SessionDep
 from app.modelbase import MAX_ID, OrgOwned
 from app.orgs.models import Membership, Organization, Role, User
-from app.security import AuthDep
+from app.security import AuthDep, NotAuthenticated
 
 SCOPE_KEY = "touchstone_org_id"
 # Execution option for the few reads that must look across organizations on purpose
@@ -38,6 +38,12 @@ ALL_ORGS = "touchstone_all_orgs"
 MSG_NO_ORG = "You are not a member of an organization yet. Ask an owner to invite you."
 MSG_FORBIDDEN = "Your role in this organization does not allow this."
 MSG_NOT_FOUND = "Not found."
+MSG_TWO_STEP_REQUIRED = (
+    "This organization asks its owners to use two-step login. Set it up on /account first."
+)
+# Where an owner who still has to set up two-step login may go (the account page and the
+# organization switcher, to reach another organization).
+TWO_STEP_SETUP_PATHS = ("/account", "/orgs/switch")
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -159,6 +165,46 @@ class Tenant:
         return obj
 
 
+class TwoStepRequired(NotAuthenticated):
+    """An owner of an organization that requires two-step login has not set it up yet.
+
+    The password alone no longer authenticates them for this organization: the API answers
+    401 with this message, pages go to /login, which sends a logged-in user who still has
+    to set it up on to /account (routes_auth.login_page).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(MSG_TWO_STEP_REQUIRED)
+
+
+def two_step_setup_owed(*, session: Session, user: User) -> bool:
+    """Whether `user` owns an organization that requires two-step login and has not set
+    it up (read across organizations on purpose)."""
+    if user.two_step_on:
+        return False
+    owed = session.exec(
+        select(Membership.id)
+        .join(Organization, Organization.id == Membership.org_id)  # type: ignore[arg-type]
+        .where(
+            Membership.user_id == user.id,
+            Membership.role == Role.owner,
+            Organization.owners_two_step == True,  # noqa: E712
+        )
+        .execution_options(**{ALL_ORGS: True})
+    ).first()
+    return owed is not None
+
+
+def _two_step_missing(request: Request, auth: Any, org: Organization, role: str) -> bool:
+    # API tokens are made from the CLI by the server's administrator and stay valid.
+    if role != Role.owner or not org.owners_two_step or auth.via != "cookie":
+        return False
+    if auth.user.two_step_on:
+        return False
+    path = request.url.path
+    return not any(path == p or path.startswith(p + "/") for p in TWO_STEP_SETUP_PATHS)
+
+
 class NoOrganization(HTTPException):
     def __init__(self) -> None:
         super().__init__(403, MSG_NO_ORG)
@@ -184,6 +230,8 @@ def get_tenant(request: Request, auth: AuthDep, session: SessionDep) -> Tenant:
             raise NoOrganization()
     org = session.get(Organization, membership.org_id)
     assert org is not None
+    if _two_step_missing(request, auth, org, membership.role):
+        raise TwoStepRequired()
     scope_session(session, membership.org_id)
     tenant = Tenant(org=org, membership=membership, session=session, user=auth.user)
     request.state.tenant = tenant  # for the navigation in page templates

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from pydantic import EmailStr, field_validator
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import JSON, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.modelbase import OrgOwned, utc_field, utcnow
@@ -35,6 +35,16 @@ class User(SQLModel, table=True):
     password_hash: str = Field(sa_type=String(255))
     is_active: bool = True
     created_at: datetime = utc_field(default_factory=utcnow)
+    # Two-step login (app/orgs/two_step.py): the TOTP secret (base32) once confirmed, the
+    # last time step a code was accepted for (no code works twice), and the SHA-256 digests
+    # of the unused recovery codes. Never part of any API shape.
+    totp_secret: str | None = Field(default=None, sa_type=String(64))
+    totp_last_step: int | None = None
+    totp_recovery_hashes: list[str] | None = Field(default=None, sa_type=JSON)
+
+    @property
+    def two_step_on(self) -> bool:
+        return self.totp_secret is not None
 
 
 class UserPublic(SQLModel):
@@ -70,6 +80,8 @@ class Organization(OrganizationBase, table=True):
     alert_margin: int = Field(default=10, ge=0, le=100)
     # Days a recovery case keeps the customer's name and contact; None keeps them.
     contact_retention_days: int | None = Field(default=365, ge=1, le=3650)
+    # Owners must log in with two steps (ASVS 4.3.1); owners without it are sent to /account.
+    owners_two_step: bool = False
 
 
 class OrganizationCreate(OrganizationBase):

@@ -1,8 +1,8 @@
-"""Login, logout, accepting an invite, and the account page."""
+"""Login (with its second step), logout, accepting an invite, and the account page."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -13,11 +13,11 @@ from app.db import SessionDep
 from app.errors import DomainError
 from app.forms import domain_errors
 from app.mailer import send_password_changed
-from app.orgs import services
-from app.orgs.models import Membership, Organization
+from app.orgs import services, two_step
+from app.orgs.models import Membership, Organization, Role, User
 from app.security import OptionalAuthDep, session_end, session_start
 from app.templating import flash, render
-from app.tenancy import MemberDep
+from app.tenancy import MemberDep, Tenant, two_step_setup_owed
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,8 +34,14 @@ def client_address(request: Request) -> str:
 
 
 @router.get("/login")
-def login_page(request: Request, auth: OptionalAuthDep, next: str = "/") -> Response:
+def login_page(
+    request: Request, auth: OptionalAuthDep, session: SessionDep, next: str = "/"
+) -> Response:
     if auth is not None:
+        # An owner sent here because their organization requires two-step login (see
+        # tenancy.TwoStepRequired) is logged in, but must set it up before going on.
+        if auth.via == "cookie" and two_step_setup_owed(session=session, user=auth.user):
+            return RedirectResponse("/account#two-step", status_code=303)
         return RedirectResponse(safe_next(next), status_code=303)
     return render(request, "orgs/login.html", {"next": safe_next(next), "errors": {}, "email": ""})
 
@@ -66,24 +72,79 @@ def login_submit(
         except DomainError as exc:
             errors = domain_errors(exc)
         else:
-            first = session.exec(
-                select(Membership).where(Membership.user_id == user.id).order_by(Membership.id)  # type: ignore[arg-type]
-            ).first()
-            session_start(
-                session=session,
-                request=request,
-                user=user,
-                org_id=first.org_id if first else None,
-                settings=settings,
-            )
-            session.commit()
-            return RedirectResponse(safe_next(next), status_code=303)
+            if user.two_step_on:
+                # login_authenticate has just cleared the account's failure count (not yet
+                # committed). Undo that: it is cleared only once the code is right too, or a
+                # right password between wrong codes would allow endless code guesses.
+                session.rollback()
+                # No session yet: the second page asks for the code first.
+                request.session[two_step.PENDING_KEY] = two_step.pending_login(
+                    user, safe_next(next)
+                )
+                return RedirectResponse("/login/code", status_code=303)
+            return _log_in(request, session, user, safe_next(next))
     return render(
         request,
         "orgs/login.html",
         {"next": safe_next(next), "errors": errors, "email": email},
         status_code=429 if "__all__" in errors else 400,
     )
+
+
+def _log_in(request: Request, session: SessionDep, user: User, target: str) -> Response:
+    first = session.exec(
+        select(Membership).where(Membership.user_id == user.id).order_by(Membership.id)  # type: ignore[arg-type]
+    ).first()
+    session_start(
+        session=session,
+        request=request,
+        user=user,
+        org_id=first.org_id if first else None,
+        settings=request.app.state.settings,
+    )
+    session.commit()
+    return RedirectResponse(target, status_code=303)
+
+
+def _pending_expired(request: Request) -> Response:
+    request.session.pop(two_step.PENDING_KEY, None)
+    flash(request, two_step.MSG_PENDING_EXPIRED)
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/login/code")
+def login_code_page(request: Request, session: SessionDep) -> Response:
+    user = two_step.pending_user(session=session, pending=request.session.get(two_step.PENDING_KEY))
+    if user is None:
+        return _pending_expired(request)
+    return render(request, "orgs/login_code.html", {"errors": {}})
+
+
+@router.post("/login/code")
+def login_code_submit(
+    request: Request, session: SessionDep, code: Annotated[str, Form()] = ""
+) -> Response:
+    pending = request.session.get(two_step.PENDING_KEY)
+    user = two_step.pending_user(session=session, pending=pending)
+    if user is None:
+        return _pending_expired(request)
+    try:
+        two_step.two_step_login_verify(
+            session=session,
+            user=user,
+            code=code,
+            address=client_address(request),
+            settings=request.app.state.settings,
+        )
+    except DomainError as exc:
+        return render(
+            request,
+            "orgs/login_code.html",
+            {"errors": domain_errors(exc)},
+            status_code=exc.status_code,
+        )
+    target = pending.get("next") if isinstance(pending, dict) else None
+    return _log_in(request, session, user, safe_next(target if isinstance(target, str) else None))
 
 
 @router.post("/logout")
@@ -154,9 +215,93 @@ def invite_submit(
     return RedirectResponse("/", status_code=303)
 
 
+def _account(
+    request: Request, tenant: Tenant, errors: dict[str, str], status_code: int = 200, **more: Any
+) -> Response:
+    user = tenant.user
+    setup: dict[str, str] | None = None
+    secret = request.session.get(two_step.SETUP_KEY)
+    if not user.two_step_on and isinstance(secret, str):
+        uri = two_step.provisioning_uri(secret, user.email)
+        grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+        setup = {"grouped": grouped, "qr": two_step.qr_data_uri(uri)}
+    context = {
+        "errors": errors,
+        "setup": setup,
+        "recovery_left": two_step.recovery_codes_left(user),
+        "two_step_required": tenant.role == Role.owner and tenant.org.owners_two_step,
+        **more,
+    }
+    return render(request, "orgs/account.html", context, status_code=status_code)
+
+
 @router.get("/account")
 def account_page(request: Request, tenant: MemberDep) -> Response:
-    return render(request, "orgs/account.html", {"errors": {}})
+    return _account(request, tenant, {})
+
+
+@router.post("/account/two-step/start")
+def two_step_start(request: Request, tenant: MemberDep) -> Response:
+    if not tenant.user.two_step_on:
+        # Kept in the signed cookie until confirmed: an abandoned set-up leaves nothing behind.
+        request.session[two_step.SETUP_KEY] = two_step.new_secret()
+    return RedirectResponse("/account#two-step", status_code=303)
+
+
+@router.post("/account/two-step/cancel")
+def two_step_cancel(request: Request, tenant: MemberDep) -> Response:
+    request.session.pop(two_step.SETUP_KEY, None)
+    return RedirectResponse("/account#two-step", status_code=303)
+
+
+@router.post("/account/two-step/confirm")
+def two_step_confirm(
+    request: Request,
+    tenant: MemberDep,
+    auth: OptionalAuthDep,
+    code: Annotated[str, Form()] = "",
+) -> Response:
+    secret = request.session.get(two_step.SETUP_KEY)
+    try:
+        codes = two_step.two_step_enable(
+            session=tenant.session,
+            user=tenant.user,
+            secret=secret if isinstance(secret, str) else None,
+            code=code,
+            keep_session_id=auth.session_row.id if auth and auth.session_row else None,
+            address=client_address(request),
+            settings=request.app.state.settings,
+        )
+    except DomainError as exc:
+        return _account(request, tenant, domain_errors(exc), status_code=exc.status_code)
+    request.session.pop(two_step.SETUP_KEY, None)
+    # Shown on this answer only; the database keeps their digests.
+    return _account(request, tenant, {}, recovery_codes=codes)
+
+
+@router.post("/account/two-step/disable")
+def two_step_disable(
+    request: Request,
+    tenant: MemberDep,
+    off_password: Annotated[str, Form()] = "",
+    off_code: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        two_step.two_step_disable(
+            session=tenant.session,
+            user=tenant.user,
+            password=off_password,
+            code=off_code,
+            address=client_address(request),
+            settings=request.app.state.settings,
+        )
+    except DomainError as exc:
+        # The form's fields are named apart from the password-change form's on the same page.
+        names = {"current_password": "off_password", "code": "off_code"}
+        errors = {names.get(k, k): v for k, v in domain_errors(exc).items()}
+        return _account(request, tenant, errors, status_code=exc.status_code)
+    flash(request, "Two-step login is off. Your password alone now logs you in.")
+    return RedirectResponse("/account", status_code=303)
 
 
 @router.post("/account/password")
@@ -181,7 +326,7 @@ def password_submit(
             settings=request.app.state.settings,
         )
     except DomainError as exc:
-        return render(request, "orgs/account.html", {"errors": domain_errors(exc)}, status_code=400)
+        return _account(request, tenant, domain_errors(exc), status_code=400)
     flash(request, "Password changed. Every other session has been logged out.")
     # ASVS 2.2.3: the account hears of the change by e-mail (when SMTP is set up), after the
     # answer so that a slow mail server does not hold the page.

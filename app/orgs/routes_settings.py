@@ -1,5 +1,6 @@
 """The organization's settings: name, time zone, alert margin, how long customer contact
-details are kept. One owner page (`/settings`) and `GET/PATCH /api/v1/organization/settings`.
+details are kept, whether owners must use two-step login. One owner page (`/settings`) and
+`GET/PATCH /api/v1/organization/settings`.
 
 The shapes and the one write live here with the routes because they concern this page
 alone; both the page and the API validate through `OrganizationSettingsUpdate`.
@@ -31,6 +32,7 @@ MSG_RETENTION = (
     f"Give a whole number of days from {RETENTION_MIN} to {RETENTION_MAX}, "
     "or choose to keep the details."
 )
+MSG_TWO_STEP = "Give true or false."
 MSG_SAVED = "Settings saved."
 MSG_TZ_MOVED = " Shops and recovery cases now count on their days in {tz}."
 
@@ -58,6 +60,7 @@ class OrganizationSettings(BaseModel):
     timezone: str
     alert_margin: int
     contact_retention_days: int | None  # null: contact details are kept
+    owners_two_step: bool  # owners must use two-step login to reach owner pages
 
 
 class OrganizationSettingsUpdate(BaseModel):
@@ -70,6 +73,7 @@ class OrganizationSettingsUpdate(BaseModel):
     timezone: str | None = None
     alert_margin: int | None = None
     contact_retention_days: int | None = None
+    owners_two_step: bool | None = None
 
     @field_validator("name", mode="before")
     @classmethod
@@ -92,6 +96,13 @@ class OrganizationSettingsUpdate(BaseModel):
     def _margin(cls, v: Any) -> int:
         return _whole(v, 0, MARGIN_MAX, MSG_MARGIN)
 
+    @field_validator("owners_two_step", mode="before")
+    @classmethod
+    def _two_step(cls, v: Any) -> bool:
+        if not isinstance(v, bool):  # no "yes" or 1: a typo must not quietly change security
+            raise ValueError(MSG_TWO_STEP)
+        return v
+
     @field_validator("contact_retention_days", mode="before")
     @classmethod
     def _retention(cls, v: Any) -> int | None:
@@ -104,6 +115,7 @@ def settings_of(org: Organization) -> OrganizationSettings:
         timezone=org.timezone,
         alert_margin=org.alert_margin,
         contact_retention_days=org.contact_retention_days,
+        owners_two_step=org.owners_two_step,
     )
 
 
@@ -151,6 +163,7 @@ def settings_page(request: Request, tenant: OwnerDep) -> Response:
         "alert_margin": str(org.alert_margin),
         "retention": "keep" if org.contact_retention_days is None else "days",
         "contact_retention_days": str(org.contact_retention_days or 365),
+        "owners_two_step": org.owners_two_step,
     }
     return _page(request, tenant, form, {})
 
@@ -164,6 +177,7 @@ def settings_save(
     alert_margin: Annotated[str, Form()] = "",
     retention: Annotated[str, Form()] = "days",
     contact_retention_days: Annotated[str, Form()] = "",
+    owners_two_step: Annotated[str, Form()] = "",
 ) -> Response:
     form = {
         "name": name,
@@ -171,12 +185,14 @@ def settings_save(
         "alert_margin": alert_margin,
         "retention": "keep" if retention == "keep" else "days",
         "contact_retention_days": contact_retention_days,
+        "owners_two_step": owners_two_step == "on",
     }
     values: dict[str, Any] = {
         "name": name,
         "timezone": timezone,
         "alert_margin": alert_margin,
         "contact_retention_days": None if retention == "keep" else contact_retention_days,
+        "owners_two_step": owners_two_step == "on",
     }
     data, errors = parse_form(OrganizationSettingsUpdate, values)
     if data is None:

@@ -190,6 +190,7 @@ def test_api_reads_and_patches_the_settings(
         "timezone": "Europe/London",
         "alert_margin": 10,
         "contact_retention_days": 365,
+        "owners_two_step": False,
     }
 
     changed = client.patch(
@@ -203,6 +204,7 @@ def test_api_reads_and_patches_the_settings(
         "timezone": "Europe/London",
         "alert_margin": 25,
         "contact_retention_days": None,
+        "owners_two_step": False,
     }
     _reload(session, org)
     assert (org.alert_margin, org.contact_retention_days) == (25, None)

@@ -33,6 +33,10 @@ from tests.factories import PASSWORD, OrgWorld, make_world, world_pack_pdf
 PUBLIC = {
     ("GET", "/login"),
     ("POST", "/login"),
+    # The second login step: only a pending login from a right password in this browser's
+    # signed cookie gets a code checked (app/orgs/two_step.py).
+    ("GET", "/login/code"),
+    ("POST", "/login/code"),
     ("POST", "/logout"),
     ("GET", "/invite/{token}"),
     ("POST", "/invite/{token}"),

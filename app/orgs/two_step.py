@@ -1,0 +1,247 @@
+"""Two-step login (TOTP, RFC 6238): setting it up, checking codes, recovery codes.
+
+The TOTP secret is stored in the user row as base32 text, not encrypted: the project has no
+encryption key apart from SECRET_KEY (whose rotation would then lock everyone out), and the
+database already holds everything the secret protects. It is never logged, never part of an
+API shape, and shown only on the set-up page before it is confirmed. Recovery codes are
+stored as SHA-256 digests only (they carry ~50 random bits and guesses are throttled).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from datetime import datetime
+from typing import Any, NoReturn
+
+import pyotp
+import segno
+from sqlmodel import Session
+
+from app.config import Settings
+from app.errors import DomainError, ThrottledError
+from app.modelbase import utcnow
+from app.orgs.models import User
+from app.orgs.services import MSG_LOGIN_THROTTLED, MSG_WRONG_PASSWORD
+from app.security import (
+    digest,
+    login_failure_record,
+    login_failures_clear,
+    login_throttled,
+    sessions_revoke_all,
+    verify_password,
+)
+
+ISSUER = "Touchstone"
+RECOVERY_CODE_COUNT = 10
+# Unambiguous letters and digits (no 0/o, 1/l/i): 31**10, about 2**49.5, per code.
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+# How long the second login page waits for a code after the password was right.
+PENDING_SECONDS = 300
+PENDING_KEY = "two_step"
+SETUP_KEY = "totp_setup"
+
+MSG_CODE_MISSING = "Enter the 6-digit code from your authenticator app."
+MSG_CODE_WRONG = (
+    "That code is not right, or it has been used already. Enter the code your app shows now, "
+    "or one of your recovery codes."
+)
+MSG_SETUP_CODE_WRONG = (
+    "That code does not match. Check that your phone's clock is right and enter the code "
+    "your app shows now."
+)
+MSG_SETUP_EXPIRED = "The set-up was interrupted. Start again."
+MSG_ALREADY_ON = "Two-step login is already on."
+MSG_PENDING_EXPIRED = "Your login took too long. Enter your e-mail address and password again."
+
+
+# --- codes -------------------------------------------------------------------------------
+
+
+def new_secret() -> str:
+    return pyotp.random_base32()  # 160 bits, as RFC 4226 recommends
+
+
+def provisioning_uri(secret: str, email: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
+
+
+def qr_data_uri(uri: str) -> str:
+    """The otpauth:// address as an SVG QR code in a data: URI (the CSP allows img data:)."""
+    return str(segno.make(uri, error="m", micro=False).svg_data_uri(scale=5, border=2))
+
+
+def _normalize(code: str) -> str:
+    return "".join(ch for ch in code.lower() if ch.isalnum())
+
+
+def _matching_step(secret: str, code: str, now: datetime | None = None) -> int | None:
+    """The time step whose code `code` is: the current one or one either side (clock drift)."""
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now or utcnow())
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step).encode(), code.encode()):
+            return step
+    return None
+
+
+def new_recovery_codes() -> list[str]:
+    codes = []
+    for _ in range(RECOVERY_CODE_COUNT):
+        raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+    return codes
+
+
+def code_accept(*, user: User, code: str, now: datetime | None = None) -> bool:
+    """Whether `code` lets `user` in: a TOTP code of a step later than the last one used,
+    or an unused recovery code. Either is used up by this (the caller commits)."""
+    if user.totp_secret is None:
+        return False
+    normalized = _normalize(code)
+    if len(normalized) == 6 and normalized.isdigit():
+        step = _matching_step(user.totp_secret, normalized, now)
+        if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+            return False
+        user.totp_last_step = step
+        return True
+    hashes = list(user.totp_recovery_hashes or [])
+    hashed = digest(normalized)
+    if not normalized or hashed not in hashes:
+        return False
+    hashes.remove(hashed)
+    user.totp_recovery_hashes = hashes  # a new list, so the JSON column is written
+    return True
+
+
+def recovery_codes_left(user: User) -> int:
+    return len(user.totp_recovery_hashes or [])
+
+
+def _refuse_if_throttled(
+    *, session: Session, user: User, address: str, settings: Settings, field: str | None = None
+) -> None:
+    # Also takes the per-account lock on PostgreSQL, so two requests with the same code run
+    # one after the other and the second sees the first one's last used step.
+    if login_throttled(session=session, email=user.email, address=address, settings=settings):
+        raise ThrottledError(
+            MSG_LOGIN_THROTTLED.format(minutes=settings.login_window_minutes), field=field
+        )
+    session.refresh(user)
+
+
+def _fail(*, session: Session, user: User, address: str, message: str, field: str) -> NoReturn:
+    login_failure_record(session=session, email=user.email, address=address)
+    session.commit()
+    raise DomainError(message, field=field)
+
+
+# --- setting up and turning off ----------------------------------------------------------
+
+
+def two_step_enable(
+    *,
+    session: Session,
+    user: User,
+    secret: str | None,
+    code: str,
+    keep_session_id: int | None,
+    address: str,
+    settings: Settings,
+) -> list[str]:
+    """Turn two-step login on once the user proves their app has `secret`.
+
+    Returns the recovery codes, which are shown once and stored only as digests. Every
+    other session of the user (logged in with the password alone) is logged out.
+    """
+    if user.two_step_on:
+        raise DomainError(MSG_ALREADY_ON)
+    if not secret:
+        raise DomainError(MSG_SETUP_EXPIRED)
+    if not _normalize(code):
+        raise DomainError(MSG_CODE_MISSING, field="code")
+    _refuse_if_throttled(session=session, user=user, address=address, settings=settings)
+    step = _matching_step(secret, _normalize(code))
+    if step is None:
+        _fail(
+            session=session, user=user, address=address, message=MSG_SETUP_CODE_WRONG, field="code"
+        )
+    codes = new_recovery_codes()
+    user.totp_secret = secret
+    user.totp_last_step = step
+    user.totp_recovery_hashes = [digest(_normalize(c)) for c in codes]
+    session.add(user)
+    sessions_revoke_all(session=session, user_id=user.id, keep_id=keep_session_id)  # type: ignore[arg-type]
+    session.commit()
+    return codes
+
+
+def two_step_disable(
+    *, session: Session, user: User, password: str, code: str, address: str, settings: Settings
+) -> None:
+    """Turn two-step login off: needs the current password and a code (or recovery code)."""
+    _refuse_if_throttled(
+        session=session, user=user, address=address, settings=settings, field="current_password"
+    )
+    if not verify_password(password, user.password_hash):
+        _fail(
+            session=session,
+            user=user,
+            address=address,
+            message=MSG_WRONG_PASSWORD,
+            field="current_password",
+        )
+    if not code_accept(user=user, code=code):
+        _fail(session=session, user=user, address=address, message=MSG_CODE_WRONG, field="code")
+    user.totp_secret = None
+    user.totp_last_step = None
+    user.totp_recovery_hashes = None
+    session.add(user)
+    session.commit()
+
+
+# --- the second login step ---------------------------------------------------------------
+
+
+def pending_login(user: User, next_path: str) -> dict[str, Any]:
+    """What the signed session cookie carries between the password and the code.
+
+    It is not a session: no `sid`, so nothing authenticates with it. It expires after
+    PENDING_SECONDS and names the password hash it was made with (its tail), so a password
+    change in between voids it.
+    """
+    return {
+        "uid": user.id,
+        "next": next_path,
+        "until": int(time.time()) + PENDING_SECONDS,
+        "pw": user.password_hash[-16:],
+    }
+
+
+def pending_user(*, session: Session, pending: Any) -> User | None:
+    """The user a pending login belongs to, if it is still valid."""
+    if not isinstance(pending, dict) or not isinstance(pending.get("uid"), int):
+        return None
+    if not isinstance(pending.get("until"), int) or pending["until"] < time.time():
+        return None
+    user = session.get(User, pending["uid"])
+    if user is None or not user.is_active or not user.two_step_on:
+        return None
+    if not hmac.compare_digest(str(pending.get("pw", "")), user.password_hash[-16:]):
+        return None
+    return user
+
+
+def two_step_login_verify(
+    *, session: Session, user: User, code: str, address: str, settings: Settings
+) -> User:
+    """Check the second step; wrong codes count against the same throttle as passwords."""
+    if not _normalize(code):
+        raise DomainError(MSG_CODE_MISSING, field="code")
+    _refuse_if_throttled(session=session, user=user, address=address, settings=settings)
+    if not code_accept(user=user, code=code):
+        _fail(session=session, user=user, address=address, message=MSG_CODE_WRONG, field="code")
+    session.add(user)
+    login_failures_clear(session=session, email=user.email)
+    return user
