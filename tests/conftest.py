@@ -25,7 +25,7 @@ from app.main import create_app
 from app.modelbase import utcnow
 from app.orgs.models import Organization, User, UserSession
 from app.schema import metadata
-from app.security import digest, new_secret
+from app.security import digest, new_secret, session_cookie_name
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 BASE_URL = "http://testserver"
@@ -170,9 +170,11 @@ def sign_in(client: Browser, db: Database, user: User, org: Organization) -> Bro
             )
         )
         s.commit()
-    signer = TimestampSigner(client.app.state.settings.secret_key)  # type: ignore[attr-defined]
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+    signer = TimestampSigner(settings.secret_key)
     payload = b64encode(json.dumps({"sid": raw, "csrf": csrf}).encode())
-    client.cookies.set("touchstone", signer.sign(payload).decode())
+    # The same name a login gives it (`__Host-touchstone` when BASE_URL is https).
+    client.cookies.set(session_cookie_name(settings), signer.sign(payload).decode())
     client.csrf = csrf
     return client
 
