@@ -74,4 +74,12 @@
   }
   passwordToggles(document);
   document.addEventListener("htmx:load", function (event) { passwordToggles(event.detail.elt); });
+
+  // On a phone the main navigation is one row that scrolls sideways: bring the current
+  // page's link into view, so "People" or "Locations" is not hidden off the edge.
+  var nav = document.querySelector(".mainnav");
+  var current = nav && nav.querySelector('[aria-current="page"]');
+  if (current && nav.scrollWidth > nav.clientWidth) {
+    nav.scrollLeft = current.offsetLeft - nav.offsetLeft - 24;
+  }
 })();
