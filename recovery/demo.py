@@ -319,48 +319,56 @@ def _open_cases(
     def where(name: str) -> int:
         return ident(by_name.get(name) or next(iter(by_name.values())))
 
-    overdue = services.case_open(
-        session=session,
-        org_id=org_id,
-        data=services.CaseOpen(
-            summary="Charged for two coffees and a cake I never had; the receipt shows no items.",
-            source=CaseSource.in_person,
-            reported_at=now - timedelta(hours=31),
-            touchpoint_id=ident(tps[Channel.billing]) if Channel.billing in tps else None,
-            location_id=where("High Street"),
-        ),
-        actor_id=owner_id,
+    def open_acknowledged(
+        summary: str,
+        source: CaseSource,
+        channel: Channel,
+        place: str,
+        *,
+        reported_ago: timedelta,
+        acknowledged_ago: timedelta,
+        note: str,
+    ) -> None:
+        """A case the owner opened `reported_ago` and has acknowledged, but not yet fixed."""
+        case = services.case_open(
+            session=session,
+            org_id=org_id,
+            data=services.CaseOpen(
+                summary=summary,
+                source=source,
+                reported_at=now - reported_ago,
+                touchpoint_id=ident(tps[channel]) if channel in tps else None,
+                location_id=where(place),
+            ),
+            actor_id=owner_id,
+        )
+        session.commit()
+        services.case_step_record(
+            session=session,
+            case=case,
+            step=services.Step.acknowledge,
+            data=services.StepRecord(at=now - acknowledged_ago, note=note),
+        )
+
+    # Past its 24 hours and not fixed: the board shows it overdue.
+    open_acknowledged(
+        "Charged for two coffees and a cake I never had; the receipt shows no items.",
+        CaseSource.in_person,
+        Channel.billing,
+        "High Street",
+        reported_ago=timedelta(hours=31),
+        acknowledged_ago=timedelta(hours=30),
+        note="Apologized; the till log is being checked.",
     )
-    session.commit()
-    services.case_step_record(
-        session=session,
-        case=overdue,
-        step=services.Step.acknowledge,
-        data=services.StepRecord(
-            at=now - timedelta(hours=30), note="Apologized; the till log is being checked."
-        ),
-    )
-    in_time = services.case_open(
-        session=session,
-        org_id=org_id,
-        data=services.CaseOpen(
-            summary="The toaster I collected yesterday trips the fuse.",
-            source=CaseSource.phone,
-            reported_at=now - timedelta(hours=5),
-            touchpoint_id=ident(tps[Channel.problem]) if Channel.problem in tps else None,
-            location_id=where("Station Road"),
-        ),
-        actor_id=owner_id,
-    )
-    session.commit()
-    services.case_step_record(
-        session=session,
-        case=in_time,
-        step=services.Step.acknowledge,
-        data=services.StepRecord(
-            at=now - timedelta(hours=4, minutes=30),
-            note="Offered a replacement today; the customer will come in after work.",
-        ),
+    # Still within its 24 hours.
+    open_acknowledged(
+        "The toaster I collected yesterday trips the fuse.",
+        CaseSource.phone,
+        Channel.problem,
+        "Station Road",
+        reported_ago=timedelta(hours=5),
+        acknowledged_ago=timedelta(hours=4, minutes=30),
+        note="Offered a replacement today; the customer will come in after work.",
     )
     # From the public complaint form: no touchpoint yet, the owner files it while triaging.
     services.case_open(

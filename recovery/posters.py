@@ -36,34 +36,32 @@ def public_key_new() -> str:
 
 
 def org_public_key_ensure(*, session: Session, org: Organization) -> str:
-    """The organization's public key, made now if it has none (the caller commits).
+    """The organization's public key, made now if it has none (the caller commits)."""
+    return _public_key_ensure(session, org)
+
+
+def location_public_key_ensure(*, session: Session, location: Location) -> str:
+    """Like org_public_key_ensure, for one location (org-scoped session)."""
+    return _public_key_ensure(session, location)
+
+
+def _public_key_ensure(session: Session, row: Organization | Location) -> str:
+    """The row's public key, made now if it has none.
 
     The key is set only where it is still empty, then read back: two owners opening the
     page at the same moment end up with the same key, never with a printed poster whose
     key was overwritten a second later.
     """
-    if org.public_key is None:
+    if row.public_key is None:
+        table = type(row)
         session.execute(
-            update(Organization)
-            .where(col(Organization.id) == org.id, col(Organization.public_key).is_(None))
+            update(table)
+            .where(col(table.id) == row.id, col(table.public_key).is_(None))
             .values(public_key=public_key_new())
         )
-        session.refresh(org)
-    assert org.public_key is not None
-    return org.public_key
-
-
-def location_public_key_ensure(*, session: Session, location: Location) -> str:
-    """Like org_public_key_ensure, for one location (org-scoped session)."""
-    if location.public_key is None:
-        session.execute(
-            update(Location)
-            .where(col(Location.id) == location.id, col(Location.public_key).is_(None))
-            .values(public_key=public_key_new())
-        )
-        session.refresh(location)
-    assert location.public_key is not None
-    return location.public_key
+        session.refresh(row)
+    assert row.public_key is not None
+    return row.public_key
 
 
 def public_keys_ensure(*, session: Session, org: Organization) -> list[Location]:

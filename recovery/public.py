@@ -28,10 +28,10 @@ import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
@@ -375,47 +375,46 @@ def complaint_form_location(
 Text = Annotated[str, Form()]
 
 
-@router.post("/complain/{org_key}")
-def complaint_submit_org(
-    request: Request,
-    session: SessionDep,
-    org_key: str,
+class _Posted(NamedTuple):
+    fields: dict[str, str]  # what the customer typed
+    token: str
+    honeypot: str
+
+
+def _posted(
     summary: Text = "",
     happened_at: Text = "",
     customer_name: Text = "",
     customer_contact: Text = "",
     form_token: Text = "",
     website: Text = "",
-) -> Response:
+) -> _Posted:
+    """The posted form, read the same way for both addresses (a dependency, so that the two
+    routes cannot drift apart in the fields they take)."""
     fields = {
         "summary": summary,
         "happened_at": happened_at,
         "customer_name": customer_name,
         "customer_contact": customer_contact,
     }
-    return _submit(request, session, org_key, None, fields, form_token, website)
+    return _Posted(fields, form_token, website)
+
+
+PostedDep = Annotated[_Posted, Depends(_posted)]
+
+
+@router.post("/complain/{org_key}")
+def complaint_submit_org(
+    request: Request, session: SessionDep, org_key: str, posted: PostedDep
+) -> Response:
+    return _submit(request, session, org_key, None, posted)
 
 
 @router.post("/complain/{org_key}/{location_key}")
 def complaint_submit_location(
-    request: Request,
-    session: SessionDep,
-    org_key: str,
-    location_key: str,
-    summary: Text = "",
-    happened_at: Text = "",
-    customer_name: Text = "",
-    customer_contact: Text = "",
-    form_token: Text = "",
-    website: Text = "",
+    request: Request, session: SessionDep, org_key: str, location_key: str, posted: PostedDep
 ) -> Response:
-    fields = {
-        "summary": summary,
-        "happened_at": happened_at,
-        "customer_name": customer_name,
-        "customer_contact": customer_contact,
-    }
-    return _submit(request, session, org_key, location_key, fields, form_token, website)
+    return _submit(request, session, org_key, location_key, posted)
 
 
 def _submit(
@@ -423,10 +422,9 @@ def _submit(
     session: Session,
     org_key: str,
     location_key: str | None,
-    raw: dict[str, str],
-    token: str,
-    honeypot: str,
+    posted: _Posted,
 ) -> Response:
+    raw, token, honeypot = posted
     settings = _settings(request)
     place = place_resolve(session=session, org_key=org_key, location_key=location_key)
     if place is None:

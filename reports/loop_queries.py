@@ -35,7 +35,16 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from recovery.models import FIX_WINDOW_HOURS
-from reports.queries import Period, _as_day, _bind_day, _check_period, _dialect, _org, _period_key
+from reports.queries import (
+    Period,
+    _as_day,
+    _bind_day,
+    _check_period,
+    _dialect,
+    _filter_clauses,
+    _org,
+    _period_key,
+)
 
 WINDOW_SECONDS = FIX_WINDOW_HOURS * 3600
 # SQLite keeps times as text to the microsecond and julianday() works in milliseconds held
@@ -104,27 +113,6 @@ def _as_utc(value: Any) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _location_clauses(
-    column: str, params: dict[str, Any], location_ids: Sequence[int] | None, region: str | None
-) -> list[str]:
-    clauses: list[str] = []
-    if location_ids is not None:
-        ids = [int(i) for i in location_ids]
-        if not ids:
-            clauses.append("1 = 0")
-        else:
-            names = [f"loc{n}" for n in range(len(ids))]
-            clauses.append(f"{column} IN ({', '.join(':' + n for n in names)})")
-            params.update(zip(names, ids, strict=True))
-    if region is not None:
-        clauses.append(
-            f"{column} IN (SELECT fl.id FROM location AS fl "
-            "WHERE fl.org_id = :org AND fl.region = :region)"
-        )
-        params["region"] = region
-    return clauses
-
-
 def recovery_rates(
     session: Session,
     touchpoint_id: int,
@@ -146,13 +134,16 @@ def recovery_rates(
         "cutoff": _utc_param(dialect, now - timedelta(seconds=WINDOW_SECONDS)),
     }
     clauses = ["c.org_id = :org", "c.touchpoint_id = :tp", "c.report_day IS NOT NULL"]
-    if start is not None:
-        clauses.append("c.report_day >= :start")
-        params["start"] = _bind_day(dialect, start)
-    if end is not None:
-        clauses.append("c.report_day <= :end")
-        params["end"] = _bind_day(dialect, end)
-    clauses += _location_clauses("c.location_id", params, location_ids, region)
+    clauses += _filter_clauses(
+        dialect,
+        params,
+        day="c.report_day",
+        located=lambda ids: f"c.location_id IN ({ids})",
+        start=start,
+        end=end,
+        location_ids=location_ids,
+        region=region,
+    )
     if dialect == "postgresql":
         params["window"] = timedelta(seconds=WINDOW_SECONDS)
         in_window = "c.fixed_at <= c.reported_at + :window"
@@ -223,13 +214,16 @@ def measure_trend(
     ]
     if period == "week":
         clauses.append("m.period = 'week'")  # a month has no weekly figure
-    if start is not None:
-        clauses.append("v.period_start >= :start")
-        params["start"] = _bind_day(dialect, start)
-    if end is not None:
-        clauses.append("v.period_start <= :end")
-        params["end"] = _bind_day(dialect, end)
-    clauses += _location_clauses("v.location_id", params, location_ids, region)
+    clauses += _filter_clauses(
+        dialect,
+        params,
+        day="v.period_start",
+        located=lambda ids: f"v.location_id IN ({ids})",
+        start=start,
+        end=end,
+        location_ids=location_ids,
+        region=region,
+    )
     sql = f"""
         SELECT v.measure_id, {_period_key(dialect, period, "v.period_start")} AS k,
                SUM(v.value), AVG(v.value), COUNT(*), COUNT(DISTINCT v.location_id)

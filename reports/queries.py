@@ -40,7 +40,7 @@ locations by their own ``org_id``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -174,35 +174,66 @@ def _filters(
     """WHERE fragments for the rows `rows` (sections or answers) of approved shops: days
     [start, end] (both inclusive), locations, region. A row of a shop that is not approved
     has no report_day."""
-    clauses = [f"{rows}.report_day IS NOT NULL"]
-    if start is not None:
-        clauses.append(f"{rows}.report_day >= :start")
-        params["start"] = _bind_day(dialect, _day_of(start))
-    if end is not None:
-        clauses.append(f"{rows}.report_day <= :end")
-        params["end"] = _bind_day(dialect, _day_of(end))
     # Shops by location: a subquery the database runs once (a set to probe), not a join per
     # row. The unary + keeps SQLite from driving the scan by shop instead of by the covering
     # (question or touchpoint, day) index, which costs a table read per row.
     shops = "SELECT fs.id FROM shop AS fs WHERE fs.org_id = :org AND fs.location_id"
+    clauses = [f"{rows}.report_day IS NOT NULL"]
+    clauses += _filter_clauses(
+        dialect,
+        params,
+        day=f"{rows}.report_day",
+        located=lambda ids: f"+{rows}.shop_id IN ({shops} IN ({ids}))",
+        start=_day_of(start),
+        end=_day_of(end),
+        location_ids=location_ids,
+        region=region,
+    )
+    return " AND ".join(clauses)
+
+
+def _filter_clauses(
+    dialect: str,
+    params: dict[str, Any],
+    *,
+    day: str,
+    located: Callable[[str], str],
+    start: date | None,
+    end: date | None,
+    location_ids: Sequence[int] | None,
+    region: str | None,
+) -> list[str]:
+    """WHERE clauses for the report filters, their values bound into `params`: the date
+    expression `day` within [start, end] (both inclusive), and the locations and region.
+    `located(ids)` is the clause for "the row's location is in the SQL set `ids`", which
+    each kind of row reaches its own way (shops' rows through the shop, cases directly).
+    An empty list of locations matches nothing."""
+    clauses: list[str] = []
+    if start is not None:
+        clauses.append(f"{day} >= :start")
+        params["start"] = _bind_day(dialect, start)
+    if end is not None:
+        clauses.append(f"{day} <= :end")
+        params["end"] = _bind_day(dialect, end)
     if location_ids is not None:
         ids = [int(i) for i in location_ids]
         if not ids:
             clauses.append("1 = 0")
         else:
             names = [f"loc{n}" for n in range(len(ids))]
-            clauses.append(f"+{rows}.shop_id IN ({shops} IN ({', '.join(':' + n for n in names)}))")
+            clauses.append(located(", ".join(":" + n for n in names)))
             params.update(zip(names, ids, strict=True))
     if region is not None:
         clauses.append(
-            f"+{rows}.shop_id IN ({shops} IN (SELECT fl.id FROM location AS fl "
-            "WHERE fl.org_id = :org AND fl.region = :region))"
+            located(
+                "SELECT fl.id FROM location AS fl WHERE fl.org_id = :org AND fl.region = :region"
+            )
         )
         params["region"] = region
-    return " AND ".join(clauses)
+    return clauses
 
 
-def _day_of(value: date) -> date:
+def _day_of(value: date | None) -> date | None:
     """A day as given; a datetime (not expected, but easy to pass) counts by its date."""
     return value.date() if isinstance(value, datetime) else value
 

@@ -87,6 +87,52 @@ def _form_of(item: ActionItem) -> dict[str, str]:
     return {name: text(getattr(item, name)) for name in FIELDS}
 
 
+def _posted_form(
+    title: Annotated[str, Form()] = "",
+    details: Annotated[str, Form()] = "",
+    team: Annotated[str, Form()] = "",
+    due_on: Annotated[str, Form()] = "",
+    source: Annotated[str, Form()] = "",
+    meeting_on: Annotated[str, Form()] = "",
+    shop_id: Annotated[str, Form()] = "",
+    recovery_case_id: Annotated[str, Form()] = "",
+) -> dict[str, str]:
+    """The item's fields as posted, as typed (shown again beside any errors); the add and
+    edit forms post the same fields, so they read them through this one dependency."""
+    return {
+        "title": title,
+        "details": details,
+        "team": team,
+        "due_on": due_on,
+        "source": source,
+        "meeting_on": meeting_on,
+        "shop_id": shop_id,
+        "recovery_case_id": recovery_case_id,
+    }
+
+
+PostedFormDep = Annotated[dict[str, str], Depends(_posted_form)]
+
+
+def _create(
+    tenant: Tenant, touchpoint_id: int, data: svc.ActionItemFields
+) -> tuple[ActionItem | None, dict[str, str]]:
+    """Add the item and commit: (the item, no errors), or (None, the refusal's errors)."""
+    try:
+        item = svc.action_item_create(
+            session=tenant.session,
+            org_id=tenant.org_id,
+            touchpoint_id=touchpoint_id,
+            data=data,
+            actor_id=tenant.user_id,
+        )
+        tenant.session.commit()
+    except DomainError as exc:
+        tenant.session.rollback()
+        return None, domain_errors(exc)
+    return item, {}
+
+
 def _choices(tenant: Tenant) -> dict[str, Any]:
     """What the add and edit forms offer: touchpoints, teams, recent shops and cases."""
     session = tenant.session
@@ -151,9 +197,8 @@ def _id_or_none(raw: str) -> int | None:
 
 
 def _query(filters: svc.ActionFilter) -> str:
-    status = filters.status.value if filters.status else ("all" if filters.scope == "all" else "")
     pairs = {
-        "status": status,
+        "status": _query_status(filters),
         "touchpoint_id": str(filters.touchpoint_id or ""),
         "team": filters.team,
     }
@@ -213,56 +258,24 @@ def actions_page(
     return _list(request, tenant, _filters(status, touchpoint_id, team))
 
 
-def _form_data(**fields: str) -> dict[str, str]:
-    return {name: fields.get(name, "") for name in FIELDS}
-
-
 @router.post("/actions")
 def action_create_any(
     request: Request,
     tenant: OwnerDep,
+    form: PostedFormDep,
     touchpoint_id: Annotated[str, Form()] = "",
-    title: Annotated[str, Form()] = "",
-    details: Annotated[str, Form()] = "",
-    team: Annotated[str, Form()] = "",
-    due_on: Annotated[str, Form()] = "",
-    source: Annotated[str, Form()] = "",
-    meeting_on: Annotated[str, Form()] = "",
-    shop_id: Annotated[str, Form()] = "",
-    recovery_case_id: Annotated[str, Form()] = "",
 ) -> Response:
     """Add an item from the organization's list (the touchpoint is chosen in the form); the
     list's filters ride along in the address."""
     q = request.query_params
     filters = _filters(q.get("status", ""), q.get("touchpoint_id", ""), q.get("team", ""))
-    form = _form_data(
-        title=title,
-        details=details,
-        team=team,
-        due_on=due_on,
-        source=source,
-        meeting_on=meeting_on,
-        shop_id=shop_id,
-        recovery_case_id=recovery_case_id,
-    )
     data, errors = _parse(form)
     tp_id = _id_or_none(touchpoint_id)
     if tp_id is None:
         errors.setdefault("touchpoint_id", svc.MSG_TOUCHPOINT_UNKNOWN)
     if data is not None and tp_id is not None:
-        try:
-            item = svc.action_item_create(
-                session=tenant.session,
-                org_id=tenant.org_id,
-                touchpoint_id=tp_id,
-                data=data,
-                actor_id=tenant.user_id,
-            )
-            tenant.session.commit()
-        except DomainError as exc:
-            tenant.session.rollback()
-            errors = domain_errors(exc)
-        else:
+        item, errors = _create(tenant, tp_id, data)
+        if item is not None:
             return _list(request, tenant, filters, notice=f"Added: {item.title}")
     form["touchpoint_id"] = touchpoint_id
     return _list(request, tenant, filters, 400, form=form, errors=errors)
@@ -319,40 +332,12 @@ def action_create(
     request: Request,
     tenant: OwnerDep,
     touchpoint: TouchpointDep,
-    title: Annotated[str, Form()] = "",
-    details: Annotated[str, Form()] = "",
-    team: Annotated[str, Form()] = "",
-    due_on: Annotated[str, Form()] = "",
-    source: Annotated[str, Form()] = "",
-    meeting_on: Annotated[str, Form()] = "",
-    shop_id: Annotated[str, Form()] = "",
-    recovery_case_id: Annotated[str, Form()] = "",
+    form: PostedFormDep,
 ) -> Response:
-    form = _form_data(
-        title=title,
-        details=details,
-        team=team,
-        due_on=due_on,
-        source=source,
-        meeting_on=meeting_on,
-        shop_id=shop_id,
-        recovery_case_id=recovery_case_id,
-    )
     data, errors = _parse(form)
     if data is not None:
-        try:
-            item = svc.action_item_create(
-                session=tenant.session,
-                org_id=tenant.org_id,
-                touchpoint_id=ident(touchpoint),
-                data=data,
-                actor_id=tenant.user_id,
-            )
-            tenant.session.commit()
-        except DomainError as exc:
-            tenant.session.rollback()
-            errors = domain_errors(exc)
-        else:
+        item, errors = _create(tenant, ident(touchpoint), data)
+        if item is not None:
             return _tp_panel(request, tenant, touchpoint, notice=f"Added: {item.title}")
     return _tp_panel(request, tenant, touchpoint, 400, form=form, errors=errors)
 
@@ -409,26 +394,9 @@ def action_update(
     request: Request,
     tenant: OwnerDep,
     item: ActionItemDep,
+    form: PostedFormDep,
     touchpoint_id: Annotated[str, Form()] = "",
-    title: Annotated[str, Form()] = "",
-    details: Annotated[str, Form()] = "",
-    team: Annotated[str, Form()] = "",
-    due_on: Annotated[str, Form()] = "",
-    source: Annotated[str, Form()] = "",
-    meeting_on: Annotated[str, Form()] = "",
-    shop_id: Annotated[str, Form()] = "",
-    recovery_case_id: Annotated[str, Form()] = "",
 ) -> Response:
-    form = _form_data(
-        title=title,
-        details=details,
-        team=team,
-        due_on=due_on,
-        source=source,
-        meeting_on=meeting_on,
-        shop_id=shop_id,
-        recovery_case_id=recovery_case_id,
-    )
     data, errors = _parse(form)
     tp_id = _id_or_none(touchpoint_id)
     if touchpoint_id.strip() and tp_id is None:
