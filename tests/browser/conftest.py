@@ -209,13 +209,17 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
                 proc.wait()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API is started, its event loop counts as
+# running on this thread, so any later test in the same pytest-xdist worker that calls
+# asyncio.run() (the PDF renderer's tests, the report CLI) would fail. Pytest stops these
+# before it moves on to another module; starting Chromium costs about a second per module.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as pw:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser | None]:
     """Headless Chromium, or None when it is missing: `open_tab` then fails the test itself
     (a failure, not a skip and not a setup error, so a CI without Chromium goes red)."""
