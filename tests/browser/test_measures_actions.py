@@ -25,11 +25,16 @@ def htmx_settled(page: Page) -> None:
     expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
 
 
+# A demo touchpoint the other browser tests on this shared server leave alone. (Not "the last
+# card": the alerts test adds several touchpoints of one name at the end of the journey, and
+# a CSV naming one of them is rightly refused as ambiguous.)
+TOUCHPOINT = "Keeping customers: the seven Cs"
+
+
 def a_touchpoint(tab: Tab) -> tuple[str, str]:
-    """The address and name of the journey map's last touchpoint (the other browser tests
-    share this server and mostly look at the first ones)."""
+    """The address and name of the touchpoint this test works on."""
     tab.goto("/journey")
-    card = tab.page.locator("a.tp-name").last
+    card = tab.page.locator("a.tp-name", has_text=TOUCHPOINT)
     href, name = card.get_attribute("href"), card.inner_text().strip()
     assert href
     return href, name
@@ -111,7 +116,9 @@ def test_owner_keeps_measures_and_acts_on_them(open_tab: TabFactory) -> None:
     upload(tab, "values.csv", bad_file)
     problems = page.locator(".import-problems")
     expect(problems.get_by_role("heading", level=3)).to_contain_text("Nothing was imported")
-    expect(problems.locator("tbody tr")).to_have_count(1)
+    expect(problems.locator("tbody tr").first).to_be_visible()
+    listed = problems.locator("tbody tr").all_inner_texts()
+    assert len(listed) == 1, listed
     expect(problems.locator("tbody tr")).to_contain_text("Line 3")
     expect(problems.locator("tbody tr")).to_contain_text("No location is called “Atlantis”.")
     tab.goto(f"{href}/measures")
