@@ -76,20 +76,46 @@ MSG_PASSWORD_GUESSABLE = (
 SITE_WORDS = ("touchstone",)
 
 
-def password_problem(password: str, *, user_inputs: Iterable[str] = ()) -> str | None:
-    """Why a new password is refused, or None. `user_inputs`: the account's e-mail and name."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+@dataclass(frozen=True)
+class PasswordStrength:
+    """zxcvbn's verdict on a new password, as the strength meter shows it (ASVS 2.1.8)."""
+
+    score: int  # 0-4; a refused password never shows more than 2
+    problem: str | None  # password_problem's answer: why saving would refuse it, or None
+    warning: str  # zxcvbn's feedback, in plain words ("" when it has none)
+    suggestions: tuple[str, ...]
+
+
+def password_strength(password: str, *, user_inputs: Iterable[str] = ()) -> PasswordStrength:
+    """Score a new password and say whether it would be refused. `user_inputs`: the
+    account's e-mail and name. The one place the password rules live: `password_problem`
+    and the strength meter both ask it."""
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+        # Not scored at all: the length cap also bounds zxcvbn's work.
+        return PasswordStrength(0, f"Use at most {MAX_PASSWORD_LENGTH} characters.", "", ())
     words = [*SITE_WORDS]
     for given in user_inputs:
         # "ann.lee@example.com" -> also "ann", "lee", "example": parts get reused in passwords.
         words += [given.lower(), *(w for w in re.split(r"\W+", given.lower()) if len(w) > 2)]
     result = zxcvbn(password, user_inputs=words, max_length=MAX_PASSWORD_LENGTH)
-    if result["score"] < MIN_PASSWORD_SCORE:
-        return MSG_PASSWORD_GUESSABLE
-    return None
+    score = int(result["score"])
+    feedback = result.get("feedback") or {}
+    warning = str(feedback.get("warning") or "")
+    suggestions = tuple(str(s) for s in feedback.get("suggestions") or ())
+    problem: str | None = None
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problem = f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    elif score < MIN_PASSWORD_SCORE:
+        problem = MSG_PASSWORD_GUESSABLE
+    if problem is not None:
+        # The meter never calls a password strong that saving would refuse.
+        score = min(score, MIN_PASSWORD_SCORE - 1)
+    return PasswordStrength(score, problem, warning, suggestions)
+
+
+def password_problem(password: str, *, user_inputs: Iterable[str] = ()) -> str | None:
+    """Why a new password is refused, or None. `user_inputs`: the account's e-mail and name."""
+    return password_strength(password, user_inputs=user_inputs).problem
 
 
 # --- opaque secrets ----------------------------------------------------------------------

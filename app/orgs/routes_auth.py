@@ -1,4 +1,5 @@
-"""Login (with its second step), logout, accepting an invite, and the account page."""
+"""Login (with its second step), logout, accepting an invite, the account page, and the
+strength meter under their new-password fields."""
 
 from __future__ import annotations
 
@@ -15,7 +16,13 @@ from app.forms import domain_errors
 from app.mailer import send_password_changed
 from app.orgs import services, two_step
 from app.orgs.models import Membership, Organization, Role, User
-from app.security import OptionalAuthDep, session_end, session_start
+from app.security import (
+    MAX_PASSWORD_LENGTH,
+    OptionalAuthDep,
+    password_strength,
+    session_end,
+    session_start,
+)
 from app.templating import flash, render
 from app.tenancy import MemberDep, Tenant, two_step_setup_owed
 
@@ -163,7 +170,14 @@ def invite_page(request: Request, session: SessionDep, token: str) -> Response:
     return render(
         request,
         "orgs/invite_accept.html",
-        {"invite": invite, "org": org, "has_account": has_account, "errors": {}, "name": ""},
+        {
+            "invite": invite,
+            "org": org,
+            "has_account": has_account,
+            "errors": {},
+            "name": "",
+            "token": token,
+        },
     )
 
 
@@ -200,6 +214,7 @@ def invite_submit(
                 "has_account": bool(services.user_by_email(session=session, email=invite.email)),
                 "errors": domain_errors(exc),
                 "name": name,
+                "token": token,
             },
             status_code=400,
         )
@@ -213,6 +228,55 @@ def invite_submit(
     session.commit()
     flash(request, "Welcome to Touchstone. Your account is ready.")
     return RedirectResponse("/", status_code=303)
+
+
+# ASVS 2.1.8: the strength meter under every new-password field asks this, so it says
+# exactly what saving would say. Public, because an invitee has no session yet; CSRF applies
+# as to every form, and the password is capped before it is scored. Never logged or stored.
+STRENGTH_LABELS = ("Too weak", "Weak", "Fair", "Strong", "Very strong")
+
+
+@router.post("/password/strength")
+def password_strength_meter(
+    request: Request,
+    session: SessionDep,
+    auth: OptionalAuthDep,
+    # The account page's field is "new_password", the invite page's "password".
+    new_password: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    invite: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+) -> Response:
+    chosen = new_password or password
+    if len(chosen) > MAX_PASSWORD_LENGTH:
+        # 422 (htmx still shows it) and never scored: the cap bounds zxcvbn's work, and
+        # password_strength refuses an over-long password before scoring it.
+        context: dict[str, object] = {
+            "problem": password_strength(chosen[: MAX_PASSWORD_LENGTH + 1]).problem,
+            "strength": None,
+        }
+        return render(request, "orgs/_password_meter.html", context, status_code=422)
+    if not chosen:
+        return render(request, "orgs/_password_meter.html", {"strength": None, "problem": None})
+    # The same extra words saving uses: the invite's address and the name typed beside it,
+    # or the logged-in account's address and name.
+    user_inputs: tuple[str, ...] = ()
+    if invite and len(invite) <= 120:  # real links are 43 characters
+        try:
+            pending = services.invite_lookup(session=session, raw=invite)
+        except DomainError:
+            pending = None
+        if pending is not None:
+            user_inputs = (pending.email, name[:120])  # a longer name is refused on saving
+    elif auth is not None:
+        user_inputs = (auth.user.email, auth.user.name)
+    strength = password_strength(chosen, user_inputs=user_inputs)
+    context = {
+        "strength": strength,
+        "problem": strength.problem,
+        "label": STRENGTH_LABELS[strength.score],
+    }
+    return render(request, "orgs/_password_meter.html", context)
 
 
 def _account(

@@ -40,6 +40,10 @@ PUBLIC = {
     ("POST", "/logout"),
     ("GET", "/invite/{token}"),
     ("POST", "/invite/{token}"),
+    # The password strength meter (ASVS 2.1.8): the invite page needs it before there is an
+    # account. CSRF-protected like every form, input capped at 128 characters, only ever
+    # answers with a verdict on the text it was sent (app/orgs/routes_auth.py).
+    ("POST", "/password/strength"),
     ("GET", "/healthz"),
     # The customers' complaint form (recovery/public.py): reached by unguessable keys.
     ("GET", "/complain/{org_key}"),
