@@ -535,6 +535,9 @@ def _check(values: dict[str, str], org: Organization) -> dict[str, str]:
     return errors
 
 
+JUST_NOW = timedelta(minutes=30)
+
+
 def _summary_with_time(values: dict[str, str], org: Organization) -> str:
     """The customer's words, with when it happened as a last line when they said.
 
@@ -547,6 +550,10 @@ def _summary_with_time(values: dict[str, str], org: Organization) -> str:
     except DomainError:
         return summary
     if not summary or at is None:
+        return summary
+    # The field comes filled with the time the form was opened; left as it was ("it was
+    # just now"), it says nothing the case's reported time does not already say.
+    if utcnow() - at < JUST_NOW:
         return summary
     local = at.astimezone(ZoneInfo(org.timezone))
     return f"{summary}\n\nWhen it happened: {local:%d %b %Y, %H:%M}"

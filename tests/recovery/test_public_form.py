@@ -279,6 +279,19 @@ def test_when_it_happened_is_kept_with_the_message_in_the_org_time_zone(
     assert utcnow() - case.reported_at < timedelta(minutes=1)
 
 
+def test_when_left_at_the_time_the_form_opened_adds_nothing(
+    client: Browser, session: Session
+) -> None:
+    place = make_place(session)
+    _, token = open_form(client, place.path)
+    # The field comes filled with "now"; a customer who leaves it means "just now".
+    stamp = (utcnow() - timedelta(minutes=5)).astimezone(ZoneInfo("Europe/Berlin"))
+    happened = stamp.strftime("%Y-%m-%dT%H:%M")
+    assert send(client, place.path, token, happened_at=happened).status_code == 303  # type: ignore[attr-defined]
+    [case] = cases(session)
+    assert "When it happened" not in case.summary
+
+
 def test_a_form_sent_quicker_than_a_person_types_is_refused(
     app: FastAPI, client: Browser, session: Session
 ) -> None:
