@@ -125,7 +125,14 @@ def test_arender_does_not_block_the_event_loop(renderer: Renderer) -> None:
                 ticks += 1
 
         task = asyncio.create_task(ticker())
-        result = await renderer.arender(SMALL.format(title="Printed from async"))
+        await asyncio.sleep(0)  # the ticker is running before the render starts
+        # A document that takes a few hundred milliseconds: a tiny one can be back before
+        # the ticker's first 5 ms are up, which says nothing about blocking.
+        rows = "".join(f"<tr><td>{i}</td><td>Store {i}</td></tr>" for i in range(300))
+        html = SMALL.format(title="Printed from async").replace(
+            "</body>", f"<table>{rows}</table></body>"
+        )
+        result = await renderer.arender(html)
         task.cancel()
         return result.pdf, ticks
 
