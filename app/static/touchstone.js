@@ -33,6 +33,24 @@
     if (close) close.parentElement.hidden = true;
   });
 
+  // A form sent the ordinary way takes its page with it. A request from inside it still
+  // waiting on its delay (the password meter's 300 ms) would otherwise go out after the
+  // answer has changed the session, be refused with the old CSRF token, and flash an error
+  // banner on a page that is leaving. htmx forms cancel the event themselves, so they
+  // are never marked. Coming back to the page (back button) unmarks it.
+  document.addEventListener("submit", function (event) {
+    if (!event.defaultPrevented) event.target.setAttribute("data-submitted", "");
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.closest && elt.closest("form[data-submitted]")) event.preventDefault();
+  });
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-submitted]").forEach(function (form) {
+      form.removeAttribute("data-submitted");
+    });
+  });
+
   // A "Show" button beside every password field (OWASP ASVS 2.1.12), so a long passphrase
   // can be checked before it is sent. It is added here, not in the templates, because it
   // only works with this script. Its name says which field it shows; aria-pressed its state.
