@@ -1,24 +1,23 @@
 """Public keys, public complaint addresses, their QR codes and the printable posters.
 
 A complaint form's address carries an unguessable key instead of an id, so that nobody can
-walk the organizations (or an organization's locations) by counting. Keys are made the
-first time an owner looks at the posters page, and never change afterwards: a poster on a
-wall has to keep working.
+walk the organizations (or an organization's locations) by counting. Keys are made with the
+organization or location (app/orgs/models.py public_key_new; a migration filled older rows)
+and never change afterwards: a poster on a wall has to keep working. So everything here
+only reads.
 """
 
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 from typing import Literal
 
 import segno
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.config import Settings
-from app.errors import DomainError
+from app.errors import DomainError, NotFoundError
 from app.orgs.models import Location, Organization
 from app.templating import templates
 from recovery.models import FIX_WINDOW_HOURS
@@ -26,56 +25,19 @@ from recovery.models import FIX_WINDOW_HOURS
 PAPERS: dict[str, str] = {"a4": "A4", "letter": "US Letter"}
 Paper = Literal["a4", "letter"]
 MSG_PAPER = "Choose a4 or letter."
-# token_urlsafe(12): 16 characters carrying 96 random bits; the columns hold up to 24.
-KEY_BYTES = 12
+MSG_NO_KEY = "This place has no complaint address yet. Run `touchstone migrate` to give it one."
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,24}")
 
 
-def public_key_new() -> str:
-    return secrets.token_urlsafe(KEY_BYTES)
-
-
-def org_public_key_ensure(*, session: Session, org: Organization) -> str:
-    """The organization's public key, made now if it has none (the caller commits)."""
-    return _public_key_ensure(session, org)
-
-
-def location_public_key_ensure(*, session: Session, location: Location) -> str:
-    """Like org_public_key_ensure, for one location (org-scoped session)."""
-    return _public_key_ensure(session, location)
-
-
-def _public_key_ensure(session: Session, row: Organization | Location) -> str:
-    """The row's public key, made now if it has none.
-
-    The key is set only where it is still empty, then read back: two owners opening the
-    page at the same moment end up with the same key, never with a printed poster whose
-    key was overwritten a second later.
-    """
-    if row.public_key is None:
-        table = type(row)
-        session.execute(
-            update(table)
-            .where(col(table.id) == row.id, col(table.public_key).is_(None))
-            .values(public_key=public_key_new())
-        )
-        session.refresh(row)
-    assert row.public_key is not None
-    return row.public_key
-
-
-def public_keys_ensure(*, session: Session, org: Organization) -> list[Location]:
-    """Give the organization and each of its locations a key; commit; return the locations."""
-    org_public_key_ensure(session=session, org=org)
-    locations = list(
+def complaint_locations(*, session: Session, org: Organization) -> list[Location]:
+    """The organization's locations that have a complaint address, by name (only reads)."""
+    return list(
         session.exec(
-            select(Location).where(Location.org_id == org.id).order_by(col(Location.name))
+            select(Location)
+            .where(Location.org_id == org.id, col(Location.public_key).is_not(None))
+            .order_by(col(Location.name))
         ).all()
     )
-    for location in locations:
-        location_public_key_ensure(session=session, location=location)
-    session.commit()
-    return locations
 
 
 def complaint_path(org_key: str, location_key: str | None = None) -> str:
@@ -127,18 +89,16 @@ class Poster:
 
 def poster_for(
     *,
-    session: Session,
     org: Organization,
     location: Location | None,
     paper: Paper,
     settings: Settings,
 ) -> Poster:
-    """What one poster shows; makes the keys it needs (committed)."""
-    org_key = org_public_key_ensure(session=session, org=org)
-    location_key = None
-    if location is not None:
-        location_key = location_public_key_ensure(session=session, location=location)
-    session.commit()
+    """What one poster shows (only reads)."""
+    org_key = org.public_key
+    location_key = location.public_key if location is not None else None
+    if org_key is None or (location is not None and location_key is None):
+        raise NotFoundError(MSG_NO_KEY)
     return Poster(
         org=org, location=location, url=complaint_url(settings, org_key, location_key), paper=paper
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from enum import StrEnum
 
@@ -55,6 +56,14 @@ class UserPublic(SQLModel):
 
 # --- organizations -----------------------------------------------------------------------
 
+# token_urlsafe(12): 16 characters carrying 96 random bits; the public_key columns hold up to 24.
+PUBLIC_KEY_BYTES = 12
+
+
+def public_key_new() -> str:
+    """A fresh unguessable key for a public complaint address (recovery/posters.py)."""
+    return secrets.token_urlsafe(PUBLIC_KEY_BYTES)
+
 
 def _check_timezone(value: str) -> str:
     from zoneinfo import available_timezones
@@ -74,8 +83,9 @@ class Organization(OrganizationBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = utc_field(default_factory=utcnow)
-    # The unguessable part of the public complaint form's address (made on first use).
-    public_key: str | None = Field(default=None, sa_type=String(24))
+    # The unguessable part of the public complaint form's address. Made with the row, so that
+    # reading the posters page never has to write; never changed (posters hang on walls).
+    public_key: str | None = Field(default_factory=public_key_new, sa_type=String(24))
     # An approved shop's touchpoint section this many points under target raises an alert.
     alert_margin: int = Field(default=10, ge=0, le=100)
     # Days a recovery case keeps the customer's name and contact; None keeps them.
@@ -215,8 +225,8 @@ class Location(LocationBase, OrgOwned, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = utc_field(default_factory=utcnow)
-    # The unguessable part of this location's complaint form address (made on first use).
-    public_key: str | None = Field(default=None, sa_type=String(24))
+    # The unguessable part of this location's complaint form address (made with the row).
+    public_key: str | None = Field(default_factory=public_key_new, sa_type=String(24))
 
 
 class LocationCreate(LocationBase):
