@@ -10,11 +10,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field
 
-from app.modelbase import RowId, ident
+from app.modelbase import MAX_ID, RowId, ident
 from app.orgs.models import Role
 from app.tenancy import MemberDep, OwnerDep, Tenant, require_role
 from audits import queries, services
@@ -326,20 +326,48 @@ def wave_create(tenant: OwnerDep, data: WavePlanIn) -> JSONResponse:
     "/shops",
     response_model=list[ShopPublic],
     description="Owners: every shop (filter with `status`); shoppers: their own; staff: "
-    "approved shops only. " + STAFF_NOTE,
-    responses={200: {"description": "The shops.", "model": list[ShopPublic] | list[ShopStaff]}},
+    "approved shops only. A page at a time: `limit` (default 100, at most 500) from `offset`; "
+    '`X-Total-Count` says how many there are and a `Link` header with `rel="next"` points '
+    "at the next page while there is one. " + STAFF_NOTE,
+    responses={
+        200: {
+            "description": "The shops.",
+            "model": list[ShopPublic] | list[ShopStaff],
+            "headers": {
+                "X-Total-Count": {"schema": {"type": "integer"}},
+                "Link": {"schema": {"type": "string"}},
+            },
+        }
+    },
 )
-def shops(tenant: MemberDep, status: Annotated[ShopStatus | None, Query()] = None) -> JSONResponse:
+def shops(
+    request: Request,
+    tenant: MemberDep,
+    status: Annotated[ShopStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+) -> JSONResponse:
     session = tenant.session
     if tenant.role == Role.shopper:
-        found = [
+        # A shopper's own list is short and sorted in Python (open ones first).
+        mine = [
             s
             for s in queries.shops_for_shopper(session, tenant.user_id)
             if status is None or s.status == status
         ]
+        total, found = len(mine), mine[offset : offset + limit]
     else:
-        found = queries.shops_list(session, status=status, approved_only=tenant.role == Role.viewer)
-    return _json(_summaries(tenant, found))
+        approved_only = tenant.role == Role.viewer
+        total = queries.shops_count(session, status=status, approved_only=approved_only)
+        found = queries.shops_list(
+            session, status=status, approved_only=approved_only, limit=limit, offset=offset
+        )
+    response = _json(_summaries(tenant, found))
+    response.headers["X-Total-Count"] = str(total)
+    if offset + len(found) < total:
+        following = request.url.include_query_params(offset=offset + len(found), limit=limit)
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return response
 
 
 @router.get(

@@ -302,3 +302,40 @@ def test_openapi_documents_the_shop_endpoints(api: Api) -> None:
         "/api/v1/shops/{shop_id}/approve",
         "/api/v1/shops/{shop_id}/return",
     } <= set(paths)
+
+
+def test_the_shop_list_comes_a_page_at_a_time(api: Api) -> None:
+    made = [_plan(api, due_until=f"2026-03-{day:02d}T09:00:00Z")["id"] for day in range(9, 16)]
+    latest_first = list(reversed(made))
+
+    everything = api.owner("GET", "/shops")
+    assert [s["id"] for s in everything.json()] == latest_first
+    assert everything.headers["X-Total-Count"] == "7"
+    assert "Link" not in everything.headers
+
+    seen: list[int] = []
+    path = "/shops?limit=3"
+    while True:
+        page = api.owner("GET", path)
+        assert page.status_code == 200, page.text
+        assert page.headers["X-Total-Count"] == "7"
+        seen += [s["id"] for s in page.json()]
+        link = page.headers.get("Link")
+        if link is None:
+            break
+        # <http://testserver/api/v1/shops?limit=3&offset=3>; rel="next"
+        assert link.endswith('>; rel="next"'), link
+        path = link[1 : link.index(">")].split(API, 1)[1]
+    assert seen == latest_first
+    assert len(page.json()) == 1  # 3 + 3 + 1
+
+    # The shopper's own list pages the same way (all seven are theirs).
+    first = api.shopper("GET", "/shops?limit=5")
+    assert len(first.json()) == 5 and first.headers["X-Total-Count"] == "7"
+    rest = api.shopper("GET", "/shops?limit=5&offset=5")
+    assert len(rest.json()) == 2 and "Link" not in rest.headers
+    assert {s["id"] for s in first.json() + rest.json()} == set(made)
+
+    for bad in ("limit=0", "limit=501", "offset=-1", "limit=ten"):
+        refused = api.owner("GET", f"/shops?{bad}")
+        assert refused.status_code == 422, bad
