@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from app.modelbase import MAX_ID, RowId, ident
 from app.orgs.models import Role
+from app.paging import PAGE_HEADERS_DOC, page_headers
 from app.tenancy import MemberDep, OwnerDep, Tenant, require_role
 from audits import queries, services
 from audits.deps import ShopDep
@@ -333,10 +334,7 @@ def wave_create(tenant: OwnerDep, data: WavePlanIn) -> JSONResponse:
         200: {
             "description": "The shops.",
             "model": list[ShopPublic] | list[ShopStaff],
-            "headers": {
-                "X-Total-Count": {"schema": {"type": "integer"}},
-                "Link": {"schema": {"type": "string"}},
-            },
+            "headers": PAGE_HEADERS_DOC,
         }
     },
 )
@@ -363,10 +361,9 @@ def shops(
             session, status=status, approved_only=approved_only, limit=limit, offset=offset
         )
     response = _json(_summaries(tenant, found))
-    response.headers["X-Total-Count"] = str(total)
-    if offset + len(found) < total:
-        following = request.url.include_query_params(offset=offset + len(found), limit=limit)
-        response.headers["Link"] = f'<{following}>; rel="next"'
+    page_headers(
+        request, response.headers, offset=offset, limit=limit, shown=len(found), total=total
+    )
     return response
 
 

@@ -295,11 +295,14 @@ def alerts_check_overdue(session: Session, now: datetime) -> list[Alert]:
 # --- reading -------------------------------------------------------------------------------
 
 
-def open_alert_count(session: Session) -> int:
-    """Open alerts of the session's organization: one COUNT on the org_id index."""
+def open_alert_count(session: Session, *, dismissed: bool = False) -> int:
+    """Open (or dismissed) alerts of the session's organization: one COUNT."""
+    state = col(Alert.dismissed_at)
     return int(
         session.exec(
-            select(func.count()).select_from(Alert).where(col(Alert.dismissed_at).is_(None))
+            select(func.count())
+            .select_from(Alert)
+            .where(state.is_not(None) if dismissed else state.is_(None))
         ).one()
     )
 
@@ -334,7 +337,13 @@ def alert_row(alert: Alert) -> AlertRow:
     return AlertRow(alert, ALERT_LABELS[kind], NEXT_STEP[kind], alert_links(alert))
 
 
-def alerts_list(session: Session, *, dismissed: bool = False, limit: int = 200) -> list[Alert]:
+# The alerts page lists this many open alerts; above it the page says how many are left out.
+PAGE_LIMIT = 200
+
+
+def alerts_list(
+    session: Session, *, dismissed: bool = False, limit: int = PAGE_LIMIT, offset: int = 0
+) -> list[Alert]:
     """Open (or dismissed) alerts of the session's organization, newest first."""
     query = select(Alert)
     if dismissed:
@@ -345,7 +354,7 @@ def alerts_list(session: Session, *, dismissed: bool = False, limit: int = 200) 
         query = query.where(col(Alert.dismissed_at).is_(None)).order_by(
             col(Alert.created_at).desc(), col(Alert.id).desc()
         )
-    return list(session.exec(query.limit(limit)).all())
+    return list(session.exec(query.offset(offset).limit(limit)).all())
 
 
 def cases_settled(session: Session, alerts: Sequence[Alert], tz: str) -> dict[int, str]:

@@ -6,10 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
-from app.modelbase import ident
+from app.modelbase import MAX_ID, ident
+from app.paging import PAGE_HEADERS_DOC, page_headers
 from app.tenancy import OwnerDep
 from recovery import alerts as service
 from recovery.models import Alert, AlertKind
@@ -58,18 +59,37 @@ def _public(alert: Alert) -> AlertPublic:
     )
 
 
-@router.get("/alerts", response_model=list[AlertPublic])
+@router.get(
+    "/alerts",
+    response_model=list[AlertPublic],
+    responses={
+        200: {
+            "description": "The alerts.",
+            "headers": PAGE_HEADERS_DOC,
+        }
+    },
+)
 def alerts(
     request: Request,
+    response: Response,
     tenant: OwnerDep,
     state: Annotated[AlertState, Query(description="open (default) or dismissed")] = (
         AlertState.open
     ),
+    limit: Annotated[int, Query(ge=1, le=500)] = service.PAGE_LIMIT,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[AlertPublic]:
-    """Alerts, newest first: open ones, or the dismissed ones (most recently dismissed first).
-    Recovery cases past their 24 hours get their alert before the list is read."""
+    """Alerts, newest first: open ones, or the dismissed ones (most recently dismissed first),
+    `limit` at a time from `offset`; `X-Total-Count` and a `Link` header with `rel="next"`
+    tell whether more follow. Recovery cases past their 24 hours get their alert before the
+    list is read."""
     alerts_refresh(request, tenant)
-    found = service.alerts_list(tenant.session, dismissed=state == AlertState.dismissed)
+    dismissed = state == AlertState.dismissed
+    found = service.alerts_list(tenant.session, dismissed=dismissed, limit=limit, offset=offset)
+    total = service.open_alert_count(tenant.session, dismissed=dismissed)
+    page_headers(
+        request, response.headers, offset=offset, limit=limit, shown=len(found), total=total
+    )
     return [_public(a) for a in found]
 
 

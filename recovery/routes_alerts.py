@@ -56,6 +56,7 @@ def _panel_context(request: Request, tenant: Tenant, **extra: Any) -> dict[str, 
     open_alerts = service.alerts_list(tenant.session)
     return {
         "groups": service.alerts_grouped(open_alerts),
+        "shown_count": len(open_alerts),
         "settled": service.cases_settled(tenant.session, open_alerts, tenant.org.timezone),
         "open_count": service.open_alert_count(tenant.session),
         "dismissed": [

@@ -508,3 +508,41 @@ def test_a_request_that_raises_alerts_tells_htmx_to_refresh_the_count(
 
     count = owner.htmx("GET", "/alerts/count").text  # type: ignore[attr-defined]
     assert nav_count(count) == 1 and 'hx-trigger="alerts-changed from:body"' in count
+
+
+def test_a_long_list_says_what_it_leaves_out_and_the_api_pages_it(
+    session: Session, w: World, db: Database, browser_factory: Any, client: Browser
+) -> None:
+    start = utcnow() - timedelta(days=30)
+    for i in range(alerts.PAGE_LIMIT + 5):
+        session.add(
+            Alert(
+                org_id=ident(w.org),
+                key=f"test-{i}",
+                kind=AlertKind.below_target,
+                message=f"Walking in fell under target, number {i}",
+                touchpoint_id=ident(w.door),
+                created_at=start + timedelta(minutes=i),
+            )
+        )
+    session.commit()
+    total = alerts.PAGE_LIMIT + 5
+
+    page = _owner(browser_factory, db, w).get("/alerts")
+    assert page.status_code == 200
+    text = " ".join(re.sub(r"<[^>]+>", " ", page.text).split())
+    assert f"These are the newest {alerts.PAGE_LIMIT} of {total} open alerts." in text
+    assert f"number {total - 1}" in text and "number 4 " not in text
+    assert nav_count(page.text) == total
+
+    owner = {"Authorization": f"Bearer {make_token(session, w.org, w.owner)}"}
+    seen: list[str] = []
+    path = "/api/v1/alerts?limit=90"
+    while path:
+        answer = client.get(path, headers=owner)
+        assert answer.status_code == 200 and answer.headers["X-Total-Count"] == str(total)
+        seen += [a["message"] for a in answer.json()]
+        link = answer.headers.get("Link", "")
+        path = link[link.index("/api/") : link.index(">")] if link else ""
+    assert seen == [f"Walking in fell under target, number {i}" for i in reversed(range(total))]
+    assert client.get("/api/v1/alerts?limit=501", headers=owner).status_code == 422
