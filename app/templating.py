@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,6 +37,18 @@ def _local_time(value: datetime | None, tz: str = "UTC", fmt: str = "%d %b %Y, %
     return value.astimezone(ZoneInfo(tz)).strftime(fmt)
 
 
+def local_when(value: datetime | None, tz: str = "UTC", now: datetime | None = None) -> str:
+    """A moment in the zone `tz`, short where the year goes without saying: "Sun 29 Nov,
+    14:05" in the current year (of that zone), "3 Mar 2025, 14:10" in any other."""
+    if value is None:
+        return ""
+    zone = ZoneInfo(tz)
+    local = value.astimezone(zone)
+    if local.year == (now or datetime.now(UTC)).astimezone(zone).year:
+        return f"{local:%a} {local.day} {local:%b, %H:%M}"
+    return f"{local.day} {local:%b %Y, %H:%M}"
+
+
 templates.env.globals.update(
     csrf_token=csrf_token,
     CSRF_FIELD=CSRF_FIELD,
@@ -54,6 +66,7 @@ def _points(value: float) -> str:
 
 
 templates.env.filters["localtime"] = _local_time
+templates.env.filters["localwhen"] = local_when
 templates.env.filters["pts"] = _points
 
 

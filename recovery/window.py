@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
+from app.templating import local_when
 from recovery.models import FIX_WINDOW_HOURS
 
 WINDOW = timedelta(hours=FIX_WINDOW_HOURS)
@@ -62,10 +62,10 @@ def duration_words(span: timedelta) -> str:
     return f"{mins} min"
 
 
-def local_words(at: datetime, tz: str) -> str:
-    """A moment in the organization's zone, short and unambiguous: "Sun 29 Nov, 14:05"."""
-    local = _aware(at).astimezone(ZoneInfo(tz))
-    return f"{local:%a} {local.day} {local:%b, %H:%M}"
+def local_words(at: datetime, tz: str, now: datetime | None = None) -> str:
+    """A moment in the organization's zone, short and unambiguous: "Sun 29 Nov, 14:05", or
+    "3 Mar 2025, 14:10" outside the current year (the app-wide `localwhen` filter)."""
+    return local_when(_aware(at), tz, now)
 
 
 @dataclass(frozen=True)
@@ -99,5 +99,5 @@ def window_state(
         fixed_within_window=within,
         seconds_left=int(left.total_seconds()),
         words=words,
-        deadline_words=local_words(due, tz),
+        deadline_words=local_words(due, tz, now),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,14 @@ from sqlmodel import Session, select
 from app.db import Database
 from app.demo import demo_seed
 from app.migrate import migrate
+from app.modelbase import utcnow
 from app.orgs.models import Location, LocationCreate, Organization, OrganizationCreate, Role
 from app.orgs.services import location_create, org_create
+from app.templating import local_when
 from recovery.posters import KEY_PATTERN, MSG_NO_KEY
+from recovery.window import local_words
 from tests.conftest import empty_database, sign_in
-from tests.factories import make_location, make_member, make_org
+from tests.factories import make_location, make_member, make_org, make_recovery_case
 
 pytestmark = pytest.mark.db
 
@@ -133,3 +137,54 @@ def test_the_migration_gives_older_rows_a_key_and_keeps_the_ones_they_have(
         made = [orgs["No Key Co"], places["North"], places["South"]]
         assert all(_is_key(key) for key in made), made
         assert len(set(made)) == 3
+
+
+# --- dates ---------------------------------------------------------------------------------
+
+NOW = datetime(2026, 11, 29, 15, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("at", "tz", "shown"),
+    [
+        (datetime(2026, 3, 3, 14, 10, tzinfo=UTC), "UTC", "Tue 3 Mar, 14:10"),
+        (datetime(2025, 3, 3, 14, 10, tzinfo=UTC), "UTC", "3 Mar 2025, 14:10"),
+        (datetime(2027, 1, 2, 9, 0, tzinfo=UTC), "UTC", "2 Jan 2027, 09:00"),
+        # The year is the organization's: 23:30 UTC on New Year's Eve is already next year
+        # in Sydney, and still this year in London.
+        (datetime(2026, 12, 31, 23, 30, tzinfo=UTC), "Australia/Sydney", "1 Jan 2027, 10:30"),
+        (datetime(2025, 12, 31, 23, 30, tzinfo=UTC), "Australia/Sydney", "Thu 1 Jan, 10:30"),
+        (datetime(2026, 12, 31, 23, 30, tzinfo=UTC), "Europe/London", "Thu 31 Dec, 23:30"),
+    ],
+)
+def test_a_date_shows_its_year_only_outside_the_current_one(
+    at: datetime, tz: str, shown: str
+) -> None:
+    assert local_when(at, tz, NOW) == shown
+    assert local_words(at, tz, NOW) == shown  # the recovery pages' name for the same thing
+
+
+def test_board_and_case_page_show_the_year_of_an_old_case(
+    app: FastAPI, db: Database, browser_factory: Any, session: Session
+) -> None:
+    org = make_org(session, timezone="UTC")
+    owner = make_member(session, org, Role.owner)
+    old = make_recovery_case(
+        session,
+        org,
+        summary="Cold soup last spring",
+        reported_at=datetime(2025, 3, 3, 14, 10, tzinfo=UTC),
+    )
+    now = utcnow()
+    recent_at = max(now - timedelta(hours=1), datetime(now.year, 1, 1, tzinfo=UTC))
+    recent = make_recovery_case(session, org, summary="Wrong order today", reported_at=recent_at)
+    client = sign_in(browser_factory(), db, owner, org)
+
+    board = client.get("/recovery").text
+    assert "3 Mar 2025, 14:10" in board
+    short = f"{recent_at:%a} {recent_at.day} {recent_at:%b, %H:%M}"
+    assert short in board and f"{recent_at:%b %Y}" not in board
+
+    case_page = client.get(f"/recovery/{old.id}").text
+    assert "reported 3 Mar 2025, 14:10" in " ".join(case_page.split())
+    assert f"reported {short}" in " ".join(client.get(f"/recovery/{recent.id}").text.split())
