@@ -88,8 +88,13 @@ class Organization(OrganizationBase, table=True):
     public_key: str | None = Field(default_factory=public_key_new, sa_type=String(24))
     # An approved shop's touchpoint section this many points under target raises an alert.
     alert_margin: int = Field(default=10, ge=0, le=100)
-    # Days a recovery case keeps the customer's name and contact; None keeps them.
-    contact_retention_days: int | None = Field(default=365, ge=1, le=3650)
+    # Days a recovery case keeps the customer's name and contact; None keeps them until the
+    # case is deleted. 365 is the default of a new organization only: the column itself has
+    # no default, because SQLAlchemy leaves a None out of an INSERT when there is one, and
+    # the database would then store 365 for an explicit "keep them".
+    contact_retention_days: int | None = Field(
+        default=365, ge=1, le=3650, sa_column_kwargs={"default": None}
+    )
     # Owners must log in with two steps (ASVS 4.3.1); owners without it are sent to /account.
     owners_two_step: bool = False
 

@@ -91,6 +91,9 @@ def test_saving_changes_every_setting(page: Browser, session: Session, org: Orga
     page.form("/settings", {**GOOD, "retention": "keep", "contact_retention_days": "nonsense"})
     _reload(session, org)
     assert org.contact_retention_days is None  # "keep" ignores the number box
+    again = page.get("/settings").text  # and the page reads the choice back
+    assert 'value="keep" checked' in again and 'value="days" checked' not in again
+    assert 'name="contact_retention_days" type="text" value="365"' in again
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,8 @@ from sqlmodel import Session, select
 from app.config import Settings
 from app.db import Database
 from app.modelbase import ident, utcnow
-from app.orgs.models import Organization
+from app.orgs.models import Organization, OrganizationCreate
+from app.orgs.services import org_create
 from app.tenancy import scope_session
 from recovery.models import RecoveryCase
 from recovery.retention import contacts_purge
@@ -56,15 +57,6 @@ def load(db: Database, case_id: int) -> RecoveryCase:
 def kept(db: Database, case_id: int) -> bool:
     c = load(db, case_id)
     return (c.customer_name, c.customer_contact, c.contact_removed_at) == (NAME, CONTACT, None)
-
-
-def no_limit(session: Session, org: Organization) -> Organization:
-    """Keep contacts for ever. (Set after the insert: SQLAlchemy sends the column default,
-    365, for a None in an INSERT.)"""
-    org.contact_retention_days = None
-    session.add(org)
-    session.commit()
-    return org
 
 
 def purge(db: Database, now: datetime) -> dict[int, int]:
@@ -124,8 +116,18 @@ def test_only_a_name_or_only_a_contact_is_removed_too(db: Database, session: Ses
         assert (c.customer_name, c.customer_contact) == ("", "") and c.contact_removed_at
 
 
+def test_a_new_organization_keeps_contacts_365_days_unless_told_to_keep_them(
+    session: Session,
+) -> None:
+    made = org_create(session=session, data=OrganizationCreate(name="Fresh Co"))
+    keeper = make_org(session, contact_retention_days=None)  # None in the INSERT itself
+    session.commit()
+    session.expire_all()
+    assert (made.contact_retention_days, keeper.contact_retention_days) == (365, None)
+
+
 def test_no_limit_keeps_contacts(db: Database, session: Session) -> None:
-    org = no_limit(session, make_org(session))
+    org = make_org(session, contact_retention_days=None)
     ancient = open_case(db, org, utcnow() - timedelta(days=3000))
     assert purge(db, utcnow()) == {}  # an organization without a limit is not even visited
     assert kept(db, ancient)
@@ -135,7 +137,7 @@ def test_each_organization_has_its_own_limit(db: Database, session: Session) -> 
     """Another organization's shorter limit does not reach this one's cases."""
     strict = make_org(session, contact_retention_days=10)
     lenient = make_org(session, contact_retention_days=365)
-    keeper = no_limit(session, make_org(session))
+    keeper = make_org(session, contact_retention_days=None)
     now = utcnow()
     strict_case = open_case(db, strict, now - timedelta(days=20))
     lenient_case = open_case(db, lenient, now - timedelta(days=20))
@@ -162,8 +164,10 @@ def test_cleanup_command_prints_counts_per_organization(env: str) -> None:  # no
         with database.session() as s:
             acme = make_org(s, name="Acme Cafés", contact_retention_days=30)
             other = make_org(s, name="Other Ltd", contact_retention_days=90)
-            no_limit(s, make_org(s, name="Keeps Everything"))
+            # On a migrated database: the column's old server default turned this None into 365.
+            keeper = make_org(s, name="Keeps Everything", contact_retention_days=None)
         old = open_case(database, acme, utcnow() - timedelta(days=31))
+        ancient = open_case(database, keeper, utcnow() - timedelta(days=3000))
         open_case(database, acme, utcnow() - timedelta(days=45), name="", contact="")
         recent = open_case(database, other, utcnow() - timedelta(days=31))
 
@@ -177,7 +181,10 @@ def test_cleanup_command_prints_counts_per_organization(env: str) -> None:  # no
             " 90 days ago." in first
         )
         assert "Keeps Everything" not in first
-        assert not kept(database, old) and kept(database, recent)
+        assert not kept(database, old) and kept(database, recent) and kept(database, ancient)
+        with database.session() as s:
+            stored = s.get(Organization, ident(keeper))
+            assert stored is not None and stored.contact_retention_days is None
 
         again = ok("cleanup").output  # daily: the next run finds nothing new
         assert "Acme Cafés: contact details removed from 0 recovery cases" in again
