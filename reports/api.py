@@ -121,8 +121,11 @@ class ActionItemOut(BaseModel):
     title: str
     team: str
     due_on: date | None
-    status: str
-    overdue: bool
+    status: str  # the item's status today
+    # As the report words it: 'Open', 'Doing', 'Done', or 'Open at 31 Mar' for an item of a
+    # range that has ended (whether it was being done then is not kept).
+    state: str
+    overdue: bool  # for a range that has ended: already past its due day on the last day
     source: str
     meeting_on: date | None
     closed_at: datetime | None
@@ -136,8 +139,12 @@ class LoopOut(BaseModel):
     measures: list[MeasureOut]
     monthly_measures_left_out: int  # a weekly report has no figures for monthly measures
     open_items: list[ActionItemOut]
+    # null: the range reaches today and open_items are open now; a day: the range ended
+    # before today and open_items are those open at the end of that day, its last.
+    open_items_as_of: date | None
     overdue: int
     done_since: date
+    done_until: date  # done_items were closed from done_since to this day, both included
     done_items: list[ActionItemOut]
 
 
@@ -239,6 +246,7 @@ def _action(a: ActionLine) -> ActionItemOut:
         team=row.team,
         due_on=row.due_on,
         status=row.status,
+        state=a.status,
         overdue=a.overdue,
         source=row.source,
         meeting_on=row.meeting_on,
@@ -262,8 +270,10 @@ def _loop(loop: LoopReport) -> LoopOut:
         measures=[_measure(m, keys) for m in loop.measures],
         monthly_measures_left_out=loop.monthly_left_out,
         open_items=[_action(a) for a in loop.open_items],
+        open_items_as_of=loop.as_of,
         overdue=loop.overdue_count,
         done_since=loop.since.start,
+        done_until=loop.filters.end,
         done_items=[_action(a) for a in loop.done_items],
     )
 

@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from app.config import PROJECT_ROOT
 from reports.charts import fmt_value, hbar_chart
 from reports.filters import ReportFilters
-from reports.loop import LoopReport
+from reports.loop import LoopReport, unfiled_words
 from reports.summary import CardSummary, TouchpointReport
 from touchpoints.models import Stage, Touchpoint
 
@@ -137,9 +137,11 @@ def pack_front_html(
     lines: list[PackLine],
     generated_at: datetime,
     loops: dict[int, LoopReport] | None = None,
+    unfiled: int = 0,
 ) -> str:
     """Cover and one-page journey overview of the meeting pack; with `loops` (recovery and
-    action items per touchpoint id), a page that closes the loop across the journey."""
+    action items per touchpoint id), a page that closes the loop across the journey, which
+    also says how many of the range's cases (`unfiled`) no touchpoint holds yet."""
     loop_lines: list[tuple[PackLine, LoopReport]] = []
     for line in lines:
         found = (loops or {}).get(line.touchpoint.id or 0)
@@ -150,6 +152,7 @@ def pack_front_html(
         "filters": filters,
         "lines": lines,
         "loop_lines": loop_lines,
+        "unfiled_line": unfiled_words(unfiled),
         "generated_at": generated_at,
         "range_label": range_label(filters),
         "header_left": org_name,

@@ -339,20 +339,31 @@ def _member(kind: type[E], value: str) -> E | None:
         return None
 
 
-def _action_line(row: q.ActionRow, today: date, tz: ZoneInfo) -> ActionLine:
+def open_at_words(day: date) -> str:
+    """An item's state on a past day: open then, but whether anyone was already doing it
+    is not kept, so it is not claimed."""
+    return f"Open at {day:%-d %b}"
+
+
+def _action_line(
+    row: q.ActionRow, today: date, tz: ZoneInfo, *, as_of: date | None = None
+) -> ActionLine:
+    """One item as listed. With `as_of` (an open item of a range that has ended), its state
+    and whether it was overdue are those of that day, not today's."""
     status = _member(ActionStatus, row.status)
     source = _member(ActionSource, row.source) or ActionSource.other
     origin = ACTION_SOURCE_LABELS[source]
     if row.meeting_on is not None and source == ActionSource.meeting:
         origin += f", {_day(row.meeting_on)}"
     closed = "" if row.closed_at is None else _day(row.closed_at.astimezone(tz).date())
+    if as_of is not None:
+        overdue = row.due_on is not None and row.due_on < as_of
+        words = open_at_words(as_of)
+    else:
+        overdue = row.status in ("open", "doing") and row.due_on is not None and row.due_on < today
+        words = ACTION_STATUS_LABELS[status] if status else row.status
     return ActionLine(
-        row=row,
-        overdue=row.status in ("open", "doing") and row.due_on is not None and row.due_on < today,
-        due=_day(row.due_on),
-        status=ACTION_STATUS_LABELS[status] if status else row.status,
-        origin=origin,
-        closed=closed,
+        row=row, overdue=overdue, due=_day(row.due_on), status=words, origin=origin, closed=closed
     )
 
 
@@ -377,7 +388,23 @@ class LoopReport:
     done_items: list[ActionLine]
     since: PeriodSlot
     today: date
+    # The range's last day when it ended before today: the open items are those open at the
+    # end of that day. None: the range reaches today, and the items are as they are now.
+    as_of: date | None = None
     window_hours: int = FIX_WINDOW_HOURS
+
+    @property
+    def open_heading(self) -> str:
+        """'Open', or 'Open at 31 Mar 2026' for a range that has ended."""
+        return "Open" if self.as_of is None else f"Open at {_day(self.as_of)}"
+
+    @property
+    def done_heading(self) -> str:
+        """'Done since 1 Mar 2026', or with an end for a range that has ended."""
+        start = _day(self.since.start)
+        if self.as_of is None:
+            return f"Done since {start}"
+        return f"Done between {start} and {_day(self.as_of)}"
 
     @property
     def has_recovery(self) -> bool:
@@ -432,8 +459,10 @@ def loop_report(
     measures, left_out = measure_lines(session, touchpoint, filters, table, today)
     since = done_since(filters)
     since_at = datetime.combine(since.start, time(0), tz)
+    # The range ends at the midnight (in the organization's zone) after its last day.
     until_at = datetime.combine(filters.end + timedelta(days=1), time(0), tz)
-    opened = q.open_actions(session, touchpoint.id or 0)
+    as_of = filters.end if filters.end < today else None
+    opened = q.open_actions(session, touchpoint.id or 0, at=None if as_of is None else until_at)
     done = q.done_actions(session, touchpoint.id or 0, since=since_at, until=until_at)
     return LoopReport(
         filters=filters,
@@ -441,8 +470,32 @@ def loop_report(
         measures=measures,
         measure_slots=table,
         monthly_left_out=left_out,
-        open_items=[_action_line(row, today, tz) for row in opened],
+        open_items=[_action_line(row, today, tz, as_of=as_of) for row in opened],
         done_items=[_action_line(row, today, tz) for row in done],
         since=since,
         today=today,
+        as_of=as_of,
+    )
+
+
+def unfiled_cases(session: Session, filters: ReportFilters) -> int:
+    """How many cases of the report's range and locations are not filed under a touchpoint."""
+    return q.unfiled_cases(
+        session,
+        start=filters.start,
+        end=filters.end,
+        location_ids=filters.location_ids,
+        region=filters.region,
+    )
+
+
+def unfiled_words(count: int) -> str:
+    """The plain line for reports about cases no touchpoint holds yet; '' when there are none."""
+    if count <= 0:
+        return ""
+    cases = "1 recovery case" if count == 1 else f"{count} recovery cases"
+    verb = "is" if count == 1 else "are"
+    return (
+        f"{cases} reported in this range {verb} not yet filed under a touchpoint. "
+        "They count in no touchpoint's rates until someone files them."
     )

@@ -258,14 +258,35 @@ def _action_rows(rows: Any) -> list[ActionRow]:
     ]
 
 
-def open_actions(session: Session, touchpoint_id: int) -> list[ActionRow]:
-    """Items still open or being done, the soonest due first (undated ones last)."""
+def open_actions(
+    session: Session, touchpoint_id: int, *, at: datetime | None = None
+) -> list[ActionRow]:
+    """Items open or being done, the soonest due first (undated ones last): today's, or with
+    `at` those that were open at that instant — created before it and not closed before it.
+    An item closed at `at` itself was closed in the next period, so it was still open.
+
+    Only the latest close is kept (reopening clears it), so an item done before `at` and
+    reopened since counts as open then: the past is told as well as the rows remember it."""
+    dialect = _dialect(session)
+    params: dict[str, Any] = {"org": _org(session), "tp": touchpoint_id}
+    if at is None:
+        when = "a.status IN ('open', 'doing')"
+    else:
+        params["at"] = _utc_param(dialect, at)
+        if dialect == "sqlite":
+            created = "julianday(a.created_at) < julianday(:at)"
+            closed_after = "julianday(a.closed_at) >= julianday(:at)"
+        else:
+            created, closed_after = "a.created_at < :at", "a.closed_at >= :at"
+        when = (
+            f"{created} AND ((a.closed_at IS NULL AND a.status IN ('open', 'doing')) "
+            f"OR (a.closed_at IS NOT NULL AND {closed_after}))"
+        )
     sql = f"""
         SELECT {_ACTION_COLUMNS} FROM action_item AS a
-        WHERE a.org_id = :org AND a.touchpoint_id = :tp AND a.status IN ('open', 'doing')
+        WHERE a.org_id = :org AND a.touchpoint_id = :tp AND {when}
         ORDER BY CASE WHEN a.due_on IS NULL THEN 1 ELSE 0 END, a.due_on, a.id
     """
-    params = {"org": _org(session), "tp": touchpoint_id}
     return _action_rows(session.connection().execute(text(sql), params))
 
 
@@ -294,11 +315,39 @@ def done_actions(
     return _action_rows(session.connection().execute(text(sql), params))
 
 
+def unfiled_cases(
+    session: Session,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    location_ids: Sequence[int] | None = None,
+    region: str | None = None,
+) -> int:
+    """Cases reported in the range (and chosen locations) that no touchpoint holds yet, such
+    as complaints from the public form before the owner files them."""
+    dialect = _dialect(session)
+    params: dict[str, Any] = {"org": _org(session)}
+    clauses = ["c.org_id = :org", "c.touchpoint_id IS NULL", "c.report_day IS NOT NULL"]
+    clauses += _filter_clauses(
+        dialect,
+        params,
+        day="c.report_day",
+        located=lambda ids: f"c.location_id IN ({ids})",
+        start=start,
+        end=end,
+        location_ids=location_ids,
+        region=region,
+    )
+    sql = f"SELECT COUNT(*) FROM recovery_case AS c WHERE {' AND '.join(clauses)}"
+    return int(session.connection().execute(text(sql), params).scalar_one())
+
+
 def loop_stamp(session: Session, org_id: int, *, now: datetime, today: date) -> list[Any]:
     """What of recovery, measures and action items a printed report depends on, cheaply:
     aggregates over cases and values (any step, edit or new row moves one of them), the
-    measures and action items whole (few rows), and the two things that change with the
-    clock alone — cases whose 24 h ran out unfixed, open items that became overdue."""
+    measures and action items whole (few rows), and what changes with the clock alone —
+    cases whose 24 h ran out unfixed, open items that became overdue, and the day itself: a
+    report whose range has just ended lists the items open at its end, not today's."""
     dialect = _dialect(session)
     params: dict[str, Any] = {
         "org": org_id,
@@ -333,6 +382,8 @@ def loop_stamp(session: Session, org_id: int, *, now: datetime, today: date) -> 
         "AND status IN ('open', 'doing') AND due_on < :today",
     }
     conn = session.connection()
-    return [
+    stamp: list[Any] = [
         [list(row) for row in conn.execute(text(sql), params).all()] for sql in queries.values()
     ]
+    stamp.append(today.isoformat())
+    return stamp

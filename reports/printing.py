@@ -217,6 +217,7 @@ def pack_pdf(
                         tp.id or 0: loop.loop_report(session, org, tp, filters)
                         for tp in touchpoints
                     },
+                    unfiled=loop.unfiled_cases(session, filters),
                 ),
             )
         )

@@ -22,6 +22,7 @@ from app.tenancy import ReaderDep, Tenant
 from reports.charts import FEW_SHOPS, fmt_value
 from reports.documents import location_chart, locations_period, range_label
 from reports.filters import PAPERS, ReportFilters, parse_filters
+from reports.loop import unfiled_cases, unfiled_words
 from reports.periods import PeriodSlot
 from reports.summary import (
     CardSummary,
@@ -213,6 +214,10 @@ def overview_context(
         ]
     context = _filter_context(tenant, request, raw, filters, errors, "/reports")
     context["stages"] = stages
+    # Cases no touchpoint holds yet are in no card's rates: said once, here, for the range.
+    context["unfiled_line"] = (
+        "" if filters is None else unfiled_words(unfiled_cases(tenant.session, filters))
+    )
     return context, bool(errors)
 
 

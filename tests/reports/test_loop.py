@@ -22,7 +22,7 @@ from app.orgs.models import Location, Organization
 from app.tenancy import scope_session
 from recovery.models import CaseSource, RecoveryCase, Verdict
 from reports.filters import parse_filters
-from reports.loop import loop_report, percent
+from reports.loop import loop_report, percent, unfiled_cases, unfiled_words
 from reports.loop_queries import recovery_rates
 from reports.printing import data_stamp
 from reports.summary import touchpoint_report
@@ -86,11 +86,12 @@ def add_case(
     verdict: Verdict | None = None,
     surprised: bool = False,
     champion: bool = False,
+    filed: bool = True,  # False: not yet filed under a touchpoint (e.g. from the public form)
 ) -> RecoveryCase:
     case = RecoveryCase(
         org_id=ident(w.org),
         reference=f"T{next(_refs):07d}",
-        touchpoint_id=ident(touchpoint or w.tp),
+        touchpoint_id=ident(touchpoint or w.tp) if filed else None,
         location_id=None if location is None else ident(location),
         source=CaseSource.phone,
         reported_at=reported,
@@ -617,3 +618,285 @@ def test_user_text_is_escaped_in_both_media(session: Session, world: World) -> N
         html = "".join(part for _, part in loop.sections(medium))  # type: ignore[arg-type]
         assert "<script>" not in html and "<img" not in html and "<i>Team" not in html
         assert "&lt;script&gt;" in html and "&lt;img src=x" in html and "&lt;u&gt;" in html
+
+
+# --- a range that has ended: the items as they stood at its end -------------------------------
+
+# The report below runs January to March; March's last day ends at midnight in New York
+# (04:00 UTC on 1 April, after the clocks went forward).
+END = local(2026, 4, 1, 0)
+SECOND = timedelta(seconds=1)
+
+
+def dated_item(
+    session: Session,
+    w: World,
+    title: str,
+    created: datetime,
+    *,
+    status: ActionStatus = ActionStatus.open,
+    closed: datetime | None = None,
+    **kw: object,
+) -> ActionItem:
+    """An item written on `created` and, when `closed` is given, done or dropped then."""
+    item = add_item(session, w, title, **kw)
+    if status != ActionStatus.open:
+        action_item_set_status(session=session, item=item, status=status)
+    item.created_at = created
+    if closed is not None:
+        item.closed_at = closed
+    session.add(item)
+    session.commit()
+    return item
+
+
+def open_at(items: list[ActionItem], moment: datetime) -> set[str]:
+    """By hand: written before the moment and not closed before it. An item that is open or
+    doing today has no close; one done or dropped closed when its closed_at says."""
+    return {
+        i.title
+        for i in items
+        if i.created_at < moment
+        and (
+            (i.closed_at is None and i.status in (ActionStatus.open, ActionStatus.doing))
+            or (i.closed_at is not None and i.closed_at >= moment)
+        )
+    }
+
+
+def done_between(items: list[ActionItem], since: datetime, until: datetime) -> set[str]:
+    return {
+        i.title
+        for i in items
+        if i.status == ActionStatus.done
+        and i.closed_at is not None
+        and since <= i.closed_at < until
+    }
+
+
+def boundary_items(session: Session, w: World) -> list[ActionItem]:
+    feb = local(2026, 2, 2, 9)
+    return [
+        dated_item(session, w, "Still open today", feb, due_on=date(2026, 3, 30)),
+        dated_item(session, w, "Being done today", feb, status=ActionStatus.doing),
+        dated_item(
+            session,
+            w,
+            "Done at the very end",
+            feb,
+            status=ActionStatus.done,
+            closed=END,  # the first instant of 1 April: closed in April, open at March's end
+            due_on=date(2026, 3, 31),
+        ),
+        dated_item(
+            session, w, "Done a second before", feb, status=ActionStatus.done, closed=END - SECOND
+        ),
+        dated_item(session, w, "Done a day after", feb, status=ActionStatus.done, closed=END + DAY),
+        dated_item(
+            session, w, "Dropped after the end", feb, status=ActionStatus.dropped, closed=END + DAY
+        ),
+        dated_item(
+            session,
+            w,
+            "Dropped in March",
+            feb,
+            status=ActionStatus.dropped,
+            closed=local(2026, 3, 20, 10),
+        ),
+        dated_item(session, w, "Written in the last second", END - SECOND),
+        dated_item(session, w, "Written at the end", END),
+        dated_item(session, w, "Written in April", END + DAY, status=ActionStatus.doing),
+        # Done before the period ahead of March (February) began: neither open nor done.
+        dated_item(
+            session,
+            w,
+            "Done in January",
+            local(2026, 1, 5, 9),
+            status=ActionStatus.done,
+            closed=local(2026, 1, 31, 23, 59),
+        ),
+    ]
+
+
+def test_a_past_range_lists_the_items_open_at_its_end(session: Session, world: World) -> None:
+    items = boundary_items(session, world)
+    filters = parse_filters(
+        session, world.org, period="month", start="2026-01-01", end="2026-03-31"
+    )
+    loop = loop_report(session, world.org, world.tp, filters, now=NOW)
+
+    assert loop.as_of == date(2026, 3, 31)
+    got = [a.row.title for a in loop.open_items]
+    assert set(got) == open_at(items, END)
+    # Spelled out, so the count by hand is checked too; soonest due first, undated last.
+    assert got == [
+        "Still open today",
+        "Done at the very end",
+        "Being done today",
+        "Done a day after",
+        "Dropped after the end",
+        "Written in the last second",
+    ]
+    # Open or doing on 31 March is not kept: every one is worded the same.
+    assert {a.status for a in loop.open_items} == {"Open at 31 Mar"}
+    # Overdue as of 31 March: due on the 30th is, due on the 31st is not yet.
+    assert [a.row.title for a in loop.open_items if a.overdue] == ["Still open today"]
+    assert loop.overdue_count == 1
+
+    since = local(2026, 2, 1, 0)
+    assert loop.since.start == date(2026, 2, 1)
+    assert {a.row.title for a in loop.done_items} == done_between(items, since, END)
+    assert [(a.row.title, a.closed) for a in loop.done_items] == [
+        ("Done a second before", "31 Mar 2026")
+    ]
+
+    for medium in ("screen", "print"):
+        html = dict(loop.sections(medium))["Action items"]  # type: ignore[arg-type]
+        assert "Open at 31 Mar 2026 · 1 overdue" in html
+        assert "Done between 1 Feb 2026 and 31 Mar 2026" in html
+        assert ">Open at 31 Mar<" in html
+        assert "Doing" not in html and "Written in April" not in html
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_items_open_at_a_past_end_match_a_count_by_hand(
+    session: Session, world: World, seed: int
+) -> None:
+    rng = random.Random(seed)
+    start = local(2026, 2, 1, 0)
+    items: list[ActionItem] = []
+    for n in range(40):
+        created = start + timedelta(hours=rng.randrange(0, 90 * 24))
+        status = rng.choice(list(ActionStatus))
+        closed = None
+        if status in (ActionStatus.done, ActionStatus.dropped):
+            # Closed around the end of March, sometimes exactly on it.
+            closed = rng.choice(
+                [END, END - SECOND, END + SECOND, created + timedelta(hours=rng.randrange(1, 900))]
+            )
+            closed = max(closed, created)
+        items.append(dated_item(session, world, f"Item {n}", created, status=status, closed=closed))
+    filters = parse_filters(
+        session, world.org, period="month", start="2026-02-01", end="2026-03-31"
+    )
+    loop = loop_report(session, world.org, world.tp, filters, now=NOW)
+    assert {a.row.title for a in loop.open_items} == open_at(items, END)
+    assert {a.row.title for a in loop.done_items} == done_between(items, start, END)
+
+
+def test_a_range_reaching_today_keeps_todays_status(session: Session, world: World) -> None:
+    items = boundary_items(session, world)
+    # NOW is 20 April in New York: a range ending that day shows the items as they are.
+    today = parse_filters(session, world.org, period="month", start="2026-03-01", end="2026-04-20")
+    loop = loop_report(session, world.org, world.tp, today, now=NOW)
+    assert loop.as_of is None
+    assert {a.row.title for a in loop.open_items} == {
+        i.title for i in items if i.status in (ActionStatus.open, ActionStatus.doing)
+    }
+    assert {a.status for a in loop.open_items} == {"Open", "Doing"}
+    html = dict(loop.sections("screen"))["Action items"]
+    assert "Open at" not in html and "Done since 1 Mar 2026" in html
+    # A range that ended yesterday is already in the past.
+    yesterday = parse_filters(
+        session, world.org, period="month", start="2026-03-01", end="2026-04-19"
+    )
+    past = loop_report(session, world.org, world.tp, yesterday, now=NOW)
+    assert past.as_of == date(2026, 4, 19)
+    assert {a.row.title for a in past.open_items} == open_at(items, local(2026, 4, 20, 0))
+
+
+# --- cases not yet filed under a touchpoint -----------------------------------------------------
+
+
+def test_unfiled_cases_are_counted_and_said(session: Session, world: World) -> None:
+    cases = [
+        add_case(session, world, local(2026, 2, 3, 10), filed=False, location=world.north),
+        add_case(session, world, local(2026, 3, 31, 23, 50), filed=False, location=world.south),
+        add_case(session, world, local(2026, 3, 12, 9), filed=False),  # no location
+        add_case(session, world, local(2026, 4, 1, 0, 10), filed=False),  # April: out of range
+        add_case(session, world, local(2026, 1, 31, 23, 30), filed=False),  # January: out
+        add_case(session, world, local(2026, 2, 20, 10), location=world.north),  # filed
+    ]
+
+    def by_hand(location_id: int | None = None) -> int:
+        return sum(
+            1
+            for c in cases
+            if c.touchpoint_id is None
+            and date(2026, 2, 1) <= c.reported_at.astimezone(NY).date() <= date(2026, 3, 31)
+            and (location_id is None or c.location_id == location_id)
+        )
+
+    filters = parse_filters(
+        session, world.org, period="month", start="2026-02-01", end="2026-03-31"
+    )
+    assert unfiled_cases(session, filters) == by_hand() == 3
+    north = parse_filters(
+        session,
+        world.org,
+        period="month",
+        start="2026-02-01",
+        end="2026-03-31",
+        locations=[str(ident(world.north))],
+    )
+    assert unfiled_cases(session, north) == by_hand(ident(world.north)) == 1
+    south = parse_filters(
+        session, world.org, period="month", start="2026-02-01", end="2026-03-31", region="South"
+    )
+    assert unfiled_cases(session, south) == by_hand(ident(world.south)) == 1
+    assert unfiled_words(3) == (
+        "3 recovery cases reported in this range are not yet filed under a touchpoint. "
+        "They count in no touchpoint's rates until someone files them."
+    )
+    assert unfiled_words(1).startswith("1 recovery case reported in this range is not yet")
+    assert unfiled_words(0) == ""
+    # Filing one takes it off the count, and moves the data stamp under printed reports.
+    stamp = data_stamp(session, ident(world.org))
+    cases[0].touchpoint_id = ident(world.tp)
+    session.add(cases[0])
+    session.commit()
+    assert unfiled_cases(session, filters) == 2
+    assert data_stamp(session, ident(world.org)) != stamp
+
+
+def test_another_organizations_unfiled_cases_are_not_counted(
+    session: Session, world: World
+) -> None:
+    add_case(session, world, local(2026, 3, 3, 10), filed=False)
+    other = make_org(session, name="Other Place", timezone="America/New_York")
+    scope_session(session, ident(other))
+    session.add(
+        RecoveryCase(
+            org_id=ident(other),
+            reference=f"T{next(_refs):07d}",
+            source=CaseSource.phone,
+            reported_at=local(2026, 3, 4, 10),
+            summary="Not ours.",
+            customer_name="B",
+            customer_contact="b@example.com",
+        )
+    )
+    session.commit()
+    scope_session(session, ident(world.org))
+    filters = parse_filters(
+        session, world.org, period="month", start="2026-03-01", end="2026-03-31"
+    )
+    assert unfiled_cases(session, filters) == 1
+
+
+def test_pack_front_has_the_page_for_unfiled_cases_alone(session: Session, world: World) -> None:
+    from reports.documents import pack_front_html
+
+    filters = parse_filters(
+        session, world.org, period="month", start="2026-02-01", end="2026-03-31"
+    )
+
+    def front(unfiled: int) -> str:
+        return pack_front_html(
+            org_name="Harbour Bistro", filters=filters, lines=[], generated_at=NOW, unfiled=unfiled
+        )
+
+    html = front(2)
+    assert "Closing the loop" in html
+    assert "2 recovery cases reported in this range are not yet filed" in html
+    assert "Closing the loop" not in front(0) and "not yet filed" not in front(0)

@@ -126,6 +126,11 @@ def _store_case(session: Session, w: Loop, other: Touchpoint, spec: CaseSpec) ->
         case_champion(session=session, case=case, champion=True)
 
 
+# The items were agreed before the range began: a report of a range that has ended lists
+# what was open at its end, and an item written today was not.
+AGREED = datetime(2026, 1, 5, 9, tzinfo=UTC)
+
+
 def _item(session: Session, tp: Touchpoint, status: ActionStatus, **fields: Any) -> int:
     closed_at = fields.pop("closed_at", None)
     item: ActionItem = make_action_item(session, tp, **fields)
@@ -133,7 +138,8 @@ def _item(session: Session, tp: Touchpoint, status: ActionStatus, **fields: Any)
         action_item_set_status(session=session, item=item, status=status)
     if closed_at is not None:  # done on a day of the test's choosing, not today
         item.closed_at = closed_at
-        session.add(item)
+    item.created_at = AGREED
+    session.add(item)
     session.commit()
     return int(item.id or 0)
 
@@ -166,7 +172,10 @@ def loop(session: Session) -> Loop:
             session, tp, ActionStatus.done, title="Fix the door",
             closed_at=datetime(2026, 1, 10, 12, tzinfo=UTC),
         ),
-        "dropped": _item(session, tp, ActionStatus.dropped, title="A jukebox"),
+        "dropped": _item(
+            session, tp, ActionStatus.dropped, title="A jukebox",
+            closed_at=datetime(2026, 3, 25, 12, tzinfo=UTC),
+        ),
         "elsewhere": _item(session, other, ActionStatus.open, title="Split bills at the table"),
     }  # fmt: skip
     w = Loop(
@@ -281,9 +290,14 @@ def test_loop_numbers_match_a_count_by_hand(client: TestClient, loop: Loop) -> N
     assert first["title"] == "Call back within the day" and first["team"] == "Floor"
     assert (first["due_on"], first["status"], first["overdue"]) == ("2026-03-15", "open", True)
     assert open_items[1]["status"] == "doing" and open_items[1]["overdue"] is False
+    # The range ended on 31 March: the items as they stood then, worded without claiming
+    # who was already at work on them (`status` stays the item's status today).
+    assert body["open_items_as_of"] == "2026-03-31"
+    assert [a["state"] for a in open_items] == ["Open at 31 Mar", "Open at 31 Mar"]
     assert body["overdue"] == 1
-    # Done since 1 February (the period before March, the report's last month).
+    # Done since 1 February (the period before March, the report's last month), to its end.
     assert body["done_since"] == "2026-02-01"
+    assert body["done_until"] == "2026-03-31"
     assert [a["id"] for a in body["done_items"]] == [items["done"]]
     assert body["done_items"][0]["closed_at"].startswith("2026-03-20T12:00:00")
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.db import Database
 from app.modelbase import ident, utcnow
@@ -315,3 +315,102 @@ def test_a_complaint_walked_through_its_steps_is_in_the_next_pdf(
         "fully satisfied (100 %), 1 of 1 surprised (100 %), 1 champion."
     ) in text
     assert CUSTOMER not in text and CONTACT not in text and "stale" not in text
+
+
+def test_pack_of_a_past_range_tells_its_end_and_the_unfiled_cases(
+    session: Session, world: Shop, shared_renderer: Renderer, tmp_path: Path
+) -> None:
+    """A pack for August and September, printed on 20 October: the item agreed on 1 September
+    and done on 5 October was open at the end of September, and is printed so; two complaints
+    from the public form of September are not filed yet, one of August is, one of October is
+    outside the range."""
+    from touchpoints.models import ActionItem, ActionStatus
+
+    item = session.exec(select(ActionItem).where(ActionItem.touchpoint_id == world.tp.id)).one()
+    assert item.status == ActionStatus.open
+    item.created_at = datetime(2026, 9, 1, 9, tzinfo=UTC)
+    session.add(item)
+    late = action_item_create(
+        session=session,
+        org_id=ident(world.org),
+        touchpoint_id=ident(world.tp),
+        data=ActionItemFields(title="Keep spare cups behind the counter", team="Store teams"),
+        actor_id=None,
+    )
+    late.created_at = datetime(2026, 9, 2, 9, tzinfo=UTC)
+    late.status = ActionStatus.done
+    late.closed_at = datetime(2026, 10, 5, 9, tzinfo=UTC)
+    session.add(late)
+    session.commit()
+    for reported in (
+        datetime(2026, 9, 4, 10, tzinfo=UTC),
+        datetime(2026, 9, 30, 23, 30, tzinfo=UTC),
+        datetime(2026, 10, 1, 0, 30, tzinfo=UTC),
+    ):
+        case = world.case(reported, None)
+        case.touchpoint_id = None
+        session.add(case)
+    session.commit()
+    filters = parse_filters(
+        session, world.org, period="month", start="2026-08-01", end="2026-09-30"
+    )
+    cache = PdfCache(tmp_path, 20)
+    text = pdf_text(
+        pack_pdf(session, world.org, filters, renderer=shared_renderer, cache=cache).pdf
+    )
+    assert "action items open at 30 Sep 2026" in text
+    assert (
+        "2 recovery cases reported in this range are not yet filed under a touchpoint. "
+        "They count in no touchpoint's rates until someone files them."
+    ) in text
+    # The touchpoint's own page: both items as they stood on 30 September, neither overdue
+    # then (the first fell due on 15 October), and nothing done in August or September.
+    assert "Open at 30 Sep 2026" in text and "OVERDUE" not in text
+    assert "Keep spare cups behind the counter" in text
+    assert text.count("Open at 30 Sep") >= 3  # the heading and each item's state
+    assert "Done between 1 Aug 2026 and 30 Sep 2026" in text
+    assert "Nothing was marked done in that time." in text
+    assert "Handling a problem September 2026" in text and "2 open" in text
+
+    # Filing one of them prints a fresh pack that counts one.
+    case = next(c for c in world.cases if c.reported_at == datetime(2026, 9, 4, 10, tzinfo=UTC))
+    case.touchpoint_id = ident(world.tp)
+    session.add(case)
+    session.commit()
+    again = pack_pdf(session, world.org, filters, renderer=shared_renderer, cache=cache)
+    assert not again.cached
+    assert "1 recovery case reported in this range is not yet filed" in pdf_text(again.pdf)
+
+
+def test_a_pack_without_unfiled_cases_says_nothing_of_them(
+    session: Session, world: Shop, shared_renderer: Renderer, tmp_path: Path
+) -> None:
+    filters = parse_filters(
+        session, world.org, period="month", start="2026-08-01", end="2026-10-31"
+    )
+    printed = pack_pdf(
+        session, world.org, filters, renderer=shared_renderer, cache=PdfCache(tmp_path, 20)
+    )
+    text = pdf_text(printed.pdf)
+    assert "Closing the loop" in text and "action items open now" in text
+    assert "not yet filed" not in text
+
+
+def test_reports_home_says_how_many_cases_are_not_filed(
+    client: Browser, db: Database, session: Session, world: Shop
+) -> None:
+    sign_in(client, db, world.viewer, world.org)
+    home = client.get("/reports", params=RANGE)
+    assert home.status_code == 200 and "not yet filed" not in home.text
+    case = world.cases[0]  # reported on 3 September
+    case.touchpoint_id = None
+    session.add(case)
+    session.commit()
+    home = client.get("/reports", params=RANGE)
+    assert (
+        "1 recovery case reported in this range is not yet filed under a touchpoint. "
+        "They count in no touchpoint&#39;s rates until someone files them."
+    ) in home.text
+    # A range without it says nothing.
+    october = client.get("/reports", params={**RANGE, "from": "2026-10-01"})
+    assert october.status_code == 200 and "not yet filed" not in october.text
