@@ -1,4 +1,5 @@
-"""The `touchstone` command: serve, migrate, demo data, users, organizations, API tokens."""
+"""The `touchstone` command: serve, migrate, demo data, users, organizations, API tokens,
+and resetting a lost two-step login."""
 
 from __future__ import annotations
 
@@ -204,6 +205,44 @@ def alerts_check() -> None:
         db.dispose()
     for line in lines:
         typer.echo(line)
+
+
+@cli.command("two-step-reset")
+def two_step_reset(
+    email: str = typer.Argument(..., help="E-mail address of the user who lost their phone."),
+) -> None:
+    """Turn two-step login off for a user who lost their phone, and log them out everywhere.
+
+    Check who is asking first: this leaves the account protected by its password alone.
+    """
+    from app.orgs import services, two_step
+
+    settings = _settings()
+    db = _db()
+    try:
+        with db.write() as session:
+            user = services.user_by_email(session=session, email=email)
+            if user is None:
+                raise _fail(f"No user with e-mail {email}; nothing was changed.")
+            if not user.two_step_on:
+                typer.echo(f"Two-step login is already off for {user.email}; nothing to do.")
+                return
+            ended = two_step.two_step_reset(session=session, user=user)
+            address = user.email
+    finally:
+        db.dispose()
+    sessions = "1 session was" if ended == 1 else f"{ended} sessions were"
+    typer.echo(
+        f"Two-step login is off for {address}: its key and recovery codes are deleted, and "
+        f"{sessions} logged out. The password alone now logs in; they can set two-step "
+        f"login up again on their account page."
+    )
+    if two_step.reset_notice(settings=settings, email=address):
+        typer.echo(f"An e-mail telling {address} about this was sent.")
+    elif settings.smtp_enabled:
+        typer.echo(f"The e-mail to {address} could not be sent (see the log); tell them yourself.")
+    else:
+        typer.echo("SMTP is not set up, so no e-mail was sent; tell them yourself.")
 
 
 @user_cli.command("create")

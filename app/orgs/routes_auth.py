@@ -293,10 +293,13 @@ def _account(
         "errors": errors,
         "setup": setup,
         "recovery_left": two_step.recovery_codes_left(user),
+        "recovery_low": two_step.RECOVERY_LOW,
         "two_step_required": tenant.role == Role.owner and tenant.org.owners_two_step,
         **more,
     }
-    return render(request, "orgs/account.html", context, status_code=status_code)
+    # htmx forms of the two-step section get that section back, drawn the same way.
+    fragment = "orgs/_two_step.html"
+    return render(request, "orgs/account.html", context, fragment=fragment, status_code=status_code)
 
 
 @router.get("/account")
@@ -366,6 +369,30 @@ def two_step_disable(
         return _account(request, tenant, errors, status_code=exc.status_code)
     flash(request, "Two-step login is off. Your password alone now logs you in.")
     return RedirectResponse("/account", status_code=303)
+
+
+@router.post("/account/two-step/recovery-codes")
+def recovery_codes_renew(
+    request: Request,
+    tenant: MemberDep,
+    codes_password: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        codes = two_step.recovery_codes_renew(
+            session=tenant.session,
+            user=tenant.user,
+            password=codes_password,
+            address=client_address(request),
+            settings=request.app.state.settings,
+        )
+    except DomainError as exc:
+        errors = {
+            "codes_password" if k == "current_password" else k: v
+            for k, v in domain_errors(exc).items()
+        }
+        return _account(request, tenant, errors, status_code=exc.status_code)
+    # Shown on this answer only, like at set-up; the database keeps their digests.
+    return _account(request, tenant, {}, recovery_codes=codes, codes_renewed=True)
 
 
 @router.post("/account/password")

@@ -17,12 +17,13 @@ from typing import Any, NoReturn
 
 import pyotp
 import segno
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
+from app import mailer
 from app.config import Settings
 from app.errors import DomainError, ThrottledError
 from app.modelbase import utcnow
-from app.orgs.models import User
+from app.orgs.models import User, UserSession
 from app.orgs.services import MSG_LOGIN_THROTTLED, MSG_WRONG_PASSWORD
 from app.security import (
     digest,
@@ -54,6 +55,10 @@ MSG_SETUP_CODE_WRONG = (
 MSG_SETUP_EXPIRED = "The set-up was interrupted. Start again."
 MSG_ALREADY_ON = "Two-step login is already on."
 MSG_PENDING_EXPIRED = "Your login took too long. Enter your e-mail address and password again."
+MSG_NOT_ON = "Two-step login is off, so there are no recovery codes to replace."
+# At or below this many unused recovery codes the account page warns (ASVS 2.5: a user
+# should not run out of ways back in without noticing).
+RECOVERY_LOW = 2
 
 
 # --- codes -------------------------------------------------------------------------------
@@ -199,6 +204,74 @@ def two_step_disable(
     user.totp_recovery_hashes = None
     session.add(user)
     session.commit()
+
+
+def recovery_codes_renew(
+    *, session: Session, user: User, password: str, address: str, settings: Settings
+) -> list[str]:
+    """Replace every recovery code of `user` with a new set; needs the current password.
+
+    Returns the new codes, shown once like at set-up. The old ones stop working at once,
+    used or not. A password (not a code) is asked, as for turning two-step off: someone
+    who lost their phone but kept a recovery code is logged in and may still need this.
+    """
+    if not user.two_step_on:
+        raise DomainError(MSG_NOT_ON)
+    _refuse_if_throttled(
+        session=session, user=user, address=address, settings=settings, field="current_password"
+    )
+    if not verify_password(password, user.password_hash):
+        _fail(
+            session=session,
+            user=user,
+            address=address,
+            message=MSG_WRONG_PASSWORD,
+            field="current_password",
+        )
+    codes = new_recovery_codes()
+    user.totp_recovery_hashes = [digest(_normalize(c)) for c in codes]
+    session.add(user)
+    session.commit()
+    return codes
+
+
+def two_step_reset(*, session: Session, user: User) -> int:
+    """The server's operator turns two-step login off for `user`, who lost their phone.
+
+    Secret and recovery codes go, and every session of the user ends: whoever is logged
+    in as them must log in again with the password alone. Returns how many sessions ended.
+    The caller commits (and tells the user, see `reset_notice`).
+    """
+    ended = session.exec(
+        select(func.count()).select_from(UserSession).where(UserSession.user_id == user.id)
+    ).one()
+    user.totp_secret = None
+    user.totp_last_step = None
+    user.totp_recovery_hashes = None
+    session.add(user)
+    sessions_revoke_all(session=session, user_id=user.id)  # type: ignore[arg-type]
+    return int(ended)
+
+
+def reset_notice(*, settings: Settings, email: str) -> bool:
+    """E-mail the user that the operator turned their two-step login off (when SMTP is on).
+
+    Like the password-changed notice (ASVS 2.2.3, 2.5.5): if they did not ask for it,
+    someone talked the operator into it, and they should hear of it.
+    """
+    body = (
+        f"Two-step login for your Touchstone account {email} was turned off by the "
+        f"person who runs the Touchstone server, on {utcnow():%d %b %Y at %H:%M} UTC. "
+        f"Every session of the account was logged out, and your password alone now logs "
+        f"you in.\n\n"
+        f"If you asked for this, log in and set up two-step login again on your account "
+        f"page, with your new phone.\n\n"
+        f"If you did not ask for it, change your password at once and tell an owner of "
+        f"your organization. Touchstone is at {settings.base_url}\n"
+    )
+    return mailer.send(
+        settings=settings, to=email, subject="Two-step login was turned off", body=body
+    )
 
 
 # --- the second login step ---------------------------------------------------------------

@@ -130,7 +130,7 @@ def test_setting_up_shows_a_qr_code_and_the_key_and_needs_a_right_code(
     assert user.totp_recovery_hashes is not None and len(user.totp_recovery_hashes) == 10
     assert not any(c in str(user.totp_recovery_hashes) for c in codes)
     again = client.get("/account").text
-    assert "recovery-codes" not in again and codes[0] not in again
+    assert "recovery-codes mono" not in again and codes[0] not in again
     assert "10 of 10 recovery codes left" in again
     assert secret not in again
 
@@ -295,6 +295,150 @@ def test_turning_it_off_needs_the_password_and_a_code(
     user = stored(db, owner)
     assert (user.totp_secret, user.totp_last_step, user.totp_recovery_hashes) == (None, None, None)
     log_out(client)
+    assert submit_login(client, owner.email, PASSWORD).headers["location"] == "/"
+
+
+# --- new recovery codes ------------------------------------------------------------------
+
+
+def listed_codes(page: str) -> list[str]:
+    listing = RECOVERY_LIST.search(page)
+    assert listing, page
+    return re.findall(r"<li>([a-z0-9-]+)</li>", listing.group(1))
+
+
+def set_codes_left(db: Database, user: User, left: int) -> None:
+    with db.session() as s:
+        row = s.get(User, user.id)
+        assert row is not None
+        row.totp_recovery_hashes = [digest(f"code{n}") for n in range(left)]
+        s.add(row)
+        s.commit()
+
+
+def test_new_recovery_codes_replace_every_old_one(
+    client: Browser, db: Database, owner: User
+) -> None:
+    turn_on(db, owner)
+    submit_login(client, owner.email, PASSWORD)
+    assert send_code(client, KNOWN_RECOVERY[0]).status_code == 303
+    client.refresh_csrf("/account")
+    page = client.get("/account").text
+    assert "1 of 10 recovery codes left" in page
+    assert "Only 1 recovery code is left. Make new ones below before you run out." in page
+    before = stored(db, owner).totp_recovery_hashes
+
+    wrong = client.form("/account/two-step/recovery-codes", {"codes_password": "not my password"})
+    assert wrong.status_code == 400
+    assert field_error(wrong.text, "codes_password") == html(services.MSG_WRONG_PASSWORD)
+    assert "recovery-codes mono" not in wrong.text
+    assert stored(db, owner).totp_recovery_hashes == before
+    assert count(db, LoginAttempt) == 1  # a wrong password here counts like one at login
+
+    right = client.form("/account/two-step/recovery-codes", {"codes_password": PASSWORD})
+    assert right.status_code == 200
+    assert "New recovery codes made. Your old ones no longer work." in right.text
+    assert (
+        "Save these recovery codes now" in right.text and "They are not shown again." in right.text
+    )
+    codes = listed_codes(right.text)
+    assert len(codes) == 10 and len(set(codes)) == 10
+    hashes = stored(db, owner).totp_recovery_hashes or []
+    assert len(hashes) == 10 and not any(c in str(hashes) for c in codes)
+
+    again = client.get("/account").text
+    assert "10 of 10 recovery codes left" in again
+    assert "recovery-codes mono" not in again and codes[0] not in again
+    assert 'id="recovery-low"' not in again
+
+    # The old code that was never used is gone too; a new one works, once.
+    log_out(client)
+    submit_login(client, owner.email, PASSWORD)
+    assert send_code(client, KNOWN_RECOVERY[1]).status_code == 400
+    assert send_code(client, codes[3].upper()).status_code == 303
+    log_out(client)
+    submit_login(client, owner.email, PASSWORD)
+    assert send_code(client, codes[3]).status_code == 400
+
+
+def test_new_recovery_codes_in_place_with_htmx(
+    client: Browser, db: Database, org: Organization, owner: User
+) -> None:
+    turn_on(db, owner)
+    sign_in(client, db, owner, org)
+
+    wrong = client.htmx("POST", "/account/two-step/recovery-codes", {"codes_password": ""})
+    assert wrong.status_code == 400  # type: ignore[attr-defined]
+    text = wrong.text  # type: ignore[attr-defined]
+    # Only the two-step section comes back, with the message under its password field.
+    assert text.lstrip().startswith('<section class="card two-step" id="two-step">')
+    assert "<html" not in text and "Change password" not in text
+    assert field_error(text, "codes_password") == html(services.MSG_WRONG_PASSWORD)
+
+    right = client.htmx("POST", "/account/two-step/recovery-codes", {"codes_password": PASSWORD})
+    assert right.status_code == 200  # type: ignore[attr-defined]
+    assert right.text.lstrip().startswith('<section class="card two-step"')  # type: ignore[attr-defined]
+    codes = listed_codes(right.text)  # type: ignore[attr-defined]
+    assert len(codes) == 10
+    assert stored(db, owner).totp_recovery_hashes == [digest(c.replace("-", "")) for c in codes]
+
+
+@pytest.mark.parametrize(
+    ("left", "warning"),
+    [
+        (0, "You have no recovery codes left: if you lose your phone, only the person who runs"),
+        (2, "Only 2 recovery codes are left. Make new ones below before you run out."),
+        (3, None),
+    ],
+)
+def test_the_account_page_warns_when_few_recovery_codes_are_left(
+    client: Browser, db: Database, org: Organization, owner: User, left: int, warning: str | None
+) -> None:
+    turn_on(db, owner)
+    set_codes_left(db, owner, left)
+    sign_in(client, db, owner, org)
+    page = client.get("/account").text
+    assert f"{left} of 10 recovery codes left" in page
+    if warning is None:
+        assert 'id="recovery-low"' not in page
+    else:
+        assert warning in page
+
+
+def test_no_new_recovery_codes_while_two_step_is_off(
+    client: Browser, db: Database, org: Organization, owner: User
+) -> None:
+    sign_in(client, db, owner, org)
+    assert "Make new recovery codes" not in client.get("/account").text
+    response = client.form("/account/two-step/recovery-codes", {"codes_password": PASSWORD})
+    assert response.status_code == 400
+    assert form_error(response.text) == html(two_step.MSG_NOT_ON)
+    assert stored(db, owner).totp_recovery_hashes is None
+
+
+# --- the operator's reset (the command itself: test_two_step_reset.py) -----------------------
+
+
+def test_the_operators_reset_turns_it_off_and_logs_the_user_out(
+    client: Browser, browser_factory: Any, db: Database, org: Organization, owner: User
+) -> None:
+    turn_on(db, owner)
+    phone = sign_in(browser_factory(), db, owner, org)
+    # Half-way through a login: the password was right, the code is still to come.
+    submit_login(client, owner.email, PASSWORD)
+
+    with db.session() as s:
+        user = s.get(User, owner.id)
+        assert user is not None
+        assert two_step.two_step_reset(session=s, user=user) == 1
+        s.commit()
+
+    user = stored(db, owner)
+    assert (user.totp_secret, user.totp_last_step, user.totp_recovery_hashes) == (None, None, None)
+    assert is_logged_out(phone)
+    # The half-done login is void; the password alone logs in now.
+    assert send_code(client, KNOWN_RECOVERY[0]).headers["location"] == "/login"
+    client.refresh_csrf("/login")
     assert submit_login(client, owner.email, PASSWORD).headers["location"] == "/"
 
 

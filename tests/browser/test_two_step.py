@@ -13,6 +13,7 @@ from sqlmodel import select
 from app.db import Database
 from app.orgs import services
 from app.orgs.models import Membership, OrganizationCreate
+from app.security import digest
 from tests.browser.conftest import DESKTOP, PHONE, LiveServer, Tab, TabFactory
 
 PASSWORD = "Tove reads the small print 4 times"
@@ -120,3 +121,56 @@ def test_the_set_up_and_code_pages_fit_a_phone(
     phone.login(email, PASSWORD)
     phone.check_phone_layout()
     phone.screenshot("two-step-code-phone")
+
+
+def test_new_recovery_codes_on_a_phone(open_tab: TabFactory, live_server: LiveServer) -> None:
+    email = arrange_owner(live_server)
+    # Two-step is already on (the tests above set it up through the page), with 2 codes left.
+    secret = pyotp.random_base32()
+    db = Database(live_server.database_url)
+    try:
+        with db.session(write=True) as session:
+            user = services.user_by_email(session=session, email=email)
+            assert user is not None
+            user.totp_secret = secret
+            user.totp_recovery_hashes = [digest("aaaaabbbbb"), digest("cccccddddd")]
+            session.add(user)
+            session.commit()
+    finally:
+        db.dispose()
+
+    phone = open_tab(PHONE)
+    phone.login(email, PASSWORD)
+    phone.page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
+    with phone.page.expect_navigation():
+        phone.page.get_by_role("button", name="Log in").click()
+    phone.goto("/account")
+    section = phone.page.locator("#two-step")
+    expect(section.get_by_text("2 of 10 recovery codes left")).to_be_visible()
+    expect(section.get_by_text("Only 2 recovery codes are left.")).to_be_visible()
+
+    phone.mark_document()
+    phone.expect_status(400)
+    renew = section.locator('form[action="/account/two-step/recovery-codes"]')
+    renew.get_by_label("Current password").fill("not the password")
+    renew.get_by_role("button", name="Make new recovery codes").click()
+    expect(section.locator("#f-codes_password-error")).to_have_text(services.MSG_WRONG_PASSWORD)
+    phone.check_phone_layout()
+    phone.screenshot("two-step-new-recovery-codes-refused-phone")
+    renew.get_by_label("Current password").fill(PASSWORD)
+    renew.get_by_role("button", name="Make new recovery codes").click()
+    expect(
+        section.get_by_text("New recovery codes made. Your old ones no longer work.")
+    ).to_be_visible()
+    assert phone.same_document()  # drawn in place by htmx, not a page load
+    codes = section.locator(".recovery-codes li").all_inner_texts()
+    assert len(codes) == 10 and len(set(codes)) == 10
+    phone.page.locator("#two-step").scroll_into_view_if_needed()
+    phone.check_labels()
+    phone.check_phone_layout()
+    phone.screenshot("two-step-new-recovery-codes-phone")
+
+    with phone.page.expect_navigation():
+        phone.page.get_by_role("link", name="I have saved them").click()
+    expect(phone.page.get_by_text("10 of 10 recovery codes left")).to_be_visible()
+    expect(phone.page.locator("#recovery-low")).to_have_count(0)
