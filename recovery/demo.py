@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 from app.modelbase import ident, utcnow
 from app.orgs.models import Location, Organization
 from audits.models import Shop, ShopStatus, ShopTouchpoint
-from recovery import services
+from recovery import alerts, services
 from recovery.models import CaseSource, CauseCategory, RecoveryCase, Verdict
 from touchpoints import measures
 from touchpoints.actions import ActionItemFields, action_item_create, action_item_set_status
@@ -164,6 +164,7 @@ class DemoRecovery:
     measures: int
     values: int
     actions: int
+    alerts: int = 0
 
 
 def _month_starts(now: datetime, tz: ZoneInfo) -> list[datetime]:
@@ -674,4 +675,42 @@ def demo_recovery(
     opened = _open_cases(session, org, tps, {loc.name: loc for loc in locations}, owner_id, now)
     made, values = _measures(session, rng, org, tps, locations, owner_id, now)
     actions = _actions(session, org, tps, owner_id, now)
-    return DemoRecovery(history + opened, opened, made, values, actions)
+    raised = _alerts(session, org, owner_id, now)
+    return DemoRecovery(history + opened, opened, made, values, actions, raised)
+
+
+# The alerts list of a business that uses it: the last few weeks' shops raised theirs as they
+# were approved, and the owner has dismissed those older than a fortnight.
+ALERT_DAYS = 42
+ALERT_KEPT_DAYS = 14
+
+
+def _alerts(session: Session, org: Organization, owner_id: int, now: datetime) -> int:
+    """Raise, through the approval's own rules, the alerts of the shops approved in the last
+    ALERT_DAYS, dated when each shop was approved; and the overdue case's alert."""
+    recent = session.exec(
+        select(Shop)
+        .where(
+            Shop.org_id == ident(org),
+            Shop.status == ShopStatus.approved,
+            col(Shop.approved_at) >= now - timedelta(days=ALERT_DAYS),
+            col(Shop.approved_at) <= now,
+        )
+        .order_by(col(Shop.approved_at))
+    ).all()
+    count = 0
+    for shop in recent:
+        approved_at = shop.approved_at or now
+        for alert in alerts.alerts_for_shop(session=session, shop=shop):
+            alert.created_at = approved_at
+            if approved_at < now - timedelta(days=ALERT_KEPT_DAYS):
+                alert.dismissed_at = approved_at + timedelta(days=1)
+                alert.dismissed_by = owner_id
+            # Told already, as far as the demo is concerned: no mail for a made-up history.
+            alert.emailed_at = alert.created_at
+            count += 1
+    for alert in alerts.alerts_check_overdue(session, now):
+        alert.emailed_at = alert.created_at
+        count += 1
+    session.flush()
+    return count

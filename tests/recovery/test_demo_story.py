@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from app.modelbase import ident, utcnow
 from app.orgs.models import Organization
 from app.tenancy import scope_session
+from audits.models import Shop
 from recovery.demo import DONE_MONTHS_AGO, TROUBLE
 from recovery.models import CaseSource, RecoveryCase
 from reports.filters import parse_filters
@@ -119,3 +120,30 @@ def test_the_demo_year_tells_the_recovery_story(session: Session, demo: Organiza
             for r in recovery_rates(session, ident(tp), period="month", now=now)
         }
         assert got == dict(expected), tp.name
+
+    # The alerts list looks lived in: the last weeks' shops raised theirs when approved (the
+    # same rules as an approval), older ones are dismissed, and the overdue case has its own.
+    from recovery.alerts import alerts_for_shop
+    from recovery.models import Alert, AlertKind
+
+    alerts_now = session.exec(select(Alert)).all()
+    open_ones = [a for a in alerts_now if a.dismissed_at is None]
+    assert {a.kind for a in open_ones} >= {AlertKind.case_overdue}
+    assert [a.recovery_case_id for a in open_ones if a.kind == AlertKind.case_overdue] == [
+        overdue[0].id
+    ]
+    assert any(a.kind != AlertKind.case_overdue for a in open_ones)
+    assert any(a.dismissed_at is not None for a in alerts_now)
+    for alert in alerts_now:
+        assert alert.emailed_at is not None  # a made-up past is never mailed to anybody
+        if alert.shop_id is not None:
+            shop = session.get(Shop, alert.shop_id)
+            assert shop is not None and shop.approved_at == alert.created_at
+            age = now - alert.created_at
+            if abs(age - timedelta(days=14)) > timedelta(minutes=1):  # seeded a moment ago
+                assert (alert.dismissed_at is None) == (age < timedelta(days=14))
+    # Raising them again finds nothing new: each was what the approval rules call for.
+    shops_alerted = {a.shop_id for a in alerts_now if a.shop_id is not None}
+    for shop_id in shops_alerted:
+        shop = session.get(Shop, shop_id)
+        assert shop is not None and alerts_for_shop(session=session, shop=shop) == []
