@@ -19,9 +19,10 @@ from sqlmodel import Session, select
 from zxcvbn import zxcvbn
 
 from app.config import Settings
-from app.db import SAFE_METHODS, SessionDep
+from app.db import SAFE_METHODS, SessionDep, get_db
 from app.modelbase import utcnow
 from app.orgs.models import ApiToken, LoginAttempt, User, UserSession
+from app.token_use import api_token_touch
 
 password_hash = PasswordHash.recommended()  # argon2id
 
@@ -233,6 +234,8 @@ def bearer_token(request: Request) -> str | None:
 def get_optional_auth(request: Request, session: SessionDep) -> Auth | None:
     raw = bearer_token(request)
     if raw is not None:
+        # Before the request's own transaction begins (see app/token_use.py).
+        api_token_touch(db=get_db(request), token_hash=digest(raw), now=utcnow())
         token = api_token_lookup(session=session, raw=raw)
         user = session.get(User, token.user_id) if token else None
         if token is None or user is None or not user.is_active:

@@ -8,6 +8,7 @@ alone; both the page and the API validate through `OrganizationSettingsUpdate`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from typing import Annotated, Any
 from zoneinfo import available_timezones
@@ -17,9 +18,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from app.forms import parse_form
+from app.modelbase import utcnow
 from app.orgs.models import Organization, _check_timezone
-from app.templating import flash, redirect, render
+from app.templating import flash, local_when, redirect, render
 from app.tenancy import OwnerDep
+from app.token_use import api_tokens_list
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(tags=["organization"])
@@ -146,12 +149,43 @@ def _page(
     errors: dict[str, str],
     status_code: int = 200,
 ) -> Response:
+    now, tz = utcnow(), tenant.org.timezone
+    tokens = [
+        {
+            "name": token.name,
+            "prefix": token.prefix,
+            "user": user.name,
+            "created": local_when(token.created_at, tz, now),
+            "used": last_used_words(token.last_used_at, now, tz),
+        }
+        for token, user in api_tokens_list(session=tenant.session, org_id=tenant.org_id)
+    ]
     return render(
         request,
         "orgs/settings.html",
-        {"form": form, "errors": errors, "zones": _zones()},
+        {"form": form, "errors": errors, "zones": _zones(), "tokens": tokens},
         status_code=status_code,
     )
+
+
+def _count(n: int, unit: str) -> str:
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
+def last_used_words(last_used_at: datetime | None, now: datetime, tz: str) -> str:
+    """How the token list says it: "never used", "last used 3 days ago"."""
+    if last_used_at is None:
+        return "never used"
+    minutes = int((now - last_used_at).total_seconds() // 60)
+    if minutes < 1:
+        return "last used just now"
+    if minutes < 60:
+        return f"last used {_count(minutes, 'minute')} ago"
+    if minutes < 24 * 60:
+        return f"last used {_count(minutes // 60, 'hour')} ago"
+    if minutes < 60 * 24 * 60:
+        return f"last used {_count(minutes // (24 * 60), 'day')} ago"
+    return f"last used on {local_when(last_used_at, tz, now)}"
 
 
 @router.get("/settings")
