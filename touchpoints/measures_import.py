@@ -17,6 +17,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from app.orgs.models import Location
+from reports.export import text_cell
 from touchpoints import measures
 from touchpoints.measures import (
     SlotWrite,
@@ -91,7 +92,19 @@ class _Names:
             self.ids[name.strip().casefold()].append(ident)
 
     def find(self, name: str) -> list[int]:
-        return self.ids.get(name.strip().casefold(), [])
+        found = self.ids.get(name.strip().casefold(), [])
+        if not found and (original := _undefused(name.strip())) is not None:
+            found = self.ids.get(original.casefold(), [])
+        return found
+
+
+def _undefused(cell: str) -> str | None:
+    """The name behind a cell that template_csv (or any text_cell writer) defused, such as
+    "'=Net Promoter"; None for any other cell. A spreadsheet may keep the apostrophe when it
+    saves the file again, and the name must still be found."""
+    if cell.startswith("'") and text_cell(cell[1:]) == cell:
+        return cell[1:]
+    return None
 
 
 def measures_import(
@@ -280,7 +293,9 @@ def template_csv(session: Session, today: date) -> str:
         .limit(6)
     ).all()
     location = session.exec(select(Location.name).order_by(col(Location.name))).first()
-    place = location or "Main Street"
+    # Names are the organization's own text: one starting with = + - @ must not run as a
+    # formula when the file is opened in a spreadsheet (the importer reads it back).
+    place = text_cell(location or "Main Street")
     if not rows:
         month = period_shift(period_floor(today, MeasurePeriod.month), "month", -1)
         week = period_shift(period_floor(today, MeasurePeriod.week), "week", -1)
@@ -295,5 +310,6 @@ def template_csv(session: Session, today: date) -> str:
     for measure, touchpoint in rows:
         start = period_shift(period_floor(today, measure.period), measure.period, -1)
         period = period_label(start, measure.period)
-        writer.writerow([touchpoint.name, measure.name, place, period, "12"])
+        names = [text_cell(touchpoint.name), text_cell(measure.name), place]
+        writer.writerow([*names, period, "12"])
     return out.getvalue()

@@ -290,6 +290,35 @@ def test_template_names_the_columns_and_imports_cleanly(session: Session, world:
     assert _run(session, world, text.encode()).ok
 
 
+def test_template_defuses_names_a_spreadsheet_would_run_and_imports_them_back(
+    session: Session,
+) -> None:
+    org = make_org(session, name="Formula Bikes")
+    tp = make_touchpoint(session, org, name='=HYPERLINK("http://x.test")')
+    make_location(session, org, name="@Harbour")
+    scope_session(session, org.id)  # type: ignore[arg-type]
+    make_measure(session, tp, name="+Refunds")
+    make_measure(session, tp, name="-Net sales")
+
+    text = imp.template_csv(session, TODAY)
+    rows = list(csv.reader(io.StringIO(text)))[1:]
+    assert rows and all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+    assert ['\'=HYPERLINK("http://x.test")', "'+Refunds", "'@Harbour"] == rows[0][:3]
+    assert ['\'=HYPERLINK("http://x.test")', "'-Net sales", "'@Harbour"] == rows[1][:3]
+
+    # The file as it comes back, apostrophes kept, finds the very same names.
+    result = imp.measures_import(
+        session=session,
+        org_id=org.id,
+        data=text.encode(),
+        today=TODAY,
+        actor_id=None,  # type: ignore[arg-type]
+    )
+    assert result.ok, result.problems
+    assert result.created == 2
+    assert _count(session) == 2
+
+
 # --- page and API --------------------------------------------------------------------------
 
 
