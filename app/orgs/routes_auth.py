@@ -135,13 +135,14 @@ def login_code_submit(
     user = two_step.pending_user(session=session, pending=pending)
     if user is None:
         return _pending_expired(request)
+    settings = request.app.state.settings
     try:
-        two_step.two_step_login_verify(
+        recovery_used = two_step.two_step_login_verify(
             session=session,
             user=user,
             code=code,
             address=client_address(request),
-            settings=request.app.state.settings,
+            settings=settings,
         )
     except DomainError as exc:
         return render(
@@ -151,7 +152,22 @@ def login_code_submit(
             status_code=exc.status_code,
         )
     target = pending.get("next") if isinstance(pending, dict) else None
-    return _log_in(request, session, user, safe_next(target if isinstance(target, str) else None))
+    response = _log_in(
+        request, session, user, safe_next(target if isinstance(target, str) else None)
+    )
+    if recovery_used:
+        response.background = _notice(
+            settings, user.email, "recovery_used", left=two_step.recovery_codes_left(user)
+        )
+    return response
+
+
+def _notice(settings: Any, email: str, change: str, left: int = 0) -> BackgroundTask:
+    """The two-step change e-mail, sent after the answer so a slow mail server never holds
+    the page (ASVS 2.5.5)."""
+    return BackgroundTask(
+        two_step.change_notice, settings=settings, email=email, change=change, left=left
+    )
 
 
 @router.post("/logout")
@@ -343,7 +359,9 @@ def two_step_confirm(
         return _account(request, tenant, domain_errors(exc), status_code=exc.status_code)
     request.session.pop(two_step.SETUP_KEY, None)
     # Shown on this answer only; the database keeps their digests.
-    return _account(request, tenant, {}, recovery_codes=codes)
+    response = _account(request, tenant, {}, recovery_codes=codes)
+    response.background = _notice(request.app.state.settings, tenant.user.email, "on")
+    return response
 
 
 @router.post("/account/two-step/disable")
@@ -368,7 +386,8 @@ def two_step_disable(
         errors = {names.get(k, k): v for k, v in domain_errors(exc).items()}
         return _account(request, tenant, errors, status_code=exc.status_code)
     flash(request, "Two-step login is off. Your password alone now logs you in.")
-    return RedirectResponse("/account", status_code=303)
+    notice = _notice(request.app.state.settings, tenant.user.email, "off")
+    return RedirectResponse("/account", status_code=303, background=notice)
 
 
 @router.post("/account/two-step/recovery-codes")
@@ -392,7 +411,9 @@ def recovery_codes_renew(
         }
         return _account(request, tenant, errors, status_code=exc.status_code)
     # Shown on this answer only, like at set-up; the database keeps their digests.
-    return _account(request, tenant, {}, recovery_codes=codes, codes_renewed=True)
+    response = _account(request, tenant, {}, recovery_codes=codes, codes_renewed=True)
+    response.background = _notice(request.app.state.settings, tenant.user.email, "codes")
+    return response
 
 
 @router.post("/account/password")

@@ -274,6 +274,47 @@ def reset_notice(*, settings: Settings, email: str) -> bool:
     )
 
 
+# ASVS 2.5.5: every change to how an account logs in is told to the account's address, so
+# that a change the owner of the address did not make does not go unnoticed. Keyed by what
+# happened: (subject, what happened, what to do if it was not you).
+CHANGE_NOTICES = {
+    "on": (
+        "Two-step login was turned on",
+        "Two-step login was turned on for your Touchstone account {email}: logging in now "
+        "also asks for a code from an authenticator app.",
+    ),
+    "off": (
+        "Two-step login was turned off",
+        "Two-step login was turned off for your Touchstone account {email}: your password "
+        "alone now logs you in.",
+    ),
+    "codes": (
+        "New recovery codes were made",
+        "New recovery codes were made for the two-step login of your Touchstone account "
+        "{email}. The old ones no longer work.",
+    ),
+    "recovery_used": (
+        "A recovery code was used to log in",
+        "Someone logged in to your Touchstone account {email} with one of its recovery codes "
+        "instead of a code from the authenticator app. The account has {left} left.",
+    ),
+}
+
+
+def change_notice(*, settings: Settings, email: str, change: str, left: int = 0) -> bool:
+    """E-mail the account that its two-step login changed (when SMTP is set up)."""
+    subject, what = CHANGE_NOTICES[change]
+    codes = "no recovery codes" if left == 0 else f"{left} recovery code" + "s" * (left != 1)
+    body = (
+        f"{what.format(email=email, left=codes)} This happened on "
+        f"{utcnow():%d %b %Y at %H:%M} UTC.\n\n"
+        f"If it was you, there is nothing more to do.\n\n"
+        f"If it was not, someone else knows your password: change it at once and tell an "
+        f"owner of your organization. Touchstone is at {settings.base_url}\n"
+    )
+    return mailer.send(settings=settings, to=email, subject=subject, body=body)
+
+
 # --- the second login step ---------------------------------------------------------------
 
 
@@ -308,13 +349,15 @@ def pending_user(*, session: Session, pending: Any) -> User | None:
 
 def two_step_login_verify(
     *, session: Session, user: User, code: str, address: str, settings: Settings
-) -> User:
-    """Check the second step; wrong codes count against the same throttle as passwords."""
+) -> bool:
+    """Check the second step; wrong codes count against the same throttle as passwords.
+    True when a recovery code (not an app code) let the user in."""
     if not _normalize(code):
         raise DomainError(MSG_CODE_MISSING, field="code")
     _refuse_if_throttled(session=session, user=user, address=address, settings=settings)
+    codes_before = recovery_codes_left(user)
     if not code_accept(user=user, code=code):
         _fail(session=session, user=user, address=address, message=MSG_CODE_WRONG, field="code")
     session.add(user)
     login_failures_clear(session=session, email=user.email)
-    return user
+    return recovery_codes_left(user) < codes_before
