@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,6 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import ClientDisconnect
 
 from app import apidocs
 from app.config import Settings, get_settings
@@ -95,6 +97,20 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         https_only=settings.secure_cookies,
     )
 
+    async def _upload_arrived(request: Request) -> Response | None:
+        """Read an upload's body before it queues for the database (see UPLOADS); None when
+        it is here or is not an upload, else the answer for a client that went away."""
+        if request.method != "POST" or not UPLOADS.match(request.url.path):
+            return None
+        declared = request.headers.get("content-length", "")
+        if not declared.isdigit() or int(declared) > UPLOAD_PREREAD_MAX:
+            return None  # unknown or too large: the route's own limit answers it
+        try:
+            await request.body()  # kept by Starlette and handed on to the route
+        except ClientDisconnect:
+            return Response(status_code=400)
+        return None
+
     if app.state.db.is_sqlite:
         # SQLite lets one transaction write at a time. Writers that queue inside SQLite each
         # hold a worker thread while they wait, and under load the thread pool runs dry: the
@@ -106,6 +122,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         async def _one_writer_at_a_time(request: Request, call_next: Any) -> Response:
             if request.method in SAFE_METHODS:
                 return await call_next(request)
+            gone = await _upload_arrived(request)
+            if gone is not None:
+                return gone
             async with write_gate:
                 return await call_next(request)
 
@@ -123,6 +142,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         async def _no_more_requests_than_connections(request: Request, call_next: Any) -> Response:
             if request.url.path.startswith("/static/") or request.url.path == "/healthz":
                 return await call_next(request)
+            gone = await _upload_arrived(request)
+            if gone is not None:
+                return gone
             async with request_gate:
                 return await call_next(request)
 
@@ -136,6 +158,16 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     apidocs.install(app)
     return app
+
+
+# Uploads that can take seconds to arrive from a phone on a weak signal: a photo, a measures
+# CSV. Their bodies are read before the request waits its turn at the gates below, so one slow
+# upload does not hold every other writer (SQLite) or a pooled connection (PostgreSQL) while
+# it trickles in. Only up to the largest such body the routes accept, with its length
+# declared; anything else goes through unread, and the route's own limit refuses it.
+UPLOADS = re.compile(r"^(/api/v1)?/shops/\d+/answers/[^/]+/photos$|^(/api/v1)?/measures/import$")
+# A 10 MB photo (audits.photos.MAX_BYTES) with its form fields; a CSV is at most 2 MB.
+UPLOAD_PREREAD_MAX = 10 * 1024 * 1024 + 256 * 1024
 
 
 def _include_routers(app: FastAPI) -> None:
