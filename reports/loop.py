@@ -493,9 +493,12 @@ def unfiled_words(count: int) -> str:
     """The plain line for reports about cases no touchpoint holds yet; '' when there are none."""
     if count <= 0:
         return ""
-    cases = "1 recovery case" if count == 1 else f"{count} recovery cases"
-    verb = "is" if count == 1 else "are"
+    if count == 1:
+        return (
+            "1 recovery case reported in this range is not yet filed under a touchpoint. "
+            "It counts in no touchpoint's rates until someone files it."
+        )
     return (
-        f"{cases} reported in this range {verb} not yet filed under a touchpoint. "
+        f"{count} recovery cases reported in this range are not yet filed under a touchpoint. "
         "They count in no touchpoint's rates until someone files them."
     )

@@ -409,7 +409,7 @@ def test_reports_home_says_how_many_cases_are_not_filed(
     home = client.get("/reports", params=RANGE)
     assert (
         "1 recovery case reported in this range is not yet filed under a touchpoint. "
-        "They count in no touchpoint&#39;s rates until someone files them."
+        "It counts in no touchpoint&#39;s rates until someone files it."
     ) in home.text
     # A range without it says nothing.
     october = client.get("/reports", params={**RANGE, "from": "2026-10-01"})
