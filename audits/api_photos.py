@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app.orgs.models import Role
@@ -33,8 +34,14 @@ class PhotoPublic(BaseModel):
     status_code=201,
     response_model=PhotoPublic,
     responses={
-        400: {"description": "Not a JPEG, PNG or WebP image, or already 3 photos"},
+        200: {
+            "description": "A photo with this `id` was already stored for this answer "
+            "(a resend): that photo, nothing new stored",
+            "model": PhotoPublic,
+        },
+        400: {"description": "Not a JPEG, PNG or WebP image, already 3 photos, or a bad `id`"},
         404: {"description": "No such shop or answer (or not yours)"},
+        409: {"description": "The `id` belongs to another photo"},
         413: {"description": "Larger than 10 MB"},
     },
     openapi_extra={
@@ -45,7 +52,15 @@ class PhotoPublic(BaseModel):
                     "schema": {
                         "type": "object",
                         "required": ["photo"],
-                        "properties": {"photo": {"type": "string", "format": "binary"}},
+                        "properties": {
+                            "photo": {"type": "string", "format": "binary"},
+                            "id": {
+                                "type": "string",
+                                "format": "uuid",
+                                "description": "Optional id made by the client; resending "
+                                "with the same id never stores the photo twice",
+                            },
+                        },
                     }
                 }
             },
@@ -54,6 +69,9 @@ class PhotoPublic(BaseModel):
 )
 async def photo_add(
     request: Request, tenant: ShopperDep, shop: ShopDep, answer_id: uuid.UUID
-) -> dict[str, Any]:
-    """Attach a photo to an answer: checked by content, resized to 1600 px, EXIF/GPS removed."""
+) -> JSONResponse:
+    """Attach a photo to an answer: checked by content, resized to 1600 px, EXIF/GPS removed.
+
+    Send your own `id` (a UUID) to make the upload safe to retry after a lost response.
+    """
     return await photo_upload(request, tenant, shop, answer_id)

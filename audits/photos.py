@@ -7,14 +7,16 @@ GPS position) can survive. Files live under DATA_DIR/photos/<org id>/<photo id>.
 from __future__ import annotations
 
 import io
+import os
 import uuid
 import warnings
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from app.errors import DomainError, NotFoundError
+from app.errors import ConflictError, DomainError, NotFoundError
 from audits.models import OPEN_STATES, Answer, Photo, Shop
 from audits.services import MSG_NOT_YOURS, MSG_SHOP_CLOSED
 
@@ -28,6 +30,8 @@ MSG_TOO_LARGE = "That photo is too large: the limit is 10 MB."
 MSG_NOT_IMAGE = "That file is not a photo. Send a JPEG, PNG or WebP image."
 MSG_TOO_MANY = "A question can have at most 3 photos."
 MSG_NO_ANSWER = "Answer the question first, then add photos to it."
+MSG_BAD_ID = "The photo id must be a UUID, such as 1b4e28ba-2fa1-11d2-883f-0016d3cca427."
+MSG_ID_TAKEN = "That photo id is already used by another photo. Send it with a new id."
 
 
 class PhotoTooLarge(DomainError):
@@ -77,13 +81,23 @@ def photo_add(
     answer_id: uuid.UUID,
     raw: bytes,
     data_dir: Path,
-) -> Photo:
-    """Attach one photo to an answer of the shopper's own open shop."""
+    photo_id: uuid.UUID | None = None,
+) -> tuple[Photo, bool]:
+    """Attach one photo to an answer of the shopper's own open shop.
+
+    The phone makes the photo's id while offline and resends it until it hears back, so a
+    known id on the same answer is the same photo: it is returned (created False) and
+    nothing new is stored. An id taken by any other photo is a conflict.
+    """
     if shop.shopper_id != actor_id:
         raise NotFoundError(MSG_NOT_YOURS)
     answer = session.get(Answer, answer_id)
     if answer is None or answer.shop_id != shop.id:
         raise NotFoundError(MSG_NO_ANSWER)
+    if photo_id is not None:
+        known = _known(session, photo_id, answer_id)
+        if known is not None:
+            return known, False
     if shop.status not in OPEN_STATES:
         raise DomainError(MSG_SHOP_CLOSED, field="photo")
     if len(raw) > MAX_BYTES:
@@ -94,11 +108,14 @@ def photo_add(
     if count >= MAX_PER_ANSWER:
         raise DomainError(MSG_TOO_MANY, field="photo")
     data, content_type, width, height = _clean(raw)
-    photo_id = uuid.uuid4()
+    photo_id = photo_id or uuid.uuid4()
     folder = photo_dir(data_dir, shop.org_id)
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{photo_id}.{'jpg' if content_type == 'image/jpeg' else 'png'}"
-    (folder / name).write_bytes(data)
+    # Written aside and moved into place only once the row is committed: a second upload
+    # racing for the same id must never overwrite or delete the file of the one that won.
+    draft = folder / f".{uuid.uuid4()}.part"
+    draft.write_bytes(data)
     photo = Photo(
         id=photo_id,
         org_id=shop.org_id,
@@ -110,8 +127,31 @@ def photo_add(
         bytes=len(data),
     )
     session.add(photo)
-    session.commit()
-    return photo
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        draft.unlink(missing_ok=True)
+        known = _known(session, photo_id, answer_id)
+        if known is None:
+            raise ConflictError(MSG_ID_TAKEN, field="photo") from None
+        return known, False
+    except BaseException:
+        draft.unlink(missing_ok=True)
+        raise
+    os.replace(draft, folder / name)
+    return photo, True
+
+
+def _known(session: Session, photo_id: uuid.UUID, answer_id: uuid.UUID) -> Photo | None:
+    """The photo already stored under this id for this answer; another owner is a conflict."""
+    # Another organization's photo is invisible here (tenancy), so its id fails on insert.
+    row = session.get(Photo, photo_id)
+    if row is None:
+        return None
+    if row.answer_id != answer_id:
+        raise ConflictError(MSG_ID_TAKEN, field="photo")
+    return row
 
 
 def photo_file(*, session: Session, shop: Shop, photo_id: uuid.UUID, data_dir: Path) -> Photo:

@@ -286,43 +286,59 @@ def submit(
     return redirect(request, f"/shops/{ident(shop)}/fill")
 
 
-async def _read_upload(request: Request) -> bytes:
-    """The uploaded file's bytes, refusing an oversized body before reading it where possible."""
+async def _read_upload(request: Request) -> tuple[bytes, uuid.UUID | None]:
+    """The uploaded file's bytes and the id the phone gave it (if any).
+
+    An oversized body is refused before it is read where possible.
+    """
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > photos.MAX_BYTES + UPLOAD_SLACK:
         raise photos.PhotoTooLarge(photos.MSG_TOO_LARGE, field="photo")
     form = await request.form(max_files=1, max_fields=5)
+    given = form.get("id")
+    photo_id = None
+    if given is not None and given != "":
+        try:
+            photo_id = uuid.UUID(str(given))
+        except ValueError:
+            await form.close()
+            raise DomainError(photos.MSG_BAD_ID, field="id") from None
     upload = form.get("photo")
     if upload is None or isinstance(upload, str):
+        await form.close()
         raise DomainError("Choose a photo to send.", field="photo")
     raw = await upload.read(photos.MAX_BYTES + 1)
     await form.close()
     if len(raw) > photos.MAX_BYTES:
         raise photos.PhotoTooLarge(photos.MSG_TOO_LARGE, field="photo")
-    return raw
+    return raw, photo_id
 
 
 async def photo_upload(
     request: Request, tenant: Tenant, shop: Shop, answer_id: uuid.UUID
-) -> dict[str, Any]:
-    """Shared by the page and the API: read, check, clean and store one photo."""
-    raw = await _read_upload(request)
+) -> JSONResponse:
+    """Shared by the page and the API: read, check, clean and store one photo.
+
+    201 for a new photo; 200 with the stored photo when its id was already sent (a retry).
+    """
+    raw, photo_id = await _read_upload(request)
     data_dir = _settings(request).data_dir
 
-    def save() -> dict[str, Any]:
+    def save() -> JSONResponse:
         try:
-            photo = photos.photo_add(
+            photo, created = photos.photo_add(
                 session=tenant.session,
                 shop=shop,
                 actor_id=tenant.user_id,
                 answer_id=answer_id,
                 raw=raw,
                 data_dir=data_dir,
+                photo_id=photo_id,
             )
         except DomainError:
             tenant.session.rollback()
             raise
-        return {
+        body = {
             "id": str(photo.id),
             "answer_id": str(photo.answer_id),
             "url": f"/shops/{ident(shop)}/photos/{photo.id}",
@@ -331,6 +347,7 @@ async def photo_upload(
             "height": photo.height,
             "bytes": photo.bytes,
         }
+        return JSONResponse(body, status_code=201 if created else 200)
 
     return await run_in_threadpool(save)
 
@@ -340,7 +357,7 @@ async def photo_add_page(
     request: Request, tenant: ShopperDep, shop: ShopDep, answer_id: uuid.UUID
 ) -> Response:
     try:
-        return JSONResponse(await photo_upload(request, tenant, shop, answer_id), status_code=201)
+        return await photo_upload(request, tenant, shop, answer_id)
     except DomainError as exc:
         return _refused(exc)
 

@@ -2,6 +2,7 @@
 // localStorage FIRST, then sent; it leaves the queue only when the server acknowledged it.
 // Without signal, answers wait and go out in order on `online`, `pageshow` and a retry with
 // backoff. The ids are made here, on the phone, so a resend is an update, never a duplicate.
+// Photos are too big for localStorage: they wait in IndexedDB and go out after the answers.
 (function () {
   "use strict";
 
@@ -56,12 +57,20 @@
     box.classList.toggle("queue-error", !!isError);
   }
 
+  // "2 answers and 1 photo are", "1 photo is": what is still kept on this phone.
+  function stillHere(answers, pics) {
+    var parts = [];
+    if (answers) parts.push(answers + (answers === 1 ? " answer" : " answers"));
+    if (pics) parts.push(pics + (pics === 1 ? " photo" : " photos"));
+    return parts.join(" and ") + (answers + pics === 1 ? " is" : " are");
+  }
+
   function showQueue() {
     var waiting = load(QUEUE, []).length;
     if (stopped) {
       status(stopped, true);
-    } else if (waiting) {
-      status(waiting + (waiting === 1 ? " answer is" : " answers are") +
+    } else if (waiting || photoWaiting) {
+      status(stillHere(waiting, photoWaiting) +
         " waiting to send. They are kept on this phone and go out when the signal returns.", false);
     } else {
       status("", false);
@@ -135,15 +144,18 @@
   }
 
   function flush() {
-    if (stopped) return Promise.resolve(load(QUEUE, []).length === 0);
+    if (stopped) return Promise.resolve(load(QUEUE, []).length === 0 && photoWaiting === 0);
     if (sending) {
       // Another send is under way: wait for it rather than report a full queue.
       return new Promise(function (resolve) { window.setTimeout(resolve, 250); }).then(flush);
     }
     var queue = load(QUEUE, []);
     if (!queue.length) {
-      showQueue();
-      return Promise.resolve(true);
+      // Every answer is on the server now, so the photos that belong to them can follow.
+      return flushPhotos().then(function (done) {
+        showQueue();
+        return done;
+      });
     }
     var item = queue[0];
     sending = true;
@@ -394,8 +406,8 @@
         if (pending["a:" + shop + ":" + qid]) mark(qid, "Waiting to send…", "wait");
         else if (given[qid].value !== null || given[qid].na) mark(qid, "Saved", "ok");
       }
-      updatePhotoButton(block);
     });
+    restorePhotos();
     var saved = load(VISIT, {});
     root.querySelectorAll("[data-visit-field]").forEach(function (el) {
       var field = el.getAttribute("data-visit-field");
@@ -410,12 +422,210 @@
     progress();
   }
 
-  // --- photos (need a connection: they are too big to keep on the phone) --------------------
+  // --- photos: kept in IndexedDB (blobs do not fit localStorage) until the server has them ---
+
+  var PHOTO_DB = "touchstone-photos";
+  var PHOTO_TOO_LARGE = "That photo is too large: the limit is 10 MB.";
+  var photoWaiting = 0;     // photos kept on this phone, every shop: counted in the status line
+  var photoSending = null;  // the send under way; a second caller waits for it
+  var opening = null;
+
+  function photoDb() {
+    if (!window.indexedDB) return Promise.reject(new Error("This browser has no IndexedDB."));
+    if (!opening) {
+      opening = new Promise(function (resolve, reject) {
+        var request = window.indexedDB.open(PHOTO_DB, 1);
+        request.onupgradeneeded = function () {
+          request.result.createObjectStore("photos", { keyPath: "id" });
+        };
+        request.onsuccess = function () { resolve(request.result); };
+        request.onerror = function () { reject(request.error); };
+      });
+      opening.catch(function () { opening = null; });  // try again next time
+    }
+    return opening;
+  }
+
+  // One transaction on the photo store; resolves with the request's result once it is written.
+  function photoStore(mode, work) {
+    return photoDb().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var tx = db.transaction("photos", mode);
+        var request = work(tx.objectStore("photos"));
+        tx.oncomplete = function () { resolve(request.result); };
+        tx.onerror = function () { reject(tx.error); };
+        tx.onabort = function () { reject(tx.error); };
+      });
+    });
+  }
+
+  function queuedPhotos() {
+    return photoStore("readonly", function (store) { return store.getAll(); }).then(function (list) {
+      list.sort(function (a, b) { return a.at - b.at; });
+      photoWaiting = list.length;
+      return list;
+    }, function () {
+      photoWaiting = 0;
+      return [];
+    });
+  }
+
+  function blockOf(qid) {
+    return root ? root.querySelector('.q[data-question="' + qid + '"]') : null;
+  }
+
+  function sayPhoto(qid, text, kind) {
+    var block = blockOf(qid);
+    var box = block && block.querySelector("[data-photo-state]");
+    if (!box) return;
+    box.textContent = text;
+    box.className = "q-state" + (kind ? " q-state-" + kind : "");
+  }
+
+  // Only on this shop's page: the same question can be part of another shop's queue.
+  function sayFor(rec, text, kind) {
+    if (rec.shop === shop) sayPhoto(rec.question, text, kind);
+  }
 
   function updatePhotoButton(block) {
     var add = block.querySelector(".photo-add");
     var list = block.querySelector("[data-photo-list]");
     if (add && list) add.hidden = list.children.length >= 3;
+  }
+
+  // A queued photo is shown at once from the phone's own copy, marked as not sent yet.
+  function showWaiting(block, rec) {
+    var list = block.querySelector("[data-photo-list]");
+    if (!list || list.querySelector('[data-photo-id="' + rec.id + '"]')) return;
+    var item = document.createElement("li");
+    item.className = "photo-waiting";
+    item.setAttribute("data-photo-id", rec.id);
+    var img = document.createElement("img");
+    img.src = window.URL.createObjectURL(rec.blob);
+    img.width = 96;
+    img.height = 96;
+    img.alt = "Photo " + (list.children.length + 1) + " for this question, waiting to send";
+    var note = document.createElement("span");
+    note.className = "q-state q-state-wait";
+    note.textContent = "Waiting to send";
+    item.appendChild(img);
+    item.appendChild(note);
+    list.appendChild(item);
+    var more = block.querySelector("details.q-more");
+    if (more) more.open = true;
+    updatePhotoButton(block);
+  }
+
+  function restorePhotos() {
+    queuedPhotos().then(function (list) {
+      list.forEach(function (rec) {
+        var block = rec.shop === shop ? blockOf(rec.question) : null;
+        if (!block) return;
+        showWaiting(block, rec);
+        sayFor(rec, "Photo waiting to send: it is kept on this phone.", "wait");
+      });
+      root.querySelectorAll(".q[data-question]").forEach(updatePhotoButton);
+      showQueue();
+    });
+  }
+
+  function photoSent(rec, body) {
+    var block = rec.shop === shop ? blockOf(rec.question) : null;
+    var item = block && block.querySelector('[data-photo-id="' + rec.id + '"]');
+    if (item) {
+      var img = item.querySelector("img");
+      var local = img.src;
+      img.src = body.url;
+      img.alt = img.alt.replace(", waiting to send", "");
+      window.URL.revokeObjectURL(local);
+      item.className = "";
+      item.removeChild(item.querySelector(".q-state"));
+    }
+    sayFor(rec, "Photo saved.", "ok");
+  }
+
+  function photoRefused(rec, message) {
+    var block = rec.shop === shop ? blockOf(rec.question) : null;
+    var item = block && block.querySelector('[data-photo-id="' + rec.id + '"]');
+    if (item) {
+      window.URL.revokeObjectURL(item.querySelector("img").src);
+      item.parentNode.removeChild(item);
+      updatePhotoButton(block);
+    }
+    sayFor(rec, message, "error");
+  }
+
+  // Sends one photo. Resolves true to go on with the next one, false to stop for now.
+  function sendPhoto(rec) {
+    // The answer may have been stored under another id than the one the photo was queued
+    // with (the server already held one for the question): the queue's latest word wins.
+    var answer = load("touchstone:ids:" + rec.shop, {})[rec.question] || rec.answer;
+    var data = new FormData();
+    data.append("id", rec.id);  // the same id on every try: a resend finds the stored photo
+    data.append("photo", rec.blob, "photo.jpg");
+    sayFor(rec, "Sending the photo…", "wait");
+    return window.fetch("/shops/" + rec.shop + "/answers/" + answer + "/photos", {
+      method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf, "Accept": "application/json" }, body: data
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        if (response.ok) {
+          return dropPhoto(rec).then(function () {
+            photoSent(rec, body);
+            return true;
+          });
+        }
+        if (response.status === 401 || response.status === 403) {
+          stopped = "You have been logged out. Your answers and photos are kept on this phone: log in again, then come back to this shop to send them.";
+          return false;
+        }
+        if (response.status >= 500 || response.status === 408 || response.status === 429) {
+          later();
+          return false;
+        }
+        // Refused for good (not a photo, too large, no such answer): trying again cannot help.
+        return dropPhoto(rec).then(function () {
+          photoRefused(rec, body.detail || "The photo could not be saved.");
+          return true;
+        });
+      });
+    }, function () {
+      later();
+      sayFor(rec, "No connection: the photo is kept on this phone and goes out when the signal returns.", "wait");
+      return false;
+    });
+  }
+
+  function dropPhoto(rec) {
+    return photoStore("readwrite", function (store) { return store.delete(rec.id); });
+  }
+
+  function sendPhotos() {
+    return queuedPhotos().then(function (list) {
+      showQueue();
+      if (!list.length) return true;
+      if (stopped || !navigator.onLine) return false;  // `online` starts the queue again
+      return sendPhoto(list[0]).then(function (goOn) { return goOn ? sendPhotos() : false; });
+    });
+  }
+
+  // Resolves true when no photo is left waiting.
+  function flushPhotos() {
+    if (!window.indexedDB) return Promise.resolve(true);
+    if (!photoSending) {
+      // Two open tabs must not send the same photo at once: one sender per phone.
+      var run = navigator.locks
+        ? navigator.locks.request("touchstone-photos", sendPhotos)
+        : sendPhotos();
+      photoSending = run.then(function (done) {
+        photoSending = null;
+        return done;
+      }, function () {
+        photoSending = null;
+        later();
+        return false;
+      });
+    }
+    return photoSending;
   }
 
   // A phone photo is often 4–12 MB; on a weak signal send at most 1600 px (the server keeps
@@ -436,52 +646,41 @@
     }, function () { return file; });
   }
 
+  function answered(block) {
+    var given = load(GIVEN, {})[block.getAttribute("data-question")];
+    if (given) return given.value !== null || !!given.na;
+    return block.getAttribute("data-server") !== "null";
+  }
+
   function photo(input) {
     var block = input.closest(".q");
-    var box = block.querySelector("[data-photo-state]");
     var file = input.files && input.files[0];
     input.value = "";
     if (!file) return;
     var qid = block.getAttribute("data-question");
-    function say(text, error) { box.textContent = text; box.className = "q-state" + (error ? " q-state-error" : ""); }
-    var given = load(GIVEN, {})[qid];
-    var known = block.getAttribute("data-answer-id") && !pendingKeys()["a:" + shop + ":" + qid];
-    if (!known || !(given || block.getAttribute("data-server") !== "null")) {
-      return say("Answer the question first; photos can be added once the answer is saved.", true);
+    // The answer only has to be given (it may still be queued): the photo waits for it.
+    if (!answered(block)) {
+      return sayPhoto(qid, "Answer the question first; photos can be added once the answer is saved.", "error");
     }
-    say("Sending the photo…", false);
+    var list = block.querySelector("[data-photo-list]");
+    if (list && list.children.length >= 3) return sayPhoto(qid, "A question can have at most 3 photos.", "error");
+    sayPhoto(qid, "Keeping the photo on this phone…", "wait");
     shrink(file).then(function (blob) {
-      if (blob.size > 10 * 1024 * 1024) {
-        say("That photo is too large: the limit is 10 MB.", true);
-        return null;
-      }
-      var data = new FormData();
-      data.append("photo", blob, "photo.jpg");
-      return window.fetch("/shops/" + shop + "/answers/" + answerId(block) + "/photos", {
-        method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf, "Accept": "application/json" }, body: data
+      if (blob.size > 10 * 1024 * 1024) return sayPhoto(qid, PHOTO_TOO_LARGE, "error");
+      var rec = { id: uuid(), shop: shop, question: qid, answer: answerId(block), blob: blob, at: Date.now() };
+      return photoStore("readwrite", function (store) { return store.put(rec); }).then(function () {
+        showWaiting(block, rec);
+        photoWaiting += 1;
+        showQueue();
+        sayPhoto(qid, "Photo waiting to send: it is kept on this phone.", "wait");
+        flush();
+      }, function () {
+        sayPhoto(qid, "This phone has no room to keep the photo. Free some space and add it again.", "error");
       });
-    }).then(function (response) {
-      if (!response) return;
-      return response.json().catch(function () { return {}; }).then(function (body) {
-        if (!response.ok) return say(body.detail || "The photo could not be saved.", true);
-        var list = block.querySelector("[data-photo-list]");
-        var item = document.createElement("li");
-        var img = document.createElement("img");
-        img.src = body.url;
-        img.width = 96;
-        img.height = 96;
-        img.alt = "Photo " + (list.children.length + 1) + " for this question";
-        item.appendChild(img);
-        list.appendChild(item);
-        updatePhotoButton(block);
-        say("Photo saved.", false);
-      });
-    }, function () {
-      say("No connection: photos need signal. Try again when you are back online.", true);
     });
   }
 
-  // --- hand in: only once every waiting answer has been sent -------------------------------
+  // --- hand in: only once every waiting answer and photo has been sent ---------------------
 
   function wireSubmit() {
     var form = document.querySelector("form[data-submit]");
@@ -491,23 +690,26 @@
       if (going) return;  // the queue is empty and the form is on its way
       event.preventDefault();
       if (!navigator.onLine) {
-        status("No connection: your answers are kept on this phone. Hand in once you have signal again.", true);
+        status("No connection: your answers and photos are kept on this phone. Hand in once you have signal again.", true);
         return;
       }
       var button = document.querySelector("[data-submit-button]");
       if (button) button.disabled = true;
-      status("Sending your last answers…", false);
+      status(photoWaiting ? "Sending your last answers and photos…" : "Sending your last answers…", false);
       flush().then(function (empty) {
-        if (empty && load(QUEUE, []).length === 0) {
+        // Count again: a photo may have been added while the last ones were going out.
+        return queuedPhotos().then(function () { return empty; });
+      }).then(function (empty) {
+        var waiting = load(QUEUE, []).length;
+        if (empty && waiting === 0 && photoWaiting === 0) {
           going = true;
           clearShop();
           form.submit();
         } else {
           if (button) button.disabled = false;
-          var waiting = load(QUEUE, []).length;
-          status(waiting
-            ? "No connection: " + waiting + " answers are still on this phone. Hand in once you have signal again."
-            : "Some answers were refused; see the messages above.", true);
+          status(stopped || (waiting || photoWaiting
+            ? "No connection: " + stillHere(waiting, photoWaiting) + " still on this phone. Hand in once you have signal again."
+            : "Some answers were refused; see the messages above."), true);
         }
       });
     });
