@@ -9,19 +9,19 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
 from pwdlib import PasswordHash
-from sqlalchemy import delete, func, text
-from sqlmodel import Session, select
+from sqlalchemy import and_, bindparam, delete, func, text
+from sqlmodel import Session, col, select
 from zxcvbn import zxcvbn
 
 from app.config import Settings
 from app.db import SAFE_METHODS, SessionDep, get_db
 from app.modelbase import utcnow
-from app.orgs.models import ApiToken, LoginAttempt, User, UserSession
+from app.orgs.models import ApiToken, LoginAttempt, Membership, Organization, User, UserSession
 from app.token_use import api_token_touch
 
 password_hash = PasswordHash.recommended()  # argon2id
@@ -169,16 +169,6 @@ def session_end(*, session: Session, request: Request) -> None:
     request.session.clear()
 
 
-def session_current(*, session: Session, request: Request) -> UserSession | None:
-    raw = request.session.get("sid")
-    if not isinstance(raw, str):
-        return None
-    row = session.exec(select(UserSession).where(UserSession.token_hash == digest(raw))).first()
-    if row is None or row.expires_at <= utcnow():
-        return None
-    return row
-
-
 def sessions_revoke_all(*, session: Session, user_id: int, keep_id: int | None = None) -> None:
     stmt = delete(UserSession).where(UserSession.user_id == user_id)  # type: ignore[arg-type]
     if keep_id is not None:
@@ -197,24 +187,25 @@ def api_token_issue(*, session: Session, user_id: int, org_id: int, name: str) -
     return raw
 
 
-def api_token_lookup(*, session: Session, raw: str) -> ApiToken | None:
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == digest(raw))).first()
-    if row is None or row.revoked_at is not None:
-        return None
-    return row
-
-
 # --- authentication ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Auth:
-    """Who is calling, and which organization their credential currently points at."""
+    """Who is calling, and which organization their credential currently points at.
+
+    `membership` and `org` come with the credential, read in the same query: the user's
+    membership of `org_id` and its organization, or None when they are not a member there
+    (app.tenancy then decides what that means). `member_loaded` says that query was made.
+    """
 
     user: User
     org_id: int | None
     via: str  # "cookie" or "token"
     session_row: UserSession | None = None
+    membership: Membership | None = None
+    org: Organization | None = None
+    member_loaded: bool = False
 
 
 class NotAuthenticated(Exception):
@@ -231,23 +222,66 @@ def bearer_token(request: Request) -> str | None:
     return None
 
 
+def _credential_query(credential: type[ApiToken] | type[UserSession]) -> Any:
+    """The credential with this hash, its user, and the user's membership of the credential's
+    organization with that organization (both None when there is none). Built once: it runs
+    on every request, and building it cost more than running it."""
+    return (
+        select(credential, User, Membership, Organization)
+        .join(User, col(User.id) == col(credential.user_id))
+        .outerjoin(
+            Membership,
+            and_(
+                col(Membership.user_id) == col(credential.user_id),
+                col(Membership.org_id) == col(credential.org_id),
+            ),
+        )
+        .outerjoin(Organization, col(Organization.id) == col(Membership.org_id))
+        .where(col(credential.token_hash) == bindparam("token_hash"))
+    )
+
+
+_TOKEN_AUTH = _credential_query(ApiToken)
+_SESSION_AUTH = _credential_query(UserSession)
+
+
 def get_optional_auth(request: Request, session: SessionDep) -> Auth | None:
     raw = bearer_token(request)
     if raw is not None:
         # Before the request's own transaction begins (see app/token_use.py).
         api_token_touch(db=get_db(request), token_hash=digest(raw), now=utcnow())
-        token = api_token_lookup(session=session, raw=raw)
-        user = session.get(User, token.user_id) if token else None
-        if token is None or user is None or not user.is_active:
+        found = session.exec(_TOKEN_AUTH, params={"token_hash": digest(raw)}).first()
+        if found is None:
             raise NotAuthenticated(MSG_BAD_TOKEN)
-        return Auth(user=user, org_id=token.org_id, via="token")
-    row = session_current(session=session, request=request)
-    if row is None:
+        token, user, membership, org = found
+        if token.revoked_at is not None or not user.is_active:
+            raise NotAuthenticated(MSG_BAD_TOKEN)
+        return Auth(
+            user=user,
+            org_id=token.org_id,
+            via="token",
+            membership=membership,
+            org=org,
+            member_loaded=True,
+        )
+    sid = request.session.get("sid")
+    if not isinstance(sid, str):
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    found = session.exec(_SESSION_AUTH, params={"token_hash": digest(sid)}).first()
+    if found is None:
         return None
-    return Auth(user=user, org_id=row.org_id, via="cookie", session_row=row)
+    row, user, membership, org = found
+    if row.expires_at <= utcnow() or not user.is_active:
+        return None
+    return Auth(
+        user=user,
+        org_id=row.org_id,
+        via="cookie",
+        session_row=row,
+        membership=membership,
+        org=org,
+        member_loaded=True,
+    )
 
 
 def get_auth(auth: Annotated[Auth | None, Depends(get_optional_auth)]) -> Auth:

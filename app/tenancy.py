@@ -211,8 +211,9 @@ class NoOrganization(HTTPException):
 
 
 def get_tenant(request: Request, auth: AuthDep, session: SessionDep) -> Tenant:
-    membership = None
-    if auth.org_id is not None:
+    # Usually the credential's query brought the membership and organization along.
+    membership, org = auth.membership, auth.org
+    if membership is None and auth.org_id is not None and not auth.member_loaded:
         membership = session.exec(
             select(Membership).where(
                 Membership.user_id == auth.user.id, Membership.org_id == auth.org_id
@@ -228,7 +229,8 @@ def get_tenant(request: Request, auth: AuthDep, session: SessionDep) -> Tenant:
         ).first()
         if membership is None:
             raise NoOrganization()
-    org = session.get(Organization, membership.org_id)
+    if org is None or org.id != membership.org_id:
+        org = session.get(Organization, membership.org_id)
     assert org is not None
     if _two_step_missing(request, auth, org, membership.role):
         raise TwoStepRequired()

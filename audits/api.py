@@ -383,7 +383,7 @@ def answer_put(
     tenant: ShopperDep, shop: ShopDep, answer_id: uuid.UUID, data: AnswerBody
 ) -> AnswerPublic:
     """Save one answer under the id the phone made. Sending it again changes nothing more."""
-    answer = services.answer_record(
+    saved = services.answer_upsert(
         session=tenant.session,
         shop=shop,
         actor_id=tenant.user_id,
@@ -394,13 +394,13 @@ def answer_put(
             not_applicable=data.not_applicable,
             comment=data.comment,
         ),
+        with_photos=True,
     )
-    question = services.question_in_shop(tenant.session, shop, answer.question_id)
-    photos = queries.shop_photos(tenant.session, shop).get(answer.id, [])
+    answer = saved.answer
     return _answer_public(
         answer,
-        queries.answer_words(question, answer.value, answer.not_applicable),
-        [p.id for p in photos],
+        queries.answer_words(saved.question, answer.value, answer.not_applicable),
+        saved.photo_ids,
     )
 
 

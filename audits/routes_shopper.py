@@ -29,7 +29,7 @@ from audits.models import OPEN_STATES, Shop, ShopTouchpoint
 from audits.queries import Section, shop_progress, shop_sections
 from audits.services import (
     AnswerInput,
-    answer_record,
+    answer_upsert,
     missing_required,
     section_comment_record,
     shop_submit,
@@ -164,10 +164,16 @@ async def answer_save(request: Request, tenant: ShopperDep, shop: ShopDep) -> Re
         return _refused(exc, question_id=question_id)
 
     def save() -> dict[str, Any]:
-        answer = answer_record(
-            session=tenant.session, shop=shop, actor_id=tenant.user_id, data=data
+        saved = answer_upsert(
+            session=tenant.session,
+            shop=shop,
+            actor_id=tenant.user_id,
+            data=data,
+            with_progress=True,
         )
-        answered, total = shop_progress(shop_sections(tenant.session, shop))
+        answer = saved.answer
+        assert saved.progress is not None
+        answered, total = saved.progress
         return {
             "ok": True,
             "id": str(answer.id),

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
+from sqlalchemy import and_, bindparam, exists, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app.errors import ConflictError, DomainError, NotFoundError
@@ -22,12 +24,14 @@ from audits.answers import MSG_EMPTY, MSG_NA_NOT_ALLOWED, clean_value
 from audits.models import (
     OPEN_STATES,
     Answer,
+    Photo,
     Shop,
     ShopEvent,
     ShopStatus,
     ShopTouchpoint,
     Wave,
 )
+from audits.progress import shop_progress_counts
 from audits.queries import answer_words, shop_score, shop_sections
 from audits.scoring import score_snapshot
 from touchpoints.models import Question, QuestionStatus, Touchpoint
@@ -246,31 +250,59 @@ class AnswerInput:
     comment: str = ""
 
 
+# The statements of the answer save, built once: building SQLAlchemy expressions (an alias
+# above all) cost more CPU than running the queries. Values go in as bound parameters.
+_ASKED = aliased(Question)
+_QUESTION_IN_SHOP = select(
+    Question,
+    # one of the shop's touchpoints asks it
+    exists()
+    .where(
+        col(ShopTouchpoint.shop_id) == bindparam("shop_id"),
+        col(ShopTouchpoint.touchpoint_id) == col(Question.touchpoint_id),
+    )
+    .correlate(Question),
+    # the version of it this shop answered, if any
+    select(Answer.question_id)
+    .join(_ASKED, col(_ASKED.id) == col(Answer.question_id))
+    .where(
+        col(Answer.shop_id) == bindparam("shop_id"), col(_ASKED.lineage) == col(Question.lineage)
+    )
+    .correlate(Question)
+    .limit(1)
+    .scalar_subquery(),
+).where(col(Question.id) == bindparam("question_id"))
+# The stored answer under this id, and the shop's answer to this question.
+_ANSWER_BY_ID_OR_QUESTION = select(Answer).where(
+    or_(
+        col(Answer.id) == bindparam("answer_id"),
+        and_(
+            col(Answer.shop_id) == bindparam("shop_id"),
+            col(Answer.question_id) == bindparam("question_id"),
+        ),
+    )
+)
+_PHOTO_IDS = (
+    select(Photo.id)
+    .where(col(Photo.answer_id) == bindparam("answer_id"))
+    .order_by(col(Photo.created_at))
+)
+
+
 def question_in_shop(session: Session, shop: Shop, question_id: int) -> Question:
-    """The question version if this (open) shop asks it, in two small queries.
+    """The question version if this (open) shop asks it, in one small query.
 
     The same rule as shop_sections, without building the whole checklist on every save:
     the current version of a question of one of the shop's touchpoints, or the version this
-    shop already answered.
+    shop already answered. The question is loaded into the session, where the answer's
+    flush hooks (audits.report_day) find it again without a query.
     """
-    question = session.get(Question, question_id)
-    covered = (
-        question is not None
-        and session.exec(
-            select(ShopTouchpoint.id).where(
-                ShopTouchpoint.shop_id == shop.id,
-                ShopTouchpoint.touchpoint_id == question.touchpoint_id,
-            )
-        ).first()
-        is not None
-    )
-    if question is None or not covered:
-        raise DomainError(MSG_QUESTION_NOT_IN_SHOP, field="question_id")
-    same_lineage = session.exec(
-        select(Answer.question_id)
-        .join(Question, col(Question.id) == col(Answer.question_id))
-        .where(Answer.shop_id == shop.id, Question.lineage == question.lineage)
+    row = session.exec(
+        _QUESTION_IN_SHOP, params={"shop_id": shop.id, "question_id": question_id}
     ).first()
+    if row is None or not row[1]:
+        raise DomainError(MSG_QUESTION_NOT_IN_SHOP, field="question_id")
+    question, _, same_lineage = row
     if same_lineage is not None:
         if same_lineage != question.id:  # the shop answered another version of it
             raise DomainError(MSG_QUESTION_NOT_IN_SHOP, field="question_id")
@@ -293,10 +325,35 @@ def _checked_value(question: Question, data: AnswerInput) -> Any:
     return clean_value(question, data.value)
 
 
-def answer_record(*, session: Session, shop: Shop, actor_id: int, data: AnswerInput) -> Answer:
+@dataclass(frozen=True)
+class SavedAnswer:
+    """An answer as stored, with what a reply about it needs, read before the commit.
+
+    Reading after the commit would start a second transaction for every save.
+    """
+
+    answer: Answer
+    question: Question
+    photo_ids: list[uuid.UUID]  # with_photos: the answer's photos, oldest first
+    progress: tuple[int, int] | None  # with_progress: (answered, asked) in the shop
+
+
+def answer_upsert(
+    *,
+    session: Session,
+    shop: Shop,
+    actor_id: int,
+    data: AnswerInput,
+    with_photos: bool = False,
+    with_progress: bool = False,
+) -> SavedAnswer:
     """Save one answer; the same id (or the same question) again updates it, never duplicates.
 
-    Replays are expected: a phone resends what it is not sure arrived.
+    Replays are expected: a phone resends what it is not sure arrived. This runs on every
+    autosave, so it reads little: the question and its place in the shop in one query, the
+    answer by its id or its question in another; with_photos the ids of the photos of an
+    answer stored before, with_progress the shop's progress counted with this answer
+    (docs/performance.md, autosave).
     """
     if shop.shopper_id != actor_id:
         raise NotFoundError(MSG_NOT_YOURS)
@@ -304,17 +361,22 @@ def answer_record(*, session: Session, shop: Shop, actor_id: int, data: AnswerIn
         raise ConflictError(MSG_SHOP_CLOSED)
     question = question_in_shop(session, shop, data.question_id)
     value = _checked_value(question, data)
-    answer = session.get(Answer, data.id)
+    found = session.exec(
+        _ANSWER_BY_ID_OR_QUESTION,
+        params={"answer_id": data.id, "shop_id": shop.id, "question_id": question.id},
+    ).all()
+    answer = next((a for a in found if a.id == data.id), None)
     if answer is not None and answer.shop_id != shop.id:
         raise ConflictError("That answer id belongs to another shop.", field="id")
     if answer is None:
-        answer = session.exec(
-            select(Answer).where(Answer.shop_id == shop.id, Answer.question_id == question.id)
-        ).first()
-    if answer is None:
+        answer = next(iter(found), None)
+    photo_ids: list[uuid.UUID] = []
+    if answer is None:  # a new answer has no photos yet: they are added to a stored answer
         answer = Answer(
             id=data.id, org_id=shop.org_id, shop_id=ident(shop), question_id=ident(question)
         )
+    elif with_photos:
+        photo_ids = list(session.exec(_PHOTO_IDS, params={"answer_id": answer.id}))
     answer.question_id = ident(question)
     answer.value = value
     answer.not_applicable = data.not_applicable
@@ -323,8 +385,17 @@ def answer_record(*, session: Session, shop: Shop, actor_id: int, data: AnswerIn
     session.add(answer)
     if shop.status == ShopStatus.assigned:
         _transition(session, shop, ShopStatus.in_progress, actor_id, "first answer")
+    progress = None
+    if with_progress:
+        session.flush()  # so that this answer is counted
+        progress = shop_progress_counts(session, shop)
     session.commit()
-    return answer
+    return SavedAnswer(answer=answer, question=question, photo_ids=photo_ids, progress=progress)
+
+
+def answer_record(*, session: Session, shop: Shop, actor_id: int, data: AnswerInput) -> Answer:
+    """Save one answer (see answer_upsert) and return it."""
+    return answer_upsert(session=session, shop=shop, actor_id=actor_id, data=data).answer
 
 
 def missing_required(session: Session, shop: Shop) -> list[Question]:
