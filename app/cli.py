@@ -53,7 +53,8 @@ def _db() -> Database:
     """The database, migrated to the current schema (harmless when it already is)."""
     from app.migrate import migrate as run
 
-    db = Database(_settings().resolved_database_url)
+    settings = _settings()
+    db = Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
     run(db.engine)
     return db
 

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # PDF reports: worker processes per web process, the time one report may take to
     # print, and how many finished PDFs the disk cache keeps.
     report_workers: int = Field(default=2, ge=1)
+    # PostgreSQL connections per server process, and so requests served at once by each
+    # (docs/deploy.md, "Database"); SQLite ignores it.
+    db_pool_size: int = Field(default=5, ge=1, le=100)
     report_time_limit_seconds: float = Field(default=30, gt=0)
     report_cache_max_files: int = Field(default=500, ge=1)
 

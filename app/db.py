@@ -17,7 +17,15 @@ SQLITE_BUSY_TIMEOUT_MS = int(__import__("os").environ.get("TS_BUSY_MS", "30000")
 WRITE_OPTION = "touchstone_write"
 
 
-def make_engine(url: str, *, schema: str | None = None) -> Engine:
+# Connections each server process keeps open to PostgreSQL (DB_POOL_SIZE); as many again may
+# be opened for a moment (overflow) for background work. The request gate in app/main.py
+# admits this many requests at a time.
+DEFAULT_POOL_SIZE = 5
+
+
+def make_engine(
+    url: str, *, schema: str | None = None, pool_size: int = DEFAULT_POOL_SIZE
+) -> Engine:
     """Create the engine for `url`, tuned for the embedded or the production database.
 
     `schema` (PostgreSQL only) puts every connection's search_path on that schema; the
@@ -36,8 +44,8 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
     connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
     return create_engine(
         url,
-        pool_size=5,
-        max_overflow=5,
+        pool_size=pool_size,
+        max_overflow=pool_size,
         pool_pre_ping=True,
         pool_recycle=1800,
         connect_args=connect_args,
@@ -70,9 +78,11 @@ def _tune_sqlite(engine: Engine) -> None:
 class Database:
     """The engine pair an app instance uses: one for reads, one for writes."""
 
-    def __init__(self, url: str, *, schema: str | None = None) -> None:
+    def __init__(
+        self, url: str, *, schema: str | None = None, pool_size: int = DEFAULT_POOL_SIZE
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url, schema=schema)
+        self.engine = make_engine(url, schema=schema, pool_size=pool_size)
         self.write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
 
     @property

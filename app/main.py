@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         lifespan=_lifespan,
     )
     app.state.settings = settings
-    app.state.db = db or Database(settings.resolved_database_url)
+    app.state.db = db or Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
 
     app.add_middleware(
         SessionMiddleware,
