@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,12 +14,12 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.requests import ClientDisconnect
 
 from app import apidocs
 from app.config import Settings, get_settings
-from app.db import SAFE_METHODS, Database
+from app.db import Database
 from app.errors import DomainError
+from app.middleware import RequestGate, SecurityHeaders, security_headers_add
 from app.security import NotAuthenticated, csrf_protect, session_cookie_name
 from app.templating import is_htmx, render
 
@@ -28,38 +27,15 @@ log = logging.getLogger("touchstone")
 
 STATIC_DIR = __import__("pathlib").Path(__file__).parent / "static"
 
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-        "worker-src 'self'; "
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'"
-    ),
-}
-
-
-# Sent when the site is served over https (BASE_URL): browsers then refuse plain http to it.
-HSTS = "max-age=31536000; includeSubDomains"
-
 
 def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
 def with_security_headers(request: Request, response: Response) -> Response:
-    """The headers every response carries, pages, API, static files and errors alike."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if request.app.state.settings.secure_cookies:
-        response.headers.setdefault("Strict-Transport-Security", HSTS)
-    if is_api(request):
-        # ASVS 14.4.2: an API answer opened in a browser tab is a download, never a page.
-        if response.headers.get("content-type", "").startswith("application/json"):
-            response.headers.setdefault("Content-Disposition", 'attachment; filename="api.json"')
-    elif not request.url.path.startswith("/static/"):
-        response.headers.setdefault("Cache-Control", "no-store")
+    """The security headers on an answer made outside the middleware (the 500 page)."""
+    https = request.app.state.settings.secure_cookies
+    security_headers_add(response.headers, request.url.path, https=https)
     return response
 
 
@@ -97,77 +73,18 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         https_only=settings.secure_cookies,
     )
 
-    async def _upload_arrived(request: Request) -> Response | None:
-        """Read an upload's body before it queues for the database (see UPLOADS); None when
-        it is here or is not an upload, else the answer for a client that went away."""
-        if request.method != "POST" or not UPLOADS.match(request.url.path):
-            return None
-        declared = request.headers.get("content-length", "")
-        if not declared.isdigit() or int(declared) > UPLOAD_PREREAD_MAX:
-            return None  # unknown or too large: the route's own limit answers it
-        try:
-            await request.body()  # kept by Starlette and handed on to the route
-        except ClientDisconnect:
-            return Response(status_code=400)
-        return None
-
-    if app.state.db.is_sqlite:
-        # SQLite lets one transaction write at a time. Writers that queue inside SQLite each
-        # hold a worker thread while they wait, and under load the thread pool runs dry: the
-        # request holding the lock then cannot get a thread for its next step, and everyone
-        # waits out the busy timeout. Queue this process's writers here, on the event loop.
-        write_gate = asyncio.Lock()
-
-        @app.middleware("http")
-        async def _one_writer_at_a_time(request: Request, call_next: Any) -> Response:
-            if request.method in SAFE_METHODS:
-                return await call_next(request)
-            gone = await _upload_arrived(request)
-            if gone is not None:
-                return gone
-            async with write_gate:
-                return await call_next(request)
-
-    else:
-        # PostgreSQL: a request holds its pooled connection from its first query to its end
-        # and runs its blocking steps on the worker thread pool (40 threads). With more
-        # requests in flight than connections, every thread ends up waiting for a
-        # connection while the requests holding the connections wait for a thread: nothing
-        # moves until the pool's 30 s timeout fails them all (100 phones sending at once,
-        # as after an outage: bench/crash.py). Let in as many requests at a time as the pool
-        # holds; its overflow stays free for background work (meeting packs, alert e-mail).
-        request_gate = asyncio.Semaphore(app.state.db.engine.pool.size())
-
-        @app.middleware("http")
-        async def _no_more_requests_than_connections(request: Request, call_next: Any) -> Response:
-            if request.url.path.startswith("/static/") or request.url.path == "/healthz":
-                return await call_next(request)
-            gone = await _upload_arrived(request)
-            if gone is not None:
-                return gone
-            async with request_gate:
-                return await call_next(request)
-
-    @app.middleware("http")
-    async def _security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        return with_security_headers(request, response)
+    # The database gate inside, the security headers outside everything else (the last
+    # added is the outermost).
+    db_ = app.state.db
+    slots = 1 if db_.is_sqlite else db_.engine.pool.size()
+    app.add_middleware(RequestGate, slots=slots, writers_only=db_.is_sqlite)
+    app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
 
     _install_error_handlers(app)
     _include_routers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     apidocs.install(app)
     return app
-
-
-# Uploads that can take seconds to arrive from a phone on a weak signal: a photo, a measures
-# CSV. Their bodies are read before the request waits its turn at the gates below, so one slow
-# upload does not hold every other writer (SQLite) or a pooled connection (PostgreSQL) while
-# it trickles in. Only up to the largest such body the routes accept, with its length
-# declared; anything else goes through unread, and the route's own limit refuses it.
-UPLOADS = re.compile(r"^(/api/v1)?/shops/\d+/answers/[^/]+/photos$|^(/api/v1)?/measures/import$")
-# A 10 MB photo (audits.photos.MAX_BYTES) with its form fields; a CSV is at most 2 MB.
-UPLOAD_PREREAD_MAX = 10 * 1024 * 1024 + 256 * 1024
 
 
 def _include_routers(app: FastAPI) -> None:

@@ -19,7 +19,8 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.db import Database
-from app.main import HSTS, STATIC_DIR, create_app
+from app.main import STATIC_DIR, create_app
+from app.middleware import HSTS
 from app.orgs.models import Role
 from tests.app.test_tenant_sweep import endpoints
 from tests.conftest import BASE_URL, Browser, sign_in

@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from app.config import DEV_SECRET_KEY, UNSAFE_SECRET_KEYS, Settings
 from app.db import Database
-from app.main import SECURITY_HEADERS, create_app
+from app.main import create_app
+from app.middleware import SECURITY_HEADERS
 
 GOOD_KEY = "a-long-random-secret-for-tests-only-0123456789"
 ENV_NAMES = ("SECRET_KEY", "DEV_MODE", "DATABASE_URL", "BASE_URL", "DATA_DIR")

@@ -16,7 +16,8 @@ import pytest
 
 from app.config import Settings
 from app.db import Database
-from app.main import UPLOAD_PREREAD_MAX, UPLOADS, create_app
+from app.main import create_app
+from app.middleware import UPLOAD_PREREAD_MAX, UPLOADS
 from audits.photos import MAX_BYTES as PHOTO_MAX
 from touchpoints.measures_import import MAX_BYTES as CSV_MAX
 
