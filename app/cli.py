@@ -171,8 +171,10 @@ def restore(
 
 @cli.command()
 def cleanup() -> None:
-    """Daily clean-up: remove customer contact details kept past each organization's limit."""
+    """Daily clean-up: remove customer contact details kept past each organization's limit,
+    and photo uploads a stopped server left unfinished."""
     from app.modelbase import utcnow
+    from audits.photos import photo_drafts_remove
     from recovery.retention import contacts_purge
 
     db = _db()
@@ -181,6 +183,9 @@ def cleanup() -> None:
             counts = contacts_purge(session=session, now=utcnow())
     finally:
         db.dispose()
+    drafts = photo_drafts_remove(_settings().data_dir)
+    if drafts:
+        typer.echo(f"Removed {drafts} unfinished photo upload{'' if drafts == 1 else 's'}.")
     if not counts:
         typer.echo("No organization limits how long contact details are kept; nothing to do.")
     for c in counts:

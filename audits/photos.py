@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 import uuid
 import warnings
 from pathlib import Path
@@ -97,6 +98,7 @@ def photo_add(
     if photo_id is not None:
         known = _known(session, photo_id, answer_id)
         if known is not None:
+            _heal(known, raw, data_dir)
             return known, False
     if shop.status not in OPEN_STATES:
         raise DomainError(MSG_SHOP_CLOSED, field="photo")
@@ -141,6 +143,44 @@ def photo_add(
         raise
     os.replace(draft, folder / name)
     return photo, True
+
+
+def _heal(photo: Photo, raw: bytes, data_dir: Path) -> None:
+    """A resend of a stored photo whose file is missing puts the file back.
+
+    The row is committed before its file is moved into place; a server that dies in between
+    leaves a row without a file. The phone heard nothing, so it sends the same photo again
+    under the same id: that is the moment to write it, instead of answering "stored" while
+    the picture is gone.
+    """
+    final = data_dir / photo.path
+    if final.is_file() or len(raw) > MAX_BYTES:
+        return
+    data, _, _, _ = _clean(raw)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    draft = final.parent / f".{uuid.uuid4()}.part"
+    draft.write_bytes(data)
+    os.replace(draft, final)
+
+
+# An upload is written as a draft and renamed within a moment; a draft this old was left by a
+# server that stopped in between (the photo itself comes back with the phone's resend).
+DRAFT_MAX_AGE_SECONDS = 3600
+
+
+def photo_drafts_remove(data_dir: Path, *, now: float | None = None) -> int:
+    """Delete unfinished uploads (`.<random>.part` under DATA_DIR/photos) older than an hour;
+    return how many. For the daily `touchstone cleanup`."""
+    now = time.time() if now is None else now
+    removed = 0
+    for draft in (data_dir / "photos").glob("*/.*.part"):
+        try:
+            if now - draft.stat().st_mtime > DRAFT_MAX_AGE_SECONDS:
+                draft.unlink()
+                removed += 1
+        except FileNotFoundError:  # another clean-up, or its upload finishing, got there first
+            continue
+    return removed
 
 
 def _known(session: Session, photo_id: uuid.UUID, answer_id: uuid.UUID) -> Photo | None:

@@ -101,6 +101,36 @@ def test_the_same_id_twice_stores_one_photo_and_one_file(
     assert client.get(first.json()["url"]).status_code == 200  # type: ignore[attr-defined]
 
 
+def test_a_resend_puts_back_the_file_a_crash_lost(
+    client: Browser, world: dict[str, object], session: Session, settings: Settings
+) -> None:
+    """The row is committed before its file is moved into place. A server killed in between
+    keeps the row and loses the file, and the phone, which never heard back, sends the same
+    photo again: that resend must put the picture back, not just say it is stored."""
+    photo_id = uuid.uuid4()
+    first = send(client, world, photo_id, png((10, 160, 60)))
+    assert first.status_code == 201  # type: ignore[attr-defined]
+    [kept] = stored_files(settings)
+    kept.unlink()  # what the crash left: the row without its file
+    assert client.get(first.json()["url"]).status_code == 404  # type: ignore[attr-defined]
+
+    again = send(client, world, photo_id, png((10, 160, 60)))
+    assert again.status_code == 200, again.text  # type: ignore[attr-defined]
+    assert again.json() == first.json()  # type: ignore[attr-defined]
+    assert [f.name for f in stored_files(settings)] == [f"{photo_id}.png"]
+    with Image.open(stored_files(settings)[0]) as back:
+        assert back.getpixel((0, 0)) == (10, 160, 60)
+    assert client.get(first.json()["url"]).status_code == 200  # type: ignore[attr-defined]
+    assert len(session.exec(select(Photo)).all()) == 1
+    # A resend that is not a photo heals nothing and stores nothing, with the usual message.
+    [healed] = stored_files(settings)
+    healed.unlink()
+    refused = send(client, world, photo_id, b"not a picture")
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    assert refused.json()["detail"] == MSG_NOT_IMAGE  # type: ignore[attr-defined]
+    assert stored_files(settings) == []
+
+
 def test_a_resend_after_the_shop_was_handed_in_still_finds_the_photo(
     client: Browser, world: dict[str, object], session: Session
 ) -> None:

@@ -3,6 +3,8 @@ limit (`contacts_purge`, `touchstone cleanup`); the rest of the case stays."""
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -199,4 +201,24 @@ def test_cleanup_command_prints_counts_per_organization(env: str) -> None:  # no
 
 def test_cleanup_without_any_limit_says_so(env: str) -> None:  # noqa: F811
     ok("migrate")
-    assert "nothing to do" in ok("cleanup").output
+    output = ok("cleanup").output
+    assert "nothing to do" in output and "photo upload" not in output
+
+
+def test_cleanup_removes_unfinished_photo_uploads_only_when_old(env: str) -> None:  # noqa: F811
+    """A draft is renamed into place within a moment of its upload; one older than an hour
+    was left by a server that stopped in between. Finished photos are never touched."""
+    ok("migrate")
+    folder = Settings(_env_file=None).data_dir / "photos" / "7"  # type: ignore[call-arg]
+    folder.mkdir(parents=True)
+    photo = folder / "6f1c0e9e-8a41-4e0b-9d7e-2f1f3b8f0c11.jpg"
+    stale, fresh = folder / ".stale.part", folder / ".fresh.part"
+    for path in (photo, stale, fresh):
+        path.write_bytes(b"x")
+    two_hours_ago = time.time() - 2 * 3600
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    os.utime(photo, (two_hours_ago, two_hours_ago))
+
+    assert "Removed 1 unfinished photo upload." in ok("cleanup").output
+    assert photo.exists() and fresh.exists() and not stale.exists()
+    assert "photo upload" not in ok("cleanup").output
