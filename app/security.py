@@ -196,7 +196,7 @@ class Auth:
 
     `membership` and `org` come with the credential, read in the same query: the user's
     membership of `org_id` and its organization, or None when they are not a member there
-    (app.tenancy then decides what that means). `member_loaded` says that query was made.
+    (app.tenancy then decides what that means).
     """
 
     user: User
@@ -205,7 +205,6 @@ class Auth:
     session_row: UserSession | None = None
     membership: Membership | None = None
     org: Organization | None = None
-    member_loaded: bool = False
 
 
 class NotAuthenticated(Exception):
@@ -248,9 +247,10 @@ _SESSION_AUTH = _credential_query(UserSession)
 def get_optional_auth(request: Request, session: SessionDep) -> Auth | None:
     raw = bearer_token(request)
     if raw is not None:
+        token_hash = digest(raw)
         # Before the request's own transaction begins (see app/token_use.py).
-        api_token_touch(db=get_db(request), token_hash=digest(raw), now=utcnow())
-        found = session.exec(_TOKEN_AUTH, params={"token_hash": digest(raw)}).first()
+        api_token_touch(db=get_db(request), token_hash=token_hash, now=utcnow())
+        found = session.exec(_TOKEN_AUTH, params={"token_hash": token_hash}).first()
         if found is None:
             raise NotAuthenticated(MSG_BAD_TOKEN)
         token, user, membership, org = found
@@ -262,7 +262,6 @@ def get_optional_auth(request: Request, session: SessionDep) -> Auth | None:
             via="token",
             membership=membership,
             org=org,
-            member_loaded=True,
         )
     sid = request.session.get("sid")
     if not isinstance(sid, str):
@@ -280,7 +279,6 @@ def get_optional_auth(request: Request, session: SessionDep) -> Auth | None:
         session_row=row,
         membership=membership,
         org=org,
-        member_loaded=True,
     )
 
 

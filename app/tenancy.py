@@ -211,14 +211,8 @@ class NoOrganization(HTTPException):
 
 
 def get_tenant(request: Request, auth: AuthDep, session: SessionDep) -> Tenant:
-    # Usually the credential's query brought the membership and organization along.
+    # The credential's own query brought its membership and organization along.
     membership, org = auth.membership, auth.org
-    if membership is None and auth.org_id is not None and not auth.member_loaded:
-        membership = session.exec(
-            select(Membership).where(
-                Membership.user_id == auth.user.id, Membership.org_id == auth.org_id
-            )
-        ).first()
     if membership is None:
         # The credential points nowhere valid (membership removed): fall back to the
         # user's first organization for cookie logins; tokens are bound to one org.

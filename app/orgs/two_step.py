@@ -182,10 +182,10 @@ def two_step_enable(
     return codes
 
 
-def two_step_disable(
-    *, session: Session, user: User, password: str, code: str, address: str, settings: Settings
+def _password_check(
+    *, session: Session, user: User, password: str, address: str, settings: Settings
 ) -> None:
-    """Turn two-step login off: needs the current password and a code (or recovery code)."""
+    """The current password, counted in the login throttle like a login's."""
     _refuse_if_throttled(
         session=session, user=user, address=address, settings=settings, field="current_password"
     )
@@ -197,12 +197,25 @@ def two_step_disable(
             message=MSG_WRONG_PASSWORD,
             field="current_password",
         )
-    if not code_accept(user=user, code=code):
-        _fail(session=session, user=user, address=address, message=MSG_CODE_WRONG, field="code")
+
+
+def _turn_off(*, session: Session, user: User) -> None:
     user.totp_secret = None
     user.totp_last_step = None
     user.totp_recovery_hashes = None
     session.add(user)
+
+
+def two_step_disable(
+    *, session: Session, user: User, password: str, code: str, address: str, settings: Settings
+) -> None:
+    """Turn two-step login off: needs the current password and a code (or recovery code)."""
+    _password_check(
+        session=session, user=user, password=password, address=address, settings=settings
+    )
+    if not code_accept(user=user, code=code):
+        _fail(session=session, user=user, address=address, message=MSG_CODE_WRONG, field="code")
+    _turn_off(session=session, user=user)
     session.commit()
 
 
@@ -217,17 +230,9 @@ def recovery_codes_renew(
     """
     if not user.two_step_on:
         raise DomainError(MSG_NOT_ON)
-    _refuse_if_throttled(
-        session=session, user=user, address=address, settings=settings, field="current_password"
+    _password_check(
+        session=session, user=user, password=password, address=address, settings=settings
     )
-    if not verify_password(password, user.password_hash):
-        _fail(
-            session=session,
-            user=user,
-            address=address,
-            message=MSG_WRONG_PASSWORD,
-            field="current_password",
-        )
     codes = new_recovery_codes()
     user.totp_recovery_hashes = [digest(_normalize(c)) for c in codes]
     session.add(user)
@@ -245,10 +250,7 @@ def two_step_reset(*, session: Session, user: User) -> int:
     ended = session.exec(
         select(func.count()).select_from(UserSession).where(UserSession.user_id == user.id)
     ).one()
-    user.totp_secret = None
-    user.totp_last_step = None
-    user.totp_recovery_hashes = None
-    session.add(user)
+    _turn_off(session=session, user=user)
     sessions_revoke_all(session=session, user_id=user.id)  # type: ignore[arg-type]
     return int(ended)
 
