@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint fmt typecheck pytest bench clean
+.PHONY: run test test-dates lint fmt typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,19 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest -n 2 -q
+
+# The date-sensitive tests (the demo's year, recovery windows, reports, alerts, retention,
+# measures and action items) with the whole process moved by time-machine to moments where
+# "today" is easy to get wrong: just after the clocks go forward in Europe/London (the test
+# organizations' zone), a leap day, and late on 31 December.
+DATE_TESTS := tests/recovery tests/reports tests/audits/test_demo.py tests/touchpoints/test_measures.py tests/touchpoints/test_actions.py tests/app/test_clock.py
+DATES := 2027-03-28T01:30:00+00:00 2028-02-29T12:00:00+00:00 2026-12-31T23:30:00+00:00
+
+test-dates: $(STAMP)
+	@set -e; for when in $(DATES); do \
+	  echo "== date-sensitive tests at $$when"; \
+	  TOUCHSTONE_FAKE_NOW=$$when $(BIN)/pytest -n 2 -q -m "not browser" $(DATE_TESTS); \
+	done
 
 bench: $(STAMP)
 	$(BIN)/python bench/sqlite_writers.py

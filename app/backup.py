@@ -24,13 +24,13 @@ import tarfile
 import tempfile
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, make_url
 
+from app.clock import utcnow
 from app.db import SQLITE_BUSY_TIMEOUT_MS, Database
 from app.migrate import alembic_config, migrate
 
@@ -58,7 +58,7 @@ class Manifest:
     counts: dict[str, int]
     schema: str | None = None  # PostgreSQL: the schema the app's tables live in
     photos: int = 0
-    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    created_at: str = field(default_factory=lambda: utcnow().isoformat())
     app_version: str = ""
     app: str = APP
     format: int = FORMAT
@@ -110,7 +110,7 @@ def backup(url: str, data_dir: Path, out: Path) -> Manifest:
         with tarfile.open(partial, "w:gz") as tar:
             body = json.dumps(asdict(manifest), indent=2).encode()
             info = tarfile.TarInfo(MANIFEST)
-            info.size, info.mtime = len(body), int(datetime.now(UTC).timestamp())
+            info.size, info.mtime = len(body), int(utcnow().timestamp())
             tar.addfile(info, io.BytesIO(body))
             tar.add(dump, arcname=dump.name)
             for path in photo_files:

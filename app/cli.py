@@ -3,6 +3,7 @@ and resetting a lost two-step login."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -97,8 +98,15 @@ def serve(
 def demo(
     password: str = typer.Option(None, help="Password for the demo logins."),
     if_empty: bool = typer.Option(False, "--if-empty", help="Only seed a database with no users."),
+    now: str = typer.Option(
+        None,
+        "--now",
+        help="Tell the demo's year as if it were this moment (ISO 8601, e.g. "
+        "2027-03-28T01:30:00+00:00; no offset means UTC). Default: the real now.",
+    ),
 ) -> None:
     """Create the demo organization "Demo Co" (migrates first) and print its logins."""
+    from app.clock import moved_to, utcnow
     from app.demo import DEMO_PASSWORD, demo_exists, demo_seed
     from app.errors import DomainError
     from app.orgs.models import User
@@ -108,9 +116,17 @@ def demo(
     problem = password_problem(password) if password else None
     if problem:
         raise _fail(f"--password: {problem}")
+    try:
+        moment = datetime.fromisoformat(now) if now else utcnow()
+    except ValueError:
+        raise _fail(
+            f"--now: “{now}” is not a date and time; write it like 2027-03-28T01:30:00+00:00."
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     migrate()
     db = _db()
-    with db.write() as session:
+    with db.write() as session, moved_to(moment):
         has_users = session.exec(select(User)).first() is not None
         if if_empty and has_users and not demo_exists(session):
             typer.echo("Database already has users; demo data not added.")

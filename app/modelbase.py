@@ -11,16 +11,15 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+# The one clock, re-exported where the models and services have always found it.
+from app.clock import utcnow as utcnow
+
 # The largest id a row can have: ids are INTEGER columns, 32 bits on PostgreSQL. A bigger
 # number in a request cannot name a row, and the database refuses to compare with it (a
 # 500: "integer out of range"; SQLite's driver fails past 64 bits), so requests are checked
 # against this first: a 422 that names the field.
 MAX_ID = 2**31 - 1
 RowId = Annotated[int, pydantic.Field(ge=0, le=MAX_ID)]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from app.clock import utcnow
 from app.config import PROJECT_ROOT
 from app.orgs.models import ROLE_LABELS, Role
 from app.security import CSRF_FIELD, CSRF_HEADER, csrf_token
@@ -44,7 +45,7 @@ def local_when(value: datetime | None, tz: str = "UTC", now: datetime | None = N
         return ""
     zone = ZoneInfo(tz)
     local = value.astimezone(zone)
-    if local.year == (now or datetime.now(UTC)).astimezone(zone).year:
+    if local.year == (now or utcnow()).astimezone(zone).year:
         return f"{local:%a} {local.day} {local:%b, %H:%M}"
     return f"{local.day} {local:%b %Y, %H:%M}"
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import os
-import time
 import uuid
 import warnings
 from pathlib import Path
@@ -17,6 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from app.clock import filesystem_now
 from app.errors import ConflictError, DomainError, NotFoundError
 from audits.models import OPEN_STATES, Answer, Photo, Shop
 from audits.services import MSG_NOT_YOURS, MSG_SHOP_CLOSED
@@ -171,7 +171,7 @@ DRAFT_MAX_AGE_SECONDS = 3600
 def photo_drafts_remove(data_dir: Path, *, now: float | None = None) -> int:
     """Delete unfinished uploads (`.<random>.part` under DATA_DIR/photos) older than an hour;
     return how many. For the daily `touchstone cleanup`."""
-    now = time.time() if now is None else now
+    now = filesystem_now(data_dir / "photos") if now is None else now
     removed = 0
     for draft in (data_dir / "photos").glob("*/.*.part"):
         try:

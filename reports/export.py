@@ -39,6 +39,7 @@ from sqlalchemy import String, Text, and_, cast, func, type_coerce
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from app.clock import today_in
 from app.errors import DomainError
 from app.orgs.models import Location, Membership, Role, User
 from app.tenancy import Tenant, scoped_org_id
@@ -529,7 +530,7 @@ def _slug(name: str) -> str:
 
 
 def export_filename(tenant: Tenant, kind: str, today: date | None = None) -> str:
-    today = today or datetime.now(ZoneInfo(tenant.org.timezone)).date()
+    today = today or today_in(tenant.org.timezone)
     return f"{_slug(tenant.org.name)}-{kind}-{today.isoformat()}.csv"
 
 

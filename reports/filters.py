@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from app.clock import today_in
 from app.errors import DomainError
 from app.modelbase import MAX_ID
 from app.orgs.models import Location, Organization
@@ -82,7 +82,7 @@ class ReportFilters:
 
 
 def org_today(org: Organization) -> date:
-    return datetime.now(ZoneInfo(org.timezone)).date()
+    return today_in(org.timezone)
 
 
 def parse_day(value: str | date | None, field: str) -> date | None:

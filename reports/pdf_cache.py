@@ -20,7 +20,6 @@ import json
 import os
 import re
 import tempfile
-import time
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -28,6 +27,8 @@ from datetime import time as dt_time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from app.clock import filesystem_now
 
 _FINGERPRINT = re.compile(r"[0-9a-f]{16,128}")
 _SUFFIX = ".pdf"
@@ -83,7 +84,7 @@ class PdfCache:
     def prune(self) -> int:
         """Delete the least recently used PDFs beyond max_files; returns how many went."""
         entries: list[tuple[float, str]] = []
-        now = time.time()
+        now = filesystem_now(self.directory)
         try:
             scan = os.scandir(self.directory)
         except FileNotFoundError:

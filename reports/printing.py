@@ -12,7 +12,6 @@ import json
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -189,7 +188,7 @@ def pack_pdf(
         for view in journey
         for tp in view.touchpoints
     ]
-    now = datetime.now(ZoneInfo(org.timezone))
+    now = utcnow().astimezone(ZoneInfo(org.timezone))
     total = len(touchpoints) + 2
     progress(0, total, "Collecting the results")
 

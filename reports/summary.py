@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from app.clock import utcnow
 from app.orgs.models import Location, Organization
 from reports import queries
 from reports.charts import FEW_SHOPS, TrendPoint, fmt_value, line_chart, sparkline
@@ -254,7 +255,7 @@ def touchpoint_report(
         touchpoint=touchpoint,
         stage=stage,
         filters=filters,
-        generated_at=datetime.now(ZoneInfo(org.timezone)),
+        generated_at=utcnow().astimezone(ZoneInfo(org.timezone)),
         periods=periods,
         table_slots=table_slots,
         questions=questions,

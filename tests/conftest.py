@@ -9,7 +9,7 @@ import uuid
 from base64 import b64encode
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -196,3 +196,25 @@ def browser_factory(app: FastAPI) -> Iterator[object]:
 @pytest.fixture
 def client(browser_factory: object) -> Browser:
     return browser_factory()  # type: ignore[operator,no-any-return]
+
+
+# --- the clock: TOUCHSTONE_FAKE_NOW moves the whole process to another moment -------------
+# `make test-dates` runs the date-sensitive tests at a daylight-saving change, a leap day and
+# late on 31 December. time-machine moves every reading of the wall clock in this process
+# (the app's clock, libraries' timestamps, signed cookies), and keeps it ticking from there.
+
+FAKE_NOW = os.environ.get("TOUCHSTONE_FAKE_NOW")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if FAKE_NOW:
+        import time_machine
+
+        moment = datetime.fromisoformat(FAKE_NOW)
+        if moment.tzinfo is None:
+            raise pytest.UsageError("TOUCHSTONE_FAKE_NOW needs an offset, e.g. +00:00")
+        time_machine.travel(moment, tick=True).start()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return f"clock moved to {FAKE_NOW} (TOUCHSTONE_FAKE_NOW)" if FAKE_NOW else None

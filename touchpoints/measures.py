@@ -13,8 +13,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import bindparam, delete, func, insert, update
@@ -22,6 +21,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.clock import today_in
 from app.errors import ConflictError, DomainError
 from app.modelbase import RowId, utcnow
 from app.orgs.models import Location, Organization
@@ -169,7 +169,7 @@ def period_parse(text: str, period: MeasurePeriod | str) -> date:
 
 
 def org_today(timezone: str) -> date:
-    return datetime.now(ZoneInfo(timezone or "UTC")).date()
+    return today_in(timezone)
 
 
 # --- values --------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import time
 from datetime import datetime
 from typing import Any, NoReturn
 
@@ -20,6 +19,7 @@ import segno
 from sqlmodel import Session, func, select
 
 from app import mailer
+from app.clock import epoch_seconds
 from app.config import Settings
 from app.errors import DomainError, ThrottledError
 from app.modelbase import utcnow
@@ -330,7 +330,7 @@ def pending_login(user: User, next_path: str) -> dict[str, Any]:
     return {
         "uid": user.id,
         "next": next_path,
-        "until": int(time.time()) + PENDING_SECONDS,
+        "until": int(epoch_seconds()) + PENDING_SECONDS,
         "pw": user.password_hash[-16:],
     }
 
@@ -339,7 +339,7 @@ def pending_user(*, session: Session, pending: Any) -> User | None:
     """The user a pending login belongs to, if it is still valid."""
     if not isinstance(pending, dict) or not isinstance(pending.get("uid"), int):
         return None
-    if not isinstance(pending.get("until"), int) or pending["until"] < time.time():
+    if not isinstance(pending.get("until"), int) or pending["until"] < epoch_seconds():
         return None
     user = session.get(User, pending["uid"])
     if user is None or not user.is_active or not user.two_step_on:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -174,6 +175,35 @@ def test_demo_with_a_short_password_is_a_clear_error_and_writes_nothing(db: Data
 
     assert "--password: Use at least" in result.stderr
     assert "Traceback" not in result.output
+    assert count(db, User) == 0
+
+
+def test_demo_now_tells_the_year_relative_to_that_day(db: Database) -> None:
+    """`--now` moves the one clock: every shop, case and stamp sits in the year before it."""
+    from audits.models import Shop
+    from recovery.models import RecoveryCase
+
+    moment = datetime(2028, 2, 29, 12, 0, tzinfo=UTC)
+    ok("demo", "--password", PW, "--now", "2028-02-29T12:00:00+00:00")
+
+    with db.session() as session:
+        org = session.exec(select(Organization).where(Organization.name == DEMO_ORG)).one()
+        stamps = [org.created_at]
+        stamps += [s.created_at for s in session.exec(select(Shop))]
+        stamps += [s.approved_at for s in session.exec(select(Shop)) if s.approved_at]
+        stamps += [c.reported_at for c in session.exec(select(RecoveryCase))]
+    assert len(stamps) > 100
+    # The seeding took less than an hour; nothing is stamped by the real clock (2026 or later
+    # than the moment) nor more than the demo's year and a bit before it.
+    assert all(moment - timedelta(days=400) < t < moment + timedelta(hours=1) for t in stamps)
+    assert max(stamps) > moment - timedelta(hours=1)
+
+
+def test_demo_now_that_is_not_a_date_is_a_clear_error_and_writes_nothing(db: Database) -> None:
+    ok("migrate")
+    result = fails("demo", "--password", PW, "--now", "next tuesday")
+
+    assert "--now: “next tuesday” is not a date and time" in result.stderr
     assert count(db, User) == 0
 
 
