@@ -1,6 +1,6 @@
 """Scoring rules, as pure functions: the one place that turns answers into scores.
 
-Rules (stated in the README too):
+Rules (docs/definitions.md, "Scoring rules", states them for people):
 - Each scored question is worth its weight in points. The answer earns a fraction of them:
   yes/no: yes = all, no = none; scale 1–5: (value − 1) / 4; number: all when the pass rule
   holds ("at most 3", "at least 2"), else none; choice: the option's points divided by the

@@ -1,21 +1,8 @@
 """CSV exports of shops and answers, streamed, with every input a shop's score is made from.
 
-Definitions (the README's "CSV export" section states them too; keep the two in step):
-
-- **Which shops**: approved ones by default (``status=approved``); owners may ask for every
-  status (``status=all``), staff may not, since they never see shops before approval.
-- **Dates** ``from`` / ``to`` are calendar days in the organization's time zone, both
-  inclusive, compared with the shop's moment: ``visited_at``, else ``approved_at`` (as the
-  trend reports do). A shop with neither is exported only when no date is given.
-- **Locations**: ``location_id`` may be repeated; each must be one of the organization's.
-- ``answers.csv`` has the answers of the sections a shop covers, in the version that was
-  asked, with ``earned`` / ``possible`` as `audits.scoring.score_question` computes them
-  (before the critical-fail rule): summing them per section, zeroing a section that holds
-  a failed critical question, and dividing gives the shop's ``score`` in ``shops.csv``.
-- ``shops.csv`` carries the stored score snapshot (taken at submission, refreshed on
-  approval), not a recomputation. ``shopper`` (an e-mail) is in owners' exports only.
-- Cells that a spreadsheet would run as a formula (text starting with = + - @, tab or CR)
-  get a leading apostrophe; numbers are written as plain numbers.
+Which shops, the date and location options, every column, how ``earned`` / ``possible`` add up
+to a shop's score, and the formula guard are defined in docs/definitions.md ("CSV export"),
+the single source for them: change the two together.
 
 Rows are read with ``yield_per`` (a server-side cursor on PostgreSQL) and written in chunks,
 so a million answers never sit in memory at once.

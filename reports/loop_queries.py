@@ -4,7 +4,8 @@ Aggregated in the database (GROUP BY period), on SQLite and PostgreSQL, reading 
 `recovery_case`, `measure`, `measure_value` and `action_item` directly and filtering by the
 session's organization explicitly (textual SQL is not touched by the ORM scoping hooks).
 
-Definitions (the README's "Trend definitions" states them for people):
+Definitions (docs/definitions.md, "Recovery rates, measures and action items", states them
+for people):
 
 - A **recovery case** counts on its ``report_day``: the calendar day, in the organization's
   time zone, when the customer reported it (`recovery.report_day` keeps it on every write).

@@ -1,6 +1,6 @@
 """Trend queries for reports: aggregated in the database, approved shops only.
 
-Definitions (the README states them next to the scoring rules):
+Definitions (docs/definitions.md, "Trend definitions", states them for people):
 
 - A shop counts once it is **approved**. Its moment in time is ``visited_at``, or
   ``approved_at`` when no visit time was recorded, and its **report day** is the calendar

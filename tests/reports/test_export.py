@@ -238,8 +238,9 @@ def get_csv(client: Browser, path: str, **params: Any) -> tuple[bytes, list[dict
 
 
 def recompute(answer_rows: list[dict[str, str]]) -> dict[str, float | None]:
-    """Each shop's percent from answers.csv alone, by the README's rules: a section's earned
-    points are zeroed when a critical question in it earned less than half its points."""
+    """Each shop's percent from answers.csv alone, by the rules of docs/definitions.md: a
+    section's earned points are zeroed when a critical question in it earned less than half
+    its points."""
     sections: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
     for row in answer_rows:
         sections[(row["shop_id"], row["touchpoint_id"])].append(row)

@@ -69,8 +69,8 @@ class Bill:
 
 
 def section_pct(clear: bool, friendly: int, correct: bool) -> float:
-    """The README's scoring rules by hand: yes earns all points, a scale value v earns
-    (v-1)/4 of them, and a failed critical question zeroes the section."""
+    """The scoring rules of docs/definitions.md by hand: yes earns all points, a scale value v
+    earns (v-1)/4 of them, and a failed critical question zeroes the section."""
     if not correct:
         return 0.0
     earned = (1 if clear else 0) + 2 * (friendly - 1) / 4 + 1
