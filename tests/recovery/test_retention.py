@@ -4,12 +4,12 @@ limit (`contacts_purge`, `touchstone cleanup`); the rest of the case stays."""
 from __future__ import annotations
 
 import os
-import time
 from datetime import datetime, timedelta
 
 import pytest
 from sqlmodel import Session, select
 
+from app.clock import filesystem_now
 from app.config import Settings
 from app.db import Database
 from app.modelbase import ident, utcnow
@@ -215,7 +215,7 @@ def test_cleanup_removes_unfinished_photo_uploads_only_when_old(env: str) -> Non
     stale, fresh = folder / ".stale.part", folder / ".fresh.part"
     for path in (photo, stale, fresh):
         path.write_bytes(b"x")
-    two_hours_ago = time.time() - 2 * 3600
+    two_hours_ago = filesystem_now(folder) - 2 * 3600  # files age on the filesystem's clock
     os.utime(stale, (two_hours_ago, two_hours_ago))
     os.utime(photo, (two_hours_ago, two_hours_ago))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from app.clock import filesystem_now
 from reports.pdf_cache import (
     PdfCache,
     fingerprint,
@@ -71,7 +71,8 @@ def test_get_marks_the_file_as_recently_used(tmp_path: Path) -> None:
 
     cache.get(key(1))
 
-    assert cache.path(key(1)).stat().st_mtime > time.time() - 60
+    # Files age on the filesystem's clock, which TOUCHSTONE_FAKE_NOW does not move.
+    assert cache.path(key(1)).stat().st_mtime > filesystem_now(tmp_path) - 60
 
 
 def test_pruning_drops_the_least_recently_used(tmp_path: Path) -> None:
