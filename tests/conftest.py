@@ -196,3 +196,71 @@ def browser_factory(app: FastAPI) -> Iterator[object]:
 @pytest.fixture
 def client(browser_factory: object) -> Browser:
     return browser_factory()  # type: ignore[operator,no-any-return]
+
+
+# --- the demo year, seeded once per test process ------------------------------------------
+# Seeding the demo (a year of shops, cases and measures, three argon2 hashes) is the most
+# expensive arrangement in the suite and several tests need it. On SQLite it is done once per
+# pytest process into a template file (per UTC day of the clock, since the demo is built
+# relative to "now"), and each test's own database is overwritten with a copy through
+# SQLite's backup API: every test still gets a database of its own. On PostgreSQL each test
+# seeds its own schema, as before.
+
+DEMO_TEST_PASSWORD = "demo-password-123"
+
+
+@pytest.fixture(scope="session")
+def _demo_templates() -> dict[str, Path]:
+    return {}
+
+
+def _demo_template(templates: dict[str, Path], folder: Path) -> Path:
+    from app.demo import demo_seed
+
+    day = utcnow().date().isoformat()
+    if day not in templates:
+        path = folder / f"demo-{day}.db"
+        database = Database(f"sqlite:///{path}")
+        try:
+            metadata.create_all(database.engine)
+            with database.session() as s:
+                demo_seed(s, password=DEMO_TEST_PASSWORD)
+                s.commit()
+        finally:
+            database.dispose()
+        templates[day] = path
+    return templates[day]
+
+
+@pytest.fixture
+def demo_org(
+    db: Database,
+    session: Session,
+    _demo_templates: dict[str, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Organization:
+    """The demo organization (`touchstone demo`'s year) in this test's own database; the
+    session is scoped to it, as `demo_seed` leaves it."""
+    from sqlmodel import select
+
+    from app.demo import DEMO_ORG, demo_seed
+    from app.tenancy import scope_session
+
+    if TEST_DATABASE_URL:
+        demo_seed(session, password=DEMO_TEST_PASSWORD)
+        session.commit()
+    else:
+        import sqlite3
+
+        template = _demo_template(_demo_templates, tmp_path_factory.getbasetemp())
+        session.rollback()  # holds no connection while the file is replaced
+        source = sqlite3.connect(template)
+        target = db.engine.raw_connection()
+        try:
+            source.backup(target.driver_connection)  # type: ignore[arg-type]
+        finally:
+            target.close()
+            source.close()
+    org = session.exec(select(Organization).where(Organization.name == DEMO_ORG)).one()
+    scope_session(session, org.id)  # type: ignore[arg-type]
+    return org

@@ -8,7 +8,6 @@ from statistics import mean
 
 from sqlmodel import Session, col, select
 
-from app.demo import DEMO_ORG, demo_seed
 from app.modelbase import utcnow
 from app.orgs.models import Location, Organization, User
 from audits.models import OPEN_STATES, Answer, Shop, ShopEvent, ShopStatus, ShopTouchpoint
@@ -25,9 +24,10 @@ def _months_back(months: int) -> list[tuple[int, int]]:
     return out[::-1]
 
 
-def test_demo_has_a_year_of_approved_shops_that_tell_a_story(session: Session) -> None:
-    demo_seed(session, password="demo-password-123")
-    org = session.exec(select(Organization).where(Organization.name == DEMO_ORG)).one()
+def test_demo_has_a_year_of_approved_shops_that_tell_a_story(
+    session: Session, demo_org: Organization
+) -> None:
+    org = demo_org
     now = utcnow()
     shops = session.exec(
         select(Shop).where(Shop.org_id == org.id, Shop.status == ShopStatus.approved)
@@ -109,8 +109,7 @@ def test_demo_has_a_year_of_approved_shops_that_tell_a_story(session: Session) -
     assert "Paying the bill" in touchpoints
 
 
-def test_demo_shopper_has_open_shops_to_do(session: Session) -> None:
-    demo_seed(session, password="demo-password-123")
+def test_demo_shopper_has_open_shops_to_do(session: Session, demo_org: Organization) -> None:
     shopper = session.exec(select(User).where(User.email == "shopper@demo.example")).one()
 
     mine = shops_for_shopper(session, shopper.id)  # type: ignore[arg-type]

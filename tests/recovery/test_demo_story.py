@@ -13,7 +13,6 @@ from sqlmodel import Session, col, select
 
 from app.modelbase import ident, utcnow
 from app.orgs.models import Organization
-from app.tenancy import scope_session
 from audits.models import Shop
 from recovery.demo import DONE_MONTHS_AGO, TROUBLE
 from recovery.models import CaseSource, RecoveryCase
@@ -26,13 +25,8 @@ pytestmark = pytest.mark.db
 
 
 @pytest.fixture
-def demo(session: Session) -> Organization:
-    from app.demo import DEMO_ORG, demo_seed
-
-    demo_seed(session, password="demo-password-123")
-    org = session.exec(select(Organization).where(Organization.name == DEMO_ORG)).one()
-    scope_session(session, ident(org))
-    return org
+def demo(demo_org: Organization) -> Organization:
+    return demo_org
 
 
 def months_back(org: Organization, n: int) -> str:

@@ -312,12 +312,8 @@ def test_bad_input(session: Session, world: World) -> None:
         touchpoint_trend(session, ident(world.tp), period="month")
 
 
-def test_demo_year(session: Session) -> None:
-    from app.demo import DEMO_ORG, demo_seed
-
-    demo_seed(session, password="demo-password-123")
-    org = session.exec(select(Organization).where(Organization.name == DEMO_ORG)).one()
-    scope_session(session, ident(org))
+def test_demo_year(session: Session, demo_org: Organization) -> None:
+    org = demo_org
     zone = ZoneInfo(org.timezone)
     tps = {tp.name: tp for tp in session.exec(select(Touchpoint).order_by(col(Touchpoint.id)))}
     bill = trend(session, tps["Paying the bill"], "month")
