@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint fmt typecheck pytest bench clean
+.PHONY: run test test-fast lint fmt typecheck pytest pytest-fast bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ run: $(STAMP)
 
 test: $(STAMP) lint typecheck pytest
 
+# The quick loop while working: the same gates, the tests without a browser and without
+# those marked slow. `make test` stays the whole suite.
+test-fast: $(STAMP) lint typecheck pytest-fast
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -33,6 +37,9 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest -n 2 -q
+
+pytest-fast: $(STAMP)
+	$(BIN)/pytest -n 2 -q -m "not browser and not slow"
 
 bench: $(STAMP)
 	$(BIN)/python bench/sqlite_writers.py

@@ -112,6 +112,7 @@ def test_migrate_creates_every_table(db: Database) -> None:
     ok("migrate")  # again: nothing to do, no error
 
 
+@pytest.mark.slow  # seeds the demo year through the CLI
 def test_demo_on_empty_database_creates_demo_co(db: Database) -> None:
     result = ok("demo", "--password", PW)
 
@@ -136,6 +137,7 @@ def test_demo_on_empty_database_creates_demo_co(db: Database) -> None:
     assert sorted(locations) == sorted(name for name, _, _ in DEMO_LOCATIONS)
 
 
+@pytest.mark.slow  # seeds the demo year through the CLI
 def test_demo_again_adds_nothing(db: Database) -> None:
     ok("demo", "--password", PW)
 
@@ -152,6 +154,7 @@ def test_demo_again_adds_nothing(db: Database) -> None:
     assert verify_password(PW, owner.password_hash)  # unchanged
 
 
+@pytest.mark.slow  # seeds the demo year through the CLI
 def test_demo_if_empty_seeds_an_empty_database(db: Database) -> None:
     ok("demo", "--if-empty", "--password", PW)
     assert count(db, Organization, Organization.name == DEMO_ORG) == 1
@@ -329,6 +332,7 @@ def test_serve_refuses_to_start_without_secret_key(
     assert env not in result.output
 
 
+@pytest.mark.slow  # starts `touchstone serve` in a process of its own
 def test_serve_answers_http(env: str, tmp_path: Path) -> None:
     """The real thing: `touchstone serve` migrates, listens and renders the login page."""
     port = free_port()

@@ -181,6 +181,7 @@ def fuzz(schema: Any, token: str, examples: int) -> Run:
     return run
 
 
+@pytest.mark.slow  # schemathesis calls every API operation many times
 def test_api_operations_never_fail_and_match_the_schema(
     api_schema: Any, world: OrgWorld, role: Role
 ) -> None:

@@ -45,6 +45,7 @@ KEEP_ALIVE_REUSE_SECONDS = 2
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 pytestmark = [
+    pytest.mark.slow,  # seeds the demo and starts several server processes
     pytest.mark.db,
     pytest.mark.skipif(
         not TEST_DATABASE_URL,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from statistics import mean
 
+import pytest
 from sqlmodel import Session, col, select
 
 from app.modelbase import utcnow
@@ -13,6 +14,9 @@ from app.orgs.models import Location, Organization, User
 from audits.models import OPEN_STATES, Answer, Shop, ShopEvent, ShopStatus, ShopTouchpoint
 from audits.queries import shop_score, shops_for_shopper
 from touchpoints.models import Question, Touchpoint
+
+# The demo year: seeded once per process, then a year of shops walked row by row.
+pytestmark = pytest.mark.slow
 
 
 def _months_back(months: int) -> list[tuple[int, int]]:

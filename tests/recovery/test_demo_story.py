@@ -21,7 +21,8 @@ from reports.loop import loop_report
 from reports.loop_queries import recovery_rates
 from touchpoints.models import ActionItem, ActionStatus, Touchpoint
 
-pytestmark = pytest.mark.db
+# slow: the demo year: seeding it (once per process) and reading a year of cases
+pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 
 @pytest.fixture

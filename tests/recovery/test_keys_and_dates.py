@@ -48,6 +48,7 @@ def test_a_new_organization_and_its_locations_come_with_their_own_keys(session: 
     assert len(set(keys)) == 3
 
 
+@pytest.mark.slow  # the demo year (seeded once per process)
 def test_the_demo_organization_and_its_locations_have_keys(
     session: Session, demo_org: Organization
 ) -> None:

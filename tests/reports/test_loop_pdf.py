@@ -3,14 +3,12 @@ read back with pypdf, numbers worked out by hand; and a cached PDF is never serv
 
 from __future__ import annotations
 
-import io
 import itertools
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pypdf import PdfReader
 from sqlmodel import Session, select
 
 from app.db import Database
@@ -24,10 +22,12 @@ from reports.printing import pack_pdf
 from reports.render import Renderer
 from tests.conftest import Browser, sign_in
 from tests.factories import make_location, make_member, make_org, make_touchpoint
+from tests.helpers import pdf_text
 from touchpoints.actions import ActionItemFields, action_item_create
 from touchpoints.models import Measure, MeasureValue, Touchpoint
 
-pytestmark = pytest.mark.db
+# slow: real WeasyPrint renders of the recovery sections
+pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 # The reports' clock: the October case two hours old is still inside its 24 hours.
 NOW = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
@@ -35,11 +35,6 @@ RANGE = {"period": "month", "from": "2026-08-01", "to": "2026-10-31"}
 CUSTOMER = "Grace Complainer"
 CONTACT = "grace@example.com"
 _refs = itertools.count(1)
-
-
-def pdf_text(data: bytes) -> str:
-    reader = PdfReader(io.BytesIO(data))
-    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
 
 
 class Shop:

@@ -31,19 +31,13 @@ from tests.factories import (
     make_touchpoint,
     store_score,
 )
+from tests.helpers import pdf_pages, pdf_text
 from touchpoints.models import Question, Touchpoint
+
+pytestmark = pytest.mark.slow  # real WeasyPrint renders (touchpoint PDF, meeting pack)
 
 SHOPPER_EMAIL = "hidden.shopper@example.com"
 RANGE = {"period": "month", "from": "2026-09-01", "to": "2026-10-31"}
-
-
-def pdf_text(data: bytes) -> str:
-    reader = PdfReader(io.BytesIO(data))
-    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
-
-
-def page_count(data: bytes) -> int:
-    return len(PdfReader(io.BytesIO(data)).pages)
 
 
 def fmt(value: float) -> str:
@@ -206,7 +200,7 @@ def test_touchpoint_pdf_shows_the_hand_computed_scores(
     assert SHOPPER_EMAIL not in text and bill.shopper.name not in text
     # Both locations compared in the latest period; footer with page x of y on every page.
     assert "Locations in October 2026" in text
-    pages = page_count(response.content)
+    pages = pdf_pages(response.content)
     for number in range(1, pages + 1):
         assert f"page {number} of {pages}" in text
 

@@ -312,6 +312,7 @@ def test_bad_input(session: Session, world: World) -> None:
         touchpoint_trend(session, ident(world.tp), period="month")
 
 
+@pytest.mark.slow  # the demo year (seeded once per process)
 def test_demo_year(session: Session, demo_org: Organization) -> None:
     org = demo_org
     zone = ZoneInfo(org.timezone)
