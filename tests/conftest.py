@@ -264,3 +264,19 @@ def demo_org(
     org = session.exec(select(Organization).where(Organization.name == DEMO_ORG)).one()
     scope_session(session, org.id)  # type: ignore[arg-type]
     return org
+
+
+# --- an organization with one of everything ------------------------------------------------
+
+from tests.factories import OrgWorld, make_world, world_pack_pdf  # noqa: E402
+
+
+@pytest.fixture
+def org_world(app: FastAPI, session: Session) -> OrgWorld:
+    """An organization with a member of every role and an object of every kind
+    (tests/factories.make_world), its finished pack's PDF in the app's cache, and a
+    neighbouring organization of the same shape, so that "not yours" is a real case too."""
+    world = make_world(session, "Org A")
+    make_world(session, "Neighbour")
+    world_pack_pdf(session, world, app.state.settings)
+    return world

@@ -25,6 +25,7 @@ from playwright.sync_api import (
     Playwright,
     Response,
     ViewportSize,
+    expect,
     sync_playwright,
 )
 
@@ -43,7 +44,13 @@ DEMO_PASSWORD = "browser-tests-pw"
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 390, "height": 844}
 MIN_TAP = 44  # px: the smallest comfortable target for a thumb
-SERVER_START_SECONDS = 30
+SERVER_START_SECONDS = 180  # an upper bound: importing the app alone takes ~15 s on a busy machine
+# How long an action or an `expect` may wait for its condition before it fails. Only an upper
+# bound: each returns as soon as the condition holds, and a machine with both cores busy
+# (another test process, a build) can take many seconds for a page. Playwright's own
+# default for `expect` is 5 s.
+WAIT_MS = 60_000
+expect.set_options(timeout=WAIT_MS)
 # When set, tests that tour the pages save their screenshots into this folder.
 SCREENSHOT_DIR = os.environ.get("TOUCHSTONE_SCREENSHOTS", "")
 
@@ -182,7 +189,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,  # an upper bound: seeding a year takes seconds, a minute on a busy machine
         check=False,
     )
     if seeded.returncode != 0:
@@ -326,7 +333,7 @@ def open_tab(browser: Browser | None, live_server: LiveServer) -> Iterator[TabFa
                 pytrace=False,
             )
         context = browser.new_context(viewport=viewport)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(WAIT_MS)
         context.add_init_script(_CSP_WATCH)
         contexts.append(context)
         tab = Tab(page=context.new_page(), base_url=live_server.url, password=live_server.password)

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Dialog, Locator, Request, Route, Viewpo
 
 from app.demo import DEMO_ORG, DEMO_USERS
 from app.orgs.services import MSG_LOGIN_FAILED
-from tests.browser.conftest import DESKTOP, PHONE, LiveServer, Tab, TabFactory
+from tests.browser.conftest import DESKTOP, PHONE, WAIT_MS, LiveServer, Tab, TabFactory
 from tests.browser.test_shopper import _axe
 
 pytestmark = pytest.mark.browser
@@ -368,7 +368,7 @@ def test_axe_finds_no_violations_on_the_password_pages(
     if browser is None:
         pytest.fail("Chromium is not installed; the browser tests need it.", pytrace=False)
     context = browser.new_context(viewport=PHONE, bypass_csp=True)  # for axe's inline script
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(WAIT_MS)
     try:
         page = context.new_page()
         found = {}

@@ -73,8 +73,8 @@ def test_a_complaint_from_a_poster_ends_in_the_next_report(
 
     # A customer on a phone, not logged in, straight from the code.
     phone = open_tab(PHONE)
-    opened = time.monotonic()
     phone.page.goto(target)
+    opened = time.monotonic()  # after the server made the form (see test_complaint)
     expect(phone.page.get_by_text(location, exact=True)).to_be_visible()
     phone.check_phone_layout()
     phone.page.get_by_label("What happened?").fill(STORY)
