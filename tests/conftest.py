@@ -269,6 +269,7 @@ def demo_org(
 # --- an organization with one of everything ------------------------------------------------
 
 from tests.factories import OrgWorld, make_world, world_pack_pdf  # noqa: E402
+from tests.helpers import SmtpServer  # noqa: E402
 
 
 @pytest.fixture
@@ -280,3 +281,21 @@ def org_world(app: FastAPI, session: Session) -> OrgWorld:
     make_world(session, "Neighbour")
     world_pack_pdf(session, world, app.state.settings)
     return world
+
+
+# --- a local SMTP server that records what it is sent -------------------------------------
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    import threading
+
+    from tests.helpers import smtp_server
+
+    server, box = smtp_server()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield box
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=30)

@@ -4,12 +4,17 @@ factories.py)."""
 from __future__ import annotations
 
 import io
+import socketserver
 import uuid
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 from pypdf import PdfReader
 
+from app.config import Settings
 from app.orgs.models import Role
 
 
@@ -60,3 +65,81 @@ def make_shopper_shop(session: Any, db: Any, client: Any) -> dict[str, object]:
         "owner": owner,
         "token": make_token(session, org, shopper),
     }
+
+
+# --- a test SMTP server ----------------------------------------------------------------
+
+
+@dataclass
+class Received:
+    sender: str
+    recipients: list[str]
+    message: EmailMessage
+
+
+@dataclass
+class SmtpServer:
+    """What the `smtp` fixture's server (tests/conftest.py) received, and its port."""
+
+    port: int
+    received: list[Received] = field(default_factory=list)
+
+
+class _SmtpHandler(socketserver.StreamRequestHandler):
+    """Just enough SMTP for smtplib: greeting, EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT."""
+
+    def _say(self, line: str) -> None:
+        self.wfile.write(line.encode() + b"\r\n")
+
+    def handle(self) -> None:
+        box: SmtpServer = self.server.box  # type: ignore[attr-defined]
+        sender, recipients = "", []
+        self._say("220 test.local ESMTP")
+        while line := self.rfile.readline():
+            command = line.decode("ascii", "replace").strip()
+            verb = command[:4].upper()
+            if verb in ("EHLO", "HELO"):
+                self._say("250 test.local")
+            elif command.upper().startswith("MAIL FROM:"):
+                sender, recipients = command[10:].strip(" <>"), []
+                self._say("250 OK")
+            elif command.upper().startswith("RCPT TO:"):
+                recipients.append(command[8:].strip(" <>"))
+                self._say("250 OK")
+            elif verb == "DATA":
+                self._say("354 End data with <CR><LF>.<CR><LF>")
+                lines = []
+                while (body := self.rfile.readline()) not in (b".\r\n", b""):
+                    lines.append(body[1:] if body.startswith(b"..") else body)
+                message = message_from_bytes(b"".join(lines), policy=policy.default)
+                box.received.append(Received(sender, recipients, message))  # type: ignore[arg-type]
+                self._say("250 OK: queued")
+            elif verb in ("RSET", "NOOP"):
+                self._say("250 OK")
+            elif verb == "QUIT":
+                self._say("221 Bye")
+                return
+            else:
+                self._say("502 Not implemented")
+
+
+def smtp_settings(settings: Settings, port: int) -> Settings:
+    """`settings` sending mail to the test SMTP server on `port`."""
+    return settings.model_copy(
+        update={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "smtp_starttls": False,
+            "smtp_from": "alerts@touchstone.example",
+        }
+    )
+
+
+def smtp_server() -> tuple[socketserver.ThreadingTCPServer, SmtpServer]:
+    """A few lines of the SMTP protocol on a thread (socketserver), listening on a free local
+    port: smtplib in app.mailer talks to it over TCP exactly as to a real relay."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SmtpHandler)
+    server.daemon_threads = True
+    box = SmtpServer(port=server.server_address[1])
+    server.box = box  # type: ignore[attr-defined]
+    return server, box

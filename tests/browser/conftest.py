@@ -283,12 +283,22 @@ class Tab:
     def same_document(self) -> bool:
         return bool(self.page.evaluate("window.__touchstoneMark === true"))
 
+    def loaded(self) -> None:
+        """Wait until the document has loaded, its stylesheet included. A test that waited
+        for a heading after a navigation can otherwise measure the new page while it is
+        still parsing, laid out without its CSS (no person sees that: Chromium paints
+        nothing before the stylesheet arrives, but getBoundingClientRect measures it), and
+        that window grows on a busy machine."""
+        self.page.wait_for_load_state("load")
+
     def small_tap_targets(self) -> list[str]:
+        self.loaded()
         result: list[str] = self.page.evaluate(_SMALL_TARGETS, MIN_TAP)
         return result
 
     def check_focus_ring(self, presses: int = 6) -> None:
         """Walk the first controls with the Tab key; each shows a visible focus outline."""
+        self.loaded()
         for _ in range(presses):
             self.page.keyboard.press("Tab")
             focused = self.page.evaluate(_FOCUS_STYLE)
@@ -299,10 +309,12 @@ class Tab:
             )
 
     def check_labels(self) -> None:
+        self.loaded()
         unlabelled = self.page.evaluate(_UNLABELLED)
         assert not unlabelled, f"form fields without a label on {self.page.url}: {unlabelled}"
 
     def check_phone_layout(self) -> None:
+        self.loaded()
         width = self.page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{self.page.url} scrolls sideways ({width}px wide)"
         small = self.small_tap_targets()
