@@ -201,10 +201,11 @@ def client(browser_factory: object) -> Browser:
 # --- the demo year, seeded once per test process ------------------------------------------
 # Seeding the demo (a year of shops, cases and measures, three argon2 hashes) is the most
 # expensive arrangement in the suite and several tests need it. On SQLite it is done once per
-# pytest process into a template file (per UTC day of the clock, since the demo is built
-# relative to "now"), and each test's own database is overwritten with a copy through
-# SQLite's backup API: every test still gets a database of its own. On PostgreSQL each test
-# seeds its own schema, as before.
+# pytest process into a template file, and each test's own database is overwritten with a
+# copy through SQLite's backup API: every test still gets a database of its own. The demo is
+# built relative to "now", so there is a template per hour of the clock (seeded under the
+# first test's clock, fake or not): within the hour, the demo's day and month (London) are
+# the ones it was seeded on. On PostgreSQL each test seeds its own schema, as before.
 
 DEMO_TEST_PASSWORD = "demo-password-123"
 
@@ -217,9 +218,9 @@ def _demo_templates() -> dict[str, Path]:
 def _demo_template(templates: dict[str, Path], folder: Path) -> Path:
     from app.demo import demo_seed
 
-    day = utcnow().date().isoformat()
-    if day not in templates:
-        path = folder / f"demo-{day}.db"
+    hour = utcnow().strftime("%Y-%m-%dT%H")
+    if hour not in templates:
+        path = folder / f"demo-{hour}.db"
         database = Database(f"sqlite:///{path}")
         try:
             metadata.create_all(database.engine)
@@ -228,8 +229,8 @@ def _demo_template(templates: dict[str, Path], folder: Path) -> Path:
                 s.commit()
         finally:
             database.dispose()
-        templates[day] = path
-    return templates[day]
+        templates[hour] = path
+    return templates[hour]
 
 
 @pytest.fixture
