@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-dates lint fmt typecheck pytest bench clean
+.PHONY: run test test-fast test-dates lint fmt typecheck pytest pytest-fast bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ run: $(STAMP)
 	DEV_MODE=1 $(BIN)/touchstone serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP) lint typecheck pytest
+
+# The quick loop while working: the same gates, the tests without a browser and without
+# those marked slow. `make test` stays the whole suite.
+test-fast: $(STAMP) lint typecheck pytest-fast
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -46,6 +50,9 @@ test-dates: $(STAMP)
 	  echo "== date-sensitive tests at $$when"; \
 	  TOUCHSTONE_FAKE_NOW=$$when $(BIN)/pytest -n 2 -q -m "not browser" $(DATE_TESTS); \
 	done
+
+pytest-fast: $(STAMP)
+	$(BIN)/pytest -n 2 -q -m "not browser and not slow"
 
 bench: $(STAMP)
 	$(BIN)/python bench/sqlite_writers.py

@@ -218,3 +218,107 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str | None:
     return f"clock moved to {FAKE_NOW} (TOUCHSTONE_FAKE_NOW)" if FAKE_NOW else None
+
+
+# --- the demo year, seeded once per test process ------------------------------------------
+# Seeding the demo (a year of shops, cases and measures, three argon2 hashes) is the most
+# expensive arrangement in the suite and several tests need it. On SQLite it is done once per
+# pytest process into a template file, and each test's own database is overwritten with a
+# copy through SQLite's backup API: every test still gets a database of its own. The demo is
+# built relative to "now", so there is a template per hour of the clock (seeded under the
+# first test's clock, fake or not): within the hour, the demo's day and month (London) are
+# the ones it was seeded on. On PostgreSQL each test seeds its own schema, as before.
+
+DEMO_TEST_PASSWORD = "demo-password-123"
+
+
+@pytest.fixture(scope="session")
+def _demo_templates() -> dict[str, Path]:
+    return {}
+
+
+def _demo_template(templates: dict[str, Path], folder: Path) -> Path:
+    from app.demo import demo_seed
+
+    hour = utcnow().strftime("%Y-%m-%dT%H")
+    if hour not in templates:
+        path = folder / f"demo-{hour}.db"
+        database = Database(f"sqlite:///{path}")
+        try:
+            metadata.create_all(database.engine)
+            with database.session() as s:
+                demo_seed(s, password=DEMO_TEST_PASSWORD)
+                s.commit()
+        finally:
+            database.dispose()
+        templates[hour] = path
+    return templates[hour]
+
+
+@pytest.fixture
+def demo_org(
+    db: Database,
+    session: Session,
+    _demo_templates: dict[str, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Organization:
+    """The demo organization (`touchstone demo`'s year) in this test's own database; the
+    session is scoped to it, as `demo_seed` leaves it."""
+    from sqlmodel import select
+
+    from app.demo import DEMO_ORG, demo_seed
+    from app.tenancy import scope_session
+
+    if TEST_DATABASE_URL:
+        demo_seed(session, password=DEMO_TEST_PASSWORD)
+        session.commit()
+    else:
+        import sqlite3
+
+        template = _demo_template(_demo_templates, tmp_path_factory.getbasetemp())
+        session.rollback()  # holds no connection while the file is replaced
+        source = sqlite3.connect(template)
+        target = db.engine.raw_connection()
+        try:
+            source.backup(target.driver_connection)  # type: ignore[arg-type]
+        finally:
+            target.close()
+            source.close()
+    org = session.exec(select(Organization).where(Organization.name == DEMO_ORG)).one()
+    scope_session(session, org.id)  # type: ignore[arg-type]
+    return org
+
+
+# --- an organization with one of everything ------------------------------------------------
+
+from tests.factories import OrgWorld, make_world, world_pack_pdf  # noqa: E402
+from tests.helpers import SmtpServer  # noqa: E402
+
+
+@pytest.fixture
+def org_world(app: FastAPI, session: Session) -> OrgWorld:
+    """An organization with a member of every role and an object of every kind
+    (tests/factories.make_world), its finished pack's PDF in the app's cache, and a
+    neighbouring organization of the same shape, so that "not yours" is a real case too."""
+    world = make_world(session, "Org A")
+    make_world(session, "Neighbour")
+    world_pack_pdf(session, world, app.state.settings)
+    return world
+
+
+# --- a local SMTP server that records what it is sent -------------------------------------
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    import threading
+
+    from tests.helpers import smtp_server
+
+    server, box = smtp_server()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield box
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=30)

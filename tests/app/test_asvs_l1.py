@@ -119,7 +119,7 @@ SHOPPER_EMAIL = "q.quillfeather@shoppers.example"
 EXPORTS = ("/reports/export/{}.csv", "/api/v1/exports/{}.csv")
 
 
-def _world(session: Session) -> tuple[Organization, User, User, str, str]:
+def _export_privacy_org(session: Session) -> tuple[Organization, User, User, str, str]:
     org = make_org(session, name="Export Privacy Co")
     make_member(session, org, Role.shopper, id=SHOPPER_ID, name=SHOPPER_NAME, email=SHOPPER_EMAIL)
     owner = make_member(session, org, Role.owner)
@@ -154,7 +154,7 @@ def test_a_viewers_exports_never_identify_the_shopper(
 ) -> None:
     """shops.csv and answers.csv, from the page and from the API: no shopper column, and the
     shopper's name, e-mail address and id appear nowhere in the file."""
-    org, _, viewer, viewer_token, _ = _world(session)
+    org, _, viewer, viewer_token, _ = _export_privacy_org(session)
     sign_in(client, db, viewer, org)
     for template in EXPORTS:
         for name in ("shops", "answers"):
@@ -174,7 +174,7 @@ def test_owners_exports_do_name_the_shopper(
     client: Browser, db: Database, session: Session
 ) -> None:
     """The control for the test above: the same data does hold the shopper, for owners."""
-    org, owner, _, _, owner_token = _world(session)
+    org, owner, _, _, owner_token = _export_privacy_org(session)
     sign_in(client, db, owner, org)
     for template in EXPORTS:
         url = template.format("shops")

@@ -132,6 +132,7 @@ class Writer(threading.Thread):
         assert self.error is None, self.error
 
 
+@pytest.mark.slow  # seeds the demo year through the CLI and backs it up under writes
 def test_backup_during_writes_restores_identical_counts(
     env: str,  # noqa: F811
     fresh_url: str,

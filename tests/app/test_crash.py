@@ -21,7 +21,8 @@ from tests.conftest import fresh_schema_url
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
-pytestmark = pytest.mark.db
+# slow: kills a server process mid-write
+pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 # A hundred phones at once, as after an outage, with few answers each to stay short. More
 # requests at once than the server has database connections and worker threads: on

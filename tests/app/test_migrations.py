@@ -26,7 +26,8 @@ from tests.conftest import empty_database
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
-pytestmark = pytest.mark.db
+# slow: runs every Alembic migration up and down
+pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 
 @pytest.fixture

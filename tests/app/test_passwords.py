@@ -20,7 +20,7 @@ from app.security import MSG_PASSWORD_GUESSABLE, hash_password, password_problem
 from tests.browser.conftest import DEMO_PASSWORD as BROWSER_DEMO_PASSWORD
 from tests.conftest import BASE_URL, Browser, login
 from tests.factories import PASSWORD, make_member, make_org
-from tests.recovery.test_alert_mail import SmtpServer, _smtp_settings, smtp  # noqa: F401
+from tests.helpers import SmtpServer, smtp_settings
 
 pytestmark = pytest.mark.db
 
@@ -138,9 +138,9 @@ def test_a_password_change_is_mailed_to_the_account_without_the_password(
     settings: Settings,
     db: Database,
     session: Session,
-    smtp: SmtpServer,  # noqa: F811
+    smtp: SmtpServer,
 ) -> None:
-    app = create_app(_smtp_settings(settings, smtp.port), db=db)
+    app = create_app(smtp_settings(settings, smtp.port), db=db)
     owner = make_member(session, make_org(session, name="Harbour Books"), Role.owner)
     with _browser(app) as client:
         login(client, owner.email, PASSWORD)
@@ -163,7 +163,7 @@ def test_no_mail_is_sent_without_smtp_host(
     settings: Settings,
     db: Database,
     session: Session,
-    smtp: SmtpServer,  # noqa: F811
+    smtp: SmtpServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert not settings.smtp_host

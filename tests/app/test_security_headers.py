@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlmodel import Session
 
 from app.config import Settings
 from app.db import Database
@@ -24,7 +23,7 @@ from app.middleware import HSTS
 from app.orgs.models import Role
 from tests.app.test_tenant_sweep import endpoints
 from tests.conftest import BASE_URL, Browser, sign_in
-from tests.factories import OrgWorld, make_world, world_pack_pdf
+from tests.factories import OrgWorld
 
 pytestmark = pytest.mark.db
 
@@ -85,22 +84,15 @@ def header_problems(label: str, response: Any) -> list[str]:
 
 
 @pytest.fixture
-def world(app: FastAPI, session: Session) -> OrgWorld:
-    a = make_world(session, "Headers Org")
-    world_pack_pdf(session, a, app.state.settings)
-    return a
-
-
-@pytest.fixture
-def callers(app: FastAPI, db: Database, world: OrgWorld) -> Iterator[dict[str, Browser]]:
+def callers(app: FastAPI, db: Database, org_world: OrgWorld) -> Iterator[dict[str, Browser]]:
     """Nobody, and a logged-in member of every role (pages by cookie, API by token)."""
     made = {"anonymous": Browser(app, base_url=BASE_URL, follow_redirects=False)}
     for role in Role:
         made[str(role)] = sign_in(
             Browser(app, base_url=BASE_URL, follow_redirects=False),
             db,
-            world.users[role],
-            world.org,
+            org_world.users[role],
+            org_world.org,
         )
     yield made
     for client in made.values():
@@ -108,7 +100,7 @@ def callers(app: FastAPI, db: Database, world: OrgWorld) -> Iterator[dict[str, B
 
 
 def test_every_get_address_carries_the_security_headers(
-    app: FastAPI, world: OrgWorld, callers: dict[str, Browser]
+    app: FastAPI, org_world: OrgWorld, callers: dict[str, Browser]
 ) -> None:
     problems: list[str] = []
     seen: set[str] = set()
@@ -116,11 +108,11 @@ def test_every_get_address_carries_the_security_headers(
     for ep in endpoints(app):
         if ep.method != "GET":
             continue
-        url = ep.url(world.objects)
+        url = ep.url(org_world.objects)
         for who, client in callers.items():
             headers = {}
             if ep.is_api and who != "anonymous":
-                headers = {"Authorization": f"Bearer {world.tokens[Role(who)]}"}
+                headers = {"Authorization": f"Bearer {org_world.tokens[Role(who)]}"}
             response = client.get(url, headers=headers)
             problems += header_problems(f"{who} GET {url}", response)
             if ep.is_api and response.headers.get("content-type") == "application/json":
@@ -215,10 +207,10 @@ def test_hsts_is_sent_exactly_when_the_site_is_https(settings: Settings, db: Dat
         assert "strict-transport-security" not in http.get("/login").headers
 
 
-def test_other_sites_scripts_get_no_cors_permission(client: Browser, world: OrgWorld) -> None:
+def test_other_sites_scripts_get_no_cors_permission(client: Browser, org_world: OrgWorld) -> None:
     """ASVS 14.5.3: no Access-Control-Allow-Origin for anyone, so another site's scripts
     cannot read the API even with a user's token (a preflight is refused)."""
-    token = {"Authorization": f"Bearer {world.tokens[Role.owner]}"}
+    token = {"Authorization": f"Bearer {org_world.tokens[Role.owner]}"}
     foreign = {"Origin": "https://evil.example"}
     read = client.get("/api/v1/me", headers={**token, **foreign})
     assert read.status_code == 200

@@ -21,7 +21,7 @@ from tests.app.test_two_step import (
 )
 from tests.conftest import BASE_URL, Browser, login
 from tests.factories import PASSWORD, make_member, make_org
-from tests.recovery.test_alert_mail import SmtpServer, _smtp_settings, smtp  # noqa: F401
+from tests.helpers import SmtpServer, smtp_settings
 
 pytestmark = pytest.mark.db
 
@@ -40,9 +40,9 @@ def test_turning_on_new_codes_and_turning_off_are_each_mailed(
     settings: Settings,
     db: Database,
     ada: User,
-    smtp: SmtpServer,  # noqa: F811
+    smtp: SmtpServer,
 ) -> None:
-    app = create_app(_smtp_settings(settings, smtp.port), db=db)
+    app = create_app(smtp_settings(settings, smtp.port), db=db)
     with Browser(app, base_url=BASE_URL, follow_redirects=False) as client:
         login(client, ada.email, PASSWORD)
         client.form("/account/two-step/start")
@@ -81,10 +81,10 @@ def test_a_login_with_a_recovery_code_is_mailed_and_one_with_the_app_is_not(
     settings: Settings,
     db: Database,
     ada: User,
-    smtp: SmtpServer,  # noqa: F811
+    smtp: SmtpServer,
 ) -> None:
     secret = turn_on(db, ada)
-    app = create_app(_smtp_settings(settings, smtp.port), db=db)
+    app = create_app(smtp_settings(settings, smtp.port), db=db)
     with Browser(app, base_url=BASE_URL, follow_redirects=False) as client:
         submit_login(client, ada.email, PASSWORD)
         assert send_code(client, code_at(secret)).status_code == 303

@@ -15,7 +15,7 @@ from app.orgs.models import User, UserSession
 from app.security import digest
 from tests.app.test_cli import count, database_url, db, env, fails, ok  # noqa: F401
 from tests.factories import make_user
-from tests.recovery.test_alert_mail import SmtpServer, smtp  # noqa: F401
+from tests.helpers import SmtpServer
 
 pytestmark = pytest.mark.db
 
@@ -86,7 +86,7 @@ def test_reset_when_two_step_is_already_off_changes_nothing(db: Database) -> Non
 
 def test_reset_is_mailed_to_the_user_when_smtp_is_set_up(
     db: Database,  # noqa: F811
-    smtp: SmtpServer,  # noqa: F811
+    smtp: SmtpServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ada_with_two_step(db)

@@ -19,7 +19,7 @@ from audits.services import (
     MSG_SHOP_CLOSED,
     MSG_SHOPPER_UNKNOWN,
 )
-from tests.audits.test_services import SHOPPER_EMAIL, SHOPPER_NAME, World, _world
+from tests.audits.test_services import SHOPPER_EMAIL, SHOPPER_NAME, World, _survey_org
 from tests.conftest import Browser
 from tests.factories import make_member, make_token
 
@@ -49,7 +49,7 @@ class Api:
 
 @pytest.fixture
 def api(client: Browser, session: Session) -> Api:
-    w = _world(session)
+    w = _survey_org(session)
     viewer = make_member(session, w.org, Role.viewer)
 
     def caller(user: User) -> Caller:

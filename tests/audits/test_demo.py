@@ -6,14 +6,17 @@ from __future__ import annotations
 from collections import defaultdict
 from statistics import mean
 
+import pytest
 from sqlmodel import Session, col, select
 
-from app.demo import DEMO_ORG, demo_seed
 from app.modelbase import utcnow
 from app.orgs.models import Location, Organization, User
 from audits.models import OPEN_STATES, Answer, Shop, ShopEvent, ShopStatus, ShopTouchpoint
 from audits.queries import shop_score, shops_for_shopper
 from touchpoints.models import Question, Touchpoint
+
+# The demo year: seeded once per process, then a year of shops walked row by row.
+pytestmark = pytest.mark.slow
 
 
 def _months_back(months: int) -> list[tuple[int, int]]:
@@ -25,9 +28,10 @@ def _months_back(months: int) -> list[tuple[int, int]]:
     return out[::-1]
 
 
-def test_demo_has_a_year_of_approved_shops_that_tell_a_story(session: Session) -> None:
-    demo_seed(session, password="demo-password-123")
-    org = session.exec(select(Organization).where(Organization.name == DEMO_ORG)).one()
+def test_demo_has_a_year_of_approved_shops_that_tell_a_story(
+    session: Session, demo_org: Organization
+) -> None:
+    org = demo_org
     now = utcnow()
     shops = session.exec(
         select(Shop).where(Shop.org_id == org.id, Shop.status == ShopStatus.approved)
@@ -109,8 +113,7 @@ def test_demo_has_a_year_of_approved_shops_that_tell_a_story(session: Session) -
     assert "Paying the bill" in touchpoints
 
 
-def test_demo_shopper_has_open_shops_to_do(session: Session) -> None:
-    demo_seed(session, password="demo-password-123")
+def test_demo_shopper_has_open_shops_to_do(session: Session, demo_org: Organization) -> None:
     shopper = session.exec(select(User).where(User.email == "shopper@demo.example")).one()
 
     mine = shops_for_shopper(session, shopper.id)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from audits import services
 from audits.models import Photo, Shop, ShopStatus, ShopTouchpoint
 from audits.routes_owner import MSG_DATE, MSG_LOCATIONS_NEEDED, MSG_SHOPPERS_NEEDED
 from audits.services import MSG_RETURN_NOTE, MSG_TOUCHPOINTS_NEEDED, MSG_WINDOW, AnswerInput
-from tests.audits.test_services import SHOPPER_EMAIL, SHOPPER_NAME, World, _shop, _world
+from tests.audits.test_services import SHOPPER_EMAIL, SHOPPER_NAME, World, _shop, _survey_org
 from tests.conftest import Browser, sign_in
 from tests.factories import make_member
 
@@ -83,7 +83,7 @@ def _submitted(session: Session, w: World, comment: str = "") -> Shop:
 def test_plan_a_shop_with_errors_next_to_fields(
     client: Browser, db: Database, session: Session
 ) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     owner = _as(client, db, w, w.owner)
     page = owner.get("/shops")
     assert page.status_code == 200
@@ -133,7 +133,7 @@ def test_plan_a_shop_with_errors_next_to_fields(
 def test_plan_a_wave_with_errors_then_success(
     client: Browser, db: Database, session: Session
 ) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     owner = _as(client, db, w, w.owner)
     bad = owner.form("/waves", {"name": " ", "starts": "2026-03-01", "ends": ""})
     html = bad.text  # type: ignore[attr-defined]
@@ -183,7 +183,7 @@ def test_plan_a_wave_with_errors_then_success(
 
 
 def test_review_queue_oldest_first(client: Browser, db: Database, session: Session) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     first = _submitted(session, w)
     second = _submitted(session, w)
     _shop(session, w)  # still open: not in the queue
@@ -197,7 +197,7 @@ def test_review_queue_oldest_first(client: Browser, db: Database, session: Sessi
 def test_owner_reads_the_shop_as_filled_and_approves(
     client: Browser, db: Database, session: Session
 ) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     shop = _submitted(session, w)
     owner = _as(client, db, w, w.owner)
     words = text(owner.get(f"/shops/{shop.id}").text)
@@ -233,7 +233,7 @@ def test_owner_reads_the_shop_as_filled_and_approves(
 def test_return_needs_a_note_next_to_the_field(
     client: Browser, db: Database, session: Session
 ) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     shop = _submitted(session, w)
     owner = _as(client, db, w, w.owner)
     empty = owner.htmx("POST", f"/shops/{shop.id}/return", {"note": "  "})
@@ -247,7 +247,7 @@ def test_return_needs_a_note_next_to_the_field(
 
 
 def test_correct_then_approve_rescores(client: Browser, db: Database, session: Session) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     shop = _submitted(session, w)
     owner = _as(client, db, w, w.owner)
     bad = owner.htmx(
@@ -271,7 +271,7 @@ def test_correct_then_approve_rescores(client: Browser, db: Database, session: S
 
 
 def test_photos_are_linked(client: Browser, db: Database, session: Session) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     shop = _submitted(session, w)
     answer = next(iter(services.shop_sections(session, shop)[0].answers.values()))
     photo = Photo(
@@ -295,7 +295,7 @@ def test_photos_are_linked(client: Browser, db: Database, session: Session) -> N
 def test_viewer_sees_approved_shops_without_the_shopper(
     client: Browser, db: Database, session: Session
 ) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     viewer_user = make_member(session, w.org, Role.viewer)
     approved = _submitted(session, w)
     services.shop_approve(session=session, shop=approved, actor_id=w.owner.id)  # type: ignore[arg-type]
@@ -322,7 +322,7 @@ def test_viewer_sees_approved_shops_without_the_shopper(
 def test_shoppers_do_not_get_the_owner_pages(
     client: Browser, db: Database, session: Session
 ) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     shop = _submitted(session, w)
     shopper = _as(client, db, w, w.shopper)
     assert shopper.get("/shops").status_code == 403
@@ -334,7 +334,7 @@ def test_shoppers_do_not_get_the_owner_pages(
 def test_long_lists_come_in_pages_and_filter_by_status(
     client: Browser, db: Database, session: Session
 ) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     for _ in range(52):
         _shop(session, w)
     _submitted(session, w)

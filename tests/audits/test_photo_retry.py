@@ -10,25 +10,15 @@ import io
 import uuid
 from pathlib import Path
 
-import pytest
 from PIL import Image
 from sqlmodel import Session, select
 
 from app.config import Settings
 from app.db import Database
-from app.orgs.models import Role
 from audits.models import Photo, ShopStatus
 from audits.photos import MSG_BAD_ID, MSG_ID_TAKEN, MSG_NO_ANSWER, MSG_NOT_IMAGE
-from tests.conftest import BASE_URL, Browser, sign_in
-from tests.factories import (
-    make_answer,
-    make_member,
-    make_org,
-    make_question,
-    make_shop,
-    make_token,
-    make_touchpoint,
-)
+from tests.conftest import BASE_URL, Browser
+from tests.helpers import make_shopper_shop
 
 
 def png(colour: tuple[int, int, int] = (30, 90, 160)) -> bytes:
@@ -37,38 +27,14 @@ def png(colour: tuple[int, int, int] = (30, 90, 160)) -> bytes:
     return out.getvalue()
 
 
-def shop_world(session: Session, db: Database, client: Browser) -> dict[str, object]:
-    """An organization whose shopper (signed in on `client`) has a shop with two answers."""
-    org = make_org(session)
-    shopper = make_member(session, org, Role.shopper)
-    tp = make_touchpoint(session, org)
-    first, second = make_question(session, tp), make_question(session, tp)
-    shop = make_shop(session, org, touchpoints=[tp], shopper_id=shopper.id)
-    answer = make_answer(session, shop, first, id=uuid.uuid4())
-    other = make_answer(session, shop, second, id=uuid.uuid4())
-    sign_in(client, db, shopper, org)
-    return {
-        "org": org,
-        "shop": shop,
-        "answer": answer,
-        "other": other,
-        "token": make_token(session, org, shopper),
-    }
-
-
-@pytest.fixture
-def world(session: Session, db: Database, client: Browser) -> dict[str, object]:
-    return shop_world(session, db, client)
-
-
 def send(
     client: Browser,
-    world: dict[str, object],
+    shopper_shop: dict[str, object],
     photo_id: object,
     data: bytes | None = None,
     answer: str = "answer",
 ) -> object:
-    shop, target = world["shop"], world[answer]
+    shop, target = shopper_shop["shop"], shopper_shop[answer]
     return client.post(
         f"/shops/{shop.id}/answers/{target.id}/photos",  # type: ignore[attr-defined]
         data={"id": str(photo_id)},
@@ -82,14 +48,14 @@ def stored_files(settings: Settings) -> list[Path]:
 
 
 def test_the_same_id_twice_stores_one_photo_and_one_file(
-    client: Browser, world: dict[str, object], session: Session, settings: Settings
+    client: Browser, shopper_shop: dict[str, object], session: Session, settings: Settings
 ) -> None:
     photo_id = uuid.uuid4()
-    first = send(client, world, photo_id)
+    first = send(client, shopper_shop, photo_id)
     assert first.status_code == 201, first.text  # type: ignore[attr-defined]
     assert first.json()["id"] == str(photo_id)  # type: ignore[attr-defined]
     # The answer to the first send was lost; the phone sends again (even other bytes).
-    again = send(client, world, photo_id, png((200, 0, 0)))
+    again = send(client, shopper_shop, photo_id, png((200, 0, 0)))
     assert again.status_code == 200, again.text  # type: ignore[attr-defined]
     assert again.json() == first.json()  # type: ignore[attr-defined]
     rows = session.exec(select(Photo)).all()
@@ -102,19 +68,19 @@ def test_the_same_id_twice_stores_one_photo_and_one_file(
 
 
 def test_a_resend_puts_back_the_file_a_crash_lost(
-    client: Browser, world: dict[str, object], session: Session, settings: Settings
+    client: Browser, shopper_shop: dict[str, object], session: Session, settings: Settings
 ) -> None:
     """The row is committed before its file is moved into place. A server killed in between
     keeps the row and loses the file, and the phone, which never heard back, sends the same
     photo again: that resend must put the picture back, not just say it is stored."""
     photo_id = uuid.uuid4()
-    first = send(client, world, photo_id, png((10, 160, 60)))
+    first = send(client, shopper_shop, photo_id, png((10, 160, 60)))
     assert first.status_code == 201  # type: ignore[attr-defined]
     [kept] = stored_files(settings)
     kept.unlink()  # what the crash left: the row without its file
     assert client.get(first.json()["url"]).status_code == 404  # type: ignore[attr-defined]
 
-    again = send(client, world, photo_id, png((10, 160, 60)))
+    again = send(client, shopper_shop, photo_id, png((10, 160, 60)))
     assert again.status_code == 200, again.text  # type: ignore[attr-defined]
     assert again.json() == first.json()  # type: ignore[attr-defined]
     assert [f.name for f in stored_files(settings)] == [f"{photo_id}.png"]
@@ -125,68 +91,68 @@ def test_a_resend_puts_back_the_file_a_crash_lost(
     # A resend that is not a photo heals nothing and stores nothing, with the usual message.
     [healed] = stored_files(settings)
     healed.unlink()
-    refused = send(client, world, photo_id, b"not a picture")
+    refused = send(client, shopper_shop, photo_id, b"not a picture")
     assert refused.status_code == 400  # type: ignore[attr-defined]
     assert refused.json()["detail"] == MSG_NOT_IMAGE  # type: ignore[attr-defined]
     assert stored_files(settings) == []
 
 
 def test_a_resend_after_the_shop_was_handed_in_still_finds_the_photo(
-    client: Browser, world: dict[str, object], session: Session
+    client: Browser, shopper_shop: dict[str, object], session: Session
 ) -> None:
     photo_id = uuid.uuid4()
-    assert send(client, world, photo_id).status_code == 201  # type: ignore[attr-defined]
-    shop = world["shop"]
+    assert send(client, shopper_shop, photo_id).status_code == 201  # type: ignore[attr-defined]
+    shop = shopper_shop["shop"]
     shop.status = ShopStatus.submitted  # type: ignore[attr-defined]
     session.add(shop)
     session.commit()
-    assert send(client, world, photo_id).status_code == 200  # type: ignore[attr-defined]
-    fresh = send(client, world, uuid.uuid4())
+    assert send(client, shopper_shop, photo_id).status_code == 200  # type: ignore[attr-defined]
+    fresh = send(client, shopper_shop, uuid.uuid4())
     assert fresh.status_code == 400  # type: ignore[attr-defined]
     assert len(session.exec(select(Photo)).all()) == 1
 
 
 def test_an_id_already_used_on_another_answer_is_a_conflict(
-    client: Browser, world: dict[str, object], session: Session, settings: Settings
+    client: Browser, shopper_shop: dict[str, object], session: Session, settings: Settings
 ) -> None:
     photo_id = uuid.uuid4()
-    assert send(client, world, photo_id).status_code == 201  # type: ignore[attr-defined]
+    assert send(client, shopper_shop, photo_id).status_code == 201  # type: ignore[attr-defined]
     before = stored_files(settings)[0].read_bytes()
-    clash = send(client, world, photo_id, png((0, 200, 0)), answer="other")
+    clash = send(client, shopper_shop, photo_id, png((0, 200, 0)), answer="other")
     assert clash.status_code == 409  # type: ignore[attr-defined]
     assert clash.json()["detail"] == MSG_ID_TAKEN  # type: ignore[attr-defined]
     rows = session.exec(select(Photo)).all()
-    assert [(row.id, row.answer_id) for row in rows] == [(photo_id, world["answer"].id)]  # type: ignore[attr-defined]
+    assert [(row.id, row.answer_id) for row in rows] == [(photo_id, shopper_shop["answer"].id)]  # type: ignore[attr-defined]
     files = stored_files(settings)
     assert len(files) == 1 and files[0].read_bytes() == before
 
 
 def test_an_id_used_in_another_organization_is_a_conflict_not_an_error(
     client: Browser,
-    world: dict[str, object],
+    shopper_shop: dict[str, object],
     session: Session,
     db: Database,
     settings: Settings,
     browser_factory: object,
 ) -> None:
     photo_id = uuid.uuid4()
-    assert send(client, world, photo_id).status_code == 201  # type: ignore[attr-defined]
+    assert send(client, shopper_shop, photo_id).status_code == 201  # type: ignore[attr-defined]
     stranger = browser_factory()  # type: ignore[operator]
-    elsewhere = shop_world(session, db, stranger)
+    elsewhere = make_shopper_shop(session, db, stranger)
     clash = send(stranger, elsewhere, photo_id)
     assert clash.status_code == 409, clash.text  # type: ignore[attr-defined]
     assert clash.json()["detail"] == MSG_ID_TAKEN  # type: ignore[attr-defined]
     # The other organization's answer ids are not found from here either.
-    assert send(stranger, world, uuid.uuid4()).status_code == 404  # type: ignore[attr-defined]
+    assert send(stranger, shopper_shop, uuid.uuid4()).status_code == 404  # type: ignore[attr-defined]
     rows = session.exec(select(Photo)).all()
-    assert [row.org_id for row in rows] == [world["org"].id]  # type: ignore[attr-defined]
+    assert [row.org_id for row in rows] == [shopper_shop["org"].id]  # type: ignore[attr-defined]
     assert len(stored_files(settings)) == 1  # no half-written file left behind
 
 
 def test_wrong_answer_and_bad_ids_are_refused_with_a_message(
-    client: Browser, world: dict[str, object], session: Session, settings: Settings
+    client: Browser, shopper_shop: dict[str, object], session: Session, settings: Settings
 ) -> None:
-    shop = world["shop"]
+    shop = shopper_shop["shop"]
     missing = client.post(
         f"/shops/{shop.id}/answers/{uuid.uuid4()}/photos",  # type: ignore[attr-defined]
         data={"id": str(uuid.uuid4())},
@@ -195,25 +161,25 @@ def test_wrong_answer_and_bad_ids_are_refused_with_a_message(
     )
     assert missing.status_code == 404  # type: ignore[attr-defined]
     assert missing.json()["detail"] == MSG_NO_ANSWER  # type: ignore[attr-defined]
-    bad = send(client, world, "not-a-uuid")
+    bad = send(client, shopper_shop, "not-a-uuid")
     assert bad.status_code == 400  # type: ignore[attr-defined]
     assert bad.json() == {"detail": MSG_BAD_ID, "field": "id"}  # type: ignore[attr-defined]
     # A refused photo does not take its id: the phone may send a good one under it later.
     photo_id = uuid.uuid4()
-    junk = send(client, world, photo_id, b"not a picture")
+    junk = send(client, shopper_shop, photo_id, b"not a picture")
     assert junk.json()["detail"] == MSG_NOT_IMAGE  # type: ignore[attr-defined]
-    assert send(client, world, photo_id).status_code == 201  # type: ignore[attr-defined]
+    assert send(client, shopper_shop, photo_id).status_code == 201  # type: ignore[attr-defined]
     assert len(session.exec(select(Photo)).all()) == 1
     assert len(stored_files(settings)) == 1
 
 
 def test_api_upload_with_an_id_is_idempotent_too(
-    world: dict[str, object], session: Session, browser_factory: object
+    shopper_shop: dict[str, object], session: Session, browser_factory: object
 ) -> None:
-    shop, answer = world["shop"], world["answer"]
+    shop, answer = shopper_shop["shop"], shopper_shop["answer"]
     api = browser_factory()  # type: ignore[operator]
     url = f"/api/v1/shops/{shop.id}/answers/{answer.id}/photos"  # type: ignore[attr-defined]
-    headers = {"Authorization": f"Bearer {world['token']}"}
+    headers = {"Authorization": f"Bearer {shopper_shop['token']}"}
     photo_id = str(uuid.uuid4())
     sent = [
         api.post(url, data={"id": photo_id}, files={"photo": ("p.png", png())}, headers=headers)
@@ -223,7 +189,7 @@ def test_api_upload_with_an_id_is_idempotent_too(
     assert sent[0].json() == sent[1].json()
     assert sent[0].json()["id"] == photo_id
     assert len(session.exec(select(Photo)).all()) == 1
-    other = f"/api/v1/shops/{shop.id}/answers/{world['other'].id}/photos"  # type: ignore[attr-defined]
+    other = f"/api/v1/shops/{shop.id}/answers/{shopper_shop['other'].id}/photos"  # type: ignore[attr-defined]
     clash = api.post(
         other, data={"id": photo_id}, files={"photo": ("p.png", png())}, headers=headers
     )

@@ -51,7 +51,7 @@ class World:
     text: Question
 
 
-def _world(session: Session) -> World:
+def _survey_org(session: Session) -> World:
     org = make_org(session)
     scope_session(session, org.id)  # type: ignore[arg-type]
     owner = make_member(session, org, Role.owner)
@@ -147,7 +147,7 @@ def _count(session: Session, model: Any) -> int:
 
 
 def test_plan_creates_the_shop_with_its_touchpoints_and_logs_it(session: Session) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     shop = _shop(session, w)
     assert shop.status == ShopStatus.assigned
     assert shop.scenario == "Ask about a wrong charge"
@@ -160,7 +160,7 @@ def test_plan_refuses_another_organizations_objects(session: Session, what: str)
     foreign_location = make_location(session, other)
     foreign_tp = make_touchpoint(session, other)
     foreign_shopper = make_member(session, other, Role.shopper)
-    w = _world(session)
+    w = _survey_org(session)
     overrides, field, message = {
         "location": ({"location_id": foreign_location.id}, "location_id", "location"),
         "touchpoint": ({"touchpoint_ids": [foreign_tp.id]}, "touchpoint_ids", "touchpoints"),
@@ -175,7 +175,7 @@ def test_plan_refuses_another_organizations_objects(session: Session, what: str)
 
 
 def test_plan_refuses_an_archived_touchpoint_and_an_owner_as_shopper(session: Session) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     w.tp2.archived_at = utcnow()
     session.add(w.tp2)
     session.commit()
@@ -195,7 +195,7 @@ def test_plan_window_must_end_after_it_starts() -> None:
 
 
 def test_wave_assigns_shoppers_in_turn_and_spreads_the_windows(session: Session) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     data = WavePlan(
         name="Spring",
         location_ids=[loc.id for loc in w.locations],  # type: ignore[misc]
@@ -220,7 +220,7 @@ def test_wave_assigns_shoppers_in_turn_and_spreads_the_windows(session: Session)
 
 def test_wave_with_a_bad_location_saves_nothing(session: Session) -> None:
     foreign = make_location(session, make_org(session))
-    w = _world(session)
+    w = _survey_org(session)
     data = WavePlan(
         name="Spring",
         location_ids=[w.locations[0].id, foreign.id],  # type: ignore[list-item]
@@ -240,7 +240,7 @@ def test_wave_with_a_bad_location_saves_nothing(session: Session) -> None:
 
 
 def test_answers_move_the_shop_in_progress_once_and_replays_upsert(session: Session) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     shop = _shop(session, w)
     aid = uuid.uuid4()
     _answer(session, w, shop, w.yes_no, True, id=aid)
@@ -263,7 +263,7 @@ def test_answers_move_the_shop_in_progress_once_and_replays_upsert(session: Sess
 def test_bad_answers_are_refused_and_nothing_is_saved(
     session: Session, question: str, value: Any, kw: dict[str, Any], field: str, message: str
 ) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     shop = _shop(session, w)
     with pytest.raises(DomainError) as caught:
         _answer(session, w, shop, getattr(w, question), value, **kw)
@@ -273,14 +273,14 @@ def test_bad_answers_are_refused_and_nothing_is_saved(
 
 
 def test_na_is_allowed_where_the_question_allows_it(session: Session) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     shop = _shop(session, w)
     answer = _answer(session, w, shop, w.number, None, not_applicable=True)
     assert answer.not_applicable and answer.value is None
 
 
 def test_answer_for_a_question_not_in_the_shop(session: Session) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     shop = _shop(session, w, touchpoint_ids=[w.tp.id])
     with pytest.raises(DomainError) as caught:
         _answer(session, w, shop, w.choice, 1)
@@ -289,7 +289,7 @@ def test_answer_for_a_question_not_in_the_shop(session: Session) -> None:
 
 
 def test_another_shopper_cannot_answer(session: Session) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     shop = _shop(session, w)
     data = AnswerInput(id=uuid.uuid4(), question_id=w.yes_no.id, value=True)  # type: ignore[arg-type]
     with pytest.raises(NotFoundError):
@@ -300,7 +300,7 @@ def test_another_shopper_cannot_answer(session: Session) -> None:
 
 
 def test_submit_with_missing_required_names_the_first(session: Session) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     shop = _shop(session, w)
     _answer(session, w, shop, w.yes_no, True)
     with pytest.raises(DomainError) as caught:
@@ -311,7 +311,7 @@ def test_submit_with_missing_required_names_the_first(session: Session) -> None:
 
 
 def test_submit_twice_is_one_submission_and_one_event(session: Session) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     shop = _shop(session, w)
     _fill(session, w, shop)
     first = services.shop_submit(session=session, shop=shop, actor_id=w.shopper.id)  # type: ignore[arg-type]
@@ -324,7 +324,7 @@ def test_submit_twice_is_one_submission_and_one_event(session: Session) -> None:
 
 
 def test_answering_after_submission_is_a_conflict(session: Session) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     shop = _shop(session, w)
     _fill(session, w, shop)
     services.shop_submit(session=session, shop=shop, actor_id=w.shopper.id)  # type: ignore[arg-type]
@@ -334,7 +334,7 @@ def test_answering_after_submission_is_a_conflict(session: Session) -> None:
 
 
 def test_submitting_an_approved_shop_is_a_conflict(session: Session) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     shop = _shop(session, w)
     _fill(session, w, shop)
     services.shop_submit(session=session, shop=shop, actor_id=w.shopper.id)  # type: ignore[arg-type]
@@ -347,7 +347,7 @@ def test_submitting_an_approved_shop_is_a_conflict(session: Session) -> None:
 
 
 def test_return_needs_a_note_then_goes_back_to_the_shopper(session: Session) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     shop = _shop(session, w)
     _fill(session, w, shop)
     services.shop_submit(session=session, shop=shop, actor_id=w.shopper.id)  # type: ignore[arg-type]
@@ -363,7 +363,7 @@ def test_return_needs_a_note_then_goes_back_to_the_shopper(session: Session) -> 
 
 
 def test_corrected_then_approved_shop_is_rescored(session: Session) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     shop = _shop(session, w)
     _fill(session, w, shop)
     services.shop_submit(session=session, shop=shop, actor_id=w.shopper.id)  # type: ignore[arg-type]
@@ -390,7 +390,7 @@ def test_corrected_then_approved_shop_is_rescored(session: Session) -> None:
 
 
 def test_correction_is_checked_like_an_answer(session: Session) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     shop = _shop(session, w)
     _fill(session, w, shop)
     services.shop_submit(session=session, shop=shop, actor_id=w.shopper.id)  # type: ignore[arg-type]
@@ -403,14 +403,14 @@ def test_correction_is_checked_like_an_answer(session: Session) -> None:
 
 
 def test_approve_only_from_submitted(session: Session) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     shop = _shop(session, w)
     with pytest.raises(ConflictError, match="assigned cannot be approved"):
         services.shop_approve(session=session, shop=shop, actor_id=w.owner.id)  # type: ignore[arg-type]
 
 
 def test_answer_words_and_the_explanation(session: Session) -> None:
-    w = _world(session)
+    w = _survey_org(session)
     assert answer_words(w.yes_no, True) == "Yes"
     assert answer_words(w.scale, 4) == "4 — Clearly"
     assert answer_words(w.number, 3) == "3 rings (passes: at most 3)"

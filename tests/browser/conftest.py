@@ -25,6 +25,7 @@ from playwright.sync_api import (
     Playwright,
     Response,
     ViewportSize,
+    expect,
     sync_playwright,
 )
 
@@ -43,7 +44,13 @@ DEMO_PASSWORD = "browser-tests-pw"
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 390, "height": 844}
 MIN_TAP = 44  # px: the smallest comfortable target for a thumb
-SERVER_START_SECONDS = 30
+SERVER_START_SECONDS = 180  # an upper bound: importing the app alone takes ~15 s on a busy machine
+# How long an action or an `expect` may wait for its condition before it fails. Only an upper
+# bound: each returns as soon as the condition holds, and a machine with both cores busy
+# (another test process, a build) can take many seconds for a page. Playwright's own
+# default for `expect` is 5 s.
+WAIT_MS = 60_000
+expect.set_options(timeout=WAIT_MS)
 # When set, tests that tour the pages save their screenshots into this folder.
 SCREENSHOT_DIR = os.environ.get("TOUCHSTONE_SCREENSHOTS", "")
 
@@ -182,7 +189,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,  # an upper bound: seeding a year takes seconds, a minute on a busy machine
         check=False,
     )
     if seeded.returncode != 0:
@@ -276,12 +283,22 @@ class Tab:
     def same_document(self) -> bool:
         return bool(self.page.evaluate("window.__touchstoneMark === true"))
 
+    def loaded(self) -> None:
+        """Wait until the document has loaded, its stylesheet included. A test that waited
+        for a heading after a navigation can otherwise measure the new page while it is
+        still parsing, laid out without its CSS (no person sees that: Chromium paints
+        nothing before the stylesheet arrives, but getBoundingClientRect measures it), and
+        that window grows on a busy machine."""
+        self.page.wait_for_load_state("load")
+
     def small_tap_targets(self) -> list[str]:
+        self.loaded()
         result: list[str] = self.page.evaluate(_SMALL_TARGETS, MIN_TAP)
         return result
 
     def check_focus_ring(self, presses: int = 6) -> None:
         """Walk the first controls with the Tab key; each shows a visible focus outline."""
+        self.loaded()
         for _ in range(presses):
             self.page.keyboard.press("Tab")
             focused = self.page.evaluate(_FOCUS_STYLE)
@@ -292,10 +309,12 @@ class Tab:
             )
 
     def check_labels(self) -> None:
+        self.loaded()
         unlabelled = self.page.evaluate(_UNLABELLED)
         assert not unlabelled, f"form fields without a label on {self.page.url}: {unlabelled}"
 
     def check_phone_layout(self) -> None:
+        self.loaded()
         width = self.page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{self.page.url} scrolls sideways ({width}px wide)"
         small = self.small_tap_targets()
@@ -326,7 +345,7 @@ def open_tab(browser: Browser | None, live_server: LiveServer) -> Iterator[TabFa
                 pytrace=False,
             )
         context = browser.new_context(viewport=viewport)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(WAIT_MS)
         context.add_init_script(_CSP_WATCH)
         contexts.append(context)
         tab = Tab(page=context.new_page(), base_url=live_server.url, password=live_server.password)

@@ -24,7 +24,7 @@ from app.orgs.models import Location, Organization, User
 from app.tenancy import scope_session
 from audits import services as shops
 from audits.scoring import best_value, worst_value
-from tests.browser.conftest import DESKTOP, PHONE, LiveServer, Tab, TabFactory
+from tests.browser.conftest import DESKTOP, PHONE, WAIT_MS, LiveServer, Tab, TabFactory
 from tests.browser.test_shopper import _axe
 from touchpoints import services as journey
 from touchpoints.models import QuestionFields, Stage, Touchpoint
@@ -238,7 +238,7 @@ def test_axe_finds_no_violations_on_alerts_and_settings(
         pytest.fail("Chromium is not installed; the browser tests need it.", pytrace=False)
     arrange_submitted_shop(live_server, "Axe Alley", approve=True)
     context = browser.new_context(viewport=PHONE, bypass_csp=True)  # for axe's inline script
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(WAIT_MS)
     try:
         page = context.new_page()
         page.goto(f"{live_server.url}/login")

@@ -3,26 +3,19 @@ dashboard, then the meeting pack with its progress page. The PDFs are read back.
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from pypdf import PdfReader
 
 from app.demo import DEMO_USERS
 from tests.browser.conftest import DESKTOP, TabFactory
+from tests.helpers import pdf_pages, pdf_text
 
 pytestmark = pytest.mark.browser
 
 STAFF = DEMO_USERS[2][0]
-
-
-def pdf_text(path: Path) -> tuple[str, int]:
-    reader = PdfReader(io.BytesIO(path.read_bytes()))
-    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
-    return text, len(reader.pages)
 
 
 def test_staff_download_a_touchpoint_pdf_and_the_meeting_pack(
@@ -45,7 +38,7 @@ def test_staff_download_a_touchpoint_pdf_and_the_meeting_pack(
     assert download.suggested_filename.endswith(".pdf")
     saved = tmp_path / "touchpoint.pdf"
     download.save_as(saved)
-    text, pages = pdf_text(saved)
+    text, pages = pdf_text(saved), pdf_pages(saved)
     # The printed report says what the dashboard says.
     assert name in text
     assert headline in text, (headline, text[:400])
@@ -61,7 +54,7 @@ def test_staff_download_a_touchpoint_pdf_and_the_meeting_pack(
         ready.click()
     saved = tmp_path / "pack.pdf"
     caught.value.save_as(saved)
-    text, pages = pdf_text(saved)
+    text, pages = pdf_text(saved), pdf_pages(saved)
     assert "The journey at a glance" in text and "The customer's journey" in text
     assert name in text and headline in text
     assert pages >= 5

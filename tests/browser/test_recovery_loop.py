@@ -5,7 +5,6 @@ next printed report counts it in its recovery rates (read back from the PDF text
 
 from __future__ import annotations
 
-import io
 import re
 import time
 from datetime import datetime
@@ -14,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
-from pypdf import PdfReader
 
 from tests.browser.conftest import DESKTOP, PHONE, LiveServer, Tab, TabFactory
+from tests.helpers import pdf_text
 from tests.recovery.test_posters import _decode_qr
 
 pytestmark = pytest.mark.browser
@@ -33,10 +32,7 @@ def _rates_row(tab: Tab, live_server: LiveServer, touchpoint_id: str) -> tuple[i
     response = tab.page.request.get(url)
     assert response.ok, response.status
     assert response.headers["content-type"] == "application/pdf"
-    text = " ".join(
-        page.extract_text() or "" for page in PdfReader(io.BytesIO(response.body())).pages
-    )
-    words = re.sub(r"\s+", " ", text)
+    words = pdf_text(response.body())
     month = datetime.now(DEMO_ZONE).strftime("%B %Y")
     # A ratio cell reads "7 of 9 (78 %)", or "–" when nothing is due yet.
     ratio = r"(?:(\d+) of (\d+) \(\d+ ?%\)|–)"
@@ -77,8 +73,8 @@ def test_a_complaint_from_a_poster_ends_in_the_next_report(
 
     # A customer on a phone, not logged in, straight from the code.
     phone = open_tab(PHONE)
-    opened = time.monotonic()
     phone.page.goto(target)
+    opened = time.monotonic()  # after the server made the form (see test_complaint)
     expect(phone.page.get_by_text(location, exact=True)).to_be_visible()
     phone.check_phone_layout()
     phone.page.get_by_label("What happened?").fill(STORY)

@@ -23,7 +23,7 @@ from app.modelbase import utcnow
 from app.orgs.models import Location, Organization, User
 from app.tenancy import scope_session
 from audits.models import Answer, Shop, ShopEvent, ShopTouchpoint
-from tests.browser.conftest import PHONE, LiveServer, Tab, TabFactory
+from tests.browser.conftest import PHONE, WAIT_MS, LiveServer, Tab, TabFactory
 from touchpoints import services as journey
 from touchpoints.models import QuestionFields, Stage, Touchpoint
 
@@ -252,7 +252,7 @@ def test_shopper_fills_a_shop_through_a_dead_spot(
 
     # The signal returns: the queue empties in order, every answer arrives once.
     page.context.set_offline(False)
-    expect(page.locator("#queue-status")).to_be_hidden(timeout=15_000)
+    expect(page.locator("#queue-status")).to_be_hidden(timeout=WAIT_MS)
     forget_offline_noise(tab)
     rows = server_answers(live_server, shop.shop_id)
     by_question = {r.question_id: r for r in rows}
@@ -393,7 +393,7 @@ def test_axe_finds_no_violations_on_shopper_pages(
     # axe is injected as an inline script, which the app's CSP rightly refuses: this context
     # alone bypasses the CSP, for the checker, not for the app.
     context = browser.new_context(viewport=PHONE, bypass_csp=True)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(WAIT_MS)
     try:
         page = context.new_page()
         page.goto(f"{live_server.url}/login")

@@ -8,13 +8,7 @@ message went to, its subject and its body.
 from __future__ import annotations
 
 import logging
-import socketserver
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -29,90 +23,15 @@ from recovery.alerts import MAIL_MAX_AGE, NEXT_STEP, alerts_check_all, alerts_de
 from recovery.models import Alert, AlertKind
 from tests.conftest import BASE_URL, free_port, sign_in
 from tests.factories import make_alert, make_member, make_recovery_case
-from tests.recovery.test_alerts import CRITICAL_TEXT, World, _submitted_shop, _world
+from tests.helpers import SmtpServer, smtp_settings
+from tests.recovery.test_alerts import CRITICAL_TEXT, World, _bookshop, _submitted_shop
 
 pytestmark = pytest.mark.db
 
 
-@dataclass
-class Received:
-    sender: str
-    recipients: list[str]
-    message: EmailMessage
-
-
-@dataclass
-class SmtpServer:
-    port: int
-    received: list[Received] = field(default_factory=list)
-
-
-class _Smtp(socketserver.StreamRequestHandler):
-    """Just enough SMTP for smtplib: greeting, EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT."""
-
-    def _say(self, line: str) -> None:
-        self.wfile.write(line.encode() + b"\r\n")
-
-    def handle(self) -> None:
-        box: SmtpServer = self.server.box  # type: ignore[attr-defined]
-        sender, recipients = "", []
-        self._say("220 test.local ESMTP")
-        while line := self.rfile.readline():
-            command = line.decode("ascii", "replace").strip()
-            verb = command[:4].upper()
-            if verb in ("EHLO", "HELO"):
-                self._say("250 test.local")
-            elif command.upper().startswith("MAIL FROM:"):
-                sender, recipients = command[10:].strip(" <>"), []
-                self._say("250 OK")
-            elif command.upper().startswith("RCPT TO:"):
-                recipients.append(command[8:].strip(" <>"))
-                self._say("250 OK")
-            elif verb == "DATA":
-                self._say("354 End data with <CR><LF>.<CR><LF>")
-                lines = []
-                while (body := self.rfile.readline()) not in (b".\r\n", b""):
-                    lines.append(body[1:] if body.startswith(b"..") else body)
-                message = message_from_bytes(b"".join(lines), policy=policy.default)
-                box.received.append(Received(sender, recipients, message))  # type: ignore[arg-type]
-                self._say("250 OK: queued")
-            elif verb in ("RSET", "NOOP"):
-                self._say("250 OK")
-            elif verb == "QUIT":
-                self._say("221 Bye")
-                return
-            else:
-                self._say("502 Not implemented")
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Smtp)
-    server.daemon_threads = True
-    box = SmtpServer(port=server.server_address[1])
-    server.box = box  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield box
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
-
-
-def _smtp_settings(settings: Settings, port: int) -> Settings:
-    return settings.model_copy(
-        update={
-            "smtp_host": "127.0.0.1",
-            "smtp_port": port,
-            "smtp_starttls": False,
-            "smtp_from": "alerts@touchstone.example",
-        }
-    )
-
-
 @pytest.fixture
 def w(session: Session) -> World:
-    world = _world(session)
+    world = _bookshop(session)
     make_member(session, world.org, Role.owner, email="second.owner@lantern.example")
     return world
 
@@ -126,7 +45,7 @@ def _approve_on_the_page(browser_factory: Any, db: Database, w: World, shop_id: 
 def test_a_new_alert_is_mailed_once_to_the_owners(
     session: Session, w: World, db: Database, smtp: SmtpServer, browser_factory: Any, app: Any
 ) -> None:
-    app.state.settings = _smtp_settings(app.state.settings, smtp.port)
+    app.state.settings = smtp_settings(app.state.settings, smtp.port)
     shop = _submitted_shop(session, w, critical_ok=False)
 
     _approve_on_the_page(browser_factory, db, w, ident(shop))
@@ -177,7 +96,7 @@ def test_a_failed_send_keeps_the_approval_and_is_retried_by_the_next_check(
     app: Any,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    app.state.settings = _smtp_settings(app.state.settings, free_port())  # nobody listens
+    app.state.settings = smtp_settings(app.state.settings, free_port())  # nobody listens
     shop = _submitted_shop(session, w, critical_ok=False)
 
     with caplog.at_level(logging.WARNING, logger="touchstone"):
@@ -190,7 +109,7 @@ def test_a_failed_send_keeps_the_approval_and_is_retried_by_the_next_check(
         stored = fresh.get(Shop, shop.id)
         assert stored is not None and stored.status == ShopStatus.approved
 
-        working = _smtp_settings(app.state.settings, smtp.port)
+        working = smtp_settings(app.state.settings, smtp.port)
         assert alerts_deliver(session=fresh, settings=working) == 1
         assert alerts_deliver(session=fresh, settings=working) == 0
     assert len(smtp.received) == 1
@@ -207,7 +126,7 @@ def test_the_check_mails_overdue_cases_but_not_stale_or_dismissed_alerts(
     session.commit()
     with db.session(write=True) as fresh:
         lines = alerts_check_all(
-            session=fresh, settings=_smtp_settings(settings, smtp.port), now=utcnow()
+            session=fresh, settings=smtp_settings(settings, smtp.port), now=utcnow()
         )
 
     assert lines[-1] == "E-mailed 1 alert to owners."
@@ -226,7 +145,7 @@ def test_line_breaks_in_owners_words_never_break_the_subject(
     make_alert(session, w.org, message="Paying\r\nBcc: someone@else.example\nthe bill scored 40.")
 
     with db.session(write=True) as fresh:
-        assert alerts_deliver(session=fresh, settings=_smtp_settings(settings, smtp.port)) == 1
+        assert alerts_deliver(session=fresh, settings=smtp_settings(settings, smtp.port)) == 1
 
     mail = smtp.received[0]
     assert sorted(mail.recipients) == ["owner@lantern.example", "second.owner@lantern.example"]
@@ -249,7 +168,7 @@ def test_a_second_worker_checking_meanwhile_does_not_send_it_again(
     from recovery import alerts as alerts_module
 
     make_alert(session, w.org)
-    smtp_on = _smtp_settings(settings, smtp.port)
+    smtp_on = smtp_settings(settings, smtp.port)
     real_send = alerts_module.send
     meanwhile: list[int] = []
 

@@ -67,7 +67,7 @@ class World:
     door_qs: list[Question]
 
 
-def _world(session: Session) -> World:
+def _bookshop(session: Session) -> World:
     org = make_org(session, name="Lantern Books", timezone="Europe/London")
     owner = make_member(session, org, Role.owner, email="owner@lantern.example")
     viewer = make_member(session, org, Role.viewer)
@@ -83,7 +83,7 @@ def _world(session: Session) -> World:
 
 @pytest.fixture
 def w(session: Session) -> World:
-    return _world(session)
+    return _bookshop(session)
 
 
 def _submitted_shop(

@@ -49,7 +49,9 @@ class World:
     client: Browser
 
 
-def _world(session: Session, db: Database, client: Browser, tz: str = "Europe/London") -> World:
+def _signed_in_owner(
+    session: Session, db: Database, client: Browser, tz: str = "Europe/London"
+) -> World:
     org = make_org(session, timezone=tz, contact_retention_days=90)
     owner = make_member(session, org, Role.owner)
     location = make_location(session, org, name="Harbour Road")
@@ -67,7 +69,7 @@ def _case(session: Session, case_id: int) -> RecoveryCase:
 
 
 def test_empty_board_explains_the_plan(session: Session, db: Database, client: Browser) -> None:
-    _world(session, db, client)
+    _signed_in_owner(session, db, client)
     page = client.get("/recovery")
     assert page.status_code == 200
     words = text(page.text)
@@ -81,7 +83,7 @@ def test_empty_board_explains_the_plan(session: Session, db: Database, client: B
 def test_board_shows_overdue_first_with_time_in_words(
     session: Session, db: Database, client: Browser
 ) -> None:
-    w = _world(session, db, client)
+    w = _signed_in_owner(session, db, client)
     now = utcnow()
     fresh = make_recovery_case(
         session,
@@ -113,7 +115,7 @@ def test_board_shows_overdue_first_with_time_in_words(
 def test_board_escapes_what_customers_wrote(
     session: Session, db: Database, client: Browser
 ) -> None:
-    w = _world(session, db, client)
+    w = _signed_in_owner(session, db, client)
     make_recovery_case(
         session,
         w.org,
@@ -126,7 +128,7 @@ def test_board_escapes_what_customers_wrote(
 
 
 def test_new_case_form_opens_a_case(session: Session, db: Database, client: Browser) -> None:
-    w = _world(session, db, client)
+    w = _signed_in_owner(session, db, client)
     form = client.get("/recovery/new")
     assert form.status_code == 200
     assert "Harbour Road" in form.text
@@ -160,7 +162,7 @@ def test_new_case_form_opens_a_case(session: Session, db: Database, client: Brow
 def test_new_case_form_errors_next_to_fields(
     session: Session, db: Database, client: Browser
 ) -> None:
-    _world(session, db, client)
+    _signed_in_owner(session, db, client)
     response = client.form(
         "/recovery/new", {"summary": "  ", "source": "carrier pigeon", "reported_at": "yesterday"}
     )
@@ -176,7 +178,7 @@ def test_new_case_form_errors_next_to_fields(
 
 
 def test_new_case_from_a_shop_is_prefilled(session: Session, db: Database, client: Browser) -> None:
-    w = _world(session, db, client)
+    w = _signed_in_owner(session, db, client)
     shop = make_shop(session, w.org, location=w.location, touchpoints=[w.tp])
     page = client.get(f"/recovery/new?source=shop&shop_id={shop.id}&location_id={w.location.id}")
     assert f'name="shop_id" value="{shop.id}"' in page.text
@@ -199,7 +201,7 @@ def test_new_case_from_a_shop_is_prefilled(session: Session, db: Database, clien
 def test_walk_a_case_through_every_step_with_htmx(
     session: Session, db: Database, client: Browser
 ) -> None:
-    w = _world(session, db, client)
+    w = _signed_in_owner(session, db, client)
     case = make_recovery_case(session, w.org, reported_at=utcnow() - timedelta(hours=5))
     cid = ident(case)
     url = f"/recovery/{cid}"
@@ -287,7 +289,7 @@ def _local(case: RecoveryCase, tz: str) -> str:
 def test_step_time_is_read_in_the_org_zone_and_can_be_corrected(
     session: Session, db: Database, client: Browser
 ) -> None:
-    w = _world(session, db, client, tz="Asia/Kolkata")
+    w = _signed_in_owner(session, db, client, tz="Asia/Kolkata")
     reported = utcnow().replace(second=0, microsecond=0) - timedelta(hours=6)
     case = make_recovery_case(session, w.org, reported_at=reported)
     url = f"/recovery/{case.id}"
@@ -320,7 +322,7 @@ def test_step_time_is_read_in_the_org_zone_and_can_be_corrected(
 def test_contact_removed_by_retention_is_said(
     session: Session, db: Database, client: Browser
 ) -> None:
-    w = _world(session, db, client)
+    w = _signed_in_owner(session, db, client)
     case = make_recovery_case(session, w.org)
     case.contact_removed_at = utcnow()
     session.add(case)
@@ -330,7 +332,7 @@ def test_contact_removed_by_retention_is_said(
 
 
 def test_pages_are_for_owners_only(session: Session, db: Database, client: Browser) -> None:
-    w = _world(session, db, client)
+    w = _signed_in_owner(session, db, client)
     case = make_recovery_case(session, w.org)
     viewer = make_member(session, w.org, Role.viewer)
     sign_in(client, db, viewer, w.org)
@@ -346,7 +348,7 @@ def test_pages_are_for_owners_only(session: Session, db: Database, client: Brows
 def test_shop_page_links_to_a_prefilled_case(
     session: Session, db: Database, client: Browser
 ) -> None:
-    w = _world(session, db, client)
+    w = _signed_in_owner(session, db, client)
     shop = make_shop(session, w.org, location=w.location, touchpoints=[w.tp])
     page = client.get(f"/shops/{shop.id}")
     link = (
@@ -362,7 +364,7 @@ def test_shop_page_links_to_a_prefilled_case(
 def test_board_redraws_itself_as_a_fragment(
     session: Session, db: Database, client: Browser
 ) -> None:
-    w = _world(session, db, client)
+    w = _signed_in_owner(session, db, client)
     case = make_recovery_case(session, w.org)
     page = client.get("/recovery")
     assert 'hx-get="/recovery" hx-trigger="every 60s"' in page.text
@@ -375,7 +377,7 @@ def test_board_redraws_itself_as_a_fragment(
 def test_triage_errors_sit_next_to_their_fields(
     session: Session, db: Database, client: Browser
 ) -> None:
-    w = _world(session, db, client)
+    w = _signed_in_owner(session, db, client)
     case = make_recovery_case(session, w.org)
     r = client.htmx(
         "POST",

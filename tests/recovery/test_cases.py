@@ -41,7 +41,7 @@ class World:
     case: RecoveryCase
 
 
-def _world(session: Session) -> World:
+def _open_case(session: Session) -> World:
     org = make_org(session, timezone="Europe/London")
     scope_session(session, ident(org))
     owner = make_member(session, org, Role.owner)
@@ -83,7 +83,7 @@ def _walk_to_closable(session: Session, w: World) -> RecoveryCase:
 
 
 def test_open_checks_time_and_text(session: Session) -> None:
-    w = _world(session)
+    w = _open_case(session)
     data = CaseOpen(summary="x", reported_at=utcnow() + timedelta(hours=1))
     with pytest.raises(DomainError) as exc:
         services.case_open(session=session, org_id=ident(w.org), data=data, actor_id=None)
@@ -99,7 +99,7 @@ def test_open_checks_time_and_text(session: Session) -> None:
 
 
 def test_update_details_changes_only_what_is_given(session: Session) -> None:
-    w = _world(session)
+    w = _open_case(session)
     case = w.case
     before = case.updated_at
     reported = utcnow() - timedelta(hours=3)
@@ -131,7 +131,7 @@ def test_update_details_changes_only_what_is_given(session: Session) -> None:
 
 
 def test_update_refuses_other_orgs_ids_and_impossible_times(session: Session) -> None:
-    w = _world(session)
+    w = _open_case(session)
     with unscoped(session):
         foreign = make_location(session, make_org(session))
     with pytest.raises(DomainError) as exc:
@@ -165,7 +165,7 @@ def test_update_refuses_other_orgs_ids_and_impossible_times(session: Session) ->
 
 
 def test_steps_record_time_note_and_verdict(session: Session) -> None:
-    w = _world(session)
+    w = _open_case(session)
     case = w.case
     _step(session, case, Step.acknowledge, note="Apologised on the phone")
     assert case.acknowledged_at is not None
@@ -196,14 +196,14 @@ def test_steps_record_time_note_and_verdict(session: Session) -> None:
 def test_steps_that_need_more(
     session: Session, step: Step, fields: dict[str, object], field: str, message: str
 ) -> None:
-    w = _world(session)
+    w = _open_case(session)
     with pytest.raises(DomainError) as exc:
         _step(session, w.case, step, **fields)
     assert (exc.value.field, exc.value.message) == (field, message)
 
 
 def test_step_time_never_future_nor_before_report(session: Session) -> None:
-    w = _world(session)
+    w = _open_case(session)
     with pytest.raises(DomainError) as exc:
         _step(session, w.case, Step.acknowledge, at=utcnow() + timedelta(minutes=2))
     assert (exc.value.field, exc.value.message) == ("at", services.MSG_STEP_FUTURE)
@@ -214,7 +214,7 @@ def test_step_time_never_future_nor_before_report(session: Session) -> None:
 
 
 def test_repeating_a_step_is_harmless_and_correcting_it_is_allowed(session: Session) -> None:
-    w = _world(session)
+    w = _open_case(session)
     case = w.case
     _step(session, case, Step.fix, note="Replaced")
     first_at, first_updated = case.fixed_at, case.updated_at
@@ -233,7 +233,7 @@ def test_repeating_a_step_is_harmless_and_correcting_it_is_allowed(session: Sess
 
 
 def test_undo_takes_a_step_back(session: Session) -> None:
-    w = _world(session)
+    w = _open_case(session)
     case = w.case
     _step(session, case, Step.follow_up, verdict="satisfied")
     services.case_champion(session=session, case=case, champion=True)
@@ -245,7 +245,7 @@ def test_undo_takes_a_step_back(session: Session) -> None:
 
 
 def test_triage_and_champion_are_saved(session: Session) -> None:
-    w = _world(session)
+    w = _open_case(session)
     before = w.case.updated_at
     services.case_triage(
         session=session,
@@ -266,7 +266,7 @@ def test_triage_and_champion_are_saved(session: Session) -> None:
 
 
 def test_close_says_what_is_missing(session: Session) -> None:
-    w = _world(session)
+    w = _open_case(session)
     with pytest.raises(DomainError) as exc:
         services.case_close(session=session, case=w.case)
     assert exc.value.field == "touchpoint_id"
@@ -285,7 +285,7 @@ def test_close_says_what_is_missing(session: Session) -> None:
 
 
 def test_close_and_reopen(session: Session) -> None:
-    w = _world(session)
+    w = _open_case(session)
     case = _walk_to_closable(session, w)
     assert next_step(case) == "close"
     services.case_close(session=session, case=case)
@@ -310,7 +310,7 @@ def test_close_and_reopen(session: Session) -> None:
 
 
 def test_action_item_needs_a_touchpoint_and_the_text(session: Session) -> None:
-    w = _world(session)
+    w = _open_case(session)
     with pytest.raises(DomainError) as exc:
         services.case_action_item_make(session=session, case=w.case, actor_id=w.owner.id)
     assert (exc.value.field, exc.value.message) == (
@@ -328,7 +328,7 @@ def test_action_item_needs_a_touchpoint_and_the_text(session: Session) -> None:
 
 
 def test_action_item_made_once_from_what_changes(session: Session) -> None:
-    w = _world(session)
+    w = _open_case(session)
     case = _walk_to_closable(session, w)
     item, made = services.case_action_item_make(session=session, case=case, actor_id=w.owner.id)
     assert made
@@ -351,7 +351,7 @@ def test_action_item_made_once_from_what_changes(session: Session) -> None:
 
 
 def test_long_change_text_is_cut_for_the_title_and_kept_in_full(session: Session) -> None:
-    w = _world(session)
+    w = _open_case(session)
     case = _walk_to_closable(session, w)
     long_text = "Train every new starter on the complaint steps. " * 20
     services.case_triage(
@@ -374,7 +374,7 @@ def test_long_change_text_is_cut_for_the_title_and_kept_in_full(session: Session
 
 
 def test_board_puts_overdue_first_then_time_left_then_fixed(session: Session) -> None:
-    w = _world(session)
+    w = _open_case(session)
     org = w.org
     now = utcnow()
     w.case.reported_at = now - timedelta(hours=2)  # 22 h left
@@ -409,7 +409,7 @@ def test_board_puts_overdue_first_then_time_left_then_fixed(session: Session) ->
 def test_two_presses_at_once_make_one_action_item(session: Session, db: Database) -> None:
     """Two requests pressing the button at the same moment, each in its own write
     transaction (the row lock on PostgreSQL, the write lock on SQLite): one item."""
-    w = _world(session)
+    w = _open_case(session)
     case = _walk_to_closable(session, w)
     case_id, org_id = ident(case), ident(w.org)
     barrier = threading.Barrier(2)

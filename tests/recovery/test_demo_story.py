@@ -13,7 +13,6 @@ from sqlmodel import Session, col, select
 
 from app.modelbase import ident, utcnow
 from app.orgs.models import Organization
-from app.tenancy import scope_session
 from audits.models import Shop
 from recovery.demo import DONE_MONTHS_AGO, TROUBLE
 from recovery.models import CaseSource, RecoveryCase
@@ -22,17 +21,13 @@ from reports.loop import loop_report
 from reports.loop_queries import recovery_rates
 from touchpoints.models import ActionItem, ActionStatus, Touchpoint
 
-pytestmark = pytest.mark.db
+# slow: the demo year: seeding it (once per process) and reading a year of cases
+pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 
 @pytest.fixture
-def demo(session: Session) -> Organization:
-    from app.demo import DEMO_ORG, demo_seed
-
-    demo_seed(session, password="demo-password-123")
-    org = session.exec(select(Organization).where(Organization.name == DEMO_ORG)).one()
-    scope_session(session, ident(org))
-    return org
+def demo(demo_org: Organization) -> Organization:
+    return demo_org
 
 
 def months_back(org: Organization, n: int) -> str:

@@ -15,7 +15,6 @@ from sqlalchemy import event, text
 from sqlmodel import Session, select
 
 from app.db import Database
-from app.demo import demo_seed
 from app.migrate import migrate
 from app.modelbase import utcnow
 from app.orgs.models import Location, LocationCreate, Organization, OrganizationCreate, Role
@@ -49,8 +48,10 @@ def test_a_new_organization_and_its_locations_come_with_their_own_keys(session: 
     assert len(set(keys)) == 3
 
 
-def test_the_demo_organization_and_its_locations_have_keys(session: Session) -> None:
-    demo_seed(session, password="demo-password-123")
+@pytest.mark.slow  # the demo year (seeded once per process)
+def test_the_demo_organization_and_its_locations_have_keys(
+    session: Session, demo_org: Organization
+) -> None:
     orgs = session.exec(select(Organization)).all()
     locations = session.exec(select(Location)).all()
     assert orgs and locations

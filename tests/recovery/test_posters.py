@@ -24,7 +24,8 @@ from reports.render import Renderer
 from tests.conftest import Browser, sign_in
 from tests.factories import make_location, make_member, make_org
 
-pytestmark = pytest.mark.db
+# slow: renders posters to PDF and reads their QR codes back
+pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 BASE = "https://complaints.example.test"
 POINTS_PER_MM = 72 / 25.4

@@ -219,6 +219,7 @@ def test_only_black_grey_and_white(svg: str) -> None:
     assert " style=" not in svg and "rgb(" not in svg
 
 
+@pytest.mark.slow  # a real WeasyPrint render
 def test_labels_survive_into_the_pdf(caplog: pytest.LogCaptureFixture) -> None:
     weasyprint = pytest.importorskip("weasyprint")
     from pypdf import PdfReader

@@ -68,7 +68,7 @@ class World:
 
 def approved_shop(
     session: Session,
-    world: World,
+    two_months: World,
     day: date,
     location: Location,
     answers: tuple[bool, bool],
@@ -79,24 +79,24 @@ def approved_shop(
     when = datetime(day.year, day.month, day.day, 11, tzinfo=UTC)
     shop = make_shop(
         session,
-        world.org,
+        two_months.org,
         location=location,
-        touchpoints=[world.tp],
+        touchpoints=[two_months.tp],
         status=ShopStatus.approved,
-        shopper_id=world.shopper.id,
+        shopper_id=two_months.shopper.id,
         visited_at=when,
         submitted_at=when,
         approved_at=when + timedelta(hours=2),
     )
-    make_answer(session, shop, world.q1, answers[0], comment=comment)
-    make_answer(session, shop, world.q2, answers[1])
+    make_answer(session, shop, two_months.q1, answers[0], comment=comment)
+    make_answer(session, shop, two_months.q2, answers[1])
     store_score(session, shop)
-    world.shops.append((day, location, answers))
+    two_months.shops.append((day, location, answers))
     return shop
 
 
 @pytest.fixture
-def world(session: Session) -> World:
+def two_months(session: Session) -> World:
     org = make_org(session, name="Harbour Opticians", timezone="UTC")
     owner = make_member(session, org, Role.owner)
     viewer = make_member(session, org, Role.viewer)
@@ -121,12 +121,12 @@ def world(session: Session) -> World:
     return w
 
 
-def expected_month(world: World, months_back: int) -> tuple[float, int]:
+def expected_month(two_months: World, months_back: int) -> tuple[float, int]:
     """Mean shop score and shop count of one month, from the answers themselves."""
     key = month_day(months_back).strftime("%Y-%m")
     scores = [
         100 * sum(answers) / len(answers)
-        for day, _, answers in world.shops
+        for day, _, answers in two_months.shops
         if day.strftime("%Y-%m") == key
     ]
     return sum(scores) / len(scores), len(scores)
@@ -152,10 +152,10 @@ def field_error(html: str, field: str) -> str:
 
 
 def test_cards_and_dashboard_show_latest_score_and_change(
-    world: World, db: Database, browser_factory: object
+    two_months: World, db: Database, browser_factory: object
 ) -> None:
-    latest, latest_n = expected_month(world, 1)
-    previous, _ = expected_month(world, 2)
+    latest, latest_n = expected_month(two_months, 1)
+    previous, _ = expected_month(two_months, 2)
     assert (number(latest), number(previous)) == ("83.3", "75")  # the story told above
     change = number(latest - previous)
     last_month = slot_of("month", month_day(1))
@@ -163,23 +163,23 @@ def test_cards_and_dashboard_show_latest_score_and_change(
     if month_day(1).year != month_day(2).year:
         since += f" {month_day(2).year}"
 
-    owner = signed_in(browser_factory, db, world.owner, world.org)
+    owner = signed_in(browser_factory, db, two_months.owner, two_months.org)
     journey = text_of(owner.get("/journey").text)
     assert f"{number(latest)} ▲ up {change} since {since}" in journey
     assert "target 80 · met" in journey
     assert f"{latest_n} shops in {last_month.start:%b %Y}" in journey
-    assert f'href="/reports/touchpoints/{world.tp.id}"' in owner.get("/journey").text
+    assert f'href="/reports/touchpoints/{two_months.tp.id}"' in owner.get("/journey").text
 
-    viewer = signed_in(browser_factory, db, world.viewer, world.org)
+    viewer = signed_in(browser_factory, db, two_months.viewer, two_months.org)
     for path in ("/", "/reports"):
         home = viewer.get(path)
         assert home.status_code == 200
         assert "<h1>Reports</h1>" in home.text
         words = text_of(home.text)
         assert f"Greeting at the door {number(latest)} ▲ up {change} since {since}" in words
-        assert f"/reports/touchpoints/{world.tp.id}?period=month" in home.text
+        assert f"/reports/touchpoints/{two_months.tp.id}?period=month" in home.text
 
-    page = viewer.get(f"/reports/touchpoints/{world.tp.id}")
+    page = viewer.get(f"/reports/touchpoints/{two_months.tp.id}")
     assert page.status_code == 200
     words = text_of(page.text)
     assert (
@@ -196,29 +196,33 @@ def test_cards_and_dashboard_show_latest_score_and_change(
     assert COMMENT in words
 
 
-def test_viewer_never_sees_the_shopper(world: World, db: Database, browser_factory: object) -> None:
-    viewer = signed_in(browser_factory, db, world.viewer, world.org)
-    for path in ("/", "/reports", f"/reports/touchpoints/{world.tp.id}", "/journey"):
+def test_viewer_never_sees_the_shopper(
+    two_months: World, db: Database, browser_factory: object
+) -> None:
+    viewer = signed_in(browser_factory, db, two_months.viewer, two_months.org)
+    for path in ("/", "/reports", f"/reports/touchpoints/{two_months.tp.id}", "/journey"):
         html = viewer.get(path).text
         assert SHOPPER_NAME not in html and SHOPPER_EMAIL not in html, path
         assert "quentin" not in html.lower(), path
-    assert COMMENT in viewer.get(f"/reports/touchpoints/{world.tp.id}").text
+    assert COMMENT in viewer.get(f"/reports/touchpoints/{two_months.tp.id}").text
 
 
-def test_shoppers_may_not_read_reports(world: World, db: Database, browser_factory: object) -> None:
-    shopper = signed_in(browser_factory, db, world.shopper, world.org)
+def test_shoppers_may_not_read_reports(
+    two_months: World, db: Database, browser_factory: object
+) -> None:
+    shopper = signed_in(browser_factory, db, two_months.shopper, two_months.org)
     assert shopper.get("/reports").status_code == 403
-    assert shopper.get(f"/reports/touchpoints/{world.tp.id}").status_code == 403
+    assert shopper.get(f"/reports/touchpoints/{two_months.tp.id}").status_code == 403
 
 
 def test_another_organizations_touchpoint_is_not_found(
-    world: World, session: Session, db: Database, browser_factory: object
+    two_months: World, session: Session, db: Database, browser_factory: object
 ) -> None:
     other = make_org(session, name="Other Org")
     scope_session(session, ident(other))
     other_owner = make_member(session, other, Role.owner)
     their_tp = make_touchpoint(session, other, name="Their secret touchpoint")
-    mine = signed_in(browser_factory, db, world.viewer, world.org)
+    mine = signed_in(browser_factory, db, two_months.viewer, two_months.org)
     response = mine.get(f"/reports/touchpoints/{their_tp.id}")
     assert response.status_code == 404
     assert "Their secret touchpoint" not in response.text
@@ -240,10 +244,10 @@ def test_another_organizations_touchpoint_is_not_found(
     ],
 )
 def test_bad_filters_are_named_next_to_their_field(
-    world: World, db: Database, browser_factory: object, query: str, field: str, message: str
+    two_months: World, db: Database, browser_factory: object, query: str, field: str, message: str
 ) -> None:
-    viewer = signed_in(browser_factory, db, world.viewer, world.org)
-    for path in ("/reports", f"/reports/touchpoints/{world.tp.id}"):
+    viewer = signed_in(browser_factory, db, two_months.viewer, two_months.org)
+    for path in ("/reports", f"/reports/touchpoints/{two_months.tp.id}"):
         page = viewer.get(f"{path}?{query}")
         assert page.status_code == 400
         assert field_error(page.text, field) == message
@@ -261,24 +265,24 @@ def test_bad_filters_are_named_next_to_their_field(
 
 
 def test_location_of_another_org_is_refused(
-    world: World, session: Session, db: Database, browser_factory: object
+    two_months: World, session: Session, db: Database, browser_factory: object
 ) -> None:
     other = make_org(session, name="Elsewhere")
     scope_session(session, ident(other))
     theirs = make_location(session, other, name="Their shop")
-    viewer = signed_in(browser_factory, db, world.viewer, world.org)
-    page = viewer.get(f"/reports/touchpoints/{world.tp.id}?location={theirs.id}")
+    viewer = signed_in(browser_factory, db, two_months.viewer, two_months.org)
+    page = viewer.get(f"/reports/touchpoints/{two_months.tp.id}?location={theirs.id}")
     assert page.status_code == 400
     assert field_error(page.text, "location") == MSG_LOCATION.format(value=theirs.id)
     assert "Their shop" not in page.text
 
 
 def test_filters_narrow_and_regroup_the_results(
-    world: World, db: Database, browser_factory: object
+    two_months: World, db: Database, browser_factory: object
 ) -> None:
-    viewer = signed_in(browser_factory, db, world.viewer, world.org)
+    viewer = signed_in(browser_factory, db, two_months.viewer, two_months.org)
     # Only Hilltop: one shop two months ago (100) and one last month (100).
-    page = viewer.get(f"/reports/touchpoints/{world.tp.id}?location={world.south.id}")
+    page = viewer.get(f"/reports/touchpoints/{two_months.tp.id}?location={two_months.south.id}")
     words = text_of(page.text)
     assert "Hilltop" in words and "100 in" in words
     assert "Locations in" not in words  # one location: nothing to compare
@@ -286,6 +290,6 @@ def test_filters_narrow_and_regroup_the_results(
     part = viewer.get("/reports?period=quarter&region=South", headers={"HX-Request": "true"})
     assert part.status_code == 200
     assert "per quarter · Region South" in text_of(part.text)
-    assert f"/reports/touchpoints/{world.tp.id}?period=quarter&amp;region=South" in part.text
-    assert f"location={world.south.id}" in part.text  # the CSV links take the region's
+    assert f"/reports/touchpoints/{two_months.tp.id}?period=quarter&amp;region=South" in part.text
+    assert f"location={two_months.south.id}" in part.text  # the CSV links take the region's
     assert "<h1>" not in part.text

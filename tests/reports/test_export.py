@@ -218,12 +218,12 @@ def _build(session: Session) -> World:
 
 
 @pytest.fixture
-def world(session: Session) -> World:
+def export_orgs(session: Session) -> World:
     return _build(session)
 
 
-def _as(client: Browser, db: Database, world: World, user: User) -> Browser:
-    return sign_in(client, db, user, world.org)
+def _as(client: Browser, db: Database, export_orgs: World, user: User) -> Browser:
+    return sign_in(client, db, user, export_orgs.org)
 
 
 def rows_of(body: bytes) -> list[dict[str, str]]:
@@ -265,12 +265,14 @@ def recompute(answer_rows: list[dict[str, str]]) -> dict[str, float | None]:
 
 @pytest.mark.parametrize("base", ["/reports/export", "/api/v1/exports"])
 def test_every_score_recomputes_from_answers_csv(
-    base: str, client: Browser, db: Database, session: Session, world: World
+    base: str, client: Browser, db: Database, session: Session, export_orgs: World
 ) -> None:
     if base.startswith("/api"):
-        client.headers["Authorization"] = f"Bearer {make_token(session, world.org, world.owner)}"
+        client.headers["Authorization"] = (
+            f"Bearer {make_token(session, export_orgs.org, export_orgs.owner)}"
+        )
     else:
-        _as(client, db, world, world.owner)
+        _as(client, db, export_orgs, export_orgs.owner)
     _, shops = get_csv(client, f"{base}/shops.csv", status="all")
     _, answers = get_csv(client, f"{base}/answers.csv", status="all")
 
@@ -285,7 +287,7 @@ def test_every_score_recomputes_from_answers_csv(
     # And by hand, so that both files cannot be wrong together. Shop one: Greeting is
     # zeroed by the failed critical question (2 + 2.25 + 0 of 6); Checkout earns 2 (rings)
     # + 1.5 (OK = 2 of 4 points, of 3) of 5, the N/A receipt counting for nothing: 3.5 / 11.
-    one = next(s for s in shops if s["shop_id"] == str(world.shops["one"].id))
+    one = next(s for s in shops if s["shop_id"] == str(export_orgs.shops["one"].id))
     assert (one["score"], one["earned"], one["possible"], one["critical_fail"]) == (
         "31.8",
         "3.5",
@@ -308,14 +310,16 @@ def test_every_score_recomputes_from_answers_csv(
     assert by_question["How warm?"]["config"].startswith('{"min":1,"max":5,"labels":["Cold"')
 
 
-def test_question_versions_times_and_sections(client: Browser, db: Database, world: World) -> None:
-    _as(client, db, world, world.viewer)
+def test_question_versions_times_and_sections(
+    client: Browser, db: Database, export_orgs: World
+) -> None:
+    _as(client, db, export_orgs, export_orgs.viewer)
     _, shops = get_csv(client, "/reports/export/shops.csv")
     _, answers = get_csv(client, "/reports/export/answers.csv")
 
     # Approved shops only, in time order; the visit-less shop falls back to its approval.
     order = ["one", "late_evening", "no_visit_time"]
-    assert [s["shop_id"] for s in shops] == [str(world.shops[k].id) for k in order]
+    assert [s["shop_id"] for s in shops] == [str(export_orgs.shops[k].id) for k in order]
     late = shops[1]
     assert late["visited_at"] == "2026-03-15T03:30:00Z"
     assert late["visited_local"] == "2026-03-14T23:30:00-04:00"  # New York, daylight time
@@ -345,8 +349,10 @@ def test_question_versions_times_and_sections(client: Browser, db: Database, wor
     assert list(dict.fromkeys(a["shop_id"] for a in answers)) == [s["shop_id"] for s in shops]
 
 
-def test_staff_export_never_names_the_shopper(client: Browser, db: Database, world: World) -> None:
-    _as(client, db, world, world.viewer)
+def test_staff_export_never_names_the_shopper(
+    client: Browser, db: Database, export_orgs: World
+) -> None:
+    _as(client, db, export_orgs, export_orgs.viewer)
     for name in ("shops.csv", "answers.csv"):
         body, rows = get_csv(client, f"/reports/export/{name}")
         assert rows
@@ -356,15 +362,17 @@ def test_staff_export_never_names_the_shopper(client: Browser, db: Database, wor
         assert SHOPPER_NAME not in text
 
 
-def test_owner_export_names_the_shopper(client: Browser, db: Database, world: World) -> None:
-    _as(client, db, world, world.owner)
+def test_owner_export_names_the_shopper(client: Browser, db: Database, export_orgs: World) -> None:
+    _as(client, db, export_orgs, export_orgs.owner)
     _, shops = get_csv(client, "/reports/export/shops.csv")
     assert shops[0]["shopper"] == SHOPPER_EMAIL
     assert shops[2]["shopper"] == ""  # the shop without a shopper
 
 
-def test_other_organizations_never_appear(client: Browser, db: Database, world: World) -> None:
-    _as(client, db, world, world.owner)
+def test_other_organizations_never_appear(
+    client: Browser, db: Database, export_orgs: World
+) -> None:
+    _as(client, db, export_orgs, export_orgs.owner)
     for name in ("shops.csv", "answers.csv"):
         body, _ = get_csv(client, f"/reports/export/{name}", status="all")
         text = body.decode()
@@ -373,9 +381,9 @@ def test_other_organizations_never_appear(client: Browser, db: Database, world: 
 
 
 def test_formula_cells_are_defused_and_numbers_stay_numbers(
-    client: Browser, db: Database, world: World
+    client: Browser, db: Database, export_orgs: World
 ) -> None:
-    _as(client, db, world, world.owner)
+    _as(client, db, export_orgs, export_orgs.owner)
     _, shops = get_csv(client, "/reports/export/shops.csv")
     _, answers = get_csv(client, "/reports/export/answers.csv")
     one = shops[0]
@@ -401,9 +409,11 @@ def test_formula_cells_are_defused_and_numbers_stay_numbers(
                 float(row[column])
 
 
-def test_filters_by_local_dates_and_locations(client: Browser, db: Database, world: World) -> None:
-    _as(client, db, world, world.viewer)
-    ids = {str(s.id): k for k, s in world.shops.items()}
+def test_filters_by_local_dates_and_locations(
+    client: Browser, db: Database, export_orgs: World
+) -> None:
+    _as(client, db, export_orgs, export_orgs.viewer)
+    ids = {str(s.id): k for k, s in export_orgs.shops.items()}
 
     def shops(**params: Any) -> list[str]:
         return [
@@ -414,28 +424,28 @@ def test_filters_by_local_dates_and_locations(client: Browser, db: Database, wor
     assert shops(**{"from": "2026-03-14", "to": "2026-03-14"}) == ["one", "late_evening"]
     assert shops(**{"from": "2026-03-15"}) == ["no_visit_time"]
     assert shops(to="2026-03-31") == ["one", "late_evening"]
-    assert shops(location=world.evil.id) == ["late_evening"]
-    assert shops(location=[world.evil.id, world.harbour.id]) == [
+    assert shops(location=export_orgs.evil.id) == ["late_evening"]
+    assert shops(location=[export_orgs.evil.id, export_orgs.harbour.id]) == [
         "one",
         "late_evening",
         "no_visit_time",
     ]
-    _, answers = get_csv(client, "/reports/export/answers.csv", location=world.evil.id)
-    assert {a["shop_id"] for a in answers} == {str(world.shops["late_evening"].id)}
+    _, answers = get_csv(client, "/reports/export/answers.csv", location=export_orgs.evil.id)
+    assert {a["shop_id"] for a in answers} == {str(export_orgs.shops["late_evening"].id)}
 
 
 def test_chunks_join_into_one_file(
-    client: Browser, db: Database, world: World, monkeypatch: pytest.MonkeyPatch
+    client: Browser, db: Database, export_orgs: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _as(client, db, world, world.owner)
+    _as(client, db, export_orgs, export_orgs.owner)
     whole, rows = get_csv(client, "/reports/export/answers.csv", status="all")
     monkeypatch.setattr(export, "CHUNK_ROWS", 2)
     chunked, _ = get_csv(client, "/reports/export/answers.csv", status="all")
     assert chunked == whole and len(rows) == 19
 
 
-def test_download_name_and_headers(client: Browser, db: Database, world: World) -> None:
-    _as(client, db, world, world.viewer)
+def test_download_name_and_headers(client: Browser, db: Database, export_orgs: World) -> None:
+    _as(client, db, export_orgs, export_orgs.viewer)
     response = client.get("/reports/export/answers.csv")
     disposition = response.headers["content-disposition"]
     assert disposition.startswith('attachment; filename="cafe-nord-co-answers-')
@@ -444,9 +454,9 @@ def test_download_name_and_headers(client: Browser, db: Database, world: World) 
 
 
 def test_bad_options_name_their_field(
-    client: Browser, db: Database, session: Session, world: World
+    client: Browser, db: Database, session: Session, export_orgs: World
 ) -> None:
-    token = make_token(session, world.org, world.viewer)
+    token = make_token(session, export_orgs.org, export_orgs.viewer)
     auth = {"Authorization": f"Bearer {token}"}
     api = "/api/v1/exports/shops.csv"
 
@@ -464,7 +474,7 @@ def test_bad_options_name_their_field(
     response = client.get(api, params={"status": "all"}, headers=auth)
     assert (response.status_code, response.json()["field"]) == (403, "status")
     # Another organization's location is as unknown as one that does not exist.
-    for wrong in (world.foreign_location.id, 999999):
+    for wrong in (export_orgs.foreign_location.id, 999999):
         response = client.get(api, params={"location": wrong}, headers=auth)
         assert response.status_code == 400
         assert response.json() == {
@@ -472,7 +482,7 @@ def test_bad_options_name_their_field(
             "field": "location",
         }
 
-    _as(client, db, world, world.viewer)
+    _as(client, db, export_orgs, export_orgs.viewer)
     page = client.get(
         "/reports/export/answers.csv", params={"from": "2026-03-20", "to": "2026-03-10"}
     )
@@ -482,17 +492,17 @@ def test_bad_options_name_their_field(
 
 
 def test_shoppers_and_strangers_are_turned_away(
-    client: Browser, db: Database, session: Session, world: World
+    client: Browser, db: Database, session: Session, export_orgs: World
 ) -> None:
     for path in ("/reports/export/shops.csv", "/reports/export/answers.csv"):
         assert client.get(path).status_code == 303  # anonymous: to the login page
     for path in ("/api/v1/exports/shops.csv", "/api/v1/exports/answers.csv"):
         assert client.get(path).status_code == 401
-        token = make_token(session, world.org, world.shopper)
+        token = make_token(session, export_orgs.org, export_orgs.shopper)
         response = client.get(path, headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 403
         assert SHOPPER_EMAIL not in response.text
-    _as(client, db, world, world.shopper)
+    _as(client, db, export_orgs, export_orgs.shopper)
     for path in ("/reports/export/shops.csv", "/reports/export/answers.csv"):
         response = client.get(path)
         assert response.status_code == 403

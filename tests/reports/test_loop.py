@@ -62,7 +62,7 @@ class World:
 
 
 @pytest.fixture
-def world(session: Session) -> World:
+def bistro(session: Session) -> World:
     org = make_org(session, name="Harbour Bistro", timezone="America/New_York")
     scope_session(session, ident(org))
     tp = make_touchpoint(session, org, name="Handling a problem")
@@ -215,12 +215,12 @@ def rows_as_dict(rows: list) -> dict[str, tuple[int, ...]]:  # type: ignore[type
 # --- recovery rates ---------------------------------------------------------------------------
 
 
-def test_edge_cases_land_where_the_rules_say(session: Session, world: World) -> None:
-    cases = edge_cases(session, world)
-    mine = [c for c in cases if c.touchpoint_id == world.tp.id]
+def test_edge_cases_land_where_the_rules_say(session: Session, bistro: World) -> None:
+    cases = edge_cases(session, bistro)
+    mine = [c for c in cases if c.touchpoint_id == bistro.tp.id]
     rows = recovery_rates(
         session,
-        ident(world.tp),
+        ident(bistro.tp),
         period="month",
         start=date(2026, 1, 1),
         end=date(2026, 4, 30),
@@ -238,12 +238,12 @@ def test_edge_cases_land_where_the_rules_say(session: Session, world: World) -> 
 
 
 @pytest.mark.parametrize("period", ["week", "month", "quarter"])
-def test_rates_match_a_count_by_hand(session: Session, world: World, period: str) -> None:
-    cases = edge_cases(session, world) + random_cases(session, world)
-    mine = [c for c in cases if c.touchpoint_id == world.tp.id]
+def test_rates_match_a_count_by_hand(session: Session, bistro: World, period: str) -> None:
+    cases = edge_cases(session, bistro) + random_cases(session, bistro)
+    mine = [c for c in cases if c.touchpoint_id == bistro.tp.id]
     rows = recovery_rates(
         session,
-        ident(world.tp),
+        ident(bistro.tp),
         period=period,  # type: ignore[arg-type]
         start=date(2025, 12, 1),
         end=date(2026, 6, 30),
@@ -252,30 +252,30 @@ def test_rates_match_a_count_by_hand(session: Session, world: World, period: str
     assert rows_as_dict(rows) == expected_rates(mine, period, NOW)
 
 
-def test_location_region_and_date_filters(session: Session, world: World) -> None:
-    cases = [c for c in random_cases(session, world) if c.touchpoint_id == world.tp.id]
-    north = [c for c in cases if c.location_id == world.north.id]
-    south = [c for c in cases if c.location_id == world.south.id]
+def test_location_region_and_date_filters(session: Session, bistro: World) -> None:
+    cases = [c for c in random_cases(session, bistro) if c.touchpoint_id == bistro.tp.id]
+    north = [c for c in cases if c.location_id == bistro.north.id]
+    south = [c for c in cases if c.location_id == bistro.south.id]
     march = [c for c in cases if c.reported_at.astimezone(NY).date() >= date(2026, 3, 1)]
     args = {"period": "month", "now": NOW}
     assert rows_as_dict(
-        recovery_rates(session, ident(world.tp), location_ids=[ident(world.north)], **args)  # type: ignore[arg-type]
+        recovery_rates(session, ident(bistro.tp), location_ids=[ident(bistro.north)], **args)  # type: ignore[arg-type]
     ) == expected_rates(north, "month", NOW)
     assert rows_as_dict(
-        recovery_rates(session, ident(world.tp), region="South", **args)  # type: ignore[arg-type]
+        recovery_rates(session, ident(bistro.tp), region="South", **args)  # type: ignore[arg-type]
     ) == expected_rates(south, "month", NOW)
     assert rows_as_dict(
-        recovery_rates(session, ident(world.tp), start=date(2026, 3, 1), **args)  # type: ignore[arg-type]
+        recovery_rates(session, ident(bistro.tp), start=date(2026, 3, 1), **args)  # type: ignore[arg-type]
     ) == expected_rates(march, "month", NOW)
 
 
-def test_rates_in_words_and_the_report_sections(session: Session, world: World) -> None:
-    cases = edge_cases(session, world) + random_cases(session, world)
-    mine = [c for c in cases if c.touchpoint_id == world.tp.id]
+def test_rates_in_words_and_the_report_sections(session: Session, bistro: World) -> None:
+    cases = edge_cases(session, bistro) + random_cases(session, bistro)
+    mine = [c for c in cases if c.touchpoint_id == bistro.tp.id]
     filters = parse_filters(
-        session, world.org, period="month", start="2026-01-01", end="2026-04-30"
+        session, bistro.org, period="month", start="2026-01-01", end="2026-04-30"
     )
-    loop = loop_report(session, world.org, world.tp, filters, now=NOW)
+    loop = loop_report(session, bistro.org, bistro.tp, filters, now=NOW)
     exp = expected_rates(mine, "month", NOW)
     march = next(p for p in loop.recovery.periods if p.slot.key == "2026-03")
     n, due, ok, sat, sur, champ = exp["2026-03"]
@@ -298,7 +298,7 @@ def test_rates_in_words_and_the_report_sections(session: Session, world: World) 
     assert total.fixed.n == sum(v[2] for v in exp.values())
     assert total.fixed.d == sum(v[1] for v in exp.values())
     # On the dashboard: the recovery card, no customer's name or contact anywhere.
-    report = touchpoint_report(session, world.org, world.tp, filters)
+    report = touchpoint_report(session, bistro.org, bistro.tp, filters)
     titles = [title for title, _ in report.extra_sections]
     assert titles == ["Service recovery"]
     html = report.extra_sections[0][1]
@@ -316,9 +316,9 @@ def test_percent_rounds_halves_up() -> None:
     ]
 
 
-def test_no_sections_for_a_touchpoint_without_loop_data(session: Session, world: World) -> None:
-    filters = parse_filters(session, world.org, period="month", end="2026-04-30")
-    report = touchpoint_report(session, world.org, world.tp, filters, medium="print")
+def test_no_sections_for_a_touchpoint_without_loop_data(session: Session, bistro: World) -> None:
+    filters = parse_filters(session, bistro.org, period="month", end="2026-04-30")
+    report = touchpoint_report(session, bistro.org, bistro.tp, filters, medium="print")
     assert report.extra_sections == []
 
 
@@ -353,33 +353,35 @@ def add_values(
 MONTHS = [date(2026, m, 1) for m in range(1, 7)]
 
 
-def test_measures_roll_up_by_their_aggregate(session: Session, world: World) -> None:
+def test_measures_roll_up_by_their_aggregate(session: Session, bistro: World) -> None:
     rng = random.Random(7)
     complaints = add_measure(
-        session, world, "Complaints", unit="", higher_is_better=False, position=1
+        session, bistro, "Complaints", unit="", higher_is_better=False, position=1
     )
     first_time = add_measure(
         session,
-        world,
+        bistro,
         "Solved at first contact",
         unit="%",
         aggregate=MeasureAggregate.mean,
         position=2,
     )
-    refunds = add_measure(session, world, "Refunds", period=MeasurePeriod.week, unit="", position=3)
+    refunds = add_measure(
+        session, bistro, "Refunds", period=MeasurePeriod.week, unit="", position=3
+    )
     monthly: dict[str, dict[tuple[int, date], float]] = {"c": {}, "f": {}}
     for month in MONTHS:
-        for loc in (world.north, world.south):
-            if loc is world.south and month.month == 2:
+        for loc in (bistro.north, bistro.south):
+            if loc is bistro.south and month.month == 2:
                 continue  # one location did not report in February
             monthly["c"][(ident(loc), month)] = float(rng.randint(0, 12))
             monthly["f"][(ident(loc), month)] = round(rng.uniform(55, 95), 1)
-    add_values(session, world, complaints, monthly["c"])
-    add_values(session, world, first_time, monthly["f"])
+    add_values(session, bistro, complaints, monthly["c"])
+    add_values(session, bistro, first_time, monthly["f"])
     # Weekly: Mondays from 5 Jan; the week of Monday 30 March counts in March and Q1.
     mondays = [date(2026, 1, 5) + timedelta(weeks=k) for k in range(20)]
-    weekly = {(ident(world.north), monday): float(rng.randint(0, 4)) for monday in mondays}
-    add_values(session, world, refunds, weekly)
+    weekly = {(ident(bistro.north), monday): float(rng.randint(0, 4)) for monday in mondays}
+    add_values(session, bistro, refunds, weekly)
 
     def by_hand(values: dict[tuple[int, date], float], period: str, how: str) -> dict:  # type: ignore[type-arg]
         groups: dict[str, list[float]] = defaultdict(list)
@@ -391,9 +393,9 @@ def test_measures_roll_up_by_their_aggregate(session: Session, world: World) -> 
 
     for period in ("month", "quarter"):
         filters = parse_filters(
-            session, world.org, period=period, start="2026-01-01", end="2026-06-30"
+            session, bistro.org, period=period, start="2026-01-01", end="2026-06-30"
         )
-        loop = loop_report(session, world.org, world.tp, filters, now=NOW)
+        loop = loop_report(session, bistro.org, bistro.tp, filters, now=NOW)
         lines = {m.info.name: m for m in loop.measures}
         slots = [s.key for s in loop.measure_slots]
         for name, values, how in (
@@ -410,11 +412,11 @@ def test_measures_roll_up_by_their_aggregate(session: Session, world: World) -> 
             assert got == expected, (name, period)
     # Quarterly: Q2 against Q1, with the direction judged by higher_is_better.
     filters = parse_filters(
-        session, world.org, period="quarter", start="2026-01-01", end="2026-06-30"
+        session, bistro.org, period="quarter", start="2026-01-01", end="2026-06-30"
     )
     line = next(
         m
-        for m in loop_report(session, world.org, world.tp, filters, now=NOW).measures
+        for m in loop_report(session, bistro.org, bistro.tp, filters, now=NOW).measures
         if m.info.name == "Complaints"
     )
     q1 = sum(v for (_, d), v in monthly["c"].items() if d.month <= 3)
@@ -430,39 +432,42 @@ def test_measures_roll_up_by_their_aggregate(session: Session, world: World) -> 
     # A percentage moves in points, not in percent.
     solved = next(
         m
-        for m in loop_report(session, world.org, world.tp, filters, now=NOW).measures
+        for m in loop_report(session, bistro.org, bistro.tp, filters, now=NOW).measures
         if m.info.name == "Solved at first contact"
     )
     assert solved.change is not None and solved.change != 0
     assert f"{abs(solved.change):g} point" in solved.change_words
     # February came from one location of two: flagged, not silently halved.
     filters = parse_filters(
-        session, world.org, period="month", start="2026-01-01", end="2026-06-30"
+        session, bistro.org, period="month", start="2026-01-01", end="2026-06-30"
     )
     line = next(
         m
-        for m in loop_report(session, world.org, world.tp, filters, now=NOW).measures
+        for m in loop_report(session, bistro.org, bistro.tp, filters, now=NOW).measures
         if m.info.name == "Complaints"
     )
     feb = line.cells[1]
     assert feb is not None and feb.locations == 1 and line.partial(feb)
 
 
-def test_measure_filters_and_weekly_reports(session: Session, world: World) -> None:
-    complaints = add_measure(session, world, "Complaints", higher_is_better=False)
+def test_measure_filters_and_weekly_reports(session: Session, bistro: World) -> None:
+    complaints = add_measure(session, bistro, "Complaints", higher_is_better=False)
     add_values(
         session,
-        world,
+        bistro,
         complaints,
-        {(ident(world.north), date(2026, 3, 1)): 4.0, (ident(world.south), date(2026, 3, 1)): 6.0},
+        {
+            (ident(bistro.north), date(2026, 3, 1)): 4.0,
+            (ident(bistro.south), date(2026, 3, 1)): 6.0,
+        },
     )
     filters = parse_filters(
-        session, world.org, period="month", start="2026-03-01", end="2026-03-31", region="South"
+        session, bistro.org, period="month", start="2026-03-01", end="2026-03-31", region="South"
     )
-    loop = loop_report(session, world.org, world.tp, filters, now=NOW)
+    loop = loop_report(session, bistro.org, bistro.tp, filters, now=NOW)
     assert [c.value for c in loop.measures[0].cells if c] == [6.0]
-    weekly = parse_filters(session, world.org, period="week", start="2026-03-01", end="2026-03-31")
-    loop = loop_report(session, world.org, world.tp, weekly, now=NOW)
+    weekly = parse_filters(session, bistro.org, period="week", start="2026-03-01", end="2026-03-31")
+    loop = loop_report(session, bistro.org, bistro.tp, weekly, now=NOW)
     assert loop.measures == [] and loop.monthly_left_out == 1
 
 
@@ -485,15 +490,15 @@ def close(session: Session, item: ActionItem, at: datetime, status: ActionStatus
     session.commit()
 
 
-def test_open_items_and_done_since_the_last_period(session: Session, world: World) -> None:
-    add_item(session, world, "Call back within the hour", due_on=date(2026, 4, 10))  # overdue
-    add_item(session, world, "Replace the card reader", due_on=date(2026, 5, 2))
-    doing = add_item(session, world, "Write the refund script")
+def test_open_items_and_done_since_the_last_period(session: Session, bistro: World) -> None:
+    add_item(session, bistro, "Call back within the hour", due_on=date(2026, 4, 10))  # overdue
+    add_item(session, bistro, "Replace the card reader", due_on=date(2026, 5, 2))
+    doing = add_item(session, bistro, "Write the refund script")
     action_item_set_status(session=session, item=doing, status=ActionStatus.doing)
     session.commit()
     add_item(
         session,
-        world,
+        bistro,
         "Greet at the door",
         source=ActionSource.meeting,
         meeting_on=date(2026, 3, 12),
@@ -503,27 +508,27 @@ def test_open_items_and_done_since_the_last_period(session: Session, world: Worl
     # local on 28 February (already 1 March in UTC) is out; a dropped item is not "done".
     close(
         session,
-        add_item(session, world, "Print itemized receipts"),
+        add_item(session, bistro, "Print itemized receipts"),
         local(2026, 3, 1, 0, 30),
         ActionStatus.done,
     )
     close(
         session,
-        add_item(session, world, "Old fix from February"),
+        add_item(session, bistro, "Old fix from February"),
         local(2026, 2, 28, 23, 30),
         ActionStatus.done,
     )
     close(
         session,
-        add_item(session, world, "An idea we dropped"),
+        add_item(session, bistro, "An idea we dropped"),
         local(2026, 4, 2, 10),
         ActionStatus.dropped,
     )
 
     filters = parse_filters(
-        session, world.org, period="month", start="2026-01-01", end="2026-04-30"
+        session, bistro.org, period="month", start="2026-01-01", end="2026-04-30"
     )
-    loop = loop_report(session, world.org, world.tp, filters, now=NOW)
+    loop = loop_report(session, bistro.org, bistro.tp, filters, now=NOW)
     assert [a.row.title for a in loop.open_items] == [
         "Call back within the hour",
         "Greet at the door",
@@ -548,9 +553,9 @@ def test_open_items_and_done_since_the_last_period(session: Session, world: Worl
 
 
 def test_data_stamp_moves_with_cases_values_and_items(
-    session: Session, world: World, monkeypatch: pytest.MonkeyPatch
+    session: Session, bistro: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    org_id = ident(world.org)
+    org_id = ident(bistro.org)
     monkeypatch.setattr("reports.printing.utcnow", lambda: NOW)
     stamps = [data_stamp(session, org_id)]
 
@@ -559,7 +564,7 @@ def test_data_stamp_moves_with_cases_values_and_items(
         stamps.append(data_stamp(session, org_id))
         assert stamps[-1] != stamps[-2]
 
-    case = add_case(session, world, NOW - timedelta(hours=3), location=world.north)
+    case = add_case(session, bistro, NOW - timedelta(hours=3), location=bistro.north)
     moved()
     case.fixed_at = NOW - timedelta(hours=1)
     session.add(case)
@@ -568,12 +573,12 @@ def test_data_stamp_moves_with_cases_values_and_items(
     case.followed_up_at = NOW
     session.add(case)
     moved()
-    case.touchpoint_id = ident(world.other)  # filed under another touchpoint
+    case.touchpoint_id = ident(bistro.other)  # filed under another touchpoint
     session.add(case)
     moved()
-    measure = add_measure(session, world, "Complaints")
+    measure = add_measure(session, bistro, "Complaints")
     moved()
-    (value,) = add_values(session, world, measure, {(ident(world.north), date(2026, 4, 1)): 3.0})
+    (value,) = add_values(session, bistro, measure, {(ident(bistro.north), date(2026, 4, 1)): 3.0})
     moved()
     value.value = 4.0
     session.add(value)
@@ -585,18 +590,18 @@ def test_data_stamp_moves_with_cases_values_and_items(
         measure_value_set(
             session=session,
             measure=measure,
-            location_id=ident(world.south),
+            location_id=ident(bistro.south),
             period_start=date(2026, 4, 1),
             value=figure,
             actor_id=None,
         )
         moved()
-    item = add_item(session, world, "Call back within the hour", due_on=date(2026, 4, 21))
+    item = add_item(session, bistro, "Call back within the hour", due_on=date(2026, 4, 21))
     moved()
     action_item_set_status(session=session, item=item, status=ActionStatus.doing)
     moved()
     # The clock alone: an unfixed case passing its 24 h, an open item passing its due day.
-    add_case(session, world, NOW - timedelta(hours=23), location=world.south)
+    add_case(session, bistro, NOW - timedelta(hours=23), location=bistro.south)
     moved()
     monkeypatch.setattr("reports.printing.utcnow", lambda: NOW + timedelta(hours=2))
     moved()
@@ -606,14 +611,14 @@ def test_data_stamp_moves_with_cases_values_and_items(
     assert data_stamp(session, org_id) == stamps[-1]
 
 
-def test_user_text_is_escaped_in_both_media(session: Session, world: World) -> None:
-    add_item(session, world, "<script>alert('x')</script> & <b>bold</b>", team="<i>Team</i>")
-    measure = add_measure(session, world, "<img src=x onerror=alert(1)>", unit="<u>")
-    add_values(session, world, measure, {(ident(world.north), date(2026, 4, 1)): 2.0})
+def test_user_text_is_escaped_in_both_media(session: Session, bistro: World) -> None:
+    add_item(session, bistro, "<script>alert('x')</script> & <b>bold</b>", team="<i>Team</i>")
+    measure = add_measure(session, bistro, "<img src=x onerror=alert(1)>", unit="<u>")
+    add_values(session, bistro, measure, {(ident(bistro.north), date(2026, 4, 1)): 2.0})
     filters = parse_filters(
-        session, world.org, period="month", start="2026-04-01", end="2026-04-30"
+        session, bistro.org, period="month", start="2026-04-01", end="2026-04-30"
     )
-    loop = loop_report(session, world.org, world.tp, filters, now=NOW)
+    loop = loop_report(session, bistro.org, bistro.tp, filters, now=NOW)
     for medium in ("screen", "print"):
         html = "".join(part for _, part in loop.sections(medium))  # type: ignore[arg-type]
         assert "<script>" not in html and "<img" not in html and "<i>Team" not in html
@@ -718,12 +723,12 @@ def boundary_items(session: Session, w: World) -> list[ActionItem]:
     ]
 
 
-def test_a_past_range_lists_the_items_open_at_its_end(session: Session, world: World) -> None:
-    items = boundary_items(session, world)
+def test_a_past_range_lists_the_items_open_at_its_end(session: Session, bistro: World) -> None:
+    items = boundary_items(session, bistro)
     filters = parse_filters(
-        session, world.org, period="month", start="2026-01-01", end="2026-03-31"
+        session, bistro.org, period="month", start="2026-01-01", end="2026-03-31"
     )
-    loop = loop_report(session, world.org, world.tp, filters, now=NOW)
+    loop = loop_report(session, bistro.org, bistro.tp, filters, now=NOW)
 
     assert loop.as_of == date(2026, 3, 31)
     got = [a.row.title for a in loop.open_items]
@@ -760,7 +765,7 @@ def test_a_past_range_lists_the_items_open_at_its_end(session: Session, world: W
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_items_open_at_a_past_end_match_a_count_by_hand(
-    session: Session, world: World, seed: int
+    session: Session, bistro: World, seed: int
 ) -> None:
     rng = random.Random(seed)
     start = local(2026, 2, 1, 0)
@@ -775,20 +780,22 @@ def test_items_open_at_a_past_end_match_a_count_by_hand(
                 [END, END - SECOND, END + SECOND, created + timedelta(hours=rng.randrange(1, 900))]
             )
             closed = max(closed, created)
-        items.append(dated_item(session, world, f"Item {n}", created, status=status, closed=closed))
+        items.append(
+            dated_item(session, bistro, f"Item {n}", created, status=status, closed=closed)
+        )
     filters = parse_filters(
-        session, world.org, period="month", start="2026-02-01", end="2026-03-31"
+        session, bistro.org, period="month", start="2026-02-01", end="2026-03-31"
     )
-    loop = loop_report(session, world.org, world.tp, filters, now=NOW)
+    loop = loop_report(session, bistro.org, bistro.tp, filters, now=NOW)
     assert {a.row.title for a in loop.open_items} == open_at(items, END)
     assert {a.row.title for a in loop.done_items} == done_between(items, start, END)
 
 
-def test_a_range_reaching_today_keeps_todays_status(session: Session, world: World) -> None:
-    items = boundary_items(session, world)
+def test_a_range_reaching_today_keeps_todays_status(session: Session, bistro: World) -> None:
+    items = boundary_items(session, bistro)
     # NOW is 20 April in New York: a range ending that day shows the items as they are.
-    today = parse_filters(session, world.org, period="month", start="2026-03-01", end="2026-04-20")
-    loop = loop_report(session, world.org, world.tp, today, now=NOW)
+    today = parse_filters(session, bistro.org, period="month", start="2026-03-01", end="2026-04-20")
+    loop = loop_report(session, bistro.org, bistro.tp, today, now=NOW)
     assert loop.as_of is None
     assert {a.row.title for a in loop.open_items} == {
         i.title for i in items if i.status in (ActionStatus.open, ActionStatus.doing)
@@ -798,9 +805,9 @@ def test_a_range_reaching_today_keeps_todays_status(session: Session, world: Wor
     assert "Open at" not in html and "Done since 1 Mar 2026" in html
     # A range that ended yesterday is already in the past.
     yesterday = parse_filters(
-        session, world.org, period="month", start="2026-03-01", end="2026-04-19"
+        session, bistro.org, period="month", start="2026-03-01", end="2026-04-19"
     )
-    past = loop_report(session, world.org, world.tp, yesterday, now=NOW)
+    past = loop_report(session, bistro.org, bistro.tp, yesterday, now=NOW)
     assert past.as_of == date(2026, 4, 19)
     assert {a.row.title for a in past.open_items} == open_at(items, local(2026, 4, 20, 0))
 
@@ -808,14 +815,14 @@ def test_a_range_reaching_today_keeps_todays_status(session: Session, world: Wor
 # --- cases not yet filed under a touchpoint -----------------------------------------------------
 
 
-def test_unfiled_cases_are_counted_and_said(session: Session, world: World) -> None:
+def test_unfiled_cases_are_counted_and_said(session: Session, bistro: World) -> None:
     cases = [
-        add_case(session, world, local(2026, 2, 3, 10), filed=False, location=world.north),
-        add_case(session, world, local(2026, 3, 31, 23, 50), filed=False, location=world.south),
-        add_case(session, world, local(2026, 3, 12, 9), filed=False),  # no location
-        add_case(session, world, local(2026, 4, 1, 0, 10), filed=False),  # April: out of range
-        add_case(session, world, local(2026, 1, 31, 23, 30), filed=False),  # January: out
-        add_case(session, world, local(2026, 2, 20, 10), location=world.north),  # filed
+        add_case(session, bistro, local(2026, 2, 3, 10), filed=False, location=bistro.north),
+        add_case(session, bistro, local(2026, 3, 31, 23, 50), filed=False, location=bistro.south),
+        add_case(session, bistro, local(2026, 3, 12, 9), filed=False),  # no location
+        add_case(session, bistro, local(2026, 4, 1, 0, 10), filed=False),  # April: out of range
+        add_case(session, bistro, local(2026, 1, 31, 23, 30), filed=False),  # January: out
+        add_case(session, bistro, local(2026, 2, 20, 10), location=bistro.north),  # filed
     ]
 
     def by_hand(location_id: int | None = None) -> int:
@@ -828,22 +835,22 @@ def test_unfiled_cases_are_counted_and_said(session: Session, world: World) -> N
         )
 
     filters = parse_filters(
-        session, world.org, period="month", start="2026-02-01", end="2026-03-31"
+        session, bistro.org, period="month", start="2026-02-01", end="2026-03-31"
     )
     assert unfiled_cases(session, filters) == by_hand() == 3
     north = parse_filters(
         session,
-        world.org,
+        bistro.org,
         period="month",
         start="2026-02-01",
         end="2026-03-31",
-        locations=[str(ident(world.north))],
+        locations=[str(ident(bistro.north))],
     )
-    assert unfiled_cases(session, north) == by_hand(ident(world.north)) == 1
+    assert unfiled_cases(session, north) == by_hand(ident(bistro.north)) == 1
     south = parse_filters(
-        session, world.org, period="month", start="2026-02-01", end="2026-03-31", region="South"
+        session, bistro.org, period="month", start="2026-02-01", end="2026-03-31", region="South"
     )
-    assert unfiled_cases(session, south) == by_hand(ident(world.south)) == 1
+    assert unfiled_cases(session, south) == by_hand(ident(bistro.south)) == 1
     assert unfiled_words(3) == (
         "3 recovery cases reported in this range are not yet filed under a touchpoint. "
         "They count in no touchpoint's rates until someone files them."
@@ -854,18 +861,18 @@ def test_unfiled_cases_are_counted_and_said(session: Session, world: World) -> N
     )
     assert unfiled_words(0) == ""
     # Filing one takes it off the count, and moves the data stamp under printed reports.
-    stamp = data_stamp(session, ident(world.org))
-    cases[0].touchpoint_id = ident(world.tp)
+    stamp = data_stamp(session, ident(bistro.org))
+    cases[0].touchpoint_id = ident(bistro.tp)
     session.add(cases[0])
     session.commit()
     assert unfiled_cases(session, filters) == 2
-    assert data_stamp(session, ident(world.org)) != stamp
+    assert data_stamp(session, ident(bistro.org)) != stamp
 
 
 def test_another_organizations_unfiled_cases_are_not_counted(
-    session: Session, world: World
+    session: Session, bistro: World
 ) -> None:
-    add_case(session, world, local(2026, 3, 3, 10), filed=False)
+    add_case(session, bistro, local(2026, 3, 3, 10), filed=False)
     other = make_org(session, name="Other Place", timezone="America/New_York")
     scope_session(session, ident(other))
     session.add(
@@ -880,18 +887,18 @@ def test_another_organizations_unfiled_cases_are_not_counted(
         )
     )
     session.commit()
-    scope_session(session, ident(world.org))
+    scope_session(session, ident(bistro.org))
     filters = parse_filters(
-        session, world.org, period="month", start="2026-03-01", end="2026-03-31"
+        session, bistro.org, period="month", start="2026-03-01", end="2026-03-31"
     )
     assert unfiled_cases(session, filters) == 1
 
 
-def test_pack_front_has_the_page_for_unfiled_cases_alone(session: Session, world: World) -> None:
+def test_pack_front_has_the_page_for_unfiled_cases_alone(session: Session, bistro: World) -> None:
     from reports.documents import pack_front_html
 
     filters = parse_filters(
-        session, world.org, period="month", start="2026-02-01", end="2026-03-31"
+        session, bistro.org, period="month", start="2026-02-01", end="2026-03-31"
     )
 
     def front(unfiled: int) -> str:

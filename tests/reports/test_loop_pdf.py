@@ -3,14 +3,12 @@ read back with pypdf, numbers worked out by hand; and a cached PDF is never serv
 
 from __future__ import annotations
 
-import io
 import itertools
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pypdf import PdfReader
 from sqlmodel import Session, select
 
 from app.db import Database
@@ -24,10 +22,12 @@ from reports.printing import pack_pdf
 from reports.render import Renderer
 from tests.conftest import Browser, sign_in
 from tests.factories import make_location, make_member, make_org, make_touchpoint
+from tests.helpers import pdf_text
 from touchpoints.actions import ActionItemFields, action_item_create
 from touchpoints.models import Measure, MeasureValue, Touchpoint
 
-pytestmark = pytest.mark.db
+# slow: real WeasyPrint renders of the recovery sections
+pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 # The reports' clock: the October case two hours old is still inside its 24 hours.
 NOW = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
@@ -35,11 +35,6 @@ RANGE = {"period": "month", "from": "2026-08-01", "to": "2026-10-31"}
 CUSTOMER = "Grace Complainer"
 CONTACT = "grace@example.com"
 _refs = itertools.count(1)
-
-
-def pdf_text(data: bytes) -> str:
-    reader = PdfReader(io.BytesIO(data))
-    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
 
 
 class Shop:
@@ -110,7 +105,7 @@ class Shop:
 
 
 @pytest.fixture
-def world(session: Session, monkeypatch: pytest.MonkeyPatch) -> Shop:
+def cafe(session: Session, monkeypatch: pytest.MonkeyPatch) -> Shop:
     monkeypatch.setattr("reports.loop.utcnow", lambda: NOW)
     monkeypatch.setattr("reports.printing.utcnow", lambda: NOW)
     w = Shop(session)
@@ -173,14 +168,14 @@ def get_pdf(client: Browser, w: Shop, **params: str) -> Any:
 
 @pytest.mark.parametrize("paper", ["a4", "letter"])
 def test_touchpoint_pdf_prints_rates_measures_and_items(
-    client: Browser, db: Database, world: Shop, paper: str
+    client: Browser, db: Database, cafe: Shop, paper: str
 ) -> None:
-    sign_in(client, db, world.viewer, world.org)  # staff read it too
-    response = get_pdf(client, world, paper=paper)
+    sign_in(client, db, cafe.viewer, cafe.org)  # staff read it too
+    response = get_pdf(client, cafe, paper=paper)
     assert response.status_code == 200, response.text[:300]
     text = pdf_text(response.content)
     assert "Service recovery" in text
-    assert world.rates_line(10, "October 2026") in text
+    assert cafe.rates_line(10, "October 2026") in text
     assert "September 2026 4 2 of 4 (50 %) 1 of 4 (25 %) 1 of 4 (25 %) 0" in text
     assert "Fixed within 24 h: ▲ up 17 points since September 2026 (50 %)." in text
     # The measure: total of both locations per month, and the move judged by its direction.
@@ -197,40 +192,38 @@ def test_touchpoint_pdf_prints_rates_measures_and_items(
 
 
 def test_a_new_case_value_or_item_prints_a_fresh_pdf(
-    client: Browser, db: Database, session: Session, world: Shop
+    client: Browser, db: Database, session: Session, cafe: Shop
 ) -> None:
-    sign_in(client, db, world.owner, world.org)
-    first = get_pdf(client, world)
+    sign_in(client, db, cafe.owner, cafe.org)
+    first = get_pdf(client, cafe)
     assert first.headers["x-touchstone-cache"] == "miss"
-    assert get_pdf(client, world).headers["x-touchstone-cache"] == "hit"
+    assert get_pdf(client, cafe).headers["x-touchstone-cache"] == "hit"
     # A case reported in October, fixed in an hour: the rates line changes.
-    world.case(datetime(2026, 10, 18, 9, tzinfo=UTC), timedelta(hours=1))
-    fresh = get_pdf(client, world)
+    cafe.case(datetime(2026, 10, 18, 9, tzinfo=UTC), timedelta(hours=1))
+    fresh = get_pdf(client, cafe)
     assert fresh.headers["x-touchstone-cache"] == "miss"
-    assert world.rates_line(10, "October 2026") in pdf_text(fresh.content)
+    assert cafe.rates_line(10, "October 2026") in pdf_text(fresh.content)
     # A new action item: printed at once, not from the cache.
-    scope_session(session, ident(world.org))
+    scope_session(session, ident(cafe.org))
     action_item_create(
         session=session,
-        org_id=ident(world.org),
-        touchpoint_id=ident(world.tp),
+        org_id=ident(cafe.org),
+        touchpoint_id=ident(cafe.tp),
         data=ActionItemFields(title="Say sorry before anything else", team="Front of house"),
         actor_id=None,
     )
     session.commit()
-    fresh = get_pdf(client, world)
+    fresh = get_pdf(client, cafe)
     assert fresh.headers["x-touchstone-cache"] == "miss"
     assert "Say sorry before anything else" in pdf_text(fresh.content)
 
 
 def test_meeting_pack_carries_the_sections(
-    session: Session, world: Shop, shared_renderer: Renderer, tmp_path: Path
+    session: Session, cafe: Shop, shared_renderer: Renderer, tmp_path: Path
 ) -> None:
-    filters = parse_filters(
-        session, world.org, period="month", start="2026-08-01", end="2026-10-31"
-    )
+    filters = parse_filters(session, cafe.org, period="month", start="2026-08-01", end="2026-10-31")
     printed = pack_pdf(
-        session, world.org, filters, renderer=shared_renderer, cache=PdfCache(tmp_path, 20)
+        session, cafe.org, filters, renderer=shared_renderer, cache=PdfCache(tmp_path, 20)
     )
     text = pdf_text(printed.pdf)
     # The front closes the loop across the journey, then the touchpoint's own pages.
@@ -239,7 +232,7 @@ def test_meeting_pack_carries_the_sections(
         and "Handling a problem October 2026 4 2 of 3 (67 %) 2 of 4 (50 %) 1 open, 1 overdue"
         in text
     )
-    assert world.rates_line(10, "October 2026") in text
+    assert cafe.rates_line(10, "October 2026") in text
     assert "Complaints received" in text
     assert "Let staff replace faulty items up to £50 on the spot" in text
     assert CUSTOMER not in text
@@ -318,7 +311,7 @@ def test_a_complaint_walked_through_its_steps_is_in_the_next_pdf(
 
 
 def test_pack_of_a_past_range_tells_its_end_and_the_unfiled_cases(
-    session: Session, world: Shop, shared_renderer: Renderer, tmp_path: Path
+    session: Session, cafe: Shop, shared_renderer: Renderer, tmp_path: Path
 ) -> None:
     """A pack for August and September, printed on 20 October: the item agreed on 1 September
     and done on 5 October was open at the end of September, and is printed so; two complaints
@@ -326,14 +319,14 @@ def test_pack_of_a_past_range_tells_its_end_and_the_unfiled_cases(
     outside the range."""
     from touchpoints.models import ActionItem, ActionStatus
 
-    item = session.exec(select(ActionItem).where(ActionItem.touchpoint_id == world.tp.id)).one()
+    item = session.exec(select(ActionItem).where(ActionItem.touchpoint_id == cafe.tp.id)).one()
     assert item.status == ActionStatus.open
     item.created_at = datetime(2026, 9, 1, 9, tzinfo=UTC)
     session.add(item)
     late = action_item_create(
         session=session,
-        org_id=ident(world.org),
-        touchpoint_id=ident(world.tp),
+        org_id=ident(cafe.org),
+        touchpoint_id=ident(cafe.tp),
         data=ActionItemFields(title="Keep spare cups behind the counter", team="Store teams"),
         actor_id=None,
     )
@@ -347,17 +340,13 @@ def test_pack_of_a_past_range_tells_its_end_and_the_unfiled_cases(
         datetime(2026, 9, 30, 23, 30, tzinfo=UTC),
         datetime(2026, 10, 1, 0, 30, tzinfo=UTC),
     ):
-        case = world.case(reported, None)
+        case = cafe.case(reported, None)
         case.touchpoint_id = None
         session.add(case)
     session.commit()
-    filters = parse_filters(
-        session, world.org, period="month", start="2026-08-01", end="2026-09-30"
-    )
+    filters = parse_filters(session, cafe.org, period="month", start="2026-08-01", end="2026-09-30")
     cache = PdfCache(tmp_path, 20)
-    text = pdf_text(
-        pack_pdf(session, world.org, filters, renderer=shared_renderer, cache=cache).pdf
-    )
+    text = pdf_text(pack_pdf(session, cafe.org, filters, renderer=shared_renderer, cache=cache).pdf)
     assert "action items open at 30 Sep 2026" in text
     assert (
         "2 recovery cases reported in this range are not yet filed under a touchpoint. "
@@ -373,23 +362,21 @@ def test_pack_of_a_past_range_tells_its_end_and_the_unfiled_cases(
     assert "Handling a problem September 2026" in text and "2 open" in text
 
     # Filing one of them prints a fresh pack that counts one.
-    case = next(c for c in world.cases if c.reported_at == datetime(2026, 9, 4, 10, tzinfo=UTC))
-    case.touchpoint_id = ident(world.tp)
+    case = next(c for c in cafe.cases if c.reported_at == datetime(2026, 9, 4, 10, tzinfo=UTC))
+    case.touchpoint_id = ident(cafe.tp)
     session.add(case)
     session.commit()
-    again = pack_pdf(session, world.org, filters, renderer=shared_renderer, cache=cache)
+    again = pack_pdf(session, cafe.org, filters, renderer=shared_renderer, cache=cache)
     assert not again.cached
     assert "1 recovery case reported in this range is not yet filed" in pdf_text(again.pdf)
 
 
 def test_a_pack_without_unfiled_cases_says_nothing_of_them(
-    session: Session, world: Shop, shared_renderer: Renderer, tmp_path: Path
+    session: Session, cafe: Shop, shared_renderer: Renderer, tmp_path: Path
 ) -> None:
-    filters = parse_filters(
-        session, world.org, period="month", start="2026-08-01", end="2026-10-31"
-    )
+    filters = parse_filters(session, cafe.org, period="month", start="2026-08-01", end="2026-10-31")
     printed = pack_pdf(
-        session, world.org, filters, renderer=shared_renderer, cache=PdfCache(tmp_path, 20)
+        session, cafe.org, filters, renderer=shared_renderer, cache=PdfCache(tmp_path, 20)
     )
     text = pdf_text(printed.pdf)
     assert "Closing the loop" in text and "action items open now" in text
@@ -397,12 +384,12 @@ def test_a_pack_without_unfiled_cases_says_nothing_of_them(
 
 
 def test_reports_home_says_how_many_cases_are_not_filed(
-    client: Browser, db: Database, session: Session, world: Shop
+    client: Browser, db: Database, session: Session, cafe: Shop
 ) -> None:
-    sign_in(client, db, world.viewer, world.org)
+    sign_in(client, db, cafe.viewer, cafe.org)
     home = client.get("/reports", params=RANGE)
     assert home.status_code == 200 and "not yet filed" not in home.text
-    case = world.cases[0]  # reported on 3 September
+    case = cafe.cases[0]  # reported on 3 September
     case.touchpoint_id = None
     session.add(case)
     session.commit()

@@ -88,7 +88,7 @@ class World:
 
 
 @pytest.fixture
-def world(session: Session) -> World:
+def greeting_org(session: Session) -> World:
     return World(session)
 
 
@@ -99,61 +99,64 @@ def trend(session: Session, tp: Touchpoint, period: Any, **kw: Any) -> list[tupl
     ]
 
 
-def test_months_quarters_and_weeks(session: Session, world: World) -> None:
-    world.shop(session, True, True, at(2026, 3, 31, 23))  # 100, late on the last of March
-    world.shop(session, True, False, at(2026, 4, 1, 0))  # 50, first hour of April
-    world.shop(session, False, False, at(2026, 4, 15))  # 0
-    world.shop(session, True, True, at(2026, 4, 2), status=ShopStatus.submitted)  # not yet
-    world.shop(session, True, True, at(2026, 4, 3), status=ShopStatus.returned)
+def test_months_quarters_and_weeks(session: Session, greeting_org: World) -> None:
+    greeting_org.shop(session, True, True, at(2026, 3, 31, 23))  # 100, late on the last of March
+    greeting_org.shop(session, True, False, at(2026, 4, 1, 0))  # 50, first hour of April
+    greeting_org.shop(session, False, False, at(2026, 4, 15))  # 0
+    greeting_org.shop(session, True, True, at(2026, 4, 2), status=ShopStatus.submitted)  # not yet
+    greeting_org.shop(session, True, True, at(2026, 4, 3), status=ShopStatus.returned)
     # Another organization's approved shop of the same shape is not seen.
     other = World(session)
     other.shop(session, True, True, at(2026, 4, 5))
-    scope_session(session, ident(world.org))
+    scope_session(session, ident(greeting_org.org))
 
-    assert trend(session, world.tp, "month") == [("2026-03", 100.0, 1), ("2026-04", 25.0, 2)]
-    assert trend(session, world.tp, "quarter") == [("2026-Q1", 100.0, 1), ("2026-Q2", 25.0, 2)]
+    assert trend(session, greeting_org.tp, "month") == [("2026-03", 100.0, 1), ("2026-04", 25.0, 2)]
+    assert trend(session, greeting_org.tp, "quarter") == [
+        ("2026-Q1", 100.0, 1),
+        ("2026-Q2", 25.0, 2),
+    ]
     # 31 March (Tuesday) and 1 April (Wednesday) share the ISO week that starts 30 March.
-    rows = touchpoint_trend(session, ident(world.tp), period="week")
+    rows = touchpoint_trend(session, ident(greeting_org.tp), period="week")
     assert [(r.period_key, r.period_start, r.mean_score, r.shops) for r in rows] == [
         ("2026-W14", date(2026, 3, 30), 75.0, 2),
         ("2026-W16", date(2026, 4, 13), 0.0, 1),
     ]
-    months = touchpoint_trend(session, ident(world.tp), period="quarter")
+    months = touchpoint_trend(session, ident(greeting_org.tp), period="quarter")
     assert [r.period_start for r in months] == [date(2026, 1, 1), date(2026, 4, 1)]
 
 
-def test_iso_weeks_across_year_ends(session: Session, world: World) -> None:
-    world.shop(session, True, True, at(2024, 12, 30))  # Monday of 2025-W01
-    world.shop(session, True, False, at(2027, 1, 1))  # Friday of 2026-W53
-    world.shop(session, False, False, at(2026, 1, 4))  # Sunday: still 2026-W01
-    world.shop(session, True, True, at(2025, 12, 29))  # Monday of 2026-W01
-    assert trend(session, world.tp, "week") == [
+def test_iso_weeks_across_year_ends(session: Session, greeting_org: World) -> None:
+    greeting_org.shop(session, True, True, at(2024, 12, 30))  # Monday of 2025-W01
+    greeting_org.shop(session, True, False, at(2027, 1, 1))  # Friday of 2026-W53
+    greeting_org.shop(session, False, False, at(2026, 1, 4))  # Sunday: still 2026-W01
+    greeting_org.shop(session, True, True, at(2025, 12, 29))  # Monday of 2026-W01
+    assert trend(session, greeting_org.tp, "week") == [
         ("2025-W01", 100.0, 1),
         ("2026-W01", 50.0, 2),
         ("2026-W53", 50.0, 1),
     ]
-    assert trend(session, world.tp, "month")[0] == ("2024-12", 100.0, 1)
+    assert trend(session, greeting_org.tp, "month")[0] == ("2024-12", 100.0, 1)
     assert period_start("week", "2026-W53") == date(2026, 12, 28)
 
 
-def test_visit_time_falls_back_to_approval(session: Session, world: World) -> None:
-    world.shop(session, True, True, None, approved_at=at(2026, 5, 2))  # type: ignore[arg-type]
-    world.shop(session, True, False, at(2026, 4, 30), approved_at=at(2026, 5, 1))
-    assert trend(session, world.tp, "month") == [("2026-04", 50.0, 1), ("2026-05", 100.0, 1)]
+def test_visit_time_falls_back_to_approval(session: Session, greeting_org: World) -> None:
+    greeting_org.shop(session, True, True, None, approved_at=at(2026, 5, 2))  # type: ignore[arg-type]
+    greeting_org.shop(session, True, False, at(2026, 4, 30), approved_at=at(2026, 5, 1))
+    assert trend(session, greeting_org.tp, "month") == [("2026-04", 50.0, 1), ("2026-05", 100.0, 1)]
 
 
-def test_filters_location_region_and_dates(session: Session, world: World) -> None:
-    world.shop(session, True, True, at(2026, 1, 10))
-    world.shop(session, True, False, at(2026, 1, 20), location=world.south)
-    world.shop(session, False, False, at(2026, 2, 1), location=world.south)
-    world.shop(session, True, True, at(2026, 2, 2))
-    tp = world.tp
+def test_filters_location_region_and_dates(session: Session, greeting_org: World) -> None:
+    greeting_org.shop(session, True, True, at(2026, 1, 10))
+    greeting_org.shop(session, True, False, at(2026, 1, 20), location=greeting_org.south)
+    greeting_org.shop(session, False, False, at(2026, 2, 1), location=greeting_org.south)
+    greeting_org.shop(session, True, True, at(2026, 2, 2))
+    tp = greeting_org.tp
     assert trend(session, tp, "month") == [("2026-01", 75.0, 2), ("2026-02", 50.0, 2)]
     assert trend(session, tp, "month", region="South") == [
         ("2026-01", 50.0, 1),
         ("2026-02", 0.0, 1),
     ]
-    assert trend(session, tp, "month", location_ids=[ident(world.north)]) == [
+    assert trend(session, tp, "month", location_ids=[ident(greeting_org.north)]) == [
         ("2026-01", 100.0, 1),
         ("2026-02", 100.0, 1),
     ]
@@ -167,47 +170,58 @@ def test_filters_location_region_and_dates(session: Session, world: World) -> No
     assert trend(session, tp, "quarter", region="Nowhere") == []
 
 
-def test_other_touchpoints_and_empty_sections_are_left_out(session: Session, world: World) -> None:
-    optional = make_question(session, world.tp, text="Coffee offered?", allow_na=True)
-    other_tp = make_touchpoint(session, world.org, name="Farewell")
+def test_other_touchpoints_and_empty_sections_are_left_out(
+    session: Session, greeting_org: World
+) -> None:
+    optional = make_question(session, greeting_org.tp, text="Coffee offered?", allow_na=True)
+    other_tp = make_touchpoint(session, greeting_org.org, name="Farewell")
     bye = make_question(session, other_tp, text="Said goodbye?")
     # A shop covering both touchpoints counts for each with its own section.
     shop = make_shop(
         session,
-        world.org,
-        location=world.north,
-        touchpoints=[world.tp, other_tp],
+        greeting_org.org,
+        location=greeting_org.north,
+        touchpoints=[greeting_org.tp, other_tp],
         status=ShopStatus.approved,
         visited_at=at(2026, 6, 3),
     )
-    for question, value in ((world.q1, True), (world.q2, False), (bye, False)):
+    for question, value in ((greeting_org.q1, True), (greeting_org.q2, False), (bye, False)):
         make_answer(session, shop, question, value)
     make_answer(session, shop, optional, None, not_applicable=True)
     store_score(session, shop)
-    assert trend(session, world.tp, "month") == [("2026-06", 50.0, 1)]
+    assert trend(session, greeting_org.tp, "month") == [("2026-06", 50.0, 1)]
     assert trend(session, other_tp, "month") == [("2026-06", 0.0, 1)]
 
 
-def test_question_trend_per_kind(session: Session, world: World) -> None:
+def test_question_trend_per_kind(session: Session, greeting_org: World) -> None:
     labels = ["awful", "poor", "fair", "good", "great"]
-    scale = make_question(session, world.tp, text="Friendly?", kind="scale", scale_labels=labels)
+    scale = make_question(
+        session, greeting_org.tp, text="Friendly?", kind="scale", scale_labels=labels
+    )
     rings = make_question(
-        session, world.tp, text="Rings", kind="number", rule="at_most", threshold=3
+        session, greeting_org.tp, text="Rings", kind="number", rule="at_most", threshold=3
     )
     options = [
         {"label": "none", "points": 0},
         {"label": "some", "points": 4},
         {"label": "full", "points": 10},
     ]
-    choice = make_question(session, world.tp, text="Offer", kind="choice", options=options)
-    note = make_question(session, world.tp, text="Anything else?", kind="text")
-    tp, org, loc = world.tp, world.org, world.north
+    choice = make_question(session, greeting_org.tp, text="Offer", kind="choice", options=options)
+    note = make_question(session, greeting_org.tp, text="Anything else?", kind="text")
+    tp, org, loc = greeting_org.tp, greeting_org.org, greeting_org.north
     approved_shop(
         session,
         org,
         loc,
         tp,
-        [(world.q1, True), (scale, 5), (rings, 3), (choice, 2), (note, "fine"), (world.q2, "N/A")],
+        [
+            (greeting_org.q1, True),
+            (scale, 5),
+            (rings, 3),
+            (choice, 2),
+            (note, "fine"),
+            (greeting_org.q2, "N/A"),
+        ],
         at(2026, 3, 5),
     )
     approved_shop(
@@ -215,7 +229,7 @@ def test_question_trend_per_kind(session: Session, world: World) -> None:
         org,
         loc,
         tp,
-        [(world.q1, False), (scale, 2), (rings, 4), (choice, 1)],
+        [(greeting_org.q1, False), (scale, 2), (rings, 4), (choice, 1)],
         at(2026, 3, 9),
     )
     approved_shop(
@@ -223,7 +237,7 @@ def test_question_trend_per_kind(session: Session, world: World) -> None:
         org,
         loc,
         tp,
-        [(world.q1, True), (scale, 3), (rings, 0), (choice, 0)],
+        [(greeting_org.q1, True), (scale, 3), (rings, 0), (choice, 0)],
         at(2026, 4, 9),
     )
     approved_shop(  # not approved: left out
@@ -231,7 +245,7 @@ def test_question_trend_per_kind(session: Session, world: World) -> None:
         org,
         loc,
         tp,
-        [(world.q1, False), (scale, 1)],
+        [(greeting_org.q1, False), (scale, 1)],
         at(2026, 4, 9),
         status=ShopStatus.submitted,
     )
@@ -260,64 +274,86 @@ def test_question_trend_per_kind(session: Session, world: World) -> None:
     assert question_trend(session, ident(tp), period="month", region="South") == []
 
 
-def test_critical_fails(session: Session, world: World) -> None:
-    safe = make_question(session, world.tp, text="ID checked?", critical=True)
-    a = approved_shop(session, world.org, world.north, world.tp, [(safe, False)], at(2026, 2, 3))
-    approved_shop(session, world.org, world.south, world.tp, [(safe, True)], at(2026, 2, 4))
-    b = approved_shop(session, world.org, world.south, world.tp, [(safe, False)], at(2026, 2, 5))
+def test_critical_fails(session: Session, greeting_org: World) -> None:
+    safe = make_question(session, greeting_org.tp, text="ID checked?", critical=True)
+    a = approved_shop(
+        session,
+        greeting_org.org,
+        greeting_org.north,
+        greeting_org.tp,
+        [(safe, False)],
+        at(2026, 2, 3),
+    )
+    approved_shop(
+        session,
+        greeting_org.org,
+        greeting_org.south,
+        greeting_org.tp,
+        [(safe, True)],
+        at(2026, 2, 4),
+    )
+    b = approved_shop(
+        session,
+        greeting_org.org,
+        greeting_org.south,
+        greeting_org.tp,
+        [(safe, False)],
+        at(2026, 2, 5),
+    )
     approved_shop(  # not approved
         session,
-        world.org,
-        world.south,
-        world.tp,
+        greeting_org.org,
+        greeting_org.south,
+        greeting_org.tp,
         [(safe, False)],
         at(2026, 2, 6),
         status=ShopStatus.submitted,
     )
-    rows = critical_fails(session, ident(world.tp), start=date(2026, 2, 1), end=date(2026, 2, 28))
+    rows = critical_fails(
+        session, ident(greeting_org.tp), start=date(2026, 2, 1), end=date(2026, 2, 28)
+    )
     assert [(r.shop_id, r.location, r.region, r.text, r.at, r.day) for r in rows] == [
         (ident(b), "Hilltop", "South", "ID checked?", at(2026, 2, 5), date(2026, 2, 5)),
         (ident(a), "Harbour", "North", "ID checked?", at(2026, 2, 3), date(2026, 2, 3)),
     ]
     day = date(2026, 2, 4)  # only the shop that passed
-    assert critical_fails(session, ident(world.tp), start=day, end=day) == []
+    assert critical_fails(session, ident(greeting_org.tp), start=day, end=day) == []
     # The section score of a shop with a critical fail is 0, so the trend agrees.
-    assert trend(session, world.tp, "month", region="North") == [("2026-02", 0.0, 1)]
+    assert trend(session, greeting_org.tp, "month", region="North") == [("2026-02", 0.0, 1)]
 
 
-def test_location_comparison_uses_the_latest_period(session: Session, world: World) -> None:
-    third = make_location(session, world.org, name="Airport", region="South")
-    world.shop(session, True, True, at(2026, 1, 10), location=third)  # older month only
-    world.shop(session, True, False, at(2026, 2, 10))
-    world.shop(session, True, True, at(2026, 2, 11))
-    world.shop(session, False, False, at(2026, 2, 12), location=world.south)
-    rows = location_comparison(session, ident(world.tp), period="month")
+def test_location_comparison_uses_the_latest_period(session: Session, greeting_org: World) -> None:
+    third = make_location(session, greeting_org.org, name="Airport", region="South")
+    greeting_org.shop(session, True, True, at(2026, 1, 10), location=third)  # older month only
+    greeting_org.shop(session, True, False, at(2026, 2, 10))
+    greeting_org.shop(session, True, True, at(2026, 2, 11))
+    greeting_org.shop(session, False, False, at(2026, 2, 12), location=greeting_org.south)
+    rows = location_comparison(session, ident(greeting_org.tp), period="month")
     assert [(r.period_key, r.location, r.region, r.mean_score, r.shops) for r in rows] == [
         ("2026-02", "Harbour", "North", 75.0, 2),
         ("2026-02", "Hilltop", "South", 0.0, 1),
     ]
-    rows = location_comparison(session, ident(world.tp), period="month", region="South")
+    rows = location_comparison(session, ident(greeting_org.tp), period="month", region="South")
     assert [(r.location, r.mean_score) for r in rows] == [("Hilltop", 0.0)]
-    rows = location_comparison(session, ident(world.tp), period="month", end=date(2026, 1, 31))
+    rows = location_comparison(
+        session, ident(greeting_org.tp), period="month", end=date(2026, 1, 31)
+    )
     assert [(r.period_key, r.location, r.mean_score, r.shops) for r in rows] == [
         ("2026-01", "Airport", 100.0, 1)
     ]
 
 
-def test_bad_input(session: Session, world: World) -> None:
+def test_bad_input(session: Session, greeting_org: World) -> None:
     with pytest.raises(ValueError, match="unknown period"):
-        touchpoint_trend(session, ident(world.tp), period="year")  # type: ignore[arg-type]
+        touchpoint_trend(session, ident(greeting_org.tp), period="year")  # type: ignore[arg-type]
     session.info.clear()
     with pytest.raises(RuntimeError, match="organization-scoped"):
-        touchpoint_trend(session, ident(world.tp), period="month")
+        touchpoint_trend(session, ident(greeting_org.tp), period="month")
 
 
-def test_demo_year(session: Session) -> None:
-    from app.demo import DEMO_ORG, demo_seed
-
-    demo_seed(session, password="demo-password-123")
-    org = session.exec(select(Organization).where(Organization.name == DEMO_ORG)).one()
-    scope_session(session, ident(org))
+@pytest.mark.slow  # the demo year (seeded once per process)
+def test_demo_year(session: Session, demo_org: Organization) -> None:
+    org = demo_org
     zone = ZoneInfo(org.timezone)
     tps = {tp.name: tp for tp in session.exec(select(Touchpoint).order_by(col(Touchpoint.id)))}
     bill = trend(session, tps["Paying the bill"], "month")
@@ -344,46 +380,53 @@ def test_demo_year(session: Session) -> None:
 
 
 def test_new_york_evening_counts_in_october(session: Session) -> None:
-    world = World(session, timezone="America/New_York")
-    evening = world.shop(session, True, True, at(2026, 11, 1, 0))  # 20:00 on 31 Oct in New York
-    world.shop(session, False, False, at(2026, 11, 1, 13))  # 09:00 on 1 Nov there
+    greeting_org = World(session, timezone="America/New_York")
+    evening = greeting_org.shop(
+        session, True, True, at(2026, 11, 1, 0)
+    )  # 20:00 on 31 Oct in New York
+    greeting_org.shop(session, False, False, at(2026, 11, 1, 13))  # 09:00 on 1 Nov there
     # No visit time: the approval at 02:30 UTC on 1 Oct is 22:30 on 30 Sep in New York.
-    world.shop(session, True, False, None, approved_at=datetime(2026, 10, 1, 2, 30, tzinfo=UTC))
+    greeting_org.shop(
+        session, True, False, None, approved_at=datetime(2026, 10, 1, 2, 30, tzinfo=UTC)
+    )
     assert evening.report_day == date(2026, 10, 31)
-    assert trend(session, world.tp, "month") == [
+    assert trend(session, greeting_org.tp, "month") == [
         ("2026-09", 50.0, 1),
         ("2026-10", 100.0, 1),
         ("2026-11", 0.0, 1),
     ]
     # 31 Oct 2026 is a Saturday: ISO week 44; 1 Nov (Sunday) too, in New York.
-    assert trend(session, world.tp, "week") == [("2026-W40", 50.0, 1), ("2026-W44", 50.0, 2)]
-    assert trend(session, world.tp, "quarter") == [("2026-Q3", 50.0, 1), ("2026-Q4", 50.0, 2)]
+    assert trend(session, greeting_org.tp, "week") == [("2026-W40", 50.0, 1), ("2026-W44", 50.0, 2)]
+    assert trend(session, greeting_org.tp, "quarter") == [
+        ("2026-Q3", 50.0, 1),
+        ("2026-Q4", 50.0, 2),
+    ]
     # Days are New York days: October ends with the evening visit in it.
     october = {"start": date(2026, 10, 1), "end": date(2026, 10, 31)}
-    assert trend(session, world.tp, "month", **october) == [("2026-10", 100.0, 1)]
-    rows = question_trend(session, ident(world.tp), period="month", start=date(2026, 11, 1))
+    assert trend(session, greeting_org.tp, "month", **october) == [("2026-10", 100.0, 1)]
+    rows = question_trend(session, ident(greeting_org.tp), period="month", start=date(2026, 11, 1))
     assert {(r.text, r.period_key, r.answers, r.fails) for r in rows} == {
         ("Greeted?", "2026-11", 1, 1),
         ("Smiled?", "2026-11", 1, 1),
     }
-    rows_loc = location_comparison(session, ident(world.tp), period="month", **october)
+    rows_loc = location_comparison(session, ident(greeting_org.tp), period="month", **october)
     assert [(r.period_key, r.mean_score, r.shops) for r in rows_loc] == [("2026-10", 100.0, 1)]
 
 
-def test_time_zone_change_recomputes_report_days(session: Session, world: World) -> None:
-    late = world.shop(session, True, True, at(2026, 3, 31, 23))  # UTC: still March
-    world.shop(session, False, False, at(2026, 3, 10))
-    assert trend(session, world.tp, "month") == [("2026-03", 50.0, 2)]
-    world.org.timezone = "Europe/Berlin"  # 01:00 on 1 April there
-    session.add(world.org)
+def test_time_zone_change_recomputes_report_days(session: Session, greeting_org: World) -> None:
+    late = greeting_org.shop(session, True, True, at(2026, 3, 31, 23))  # UTC: still March
+    greeting_org.shop(session, False, False, at(2026, 3, 10))
+    assert trend(session, greeting_org.tp, "month") == [("2026-03", 50.0, 2)]
+    greeting_org.org.timezone = "Europe/Berlin"  # 01:00 on 1 April there
+    session.add(greeting_org.org)
     session.commit()
     assert late.report_day == date(2026, 4, 1)
     stored = session.connection().execute(
         text("SELECT report_day FROM shop WHERE id = :id"), {"id": ident(late)}
     )
     assert str(stored.scalar()) == "2026-04-01"
-    assert trend(session, world.tp, "month") == [("2026-03", 0.0, 1), ("2026-04", 100.0, 1)]
-    rows = question_trend(session, ident(world.tp), period="month")  # answers moved too
+    assert trend(session, greeting_org.tp, "month") == [("2026-03", 0.0, 1), ("2026-04", 100.0, 1)]
+    rows = question_trend(session, ident(greeting_org.tp), period="month")  # answers moved too
     assert [(r.text, r.period_key, r.mean_points_pct) for r in rows] == [
         ("Greeted?", "2026-03", 0.0),
         ("Greeted?", "2026-04", 100.0),
@@ -394,33 +437,35 @@ def test_time_zone_change_recomputes_report_days(session: Session, world: World)
     late.visited_at = at(2026, 3, 20)
     session.add(late)
     session.commit()
-    assert trend(session, world.tp, "month") == [("2026-03", 50.0, 2)]
+    assert trend(session, greeting_org.tp, "month") == [("2026-03", 50.0, 2)]
 
 
-def test_corrected_then_approved_shop_updates_stored_scores(session: Session, world: World) -> None:
-    owner = make_member(session, world.org, Role.owner)
-    shopper = make_member(session, world.org, Role.shopper)
+def test_corrected_then_approved_shop_updates_stored_scores(
+    session: Session, greeting_org: World
+) -> None:
+    owner = make_member(session, greeting_org.org, Role.owner)
+    shopper = make_member(session, greeting_org.org, Role.shopper)
     shop = make_shop(
         session,
-        world.org,
-        location=world.north,
-        touchpoints=[world.tp],
+        greeting_org.org,
+        location=greeting_org.north,
+        touchpoints=[greeting_org.tp],
         status=ShopStatus.in_progress,
         shopper_id=ident(shopper),
         visited_at=at(2026, 5, 4),
     )
-    make_answer(session, shop, world.q1, True)
-    wrong = make_answer(session, shop, world.q2, False)
+    make_answer(session, shop, greeting_org.q1, True)
+    wrong = make_answer(session, shop, greeting_org.q2, False)
     services.shop_submit(session=session, shop=shop, actor_id=ident(shopper))
     assert _stored(session, shop) == (50.0, [0.0, 1.0])
-    fix = services.AnswerInput(id=wrong.id, question_id=ident(world.q2), value=True)
+    fix = services.AnswerInput(id=wrong.id, question_id=ident(greeting_org.q2), value=True)
     services.answer_correct(session=session, shop=shop, actor_id=ident(owner), data=fix)
     assert _stored(session, shop) == (50.0, [1.0, 1.0])  # the section waits for approval
-    assert trend(session, world.tp, "month") == []  # and reports wait too
+    assert trend(session, greeting_org.tp, "month") == []  # and reports wait too
     services.shop_approve(session=session, shop=shop, actor_id=ident(owner))
     assert _stored(session, shop) == (100.0, [1.0, 1.0])
-    assert trend(session, world.tp, "month") == [("2026-05", 100.0, 1)]
-    rows = question_trend(session, ident(world.tp), period="month")
+    assert trend(session, greeting_org.tp, "month") == [("2026-05", 100.0, 1)]
+    rows = question_trend(session, ident(greeting_org.tp), period="month")
     assert [(r.text, r.mean_points_pct, r.fails) for r in rows] == [
         ("Greeted?", 100.0, 0),
         ("Smiled?", 100.0, 0),
@@ -439,10 +484,10 @@ def _stored(session: Session, shop: Shop) -> tuple[float | None, list[float | No
     return pct, sorted(shares, key=lambda x: (x is not None, x or 0.0))
 
 
-def test_answer_shares_stored_per_kind(session: Session, world: World) -> None:
-    optional = make_question(session, world.tp, text="Coffee?", allow_na=True)
-    note = make_question(session, world.tp, text="Anything else?", kind="text")
-    shop = world.shop(session, True, False, at(2026, 1, 5))
+def test_answer_shares_stored_per_kind(session: Session, greeting_org: World) -> None:
+    optional = make_question(session, greeting_org.tp, text="Coffee?", allow_na=True)
+    note = make_question(session, greeting_org.tp, text="Anything else?", kind="text")
+    shop = greeting_org.shop(session, True, False, at(2026, 1, 5))
     na = make_answer(session, shop, optional, None, not_applicable=True)
     free = make_answer(session, shop, note, "fine")
     assert (na.share, free.share) == (None, None)
@@ -456,12 +501,12 @@ NAMES = ("Harbour", "Hilltop", "Airport")
 
 def test_figures_match_a_plain_python_count(session: Session) -> None:
     """Seeded shops around month ends in Sydney; every figure recounted here by hand rules."""
-    world = World(session, timezone="Australia/Sydney")
-    airport = make_location(session, world.org, name="Airport", region="South")
-    places = {"Harbour": world.north, "Hilltop": world.south, "Airport": airport}
-    safe = make_question(session, world.tp, text="ID checked?", critical=True)
+    greeting_org = World(session, timezone="Australia/Sydney")
+    airport = make_location(session, greeting_org.org, name="Airport", region="South")
+    places = {"Harbour": greeting_org.north, "Hilltop": greeting_org.south, "Airport": airport}
+    safe = make_question(session, greeting_org.tp, text="ID checked?", critical=True)
     scale = make_question(
-        session, world.tp, text="Friendly?", kind="scale", scale_labels=list("abcde")
+        session, greeting_org.tp, text="Friendly?", kind="scale", scale_labels=list("abcde")
     )
     zone = ZoneInfo("Australia/Sydney")
     rng = random.Random(7)
@@ -472,9 +517,11 @@ def test_figures_match_a_plain_python_count(session: Session) -> None:
         )
         name = rng.choice(NAMES)
         a, b, c, d = rng.random() < 0.7, rng.random() < 0.5, rng.random() < 0.85, rng.randint(1, 5)
-        answers = [(world.q1, a), (world.q2, b), (safe, c), (scale, d)]
+        answers = [(greeting_org.q1, a), (greeting_org.q2, b), (safe, c), (scale, d)]
         status = ShopStatus.approved if rng.random() < 0.9 else ShopStatus.submitted
-        approved_shop(session, world.org, places[name], world.tp, answers, when, status=status)
+        approved_shop(
+            session, greeting_org.org, places[name], greeting_org.tp, answers, when, status=status
+        )
         if status == ShopStatus.approved:
             shares = {"Greeted?": float(a), "Smiled?": float(b), "ID checked?": float(c)}
             shares["Friendly?"] = (d - 1) / 4
@@ -486,7 +533,7 @@ def test_figures_match_a_plain_python_count(session: Session) -> None:
     by_month: dict[str, list[float]] = {}
     for day, _, shares, failed in facts:
         by_month.setdefault(f"{day:%Y-%m}", []).append(section(shares, failed))
-    assert trend(session, world.tp, "month") == [
+    assert trend(session, greeting_org.tp, "month") == [
         (k, round(sum(v) / len(v), 1), len(v)) for k, v in sorted(by_month.items())
     ]
 
@@ -496,7 +543,7 @@ def test_figures_match_a_plain_python_count(session: Session) -> None:
             per_question.setdefault((text_, f"{day.year}-Q{(day.month - 1) // 3 + 1}"), []).append(
                 share
             )
-    rows = question_trend(session, ident(world.tp), period="quarter")
+    rows = question_trend(session, ident(greeting_org.tp), period="quarter")
     assert {(r.text, r.period_key): (r.mean_points_pct, r.answers, r.fails) for r in rows} == {
         key: (round(100 * sum(v) / len(v), 1), len(v), sum(1 for x in v if x < 0.5))
         for key, v in per_question.items()
@@ -507,14 +554,14 @@ def test_figures_match_a_plain_python_count(session: Session) -> None:
         ((day, name) for day, name, _, failed in facts if failed and first <= day <= last),
         reverse=True,
     )
-    got = critical_fails(session, ident(world.tp), start=first, end=last)
+    got = critical_fails(session, ident(greeting_org.tp), start=first, end=last)
     assert sorted(((r.day, r.location) for r in got), reverse=True) == expected_fails
     assert [r.at for r in got] == sorted((r.at for r in got), reverse=True)
 
     south = [f for f in facts if f[1] in ("Hilltop", "Airport")]
     latest = max(day for day, *_ in south)
     south = [f for f in south if (f[0].year, f[0].month) == (latest.year, latest.month)]
-    rows_loc = location_comparison(session, ident(world.tp), period="month", region="South")
+    rows_loc = location_comparison(session, ident(greeting_org.tp), period="month", region="South")
     expected_loc: dict[str, list[float]] = {}
     for _, name, shares, failed in south:
         expected_loc.setdefault(name, []).append(section(shares, failed))

@@ -26,6 +26,9 @@ from reports.render import (
     close_renderer,
     get_renderer,
 )
+from tests.helpers import pdf_text
+
+pytestmark = pytest.mark.slow  # real WeasyPrint renders in worker processes
 
 SMALL = """<!doctype html><html><head><meta charset="utf-8"><style>
 @page {{ size: A4; margin: 15mm }} body {{ font-family: "DejaVu Sans", sans-serif }}
@@ -35,10 +38,6 @@ SMALL = """<!doctype html><html><head><meta charset="utf-8"><style>
 HUGE = "<table>{}</table>".format(
     "".join(f"<tr><td>{i}</td><td>Store {i}</td><td>visit {i}</td></tr>" for i in range(3000))
 )
-
-
-def pdf_text(pdf: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
 @pytest.fixture(scope="module")

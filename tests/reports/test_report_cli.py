@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-from pypdf import PdfReader
+import pytest
 
 from tests.app.test_cli import database_url, env, fails, ok  # noqa: F401  (fixtures)
+from tests.helpers import pdf_text
 
-
-def text_of(path: Path) -> str:
-    reader = PdfReader(io.BytesIO(path.read_bytes()))
-    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+pytestmark = pytest.mark.slow  # seeds the demo year through the CLI and renders PDFs
 
 
 def test_report_commands_write_pdfs_and_refuse_bad_input(env: str, tmp_path: Path) -> None:  # noqa: F811
@@ -24,7 +21,7 @@ def test_report_commands_write_pdfs_and_refuse_bad_input(env: str, tmp_path: Pat
         "--paper", "letter", "--out", str(out),
     )  # fmt: skip
     assert "freshly printed" in result.output
-    text = text_of(out)
+    text = pdf_text(out)
     assert "Paying the bill" in text and "High Street" in text
     assert "1 Jan – 30 Sep 2026" in text and "per quarter" in text
     assert "in Q3 2026" in text
@@ -36,7 +33,7 @@ def test_report_commands_write_pdfs_and_refuse_bad_input(env: str, tmp_path: Pat
     pack = tmp_path / "pack.pdf"
     result = ok("report", "pack", "--out", str(pack))
     assert "[0/" in result.output and "Ready" in result.output
-    text = text_of(pack)
+    text = pdf_text(pack)
     assert "The journey at a glance" in text and "The customer's journey" in text
 
     bad = fails("report", "touchpoint", "Paying the bill", "--from", "2026-05-01",

@@ -41,7 +41,7 @@ class World:
     bill: Touchpoint
 
 
-def _world(session: Session) -> World:
+def _two_touchpoints(session: Session) -> World:
     org = make_org(session, name="Harbour Bikes", timezone="UTC")
     phone = make_touchpoint(session, org, name="First phone call", team="Front desk")
     bill = make_touchpoint(session, org, name="Paying the bill", team="Accounts")
@@ -65,7 +65,7 @@ def _item(session: Session, item_id: int) -> ActionItem:
 
 
 def test_status_moves_stamp_and_clear_the_closing_time(session: Session) -> None:
-    w = _world(session)
+    w = _two_touchpoints(session)
     item = make_action_item(session, w.phone)
     svc.action_item_set_status(session=session, item=item, status=ActionStatus.doing)
     assert item.closed_at is None
@@ -78,7 +78,7 @@ def test_status_moves_stamp_and_clear_the_closing_time(session: Session) -> None
 
 
 def test_the_list_puts_overdue_open_items_first(session: Session) -> None:
-    w = _world(session)
+    w = _two_touchpoints(session)
     today = date(2026, 11, 18)
     make_action_item(session, w.phone, title="No date")
     make_action_item(session, w.phone, title="Due next week", due_on=today + timedelta(days=7))
@@ -108,7 +108,7 @@ def test_the_list_puts_overdue_open_items_first(session: Session) -> None:
 
 
 def test_where_an_item_came_from_must_be_named_and_ours(session: Session) -> None:
-    w = _world(session)
+    w = _two_touchpoints(session)
     with unscoped(session):
         other = make_org(session)
         foreign_shop = make_shop(session, other)
@@ -138,7 +138,7 @@ def test_where_an_item_came_from_must_be_named_and_ours(session: Session) -> Non
 
 
 def _signed_in(client: Browser, session: Session, db: Database, role: Role) -> World:
-    w = _world(session)
+    w = _two_touchpoints(session)
     user = make_member(session, w.org, role)
     sign_in(client, db, user, w.org)
     return w
@@ -296,7 +296,7 @@ def test_staff_read_but_do_not_write(client: Browser, session: Session, db: Data
 
 
 def _api(client: Browser, session: Session, role: Role) -> tuple[World, dict[str, str]]:
-    w = _world(session)
+    w = _two_touchpoints(session)
     user = make_member(session, w.org, role)
     return w, {"Authorization": f"Bearer {make_token(session, w.org, user)}"}
 

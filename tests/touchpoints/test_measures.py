@@ -125,7 +125,7 @@ class World:
 
 
 @pytest.fixture
-def world(session: Session) -> World:
+def two_branches(session: Session) -> World:
     org = make_org(session, name="Harbour Bikes")
     touchpoint = make_touchpoint(session, org, name="First phone call")
     north = make_location(session, org, name="North Quay")
@@ -145,26 +145,26 @@ def _values(session: Session, measure_id: int | None = None) -> list[tuple[int, 
 
 
 def test_measure_names_are_unique_per_touchpoint_whatever_the_case(
-    session: Session, world: World
+    session: Session, two_branches: World
 ) -> None:
-    make_measure(session, world.touchpoint, name="Complaints")
+    make_measure(session, two_branches.touchpoint, name="Complaints")
     with pytest.raises(ConflictError) as caught:
-        make_measure(session, world.touchpoint, name="  complaints ")
+        make_measure(session, two_branches.touchpoint, name="  complaints ")
     assert caught.value.message == svc.MSG_NAME_TAKEN and caught.value.field == "name"
     # Another touchpoint may use the name.
-    other = make_touchpoint(session, world.org, name="Paying the bill")
+    other = make_touchpoint(session, two_branches.org, name="Paying the bill")
     assert make_measure(session, other, name="Complaints").name == "Complaints"
 
 
-def test_value_set_upserts_and_blank_clears(session: Session, world: World) -> None:
-    measure = make_measure(session, world.touchpoint, name="Complaints")
+def test_value_set_upserts_and_blank_clears(session: Session, two_branches: World) -> None:
+    measure = make_measure(session, two_branches.touchpoint, name="Complaints")
     october = date(2026, 10, 1)
 
     def put(value: float | None) -> svc.WriteCounts:
         return svc.measure_value_set(
             session=session,
             measure=measure,
-            location_id=world.north.id,  # type: ignore[arg-type]
+            location_id=two_branches.north.id,  # type: ignore[arg-type]
             period_start=october,
             value=value,
             actor_id=None,
@@ -173,19 +173,19 @@ def test_value_set_upserts_and_blank_clears(session: Session, world: World) -> N
     assert put(3).created == 1
     assert put(3).unchanged == 1  # a retried request is harmless
     assert put(5).updated == 1
-    assert _values(session) == [(world.north.id, october, 5.0)]
+    assert _values(session) == [(two_branches.north.id, october, 5.0)]
     assert put(None).cleared == 1
     assert _values(session) == []
 
 
 def test_a_slot_filled_meanwhile_is_updated_not_doubled(
-    session: Session, world: World, monkeypatch: pytest.MonkeyPatch
+    session: Session, two_branches: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two first writes to one slot at once: the second one's insert clashes with the row
     the first just stored, and it starts over as an update."""
-    measure = make_measure(session, world.touchpoint, name="Complaints")
+    measure = make_measure(session, two_branches.touchpoint, name="Complaints")
     october = date(2026, 10, 1)
-    make_measure_value(session, measure, world.north, october, 3)
+    make_measure_value(session, measure, two_branches.north, october, 3)
     real = svc._existing
     calls: list[int] = []
 
@@ -197,21 +197,21 @@ def test_a_slot_filled_meanwhile_is_updated_not_doubled(
     counts = svc.measure_value_set(
         session=session,
         measure=measure,
-        location_id=world.north.id,  # type: ignore[arg-type]
+        location_id=two_branches.north.id,  # type: ignore[arg-type]
         period_start=october,
         value=8,
         actor_id=None,
     )
     assert len(calls) == 2 and counts.updated == 1
-    assert _values(session) == [(world.north.id, october, 8.0)]
+    assert _values(session) == [(two_branches.north.id, october, 8.0)]
 
 
-def test_value_set_refuses_what_does_not_fit(session: Session, world: World) -> None:
-    weekly = make_measure(session, world.touchpoint, name="Calls", period="week")
+def test_value_set_refuses_what_does_not_fit(session: Session, two_branches: World) -> None:
+    weekly = make_measure(session, two_branches.touchpoint, name="Calls", period="week")
     with unscoped(session):
         foreign = make_location(session, make_org(session), name="Elsewhere")
     cases = [
-        (world.north.id, date(2026, 10, 20), 1.0, svc.MSG_WEEK_START),  # a Tuesday
+        (two_branches.north.id, date(2026, 10, 20), 1.0, svc.MSG_WEEK_START),  # a Tuesday
         (foreign.id, date(2026, 10, 19), 1.0, svc.MSG_LOCATION_UNKNOWN),
     ]
     for location_id, start, value, message in cases:
@@ -228,7 +228,7 @@ def test_value_set_refuses_what_does_not_fit(session: Session, world: World) -> 
         svc.measure_value_set(
             session=session,
             measure=weekly,
-            location_id=world.north.id,  # type: ignore[arg-type]
+            location_id=two_branches.north.id,  # type: ignore[arg-type]
             period_start=date(2026, 10, 19),
             value=-1,
             actor_id=None,
@@ -236,25 +236,27 @@ def test_value_set_refuses_what_does_not_fit(session: Session, world: World) -> 
     assert _values(session) == []
 
 
-def test_period_cannot_change_once_values_exist(session: Session, world: World) -> None:
-    measure = make_measure(session, world.touchpoint, name="Complaints")
+def test_period_cannot_change_once_values_exist(session: Session, two_branches: World) -> None:
+    measure = make_measure(session, two_branches.touchpoint, name="Complaints")
     fields = svc.MeasureFields(name="Complaints", period=MeasurePeriod.week)
     svc.measure_update(session=session, measure=measure, data=fields)  # no values yet: fine
     fields = svc.MeasureFields(name="Complaints", period=MeasurePeriod.month)
-    make_measure_value(session, measure, world.north, date(2026, 10, 19), 2)
+    make_measure_value(session, measure, two_branches.north, date(2026, 10, 19), 2)
     with pytest.raises(ConflictError, match=re.escape(svc.MSG_PERIOD_LOCKED)):
         svc.measure_update(session=session, measure=measure, data=fields)
 
 
-def test_grid_lays_out_locations_by_period_and_moves_back(session: Session, world: World) -> None:
-    measure = make_measure(session, world.touchpoint, name="Complaints")
-    make_measure_value(session, measure, world.south, date(2026, 11, 1), 4)
-    make_measure_value(session, measure, world.north, date(2026, 6, 1), 7)
+def test_grid_lays_out_locations_by_period_and_moves_back(
+    session: Session, two_branches: World
+) -> None:
+    measure = make_measure(session, two_branches.touchpoint, name="Complaints")
+    make_measure_value(session, measure, two_branches.south, date(2026, 11, 1), 4)
+    make_measure_value(session, measure, two_branches.north, date(2026, 6, 1), 7)
     grid = svc.measure_grid(session, measure, today=TODAY)
     assert [loc.name for loc in grid.locations] == ["North Quay", "South Pier"]
     assert grid.periods[0] == date(2026, 6, 1) and grid.periods[-1] == date(2026, 11, 1)
-    assert grid.value(world.south.id, date(2026, 11, 1)) == "4"
-    assert grid.value(world.north.id, date(2026, 6, 1)) == "7"
+    assert grid.value(two_branches.south.id, date(2026, 11, 1)) == "4"
+    assert grid.value(two_branches.north.id, date(2026, 6, 1)) == "7"
     assert grid.later is None  # no periods in the future
     back = svc.measure_grid(session, measure, today=TODAY, until=grid.earlier)
     assert back.periods == svc.period_starts("month", date(2026, 5, 1), 6)
@@ -268,7 +270,7 @@ def test_grid_lays_out_locations_by_period_and_moves_back(session: Session, worl
 # --- pages ---------------------------------------------------------------------------------
 
 
-def _page_world(client: Browser, session: Session, db: Database, role: Role) -> World:
+def _two_branches_signed_in(client: Browser, session: Session, db: Database, role: Role) -> World:
     org = make_org(session, name="Harbour Bikes")
     user: User = make_member(session, org, role)
     touchpoint = make_touchpoint(session, org, name="First phone call")
@@ -283,7 +285,7 @@ def _text(response: Any) -> str:
 
 
 def test_owner_defines_measures_inline(client: Browser, session: Session, db: Database) -> None:
-    w = _page_world(client, session, db, Role.owner)
+    w = _two_branches_signed_in(client, session, db, Role.owner)
     url = f"/touchpoints/{w.touchpoint.id}/measures"
     page = client.get(url)
     assert page.status_code == 200 and "No measures yet." in page.text
@@ -327,7 +329,7 @@ def test_owner_defines_measures_inline(client: Browser, session: Session, db: Da
 def test_grid_cells_save_on_change_and_show_errors_next_to_the_cell(
     client: Browser, session: Session, db: Database
 ) -> None:
-    w = _page_world(client, session, db, Role.owner)
+    w = _two_branches_signed_in(client, session, db, Role.owner)
     measure = make_measure(session, w.touchpoint, name="Complaints")
     page = client.get(f"/touchpoints/{w.touchpoint.id}/measures")
     assert page.status_code == 200
@@ -376,7 +378,7 @@ def test_grid_cells_save_on_change_and_show_errors_next_to_the_cell(
 def test_staff_read_the_grid_but_cannot_write(
     client: Browser, session: Session, db: Database
 ) -> None:
-    w = _page_world(client, session, db, Role.viewer)
+    w = _two_branches_signed_in(client, session, db, Role.viewer)
     measure = make_measure(session, w.touchpoint, name="Complaints")
     make_measure_value(session, measure, w.north, date(2026, 11, 1), 3.5)
     page = client.get(f"/touchpoints/{w.touchpoint.id}/measures")
@@ -393,7 +395,7 @@ def test_staff_read_the_grid_but_cannot_write(
 
 
 def test_measure_names_are_escaped(client: Browser, session: Session, db: Database) -> None:
-    w = _page_world(client, session, db, Role.owner)
+    w = _two_branches_signed_in(client, session, db, Role.owner)
     make_measure(session, w.touchpoint, name="<script>alert(1)</script>")
     page = client.get(f"/touchpoints/{w.touchpoint.id}/measures")
     assert "<script>alert(1)</script>" not in page.text
@@ -406,7 +408,7 @@ def test_measure_names_are_escaped(client: Browser, session: Session, db: Databa
 @dataclass
 class Api:
     client: Browser
-    world: World
+    two_branches: World
     headers: dict[str, str]
 
     def call(self, method: str, path: str, json: Any = None) -> Any:
@@ -425,7 +427,7 @@ def _api(client: Browser, session: Session, role: Role = Role.owner) -> Api:
 
 def test_api_measure_crud(client: Browser, session: Session) -> None:
     api = _api(client, session)
-    tp = api.world.touchpoint.id
+    tp = api.two_branches.touchpoint.id
     created = api.call("POST", f"/touchpoints/{tp}/measures", {"name": "Calls", "period": "week"})
     assert created.status_code == 201, created.text
     body = created.json()
@@ -459,7 +461,7 @@ def test_api_measure_crud(client: Browser, session: Session) -> None:
     archived_write = api.call(
         "PUT",
         f"/measures/{mid}/values",
-        {"location_id": api.world.north.id, "period_start": "2026-10-19", "value": 1},
+        {"location_id": api.two_branches.north.id, "period_start": "2026-10-19", "value": 1},
     )
     assert archived_write.status_code == 400
     assert archived_write.json()["detail"] == svc.MSG_ARCHIVED
@@ -468,8 +470,8 @@ def test_api_measure_crud(client: Browser, session: Session) -> None:
 
 def test_api_values_single_and_bulk(client: Browser, session: Session) -> None:
     api = _api(client, session)
-    measure = make_measure(session, api.world.touchpoint, name="Complaints")
-    north, south = api.world.north.id, api.world.south.id
+    measure = make_measure(session, api.two_branches.touchpoint, name="Complaints")
+    north, south = api.two_branches.north.id, api.two_branches.south.id
     url = f"/measures/{measure.id}/values"
     one = {"location_id": north, "period_start": "2026-10-01", "value": 3}
     assert api.call("PUT", url, one).json() == {
@@ -509,11 +511,11 @@ def test_api_values_single_and_bulk(client: Browser, session: Session) -> None:
 @pytest.mark.parametrize("role", [Role.viewer, Role.shopper])
 def test_api_writes_are_for_owners(client: Browser, session: Session, role: Role) -> None:
     api = _api(client, session, role)
-    measure = make_measure(session, api.world.touchpoint, name="Complaints")
-    tp = api.world.touchpoint.id
+    measure = make_measure(session, api.two_branches.touchpoint, name="Complaints")
+    tp = api.two_branches.touchpoint.id
     write = api.call("POST", f"/touchpoints/{tp}/measures", {"name": "Sales"})
     assert write.status_code == 403 and write.json()["detail"] == MSG_FORBIDDEN
-    value = {"location_id": api.world.north.id, "period_start": "2026-10-01", "value": 1}
+    value = {"location_id": api.two_branches.north.id, "period_start": "2026-10-01", "value": 1}
     assert api.call("PUT", f"/measures/{measure.id}/values", value).status_code == 403
     read = api.call("GET", f"/measures/{measure.id}/values")
     assert read.status_code == (200 if role == Role.viewer else 403)

@@ -43,7 +43,7 @@ class World:
     locations: list[Location]
 
 
-def _world(session: Session) -> World:
+def _measures_org(session: Session) -> World:
     org = make_org(session, name="Harbour Bikes")
     tp = make_touchpoint(session, org, name="First phone call")
     make_touchpoint(session, org, name="Paying the bill")
@@ -56,8 +56,8 @@ def _world(session: Session) -> World:
 
 
 @pytest.fixture
-def world(session: Session) -> World:
-    return _world(session)
+def measures_org(session: Session) -> World:
+    return _measures_org(session)
 
 
 def _csv(rows: list[list[Any]], header: str = HEADER) -> bytes:
@@ -88,10 +88,10 @@ def _good_rows(n: int = 500) -> list[list[Any]]:
     return rows
 
 
-def _run(session: Session, world: World, data: bytes) -> imp.ImportResult:
+def _run(session: Session, measures_org: World, data: bytes) -> imp.ImportResult:
     return imp.measures_import(
         session=session,
-        org_id=world.org.id,
+        org_id=measures_org.org.id,
         data=data,
         today=TODAY,
         actor_id=None,  # type: ignore[arg-type]
@@ -111,10 +111,12 @@ def _stored(session: Session) -> dict[tuple[int, int, date], float]:
     return {(r.measure_id, r.location_id, r.period_start): r.value for r in rows}
 
 
-def test_one_bad_row_among_500_good_ones_writes_nothing(session: Session, world: World) -> None:
+def test_one_bad_row_among_500_good_ones_writes_nothing(
+    session: Session, measures_org: World
+) -> None:
     rows = _good_rows(500)
     rows.insert(321, ["First phone call", "Complaints", "Branch 2", "2019-03", "eleven"])
-    result = _run(session, world, _csv(rows))
+    result = _run(session, measures_org, _csv(rows))
     assert not result.ok
     # The header is line 1, so the 322nd row is line 323.
     assert result.problems == [imp.ImportProblem(323, "value", MSG_NOT_NUMBER)]
@@ -122,34 +124,34 @@ def test_one_bad_row_among_500_good_ones_writes_nothing(session: Session, world:
 
 
 def test_a_good_file_writes_exactly_its_rows_and_reimporting_updates(
-    session: Session, world: World
+    session: Session, measures_org: World
 ) -> None:
     rows = _good_rows(500)
-    result = _run(session, world, _csv(rows))
+    result = _run(session, measures_org, _csv(rows))
     assert result.ok, result.problems[:5]
     assert (result.rows, result.created, result.updated, result.unchanged) == (500, 500, 0, 0)
-    ids = {"Complaints": world.complaints.id, "Sales": world.sales.id}
-    branch = {loc.name: loc.id for loc in world.locations}
+    ids = {"Complaints": measures_org.complaints.id, "Sales": measures_org.sales.id}
+    branch = {loc.name: loc.id for loc in measures_org.locations}
     expected = {
         (ids[m], branch[b], date.fromisoformat(p + "-01")): float(v) for _, m, b, p, v in rows
     }
     assert _stored(session) == expected
 
     # The same file again changes nothing; a corrected file updates in place.
-    again = _run(session, world, _csv(rows))
+    again = _run(session, measures_org, _csv(rows))
     assert (again.created, again.updated, again.unchanged) == (0, 0, 500)
     rows[0][4] = 99
     rows[1][4] = 98
-    fixed = _run(session, world, _csv(rows))
+    fixed = _run(session, measures_org, _csv(rows))
     assert (fixed.created, fixed.updated, fixed.unchanged) == (0, 2, 498)
     assert _count(session) == 500
 
 
-def test_the_largest_file_allowed_imports_in_seconds(session: Session, world: World) -> None:
+def test_the_largest_file_allowed_imports_in_seconds(session: Session, measures_org: World) -> None:
     """20,000 rows (the limit): written in bulk, not row by row through the ORM, which took
     minutes; the generous bound only catches a return of that."""
-    extra = [make_location(session, world.org, name=f"Kiosk {n}") for n in range(1, 46)]
-    names = [loc.name for loc in world.locations + extra]
+    extra = [make_location(session, measures_org.org, name=f"Kiosk {n}") for n in range(1, 46)]
+    names = [loc.name for loc in measures_org.locations + extra]
     rows = [
         ["First phone call", measure, name, f"{month:%Y-%m}", n % 40]
         for n, (measure, name, month) in enumerate(
@@ -161,14 +163,14 @@ def test_the_largest_file_allowed_imports_in_seconds(session: Session, world: Wo
     ]
     assert len(rows) == imp.MAX_ROWS
     started = time.perf_counter()
-    result = _run(session, world, _csv(rows))
+    result = _run(session, measures_org, _csv(rows))
     assert result.ok and result.created == imp.MAX_ROWS
     assert time.perf_counter() - started < 30
     assert _count(session) == imp.MAX_ROWS
 
 
 def test_names_match_whatever_the_case_and_weeks_read_both_ways(
-    session: Session, world: World
+    session: Session, measures_org: World
 ) -> None:
     data = (
         "\ufeff"  # a byte-order mark, as spreadsheet programs write it
@@ -178,19 +180,21 @@ def test_names_match_whatever_the_case_and_weeks_read_both_ways(
         + "2026-10-26, 1 250 ,BRANCH 1,calls answered,First Phone Call,\n"
         + "2026-10,4.5,Branch 2,complaints,First phone call,\n"
     ).encode()
-    result = _run(session, world, data)
+    result = _run(session, measures_org, data)
     assert result.ok, result.problems
     assert result.rows == 3
     stored = _stored(session)
-    b1, b2 = world.locations[0].id, world.locations[1].id
+    b1, b2 = measures_org.locations[0].id, measures_org.locations[1].id
     assert stored == {
-        (world.calls.id, b1, date(2026, 10, 19)): 12.0,
-        (world.calls.id, b1, date(2026, 10, 26)): 1250.0,
-        (world.complaints.id, b2, date(2026, 10, 1)): 4.5,
+        (measures_org.calls.id, b1, date(2026, 10, 19)): 12.0,
+        (measures_org.calls.id, b1, date(2026, 10, 26)): 1250.0,
+        (measures_org.complaints.id, b2, date(2026, 10, 1)): 4.5,
     }
 
 
-def test_every_bad_row_is_listed_with_its_line_and_reason(session: Session, world: World) -> None:
+def test_every_bad_row_is_listed_with_its_line_and_reason(
+    session: Session, measures_org: World
+) -> None:
     rows = [
         ["First phone call", "Complaints", "Branch 1", "2026-10", "3"],  # line 2: good
         ["Front door", "Complaints", "Branch 1", "2026-10", "3"],  # 3
@@ -205,7 +209,7 @@ def test_every_bad_row_is_listed_with_its_line_and_reason(session: Session, worl
         ["First phone call", "Complaints", "Branch 4", "2027-01", "1"],  # 12: future
         ["First phone call", "Complaints"],  # 13: short line
     ]
-    result = _run(session, world, _csv(rows))
+    result = _run(session, measures_org, _csv(rows))
     found = [(p.line, p.field, p.message) for p in result.problems]
     assert found == [
         (3, "touchpoint", imp.MSG_TOUCHPOINT_UNKNOWN.format(name="Front door")),
@@ -233,12 +237,12 @@ def test_every_bad_row_is_listed_with_its_line_and_reason(session: Session, worl
     assert _count(session) == 0
 
 
-def test_archived_measures_are_refused(session: Session, world: World) -> None:
-    world.sales.archived_at = world.sales.created_at
-    session.add(world.sales)
+def test_archived_measures_are_refused(session: Session, measures_org: World) -> None:
+    measures_org.sales.archived_at = measures_org.sales.created_at
+    session.add(measures_org.sales)
     session.commit()
     rows = [["First phone call", "Sales", "Branch 1", "2026-10", "3"]]
-    result = _run(session, world, _csv(rows))
+    result = _run(session, measures_org, _csv(rows))
     assert [(p.line, p.message) for p in result.problems] == [
         (2, imp.MSG_MEASURE_ARCHIVED.format(name="Sales"))
     ]
@@ -265,29 +269,33 @@ def test_archived_measures_are_refused(session: Session, world: World) -> None:
     ids=["empty", "blank", "header-only", "utf16", "latin1", "binary", "columns", "too-large"],
 )
 def test_files_that_cannot_be_read(
-    session: Session, world: World, data: bytes, expected: imp.ImportProblem | None
+    session: Session, measures_org: World, data: bytes, expected: imp.ImportProblem | None
 ) -> None:
-    result = _run(session, world, data)
+    result = _run(session, measures_org, data)
     if expected is None:  # Latin-1 bytes are not UTF-8 either
         expected = imp.ImportProblem(None, "file", imp.MSG_NOT_UTF8)
     assert result.problems[0] == expected
     assert _count(session) == 0
 
 
-def test_too_many_rows(session: Session, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_too_many_rows(
+    session: Session, measures_org: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(imp, "MAX_ROWS", 20)
-    result = _run(session, world, _csv(_good_rows(21)))
+    result = _run(session, measures_org, _csv(_good_rows(21)))
     assert result.problems == [imp.ImportProblem(None, "file", imp.MSG_TOO_MANY_ROWS)]
-    assert _run(session, world, _csv(_good_rows(20))).ok
+    assert _run(session, measures_org, _csv(_good_rows(20))).ok
 
 
-def test_template_names_the_columns_and_imports_cleanly(session: Session, world: World) -> None:
+def test_template_names_the_columns_and_imports_cleanly(
+    session: Session, measures_org: World
+) -> None:
     text = imp.template_csv(session, TODAY)
     lines = text.splitlines()
     assert lines[0] == HEADER
     assert "First phone call,Calls answered,Branch 1,2026-W46,12" in lines
     assert "First phone call,Complaints,Branch 1,2026-10,12" in lines
-    assert _run(session, world, text.encode()).ok
+    assert _run(session, measures_org, text.encode()).ok
 
 
 def test_template_defuses_names_a_spreadsheet_would_run_and_imports_them_back(
@@ -330,9 +338,9 @@ def _upload(client: Browser, url: str, data: bytes, **kw: Any) -> Any:
 def test_import_page_lists_problems_then_imports(
     client: Browser, session: Session, db: Database
 ) -> None:
-    world = _world(session)
-    owner = make_member(session, world.org, Role.owner)
-    sign_in(client, db, owner, world.org)
+    measures_org = _measures_org(session)
+    owner = make_member(session, measures_org.org, Role.owner)
+    sign_in(client, db, owner, measures_org.org)
     page = client.get("/measures/import")
     assert page.status_code == 200 and "Download a template" in page.text
 
@@ -363,11 +371,11 @@ def test_import_page_lists_problems_then_imports(
 
 
 def test_import_api_answers_422_with_every_problem(client: Browser, session: Session) -> None:
-    world = _world(session)
-    owner = make_member(session, world.org, Role.owner)
-    auth = {"Authorization": f"Bearer {make_token(session, world.org, owner)}"}
-    viewer = make_member(session, world.org, Role.viewer)
-    viewer_auth = {"Authorization": f"Bearer {make_token(session, world.org, viewer)}"}
+    measures_org = _measures_org(session)
+    owner = make_member(session, measures_org.org, Role.owner)
+    auth = {"Authorization": f"Bearer {make_token(session, measures_org.org, owner)}"}
+    viewer = make_member(session, measures_org.org, Role.viewer)
+    viewer_auth = {"Authorization": f"Bearer {make_token(session, measures_org.org, viewer)}"}
     rows = _good_rows(10)
     bad = [*rows[:4], ["first phone call", "Sales", "Branch 1", "May", "2"], *rows[4:]]
     refused = _upload(client, "/api/v1/measures/import", _csv(bad), headers=auth)

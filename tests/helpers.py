@@ -1,0 +1,145 @@
+"""Small functions that several test modules share (fixtures live in conftest.py, test data in
+factories.py)."""
+
+from __future__ import annotations
+
+import io
+import socketserver
+import uuid
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfReader
+
+from app.config import Settings
+from app.orgs.models import Role
+
+
+def _reader(pdf: bytes | Path) -> PdfReader:
+    return PdfReader(io.BytesIO(pdf.read_bytes() if isinstance(pdf, Path) else pdf))
+
+
+def pdf_text(pdf: bytes | Path) -> str:
+    """The text of every page of a PDF (its bytes or a saved file), as one line: runs of
+    whitespace, line breaks included, become one space, so a sentence that wraps still
+    matches."""
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in _reader(pdf).pages)
+
+
+def pdf_pages(pdf: bytes | Path) -> int:
+    """How many pages a PDF has."""
+    return len(_reader(pdf).pages)
+
+
+def make_shopper_shop(session: Any, db: Any, client: Any) -> dict[str, object]:
+    """An organization whose shopper, signed in on `client`, has a shop with two answers
+    ("answer" and "other", client-made UUIDs), and an owner; with the shopper's API token."""
+    from tests.conftest import sign_in
+    from tests.factories import (
+        make_answer,
+        make_member,
+        make_org,
+        make_question,
+        make_shop,
+        make_token,
+        make_touchpoint,
+    )
+
+    org = make_org(session)
+    shopper = make_member(session, org, Role.shopper)
+    owner = make_member(session, org, Role.owner)
+    tp = make_touchpoint(session, org)
+    first, second = make_question(session, tp), make_question(session, tp)
+    shop = make_shop(session, org, touchpoints=[tp], shopper_id=shopper.id)
+    answer = make_answer(session, shop, first, id=uuid.uuid4())
+    other = make_answer(session, shop, second, id=uuid.uuid4())
+    sign_in(client, db, shopper, org)
+    return {
+        "org": org,
+        "shop": shop,
+        "answer": answer,
+        "other": other,
+        "owner": owner,
+        "token": make_token(session, org, shopper),
+    }
+
+
+# --- a test SMTP server ----------------------------------------------------------------
+
+
+@dataclass
+class Received:
+    sender: str
+    recipients: list[str]
+    message: EmailMessage
+
+
+@dataclass
+class SmtpServer:
+    """What the `smtp` fixture's server (tests/conftest.py) received, and its port."""
+
+    port: int
+    received: list[Received] = field(default_factory=list)
+
+
+class _SmtpHandler(socketserver.StreamRequestHandler):
+    """Just enough SMTP for smtplib: greeting, EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT."""
+
+    def _say(self, line: str) -> None:
+        self.wfile.write(line.encode() + b"\r\n")
+
+    def handle(self) -> None:
+        box: SmtpServer = self.server.box  # type: ignore[attr-defined]
+        sender, recipients = "", []
+        self._say("220 test.local ESMTP")
+        while line := self.rfile.readline():
+            command = line.decode("ascii", "replace").strip()
+            verb = command[:4].upper()
+            if verb in ("EHLO", "HELO"):
+                self._say("250 test.local")
+            elif command.upper().startswith("MAIL FROM:"):
+                sender, recipients = command[10:].strip(" <>"), []
+                self._say("250 OK")
+            elif command.upper().startswith("RCPT TO:"):
+                recipients.append(command[8:].strip(" <>"))
+                self._say("250 OK")
+            elif verb == "DATA":
+                self._say("354 End data with <CR><LF>.<CR><LF>")
+                lines = []
+                while (body := self.rfile.readline()) not in (b".\r\n", b""):
+                    lines.append(body[1:] if body.startswith(b"..") else body)
+                message = message_from_bytes(b"".join(lines), policy=policy.default)
+                box.received.append(Received(sender, recipients, message))  # type: ignore[arg-type]
+                self._say("250 OK: queued")
+            elif verb in ("RSET", "NOOP"):
+                self._say("250 OK")
+            elif verb == "QUIT":
+                self._say("221 Bye")
+                return
+            else:
+                self._say("502 Not implemented")
+
+
+def smtp_settings(settings: Settings, port: int) -> Settings:
+    """`settings` sending mail to the test SMTP server on `port`."""
+    return settings.model_copy(
+        update={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "smtp_starttls": False,
+            "smtp_from": "alerts@touchstone.example",
+        }
+    )
+
+
+def smtp_server() -> tuple[socketserver.ThreadingTCPServer, SmtpServer]:
+    """A few lines of the SMTP protocol on a thread (socketserver), listening on a free local
+    port: smtplib in app.mailer talks to it over TCP exactly as to a real relay."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SmtpHandler)
+    server.daemon_threads = True
+    box = SmtpServer(port=server.server_address[1])
+    server.box = box  # type: ignore[attr-defined]
+    return server, box
