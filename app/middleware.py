@@ -199,9 +199,10 @@ class BodyLimit:
     otherwise). Without this a 300 MB anonymous POST was read whole into memory and only
     then answered 422.
 
-    The declared Content-Length is checked first; a chunked body (no length) is counted
-    as it arrives. It must sit inside the session middleware (it looks for a login in the
-    session) and outside everything that reads bodies (the upload early read included).
+    A body declared longer than the limit is never read (the first read fails, and the app
+    answers 413 in its usual shape); a chunked body (no length) is counted as it arrives.
+    It must sit inside the session middleware (it looks for a login in the session) and
+    outside everything that reads bodies (the upload early read included).
     """
 
     def __init__(
@@ -242,14 +243,15 @@ class BodyLimit:
             await _not_authenticated(scope, receive, send)
             return
         limit = self.max_bytes
-        if declared.isdigit() and int(declared) > limit:
-            await _too_large(scope, receive, send, limit)
-            return
-        seen = 0
+        # Declared too long: the app still answers (a route may check the length itself and
+        # say so in its own words), but its first read of the body fails.
+        seen = limit + 1 if declared.isdigit() and int(declared) > limit else 0
         started = False
 
         async def counted() -> Message:
             nonlocal seen
+            if seen > limit:
+                raise BodyTooLarge(limit)
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
