@@ -164,16 +164,16 @@ def logout(request: Request, session: SessionDep) -> Response:
 
 @router.get("/invite/{token}")
 def invite_page(request: Request, session: SessionDep, token: str) -> Response:
+    """The same page whether or not the address has an account: whoever made the invite
+    (anyone who owns an organization) must not learn which addresses have accounts."""
     invite = services.invite_lookup(session=session, raw=token)
     org = session.get(Organization, invite.org_id)
-    has_account = bool(services.user_by_email(session=session, email=invite.email))
     return render(
         request,
         "orgs/invite_accept.html",
         {
             "invite": invite,
             "org": org,
-            "has_account": has_account,
             "errors": {},
             "name": "",
             "token": token,
@@ -211,7 +211,6 @@ def invite_submit(
             {
                 "invite": invite,
                 "org": session.get(Organization, invite.org_id),
-                "has_account": bool(services.user_by_email(session=session, email=invite.email)),
                 "errors": domain_errors(exc),
                 "name": name,
                 "token": token,
