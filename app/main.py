@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from app import apidocs
+from app.access_log import access_log_redact_install, redact
 from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import DomainError
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         lifespan=_lifespan,
     )
     app.state.settings = settings
+    access_log_redact_install()  # invite links never reach the access log whole
     app.state.db = db or Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
 
     # Outermost first: security headers, the session cookie, the body limit (which looks
@@ -242,7 +244,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        log.exception("unhandled error on %s %s", request.method, redact(request.url.path))
         # This answer is made outside the middleware (by Starlette's outermost error layer),
         # so it gets the security headers here.
         if is_api(request):
