@@ -31,7 +31,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, make_url
 
 from app.clock import utcnow
-from app.db import SQLITE_BUSY_TIMEOUT_MS, Database
+from app.db import SQLITE_BUSY_TIMEOUT_MS, Database, sqlite_file_create
 from app.migrate import alembic_config, migrate
 
 FORMAT = 1
@@ -107,6 +107,10 @@ def backup(url: str, data_dir: Path, out: Path) -> Manifest:
         manifest.photos = len(photo_files)
         manifest.app_version = _app_version()
         partial = work / "backup.tar.gz"
+        # Readable by its owner only (0600), whatever the umask: it holds password hashes,
+        # two-step secrets and customers' contacts.
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.chmod(partial, 0o600)
         with tarfile.open(partial, "w:gz") as tar:
             body = json.dumps(asdict(manifest), indent=2).encode()
             info = tarfile.TarInfo(MANIFEST)
@@ -386,7 +390,7 @@ def _extract(archive: Path, work: Path) -> None:
 def _sqlite_load(dump: Path, path: Path) -> None:
     if not dump.is_file():
         raise BackupError("The backup holds no SQLite database.")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    sqlite_file_create(path)
     source = sqlite3.connect(dump)
     target = _sqlite_connect(path)
     try:

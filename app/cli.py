@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 from sqlmodel import select
@@ -318,29 +319,43 @@ def org_create(
         db.dispose()
 
 
+def _token_org(session: object, org: str) -> object:
+    from app.orgs.models import Organization
+
+    query = select(Organization).where(
+        (Organization.id == int(org)) if org.isdigit() else (Organization.name == org)
+    )
+    organization = session.exec(query).first()  # type: ignore[attr-defined]
+    if organization is None:
+        raise _fail(f"No organization {org!r}.")
+    return organization
+
+
 @token_cli.command("create")
 def token_create(
     email: str = typer.Option(..., help="The user the token acts as."),
     org: str = typer.Option(..., help="Organization name or id."),
     name: str = typer.Option("cli", help="A label to recognise the token by."),
+    scope: str = typer.Option("write", help="read (GET only) or write."),
+    expires_days: int = typer.Option(0, help="Days until it stops working; 0: never."),
 ) -> None:
     """Create an API token for a user in one organization; it is printed once."""
-    from app.orgs import services
-    from app.orgs.models import Membership, Organization
-    from app.security import api_token_issue
+    from pydantic import ValidationError
 
+    from app.orgs import services, tokens
+    from app.orgs.models import ApiTokenCreate, Membership
+
+    try:
+        data = ApiTokenCreate(name=name, scope=scope, expires_in_days=expires_days or None)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise _fail("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from exc
     db = _db()
     try:
         with db.write() as session:
             user = services.user_by_email(session=session, email=email)
             if user is None:
                 raise _fail(f"No user with e-mail {email}.")
-            query = select(Organization).where(
-                (Organization.id == int(org)) if org.isdigit() else (Organization.name == org)
-            )
-            organization = session.exec(query).first()
-            if organization is None:
-                raise _fail(f"No organization {org!r}.")
+            organization: Any = _token_org(session, org)
             member = session.exec(
                 select(Membership).where(
                     Membership.user_id == user.id, Membership.org_id == organization.id
@@ -348,18 +363,70 @@ def token_create(
             ).first()
             if member is None:
                 raise _fail(f"{email} is not a member of {organization.name}.")
-            raw = api_token_issue(
-                session=session,
-                user_id=user.id,  # type: ignore[arg-type]
-                org_id=organization.id,  # type: ignore[arg-type]
-                name=name,
+            token, raw = tokens.api_token_create(
+                session=session, user=user, org_id=organization.id, data=data
             )
+            until = f", until {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else ""
+            label = "read-only" if token.scope == "read" else "read-write"
         typer.echo(raw)
         typer.echo(
-            f"API token for {email} in {organization.name} ({member.role}). "
-            "Keep it secret; it is not shown again.",
+            f"API token {token.id} ({label}{until}) for {email} in {organization.name} "
+            f"({member.role}). Keep it secret; it is not shown again.",
             err=True,
         )
+    finally:
+        db.dispose()
+
+
+@token_cli.command("list")
+def token_list(
+    org: str = typer.Option(..., help="Organization name or id."),
+) -> None:
+    """The organization's tokens that are not revoked: id, name, access, user, expiry."""
+    from app.modelbase import utcnow
+    from app.orgs import tokens
+
+    db = _db()
+    try:
+        with db.session() as session:
+            organization: Any = _token_org(session, org)
+            rows = tokens.api_tokens_live(session=session, org_id=organization.id)
+            now = utcnow()
+            if not rows:
+                typer.echo(f"{organization.name} has no API tokens.")
+            for token, user in rows:
+                label = "read-only" if token.scope == "read" else "read-write"
+                if token.expires_at is None:
+                    until = "no expiry"
+                else:
+                    state = "expired" if tokens.token_expired(token, now) else "expires"
+                    until = f"{state} {token.expires_at:%Y-%m-%d %H:%M} UTC"
+                typer.echo(
+                    f"{token.id}\t{token.name}\t{token.prefix}…\t{label}\t{user.email}\t{until}"
+                )
+    finally:
+        db.dispose()
+
+
+@token_cli.command("revoke")
+def token_revoke(
+    token_id: int = typer.Argument(..., help="The token's id, as `touchstone token list` shows."),
+) -> None:
+    """Revoke an API token: programs using it are refused from now on."""
+    from app.orgs import tokens
+    from app.orgs.models import ApiToken
+
+    db = _db()
+    try:
+        with db.write() as session:
+            token = session.get(ApiToken, token_id)
+            if token is None:
+                raise _fail(f"No API token {token_id}.")
+            if token.revoked_at is not None:
+                typer.echo(f"Token {token_id} ({token.name}) was already revoked.")
+                return
+            tokens.api_token_revoke(session=session, token=token)
+            typer.echo(f"Token {token_id} ({token.name}) is revoked.")
     finally:
         db.dispose()
 

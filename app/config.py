@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     report_time_limit_seconds: float = Field(default=30, gt=0)
     report_cache_max_files: int = Field(default=500, ge=1)
 
+    # The largest request body read at all (413 beyond it). A little above the largest
+    # upload a route accepts: a 10 MB photo with its form (audits/photos.py).
+    max_request_bytes: int = Field(default=12 * 1024 * 1024, ge=64 * 1024)
+
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_user: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
-SQLITE_BUSY_TIMEOUT_MS = int(__import__("os").environ.get("TS_BUSY_MS", "30000"))
+SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("TS_BUSY_MS", "30000"))
 # Execution option that makes a SQLite transaction start with BEGIN IMMEDIATE.
 WRITE_OPTION = "touchstone_write"
 
@@ -34,7 +35,7 @@ def make_engine(
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            sqlite_file_create(Path(parsed.database))
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
@@ -50,6 +51,18 @@ def make_engine(
         pool_recycle=1800,
         connect_args=connect_args,
     )
+
+
+def sqlite_file_create(path: Path) -> None:
+    """Make the SQLite file, if it is not there yet, readable by its owner only (0600): it
+    holds password hashes, two-step secrets and customers' contacts. SQLite gives the
+    -wal and -shm files it makes beside it the same mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return
+    os.chmod(path, 0o600)  # whatever the umask
 
 
 def _tune_sqlite(engine: Engine) -> None:

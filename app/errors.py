@@ -26,3 +26,7 @@ class GoneError(DomainError):
 
 class ThrottledError(DomainError):
     status_code = 429
+
+
+class ForbiddenError(DomainError):
+    status_code = 403

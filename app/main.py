@@ -16,11 +16,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from app import apidocs
+from app.access_log import access_log_redact_install, redact
 from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import DomainError
-from app.middleware import RequestGate, SecurityHeaders, security_headers_add
-from app.security import NotAuthenticated, csrf_protect, session_cookie_name
+from app.middleware import BodyLimit, RequestGate, SecurityHeaders, security_headers_add
+from app.security import NotAuthenticated, csrf_protect, get_auth, session_cookie_name
 from app.templating import is_htmx, render
 
 log = logging.getLogger("touchstone")
@@ -61,8 +62,22 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         lifespan=_lifespan,
     )
     app.state.settings = settings
+    access_log_redact_install()  # invite links never reach the access log whole
     app.state.db = db or Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
 
+    # Outermost first: security headers, the session cookie, the body limit (which looks
+    # for a login in the session, and must come before anything reads a body), then the
+    # database gate (whose upload early read is such a reader). The last added is the
+    # outermost.
+    db_ = app.state.db
+    slots = 1 if db_.is_sqlite else db_.engine.pool.size()
+    app.add_middleware(RequestGate, slots=slots, writers_only=db_.is_sqlite)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_request_bytes,
+        routes=lambda: app.router.routes,
+        auth_dependency=get_auth,
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -72,12 +87,6 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-
-    # The database gate inside, the security headers outside everything else (the last
-    # added is the outermost).
-    db_ = app.state.db
-    slots = 1 if db_.is_sqlite else db_.engine.pool.size()
-    app.add_middleware(RequestGate, slots=slots, writers_only=db_.is_sqlite)
     app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
 
     _install_error_handlers(app)
@@ -89,6 +98,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
 def _include_routers(app: FastAPI) -> None:
     from app.orgs import api as orgs_api
+    from app.orgs import api_tokens as orgs_api_tokens
     from app.orgs import routes as orgs_routes
     from app.orgs import routes_settings as orgs_settings
     from audits import api as audits_api
@@ -139,6 +149,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(recovery_api_alerts.router, prefix="/api/v1")
     app.include_router(recovery_api.router, prefix="/api/v1")
     app.include_router(orgs_settings.api_router, prefix="/api/v1")
+    app.include_router(orgs_api_tokens.api_router, prefix="/api/v1")
     recovery_alerts.install(app)  # e-mails new alerts after the response that raised them
 
     @app.get("/healthz", include_in_schema=False)
@@ -233,7 +244,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        log.exception("unhandled error on %s %s", request.method, redact(request.url.path))
         # This answer is made outside the middleware (by Starlette's outermost error layer),
         # so it gets the security headers here.
         if is_api(request):

@@ -11,11 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
+from typing import Any
 
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import SAFE_METHODS
+from app.security import MSG_NOT_AUTHENTICATED
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -152,3 +159,143 @@ class RequestGate:
 async def _bad_request(send: Send) -> None:
     await send({"type": "http.response.start", "status": 400, "headers": []})
     await send({"type": "http.response.body", "body": b""})
+
+
+# --- the request-body limit -------------------------------------------------------------
+
+MSG_TOO_LARGE = "The request body is larger than this server accepts ({limit} bytes)."
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised from `receive` once a body passes the limit. An HTTPException, so that a route
+    reading the body answers the app's own 413 (JSON for the API, a page otherwise)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, MSG_TOO_LARGE.format(limit=limit))
+
+
+def _needs_auth(dependant: Any, auth: Callable[..., Any]) -> bool:
+    return any(d.call is auth or _needs_auth(d, auth) for d in dependant.dependencies)
+
+
+def _auth_table(
+    routes: list[Any], auth: Callable[..., Any]
+) -> list[tuple[re.Pattern[str], set[str], bool]]:
+    """Every API route's full path pattern, methods, and whether it needs a login (made once,
+    at the first request with a body and no credential)."""
+    table = []
+    for ctx in iter_route_contexts(routes):
+        route = ctx.original_route
+        if isinstance(route, APIRoute) and ctx.path:
+            pattern, _, _ = compile_path(ctx.path)
+            table.append((pattern, set(ctx.methods or ()), _needs_auth(route.dependant, auth)))
+    return table
+
+
+class BodyLimit:
+    """Refuses a request body over `max_bytes` (413) before more of it is read than that, and
+    answers a request without any credential to a route that needs one before its body is
+    read at all (the app's own "not logged in" answer: 401 from the API, the login page
+    otherwise). Without this a 300 MB anonymous POST was read whole into memory and only
+    then answered 422.
+
+    A body declared longer than the limit is never read (the first read fails, and the app
+    answers 413 in its usual shape); a chunked body (no length) is counted as it arrives.
+    It must sit inside the session middleware (it looks for a login in the session) and
+    outside everything that reads bodies (the upload early read included).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        routes: Callable[[], list[Any]],
+        auth_dependency: Callable[..., Any],
+    ) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.routes = routes
+        self.auth_dependency = auth_dependency
+        self._auth_routes: list[tuple[re.Pattern[str], set[str], bool]] | None = None
+
+    def _route_needs_auth(self, scope: Scope) -> bool:
+        if self._auth_routes is None:
+            self._auth_routes = _auth_table(self.routes(), self.auth_dependency)
+        path, method = scope["path"], scope["method"]
+        for pattern, methods, needs in self._auth_routes:
+            if method in methods and pattern.match(path):
+                return needs
+        return False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length", "")
+        chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+        if not chunked and (not declared or declared == "0"):
+            await self.app(scope, receive, send)  # no body to guard
+            return
+        has_credential = "authorization" in headers or "sid" in scope.get("session", {})
+        if not has_credential and self._route_needs_auth(scope):
+            await _not_authenticated(scope, receive, send)
+            return
+        limit = self.max_bytes
+        # Declared too long: the app still answers (a route may check the length itself and
+        # say so in its own words), but its first read of the body fails.
+        seen = limit + 1 if declared.isdigit() and int(declared) > limit else 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal seen
+            if seen > limit:
+                raise BodyTooLarge(limit)
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except BodyTooLarge:
+            if started:
+                raise
+            await _too_large(scope, receive, send, limit)
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    message = MSG_TOO_LARGE.format(limit=limit)
+    response = (
+        JSONResponse({"detail": message}, status_code=413)
+        if scope["path"].startswith("/api/")
+        else PlainTextResponse(message, status_code=413)
+    )
+    response.headers["Connection"] = "close"  # the rest of the body is never read
+    await response(scope, receive, send)
+
+
+async def _not_authenticated(scope: Scope, receive: Receive, send: Send) -> None:
+    path: str = scope["path"]
+    response: Response
+    if path.startswith("/api/"):
+        response = JSONResponse(
+            {"detail": MSG_NOT_AUTHENTICATED},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    elif "hx-request" in Headers(scope=scope):
+        response = Response(status_code=204, headers={"HX-Redirect": "/login?next=" + path})
+    else:
+        response = RedirectResponse("/login?next=" + path, status_code=303)
+    response.headers["Connection"] = "close"
+    await response(scope, receive, send)

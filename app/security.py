@@ -8,7 +8,7 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -39,6 +39,10 @@ MSG_CSRF_WRONG = "The form's security token has expired. Reload the page and try
 MSG_CROSS_ORIGIN = "Requests from other sites are not accepted."
 MSG_NOT_AUTHENTICATED = "Not authenticated: log in, or send 'Authorization: Bearer <token>'."
 MSG_BAD_TOKEN = "The API token is unknown or revoked."
+MSG_TOKEN_EXPIRED = "The API token has expired. Make a new one on the settings page."
+MSG_TOKEN_READ_ONLY = (
+    "This API token is read-only: it may only read (GET). Use a read-write token to change data."
+)
 
 
 # --- passwords ---------------------------------------------------------------------------
@@ -179,10 +183,26 @@ def sessions_revoke_all(*, session: Session, user_id: int, keep_id: int | None =
 # --- API tokens --------------------------------------------------------------------------
 
 
-def api_token_issue(*, session: Session, user_id: int, org_id: int, name: str) -> str:
+def api_token_issue(
+    *,
+    session: Session,
+    user_id: int,
+    org_id: int,
+    name: str,
+    scope: str = "write",
+    expires_at: datetime | None = None,
+) -> str:
     raw = API_TOKEN_PREFIX + new_secret()
     session.add(
-        ApiToken(token_hash=digest(raw), prefix=raw[:10], name=name, user_id=user_id, org_id=org_id)
+        ApiToken(
+            token_hash=digest(raw),
+            prefix=raw[:10],
+            name=name,
+            user_id=user_id,
+            org_id=org_id,
+            scope=scope,
+            expires_at=expires_at,
+        )
     )
     return raw
 
@@ -256,6 +276,10 @@ def get_optional_auth(request: Request, session: SessionDep) -> Auth | None:
         token, user, membership, org = found
         if token.revoked_at is not None or not user.is_active:
             raise NotAuthenticated(MSG_BAD_TOKEN)
+        if token.expires_at is not None and token.expires_at <= utcnow():
+            raise NotAuthenticated(MSG_TOKEN_EXPIRED)
+        if token.scope != "write" and request.method not in SAFE_METHODS:
+            raise HTTPException(403, MSG_TOKEN_READ_ONLY)
         return Auth(
             user=user,
             org_id=token.org_id,

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, or_, text, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from app.db import SQLITE_BUSY_TIMEOUT_MS, Database
 from app.orgs.models import ApiToken, User
@@ -90,14 +90,3 @@ def _restore_patience(conn: Connection) -> None:
     except SQLAlchemyError:
         conn.invalidate()
         raise
-
-
-def api_tokens_list(*, session: Session, org_id: int) -> list[tuple[ApiToken, User]]:
-    """The organization's tokens that still work, with the person each acts as."""
-    rows = session.exec(
-        select(ApiToken, User)
-        .join(User, col(User.id) == col(ApiToken.user_id))
-        .where(ApiToken.org_id == org_id, col(ApiToken.revoked_at).is_(None))
-        .order_by(col(ApiToken.created_at))
-    )
-    return list(rows.all())

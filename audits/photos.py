@@ -1,7 +1,8 @@
 """Photos attached to answers: checked by content, resized, stripped of EXIF/GPS, stored on disk.
 
 A photo is re-encoded from its pixels only, so no metadata of the original (camera, time,
-GPS position) can survive. Files live under DATA_DIR/photos/<org id>/<photo id>.<ext>.
+GPS position, comments, colour profile, XMP, text chunks) can survive. Files live under
+DATA_DIR/photos/<org id>/<photo id>.<ext>.
 """
 
 from __future__ import annotations
@@ -61,17 +62,30 @@ def _clean(raw: bytes) -> tuple[bytes, str, int, int]:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise DomainError(MSG_NOT_IMAGE, field="photo") from exc
     image.thumbnail((MAX_SIDE, MAX_SIDE))
+    transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    image = _pixels_only(image)
     out = io.BytesIO()
-    if kind == "JPEG" or (kind == "WEBP" and image.mode not in ("RGBA", "LA", "P")):
+    if kind == "JPEG" or (kind == "WEBP" and not transparent):
         image.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
         content_type = "image/jpeg"
     else:
         # Transparent pictures (screenshots, PNG) stay PNG; only pixels are written.
-        if image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
-            image = image.convert("RGBA")
         image.save(out, "PNG", optimize=True)
         content_type = "image/png"
     return out.getvalue(), content_type, image.width, image.height
+
+
+def _pixels_only(image: Image.Image) -> Image.Image:
+    """A new image made of `image`'s pixels and nothing else. Pillow carries what it read
+    (`info`: comment, ICC profile, XMP, text chunks, EXIF) through `convert` and `copy` into
+    what it saves, so the pixels are copied into an image that never had any of it."""
+    if image.mode in ("P", "PA"):  # the palette's transparency lives in `info`: apply it
+        image = image.convert(
+            "RGBA" if "transparency" in image.info or image.mode == "PA" else "RGB"
+        )
+    elif image.mode not in ("RGB", "RGBA", "L", "LA"):
+        image = image.convert("RGBA")
+    return Image.frombytes(image.mode, image.size, image.tobytes())
 
 
 def photo_add(

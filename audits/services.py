@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlalchemy import and_, bindparam, exists, or_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -44,6 +45,9 @@ MSG_SHOPPER_UNKNOWN = "Choose a member of this organization with the secret shop
 MSG_WINDOW = "The visit window must end after it starts."
 MSG_QUESTION_NOT_IN_SHOP = "That question is not part of this shop."
 MSG_SHOP_CLOSED = "This shop has been handed in; answers can no longer change."
+MSG_ANSWER_ID_TAKEN = (
+    "That answer id is already used by another answer. Send the answer again with a new id."
+)
 MSG_ALREADY_APPROVED = "This shop is already approved."
 MSG_MISSING = "{count} required question{s} still need an answer."
 MSG_CANNOT = "A shop that is {status} cannot be {action}."
@@ -386,10 +390,16 @@ def answer_upsert(
     if shop.status == ShopStatus.assigned:
         _transition(session, shop, ShopStatus.in_progress, actor_id, "first answer")
     progress = None
-    if with_progress:
-        session.flush()  # so that this answer is counted
-        progress = shop_progress_counts(session, shop)
-    session.commit()
+    try:
+        if with_progress:
+            session.flush()  # so that this answer is counted
+            progress = shop_progress_counts(session, shop)
+        session.commit()
+    except IntegrityError as exc:
+        # The id is taken by an answer this organization cannot see (ids are made on the
+        # phones of every organization), or another save of this question won a race.
+        session.rollback()
+        raise ConflictError(MSG_ANSWER_ID_TAKEN, field="id") from exc
     return SavedAnswer(answer=answer, question=question, photo_ids=photo_ids, progress=progress)
 
 

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from app.modelbase import ident, utcnow
 from app.orgs.models import (
+    ApiToken,
     Invite,
     Location,
     Membership,
@@ -254,6 +255,11 @@ def make_world(session: Session, name: str) -> OrgWorld:
     world.objects["alert_id"] = make_alert(session, org, shop_id=shop.id).id
     world.objects["measure_id"] = make_measure(session, touchpoint).id
     world.objects["action_item_id"] = make_action_item(session, touchpoint).id
+    # A token of its own (revoking it must not cut the sweep's own tokens off).
+    spare = digest(make_token(session, org, users[Role.owner]))
+    world.objects["api_token_id"] = session.exec(  # type: ignore[assignment]
+        select(ApiToken.id).where(ApiToken.token_hash == spare)
+    ).one()
     return world
 
 

@@ -200,6 +200,49 @@ class ApiToken(OrgOwned, table=True):
     created_at: datetime = utc_field(default_factory=utcnow)
     last_used_at: datetime | None = utc_field(default=None)
     revoked_at: datetime | None = utc_field(default=None)
+    # "read" tokens may only read (GET); "write" tokens may do what their user may do.
+    scope: str = Field(default="write", sa_type=String(16))
+    # After this the token answers 401; None: it works until revoked.
+    expires_at: datetime | None = utc_field(default=None)
+
+
+class TokenScope(StrEnum):
+    read = "read"
+    write = "write"
+
+
+class ApiTokenCreate(SQLModel):
+    """A new token for the caller in their current organization. `expires_in_days`: none
+    means it works until revoked."""
+
+    name: str = Field(min_length=1, max_length=120)
+    scope: TokenScope = TokenScope.read
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+
+    @field_validator("name")
+    @classmethod
+    def _strip_name(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("enter a name to recognise the token by")
+        return v
+
+
+class ApiTokenPublic(SQLModel):
+    id: int
+    name: str
+    prefix: str
+    scope: TokenScope
+    user: UserPublic
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+
+
+class ApiTokenCreated(ApiTokenPublic):
+    """Returned once, right after creation: the token itself is never shown again."""
+
+    token: str
 
 
 class LoginAttempt(SQLModel, table=True):

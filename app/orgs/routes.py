@@ -64,6 +64,12 @@ def org_switch(
     return RedirectResponse("/", status_code=303)
 
 
+MSG_ORG_CREATE_OWNERS = (
+    "Only owners can add organizations. Ask the person who runs Touchstone to make one "
+    "for you (touchstone org create)."
+)
+
+
 @router.post("/orgs")
 def org_create(
     request: Request,
@@ -80,6 +86,10 @@ def org_create(
     from touchpoints.library import template_set
     from touchpoints.services import template_apply
 
+    # Only someone who already owns an organization may make one (docs/security.md: a new
+    # organization lets its owner invite any address, so it is an owner's power).
+    if not any(m.role == Role.owner for _, m in tenant.organizations()):
+        raise HTTPException(403, MSG_ORG_CREATE_OWNERS)
     data, errors = parse_form(OrganizationCreate, {"name": name, "timezone": timezone})
     if starter and template_set(starter) is None:
         errors["starter"] = "Choose a journey from the list."

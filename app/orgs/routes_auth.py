@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import select
 from starlette.background import BackgroundTask
 
 from app.db import SessionDep
@@ -15,13 +14,13 @@ from app.errors import DomainError
 from app.forms import domain_errors
 from app.mailer import send_password_changed
 from app.orgs import services, two_step
-from app.orgs.models import Membership, Organization, Role, User
+from app.orgs.login import session_begin
+from app.orgs.models import Organization, Role
 from app.security import (
     MAX_PASSWORD_LENGTH,
     OptionalAuthDep,
     password_strength,
     session_end,
-    session_start,
 )
 from app.templating import flash, render
 from app.tenancy import MemberDep, Tenant, two_step_setup_owed
@@ -79,38 +78,17 @@ def login_submit(
         except DomainError as exc:
             errors = domain_errors(exc)
         else:
-            if user.two_step_on:
-                # login_authenticate has just cleared the account's failure count (not yet
-                # committed). Undo that: it is cleared only once the code is right too, or a
-                # right password between wrong codes would allow endless code guesses.
-                session.rollback()
-                # No session yet: the second page asks for the code first.
-                request.session[two_step.PENDING_KEY] = two_step.pending_login(
-                    user, safe_next(next)
-                )
-                return RedirectResponse("/login/code", status_code=303)
-            return _log_in(request, session, user, safe_next(next))
+            # With two-step login on, no session yet: session_begin sends the user on to
+            # the code page (and undoes the cleared failure count until the code is right).
+            return session_begin(
+                request=request, session=session, user=user, target=safe_next(next)
+            )
     return render(
         request,
         "orgs/login.html",
         {"next": safe_next(next), "errors": errors, "email": email},
         status_code=429 if "__all__" in errors else 400,
     )
-
-
-def _log_in(request: Request, session: SessionDep, user: User, target: str) -> Response:
-    first = session.exec(
-        select(Membership).where(Membership.user_id == user.id).order_by(Membership.id)  # type: ignore[arg-type]
-    ).first()
-    session_start(
-        session=session,
-        request=request,
-        user=user,
-        org_id=first.org_id if first else None,
-        settings=request.app.state.settings,
-    )
-    session.commit()
-    return RedirectResponse(target, status_code=303)
 
 
 def _pending_expired(request: Request) -> Response:
@@ -152,8 +130,14 @@ def login_code_submit(
             status_code=exc.status_code,
         )
     target = pending.get("next") if isinstance(pending, dict) else None
-    response = _log_in(
-        request, session, user, safe_next(target if isinstance(target, str) else None)
+    org_id = pending.get("org") if isinstance(pending, dict) else None
+    response = session_begin(
+        request=request,
+        session=session,
+        user=user,
+        target=safe_next(target if isinstance(target, str) else None),
+        org_id=org_id if isinstance(org_id, int) else None,
+        second_step_done=True,  # two_step_login_verify has just accepted the code
     )
     if recovery_used:
         response.background = _notice(
@@ -180,16 +164,16 @@ def logout(request: Request, session: SessionDep) -> Response:
 
 @router.get("/invite/{token}")
 def invite_page(request: Request, session: SessionDep, token: str) -> Response:
+    """The same page whether or not the address has an account: whoever made the invite
+    (anyone who owns an organization) must not learn which addresses have accounts."""
     invite = services.invite_lookup(session=session, raw=token)
     org = session.get(Organization, invite.org_id)
-    has_account = bool(services.user_by_email(session=session, email=invite.email))
     return render(
         request,
         "orgs/invite_accept.html",
         {
             "invite": invite,
             "org": org,
-            "has_account": has_account,
             "errors": {},
             "name": "",
             "token": token,
@@ -227,23 +211,19 @@ def invite_submit(
             {
                 "invite": invite,
                 "org": session.get(Organization, invite.org_id),
-                "has_account": bool(services.user_by_email(session=session, email=invite.email)),
                 "errors": domain_errors(exc),
                 "name": name,
                 "token": token,
             },
             status_code=400,
         )
-    session_start(
-        session=session,
-        request=request,
-        user=user,
-        org_id=membership.org_id,
-        settings=request.app.state.settings,
+    # An account with two-step login is asked for its code before any session starts.
+    response = session_begin(
+        request=request, session=session, user=user, target="/", org_id=membership.org_id
     )
-    session.commit()
-    flash(request, "Welcome to Touchstone. Your account is ready.")
-    return RedirectResponse("/", status_code=303)
+    if not user.two_step_on:
+        flash(request, "Welcome to Touchstone. Your account is ready.")
+    return response
 
 
 # ASVS 2.1.8: the strength meter under every new-password field asks this, so it says

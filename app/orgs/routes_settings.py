@@ -19,10 +19,11 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from app.forms import parse_form
 from app.modelbase import utcnow
-from app.orgs.models import Organization, _check_timezone
+from app.orgs.api_tokens import TokenDep
+from app.orgs.models import ApiTokenCreate, Organization, _check_timezone
+from app.orgs.tokens import api_token_create, api_token_revoke, api_tokens_live, token_expired
 from app.templating import flash, local_when, redirect, render
 from app.tenancy import OwnerDep
-from app.token_use import api_tokens_list
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(tags=["organization"])
@@ -37,6 +38,7 @@ MSG_RETENTION = (
 )
 MSG_TWO_STEP = "Give true or false."
 MSG_SAVED = "Settings saved."
+TOKENS_FRAGMENT = "orgs/_api_tokens.html"
 MSG_TZ_MOVED = " Shops and recovery cases now count on their days in {tz}."
 
 
@@ -148,24 +150,36 @@ def _page(
     form: dict[str, Any],
     errors: dict[str, str],
     status_code: int = 200,
+    **more: Any,
 ) -> Response:
-    now, tz = utcnow(), tenant.org.timezone
-    tokens = [
-        {
-            "name": token.name,
-            "prefix": token.prefix,
-            "user": user.name,
-            "created": local_when(token.created_at, tz, now),
-            "used": last_used_words(token.last_used_at, now, tz),
-        }
-        for token, user in api_tokens_list(session=tenant.session, org_id=tenant.org_id)
-    ]
     return render(
         request,
         "orgs/settings.html",
-        {"form": form, "errors": errors, "zones": _zones(), "tokens": tokens},
+        {"form": form, "errors": errors, "zones": _zones(), **_tokens_context(tenant, **more)},
+        fragment=TOKENS_FRAGMENT if more else None,
         status_code=status_code,
     )
+
+
+def _tokens_context(tenant: OwnerDep, **more: Any) -> dict[str, Any]:
+    """The API tokens section: every live token of the organization, and its form."""
+    now, tz = utcnow(), tenant.org.timezone
+    tokens = [
+        {
+            "id": token.id,
+            "name": token.name,
+            "prefix": token.prefix,
+            "scope": token.scope,
+            "user": user.name,
+            "created": local_when(token.created_at, tz, now),
+            "used": last_used_words(token.last_used_at, now, tz),
+            "expires": local_when(token.expires_at, tz, now) if token.expires_at else None,
+            "expired": token_expired(token, now),
+        }
+        for token, user in api_tokens_live(session=tenant.session, org_id=tenant.org_id)
+    ]
+    token_form = {"name": "", "scope": "read", "expires_in_days": ""}
+    return {"tokens": tokens, "token_form": token_form, "token_errors": {}, **more}
 
 
 def _count(n: int, unit: str) -> str:
@@ -190,16 +204,7 @@ def last_used_words(last_used_at: datetime | None, now: datetime, tz: str) -> st
 
 @router.get("/settings")
 def settings_page(request: Request, tenant: OwnerDep) -> Response:
-    org = tenant.org
-    form = {
-        "name": org.name,
-        "timezone": org.timezone,
-        "alert_margin": str(org.alert_margin),
-        "retention": "keep" if org.contact_retention_days is None else "days",
-        "contact_retention_days": str(org.contact_retention_days or 365),
-        "owners_two_step": org.owners_two_step,
-    }
-    return _page(request, tenant, form, {})
+    return _page(request, tenant, _settings_form(tenant.org), {})
 
 
 @router.post("/settings")
@@ -235,6 +240,56 @@ def settings_save(
     org = org_settings_update(session=tenant.session, org=tenant.org, data=data)
     flash(request, MSG_SAVED + (MSG_TZ_MOVED.format(tz=org.timezone) if moved else ""))
     return redirect(request, "/settings")
+
+
+def _settings_form(org: Organization) -> dict[str, Any]:
+    return {
+        "name": org.name,
+        "timezone": org.timezone,
+        "alert_margin": str(org.alert_margin),
+        "retention": "keep" if org.contact_retention_days is None else "days",
+        "contact_retention_days": str(org.contact_retention_days or 365),
+        "owners_two_step": org.owners_two_step,
+    }
+
+
+@router.post("/settings/tokens")
+def token_create_page(
+    request: Request,
+    tenant: OwnerDep,
+    token_name: Annotated[str, Form()] = "",
+    token_scope: Annotated[str, Form()] = "read",
+    token_expires_in_days: Annotated[str, Form()] = "",
+) -> Response:
+    """Make a token acting as this owner; the section shows it once (htmx: only the section).
+    Its fields are named apart from the settings form's on the same page."""
+    form = _settings_form(tenant.org)
+    token_form = {
+        "name": token_name,
+        "scope": token_scope,
+        "expires_in_days": token_expires_in_days,
+    }
+    values = {
+        "name": token_name,
+        "scope": token_scope,
+        "expires_in_days": token_expires_in_days.strip() or None,
+    }
+    data, errors = parse_form(ApiTokenCreate, values)
+    if data is None:
+        token_errors = {f"token_{k}": v for k, v in errors.items()}
+        return _page(
+            request, tenant, form, {}, 400, token_form=token_form, token_errors=token_errors
+        )
+    token, raw = api_token_create(
+        session=tenant.session, user=tenant.user, org_id=tenant.org_id, data=data
+    )
+    return _page(request, tenant, form, {}, created={"name": token.name, "token": raw})
+
+
+@router.post("/settings/tokens/{api_token_id}/revoke")
+def token_revoke_page(request: Request, tenant: OwnerDep, token: TokenDep) -> Response:
+    api_token_revoke(session=tenant.session, token=token)
+    return _page(request, tenant, _settings_form(tenant.org), {}, revoked=token.name)
 
 
 # --- API -----------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from app.orgs.models import (
     Role,
     User,
 )
+from app.orgs.tokens import api_tokens_revoke_all
 from app.security import (
     digest,
     hash_password,
@@ -132,6 +133,9 @@ def membership_remove(*, session: Session, membership: Membership) -> None:
     if membership.role == Role.owner:
         _ensure_another_owner(session=session, org_id=membership.org_id, user_id=membership.user_id)
     session.delete(membership)
+    # Their tokens for this organization die with the membership (a new invite must not
+    # bring them back to life).
+    api_tokens_revoke_all(session=session, user_id=membership.user_id, org_id=membership.org_id)
     session.commit()
 
 
@@ -185,6 +189,7 @@ def password_change(
     user.password_hash = hash_password(new)
     session.add(user)
     sessions_revoke_all(session=session, user_id=user.id, keep_id=keep_session_id)  # type: ignore[arg-type]
+    api_tokens_revoke_all(session=session, user_id=user.id)  # type: ignore[arg-type]
     session.commit()
 
 

@@ -25,6 +25,7 @@ from app.errors import DomainError, ThrottledError
 from app.modelbase import utcnow
 from app.orgs.models import User, UserSession
 from app.orgs.services import MSG_LOGIN_THROTTLED, MSG_WRONG_PASSWORD
+from app.orgs.tokens import api_tokens_revoke_all
 from app.security import (
     digest,
     login_failure_record,
@@ -178,6 +179,8 @@ def two_step_enable(
     user.totp_recovery_hashes = [digest(_normalize(c)) for c in codes]
     session.add(user)
     sessions_revoke_all(session=session, user_id=user.id, keep_id=keep_session_id)  # type: ignore[arg-type]
+    # Tokens made while the password alone logged in go too.
+    api_tokens_revoke_all(session=session, user_id=user.id)  # type: ignore[arg-type]
     session.commit()
     return codes
 
@@ -252,6 +255,7 @@ def two_step_reset(*, session: Session, user: User) -> int:
     ).one()
     _turn_off(session=session, user=user)
     sessions_revoke_all(session=session, user_id=user.id)  # type: ignore[arg-type]
+    api_tokens_revoke_all(session=session, user_id=user.id)  # type: ignore[arg-type]
     return int(ended)
 
 

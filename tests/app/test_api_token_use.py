@@ -97,12 +97,13 @@ def test_a_request_that_writes_notes_the_use_too(client: Browser, db: Database, 
 
 
 def test_a_token_that_does_not_authenticate_is_not_noted(
-    client: Browser, db: Database, session: Session, token: str
+    client: Browser, db: Database, org: Organization, owner: User, token: str
 ) -> None:
-    row = session.exec(select(ApiToken)).one()
-    row.revoked_at = utcnow()
-    session.add(row)
-    session.commit()
+    # The owner revokes it on the settings page, so the token itself was never used.
+    sign_in(client, db, owner, org)
+    (listed,) = client.get("/api/v1/tokens").json()
+    assert client.htmx("POST", f"/settings/tokens/{listed['id']}/revoke").status_code == 200  # type: ignore[attr-defined]
+    client.cookies.clear()
     assert client.get("/api/v1/me", headers=_auth(token)).status_code == 401
     assert _last_used(db) is None
 

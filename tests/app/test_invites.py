@@ -15,6 +15,7 @@ from app.db import Database
 from app.modelbase import utcnow
 from app.orgs import services
 from app.orgs.models import Invite, Membership, Organization, Role, User, UserSession
+from app.orgs.routes import MSG_ORG_CREATE_OWNERS
 from app.security import MSG_PASSWORD_GUESSABLE, digest, verify_password
 from app.tenancy import MSG_FORBIDDEN
 from tests.conftest import CSRF_META, Browser, sign_in
@@ -255,8 +256,8 @@ def test_existing_user_proves_their_password_and_gains_a_second_membership(
     link = f"/invite/{raw}"
 
     page = open_link(client, link)
-    assert "You already have a Touchstone account." in page.text
-    assert 'name="name"' not in page.text  # nothing to choose: the account exists
+    # The page does not say that the account exists (test_invite_page_is_the_same_...).
+    assert "Already have a Touchstone account with this address?" in page.text
     wrong = client.form(link, {"password": "not my password"})
     assert wrong.status_code == 400
     assert field_error(wrong.text, "password") == html(services.MSG_WRONG_PASSWORD)
@@ -527,3 +528,40 @@ def test_accepting_an_invite_never_changes_an_existing_members_role(
     assert response.status_code == 409
     assert html(services.MSG_ALREADY_MEMBER.format(email=owner.email)) in response.text
     assert role_in(db, owner.id, org) == Role.owner
+
+
+def test_invite_page_is_the_same_whether_or_not_the_address_has_an_account(
+    browser: Browser, browser_factory: Any, session: Session, org: Organization
+) -> None:
+    """Anyone who owns an organization can invite any address: the page the link opens
+    must not tell them which addresses already have an account (account enumeration)."""
+    make_member(session, make_org(session), Role.viewer, email="known@example.com")
+    pages = []
+    for email in ("known@example.com", "unknown@example.com"):
+        made = browser.form("/people/invites", {"email": email, "role": "viewer"})
+        match = INVITE_LINK.search(made.text)  # type: ignore[attr-defined]
+        assert match, made.text  # type: ignore[attr-defined]
+        link = match.group(1)
+        page = browser_factory().get(link)
+        assert page.status_code == 200
+        csrf = CSRF_META.search(page.text).group(1)  # type: ignore[union-attr]
+        token = link.rsplit("/", 1)[1]
+        pages.append(page.text.replace(email, "E").replace(token, "T").replace(csrf, "C"))
+        browser.refresh_csrf("/people")
+
+    assert pages[0] == pages[1]
+
+
+@pytest.mark.parametrize("role", [Role.shopper, Role.viewer])
+def test_only_owners_may_create_organizations(
+    client: Browser, session: Session, db: Database, org: Organization, role: Role
+) -> None:
+    member = make_member(session, org, role)
+    sign_in(client, db, member, org)
+    assert "Add a client organization" not in client.get("/account").text
+
+    response = client.form("/orgs", {"name": "Shadow Org", "timezone": "UTC"})
+
+    assert response.status_code == 403
+    assert html(MSG_ORG_CREATE_OWNERS) in response.text  # type: ignore[attr-defined]
+    assert count(db, Organization) == 1

@@ -59,11 +59,14 @@ def test_slow_uploads_do_not_hold_back_another_writer(settings: Settings, db: Da
             uploads = [
                 asyncio.create_task(
                     client.post(
-                        f"/shops/{n}/answers/6f1c0e9e-8a41-4e0b-9d7e-2f1f3b8f0c11/photos",
+                        f"/api/v1/shops/{n}/answers/6f1c0e9e-8a41-4e0b-9d7e-2f1f3b8f0c11/photos",
                         content=trickle(),
                         headers={
                             "content-type": "application/octet-stream",
                             "content-length": str(len(BODY)),
+                            # Some credential (here a dead one): without any, the body
+                            # limit refuses an upload before anything reads it.
+                            "authorization": "Bearer ts_not-a-real-token",
                         },
                     )
                 )

@@ -115,3 +115,77 @@ def test_api_upload_with_a_token_and_closed_shops(
     assert closed.status_code == 400
     assert len(session.exec(select(Photo)).all()) == 1
     assert session.get(Answer, answer.id) is not None  # type: ignore[attr-defined]
+
+
+# --- nothing of the original survives ----------------------------------------------------
+
+MARKERS = (b"SECRET-COMMENT", b"SECRET-XMP", b"SECRET-TEXT", b"SpyCam", b"SECRET-ICC")
+
+
+def _icc() -> bytes:
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return profile + b"SECRET-ICC"  # readers ignore bytes after the profile's own length
+
+
+def _exif() -> bytes:
+    exif = Image.Exif()
+    exif[MAKE_TAG] = "SpyCam"
+    exif[GPS_TAG] = {1: "N", 2: (51.0, 30.0, 0.0)}
+    return exif.tobytes()
+
+
+XMP = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description>SECRET-XMP</rdf:Description></x:xmpmeta>'
+)
+
+
+def jpeg_with_everything() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(
+        out, "JPEG", comment=b"SECRET-COMMENT", icc_profile=_icc(), exif=_exif(), xmp=XMP
+    )
+    data = out.getvalue()
+    with Image.open(io.BytesIO(data)) as probe:  # the fixture really carries each of them
+        assert probe.info["comment"] == b"SECRET-COMMENT" and "icc_profile" in probe.info
+        assert b"SECRET-XMP" in probe.info["xmp"] and probe.getexif()[MAKE_TAG] == "SpyCam"
+    return data
+
+
+def png_with_everything(mode: str) -> bytes:
+    from PIL.PngImagePlugin import PngInfo
+
+    text = PngInfo()
+    text.add_text("Comment", "SECRET-TEXT")
+    text.add_itxt("XML:com.adobe.xmp", XMP.decode())
+    text.add_text("Author", "SECRET-TEXT", zip=True)
+    image = Image.new(mode, (64, 48), (10, 200, 30, 128) if mode == "RGBA" else 3)
+    out = io.BytesIO()
+    image.save(out, "PNG", pnginfo=text, icc_profile=_icc(), exif=_exif())
+    data = out.getvalue()
+    with Image.open(io.BytesIO(data)) as probe:
+        assert probe.info["Comment"] == "SECRET-TEXT" and "icc_profile" in probe.info
+        assert probe.getexif()[MAKE_TAG] == "SpyCam"
+    return data
+
+
+@pytest.mark.parametrize(
+    "make",
+    [jpeg_with_everything, lambda: png_with_everything("RGBA"), lambda: png_with_everything("P")],
+    ids=["jpeg", "png", "png-palette"],
+)
+def test_no_comment_icc_profile_xmp_text_or_exif_survives(
+    client: Browser, world: dict[str, object], make: object
+) -> None:
+    response = upload(client, world, make())  # type: ignore[operator]
+    assert response.status_code == 201, response.text  # type: ignore[attr-defined]
+
+    stored = client.get(response.json()["url"]).content  # type: ignore[attr-defined]
+
+    for marker in MARKERS:
+        assert marker not in stored
+    with Image.open(io.BytesIO(stored)) as image:
+        kept = set(image.info) - {"jfif", "jfif_version", "jfif_unit", "jfif_density", "dpi"}
+        assert kept == set(), image.info
+        assert not image.getexif()
