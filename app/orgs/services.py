@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +24,7 @@ from app.orgs.models import (
     OrganizationCreate,
     Role,
     User,
+    UserSession,
 )
 from app.security import (
     digest,
@@ -340,3 +343,36 @@ def role_label(role: str) -> str:
     from app.orgs.models import ROLE_LABELS
 
     return ROLE_LABELS[Role(role)].lower()
+
+
+def session_org_switch(*, session: Session, session_row: UserSession | None, org_id: int) -> None:
+    """Point the login session at `org_id`, one of the user's organizations (the caller has
+    checked), and commit what the request did with it."""
+    if session_row is not None:
+        session_row.org_id = org_id
+        session.add(session_row)
+    session.commit()
+
+
+def membership_role_change(
+    *, session: Session, org: Organization, user: User, role: Role
+) -> Membership:
+    """An owner gives a member another role (refused for the last owner), and commits."""
+    try:
+        membership = membership_set(session=session, org=org, user=user, role=role)
+    except DomainError:
+        session.rollback()
+        raise
+    session.commit()
+    return membership
+
+
+def org_update(*, session: Session, org: Organization, changes: Mapping[str, Any]) -> Organization:
+    """Store changed settings of the organization. A new time zone moves every shop's and
+    case's report day (the flush hooks of audits.report_day and recovery.report_day do that,
+    in this commit)."""
+    for name, value in changes.items():
+        setattr(org, name, value)
+    session.add(org)
+    session.commit()
+    return org
