@@ -7,21 +7,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import select
 from starlette.background import BackgroundTask
 
 from app.db import SessionDep
 from app.errors import DomainError
 from app.forms import domain_errors
 from app.mailer import send_password_changed
-from app.orgs import services, two_step
-from app.orgs.models import Membership, Organization, Role, User
+from app.modelbase import ident
+from app.orgs import queries, services, two_step
+from app.orgs.models import Organization, Role, User
 from app.security import (
     MAX_PASSWORD_LENGTH,
     OptionalAuthDep,
     password_strength,
-    session_end,
-    session_start,
 )
 from app.templating import flash, render
 from app.tenancy import MemberDep, Tenant, two_step_setup_owed
@@ -99,17 +97,14 @@ def login_submit(
 
 
 def _log_in(request: Request, session: SessionDep, user: User, target: str) -> Response:
-    first = session.exec(
-        select(Membership).where(Membership.user_id == user.id).order_by(Membership.id)  # type: ignore[arg-type]
-    ).first()
-    session_start(
+    first = queries.first_membership(session=session, user_id=ident(user))
+    services.login_session_open(
         session=session,
         request=request,
         user=user,
         org_id=first.org_id if first else None,
         settings=request.app.state.settings,
     )
-    session.commit()
     return RedirectResponse(target, status_code=303)
 
 
@@ -172,8 +167,7 @@ def _notice(settings: Any, email: str, change: str, left: int = 0) -> Background
 
 @router.post("/logout")
 def logout(request: Request, session: SessionDep) -> Response:
-    session_end(session=session, request=request)
-    session.commit()
+    services.login_session_close(session=session, request=request)
     flash(request, "You are logged out.")
     return RedirectResponse("/login", status_code=303)
 
@@ -234,14 +228,13 @@ def invite_submit(
             },
             status_code=400,
         )
-    session_start(
+    services.login_session_open(
         session=session,
         request=request,
         user=user,
         org_id=membership.org_id,
         settings=request.app.state.settings,
     )
-    session.commit()
     flash(request, "Welcome to Touchstone. Your account is ready.")
     return RedirectResponse("/", status_code=303)
 

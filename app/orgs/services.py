@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from fastapi import Request
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -34,6 +35,8 @@ from app.security import (
     login_throttled,
     new_secret,
     password_problem,
+    session_end,
+    session_start,
     sessions_revoke_all,
     verify_password,
     verify_password_timing_safe,
@@ -376,3 +379,18 @@ def org_update(*, session: Session, org: Organization, changes: Mapping[str, Any
     session.add(org)
     session.commit()
     return org
+
+
+def login_session_open(
+    *, session: Session, request: Request, user: User, org_id: int | None, settings: Settings
+) -> None:
+    """Start the login session (`app.security.session_start`) and commit it with whatever
+    the request did before (an accepted invite, a used recovery code)."""
+    session_start(session=session, request=request, user=user, org_id=org_id, settings=settings)
+    session.commit()
+
+
+def login_session_close(*, session: Session, request: Request) -> None:
+    """End the login session and commit."""
+    session_end(session=session, request=request)
+    session.commit()
