@@ -8,20 +8,26 @@ that no handler has to remember:
   `org_id = <current org>` added, so another organization's rows simply do not exist;
 - every INSERT or UPDATE of such a row is stamped with, or checked against, the current org.
 
+Textual SQL (the reports' aggregations) is not touched by those hooks, so it runs through one
+helper, `org_sql`, which writes the organization's filter into the statement itself and refuses
+a statement that reads an organization's table without it (tests/app/test_tenancy_sql.py
+fails on any textual query that bypasses it).
+
 An id from another organization therefore behaves exactly like an id that does not exist: 404.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Request
-from sqlalchemy import event
+from sqlalchemy import CursorResult, event, text
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, select
@@ -50,6 +56,11 @@ M = TypeVar("M", bound=SQLModel)
 
 class TenancyViolation(RuntimeError):
     """A write tried to put a row into an organization other than the session's."""
+
+
+class UnscopedSQL(TenancyViolation):
+    """Textual SQL that reads an organization's table without its scope, or a session
+    without an organization asked to run it."""
 
 
 def scope_session(session: Session, org_id: int) -> None:
@@ -121,6 +132,97 @@ def _stamp_org(session: OrmSession, _ctx: Any, _instances: Any) -> None:
             raise TenancyViolation(
                 f"{type(obj).__name__} of organization {obj.org_id} touched inside {org_id}"
             )
+
+
+# --- textual SQL ---------------------------------------------------------------------------
+
+# The bound parameter `org_sql` fills with the session's organization.
+ORG_PARAM = "touchstone_org"
+# Execution option `org_sql` sets on what it runs; the test suite's statement hook looks for it.
+ORG_SQL = "touchstone_org_sql"
+_SCOPE = re.compile(r"ORG_SCOPE\(\s*(\w+)\s*\)")
+_VIA = re.compile(r"ORG_VIA\(\s*(\w+)\s*\)")
+_TABLE_REF = re.compile(r"\b(?:FROM|JOIN|UPDATE|INTO)\s+(\w+)(?:\s+AS\s+(\w+))?", re.IGNORECASE)
+_STRING = re.compile(r"'(?:[^']|'')*'")
+
+
+def org_tables() -> frozenset[str]:
+    """The tables whose rows belong to one organization, and the organization table itself."""
+    return frozenset(m.__tablename__ for m in _org_owned_models()) | {
+        Organization.__tablename__  # type: ignore[arg-type]
+    }
+
+
+def unscoped_references(sql: str) -> list[str]:
+    """What in `sql` reads an organization's table without a scope placeholder ([] if none).
+
+    Every `FROM|JOIN <table> [AS <alias>]` of an organization's table needs, somewhere in the
+    statement, an `ORG_SCOPE(<alias>)` (its own organization filter) or an `ORG_VIA(<alias>)`
+    (it is reached only through rows that are scoped, such as a scoped touchpoint's id or the
+    organization's question ids; used where the filter would cost a covering index). A table
+    named any other way (a comma join, a quoted name) is refused rather than guessed at.
+    """
+    bare = _STRING.sub("''", sql)
+    tables = org_tables()
+    problems: list[str] = []
+    marks = [m.lower() for m in _SCOPE.findall(bare) + _VIA.findall(bare)]
+    refs = [
+        (table.lower(), (alias or table).lower())
+        for table, alias in _TABLE_REF.findall(bare)
+        if table.lower() in tables
+    ]
+    for table, alias in refs:
+        if marks.count(alias) < sum(1 for _, a in refs if a == alias):
+            problems.append(f"{table} AS {alias} has no ORG_SCOPE({alias}) or ORG_VIA({alias})")
+    known = {alias for _, alias in refs}
+    problems += [f"ORG_SCOPE({m}) names no organization table" for m in set(marks) - known]
+    unmarked = _VIA.sub("", _SCOPE.sub("", bare))
+    for table in tables:
+        named = len(re.findall(rf"(?<![.\w]){table}\b(?!\s*\.)", unmarked, re.IGNORECASE))
+        if named > sum(1 for t, _ in refs if t == table):
+            problems.append(f"{table} is named outside FROM/JOIN <table> [AS <alias>]")
+    return sorted(set(problems))
+
+
+def _expand(sql: str) -> str:
+    aliases = {(alias or table).lower(): table.lower() for table, alias in _TABLE_REF.findall(sql)}
+
+    def scope(match: re.Match[str]) -> str:
+        alias = match.group(1)
+        column = "id" if aliases.get(alias.lower()) == Organization.__tablename__ else "org_id"
+        return f"{alias}.{column} = :{ORG_PARAM}"
+
+    # ORG_VIA names a row scoped through another; it adds nothing to the statement.
+    return _VIA.sub("1 = 1", _SCOPE.sub(scope, sql))
+
+
+def require_org(session: OrmSession, org_id: int | None = None) -> int:
+    """The session's organization; UnscopedSQL when it has none, or is not `org_id`."""
+    scoped = scoped_org_id(session)
+    if scoped is None:
+        raise UnscopedSQL("textual SQL on an organization's tables needs a scoped session")
+    if org_id is not None and org_id != scoped:
+        raise UnscopedSQL(f"organization {org_id} asked for in a session of {scoped}")
+    return scoped
+
+
+def org_sql(
+    session: OrmSession, sql: str, params: Mapping[str, Any] | None = None
+) -> CursorResult[*tuple[Any, ...]]:
+    """Run textual SQL in the session's organization: the one way to query an organization's
+    tables in SQL text.
+
+    Each `ORG_SCOPE(<alias>)` in `sql` becomes `<alias>.org_id = :touchstone_org` (`id` for
+    the organization table itself), bound to the organization the session is scoped to.
+    Refuses (UnscopedSQL) when the session has no organization, or when an organization's
+    table in the statement has no placeholder (see `unscoped_references`).
+    """
+    org_id = require_org(session)
+    problems = unscoped_references(sql)
+    if problems:
+        raise UnscopedSQL("; ".join(problems))
+    statement = text(_expand(sql)).execution_options(**{ORG_SQL: org_id})
+    return session.connection().execute(statement, {**(params or {}), ORG_PARAM: org_id})
 
 
 @dataclass(frozen=True)

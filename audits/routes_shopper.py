@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
-from sqlmodel import select
 
 from app.config import Settings
 from app.errors import DomainError
@@ -23,9 +22,9 @@ from app.modelbase import ident
 from app.orgs.models import Location, Role
 from app.templating import HTMX_FILE, flash, redirect, render
 from app.tenancy import Tenant, require_role
-from audits import photos
+from audits import photos, queries
 from audits.deps import ShopDep
-from audits.models import OPEN_STATES, Shop, ShopTouchpoint
+from audits.models import OPEN_STATES, Shop
 from audits.queries import Section, shop_progress, shop_sections
 from audits.services import (
     AnswerInput,
@@ -103,14 +102,13 @@ def fill_page(
         return render(request, "audits/shopper_done.html", context)
     last = len(sections) + 1  # 0: the visit, 1..n: touchpoints, n+1: check and hand in
     index = min(section, last)
-    links = session.exec(select(ShopTouchpoint).where(ShopTouchpoint.shop_id == shop.id)).all()
     context.update(
         index=index,
         last=last,
         current=sections[index - 1] if 0 < index < last else None,
         answers=_answer_state(sections),
         photos=photos.photos_by_question(session, shop),
-        section_comments={link.touchpoint_id: link.comment for link in links},
+        section_comments=queries.section_comments(session, shop),
         visited_at=_local_input(shop.visited_at, tenant.org.timezone),
         missing=missing_required(session, shop) if index == last else [],
         # Every screen of this shop, so a reload without signal still finds each one.

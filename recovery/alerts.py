@@ -34,6 +34,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.config import Settings
+from app.db import WRITE_OPTION
 from app.errors import ConflictError
 from app.mailer import send
 from app.modelbase import ident, utcnow
@@ -253,6 +254,21 @@ def _overdue_query(now: datetime) -> SelectOfScalar[RecoveryCase]:
 def overdue_waiting(session: Session, now: datetime) -> bool:
     """Whether any case waits for its overdue alert: one cheap read before taking a lock."""
     return session.exec(_overdue_query(now).limit(1)).first() is not None
+
+
+def alerts_refresh_overdue(*, session: Session, now: datetime) -> None:
+    """Raise the overdue alerts of the session's organization now, in a transaction of their
+    own: what the session read so far ends, the write takes SQLite's write lock before its
+    first statement (a read transaction that later writes can fail at once with "database is
+    locked"), and what the session reads next sees the new alerts. Rolls back on failure."""
+    session.commit()  # only reads so far: end them
+    try:
+        session.connection(execution_options={WRITE_OPTION: True})
+        alerts_check_overdue(session, now)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
 
 
 def alerts_check_overdue(session: Session, now: datetime) -> list[Alert]:

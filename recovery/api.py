@@ -202,7 +202,6 @@ def case_create(tenant: OwnerDep, data: CaseOpenIn) -> RecoveryCasePublic:
     case = services.case_open(
         session=tenant.session, org_id=tenant.org_id, data=data, actor_id=tenant.user_id
     )
-    tenant.session.commit()
     return case_public(tenant, case)
 
 
@@ -305,7 +304,6 @@ def case_action_item(tenant: OwnerDep, case: CaseDep) -> JSONResponse:
     item, made = services.case_action_item_make(
         session=tenant.session, case=case, actor_id=tenant.user_id
     )
-    tenant.session.commit()
     body = ActionItemMade(
         id=ident(item),
         touchpoint_id=item.touchpoint_id,

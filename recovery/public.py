@@ -36,7 +36,7 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.types import Message
 
 from app.config import Settings
@@ -48,9 +48,10 @@ from app.orgs.models import Location, Organization
 from app.orgs.routes_auth import client_address
 from app.templating import render
 from app.tenancy import scope_session
-from recovery.models import FIX_WINDOW_HOURS, CaseSource, RecoveryCase
+from recovery import queries
+from recovery.models import FIX_WINDOW_HOURS, CaseSource
 from recovery.posters import KEY_PATTERN, complaint_path
-from recovery.services import _REF_ALPHABET, CaseOpen, case_open
+from recovery.services import _REF_ALPHABET, CaseOpen, complaint_open
 from recovery.throttle import PostsThrottled, public_post_check, public_post_record
 
 SUMMARY_MAX = 2000
@@ -174,14 +175,14 @@ def place_resolve(
         return None
     if location_key is not None and not KEY_PATTERN.fullmatch(location_key):
         return None
-    org = session.exec(select(Organization).where(Organization.public_key == org_key)).first()
+    org = queries.organization_by_public_key(session, org_key)
     if org is None:
         return None
     scope_session(session, ident(org))
     location = None
     if location_key is not None:
         # The scope keeps another organization's location out, whatever its key.
-        location = session.exec(select(Location).where(Location.public_key == location_key)).first()
+        location = queries.location_by_public_key(session, location_key)
         if location is None:
             return None
     return Place(org=org, location=location, org_key=org_key, location_key=location_key)
@@ -454,16 +455,18 @@ def _submit(
             status_code=429,
             headers={"Retry-After": str(exc.retry_after_seconds)},
         )
-    public_post_record(session=session, address=address)
 
-    def refuse(errors: dict[str, str], token: str | None = None) -> Response:
-        session.commit()
+    def refused(errors: dict[str, str], token: str | None = None) -> Response:
         return _form_page(
             request, place, values=values, errors=errors, token=token, status_code=400
         )
 
+    def refuse(errors: dict[str, str], token: str | None = None) -> Response:
+        public_post_record(session=session, address=address, commit=True)
+        return refused(errors, token)
+
     def thanks(url: str) -> Response:
-        session.commit()
+        public_post_record(session=session, address=address, commit=True)
         return Response(status_code=303, headers={"Location": url})
 
     try:
@@ -496,25 +499,25 @@ def _submit(
     if utcnow() - form.issued_at < timedelta(seconds=settings.complaint_min_seconds):
         return refuse({"__all__": MSG_TOO_FAST}, token)
     try:
-        case = case_open(session=session, org_id=ident(place.org), data=data, actor_id=None)
         # The reference comes from the served form, so that a second post of the same form
-        # (a double tap, a resend after a lost answer) meets the unique reference below.
-        case.reference = reference
-        session.commit()
+        # (a double tap, a resend after a lost answer) meets the unique reference.
+        complaint_open(
+            session=session,
+            org_id=ident(place.org),
+            data=data,
+            reference=reference,
+            address=address,
+        )
     except IntegrityError:
-        session.rollback()
         if not _case_exists(session, reference):
             raise
     except DomainError as exc:
-        session.rollback()
-        public_post_record(session=session, address=address)
-        return refuse(domain_errors(exc), token)
+        return refused(domain_errors(exc), token)
     return Response(status_code=303, headers={"Location": done})
 
 
 def _case_exists(session: Session, reference: str) -> bool:
-    found = session.exec(select(RecoveryCase.id).where(RecoveryCase.reference == reference))
-    return found.first() is not None
+    return queries.case_reference_exists(session, reference)
 
 
 def _check(values: dict[str, str], org: Organization) -> dict[str, str]:

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
-from app.orgs.models import Location
+from app.orgs.models import Location, Organization
 from recovery.models import RecoveryCase
 from recovery.window import WINDOW, WindowState, window_state
 from touchpoints.models import ActionItem, Touchpoint
@@ -167,3 +167,18 @@ def action_item_ids(session: Session, case_ids: list[int]) -> dict[int, int]:
         if case_id is not None and item_id is not None:
             found.setdefault(case_id, item_id)
     return found
+
+
+def organization_by_public_key(session: Session, key: str) -> Organization | None:
+    """The organization whose complaint form has this key (read before any scope exists)."""
+    return session.exec(select(Organization).where(Organization.public_key == key)).first()
+
+
+def location_by_public_key(session: Session, key: str) -> Location | None:
+    """The location of the scoped organization whose complaint form has this key."""
+    return session.exec(select(Location).where(Location.public_key == key)).first()
+
+
+def case_reference_exists(session: Session, reference: str) -> bool:
+    found = session.exec(select(RecoveryCase.id).where(RecoveryCase.reference == reference))
+    return found.first() is not None

@@ -204,9 +204,7 @@ async def case_new(request: Request, tenant: OwnerDep) -> Response:
             case = services.case_open(
                 session=tenant.session, org_id=tenant.org_id, data=data, actor_id=tenant.user_id
             )
-            tenant.session.commit()
         except DomainError as exc:
-            tenant.session.rollback()
             errors = domain_errors(exc)
         else:
             flash(
@@ -447,7 +445,6 @@ async def case_action_item(request: Request, tenant: OwnerDep, case: CaseDep) ->
         item, made = services.case_action_item_make(
             session=tenant.session, case=case, actor_id=tenant.user_id
         )
-        tenant.session.commit()
     except DomainError as exc:
         return _failed(request, tenant, case, "action", {"__all__": exc.message}, {})
     words = "Action item made" if made else "The action item was already made"

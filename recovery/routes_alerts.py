@@ -15,7 +15,7 @@ from app.db import Database
 from app.errors import DomainError
 from app.modelbase import utcnow
 from app.templating import flash, redirect, render, templates
-from app.tenancy import OwnerDep, Tenant, path_loader, scope_session
+from app.tenancy import OwnerDep, Tenant, path_loader
 from recovery import alerts as service
 from recovery.models import Alert
 
@@ -39,17 +39,10 @@ def alerts_refresh(request: Request, tenant: Tenant) -> None:
     now = utcnow()
     if not service.overdue_waiting(tenant.session, now):
         return
-    db: Database = request.app.state.db
     try:
-        with db.session(write=True) as session:
-            scope_session(session, tenant.org_id)
-            service.alerts_check_overdue(session, now)
-            session.commit()
+        service.alerts_refresh_overdue(session=tenant.session, now=now)
     except Exception:  # the page is still worth showing; the next visit or cron tries again
         log.exception("overdue check failed for organization %s", tenant.org_id)
-        return
-    # End this request's read so that what follows sees the new rows (SQLite snapshots).
-    tenant.session.commit()
 
 
 def _panel_context(request: Request, tenant: Tenant, **extra: Any) -> dict[str, Any]:

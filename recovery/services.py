@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field, field_validator
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.errors import ConflictError, DomainError
@@ -20,6 +21,7 @@ from app.modelbase import RowId, ident, utcnow
 from app.orgs.models import Location
 from audits.models import Shop
 from recovery.models import CaseSource, CauseCategory, RecoveryCase, Verdict
+from recovery.throttle import public_post_record
 from touchpoints.actions import ActionItemFields, action_item_create
 from touchpoints.models import ActionItem, ActionSource, Touchpoint
 
@@ -114,9 +116,29 @@ def new_reference() -> str:
 
 
 def case_open(
-    *, session: Session, org_id: int, data: CaseOpen, actor_id: int | None
+    *,
+    session: Session,
+    org_id: int,
+    data: CaseOpen,
+    actor_id: int | None,
+    commit: bool = True,
 ) -> RecoveryCase:
-    """Open a case. `actor_id` is None for a customer's own complaint (public form)."""
+    """Open a case. `actor_id` is None for a customer's own complaint (public form).
+
+    Commits, or rolls back when refused; `commit=False` leaves both to a caller that adds
+    to the same transaction (a complaint keeps the reference of the form it was sent on)."""
+    try:
+        case = _case_new(session, org_id, data, actor_id)
+    except DomainError:
+        if commit:
+            session.rollback()
+        raise
+    if commit:
+        session.commit()
+    return case
+
+
+def _case_new(session: Session, org_id: int, data: CaseOpen, actor_id: int | None) -> RecoveryCase:
     now = utcnow()
     reported_at = data.reported_at or now
     _check_reported_at(reported_at, now)
@@ -454,6 +476,33 @@ def case_action_item_make(
             recovery_case_id=ident(case),
         ),
         actor_id=actor_id,
+        commit=False,  # with the case's own change, below
     )
     _touch(case, session)
     return item, True
+
+
+# --- a customer's complaint ------------------------------------------------------------------
+
+
+def complaint_open(
+    *, session: Session, org_id: int, data: CaseOpen, reference: str, address: str
+) -> None:
+    """Open the case of a complaint from the public form, under the reference of the form
+    the customer was served, and count the post with it (one transaction).
+
+    A second post of the same form (a double tap, a resend after a lost answer) meets the
+    unique reference: IntegrityError, after rolling back, and the caller looks whether that
+    form's case exists. A refusal (DomainError) is raised after the post alone is counted."""
+    public_post_record(session=session, address=address)
+    try:
+        case = case_open(session=session, org_id=org_id, data=data, actor_id=None, commit=False)
+        case.reference = reference
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise
+    except DomainError:
+        session.rollback()
+        public_post_record(session=session, address=address, commit=True)
+        raise

@@ -105,8 +105,12 @@ def public_post_check(*, session: Session, address: str, settings: Settings) -> 
         raise PostsThrottled(max(waits))
 
 
-def public_post_record(*, session: Session, address: str) -> None:
-    """Count one post from `address` (the caller commits) and forget posts past the window."""
+def public_post_record(*, session: Session, address: str, commit: bool = False) -> None:
+    """Count one post from `address` and forget posts past the window. The count is usually
+    committed with what the post stores (`recovery.services.complaint_open`); `commit=True`
+    keeps the count of a post that stores nothing else."""
     now = utcnow()
     session.execute(delete(PublicPost).where(col(PublicPost.created_at) < now - KEEP))
     session.add(PublicPost(address=_address(address), created_at=now))
+    if commit:
+        session.commit()

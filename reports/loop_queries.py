@@ -1,8 +1,9 @@
 """SQL for closing the loop in the reports: recovery rates, measure values, action items.
 
 Aggregated in the database (GROUP BY period), on SQLite and PostgreSQL, reading the tables
-`recovery_case`, `measure`, `measure_value` and `action_item` directly and filtering by the
-session's organization explicitly (textual SQL is not touched by the ORM scoping hooks).
+`recovery_case`, `measure`, `measure_value` and `action_item` directly, through
+`app.tenancy.org_sql`, which binds the session's organization into each ``ORG_SCOPE(alias)``
+(textual SQL is not touched by the ORM scoping hooks).
 
 Definitions (docs/definitions.md, "Recovery rates, measures and action items", states them
 for people):
@@ -32,9 +33,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
 from sqlmodel import Session
 
+from app.tenancy import org_sql, require_org
 from recovery.models import FIX_WINDOW_HOURS
 from reports.queries import (
     Period,
@@ -129,12 +130,12 @@ def recovery_rates(
     satisfied, surprised, champions. Periods without cases are left out; oldest first."""
     _check_period(period)
     dialect = _dialect(session)
+    _org(session)  # refuse an unscoped session before building anything
     params: dict[str, Any] = {
-        "org": _org(session),
         "tp": touchpoint_id,
         "cutoff": _utc_param(dialect, now - timedelta(seconds=WINDOW_SECONDS)),
     }
-    clauses = ["c.org_id = :org", "c.touchpoint_id = :tp", "c.report_day IS NOT NULL"]
+    clauses = ["ORG_SCOPE(c)", "c.touchpoint_id = :tp", "c.report_day IS NOT NULL"]
     clauses += _filter_clauses(
         dialect,
         params,
@@ -170,7 +171,7 @@ def recovery_rates(
         GROUP BY x.k
         ORDER BY x.k
     """
-    rows = session.connection().execute(text(sql), params).all()
+    rows = org_sql(session, sql, params).all()
     return [
         RateRow(str(k), int(n), int(due), int(ok), int(sat), int(sur), int(champ))
         for k, n, due, ok, sat, sur, champ in rows
@@ -182,13 +183,13 @@ def touchpoint_measures(session: Session, touchpoint_id: int) -> list[MeasureInf
     sql = """
         SELECT m.id, m.name, m.unit, m.higher_is_better, m.period, m.aggregate
         FROM measure AS m
-        WHERE m.org_id = :org AND m.touchpoint_id = :tp AND m.archived_at IS NULL
+        WHERE ORG_SCOPE(m) AND m.touchpoint_id = :tp AND m.archived_at IS NULL
         ORDER BY m.position, m.id
     """
-    params = {"org": _org(session), "tp": touchpoint_id}
+    params = {"tp": touchpoint_id}
     return [
         MeasureInfo(int(i), str(name), str(unit or ""), bool(better), str(every), str(agg))
-        for i, name, unit, better, every, agg in session.connection().execute(text(sql), params)
+        for i, name, unit, better, every, agg in org_sql(session, sql, params)
     ]
 
 
@@ -206,12 +207,13 @@ def measure_trend(
     (across locations and sub-periods), how many values and locations are behind them."""
     _check_period(period)
     dialect = _dialect(session)
-    params: dict[str, Any] = {"org": _org(session), "tp": touchpoint_id}
+    _org(session)
+    params: dict[str, Any] = {"tp": touchpoint_id}
     clauses = [
-        "m.org_id = :org",
+        "ORG_SCOPE(m)",
         "m.touchpoint_id = :tp",
         "m.archived_at IS NULL",
-        "v.org_id = :org",
+        "ORG_SCOPE(v)",
     ]
     if period == "week":
         clauses.append("m.period = 'week'")  # a month has no weekly figure
@@ -236,7 +238,7 @@ def measure_trend(
     """
     return [
         MeasureRow(int(mid), str(k), float(total), float(mean), int(n), int(locs))
-        for mid, k, total, mean, n, locs in session.connection().execute(text(sql), params)
+        for mid, k, total, mean, n, locs in org_sql(session, sql, params)
     ]
 
 
@@ -269,7 +271,8 @@ def open_actions(
     Only the latest close is kept (reopening clears it), so an item done before `at` and
     reopened since counts as open then: the past is told as well as the rows remember it."""
     dialect = _dialect(session)
-    params: dict[str, Any] = {"org": _org(session), "tp": touchpoint_id}
+    _org(session)
+    params: dict[str, Any] = {"tp": touchpoint_id}
     if at is None:
         when = "a.status IN ('open', 'doing')"
     else:
@@ -285,10 +288,10 @@ def open_actions(
         )
     sql = f"""
         SELECT {_ACTION_COLUMNS} FROM action_item AS a
-        WHERE a.org_id = :org AND a.touchpoint_id = :tp AND {when}
+        WHERE ORG_SCOPE(a) AND a.touchpoint_id = :tp AND {when}
         ORDER BY CASE WHEN a.due_on IS NULL THEN 1 ELSE 0 END, a.due_on, a.id
     """
-    return _action_rows(session.connection().execute(text(sql), params))
+    return _action_rows(org_sql(session, sql, params))
 
 
 def done_actions(
@@ -303,17 +306,16 @@ def done_actions(
         window = "a.closed_at >= :since AND a.closed_at < :until"
     sql = f"""
         SELECT {_ACTION_COLUMNS} FROM action_item AS a
-        WHERE a.org_id = :org AND a.touchpoint_id = :tp AND a.status = 'done'
+        WHERE ORG_SCOPE(a) AND a.touchpoint_id = :tp AND a.status = 'done'
           AND a.closed_at IS NOT NULL AND {window}
         ORDER BY a.closed_at DESC, a.id DESC
     """
     params = {
-        "org": _org(session),
         "tp": touchpoint_id,
         "since": _utc_param(dialect, since),
         "until": _utc_param(dialect, until),
     }
-    return _action_rows(session.connection().execute(text(sql), params))
+    return _action_rows(org_sql(session, sql, params))
 
 
 def unfiled_cases(
@@ -327,8 +329,9 @@ def unfiled_cases(
     """Cases reported in the range (and chosen locations) that no touchpoint holds yet, such
     as complaints from the public form before the owner files them."""
     dialect = _dialect(session)
-    params: dict[str, Any] = {"org": _org(session)}
-    clauses = ["c.org_id = :org", "c.touchpoint_id IS NULL", "c.report_day IS NOT NULL"]
+    _org(session)
+    params: dict[str, Any] = {}
+    clauses = ["ORG_SCOPE(c)", "c.touchpoint_id IS NULL", "c.report_day IS NOT NULL"]
     clauses += _filter_clauses(
         dialect,
         params,
@@ -340,7 +343,7 @@ def unfiled_cases(
         region=region,
     )
     sql = f"SELECT COUNT(*) FROM recovery_case AS c WHERE {' AND '.join(clauses)}"
-    return int(session.connection().execute(text(sql), params).scalar_one())
+    return int(org_sql(session, sql, params).scalar_one())
 
 
 def loop_stamp(session: Session, org_id: int, *, now: datetime, today: date) -> list[Any]:
@@ -350,8 +353,8 @@ def loop_stamp(session: Session, org_id: int, *, now: datetime, today: date) -> 
     cases whose 24 h ran out unfixed, open items that became overdue, and the day itself: a
     report whose range has just ended lists the items open at its end, not today's."""
     dialect = _dialect(session)
+    require_org(session, org_id)
     params: dict[str, Any] = {
-        "org": org_id,
         "cutoff": _utc_param(dialect, now - timedelta(seconds=WINDOW_SECONDS)),
         "today": _bind_day(dialect, today),
     }
@@ -370,21 +373,20 @@ def loop_stamp(session: Session, org_id: int, *, now: datetime, today: date) -> 
                    SUM(CASE WHEN c.verdict = 'satisfied' THEN c.id ELSE 0 END),
                    SUM(CASE WHEN c.champion THEN c.id ELSE 0 END),
                    SUM(CASE WHEN c.fixed_at IS NULL AND {past} THEN 1 ELSE 0 END)
-            FROM recovery_case AS c WHERE c.org_id = :org
+            FROM recovery_case AS c WHERE ORG_SCOPE(c)
         """,
         "measures": "SELECT id, touchpoint_id, name, unit, higher_is_better, period, aggregate, "
-        "position, archived_at FROM measure WHERE org_id = :org ORDER BY id",
+        "position, archived_at FROM measure WHERE ORG_SCOPE(measure) ORDER BY id",
         "values": "SELECT COUNT(*), MAX(id), MAX(updated_at), SUM(value), "
         "SUM(value * (id % 997 + 1)), SUM(CAST(id AS BIGINT) * location_id) "
-        "FROM measure_value WHERE org_id = :org",
+        "FROM measure_value WHERE ORG_SCOPE(measure_value)",
         "actions": "SELECT id, touchpoint_id, title, team, due_on, status, source, meeting_on, "
-        "closed_at, updated_at FROM action_item WHERE org_id = :org ORDER BY id",
-        "overdue": "SELECT COUNT(*) FROM action_item WHERE org_id = :org "
+        "closed_at, updated_at FROM action_item WHERE ORG_SCOPE(action_item) ORDER BY id",
+        "overdue": "SELECT COUNT(*) FROM action_item WHERE ORG_SCOPE(action_item) "
         "AND status IN ('open', 'doing') AND due_on < :today",
     }
-    conn = session.connection()
     stamp: list[Any] = [
-        [list(row) for row in conn.execute(text(sql), params).all()] for sql in queries.values()
+        [list(row) for row in org_sql(session, sql, params).all()] for sql in queries.values()
     ]
     stamp.append(today.isoformat())
     return stamp

@@ -16,12 +16,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pypdf import PdfReader, PdfWriter
-from sqlalchemy import text
 from sqlmodel import Session
 
 from app.errors import NotFoundError
 from app.modelbase import utcnow
 from app.orgs.models import Organization
+from app.tenancy import org_sql, require_org
 from reports import documents, loop
 from reports.filters import ReportFilters
 from reports.loop_queries import loop_stamp
@@ -53,21 +53,20 @@ def data_stamp(session: Session, org_id: int) -> str:
     """
     queries = {
         "shops": "SELECT COUNT(*), MAX(id), MAX(approved_at) FROM shop "
-        "WHERE org_id = :org AND status = 'approved'",
-        "events": "SELECT COUNT(*), MAX(id) FROM shop_event WHERE org_id = :org",
-        "org": "SELECT name, timezone FROM organization WHERE id = :org",
-        "stages": "SELECT id, name, position, archived_at FROM stage WHERE org_id = :org "
+        "WHERE ORG_SCOPE(shop) AND status = 'approved'",
+        "events": "SELECT COUNT(*), MAX(id) FROM shop_event WHERE ORG_SCOPE(shop_event)",
+        "org": "SELECT name, timezone FROM organization WHERE ORG_SCOPE(organization)",
+        "stages": "SELECT id, name, position, archived_at FROM stage WHERE ORG_SCOPE(stage) "
         "ORDER BY id",
         "touchpoints": "SELECT id, stage_id, name, target, team, position, archived_at "
-        "FROM touchpoint WHERE org_id = :org ORDER BY id",
+        "FROM touchpoint WHERE ORG_SCOPE(touchpoint) ORDER BY id",
         "questions": "SELECT id, lineage, version, status, text, weight, critical, position "
-        "FROM question WHERE org_id = :org ORDER BY id",
-        "locations": "SELECT id, name, region FROM location WHERE org_id = :org ORDER BY id",
+        "FROM question WHERE ORG_SCOPE(question) ORDER BY id",
+        "locations": "SELECT id, name, region FROM location WHERE ORG_SCOPE(location) ORDER BY id",
     }
-    conn = session.connection()
+    require_org(session, org_id)
     parts = {
-        name: [list(row) for row in conn.execute(text(sql), {"org": org_id}).all()]
-        for name, sql in queries.items()
+        name: [list(row) for row in org_sql(session, sql).all()] for name, sql in queries.items()
     }
     # Recovery cases, measure values and action items; and what moves with the clock alone
     # (a case's 24 h running out, an item passing its due day).

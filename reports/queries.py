@@ -32,10 +32,11 @@ day order, sums per day as it goes, and rolls the days up into periods; no JSON 
 time zone converted and no shop joined per row. Location and region filters are a set of
 shop ids probed per row. Figures for a million answers: docs/performance.md ("Reports").
 
-The queries read the organization from the session's scope (`app.tenancy.scope_session`)
-and filter by it explicitly, because textual SQL is not touched by the ORM scoping hooks:
-sections through the organization's touchpoint, answers through its questions, shops and
-locations by their own ``org_id``.
+The queries run through `app.tenancy.org_sql`, which binds the organization of the session's
+scope (`app.tenancy.scope_session`) into their ``ORG_SCOPE(alias)`` placeholders, because
+textual SQL is not touched by the ORM scoping hooks: sections are reached through the
+organization's touchpoint and answers through its questions (``ORG_VIA``: their covering
+indexes hold no ``org_id``), shops, locations and questions by their own ``org_id``.
 """
 
 from __future__ import annotations
@@ -45,10 +46,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import text
 from sqlmodel import Session
 
-from app.tenancy import scoped_org_id
+from app.tenancy import org_sql, scoped_org_id
 
 Period = Literal["week", "month", "quarter"]
 PERIODS: tuple[str, ...] = ("week", "month", "quarter")
@@ -177,7 +177,7 @@ def _filters(
     # Shops by location: a subquery the database runs once (a set to probe), not a join per
     # row. The unary + keeps SQLite from driving the scan by shop instead of by the covering
     # (question or touchpoint, day) index, which costs a table read per row.
-    shops = "SELECT fs.id FROM shop AS fs WHERE fs.org_id = :org AND fs.location_id"
+    shops = "SELECT fs.id FROM shop AS fs WHERE ORG_SCOPE(fs) AND fs.location_id"
     clauses = [f"{rows}.report_day IS NOT NULL"]
     clauses += _filter_clauses(
         dialect,
@@ -225,9 +225,7 @@ def _filter_clauses(
             params.update(zip(names, ids, strict=True))
     if region is not None:
         clauses.append(
-            located(
-                "SELECT fl.id FROM location AS fl WHERE fl.org_id = :org AND fl.region = :region"
-            )
+            located("SELECT fl.id FROM location AS fl WHERE ORG_SCOPE(fl) AND fl.region = :region")
         )
         params["region"] = region
     return clauses
@@ -291,7 +289,8 @@ def _prepare(
 ) -> tuple[str, dict[str, Any], str]:
     """What every touchpoint query starts from: the dialect, the bound values, the filters."""
     dialect = _dialect(session)
-    params: dict[str, Any] = {"org": _org(session), "tp": touchpoint_id}
+    _org(session)  # refuse an unscoped session before building anything
+    params: dict[str, Any] = {"tp": touchpoint_id}
     where = _filters(
         dialect, params, rows, start=start, end=end, location_ids=location_ids, region=region
     )
@@ -302,8 +301,8 @@ def _sections(where: str) -> str:
     """FROM and WHERE over the scored sections `st` of the org's touchpoint :tp."""
     return f"""
         FROM shop_touchpoint AS st
-        WHERE st.touchpoint_id = :tp AND st.score_pct IS NOT NULL AND {where}
-          AND EXISTS (SELECT 1 FROM touchpoint AS t WHERE t.id = :tp AND t.org_id = :org)
+        WHERE st.touchpoint_id = :tp AND ORG_VIA(st) AND st.score_pct IS NOT NULL AND {where}
+          AND EXISTS (SELECT 1 FROM touchpoint AS t WHERE t.id = :tp AND ORG_SCOPE(t))
     """
 
 
@@ -332,7 +331,7 @@ def touchpoint_trend(
         GROUP BY k
         ORDER BY k
     """
-    rows = session.connection().execute(text(sql), params).all()
+    rows = org_sql(session, sql, params).all()
     return [
         TrendRow(k, period_start(period, k), _round(_mean(total, n)), int(n))
         for k, total, n in rows
@@ -355,8 +354,7 @@ def location_comparison(
     dialect, params, where = _prepare(
         session, touchpoint_id, "st", start=start, end=end, location_ids=location_ids, region=region
     )
-    connection = session.connection()
-    latest = connection.execute(text(f"SELECT MAX(st.report_day) {_sections(where)}"), params)
+    latest = org_sql(session, f"SELECT MAX(st.report_day) {_sections(where)}", params)
     day = latest.scalar()
     if day is None:
         return []
@@ -369,12 +367,12 @@ def location_comparison(
             SELECT st.shop_id AS shop_id, st.score_pct AS pct
             {_sections(where)} AND st.report_day >= :pfirst AND st.report_day <= :plast
         ) AS x
-        JOIN shop AS s ON s.id = x.shop_id
-        JOIN location AS l ON l.id = s.location_id
+        JOIN shop AS s ON s.id = x.shop_id AND ORG_SCOPE(s)
+        JOIN location AS l ON l.id = s.location_id AND ORG_SCOPE(l)
         GROUP BY l.id, l.name, l.region
         ORDER BY AVG(x.pct) DESC, l.name
     """
-    rows = connection.execute(text(sql), params).all()
+    rows = org_sql(session, sql, params).all()
     return [LocationRow(key, int(i), name, reg, _round(m), int(n)) for i, name, reg, m, n in rows]
 
 
@@ -384,12 +382,10 @@ def _questions(
     """The org's questions of touchpoint :tp, all versions: id -> lineage, and an IN list
     of their ids bound into `params`. Naming the ids lets both databases walk the answer
     index question by question (PostgreSQL would otherwise scan the table)."""
-    sql = (
-        "SELECT q.id, q.lineage FROM question AS q WHERE q.org_id = :org AND q.touchpoint_id = :tp"
-    )
+    sql = "SELECT q.id, q.lineage FROM question AS q WHERE ORG_SCOPE(q) AND q.touchpoint_id = :tp"
     if critical:
         sql += " AND q.critical"
-    rows = session.connection().execute(text(sql), params).all()
+    rows = org_sql(session, sql, params).all()
     lineages = {int(qid): str(lineage) for qid, lineage in rows}
     names = [f"q{n}" for n in range(len(lineages))]
     params.update(zip(names, lineages, strict=True))
@@ -425,18 +421,18 @@ def question_trend(
             SELECT a.question_id AS question_id, a.report_day AS day, SUM(a.share) AS total,
                    COUNT(*) AS n, SUM({fail}) AS fails
             FROM answer AS a
-            WHERE a.question_id IN {ids} AND a.share IS NOT NULL AND {where}
+            WHERE a.question_id IN {ids} AND ORG_VIA(a) AND a.share IS NOT NULL AND {where}
             GROUP BY a.question_id, a.report_day
         ) AS d
         GROUP BY d.question_id, k
     """
     sums: dict[tuple[str, str], list[float]] = {}
-    for qid, key, total, n, fails in session.connection().execute(text(sql), params):
+    for qid, key, total, n, fails in org_sql(session, sql, params):
         acc = sums.setdefault((lineages[int(qid)], key), [0.0, 0, 0])
         acc[0] += float(total or 0.0)
         acc[1] += int(n)
         acc[2] += int(fails or 0)
-    texts = _latest_texts(session, touchpoint_id, params["org"])
+    texts = _latest_texts(session, touchpoint_id)
     order = {lineage: n for n, lineage in enumerate(texts)}
     result = [
         QuestionTrendRow(
@@ -454,16 +450,16 @@ def question_trend(
     return result
 
 
-def _latest_texts(session: Session, touchpoint_id: int, org_id: int) -> dict[str, str]:
+def _latest_texts(session: Session, touchpoint_id: int) -> dict[str, str]:
     """lineage -> wording of its newest version, in checklist order."""
     sql = """
         SELECT q.lineage, q.text FROM question AS q
-        WHERE q.org_id = :org AND q.touchpoint_id = :tp
+        WHERE ORG_SCOPE(q) AND q.touchpoint_id = :tp
           AND q.version = (SELECT MAX(q2.version) FROM question AS q2
-                           WHERE q2.lineage = q.lineage AND q2.org_id = :org)
+                           WHERE q2.lineage = q.lineage AND ORG_SCOPE(q2))
         ORDER BY q.position, q.id
     """
-    rows = session.connection().execute(text(sql), {"org": org_id, "tp": touchpoint_id}).all()
+    rows = org_sql(session, sql, {"tp": touchpoint_id}).all()
     return {str(lineage): str(wording) for lineage, wording in rows}
 
 
@@ -488,14 +484,14 @@ def critical_fails(
         FROM (
             SELECT a.shop_id AS shop_id, a.question_id AS question_id, a.report_day AS day
             FROM answer AS a
-            WHERE a.question_id IN {ids} AND a.share < 0.5 AND {where}
+            WHERE a.question_id IN {ids} AND ORG_VIA(a) AND a.share < 0.5 AND {where}
         ) AS x
-        JOIN question AS q ON q.id = x.question_id
-        JOIN shop AS s ON s.id = x.shop_id
-        JOIN location AS l ON l.id = s.location_id
+        JOIN question AS q ON q.id = x.question_id AND ORG_SCOPE(q)
+        JOIN shop AS s ON s.id = x.shop_id AND ORG_SCOPE(s)
+        JOIN location AS l ON l.id = s.location_id AND ORG_SCOPE(l)
         ORDER BY {TS} DESC, s.id DESC, q.position
     """
-    rows = session.connection().execute(text(sql), params).all()
+    rows = org_sql(session, sql, params).all()
     return [
         CriticalFailRow(
             int(sid), _as_utc(at), int(lid), name, reg, int(qid), lineage, wording, _as_day(day)
@@ -535,23 +531,23 @@ def shopper_comments(
         answer_part = f"""
         UNION ALL
         SELECT a.report_day, a.shop_id, q.text, a.comment
-        FROM answer AS a JOIN question AS q ON q.id = a.question_id
-        WHERE a.question_id IN {ids} AND a.comment <> '' AND {answers}"""
+        FROM answer AS a JOIN question AS q ON q.id = a.question_id AND ORG_SCOPE(q)
+        WHERE a.question_id IN {ids} AND ORG_VIA(a) AND a.comment <> '' AND {answers}"""
     sql = f"""
         SELECT x.day, l.name, x.about, x.comment
         FROM (
             SELECT st.report_day AS day, st.shop_id AS shop_id, '' AS about,
                    st.comment AS comment
             FROM shop_touchpoint AS st
-            WHERE st.touchpoint_id = :tp AND st.comment <> '' AND {sections}
-              AND EXISTS (SELECT 1 FROM touchpoint AS t WHERE t.id = :tp AND t.org_id = :org)
+            WHERE st.touchpoint_id = :tp AND ORG_VIA(st) AND st.comment <> '' AND {sections}
+              AND EXISTS (SELECT 1 FROM touchpoint AS t WHERE t.id = :tp AND ORG_SCOPE(t))
             {answer_part}
         ) AS x
-        JOIN shop AS s ON s.id = x.shop_id
-        JOIN location AS l ON l.id = s.location_id
+        JOIN shop AS s ON s.id = x.shop_id AND ORG_SCOPE(s)
+        JOIN location AS l ON l.id = s.location_id AND ORG_SCOPE(l)
         ORDER BY x.day DESC, l.name, x.about
     """
-    rows = session.connection().execute(text(sql), params).all()
+    rows = org_sql(session, sql, params).all()
     return [CommentRow(_as_day(day), loc, about, comment) for day, loc, about, comment in rows]
 
 

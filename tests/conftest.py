@@ -26,6 +26,7 @@ from app.modelbase import utcnow
 from app.orgs.models import Organization, User, UserSession
 from app.schema import metadata
 from app.security import digest, new_secret, session_cookie_name
+from tests.sql_guard import textual_sql_guard  # noqa: F401  (autouse: textual SQL is scoped)
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 BASE_URL = "http://testserver"

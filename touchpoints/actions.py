@@ -3,12 +3,16 @@
 These functions expect an org-scoped session (app.tenancy). An item names a team, never a
 person: the point of the staff meeting is to fix the moment, not to find someone to blame.
 
-The writes flush but do not commit: other services (a recovery case's triage) create an item
-inside their own transaction. Pages and API commit after calling them.
+The writes own their transaction, like every service: they commit, and on a refusal
+(DomainError) they roll back what they began. A service that makes an item inside its own
+transaction (a recovery case's "what we will do differently") passes `commit=False` and
+commits with the rest of its work.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,7 +20,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session, col, select
 
 from app.errors import DomainError
-from app.modelbase import RowId, utcnow
+from app.modelbase import RowId, ident, utcnow
 from audits.models import Shop
 from recovery.models import RecoveryCase
 from touchpoints.models import ActionItem, ActionSource, ActionStatus, Touchpoint
@@ -58,6 +62,20 @@ class ActionItemFields(BaseModel):
         return v
 
 
+@contextmanager
+def _transaction(session: Session, commit: bool) -> Iterator[None]:
+    """Commit the write, or roll it back when it is refused (unless the caller owns the
+    transaction: `commit=False`)."""
+    try:
+        yield
+    except DomainError:
+        if commit:
+            session.rollback()
+        raise
+    if commit:
+        session.commit()
+
+
 def _ours(row: Shop | RecoveryCase | Touchpoint | None, org_id: int) -> bool:
     return row is not None and row.org_id == org_id
 
@@ -86,35 +104,40 @@ def action_item_create(
     touchpoint_id: int,
     data: ActionItemFields,
     actor_id: int | None,
+    commit: bool = True,
 ) -> ActionItem:
-    if not _ours(session.get(Touchpoint, touchpoint_id), org_id):
-        raise DomainError(MSG_TOUCHPOINT_UNKNOWN, field="touchpoint_id")
-    _check_source(session, org_id, data)
-    now = utcnow()
-    item = ActionItem(
-        org_id=org_id,
-        touchpoint_id=touchpoint_id,
-        **data.model_dump(),
-        created_by=actor_id,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(item)
-    session.flush()
+    with _transaction(session, commit):
+        if not _ours(session.get(Touchpoint, touchpoint_id), org_id):
+            raise DomainError(MSG_TOUCHPOINT_UNKNOWN, field="touchpoint_id")
+        _check_source(session, org_id, data)
+        now = utcnow()
+        item = ActionItem(
+            org_id=org_id,
+            touchpoint_id=touchpoint_id,
+            **data.model_dump(),
+            created_by=actor_id,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(item)
+        session.flush()
     return item
 
 
-def action_item_set_status(*, session: Session, item: ActionItem, status: ActionStatus) -> None:
+def action_item_set_status(
+    *, session: Session, item: ActionItem, status: ActionStatus, commit: bool = True
+) -> None:
     """Move an item; reaching done or dropped stamps when (reports list what was done since
     the last period), and reopening clears it."""
     if status == item.status:
         return
-    now = utcnow()
-    item.status = status
-    item.closed_at = now if status in CLOSED_STATES else None
-    item.updated_at = now
-    session.add(item)
-    session.flush()
+    with _transaction(session, commit):
+        now = utcnow()
+        item.status = status
+        item.closed_at = now if status in CLOSED_STATES else None
+        item.updated_at = now
+        session.add(item)
+        session.flush()
 
 
 def action_items_for_touchpoint(
@@ -133,26 +156,34 @@ def action_items_for_touchpoint(
 
 
 def action_item_update(
-    *, session: Session, item: ActionItem, data: ActionItemFields, touchpoint_id: int | None = None
+    *,
+    session: Session,
+    item: ActionItem,
+    data: ActionItemFields,
+    touchpoint_id: int | None = None,
+    commit: bool = True,
 ) -> ActionItem:
-    """Replace what the item says (and, given, move it to another touchpoint)."""
-    if touchpoint_id is not None and touchpoint_id != item.touchpoint_id:
-        if not _ours(session.get(Touchpoint, touchpoint_id), item.org_id):
-            raise DomainError(MSG_TOUCHPOINT_UNKNOWN, field="touchpoint_id")
-        item.touchpoint_id = touchpoint_id
-    _check_source(session, item.org_id, data)
-    for name, value in data.model_dump().items():
-        setattr(item, name, value)
-    item.updated_at = utcnow()
-    session.add(item)
-    session.flush()
+    """Replace what the item says (and, given, move it to another touchpoint). A refusal
+    rolls back, so the item reads as stored again."""
+    with _transaction(session, commit):
+        if touchpoint_id is not None and touchpoint_id != item.touchpoint_id:
+            if not _ours(session.get(Touchpoint, touchpoint_id), item.org_id):
+                raise DomainError(MSG_TOUCHPOINT_UNKNOWN, field="touchpoint_id")
+            item.touchpoint_id = touchpoint_id
+        _check_source(session, item.org_id, data)
+        for name, value in data.model_dump().items():
+            setattr(item, name, value)
+        item.updated_at = utcnow()
+        session.add(item)
+        session.flush()
     return item
 
 
-def action_item_delete(*, session: Session, item: ActionItem) -> None:
+def action_item_delete(*, session: Session, item: ActionItem, commit: bool = True) -> None:
     """For an item added by mistake; an idea the team gave up on is better dropped."""
-    session.delete(item)
-    session.flush()
+    with _transaction(session, commit):
+        session.delete(item)
+        session.flush()
 
 
 def action_status_parse(value: str) -> ActionStatus:
@@ -209,3 +240,36 @@ def action_items_list(session: Session, *, filters: ActionFilter, today: date) -
 def action_teams(session: Session) -> list[str]:
     rows = session.exec(select(ActionItem.team).where(ActionItem.team != "").distinct())
     return sorted(set(rows), key=str.casefold)
+
+
+# --- what the pages' forms and lists show beside the items ---------------------------------
+
+# The add and edit forms offer this many of the latest shops and cases as sources.
+RECENT_SOURCES = 60
+
+
+def recent_shops(session: Session, *, limit: int = RECENT_SOURCES) -> list[Shop]:
+    """The organization's latest shops, newest first (sources the forms offer)."""
+    return list(session.exec(select(Shop).order_by(col(Shop.id).desc()).limit(limit)))
+
+
+def recent_cases(session: Session, *, limit: int = RECENT_SOURCES) -> list[RecoveryCase]:
+    """The organization's latest recovery cases, newest first (sources the forms offer)."""
+    query = select(RecoveryCase).order_by(col(RecoveryCase.id).desc()).limit(limit)
+    return list(session.exec(query))
+
+
+def case_references(session: Session, items: list[ActionItem]) -> dict[int, str]:
+    """The references of the recovery cases the items came from, for their links."""
+    ids = sorted({i.recovery_case_id for i in items if i.recovery_case_id is not None})
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(RecoveryCase.id, RecoveryCase.reference).where(col(RecoveryCase.id).in_(ids))
+    )
+    return {int(case_id): reference for case_id, reference in rows if case_id is not None}
+
+
+def touchpoint_names(session: Session) -> dict[int, str]:
+    """Every touchpoint's name by id (archived ones too: old items still name theirs)."""
+    return {ident(tp): tp.name for tp in session.exec(select(Touchpoint))}

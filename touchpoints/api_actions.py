@@ -108,7 +108,6 @@ def action_item_create(
         data=data,
         actor_id=tenant.user_id,
     )
-    tenant.session.commit()
     return item_out(item, org_today(tenant.org.timezone))
 
 
@@ -139,7 +138,6 @@ def action_item_update(
     svc.action_item_update(
         session=tenant.session, item=item, data=data, touchpoint_id=touchpoint_id
     )
-    tenant.session.commit()
     return item_out(item, org_today(tenant.org.timezone))
 
 
@@ -149,7 +147,6 @@ def action_item_status(
 ) -> ActionItemPublic:
     """Move an item: open → doing → done, or dropped; done or dropped stamps `closed_at`."""
     svc.action_item_set_status(session=tenant.session, item=item, status=change.status)
-    tenant.session.commit()
     return item_out(item, org_today(tenant.org.timezone))
 
 
@@ -157,5 +154,4 @@ def action_item_status(
 def action_item_delete(tenant: OwnerDep, item: ActionItemDep) -> Response:
     """Remove an item added by mistake (an idea given up on is better dropped)."""
     svc.action_item_delete(session=tenant.session, item=item)
-    tenant.session.commit()
     return Response(status_code=204)

@@ -12,15 +12,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
-from sqlmodel import col, select
 
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
 from app.modelbase import MAX_ID, ident
 from app.templating import redirect, render, templates
 from app.tenancy import OwnerDep, ReaderDep, Tenant, path_loader
-from audits.models import Shop
-from recovery.models import RecoveryCase
 from touchpoints import actions as svc
 from touchpoints import queries
 from touchpoints.deps import TouchpointDep
@@ -117,7 +114,7 @@ PostedFormDep = Annotated[dict[str, str], Depends(_posted_form)]
 def _create(
     tenant: Tenant, touchpoint_id: int, data: svc.ActionItemFields
 ) -> tuple[ActionItem | None, dict[str, str]]:
-    """Add the item and commit: (the item, no errors), or (None, the refusal's errors)."""
+    """Add the item: (the item, no errors), or (None, the refusal's errors)."""
     try:
         item = svc.action_item_create(
             session=tenant.session,
@@ -126,9 +123,7 @@ def _create(
             data=data,
             actor_id=tenant.user_id,
         )
-        tenant.session.commit()
     except DomainError as exc:
-        tenant.session.rollback()
         return None, domain_errors(exc)
     return item, {}
 
@@ -137,8 +132,8 @@ def _choices(tenant: Tenant) -> dict[str, Any]:
     """What the add and edit forms offer: touchpoints, teams, recent shops and cases."""
     session = tenant.session
     touchpoints = [tp for view in queries.journey(session) for tp in view.touchpoints]
-    shops = list(session.exec(select(Shop).order_by(col(Shop.id).desc()).limit(60)))
-    cases = list(session.exec(select(RecoveryCase).order_by(col(RecoveryCase.id).desc()).limit(60)))
+    shops = svc.recent_shops(session)
+    cases = svc.recent_cases(session)
     teams = sorted(
         set(svc.action_teams(session)) | {tp.team for tp in touchpoints if tp.team},
         key=str.casefold,
@@ -148,17 +143,11 @@ def _choices(tenant: Tenant) -> dict[str, Any]:
 
 def _case_refs(tenant: Tenant, items: list[ActionItem]) -> dict[int, str]:
     """The references of the recovery cases the items came from, for their links."""
-    ids = sorted({i.recovery_case_id for i in items if i.recovery_case_id is not None})
-    if not ids:
-        return {}
-    rows = tenant.session.exec(
-        select(RecoveryCase.id, RecoveryCase.reference).where(col(RecoveryCase.id).in_(ids))
-    )
-    return {int(case_id): reference for case_id, reference in rows if case_id is not None}
+    return svc.case_references(tenant.session, items)
 
 
 def _names(tenant: Tenant) -> dict[int, str]:
-    return {ident(tp): tp.name for tp in tenant.session.exec(select(Touchpoint))}
+    return svc.touchpoint_names(tenant.session)
 
 
 def _base(tenant: Tenant) -> dict[str, Any]:
@@ -406,10 +395,7 @@ def action_update(
             svc.action_item_update(
                 session=tenant.session, item=item, data=data, touchpoint_id=tp_id
             )
-            tenant.session.commit()
         except DomainError as exc:
-            tenant.session.rollback()
-            tenant.session.refresh(item)
             errors = domain_errors(exc)
         else:
             return _row(request, tenant, item, saved=True)
@@ -426,7 +412,6 @@ def action_status(
 ) -> Response:
     new = svc.action_status_parse(status)
     svc.action_item_set_status(session=tenant.session, item=item, status=new)
-    tenant.session.commit()
     return _row(request, tenant, item, saved=True)
 
 
@@ -434,7 +419,6 @@ def action_status(
 def action_delete(request: Request, tenant: OwnerDep, item: ActionItemDep) -> Response:
     tp_id = item.touchpoint_id
     svc.action_item_delete(session=tenant.session, item=item)
-    tenant.session.commit()
     if request.headers.get("hx-request"):
         return Response(status_code=200)  # the row is swapped for nothing
     query = _query(svc.ActionFilter(touchpoint_id=tp_id, scope="all"))

@@ -45,3 +45,10 @@ def user_organizations(*, session: Session, user_id: int) -> list[tuple[Organiza
         .order_by(col(Organization.name))
     )
     return list(rows.all())
+
+
+def first_membership(*, session: Session, user_id: int) -> Membership | None:
+    """The user's oldest membership: where a login starts (read across organizations)."""
+    return session.exec(
+        select(Membership).where(Membership.user_id == user_id).order_by(col(Membership.id))
+    ).first()

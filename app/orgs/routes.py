@@ -58,9 +58,7 @@ def org_switch(
     orgs = {org.id for org, _ in tenant.organizations()}
     if org_id not in orgs or auth.session_row is None:
         raise HTTPException(404, "Not found.")
-    auth.session_row.org_id = org_id
-    tenant.session.add(auth.session_row)
-    tenant.session.commit()
+    services.session_org_switch(session=tenant.session, session_row=auth.session_row, org_id=org_id)
     return RedirectResponse("/", status_code=303)
 
 
@@ -101,10 +99,10 @@ def org_create(
             status_code=400,
         )
     org = services.org_create(session=tenant.session, data=data, owner=tenant.user)
-    if auth.session_row is not None:
-        auth.session_row.org_id = org.id
-        tenant.session.add(auth.session_row)
-    tenant.session.commit()
+    # Commits the new organization with the login session moved into it.
+    services.session_org_switch(
+        session=tenant.session, session_row=auth.session_row, org_id=ident(org)
+    )
     if starter:
         # From here the request acts inside the new organization, as its owner.
         scope_session(tenant.session, ident(org))
@@ -187,8 +185,9 @@ def member_role(
     user = tenant.session.get(User, membership.user_id)
     assert user is not None
     try:
-        services.membership_set(session=tenant.session, org=tenant.org, user=user, role=Role(role))
-        tenant.session.commit()
+        services.membership_role_change(
+            session=tenant.session, org=tenant.org, user=user, role=Role(role)
+        )
         flash(request, f"{user.name} is now {services.role_label(role)}.")
     except (DomainError, ValueError) as exc:
         tenant.session.rollback()

@@ -20,7 +20,6 @@ from app.security import (
     MAX_PASSWORD_LENGTH,
     OptionalAuthDep,
     password_strength,
-    session_end,
 )
 from app.templating import flash, render
 from app.tenancy import MemberDep, Tenant, two_step_setup_owed
@@ -156,8 +155,7 @@ def _notice(settings: Any, email: str, change: str, left: int = 0) -> Background
 
 @router.post("/logout")
 def logout(request: Request, session: SessionDep) -> Response:
-    session_end(session=session, request=request)
-    session.commit()
+    services.login_session_close(session=session, request=request)
     flash(request, "You are logged out.")
     return RedirectResponse("/login", status_code=303)
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from app.forms import parse_form
 from app.modelbase import utcnow
+from app.orgs import services
 from app.orgs.api_tokens import TokenDep
 from app.orgs.models import ApiTokenCreate, Organization, _check_timezone
 from app.orgs.tokens import api_token_create, api_token_revoke, api_tokens_live, token_expired
@@ -127,13 +128,10 @@ def settings_of(org: Organization) -> OrganizationSettings:
 def org_settings_update(
     *, session: Any, org: Organization, data: OrganizationSettingsUpdate
 ) -> Organization:
-    """Store the changed settings. A new time zone moves every shop's and case's report day
-    (the flush hooks of audits.report_day and recovery.report_day do that, in this commit)."""
-    for name, value in data.model_dump(exclude_unset=True).items():
-        setattr(org, name, value)
-    session.add(org)
-    session.commit()
-    return org
+    """Store the changed settings (`app.orgs.services.org_update` commits them)."""
+    return services.org_update(
+        session=session, org=org, changes=data.model_dump(exclude_unset=True)
+    )
 
 
 # --- page ----------------------------------------------------------------------------------

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
+from fastapi import Request
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -22,6 +25,7 @@ from app.orgs.models import (
     OrganizationCreate,
     Role,
     User,
+    UserSession,
 )
 from app.orgs.tokens import api_tokens_revoke_all
 from app.security import (
@@ -32,6 +36,7 @@ from app.security import (
     login_throttled,
     new_secret,
     password_problem,
+    session_end,
     sessions_revoke_all,
     verify_password,
     verify_password_timing_safe,
@@ -345,3 +350,42 @@ def role_label(role: str) -> str:
     from app.orgs.models import ROLE_LABELS
 
     return ROLE_LABELS[Role(role)].lower()
+
+
+def session_org_switch(*, session: Session, session_row: UserSession | None, org_id: int) -> None:
+    """Point the login session at `org_id`, one of the user's organizations (the caller has
+    checked), and commit what the request did with it."""
+    if session_row is not None:
+        session_row.org_id = org_id
+        session.add(session_row)
+    session.commit()
+
+
+def membership_role_change(
+    *, session: Session, org: Organization, user: User, role: Role
+) -> Membership:
+    """An owner gives a member another role (refused for the last owner), and commits."""
+    try:
+        membership = membership_set(session=session, org=org, user=user, role=role)
+    except DomainError:
+        session.rollback()
+        raise
+    session.commit()
+    return membership
+
+
+def org_update(*, session: Session, org: Organization, changes: Mapping[str, Any]) -> Organization:
+    """Store changed settings of the organization. A new time zone moves every shop's and
+    case's report day (the flush hooks of audits.report_day and recovery.report_day do that,
+    in this commit)."""
+    for name, value in changes.items():
+        setattr(org, name, value)
+    session.add(org)
+    session.commit()
+    return org
+
+
+def login_session_close(*, session: Session, request: Request) -> None:
+    """End the login session and commit."""
+    session_end(session=session, request=request)
+    session.commit()

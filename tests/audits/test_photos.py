@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import uuid
 
+import pytest
 from PIL import Image
 from sqlmodel import Session, select
 
