@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field, ValidationError
 
+from actions import services as svc
 from app.errors import DomainError
 from app.modelbase import RowId, ident
 from app.tenancy import OwnerDep, ReaderDep, path_loader
-from touchpoints import actions as svc
 from touchpoints.deps import TouchpointDep
-from touchpoints.measures import org_today
+from touchpoints.measures.services import org_today
 from touchpoints.models import ActionItem, ActionSource, ActionStatus
 
 router = APIRouter(tags=["action items"])

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlmodel import col, select
 
+from actions import services as svc
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
 from app.modelbase import MAX_ID, ident
@@ -21,10 +22,9 @@ from app.templating import redirect, render, templates
 from app.tenancy import OwnerDep, ReaderDep, Tenant, path_loader
 from audits.models import Shop
 from recovery.models import RecoveryCase
-from touchpoints import actions as svc
 from touchpoints import queries
 from touchpoints.deps import TouchpointDep
-from touchpoints.measures import org_today
+from touchpoints.measures.services import org_today
 from touchpoints.models import (
     ACTION_SOURCE_LABELS,
     ACTION_STATUS_LABELS,

@@ -174,7 +174,7 @@ def cleanup() -> None:
     """Daily clean-up: remove customer contact details kept past each organization's limit,
     and photo uploads a stopped server left unfinished."""
     from app.modelbase import utcnow
-    from audits.photos import photo_drafts_remove
+    from audits.photos.services import photo_drafts_remove
     from recovery.retention import contacts_purge
 
     db = _db()
@@ -200,7 +200,7 @@ def alerts_check() -> None:
     """Alert owners to recovery cases past their 24 hours (every organization), then e-mail
     alerts not mailed yet when SMTP is set up. Safe to run often, e.g. from cron."""
     from app.modelbase import utcnow
-    from recovery.alerts import alerts_check_all
+    from recovery.alerts.services import alerts_check_all
 
     settings = _settings()
     db = _db()
@@ -221,7 +221,8 @@ def two_step_reset(
 
     Check who is asking first: this leaves the account protected by its password alone.
     """
-    from app.orgs import services, two_step
+    from app.accounts import services as two_step
+    from app.orgs import services
 
     settings = _settings()
     db = _db()

@@ -43,7 +43,7 @@ def with_security_headers(request: Request, response: Response) -> Response:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     # The PDF render workers are child processes of this web worker: stop them with it.
-    from reports.render import close_renderer
+    from reports.pdf.render import close_renderer
 
     if not getattr(app.state, "renderer_shared", False):  # tests share one across apps
         await asyncio.to_thread(close_renderer, app)
@@ -88,30 +88,30 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
 
 def _include_routers(app: FastAPI) -> None:
+    from actions import api as touchpoints_api_actions
+    from actions import routes as touchpoints_actions
     from app.orgs import api as orgs_api
     from app.orgs import routes as orgs_routes
-    from app.orgs import routes_settings as orgs_settings
+    from app.orgs.settings import routes as orgs_settings
     from audits import api as audits_api
-    from audits import api_photos as audits_api_photos
-    from audits import routes_owner as audits_owner
-    from audits import routes_shopper as audits_shopper
+    from audits import routes as audits_owner
+    from audits.fill import routes as audits_shopper
+    from audits.photos import api as audits_api_photos
     from recovery import api as recovery_api
-    from recovery import api_alerts as recovery_api_alerts
-    from recovery import public as recovery_public
     from recovery import routes as recovery_routes
-    from recovery import routes_alerts as recovery_alerts
-    from recovery import routes_posters as recovery_posters
+    from recovery.alerts import api as recovery_api_alerts
+    from recovery.alerts import routes as recovery_alerts
+    from recovery.complaints import routes as recovery_public
+    from recovery.posters import routes as recovery_posters
     from reports import api as reports_api
-    from reports import api_export as reports_api_export
     from reports import routes as reports_routes
-    from reports import routes_export as reports_export
-    from reports import routes_print as reports_print
+    from reports.export import api as reports_api_export
+    from reports.export import routes as reports_export
+    from reports.pdf import routes as reports_print
     from touchpoints import api as touchpoints_api
-    from touchpoints import api_actions as touchpoints_api_actions
-    from touchpoints import api_measures as touchpoints_api_measures
     from touchpoints import routes as touchpoints_routes
-    from touchpoints import routes_actions as touchpoints_actions
-    from touchpoints import routes_measures as touchpoints_measures
+    from touchpoints.measures import api as touchpoints_api_measures
+    from touchpoints.measures import routes as touchpoints_measures
 
     app.include_router(orgs_routes.router)
     app.include_router(touchpoints_routes.router)

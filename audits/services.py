@@ -444,7 +444,7 @@ def shop_approve(*, session: Session, shop: Shop, actor_id: int) -> Shop:
     _snapshot(session, shop)  # recomputed: answers may have been corrected on review
     shop.approved_at = utcnow()
     _transition(session, shop, ShopStatus.approved, actor_id)
-    from recovery.alerts import alerts_for_approved_shop  # recovery builds on audits
+    from recovery.alerts.services import alerts_for_approved_shop  # recovery builds on audits
 
     # In this transaction, in a savepoint of its own: an alert problem never costs the approval.
     alerts_for_approved_shop(session=session, shop=shop)

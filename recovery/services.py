@@ -15,12 +15,12 @@ from enum import StrEnum
 from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session, col, select
 
+from actions.services import ActionItemFields, action_item_create
 from app.errors import ConflictError, DomainError
 from app.modelbase import RowId, ident, utcnow
 from app.orgs.models import Location
 from audits.models import Shop
 from recovery.models import CaseSource, CauseCategory, RecoveryCase, Verdict
-from touchpoints.actions import ActionItemFields, action_item_create
 from touchpoints.models import ActionItem, ActionSource, Touchpoint
 
 MSG_SUMMARY = "Say what happened, in a sentence or two."

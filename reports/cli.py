@@ -14,8 +14,8 @@ from sqlmodel import Session, col, select
 if TYPE_CHECKING:
     from app.orgs.models import Organization
     from reports.filters import ReportFilters
-    from reports.pdf_cache import PdfCache
-    from reports.render import Renderer
+    from reports.pdf.cache import PdfCache
+    from reports.pdf.render import Renderer
 
 report_cli = typer.Typer(help="Print trend reports as PDF files.", no_args_is_help=True)
 
@@ -46,8 +46,8 @@ def _printing() -> Iterator[tuple[Session, Renderer, PdfCache]]:
     """A read session, the renderer and the cache of this installation; errors as one line."""
     from app.cli import _db, _fail, _settings
     from app.errors import DomainError
-    from reports.pdf_cache import pdf_cache
-    from reports.render import Renderer
+    from reports.pdf.cache import pdf_cache
+    from reports.pdf.render import Renderer
 
     settings = _settings()
     db = _db()
@@ -87,7 +87,7 @@ def report_touchpoint(
     org: str = typer.Option("", help=ORG_HELP),
 ) -> None:
     """Print one touchpoint's trend report."""
-    from reports.printing import find_touchpoint, touchpoint_pdf
+    from reports.pdf.services import find_touchpoint, touchpoint_pdf
 
     with _printing() as (session, renderer, cache):
         organization, filters = _scoped(session, org, period, start, end, location, region, paper)
@@ -108,7 +108,7 @@ def report_pack(
     org: str = typer.Option("", help=ORG_HELP),
 ) -> None:
     """Print the meeting pack: cover, overview, every touchpoint, the journey map."""
-    from reports.printing import pack_pdf
+    from reports.pdf.services import pack_pdf
 
     def progress(done: int, total: int, step: str) -> None:
         if sys.stderr.isatty() or done in (0, total):

@@ -20,9 +20,9 @@ from app.orgs.models import Organization
 from app.templating import is_htmx, render, templates
 from app.tenancy import ReaderDep, Tenant
 from reports.charts import FEW_SHOPS, fmt_value
-from reports.documents import location_chart, locations_period, range_label
 from reports.filters import PAPERS, ReportFilters, parse_filters
-from reports.loop import unfiled_cases, unfiled_words
+from reports.loop.summary import unfiled_cases, unfiled_words
+from reports.pdf.documents import location_chart, locations_period, range_label
 from reports.periods import PeriodSlot
 from reports.summary import (
     CardSummary,

@@ -10,11 +10,12 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 from starlette.background import BackgroundTask
 
+from app.accounts import services as two_step
 from app.db import SessionDep
 from app.errors import DomainError
 from app.forms import domain_errors
 from app.mailer import send_password_changed
-from app.orgs import services, two_step
+from app.orgs import services
 from app.orgs.models import Membership, Organization, Role, User
 from app.security import (
     MAX_PASSWORD_LENGTH,

@@ -23,9 +23,9 @@ from app.modelbase import ident
 from app.orgs.models import Location, Role
 from app.templating import HTMX_FILE, flash, redirect, render
 from app.tenancy import Tenant, require_role
-from audits import photos
 from audits.deps import ShopDep
 from audits.models import OPEN_STATES, Shop, ShopTouchpoint
+from audits.photos import services as photos
 from audits.queries import Section, shop_progress, shop_sections
 from audits.services import (
     AnswerInput,
@@ -41,7 +41,7 @@ router = APIRouter(include_in_schema=False)
 ShopperDep = Annotated[Tenant, Depends(require_role(Role.shopper))]
 SeerDep = Annotated[Tenant, Depends(require_role(Role.owner, Role.shopper, Role.viewer))]
 
-SW_FILE = __import__("pathlib").Path(__file__).parents[1] / "app" / "static" / "touchstone-sw.js"
+SW_FILE = __import__("pathlib").Path(__file__).parents[2] / "app" / "static" / "touchstone-sw.js"
 # Multipart framing around one photo; anything past this is refused before it is read.
 UPLOAD_SLACK = 64 * 1024
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from app.orgs.models import Role
 from app.tenancy import Tenant, require_role
 from audits.deps import ShopDep
-from audits.routes_shopper import photo_upload
+from audits.fill.routes import photo_upload
 
 router = APIRouter(tags=["shops"])
 

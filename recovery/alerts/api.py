@@ -12,9 +12,9 @@ from pydantic import BaseModel
 from app.modelbase import MAX_ID, ident
 from app.paging import PAGE_HEADERS_DOC, page_headers
 from app.tenancy import OwnerDep
-from recovery import alerts as service
+from recovery.alerts import services as service
+from recovery.alerts.routes import AlertDep, alerts_refresh
 from recovery.models import Alert, AlertKind
-from recovery.routes_alerts import AlertDep, alerts_refresh
 
 router = APIRouter(tags=["alerts"])
 

@@ -16,7 +16,7 @@ from app.errors import DomainError
 from app.modelbase import utcnow
 from app.templating import flash, redirect, render, templates
 from app.tenancy import OwnerDep, Tenant, path_loader, scope_session
-from recovery import alerts as service
+from recovery.alerts import services as service
 from recovery.models import Alert
 
 log = logging.getLogger("touchstone.alerts")

@@ -89,7 +89,7 @@ def case_key_overdue(case_id: int) -> str:
 
 # --- raising -------------------------------------------------------------------------------
 
-# Set when a session commits new alerts; the web app's delivery step (recovery.routes_alerts)
+# Set when a session commits new alerts; the web app's delivery step (recovery.alerts.routes)
 # looks at it after each response, so mail goes out without a query on every request.
 _NEW_ALERTS = threading.Event()
 _RAISED = "touchstone_alerts_raised"

@@ -39,19 +39,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from starlette.types import Message
 
+from app.accounts.routes import client_address
 from app.config import Settings
 from app.db import SAFE_METHODS, SessionDep
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
 from app.modelbase import ident, utcnow
 from app.orgs.models import Location, Organization
-from app.orgs.routes_auth import client_address
 from app.templating import render
 from app.tenancy import scope_session
+from recovery.complaints.throttle import PostsThrottled, public_post_check, public_post_record
 from recovery.models import FIX_WINDOW_HOURS, CaseSource, RecoveryCase
-from recovery.posters import KEY_PATTERN, complaint_path
+from recovery.posters.services import KEY_PATTERN, complaint_path
 from recovery.services import _REF_ALPHABET, CaseOpen, case_open
-from recovery.throttle import PostsThrottled, public_post_check, public_post_record
 
 SUMMARY_MAX = 2000
 NAME_MAX = 120

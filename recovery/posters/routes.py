@@ -11,7 +11,7 @@ from app.errors import NotFoundError
 from app.orgs.models import Location
 from app.templating import render
 from app.tenancy import OwnerDep, path_loader
-from recovery.posters import (
+from recovery.posters.services import (
     MSG_NO_KEY,
     PAPERS,
     complaint_locations,
@@ -21,8 +21,8 @@ from recovery.posters import (
     poster_html,
     qr_data_uri,
 )
-from reports.render import get_renderer
-from reports.routes_print import attachment
+from reports.pdf.render import get_renderer
+from reports.pdf.routes import attachment
 
 router = APIRouter(include_in_schema=False)
 LocationDep = Annotated[Location, Depends(path_loader(Location))]

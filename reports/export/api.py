@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from app.tenancy import ReaderDep
-from reports.export import STATUSES, export_response
+from reports.export.queries import STATUSES, export_response
 
 router = APIRouter(tags=["exports"])
 

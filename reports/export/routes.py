@@ -1,4 +1,4 @@
-"""CSV downloads for owners and staff: shops.csv and answers.csv (see reports.export)."""
+"""CSV downloads for owners and staff: shops.csv and answers.csv (see reports.export.queries)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from app.tenancy import ReaderDep
-from reports.export import export_response
+from reports.export.queries import export_response
 
 router = APIRouter(include_in_schema=False)
 

@@ -1,7 +1,7 @@
 """Closing the loop, put together for people: a touchpoint's recovery rates, measures and
 action items, drawn into its dashboard, its PDF and the meeting pack.
 
-The numbers come from `reports.loop_queries` (aggregated in SQL); this module lines them up
+The numbers come from `reports.loop.queries` (aggregated in SQL); this module lines them up
 with the report's periods, compares the latest period with the one before, words them
 ("7 of 9 fixed within 24 h (78 %)") and renders the sections that `TouchpointReport`
 carries in `extra_sections`. Nothing here names a customer or a shopper: cases are counted,
@@ -21,9 +21,9 @@ from sqlmodel import Session
 from app.modelbase import utcnow
 from app.orgs.models import Organization
 from recovery.models import FIX_WINDOW_HOURS
-from reports import loop_queries as q
 from reports.charts import fmt_value
 from reports.filters import ReportFilters
+from reports.loop import queries as q
 from reports.periods import TABLE_PERIODS, PeriodSlot, slot_of
 from touchpoints.models import (
     ACTION_SOURCE_LABELS,
@@ -425,7 +425,7 @@ class LoopReport:
     def sections(self, medium: Medium) -> list[tuple[str, str]]:
         """(title, html) for the report's `extra_sections`: only the parts that have
         something to say, so a touchpoint without cases, measures or items reads as before."""
-        from reports.documents import environment  # documents imports summary, which imports us
+        from reports.pdf.documents import environment  # documents imports summary, which imports us
 
         folder = "reports/pdf" if medium == "print" else "reports"
         env = environment()

@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from app.config import PROJECT_ROOT
 from reports.charts import fmt_value, hbar_chart
 from reports.filters import ReportFilters
-from reports.loop import LoopReport, unfiled_words
+from reports.loop.summary import LoopReport, unfiled_words
 from reports.summary import CardSummary, TouchpointReport
 from touchpoints.models import Stage, Touchpoint
 

@@ -21,10 +21,10 @@ from app.modelbase import utcnow
 from app.orgs.models import Organization
 from app.tenancy import scope_session
 from reports.filters import ReportFilters, filters_from_params
-from reports.models import JobStatus, ReportJob
-from reports.pdf_cache import PdfCache
-from reports.printing import pack_fingerprint, pack_pdf
-from reports.render import Renderer
+from reports.pdf.cache import PdfCache
+from reports.pdf.models import JobStatus, ReportJob
+from reports.pdf.render import Renderer
+from reports.pdf.services import pack_fingerprint, pack_pdf
 
 log = logging.getLogger(__name__)
 

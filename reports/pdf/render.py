@@ -36,7 +36,7 @@ from app.errors import DomainError
 
 log = logging.getLogger("touchstone.reports")
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "app" / "static"
+STATIC_DIR = Path(__file__).resolve().parents[2] / "app" / "static"
 
 # (pdf, seconds, peak_rss_mb) as sent back by a worker.
 _WorkerResult = tuple[bytes, float, float]
@@ -257,7 +257,7 @@ def _mp_context() -> Any:
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     # Only takes effect if the server has not started yet; workers warm up either way.
-    context.set_forkserver_preload(["weasyprint", "reports.render"])
+    context.set_forkserver_preload(["weasyprint", "reports.pdf.render"])
     return context
 
 

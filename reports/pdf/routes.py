@@ -13,9 +13,9 @@ from app.templating import redirect, render
 from app.tenancy import ReaderDep, path_loader
 from reports.deps import CacheDep, FiltersDep, JobDep, RendererDep
 from reports.filters import filters_from_params, parse_filters
-from reports.jobs import job_pdf, job_start
-from reports.models import JobStatus
-from reports.printing import pack_filename, touchpoint_pdf
+from reports.pdf.jobs import job_pdf, job_start
+from reports.pdf.models import JobStatus
+from reports.pdf.services import pack_filename, touchpoint_pdf
 from touchpoints.models import Touchpoint
 
 # Pages, like every other page router: /api/v1/reports is the documented API.

@@ -18,7 +18,7 @@ from app.config import Settings
 from app.db import Database
 from app.orgs.models import Role
 from audits.models import Photo, ShopStatus
-from audits.photos import MSG_BAD_ID, MSG_ID_TAKEN, MSG_NO_ANSWER, MSG_NOT_IMAGE
+from audits.photos.services import MSG_BAD_ID, MSG_ID_TAKEN, MSG_NO_ANSWER, MSG_NOT_IMAGE
 from tests.conftest import BASE_URL, Browser, sign_in
 from tests.factories import (
     make_answer,

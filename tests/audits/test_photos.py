@@ -13,7 +13,7 @@ from app.config import Settings
 from app.db import Database
 from app.orgs.models import Role
 from audits.models import Answer, Photo, ShopStatus
-from audits.photos import MSG_NOT_IMAGE, MSG_TOO_LARGE, MSG_TOO_MANY
+from audits.photos.services import MSG_NOT_IMAGE, MSG_TOO_LARGE, MSG_TOO_MANY
 from tests.conftest import BASE_URL, Browser, sign_in
 from tests.factories import (
     make_answer,

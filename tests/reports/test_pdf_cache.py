@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reports.pdf_cache import (
+from reports.pdf.cache import (
     PdfCache,
     fingerprint,
     forget_template_versions,

@@ -16,11 +16,11 @@ from pydantic import BaseModel, Field
 from app.errors import DomainError
 from app.modelbase import RowId, ident
 from app.tenancy import OwnerDep, ReaderDep, path_loader
-from touchpoints import measures as svc
-from touchpoints import measures_import
 from touchpoints.deps import TouchpointDep
+from touchpoints.measures import imports as measures_import
+from touchpoints.measures import services as svc
+from touchpoints.measures.routes import read_csv_upload
 from touchpoints.models import Measure, MeasureAggregate, MeasurePeriod, MeasureValue
-from touchpoints.routes_measures import read_csv_upload
 
 router = APIRouter(tags=["measures"])
 

@@ -17,9 +17,9 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from app.orgs.models import Location
-from reports.export import text_cell
-from touchpoints import measures
-from touchpoints.measures import (
+from reports.export.queries import text_cell
+from touchpoints.measures import services as measures
+from touchpoints.measures.services import (
     SlotWrite,
     measure_values_write,
     period_floor,

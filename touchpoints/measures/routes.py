@@ -19,9 +19,9 @@ from app.modelbase import MAX_ID, ident
 from app.orgs.models import Location
 from app.templating import flash, redirect, render, templates
 from app.tenancy import OwnerDep, ReaderDep, Tenant, path_loader
-from touchpoints import measures as svc
-from touchpoints import measures_import
 from touchpoints.deps import TouchpointDep
+from touchpoints.measures import imports as measures_import
+from touchpoints.measures import services as svc
 from touchpoints.models import Measure, MeasureAggregate, MeasurePeriod, Stage, Touchpoint
 
 router = APIRouter(include_in_schema=False)
