@@ -18,7 +18,7 @@ from actions import services as svc
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
 from app.modelbase import MAX_ID, ident
-from app.templating import redirect, render, templates
+from app.templating import redirect, render
 from app.tenancy import OwnerDep, ReaderDep, Tenant, path_loader
 from audits.models import Shop
 from recovery.models import RecoveryCase
@@ -38,13 +38,14 @@ router = APIRouter(include_in_schema=False)
 
 ActionItemDep = Annotated[ActionItem, Depends(path_loader(ActionItem))]
 
-templates.env.globals.update(
-    ACTION_STATUS_LABELS=ACTION_STATUS_LABELS,
-    ACTION_SOURCE_LABELS=ACTION_SOURCE_LABELS,
-    ActionStatus=ActionStatus,
-    ActionSource=ActionSource,
-    ACTION_NEXT_STEPS=svc.NEXT_STEPS,
-)
+# Registered on the shared Jinja environment by app.wiring at start-up.
+TEMPLATE_GLOBALS: dict[str, object] = {
+    "ACTION_STATUS_LABELS": ACTION_STATUS_LABELS,
+    "ACTION_SOURCE_LABELS": ACTION_SOURCE_LABELS,
+    "ActionStatus": ActionStatus,
+    "ActionSource": ActionSource,
+    "ACTION_NEXT_STEPS": svc.NEXT_STEPS,
+}
 
 FIELDS = (
     "title",

@@ -8,8 +8,10 @@ from pathlib import Path
 import typer
 from sqlmodel import select
 
-from app.config import Settings, get_settings
-from app.db import Database
+from app.clikit import database as _db
+from app.clikit import fail as _fail
+from app.clikit import settings as _settings
+from app.wiring import wire
 from reports.cli import report_cli
 
 cli = typer.Typer(
@@ -29,34 +31,10 @@ cli.add_typer(alerts_cli, name="alerts")
 WORKER_HEALTHCHECK_SECONDS = 30
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.secho(message, fg=typer.colors.RED, err=True)
-    return typer.Exit(code=1)
-
-
-def _settings() -> Settings:
-    """The settings, or a one-line error: a traceback would also print their values (secrets)."""
-    from pydantic import ValidationError
-
-    try:
-        return get_settings()
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            message = str(error["msg"]).removeprefix("Value error, ")
-            names = ".".join(str(part).upper() for part in error["loc"])
-            problems.append(f"{names}: {message}" if names else message)
-        raise _fail("Configuration error: " + "; ".join(problems)) from None
-
-
-def _db() -> Database:
-    """The database, migrated to the current schema (harmless when it already is)."""
-    from app.migrate import migrate as run
-
-    settings = _settings()
-    db = Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
-    run(db.engine)
-    return db
+@cli.callback()
+def start() -> None:
+    """Every command starts here: the session listeners and the rest of app/wiring.py."""
+    wire()
 
 
 @cli.command()

@@ -21,7 +21,6 @@ from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Request
-from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, select
@@ -72,8 +71,7 @@ def scoped_org_id(session: OrmSession) -> int | None:
     return value if isinstance(value, int) else None
 
 
-@event.listens_for(OrmSession, "do_orm_execute")
-def _add_org_criteria(state: ORMExecuteState) -> None:
+def add_org_criteria(state: ORMExecuteState) -> None:
     org_id = scoped_org_id(state.session)
     if org_id is None or state.is_column_load or state.is_relationship_load:
         return
@@ -104,8 +102,7 @@ def _org_owned_models() -> tuple[Any, ...]:
 _MODEL_CACHE: dict[str, Any] = {}
 
 
-@event.listens_for(OrmSession, "before_flush")
-def _stamp_org(session: OrmSession, _ctx: Any, _instances: Any) -> None:
+def stamp_org(session: OrmSession, _ctx: Any, _instances: Any) -> None:
     org_id = scoped_org_id(session)
     if org_id is None:
         return

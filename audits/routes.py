@@ -16,7 +16,7 @@ from app.forms import domain_errors, parse_form
 from app.modelbase import ident
 from app.orgs.models import Role
 from app.orgs.queries import locations_list
-from app.templating import flash, redirect, render, templates
+from app.templating import flash, redirect, render
 from app.tenancy import OwnerDep, ReaderDep, Tenant
 from audits import queries, services
 from audits.deps import ShopDep
@@ -34,7 +34,11 @@ STATUS_LABELS = {
     ShopStatus.returned: "Returned",
     ShopStatus.approved: "Approved",
 }
-templates.env.globals.update(SHOP_STATUS_LABELS=STATUS_LABELS, ShopStatus=ShopStatus)
+# Registered on the shared Jinja environment by app.wiring at start-up.
+TEMPLATE_GLOBALS: dict[str, object] = {
+    "SHOP_STATUS_LABELS": STATUS_LABELS,
+    "ShopStatus": ShopStatus,
+}
 
 MSG_DATE = "Enter a date, such as 2026-03-14."
 MSG_LOCATIONS_NEEDED = "Choose at least one location."

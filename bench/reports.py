@@ -61,6 +61,7 @@ from app.modelbase import ident  # noqa: E402
 from app.orgs.models import Location, Organization  # noqa: E402
 from app.schema import metadata  # noqa: E402
 from app.tenancy import scope_session  # noqa: E402
+from app.wiring import wire  # noqa: E402
 from audits.models import Answer, Shop, ShopStatus, ShopTouchpoint  # noqa: E402
 from audits.report_day import answer_share, report_day  # noqa: E402
 from audits.scoring import Given, score_section, score_shop, score_snapshot  # noqa: E402
@@ -529,6 +530,7 @@ def _load(path: str) -> ModuleType:
 
 
 def main() -> None:
+    wire()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=DEFAULT_SQLITE)
     parser.add_argument("--schema", default="bench_reports", help="PostgreSQL schema to use")

@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING
 import typer
 from sqlmodel import Session, col, select
 
+from app.clikit import database, fail
+from app.clikit import settings as cli_settings
+
 if TYPE_CHECKING:
     from app.orgs.models import Organization
     from reports.filters import ReportFilters
@@ -24,7 +27,6 @@ PERIOD_HELP = "week, month or quarter."
 
 
 def _organization(session: Session, org: str | None) -> Organization:
-    from app.cli import _fail
     from app.orgs.models import Organization
 
     query = select(Organization).order_by(col(Organization.id))
@@ -34,23 +36,22 @@ def _organization(session: Session, org: str | None) -> Organization:
         )
     found = session.exec(query).all()
     if not found:
-        raise _fail(f"No organization {org!r}." if org else "The database holds no organization.")
+        raise fail(f"No organization {org!r}." if org else "The database holds no organization.")
     if len(found) > 1:
         names = ", ".join(o.name for o in found)
-        raise _fail(f"Several organizations ({names}): choose one with --org.")
+        raise fail(f"Several organizations ({names}): choose one with --org.")
     return found[0]
 
 
 @contextmanager
 def _printing() -> Iterator[tuple[Session, Renderer, PdfCache]]:
     """A read session, the renderer and the cache of this installation; errors as one line."""
-    from app.cli import _db, _fail, _settings
     from app.errors import DomainError
     from reports.pdf.cache import pdf_cache
     from reports.pdf.render import Renderer
 
-    settings = _settings()
-    db = _db()
+    settings = cli_settings()
+    db = database()
     renderer = Renderer(
         workers=settings.report_workers, time_limit=settings.report_time_limit_seconds
     )
@@ -59,7 +60,7 @@ def _printing() -> Iterator[tuple[Session, Renderer, PdfCache]]:
         with db.session() as session:
             yield session, renderer, cache
     except DomainError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     finally:
         renderer.close()
         db.dispose()

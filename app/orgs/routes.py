@@ -7,22 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.accounts import routes as routes_auth
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
 from app.mailer import send_invite
 from app.modelbase import ident
 from app.orgs import queries, services
 from app.orgs.deps import InviteDep, MembershipDep
-from app.orgs.locations import routes as routes_locations
 from app.orgs.models import InviteCreate, OrganizationCreate, Role, User
 from app.security import AuthDep
 from app.templating import flash, redirect, render
 from app.tenancy import MemberDep, OwnerDep, scope_session
 
 router = APIRouter(include_in_schema=False)
-router.include_router(routes_auth.router)
-router.include_router(routes_locations.router)
 
 
 @router.get("/")

@@ -14,7 +14,7 @@ from starlette.background import BackgroundTasks
 from app.db import Database
 from app.errors import DomainError
 from app.modelbase import utcnow
-from app.templating import flash, redirect, render, templates
+from app.templating import flash, redirect, render
 from app.tenancy import OwnerDep, Tenant, path_loader, scope_session
 from recovery.alerts import services as service
 from recovery.models import Alert
@@ -150,10 +150,11 @@ def _overview_alerts(context: Any) -> list[service.AlertRow]:
     return [service.alert_row(a) for a in service.alerts_list(tenant.session, limit=OVERVIEW_LIMIT)]
 
 
-templates.env.globals.update(
-    nav_alert_count=_nav_alert_count,
-    overview_alerts=_overview_alerts,
-)
+# Registered on the shared Jinja environment by app.wiring at start-up.
+TEMPLATE_GLOBALS: dict[str, object] = {
+    "nav_alert_count": _nav_alert_count,
+    "overview_alerts": _overview_alerts,
+}
 
 
 # --- e-mail after the response -------------------------------------------------------------

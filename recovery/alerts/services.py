@@ -28,7 +28,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, cast, event, exists, func, literal, update
+from sqlalchemy import String, cast, exists, func, literal, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -98,8 +98,7 @@ _RAISED = "touchstone_alerts_raised"
 REQUEST_RAISED: ContextVar[list[int] | None] = ContextVar("touchstone_alerts", default=None)
 
 
-@event.listens_for(OrmSession, "after_commit")
-def _after_commit(session: OrmSession) -> None:
+def after_commit(session: OrmSession) -> None:
     if session.info.pop(_RAISED, False):
         _NEW_ALERTS.set()
         box = REQUEST_RAISED.get()
@@ -107,8 +106,7 @@ def _after_commit(session: OrmSession) -> None:
             box.append(1)
 
 
-@event.listens_for(OrmSession, "after_rollback")
-def _after_rollback(session: OrmSession) -> None:
+def after_rollback(session: OrmSession) -> None:
     session.info.pop(_RAISED, None)
 
 
@@ -221,7 +219,7 @@ def alerts_for_shop(*, session: Session, shop: Shop) -> list[Alert]:
 
 
 def alerts_for_approved_shop(*, session: Session, shop: Shop) -> list[Alert]:
-    """Called by `audits.services.shop_approve` inside its transaction, after the approval.
+    """Listens for SHOP_APPROVED (from `audits.services.shop_approve`), inside its transaction.
 
     The alerts go in a savepoint: whatever goes wrong in here is logged and rolled back to
     that savepoint, and the approval is committed all the same. Losing an alert is bad;

@@ -17,7 +17,7 @@ from app.errors import DomainError
 from app.forms import domain_errors, parse_form
 from app.modelbase import MAX_ID, ident
 from app.orgs.models import Location
-from app.templating import flash, redirect, render, templates
+from app.templating import flash, redirect, render
 from app.tenancy import OwnerDep, ReaderDep, Tenant, path_loader
 from touchpoints.deps import TouchpointDep
 from touchpoints.measures import imports as measures_import
@@ -28,12 +28,13 @@ router = APIRouter(include_in_schema=False)
 
 MeasureDep = Annotated[Measure, Depends(path_loader(Measure))]
 
-templates.env.globals.update(
-    MEASURE_PERIOD_LABELS=svc.PERIOD_LABELS,
-    MEASURE_AGGREGATE_LABELS=svc.AGGREGATE_LABELS,
-    MeasurePeriod=MeasurePeriod,
-    MeasureAggregate=MeasureAggregate,
-)
+# Registered on the shared Jinja environment by app.wiring at start-up.
+TEMPLATE_GLOBALS: dict[str, object] = {
+    "MEASURE_PERIOD_LABELS": svc.PERIOD_LABELS,
+    "MEASURE_AGGREGATE_LABELS": svc.AGGREGATE_LABELS,
+    "MeasurePeriod": MeasurePeriod,
+    "MeasureAggregate": MeasureAggregate,
+}
 
 SUMMARY = "touchpoints/_measure_summary.html"
 UPLOAD_SLACK = 64 * 1024  # room for the multipart framing and the other form fields
