@@ -27,6 +27,7 @@ from app.orgs import api as orgs_api
 from app.orgs import routes as orgs_routes
 from app.orgs.locations import routes as locations_routes
 from app.orgs.settings import routes as settings_routes
+from app.pdf import close_renderer
 from app.security import NotAuthenticated, csrf_protect, session_cookie_name
 from app.templating import is_htmx, render
 from app.wiring import wire
@@ -44,8 +45,8 @@ from reports import api as reports_api
 from reports import routes as reports_routes
 from reports.export import api as export_api
 from reports.export import routes as export_routes
+from reports.home import routes as home_routes
 from reports.pdf import routes as pdf_routes
-from reports.pdf.render import close_renderer
 from touchpoints import api as touchpoints_api
 from touchpoints import routes as touchpoints_routes
 from touchpoints.measures import api as measures_api
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 def _include_routers(app: FastAPI) -> None:
     app.include_router(accounts_routes.router)
     app.include_router(locations_routes.router)
+    app.include_router(home_routes.router)
     app.include_router(orgs_routes.router)
     app.include_router(touchpoints_routes.router)
     app.include_router(measures_routes.router)

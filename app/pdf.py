@@ -27,7 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from urllib.request import url2pathname
 
 from pebble import ProcessExpired, ProcessPool
@@ -36,7 +36,7 @@ from app.errors import DomainError
 
 log = logging.getLogger("touchstone.reports")
 
-STATIC_DIR = Path(__file__).resolve().parents[2] / "app" / "static"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 # (pdf, seconds, peak_rss_mb) as sent back by a worker.
 _WorkerResult = tuple[bytes, float, float]
@@ -257,7 +257,7 @@ def _mp_context() -> Any:
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     # Only takes effect if the server has not started yet; workers warm up either way.
-    context.set_forkserver_preload(["weasyprint", "reports.pdf.render"])
+    context.set_forkserver_preload(["weasyprint", "app.pdf"])
     return context
 
 
@@ -384,3 +384,12 @@ def _local_fetcher(allowed: tuple[str, ...]) -> Any:
             return super().fetch(url, headers)
 
     return LocalFetcher(allowed_protocols=("file", "data"), allow_redirects=False)
+
+
+def attachment(filename: str) -> str:
+    """Content-Disposition for a download. Names keep the organization's own letters, which
+    a header cannot carry as they are: those go percent-encoded in filename* (RFC 6266)."""
+    plain = filename.encode("ascii", "ignore").decode()
+    if plain == filename:
+        return f'attachment; filename="{filename}"'
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename)}"

@@ -451,9 +451,9 @@ def bench_render(db: Database, org_id: int, *, runs: int = 5, touchpoints: int =
     import tempfile
 
     from app.orgs.models import Organization
+    from app.pdf import Renderer
     from reports.filters import parse_filters
     from reports.pdf.cache import PdfCache
-    from reports.pdf.render import Renderer
     from reports.pdf.services import pack_pdf, touchpoint_pdf
 
     renderer = Renderer(workers=2, time_limit=120)

@@ -46,7 +46,7 @@ MSG_UNKNOWN_STEP = "Choose one of the steps: acknowledge, fix, surprise or follo
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 # Reference numbers avoid letters and digits that are easy to confuse when read out.
-_REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 class CaseOpen(BaseModel):
@@ -110,7 +110,7 @@ def _check_links(
 
 
 def new_reference() -> str:
-    return "".join(secrets.choice(_REF_ALPHABET) for _ in range(8))
+    return "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
 
 
 def case_open(

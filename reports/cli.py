@@ -16,9 +16,9 @@ from app.clikit import settings as cli_settings
 
 if TYPE_CHECKING:
     from app.orgs.models import Organization
+    from app.pdf import Renderer
     from reports.filters import ReportFilters
     from reports.pdf.cache import PdfCache
-    from reports.pdf.render import Renderer
 
 report_cli = typer.Typer(help="Print trend reports as PDF files.", no_args_is_help=True)
 
@@ -47,8 +47,8 @@ def _organization(session: Session, org: str | None) -> Organization:
 def _printing() -> Iterator[tuple[Session, Renderer, PdfCache]]:
     """A read session, the renderer and the cache of this installation; errors as one line."""
     from app.errors import DomainError
+    from app.pdf import Renderer
     from reports.pdf.cache import pdf_cache
-    from reports.pdf.render import Renderer
 
     settings = cli_settings()
     db = database()

@@ -65,7 +65,7 @@ def public_key_new() -> str:
     return secrets.token_urlsafe(PUBLIC_KEY_BYTES)
 
 
-def _check_timezone(value: str) -> str:
+def check_timezone(value: str) -> str:
     from zoneinfo import available_timezones
 
     if value not in available_timezones():
@@ -111,7 +111,7 @@ class OrganizationCreate(OrganizationBase):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, v: str) -> str:
-        return _check_timezone(v)
+        return check_timezone(v)
 
 
 class OrganizationPublic(OrganizationBase):

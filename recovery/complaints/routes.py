@@ -51,7 +51,7 @@ from app.tenancy import scope_session
 from recovery.complaints.throttle import PostsThrottled, public_post_check, public_post_record
 from recovery.models import FIX_WINDOW_HOURS, CaseSource, RecoveryCase
 from recovery.posters.services import KEY_PATTERN, complaint_path
-from recovery.services import _REF_ALPHABET, CaseOpen, case_open
+from recovery.services import REF_ALPHABET, CaseOpen, case_open
 
 SUMMARY_MAX = 2000
 NAME_MAX = 120
@@ -223,7 +223,7 @@ def form_token_read(settings: Settings, place: Place, token: str) -> FormToken:
 def reference_for(settings: Settings, nonce: str) -> str:
     """The case reference a served form will get: the same for every post of that form."""
     digest = hmac.new(settings.secret_key.encode(), nonce.encode(), hashlib.sha256).digest()
-    return "".join(_REF_ALPHABET[b % len(_REF_ALPHABET)] for b in digest[:8])
+    return "".join(REF_ALPHABET[b % len(REF_ALPHABET)] for b in digest[:8])
 
 
 def thanks_url(settings: Settings, place: Place, reference: str) -> str:

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from app.errors import NotFoundError
 from app.orgs.models import Location
+from app.pdf import attachment, get_renderer
 from app.templating import render
 from app.tenancy import OwnerDep, path_loader
 from recovery.posters.services import (
@@ -21,8 +22,6 @@ from recovery.posters.services import (
     poster_html,
     qr_data_uri,
 )
-from reports.pdf.render import get_renderer
-from reports.pdf.routes import attachment
 
 router = APIRouter(include_in_schema=False)
 LocationDep = Annotated[Location, Depends(path_loader(Location))]

@@ -41,6 +41,7 @@ from sqlmodel import Session, col, select
 
 from app.errors import DomainError
 from app.orgs.models import Location, Membership, Role, User
+from app.spreadsheet import text_cell
 from app.tenancy import Tenant, scoped_org_id
 from audits.models import Answer, Shop, ShopStatus, ShopTouchpoint, Wave
 from audits.scoring import Given, QuestionSpec, score_question
@@ -151,16 +152,7 @@ def export_filter(
     )
 
 
-# --- cells --------------------------------------------------------------------------------
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def text_cell(value: str | None) -> str:
-    """Text a spreadsheet must show, never run: a leading apostrophe defuses a formula."""
-    if not value:
-        return ""
-    return "'" + value if value.startswith(_FORMULA_START) else value
+# --- cells (text_cell is app.spreadsheet's) ------------------------------------------------
 
 
 def number_cell(value: float | int | None) -> str:

@@ -19,11 +19,11 @@ from app.db import Database
 from app.errors import ConflictError, DomainError, GoneError, NotFoundError
 from app.modelbase import utcnow
 from app.orgs.models import Organization
+from app.pdf import Renderer
 from app.tenancy import scope_session
 from reports.filters import ReportFilters, filters_from_params
 from reports.pdf.cache import PdfCache
 from reports.pdf.models import JobStatus, ReportJob
-from reports.pdf.render import Renderer
 from reports.pdf.services import pack_fingerprint, pack_pdf
 
 log = logging.getLogger(__name__)

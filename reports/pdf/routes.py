@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.db import DatabaseDep, SessionDep
+from app.pdf import attachment
 from app.templating import redirect, render
 from app.tenancy import ReaderDep, path_loader
 from reports.deps import CacheDep, FiltersDep, JobDep, RendererDep
@@ -21,15 +21,6 @@ from touchpoints.models import Touchpoint
 # Pages, like every other page router: /api/v1/reports is the documented API.
 router = APIRouter(tags=["reports"], include_in_schema=False)
 TouchpointDep = Annotated[Touchpoint, Depends(path_loader(Touchpoint))]
-
-
-def attachment(filename: str) -> str:
-    """Content-Disposition for a download. Names keep the organization's own letters, which
-    a header cannot carry as they are: those go percent-encoded in filename* (RFC 6266)."""
-    plain = filename.encode("ascii", "ignore").decode()
-    if plain == filename:
-        return f'attachment; filename="{filename}"'
-    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename)}"
 
 
 def pdf_response(pdf: bytes, filename: str, *, cached: bool) -> Response:

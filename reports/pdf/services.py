@@ -1,7 +1,7 @@
 """Printing reports: fingerprint the input, reuse a cached PDF, otherwise build and render.
 
 The web worker, the CLI and the pack job all print through these functions. Rendering itself
-happens in the render worker processes (`reports.pdf.render`); this module runs the queries,
+happens in the render worker processes (`app.pdf`); this module runs the queries,
 writes the HTML and assembles the parts.
 """
 
@@ -23,12 +23,12 @@ from sqlmodel import Session
 from app.errors import NotFoundError
 from app.modelbase import utcnow
 from app.orgs.models import Organization
+from app.pdf import Renderer, RenderResult
 from reports.filters import ReportFilters
 from reports.loop import summary as loop
 from reports.loop.queries import loop_stamp
 from reports.pdf import documents
 from reports.pdf.cache import PdfCache, fingerprint, template_version
-from reports.pdf.render import Renderer, RenderResult
 from reports.summary import card_summaries, touchpoint_report
 from touchpoints import queries as journey_queries
 from touchpoints.models import Touchpoint

@@ -17,11 +17,11 @@ from actions.services import ActionItemFields, action_item_create
 from app.db import Database
 from app.modelbase import ident, utcnow
 from app.orgs.models import Location, Organization, Role, User
+from app.pdf import Renderer
 from app.tenancy import scope_session
 from recovery.models import CaseSource, RecoveryCase, Verdict
 from reports.filters import parse_filters
 from reports.pdf.cache import PdfCache
-from reports.pdf.render import Renderer
 from reports.pdf.services import pack_pdf
 from tests.conftest import Browser, sign_in
 from tests.factories import make_location, make_member, make_org, make_touchpoint

@@ -17,7 +17,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from app.orgs.models import Location
-from reports.export.queries import text_cell
+from app.spreadsheet import text_cell
 from touchpoints.measures import services as measures
 from touchpoints.measures.services import (
     SlotWrite,

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from app.forms import parse_form
 from app.modelbase import utcnow
-from app.orgs.models import Organization, _check_timezone
+from app.orgs.models import Organization, check_timezone
 from app.templating import flash, local_when, redirect, render
 from app.tenancy import OwnerDep
 from app.token_use import api_tokens_list
@@ -92,7 +92,7 @@ class OrganizationSettingsUpdate(BaseModel):
     def _tz(cls, v: Any) -> Any:
         if not isinstance(v, str):
             raise ValueError("Give an IANA time zone name, such as Europe/Berlin.")
-        return _check_timezone(v.strip())
+        return check_timezone(v.strip())
 
     @field_validator("alert_margin", mode="before")
     @classmethod
