@@ -33,8 +33,8 @@ from app.templating import is_htmx, render
 from app.wiring import wire
 from audits import api as audits_api
 from audits import routes as audits_routes
+from audits.fill import api as fill_api
 from audits.fill import routes as fill_routes
-from audits.photos import api as photos_api
 from recovery import api as recovery_api
 from recovery import routes as recovery_routes
 from recovery.alerts import api as alerts_api
@@ -139,7 +139,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(measures_api.router, prefix="/api/v1")
     app.include_router(actions_api.router, prefix="/api/v1")
     app.include_router(audits_api.router, prefix="/api/v1")
-    app.include_router(photos_api.router, prefix="/api/v1")
+    app.include_router(fill_api.router, prefix="/api/v1")
     app.include_router(export_api.router, prefix="/api/v1")
     app.include_router(reports_api.router, prefix="/api/v1")
     app.include_router(alerts_api.router, prefix="/api/v1")
