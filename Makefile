@@ -27,6 +27,7 @@ test-fast: $(STAMP) lint typecheck pytest-fast
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

@@ -3,7 +3,7 @@
 import threading
 
 from app.main import create_app
-from reports.render import get_renderer
+from app.pdf import get_renderer
 
 # Start the PDF render workers a little after the server, in the background: the first
 # report printed then does not wait for WeasyPrint to load, and loading it does not slow the

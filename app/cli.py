@@ -10,8 +10,10 @@ from typing import Any
 import typer
 from sqlmodel import select
 
-from app.config import Settings, get_settings
-from app.db import Database
+from app.clikit import database as _db
+from app.clikit import fail as _fail
+from app.clikit import settings as _settings
+from app.wiring import wire
 from reports.cli import report_cli
 
 cli = typer.Typer(
@@ -31,34 +33,10 @@ cli.add_typer(alerts_cli, name="alerts")
 WORKER_HEALTHCHECK_SECONDS = 30
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.secho(message, fg=typer.colors.RED, err=True)
-    return typer.Exit(code=1)
-
-
-def _settings() -> Settings:
-    """The settings, or a one-line error: a traceback would also print their values (secrets)."""
-    from pydantic import ValidationError
-
-    try:
-        return get_settings()
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            message = str(error["msg"]).removeprefix("Value error, ")
-            names = ".".join(str(part).upper() for part in error["loc"])
-            problems.append(f"{names}: {message}" if names else message)
-        raise _fail("Configuration error: " + "; ".join(problems)) from None
-
-
-def _db() -> Database:
-    """The database, migrated to the current schema (harmless when it already is)."""
-    from app.migrate import migrate as run
-
-    settings = _settings()
-    db = Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
-    run(db.engine)
-    return db
+@cli.callback()
+def start() -> None:
+    """Every command starts here: the session listeners and the rest of app/wiring.py."""
+    wire()
 
 
 @cli.command()
@@ -191,7 +169,7 @@ def cleanup() -> None:
     """Daily clean-up: remove customer contact details kept past each organization's limit,
     and photo uploads a stopped server left unfinished."""
     from app.modelbase import utcnow
-    from audits.photos import photo_drafts_remove
+    from audits.photos.services import photo_drafts_remove
     from recovery.retention import contacts_purge
 
     db = _db()
@@ -217,7 +195,7 @@ def alerts_check() -> None:
     """Alert owners to recovery cases past their 24 hours (every organization), then e-mail
     alerts not mailed yet when SMTP is set up. Safe to run often, e.g. from cron."""
     from app.modelbase import utcnow
-    from recovery.alerts import alerts_check_all
+    from recovery.alerts.services import alerts_check_all
 
     settings = _settings()
     db = _db()
@@ -238,7 +216,8 @@ def two_step_reset(
 
     Check who is asking first: this leaves the account protected by its password alone.
     """
-    from app.orgs import services, two_step
+    from app.accounts import services as two_step
+    from app.orgs import services
 
     settings = _settings()
     db = _db()
@@ -342,8 +321,9 @@ def token_create(
     """Create an API token for a user in one organization; it is printed once."""
     from pydantic import ValidationError
 
-    from app.orgs import services, tokens
+    from app.orgs import services
     from app.orgs.models import ApiTokenCreate, Membership
+    from app.orgs.tokens import services as tokens
 
     try:
         data = ApiTokenCreate(name=name, scope=scope, expires_in_days=expires_days or None)  # type: ignore[arg-type]
@@ -384,7 +364,7 @@ def token_list(
 ) -> None:
     """The organization's tokens that are not revoked: id, name, access, user, expiry."""
     from app.modelbase import utcnow
-    from app.orgs import tokens
+    from app.orgs.tokens import services as tokens
 
     db = _db()
     try:
@@ -413,8 +393,8 @@ def token_revoke(
     token_id: int = typer.Argument(..., help="The token's id, as `touchstone token list` shows."),
 ) -> None:
     """Revoke an API token: programs using it are refused from now on."""
-    from app.orgs import tokens
     from app.orgs.models import ApiToken
+    from app.orgs.tokens import services as tokens
 
     db = _db()
     try:

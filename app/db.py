@@ -88,6 +88,15 @@ def _tune_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
+# Set by app.wiring.wire() once the session listeners (tenancy first) are registered.
+_wired = False
+
+
+def mark_wired() -> None:
+    global _wired
+    _wired = True
+
+
 class Database:
     """The engine pair an app instance uses: one for reads, one for writes."""
 
@@ -103,6 +112,9 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     def session(self, *, write: bool = False) -> Session:
+        if not _wired:
+            # Without the tenancy listener a session would read every organization's rows.
+            raise RuntimeError("app.wiring.wire() has not run: no session before start-up")
         # close_resets_only=False: a closed session refuses further use instead of quietly
         # opening a new transaction (which, on SQLite, could hold the write lock forever).
         session = Session(

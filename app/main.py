@@ -15,14 +15,44 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from actions import api as actions_api
+from actions import routes as actions_routes
 from app import apidocs
 from app.access_log import access_log_redact_install, redact
+from app.accounts import routes as accounts_routes
 from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import DomainError
 from app.middleware import BodyLimit, RequestGate, SecurityHeaders, security_headers_add
+from app.orgs import api as orgs_api
+from app.orgs import routes as orgs_routes
+from app.orgs.locations import routes as locations_routes
+from app.orgs.settings import routes as settings_routes
+from app.orgs.tokens import api as tokens_api
+from app.pdf import close_renderer
 from app.security import NotAuthenticated, csrf_protect, get_auth, session_cookie_name
 from app.templating import is_htmx, render
+from app.wiring import wire
+from audits import api as audits_api
+from audits import routes as audits_routes
+from audits.fill import api as fill_api
+from audits.fill import routes as fill_routes
+from recovery import api as recovery_api
+from recovery import routes as recovery_routes
+from recovery.alerts import api as alerts_api
+from recovery.alerts import routes as alerts_routes
+from recovery.complaints import routes as complaints_routes
+from recovery.posters import routes as posters_routes
+from reports import api as reports_api
+from reports import routes as reports_routes
+from reports.export import api as export_api
+from reports.export import routes as export_routes
+from reports.home import routes as home_routes
+from reports.pdf import routes as pdf_routes
+from touchpoints import api as touchpoints_api
+from touchpoints import routes as touchpoints_routes
+from touchpoints.measures import api as measures_api
+from touchpoints.measures import routes as measures_routes
 
 log = logging.getLogger("touchstone")
 
@@ -44,14 +74,13 @@ def with_security_headers(request: Request, response: Response) -> Response:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     # The PDF render workers are child processes of this web worker: stop them with it.
-    from reports.render import close_renderer
-
     if not getattr(app.state, "renderer_shared", False):  # tests share one across apps
         await asyncio.to_thread(close_renderer, app)
 
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+    wire()  # session listeners, template globals, event listeners: app/wiring.py
     app = FastAPI(
         title="Touchstone",
         version="0.1.0",
@@ -97,60 +126,37 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
 
 def _include_routers(app: FastAPI) -> None:
-    from app.orgs import api as orgs_api
-    from app.orgs import api_tokens as orgs_api_tokens
-    from app.orgs import routes as orgs_routes
-    from app.orgs import routes_settings as orgs_settings
-    from audits import api as audits_api
-    from audits import api_photos as audits_api_photos
-    from audits import routes_owner as audits_owner
-    from audits import routes_shopper as audits_shopper
-    from recovery import api as recovery_api
-    from recovery import api_alerts as recovery_api_alerts
-    from recovery import public as recovery_public
-    from recovery import routes as recovery_routes
-    from recovery import routes_alerts as recovery_alerts
-    from recovery import routes_posters as recovery_posters
-    from reports import api as reports_api
-    from reports import api_export as reports_api_export
-    from reports import routes as reports_routes
-    from reports import routes_export as reports_export
-    from reports import routes_print as reports_print
-    from touchpoints import api as touchpoints_api
-    from touchpoints import api_actions as touchpoints_api_actions
-    from touchpoints import api_measures as touchpoints_api_measures
-    from touchpoints import routes as touchpoints_routes
-    from touchpoints import routes_actions as touchpoints_actions
-    from touchpoints import routes_measures as touchpoints_measures
-
+    app.include_router(accounts_routes.router)
+    app.include_router(locations_routes.router)
+    app.include_router(home_routes.router)
     app.include_router(orgs_routes.router)
     app.include_router(touchpoints_routes.router)
-    app.include_router(touchpoints_measures.router)
-    app.include_router(touchpoints_actions.router)
-    app.include_router(audits_owner.router)
-    app.include_router(audits_shopper.router)
+    app.include_router(measures_routes.router)
+    app.include_router(actions_routes.router)
+    app.include_router(audits_routes.router)
+    app.include_router(fill_routes.router)
     app.include_router(reports_routes.router)
-    app.include_router(reports_export.router)
-    app.include_router(reports_print.router)
+    app.include_router(export_routes.router)
+    app.include_router(pdf_routes.router)
     # Before any /recovery/{id} router: /recovery/posters is a page, not a case id.
-    app.include_router(recovery_posters.router)
-    app.include_router(recovery_public.router)
-    app.include_router(recovery_alerts.router)
+    app.include_router(posters_routes.router)
+    app.include_router(complaints_routes.router)
+    app.include_router(alerts_routes.router)
     app.include_router(recovery_routes.router)  # the board, /recovery/new, the case pages
-    app.include_router(orgs_settings.router)
+    app.include_router(settings_routes.router)
     app.include_router(orgs_api.router, prefix="/api/v1")
     app.include_router(touchpoints_api.router, prefix="/api/v1")
-    app.include_router(touchpoints_api_measures.router, prefix="/api/v1")
-    app.include_router(touchpoints_api_actions.router, prefix="/api/v1")
+    app.include_router(measures_api.router, prefix="/api/v1")
+    app.include_router(actions_api.router, prefix="/api/v1")
     app.include_router(audits_api.router, prefix="/api/v1")
-    app.include_router(audits_api_photos.router, prefix="/api/v1")
-    app.include_router(reports_api_export.router, prefix="/api/v1")
+    app.include_router(fill_api.router, prefix="/api/v1")
+    app.include_router(export_api.router, prefix="/api/v1")
     app.include_router(reports_api.router, prefix="/api/v1")
-    app.include_router(recovery_api_alerts.router, prefix="/api/v1")
+    app.include_router(alerts_api.router, prefix="/api/v1")
     app.include_router(recovery_api.router, prefix="/api/v1")
-    app.include_router(orgs_settings.api_router, prefix="/api/v1")
-    app.include_router(orgs_api_tokens.api_router, prefix="/api/v1")
-    recovery_alerts.install(app)  # e-mails new alerts after the response that raised them
+    app.include_router(settings_routes.api_router, prefix="/api/v1")
+    app.include_router(tokens_api.api_router, prefix="/api/v1")
+    alerts_routes.install(app)  # e-mails new alerts after the response that raised them
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

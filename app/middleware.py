@@ -80,7 +80,7 @@ class SecurityHeaders:
 # it trickles in. Only up to the largest such body the routes accept, with its length
 # declared; anything else goes through unread, and the route's own limit refuses it.
 UPLOADS = re.compile(r"^(/api/v1)?/shops/\d+/answers/[^/]+/photos$|^(/api/v1)?/measures/import$")
-# A 10 MB photo (audits.photos.MAX_BYTES) with its form fields; a CSV is at most 2 MB.
+# A 10 MB photo (audits.photos.services.MAX_BYTES) with its form fields; a CSV is at most 2 MB.
 UPLOAD_PREREAD_MAX = 10 * 1024 * 1024 + 256 * 1024
 
 

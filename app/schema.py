@@ -7,7 +7,7 @@ from sqlmodel import SQLModel
 import app.orgs.models  # noqa: F401
 import audits.models  # noqa: F401
 import recovery.models  # noqa: F401
-import reports.models  # noqa: F401
+import reports.pdf.models  # noqa: F401
 import touchpoints.models  # noqa: F401
 
 metadata = SQLModel.metadata

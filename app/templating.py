@@ -50,15 +50,16 @@ def local_when(value: datetime | None, tz: str = "UTC", now: datetime | None = N
     return f"{local.day} {local:%b %Y, %H:%M}"
 
 
-templates.env.globals.update(
-    csrf_token=csrf_token,
-    CSRF_FIELD=CSRF_FIELD,
-    CSRF_HEADER=CSRF_HEADER,
-    HTMX_FILE=HTMX_FILE,
-    ROLE_LABELS=ROLE_LABELS,
-    Role=Role,
-    take_flashes=_take_flashes,
-)
+# The environment's globals and filters are registered by app.wiring at start-up.
+TEMPLATE_GLOBALS: dict[str, object] = {
+    "csrf_token": csrf_token,
+    "CSRF_FIELD": CSRF_FIELD,
+    "CSRF_HEADER": CSRF_HEADER,
+    "HTMX_FILE": HTMX_FILE,
+    "ROLE_LABELS": ROLE_LABELS,
+    "Role": Role,
+    "take_flashes": _take_flashes,
+}
 
 
 def _points(value: float) -> str:
@@ -66,9 +67,11 @@ def _points(value: float) -> str:
     return f"{round(float(value), 2):g}"
 
 
-templates.env.filters["localtime"] = _local_time
-templates.env.filters["localwhen"] = local_when
-templates.env.filters["pts"] = _points
+TEMPLATE_FILTERS: dict[str, object] = {
+    "localtime": _local_time,
+    "localwhen": local_when,
+    "pts": _points,
+}
 
 
 def is_htmx(request: Request) -> bool:

@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Request
-from sqlalchemy import CursorResult, event, text
+from sqlalchemy import CursorResult, text
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, select
@@ -83,8 +83,7 @@ def scoped_org_id(session: OrmSession) -> int | None:
     return value if isinstance(value, int) else None
 
 
-@event.listens_for(OrmSession, "do_orm_execute")
-def _add_org_criteria(state: ORMExecuteState) -> None:
+def add_org_criteria(state: ORMExecuteState) -> None:
     org_id = scoped_org_id(state.session)
     if org_id is None or state.is_column_load or state.is_relationship_load:
         return
@@ -115,8 +114,7 @@ def _org_owned_models() -> tuple[Any, ...]:
 _MODEL_CACHE: dict[str, Any] = {}
 
 
-@event.listens_for(OrmSession, "before_flush")
-def _stamp_org(session: OrmSession, _ctx: Any, _instances: Any) -> None:
+def stamp_org(session: OrmSession, _ctx: Any, _instances: Any) -> None:
     org_id = scoped_org_id(session)
     if org_id is None:
         return
@@ -272,7 +270,7 @@ class TwoStepRequired(NotAuthenticated):
 
     The password alone no longer authenticates them for this organization: the API answers
     401 with this message, pages go to /login, which sends a logged-in user who still has
-    to set it up on to /account (routes_auth.login_page).
+    to set it up on to /account (app.accounts.routes.login_page).
     """
 
     def __init__(self) -> None:

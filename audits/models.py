@@ -127,7 +127,3 @@ class Photo(OrgOwned, table=True):
     height: int
     bytes: int
     created_at: datetime = utc_field(default_factory=utcnow)
-
-
-# Registers the flush hooks that keep report_day, score_pct and share right on every write.
-import audits.report_day  # noqa: E402, F401

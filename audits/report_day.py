@@ -31,7 +31,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, event, inspect, select, update
+from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -76,12 +76,12 @@ def section_percents(score_detail: Mapping[str, Any] | None) -> dict[int, float 
 # --- the hooks ----------------------------------------------------------------------------
 
 
-def _changed(obj: Any, *names: str) -> bool:
+def changed(obj: Any, *names: str) -> bool:
     state = inspect(obj)
     return any(state.attrs[name].history.has_changes() for name in names)
 
 
-def _org_zone(session: Session, org_id: int, cache: dict[int, str]) -> str:
+def org_zone(session: Session, org_id: int, cache: dict[int, str]) -> str:
     if org_id not in cache:
         org = session.get(Organization, org_id)
         cache[org_id] = org.timezone if org is not None else "UTC"
@@ -113,18 +113,17 @@ class _Pending:
     orgs: list[int] = field(default_factory=list)  # time zone changed
 
 
-@event.listens_for(Session, "before_flush")
-def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -> None:
+def before_flush(session: Session, _context: UOWTransaction, _instances: Any) -> None:
     zones: dict[int, str] = {}
     pending = _Pending()
     new = session.new  # a fresh set on every access: read once
     for obj in [*new, *session.dirty]:
         is_new = obj in new
         if isinstance(obj, Shop):
-            if is_new or _changed(obj, "visited_at", "approved_at", "org_id"):
-                tz = _org_zone(session, obj.org_id, zones)
+            if is_new or changed(obj, "visited_at", "approved_at", "org_id"):
+                tz = org_zone(session, obj.org_id, zones)
                 obj.report_day = report_day(obj.visited_at, obj.approved_at, tz)
-            if obj.score_detail if is_new else _changed(obj, "score_detail"):
+            if obj.score_detail if is_new else changed(obj, "score_detail"):
                 pending.snapshots.append(obj)
             # Sections and answers follow the day the shop counts on (a new approved shop's
             # too: rows added with it in this flush could not know its id yet). Other status
@@ -132,29 +131,28 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -
             if counted_day(obj) != (None if is_new else _counted_before(obj)):
                 pending.days.append(obj)
         elif isinstance(obj, Answer):
-            if is_new or _changed(obj, "value", "not_applicable", "question_id"):
+            if is_new or changed(obj, "value", "not_applicable", "question_id"):
                 question = session.get(Question, obj.question_id)
                 obj.share = (
                     None
                     if question is None
                     else answer_share(question_spec(question), obj.value, obj.not_applicable)
                 )
-            if is_new or _changed(obj, "shop_id"):
+            if is_new or changed(obj, "shop_id"):
                 obj.report_day = counted_day(session.get(Shop, obj.shop_id))
-        elif isinstance(obj, ShopTouchpoint) and (is_new or _changed(obj, "shop_id")):
+        elif isinstance(obj, ShopTouchpoint) and (is_new or changed(obj, "shop_id")):
             shop = session.get(Shop, obj.shop_id)
             obj.report_day = counted_day(shop)
             obj.score_pct = (
                 None if shop is None else section_percents(shop.score_detail).get(obj.touchpoint_id)
             )
-        elif isinstance(obj, Organization) and not is_new and _changed(obj, "timezone"):
+        elif isinstance(obj, Organization) and not is_new and changed(obj, "timezone"):
             pending.orgs.append(ident(obj))
     if pending.snapshots or pending.days or pending.orgs:
         session.info[_PENDING] = pending
 
 
-@event.listens_for(Session, "after_flush")
-def _after_flush(session: Session, _context: UOWTransaction) -> None:
+def after_flush(session: Session, _context: UOWTransaction) -> None:
     pending: _Pending | None = session.info.pop(_PENDING, None)
     if pending is None:
         return

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from app import events
 from app.errors import ConflictError, DomainError, NotFoundError
 from app.modelbase import RowId, ident, utcnow
 from app.orgs.models import Location, Membership, Role
@@ -454,10 +455,9 @@ def shop_approve(*, session: Session, shop: Shop, actor_id: int) -> Shop:
     _snapshot(session, shop)  # recomputed: answers may have been corrected on review
     shop.approved_at = utcnow()
     _transition(session, shop, ShopStatus.approved, actor_id)
-    from recovery.alerts import alerts_for_approved_shop  # recovery builds on audits
-
-    # In this transaction, in a savepoint of its own: an alert problem never costs the approval.
-    alerts_for_approved_shop(session=session, shop=shop)
+    # Recovery raises its alerts here (app.wiring registers the listener), in this
+    # transaction, in a savepoint of its own: an alert problem never costs the approval.
+    events.emit(events.SHOP_APPROVED, session=session, shop=shop)
     session.commit()
     return shop
 

@@ -98,10 +98,12 @@ def prepare(database_url: str, runs: list[int]) -> list[Shopper]:
     from app.orgs.models import Location, Membership, Organization, Role, User
     from app.security import api_token_issue, hash_password
     from app.tenancy import scope_session
+    from app.wiring import wire
     from audits import services
     from audits.queries import shop_sections
     from touchpoints.models import Touchpoint
 
+    wire()
     db = Database(database_url)
     shoppers: list[Shopper] = []
     with db.session() as session:

@@ -136,11 +136,13 @@ def prepare(database_url: str, shoppers: int, answers: int, seed: int = 7) -> li
     from app.orgs.models import Location, Membership, Organization, Role, User
     from app.security import hash_password
     from app.tenancy import scope_session
+    from app.wiring import wire
     from audits import services
     from audits.queries import shop_sections
     from touchpoints.models import Touchpoint
     from touchpoints.services import template_apply
 
+    wire()
     rng = random.Random(seed)
     resolved = Settings(_env_file=None, database_url=database_url, dev_mode=True)  # type: ignore[call-arg]
     db = Database(resolved.resolved_database_url)

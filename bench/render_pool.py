@@ -26,8 +26,8 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from reports.pdf_cache import PdfCache, fingerprint
-from reports.render import Renderer
+from app.pdf import Renderer
+from reports.pdf.cache import PdfCache, fingerprint
 
 CSS = """
 @page { size: A4; margin: 18mm 15mm; @bottom-right { content: "Page " counter(page) } }

@@ -61,6 +61,7 @@ from app.modelbase import ident  # noqa: E402
 from app.orgs.models import Location, Organization  # noqa: E402
 from app.schema import metadata  # noqa: E402
 from app.tenancy import scope_session  # noqa: E402
+from app.wiring import wire  # noqa: E402
 from audits.models import Answer, Shop, ShopStatus, ShopTouchpoint  # noqa: E402
 from audits.report_day import answer_share, report_day  # noqa: E402
 from audits.scoring import Given, score_section, score_shop, score_snapshot  # noqa: E402
@@ -450,10 +451,10 @@ def bench_render(db: Database, org_id: int, *, runs: int = 5, touchpoints: int =
     import tempfile
 
     from app.orgs.models import Organization
+    from app.pdf import Renderer
     from reports.filters import parse_filters
-    from reports.pdf_cache import PdfCache
-    from reports.printing import pack_pdf, touchpoint_pdf
-    from reports.render import Renderer
+    from reports.pdf.cache import PdfCache
+    from reports.pdf.services import pack_pdf, touchpoint_pdf
 
     renderer = Renderer(workers=2, time_limit=120)
     started = time.perf_counter()
@@ -529,6 +530,7 @@ def _load(path: str) -> ModuleType:
 
 
 def main() -> None:
+    wire()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=DEFAULT_SQLITE)
     parser.add_argument("--schema", default="bench_reports", help="PostgreSQL schema to use")

@@ -31,13 +31,14 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from actions.services import ActionItemFields, action_item_create, action_item_set_status
 from app.modelbase import ident, utcnow
 from app.orgs.models import Location, Organization
 from audits.models import Shop, ShopStatus, ShopTouchpoint
-from recovery import alerts, services
+from recovery import services
+from recovery.alerts import services as alerts
 from recovery.models import CaseSource, CauseCategory, RecoveryCase, Verdict
-from touchpoints import measures
-from touchpoints.actions import ActionItemFields, action_item_create, action_item_set_status
+from touchpoints.measures import services as measures
 from touchpoints.models import (
     ActionSource,
     ActionStatus,

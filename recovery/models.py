@@ -166,7 +166,3 @@ class PublicPost(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     address: str = Field(sa_type=String(64), index=True)
     created_at: datetime = utc_field(default_factory=utcnow, index=True)
-
-
-# Registers the flush hooks that keep RecoveryCase.report_day right on every write.
-import recovery.report_day  # noqa: E402, F401

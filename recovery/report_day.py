@@ -9,36 +9,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.modelbase import ident
 from app.orgs.models import Organization
-from audits.report_day import _changed, _org_zone, report_day
+from audits.report_day import changed, org_zone, report_day
 from recovery.models import RecoveryCase
 
 _PENDING = "touchstone_recovery_tz_pending"
 
 
-@event.listens_for(Session, "before_flush")
-def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -> None:
+def before_flush(session: Session, _context: UOWTransaction, _instances: Any) -> None:
     zones: dict[int, str] = {}
     orgs: list[int] = []
     new = session.new  # a fresh set on every access: read once
     for obj in [*new, *session.dirty]:
         if isinstance(obj, RecoveryCase):
-            if obj in new or _changed(obj, "reported_at", "org_id"):
-                tz = _org_zone(session, obj.org_id, zones)
+            if obj in new or changed(obj, "reported_at", "org_id"):
+                tz = org_zone(session, obj.org_id, zones)
                 obj.report_day = report_day(obj.reported_at, None, tz)
-        elif isinstance(obj, Organization) and obj not in new and _changed(obj, "timezone"):
+        elif isinstance(obj, Organization) and obj not in new and changed(obj, "timezone"):
             orgs.append(ident(obj))
     if orgs:
         session.info[_PENDING] = orgs
 
 
-@event.listens_for(Session, "after_flush")
-def _after_flush(session: Session, _context: UOWTransaction) -> None:
+def after_flush(session: Session, _context: UOWTransaction) -> None:
     for org_id in session.info.pop(_PENDING, []):
         _recompute_org(session, org_id)
 

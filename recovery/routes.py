@@ -14,7 +14,7 @@ from app.errors import DomainError
 from app.forms import domain_errors, parse_form
 from app.modelbase import MAX_ID, ident, utcnow
 from app.orgs.queries import locations_list
-from app.templating import flash, redirect, render, templates
+from app.templating import flash, redirect, render
 from app.tenancy import OwnerDep, Tenant, path_loader
 from audits.models import Shop
 from recovery import queries, services
@@ -65,12 +65,13 @@ STEP_NOTE_LABELS = {
     Step.follow_up: "What the customer said (optional)",
 }
 
-templates.env.globals.update(
-    RECOVERY_SOURCE_LABELS=SOURCE_LABELS,
-    RECOVERY_VERDICT_LABELS=VERDICT_LABELS,
-    RECOVERY_CAUSE_LABELS=CAUSE_LABELS,
-    recovery_when=local_words,
-)
+# Registered on the shared Jinja environment by app.wiring at start-up.
+TEMPLATE_GLOBALS: dict[str, object] = {
+    "RECOVERY_SOURCE_LABELS": SOURCE_LABELS,
+    "RECOVERY_VERDICT_LABELS": VERDICT_LABELS,
+    "RECOVERY_CAUSE_LABELS": CAUSE_LABELS,
+    "recovery_when": local_words,
+}
 
 MSG_DATETIME = "Enter a date and time, such as 2026-11-29 14:05."
 MSG_CHOOSE = "Choose one of the options."
@@ -86,7 +87,7 @@ def _local_input(value: datetime | None, tz: str) -> str:
     return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
 
 
-templates.env.filters["local_input"] = _local_input
+TEMPLATE_FILTERS: dict[str, object] = {"local_input": _local_input}
 
 
 def _parse_local(raw: str, tz: str) -> datetime | None:

@@ -16,13 +16,13 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from actions.services import ActionItemFields, action_item_create
 from app.errors import ConflictError, DomainError
 from app.modelbase import RowId, ident, utcnow
 from app.orgs.models import Location
 from audits.models import Shop
+from recovery.complaints.throttle import public_post_record
 from recovery.models import CaseSource, CauseCategory, RecoveryCase, Verdict
-from recovery.throttle import public_post_record
-from touchpoints.actions import ActionItemFields, action_item_create
 from touchpoints.models import ActionItem, ActionSource, Touchpoint
 
 MSG_SUMMARY = "Say what happened, in a sentence or two."
@@ -48,7 +48,7 @@ MSG_UNKNOWN_STEP = "Choose one of the steps: acknowledge, fix, surprise or follo
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 # Reference numbers avoid letters and digits that are easy to confuse when read out.
-_REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 class CaseOpen(BaseModel):
@@ -112,7 +112,7 @@ def _check_links(
 
 
 def new_reference() -> str:
-    return "".join(secrets.choice(_REF_ALPHABET) for _ in range(8))
+    return "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
 
 
 def case_open(

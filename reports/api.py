@@ -14,11 +14,11 @@ from app.db import DatabaseDep, SessionDep
 from app.tenancy import ReaderDep, path_loader
 from reports.deps import CacheDep, FiltersDep, JobDep, RendererDep
 from reports.filters import filters_from_params, parse_filters
-from reports.jobs import job_pdf, job_start
-from reports.loop import ActionLine, LoopReport, MeasureLine, RatePeriod, Ratio
-from reports.models import ReportJob
-from reports.printing import pack_filename, touchpoint_pdf
-from reports.routes_print import pdf_response
+from reports.loop.summary import ActionLine, LoopReport, MeasureLine, RatePeriod, Ratio
+from reports.pdf.jobs import job_pdf, job_start
+from reports.pdf.models import ReportJob
+from reports.pdf.routes import pdf_response
+from reports.pdf.services import pack_filename, touchpoint_pdf
 from reports.summary import touchpoint_report
 from touchpoints.models import Touchpoint
 

@@ -11,11 +11,14 @@ from typing import TYPE_CHECKING
 import typer
 from sqlmodel import Session, col, select
 
+from app.clikit import database, fail
+from app.clikit import settings as cli_settings
+
 if TYPE_CHECKING:
     from app.orgs.models import Organization
+    from app.pdf import Renderer
     from reports.filters import ReportFilters
-    from reports.pdf_cache import PdfCache
-    from reports.render import Renderer
+    from reports.pdf.cache import PdfCache
 
 report_cli = typer.Typer(help="Print trend reports as PDF files.", no_args_is_help=True)
 
@@ -24,7 +27,6 @@ PERIOD_HELP = "week, month or quarter."
 
 
 def _organization(session: Session, org: str | None) -> Organization:
-    from app.cli import _fail
     from app.orgs.models import Organization
 
     query = select(Organization).order_by(col(Organization.id))
@@ -34,23 +36,22 @@ def _organization(session: Session, org: str | None) -> Organization:
         )
     found = session.exec(query).all()
     if not found:
-        raise _fail(f"No organization {org!r}." if org else "The database holds no organization.")
+        raise fail(f"No organization {org!r}." if org else "The database holds no organization.")
     if len(found) > 1:
         names = ", ".join(o.name for o in found)
-        raise _fail(f"Several organizations ({names}): choose one with --org.")
+        raise fail(f"Several organizations ({names}): choose one with --org.")
     return found[0]
 
 
 @contextmanager
 def _printing() -> Iterator[tuple[Session, Renderer, PdfCache]]:
     """A read session, the renderer and the cache of this installation; errors as one line."""
-    from app.cli import _db, _fail, _settings
     from app.errors import DomainError
-    from reports.pdf_cache import pdf_cache
-    from reports.render import Renderer
+    from app.pdf import Renderer
+    from reports.pdf.cache import pdf_cache
 
-    settings = _settings()
-    db = _db()
+    settings = cli_settings()
+    db = database()
     renderer = Renderer(
         workers=settings.report_workers, time_limit=settings.report_time_limit_seconds
     )
@@ -59,7 +60,7 @@ def _printing() -> Iterator[tuple[Session, Renderer, PdfCache]]:
         with db.session() as session:
             yield session, renderer, cache
     except DomainError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     finally:
         renderer.close()
         db.dispose()
@@ -87,7 +88,7 @@ def report_touchpoint(
     org: str = typer.Option("", help=ORG_HELP),
 ) -> None:
     """Print one touchpoint's trend report."""
-    from reports.printing import find_touchpoint, touchpoint_pdf
+    from reports.pdf.services import find_touchpoint, touchpoint_pdf
 
     with _printing() as (session, renderer, cache):
         organization, filters = _scoped(session, org, period, start, end, location, region, paper)
@@ -108,7 +109,7 @@ def report_pack(
     org: str = typer.Option("", help=ORG_HELP),
 ) -> None:
     """Print the meeting pack: cover, overview, every touchpoint, the journey map."""
-    from reports.printing import pack_pdf
+    from reports.pdf.services import pack_pdf
 
     def progress(done: int, total: int, step: str) -> None:
         if sys.stderr.isatty() or done in (0, total):

@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from app.db import SessionDep
+from app.pdf import Renderer, get_renderer
 from app.tenancy import ReaderDep
 from reports.filters import ReportFilters, parse_filters
-from reports.jobs import job_get
-from reports.models import ReportJob
-from reports.pdf_cache import PdfCache, pdf_cache
-from reports.render import Renderer, get_renderer
+from reports.pdf.cache import PdfCache, pdf_cache
+from reports.pdf.jobs import job_get
+from reports.pdf.models import ReportJob
 
 
 def report_job(

@@ -17,12 +17,12 @@ from sqlmodel import Session
 
 from app.errors import DomainError
 from app.orgs.models import Organization
-from app.templating import is_htmx, render, templates
+from app.templating import is_htmx, render
 from app.tenancy import ReaderDep, Tenant
 from reports.charts import FEW_SHOPS, fmt_value
-from reports.documents import location_chart, locations_period, range_label
 from reports.filters import PAPERS, ReportFilters, parse_filters
-from reports.loop import unfiled_cases, unfiled_words
+from reports.loop.summary import unfiled_cases, unfiled_words
+from reports.pdf.documents import location_chart, locations_period, range_label
 from reports.periods import PeriodSlot
 from reports.summary import (
     CardSummary,
@@ -64,8 +64,13 @@ def period_name(slot: PeriodSlot, other: PeriodSlot | None = None) -> str:
     return f"{slot.start:%b}{year}"
 
 
-templates.env.filters["score"] = score
-templates.env.globals.update(period_name=period_name, FEW_SHOPS=FEW_SHOPS, PAPERS=PAPERS)
+# Registered on the shared Jinja environment by app.wiring at start-up.
+TEMPLATE_FILTERS: dict[str, object] = {"score": score}
+TEMPLATE_GLOBALS: dict[str, object] = {
+    "period_name": period_name,
+    "FEW_SHOPS": FEW_SHOPS,
+    "PAPERS": PAPERS,
+}
 
 
 # --- filters --------------------------------------------------------------------------------

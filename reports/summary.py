@@ -18,7 +18,7 @@ from app.orgs.models import Location, Organization
 from reports import queries
 from reports.charts import FEW_SHOPS, TrendPoint, fmt_value, line_chart, sparkline
 from reports.filters import ReportFilters
-from reports.loop import LoopReport, Medium, loop_report
+from reports.loop.summary import LoopReport, Medium, loop_report
 from reports.periods import TABLE_PERIODS, PeriodSlot
 from touchpoints.models import Question, Stage, Touchpoint
 
@@ -96,7 +96,7 @@ class TouchpointReport:
     # Sections that later features add (recovery rates, measures, action items) plug in
     # here as (title, html) pairs, so the dashboard and the PDF show them in one place.
     extra_sections: list[tuple[str, str]] = field(default_factory=list)
-    # Recovery rates, measures and action items (reports.loop), drawn into extra_sections.
+    # Recovery rates, measures and action items (reports.loop.summary), drawn into extra_sections.
     loop: LoopReport | None = None
 
     # --- the latest result and how it moved ---------------------------------------------

@@ -26,7 +26,12 @@ from app.modelbase import utcnow
 from app.orgs.models import Organization, User, UserSession
 from app.schema import metadata
 from app.security import digest, new_secret, session_cookie_name
+from app.wiring import wire
 from tests.sql_guard import textual_sql_guard  # noqa: F401  (autouse: textual SQL is scoped)
+
+# What create_app and the `touchstone` command do first; tests that open sessions or render
+# templates without an app need it too.
+wire()
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 BASE_URL = "http://testserver"

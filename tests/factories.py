@@ -25,7 +25,7 @@ from app.orgs.models import (
 )
 from app.security import api_token_issue, digest, hash_password
 from audits.models import Answer, Photo, Shop, ShopTouchpoint
-from reports.models import JobStatus, ReportJob
+from reports.pdf.models import JobStatus, ReportJob
 from touchpoints import services as journey_services
 from touchpoints.models import Question, QuestionFields, Stage, Touchpoint
 
@@ -265,7 +265,7 @@ def make_world(session: Session, name: str) -> OrgWorld:
 
 def world_pack_pdf(session: Session, world: OrgWorld, settings: Any) -> None:
     """Store a PDF for the world's finished pack job, as the job would have left it."""
-    from reports.pdf_cache import pdf_cache
+    from reports.pdf.cache import pdf_cache
 
     job = session.get(ReportJob, world.objects["job_id"])
     assert job is not None
@@ -290,7 +290,7 @@ def make_recovery_case(session: Session, org: Organization, **overrides: Any) ->
 
 def make_alert(session: Session, org: Organization, **overrides: Any) -> Any:
     """An open alert through the real service (a below-target alert unless told otherwise)."""
-    from recovery.alerts import alert_raise
+    from recovery.alerts.services import alert_raise
     from recovery.models import AlertKind
 
     values: dict[str, Any] = {
@@ -307,7 +307,7 @@ def make_alert(session: Session, org: Organization, **overrides: Any) -> Any:
 
 def make_measure(session: Session, touchpoint: Touchpoint, **overrides: Any) -> Any:
     """A monthly measure of `touchpoint` through the real service."""
-    from touchpoints.measures import MeasureFields, measure_create
+    from touchpoints.measures.services import MeasureFields, measure_create
 
     values: dict[str, Any] = {"name": f"Complaints {next(_seq)}", **overrides}
     return measure_create(
@@ -338,7 +338,7 @@ def make_measure_value(
 
 def make_action_item(session: Session, touchpoint: Touchpoint, **overrides: Any) -> Any:
     """An open action item of `touchpoint` through the real service."""
-    from touchpoints.actions import ActionItemFields, action_item_create
+    from actions.services import ActionItemFields, action_item_create
 
     values: dict[str, Any] = {"title": f"Greet within a minute ({next(_seq)})", **overrides}
     item = action_item_create(

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
 from app.modelbase import ident
-from app.templating import flash, redirect, render, templates
+from app.templating import flash, redirect, render
 from app.tenancy import OwnerDep, ReaderDep, Tenant
 from reports.filters import parse_filters
 from reports.summary import card_summaries
@@ -39,16 +39,17 @@ from touchpoints.preview import examples
 
 router = APIRouter(include_in_schema=False)
 
-templates.env.globals.update(
-    CHANNEL_LABELS=CHANNEL_LABELS,
-    MODE_LABELS=MODE_LABELS,
-    KIND_LABELS=KIND_LABELS,
-    RULE_LABELS=RULE_LABELS,
-    Channel=Channel,
-    Mode=Mode,
-    QuestionKind=QuestionKind,
-    OPTION_ROWS=OPTION_ROWS,
-)
+# Registered on the shared Jinja environment by app.wiring at start-up.
+TEMPLATE_GLOBALS: dict[str, object] = {
+    "CHANNEL_LABELS": CHANNEL_LABELS,
+    "MODE_LABELS": MODE_LABELS,
+    "KIND_LABELS": KIND_LABELS,
+    "RULE_LABELS": RULE_LABELS,
+    "Channel": Channel,
+    "Mode": Mode,
+    "QuestionKind": QuestionKind,
+    "OPTION_ROWS": OPTION_ROWS,
+}
 
 BOARD = "journey-board"
 

@@ -36,7 +36,7 @@ class User(SQLModel, table=True):
     password_hash: str = Field(sa_type=String(255))
     is_active: bool = True
     created_at: datetime = utc_field(default_factory=utcnow)
-    # Two-step login (app/orgs/two_step.py): the TOTP secret (base32) once confirmed, the
+    # Two-step login (app/accounts/services.py): the TOTP secret (base32) once confirmed, the
     # last time step a code was accepted for (no code works twice), and the SHA-256 digests
     # of the unused recovery codes. Never part of any API shape.
     totp_secret: str | None = Field(default=None, sa_type=String(64))
@@ -65,7 +65,7 @@ def public_key_new() -> str:
     return secrets.token_urlsafe(PUBLIC_KEY_BYTES)
 
 
-def _check_timezone(value: str) -> str:
+def check_timezone(value: str) -> str:
     from zoneinfo import available_timezones
 
     if value not in available_timezones():
@@ -111,7 +111,7 @@ class OrganizationCreate(OrganizationBase):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, v: str) -> str:
-        return _check_timezone(v)
+        return check_timezone(v)
 
 
 class OrganizationPublic(OrganizationBase):

@@ -11,7 +11,7 @@ from app.errors import DomainError
 from app.forms import domain_errors, parse_form
 from app.mailer import send_invite
 from app.modelbase import ident
-from app.orgs import queries, routes_auth, routes_locations, services
+from app.orgs import queries, services
 from app.orgs.deps import InviteDep, MembershipDep
 from app.orgs.models import InviteCreate, OrganizationCreate, Role, User
 from app.security import AuthDep
@@ -19,36 +19,6 @@ from app.templating import flash, redirect, render
 from app.tenancy import MemberDep, OwnerDep, scope_session
 
 router = APIRouter(include_in_schema=False)
-router.include_router(routes_auth.router)
-router.include_router(routes_locations.router)
-
-
-@router.get("/")
-def home(request: Request, tenant: MemberDep) -> Response:
-    context: dict[str, object] = {}
-    if tenant.role == Role.owner:
-        context["location_count"] = len(queries.locations_list(session=tenant.session))
-        context["member_count"] = len(
-            queries.members_list(session=tenant.session, org_id=tenant.org_id)
-        )
-        context["invite_count"] = len(queries.invites_pending(session=tenant.session))
-        from audits.queries import shop_status_counts
-        from touchpoints.queries import journey
-
-        context["touchpoint_count"] = sum(len(v.touchpoints) for v in journey(tenant.session))
-        context["shop_counts"] = shop_status_counts(tenant.session)
-    elif tenant.role == Role.shopper:
-        from audits.models import OPEN_STATES
-        from audits.queries import shopper_cards
-
-        context["cards"] = shopper_cards(tenant.session, tenant.user_id)
-        context["OPEN_STATES"] = OPEN_STATES
-    else:  # staff start on the reports home, with its usual filters
-        from reports.routes import overview_context
-
-        context, _ = overview_context(tenant, request)
-        return render(request, "reports/home.html", context)
-    return render(request, f"orgs/home_{tenant.role.value}.html", context)
 
 
 @router.post("/orgs/switch")

@@ -27,7 +27,7 @@ from app.orgs.models import (
     User,
     UserSession,
 )
-from app.orgs.tokens import api_tokens_revoke_all
+from app.orgs.tokens.services import api_tokens_revoke_all
 from app.security import (
     digest,
     hash_password,

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from app.db import Database
 from app.modelbase import utcnow
 from app.orgs.models import ApiToken, Organization, Role, User
-from app.orgs.routes_settings import last_used_words
+from app.orgs.settings.routes import last_used_words
 from tests.conftest import Browser, sign_in
 from tests.factories import make_member, make_org, make_token
 

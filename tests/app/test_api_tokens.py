@@ -16,7 +16,7 @@ from app import security
 from app.db import Database
 from app.modelbase import utcnow
 from app.orgs.models import Organization, Role, User
-from app.orgs.tokens import MSG_TOKEN_MADE_BY_TOKEN
+from app.orgs.tokens.services import MSG_TOKEN_MADE_BY_TOKEN
 from app.security import MSG_BAD_TOKEN, MSG_TOKEN_EXPIRED, MSG_TOKEN_READ_ONLY
 from tests.app.test_two_step import SECRET_ON_PAGE, code_at
 from tests.conftest import Browser, login, sign_in

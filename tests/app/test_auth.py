@@ -13,13 +13,13 @@ from markupsafe import escape
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from app.accounts.routes import safe_next
 from app.config import Settings
 from app.db import Database
 from app.main import create_app
 from app.modelbase import utcnow
 from app.orgs import services
 from app.orgs.models import Location, LoginAttempt, Role, User, UserSession
-from app.orgs.routes_auth import safe_next
 from app.security import MSG_BAD_TOKEN, MSG_NOT_AUTHENTICATED
 from app.tenancy import MSG_NOT_FOUND
 from tests.conftest import BASE_URL, Browser, login

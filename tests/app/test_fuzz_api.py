@@ -38,7 +38,7 @@ from schemathesis.specs.openapi.checks import (
 from sqlmodel import Session
 
 from app.orgs.models import Location, Role
-from reports.render import Renderer, RenderResult
+from app.pdf import Renderer, RenderResult
 from tests.conftest import Browser
 from tests.factories import OrgWorld
 from touchpoints.models import Touchpoint

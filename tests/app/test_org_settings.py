@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session
 
 from app.orgs.models import Organization, Role, User
-from app.orgs.routes_settings import MSG_MARGIN, MSG_NAME, MSG_RETENTION
+from app.orgs.settings.routes import MSG_MARGIN, MSG_NAME, MSG_RETENTION
 from audits.models import Shop, ShopStatus
 from recovery.models import RecoveryCase
 from tests.conftest import Browser, sign_in

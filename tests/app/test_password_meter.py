@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
+from app.accounts.routes import STRENGTH_LABELS
 from app.db import Database
 from app.orgs.models import Organization, Role, User
-from app.orgs.routes_auth import STRENGTH_LABELS
 from app.security import MAX_PASSWORD_LENGTH, password_problem, password_strength
 from tests.conftest import BASE_URL, Browser, sign_in
 from tests.factories import make_invite, make_member, make_org

@@ -1,4 +1,4 @@
-"""Every way to start a login session goes through app.orgs.login.session_begin, which asks
+"""Every way to start a login session goes through app.accounts.login.session_begin, which asks
 an account with two-step login for its code first (issue 12: the invite bypass)."""
 
 from __future__ import annotations
@@ -133,9 +133,9 @@ def test_sessions_are_made_in_one_place_only() -> None:
     passed = [name for name, text in _sources() if "second_step_done=True" in text]
 
     assert made == ["app/security.py"]
-    assert sorted(starts) == ["app/orgs/login.py", "app/security.py"]
-    assert passed == ["app/orgs/routes_auth.py"]
-    routes = (ROOT / "app/orgs/routes_auth.py").read_text()
+    assert sorted(starts) == ["app/accounts/login.py", "app/security.py"]
+    assert passed == ["app/accounts/routes.py"]
+    routes = (ROOT / "app/accounts/routes.py").read_text()
     assert routes.count("second_step_done=True") == 1
     # ... and it says so right after the code was checked.
     at = routes.index("second_step_done=True")

@@ -21,6 +21,7 @@ from sqlmodel import select
 from app.db import SQLITE_BUSY_TIMEOUT_MS, Database
 from app.orgs.models import LoginAttempt
 from app.schema import metadata
+from app.wiring import wire
 
 PROCESSES = 2
 ROWS_PER_PROCESS = 1000
@@ -34,6 +35,7 @@ def _count(db: Database) -> int:
 def _writer(url: str, worker: int, rows: int, start: Barrier, results: Any) -> None:
     """Child process: insert `rows` rows, one write transaction each; report the errors."""
     errors: list[str] = []
+    wire()  # a new process: its start-up registers the session listeners, as the app's does
     db = Database(url)
     try:
         start.wait(timeout=60)

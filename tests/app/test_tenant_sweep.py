@@ -34,7 +34,7 @@ PUBLIC = {
     ("GET", "/login"),
     ("POST", "/login"),
     # The second login step: only a pending login from a right password in this browser's
-    # signed cookie gets a code checked (app/orgs/two_step.py).
+    # signed cookie gets a code checked (app/accounts/services.py).
     ("GET", "/login/code"),
     ("POST", "/login/code"),
     ("POST", "/logout"),
@@ -42,7 +42,7 @@ PUBLIC = {
     ("POST", "/invite/{token}"),
     # The password strength meter (ASVS 2.1.8): the invite page needs it before there is an
     # account. CSRF-protected like every form, input capped at 128 characters, only ever
-    # answers with a verdict on the text it was sent (app/orgs/routes_auth.py).
+    # answers with a verdict on the text it was sent (app/accounts/routes.py).
     ("POST", "/password/strength"),
     ("GET", "/healthz"),
     # The customers' complaint form (recovery/public.py): reached by unguessable keys.

@@ -15,10 +15,11 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel import Session
 
+from app.accounts import services as two_step
 from app.config import Settings
 from app.db import Database
 from app.main import create_app
-from app.orgs import services, two_step
+from app.orgs import services
 from app.orgs.models import LoginAttempt, Organization, Role, User, UserSession
 from app.security import digest
 from app.tenancy import MSG_TWO_STEP_REQUIRED

@@ -18,8 +18,8 @@ from app.config import Settings
 from app.db import Database
 from app.main import create_app
 from app.middleware import UPLOAD_PREREAD_MAX, UPLOADS
-from audits.photos import MAX_BYTES as PHOTO_MAX
-from touchpoints.measures_import import MAX_BYTES as CSV_MAX
+from audits.photos.services import MAX_BYTES as PHOTO_MAX
+from touchpoints.measures.imports import MAX_BYTES as CSV_MAX
 
 pytestmark = pytest.mark.db
 

@@ -14,7 +14,7 @@ from app.db import Database
 from app.orgs.models import Role, User
 from audits import services
 from audits.models import Photo, Shop, ShopStatus, ShopTouchpoint
-from audits.routes_owner import MSG_DATE, MSG_LOCATIONS_NEEDED, MSG_SHOPPERS_NEEDED
+from audits.routes import MSG_DATE, MSG_LOCATIONS_NEEDED, MSG_SHOPPERS_NEEDED
 from audits.services import MSG_RETURN_NOTE, MSG_TOUCHPOINTS_NEEDED, MSG_WINDOW, AnswerInput
 from tests.audits.test_services import SHOPPER_EMAIL, SHOPPER_NAME, World, _shop, _survey_org
 from tests.conftest import Browser, sign_in

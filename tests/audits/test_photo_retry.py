@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from app.config import Settings
 from app.db import Database
 from audits.models import Photo, ShopStatus
-from audits.photos import MSG_BAD_ID, MSG_ID_TAKEN, MSG_NO_ANSWER, MSG_NOT_IMAGE
+from audits.photos.services import MSG_BAD_ID, MSG_ID_TAKEN, MSG_NO_ANSWER, MSG_NOT_IMAGE
 from tests.conftest import BASE_URL, Browser
 from tests.helpers import make_shopper_shop
 

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from app.config import Settings
 from audits.models import Answer, Photo, ShopStatus
-from audits.photos import MSG_NOT_IMAGE, MSG_TOO_LARGE, MSG_TOO_MANY
+from audits.photos.services import MSG_NOT_IMAGE, MSG_TOO_LARGE, MSG_TOO_MANY
 from tests.conftest import BASE_URL, Browser
 
 GPS_TAG = 0x8825

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from recovery.public import MSG_SUMMARY_EMPTY
+from recovery.complaints.routes import MSG_SUMMARY_EMPTY
 from tests.browser.conftest import DESKTOP, PHONE, LiveServer, TabFactory
 from tests.recovery.test_posters import _decode_qr
 

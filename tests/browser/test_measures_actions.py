@@ -13,7 +13,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from app.demo import DEMO_USERS
 from tests.browser.conftest import DESKTOP, PHONE, Tab, TabFactory
-from touchpoints.measures import MSG_NOT_NUMBER
+from touchpoints.measures.services import MSG_NOT_NUMBER
 
 pytestmark = pytest.mark.browser
 

@@ -19,7 +19,7 @@ from app.db import Database
 from app.modelbase import ident, utcnow
 from app.orgs.models import Role
 from audits.models import Shop, ShopStatus
-from recovery.alerts import MAIL_MAX_AGE, NEXT_STEP, alerts_check_all, alerts_deliver
+from recovery.alerts.services import MAIL_MAX_AGE, NEXT_STEP, alerts_check_all, alerts_deliver
 from recovery.models import Alert, AlertKind
 from tests.conftest import BASE_URL, free_port, sign_in
 from tests.factories import make_alert, make_member, make_recovery_case
@@ -165,7 +165,7 @@ def test_a_second_worker_checking_meanwhile_does_not_send_it_again(
 ) -> None:
     """The claim is committed before the message goes out: another worker that checks while
     this one is still talking to the mail server finds nothing left to send."""
-    from recovery import alerts as alerts_module
+    from recovery.alerts import services as alerts_module
 
     make_alert(session, w.org)
     smtp_on = smtp_settings(settings, smtp.port)

@@ -24,8 +24,8 @@ from app.orgs.models import Location, Organization, Role, User
 from app.tenancy import scope_session
 from audits import services as shop_services
 from audits.models import Shop, ShopStatus
-from recovery import alerts
-from recovery.alerts import (
+from recovery.alerts import services as alerts
+from recovery.alerts.services import (
     MSG_ALREADY_DISMISSED,
     NEXT_STEP,
     alert_dismiss,

@@ -17,8 +17,8 @@ from audits.models import Shop
 from recovery.demo import DONE_MONTHS_AGO, TROUBLE
 from recovery.models import CaseSource, RecoveryCase
 from reports.filters import parse_filters
-from reports.loop import loop_report
-from reports.loop_queries import recovery_rates
+from reports.loop.queries import recovery_rates
+from reports.loop.summary import loop_report
 from touchpoints.models import ActionItem, ActionStatus, Touchpoint
 
 # slow: the demo year: seeding it (once per process) and reading a year of cases
@@ -118,7 +118,7 @@ def test_the_demo_year_tells_the_recovery_story(session: Session, demo: Organiza
 
     # The alerts list looks lived in: the last weeks' shops raised theirs when approved (the
     # same rules as an approval), older ones are dismissed, and the overdue case has its own.
-    from recovery.alerts import alerts_for_shop
+    from recovery.alerts.services import alerts_for_shop
     from recovery.models import Alert, AlertKind
 
     alerts_now = session.exec(select(Alert)).all()

@@ -20,7 +20,7 @@ from app.modelbase import utcnow
 from app.orgs.models import Location, LocationCreate, Organization, OrganizationCreate, Role
 from app.orgs.services import location_create, org_create
 from app.templating import local_when
-from recovery.posters import KEY_PATTERN, MSG_NO_KEY
+from recovery.posters.services import KEY_PATTERN, MSG_NO_KEY
 from recovery.window import local_words
 from tests.conftest import empty_database, sign_in
 from tests.factories import make_location, make_member, make_org, make_recovery_case

@@ -19,8 +19,8 @@ from app.config import Settings
 from app.db import Database
 from app.main import create_app
 from app.orgs.models import Location, Organization, Role
-from recovery.posters import KEY_PATTERN, MSG_PAPER
-from reports.render import Renderer
+from app.pdf import Renderer
+from recovery.posters.services import KEY_PATTERN, MSG_PAPER
 from tests.conftest import Browser, sign_in
 from tests.factories import make_location, make_member, make_org
 

@@ -12,9 +12,9 @@ from sqlmodel import Session, select
 
 from app.config import Settings
 from app.orgs.models import Role
+from recovery.complaints.routes import MSG_TOO_LARGE, form_token_issue, place_resolve
+from recovery.complaints.throttle import MSG_THROTTLED
 from recovery.models import PublicPost
-from recovery.public import MSG_TOO_LARGE, form_token_issue, place_resolve
-from recovery.throttle import MSG_THROTTLED
 from tests.conftest import BASE_URL, Browser, sign_in
 from tests.factories import make_complaint_place, make_member, make_org
 from tests.recovery.test_public_form import cases, open_form, send

@@ -16,8 +16,7 @@ from sqlmodel import Session, select
 from app.config import Settings
 from app.modelbase import utcnow
 from app.orgs.models import Location, Organization, Role
-from recovery.models import CaseSource, RecoveryCase
-from recovery.public import (
+from recovery.complaints.routes import (
     _FORM_SALT,
     MSG_FORM_BROKEN,
     MSG_FORM_OLD,
@@ -29,6 +28,7 @@ from recovery.public import (
     MSG_WHEN_FUTURE,
     SUMMARY_MAX,
 )
+from recovery.models import CaseSource, RecoveryCase
 from tests.conftest import CSRF_META, Browser
 from tests.factories import make_complaint_place, make_member, make_org
 
@@ -350,19 +350,19 @@ def test_two_posts_of_one_form_that_race_still_open_one_case(
 ) -> None:
     """The second of two simultaneous posts misses the first one's case when it looks, then
     meets its unique reference when it saves: it is sent to the same thanks page."""
-    import recovery.public
+    import recovery.complaints.routes
 
     place = make_place(session)
     _, token = open_form(client, place.path)
     first = send(client, place.path, token)
-    real = recovery.public._case_exists
+    real = recovery.complaints.routes._case_exists
     looks: list[str] = []
 
     def racing_look(s: Session, reference: str) -> bool:
         looks.append(reference)
         return False if len(looks) == 1 else real(s, reference)
 
-    monkeypatch.setattr(recovery.public, "_case_exists", racing_look)
+    monkeypatch.setattr(recovery.complaints.routes, "_case_exists", racing_look)
     second = send(client, place.path, token)
     assert second.status_code == 303  # type: ignore[attr-defined]
     assert second.headers["location"] == first.headers["location"]  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from app.config import Settings
 from app.db import Database
 from app.main import create_app
-from reports.render import Renderer
+from app.pdf import Renderer
 
 RENDER_TIME_LIMIT = 60.0
 

@@ -17,7 +17,7 @@ from app.modelbase import ident
 from app.orgs.models import Location, Organization, Role, User
 from app.tenancy import scope_session
 from audits.models import Shop, ShopStatus, Wave
-from reports import export
+from reports.export import queries as export
 from reports.filters import MSG_LOCATION, MSG_RANGE
 from tests.conftest import Browser, sign_in
 from tests.factories import (

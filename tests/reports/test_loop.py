@@ -17,17 +17,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session
 
+from actions.services import ActionItemFields, action_item_create, action_item_set_status
 from app.modelbase import ident
 from app.orgs.models import Location, Organization
 from app.tenancy import scope_session
 from recovery.models import CaseSource, RecoveryCase, Verdict
 from reports.filters import parse_filters
-from reports.loop import loop_report, percent, unfiled_cases, unfiled_words
-from reports.loop_queries import recovery_rates
-from reports.printing import data_stamp
+from reports.loop.queries import recovery_rates
+from reports.loop.summary import loop_report, percent, unfiled_cases, unfiled_words
+from reports.pdf.services import data_stamp
 from reports.summary import touchpoint_report
 from tests.factories import make_location, make_org, make_touchpoint
-from touchpoints.actions import ActionItemFields, action_item_create, action_item_set_status
 from touchpoints.models import (
     ActionItem,
     ActionSource,
@@ -556,7 +556,7 @@ def test_data_stamp_moves_with_cases_values_and_items(
     session: Session, bistro: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     org_id = ident(bistro.org)
-    monkeypatch.setattr("reports.printing.utcnow", lambda: NOW)
+    monkeypatch.setattr("reports.pdf.services.utcnow", lambda: NOW)
     stamps = [data_stamp(session, org_id)]
 
     def moved() -> None:
@@ -584,7 +584,7 @@ def test_data_stamp_moves_with_cases_values_and_items(
     session.add(value)
     moved()
     # Through the measures service (bulk SQL): a new value, a changed one, a cleared one.
-    from touchpoints.measures import measure_value_set
+    from touchpoints.measures.services import measure_value_set
 
     for figure in (5.0, 6.0, None):
         measure_value_set(
@@ -603,9 +603,9 @@ def test_data_stamp_moves_with_cases_values_and_items(
     # The clock alone: an unfixed case passing its 24 h, an open item passing its due day.
     add_case(session, bistro, NOW - timedelta(hours=23), location=bistro.south)
     moved()
-    monkeypatch.setattr("reports.printing.utcnow", lambda: NOW + timedelta(hours=2))
+    monkeypatch.setattr("reports.pdf.services.utcnow", lambda: NOW + timedelta(hours=2))
     moved()
-    monkeypatch.setattr("reports.printing.utcnow", lambda: NOW + timedelta(days=2))
+    monkeypatch.setattr("reports.pdf.services.utcnow", lambda: NOW + timedelta(days=2))
     moved()
     # Nothing changed: the same stamp.
     assert data_stamp(session, org_id) == stamps[-1]
@@ -895,7 +895,7 @@ def test_another_organizations_unfiled_cases_are_not_counted(
 
 
 def test_pack_front_has_the_page_for_unfiled_cases_alone(session: Session, bistro: World) -> None:
-    from reports.documents import pack_front_html
+    from reports.pdf.documents import pack_front_html
 
     filters = parse_filters(
         session, bistro.org, period="month", start="2026-02-01", end="2026-03-31"

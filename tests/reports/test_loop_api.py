@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from actions.services import action_item_set_status
 from app.orgs.models import Location, Organization, Role
 from recovery.models import Verdict
 from recovery.services import Step, StepRecord, case_champion, case_step_record
@@ -31,7 +32,6 @@ from tests.factories import (
     make_token,
     make_touchpoint,
 )
-from touchpoints.actions import action_item_set_status
 from touchpoints.models import ActionItem, ActionStatus, Touchpoint
 
 pytestmark = pytest.mark.db

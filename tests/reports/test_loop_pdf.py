@@ -11,19 +11,19 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from actions.services import ActionItemFields, action_item_create
 from app.db import Database
 from app.modelbase import ident, utcnow
 from app.orgs.models import Location, Organization, Role, User
+from app.pdf import Renderer
 from app.tenancy import scope_session
 from recovery.models import CaseSource, RecoveryCase, Verdict
 from reports.filters import parse_filters
-from reports.pdf_cache import PdfCache
-from reports.printing import pack_pdf
-from reports.render import Renderer
+from reports.pdf.cache import PdfCache
+from reports.pdf.services import pack_pdf
 from tests.conftest import Browser, sign_in
 from tests.factories import make_location, make_member, make_org, make_touchpoint
 from tests.helpers import pdf_text
-from touchpoints.actions import ActionItemFields, action_item_create
 from touchpoints.models import Measure, MeasureValue, Touchpoint
 
 # slow: real WeasyPrint renders of the recovery sections
@@ -106,8 +106,8 @@ class Shop:
 
 @pytest.fixture
 def cafe(session: Session, monkeypatch: pytest.MonkeyPatch) -> Shop:
-    monkeypatch.setattr("reports.loop.utcnow", lambda: NOW)
-    monkeypatch.setattr("reports.printing.utcnow", lambda: NOW)
+    monkeypatch.setattr("reports.loop.summary.utcnow", lambda: NOW)
+    monkeypatch.setattr("reports.pdf.services.utcnow", lambda: NOW)
     w = Shop(session)
     day = timedelta(hours=24)
     # September: at exactly 24 h (in time), at 24 h + 1 min (late), in 5 h, never.

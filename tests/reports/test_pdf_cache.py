@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from app.clock import filesystem_now
-from reports.pdf_cache import (
+from reports.pdf.cache import (
     PdfCache,
     fingerprint,
     forget_template_versions,

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from reports.render import (
+from app.pdf import (
     SHUT_DOWN,
     WORKER_DIED,
     Renderer,

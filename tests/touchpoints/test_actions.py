@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from actions import services as svc
 from app.db import Database
 from app.errors import DomainError
 from app.orgs.models import Organization, Role
@@ -25,8 +26,7 @@ from tests.factories import (
     make_token,
     make_touchpoint,
 )
-from touchpoints import actions as svc
-from touchpoints.measures import org_today
+from touchpoints.measures.services import org_today
 from touchpoints.models import ActionItem, ActionStatus, Touchpoint
 
 pytestmark = pytest.mark.db

@@ -25,8 +25,8 @@ from tests.factories import (
     make_token,
     make_touchpoint,
 )
-from touchpoints import measures as svc
-from touchpoints.measures import period_shift
+from touchpoints.measures import services as svc
+from touchpoints.measures.services import period_shift
 from touchpoints.models import Measure, MeasurePeriod, MeasureValue, Touchpoint
 
 pytestmark = pytest.mark.db

@@ -24,8 +24,13 @@ from tests.factories import (
     make_token,
     make_touchpoint,
 )
-from touchpoints import measures_import as imp
-from touchpoints.measures import MSG_MONTH_START, MSG_NEGATIVE, MSG_NOT_NUMBER, period_shift
+from touchpoints.measures import imports as imp
+from touchpoints.measures.services import (
+    MSG_MONTH_START,
+    MSG_NEGATIVE,
+    MSG_NOT_NUMBER,
+    period_shift,
+)
 from touchpoints.models import Measure, MeasureValue
 
 pytestmark = pytest.mark.db

@@ -1,0 +1,1 @@
+"""Locations: the owner pages, edited inline with htmx."""

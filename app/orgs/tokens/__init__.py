@@ -1,0 +1,1 @@
+"""API tokens: made, listed, scoped and revoked (settings page, API, CLI)."""

@@ -1,0 +1,76 @@
+"""Start-up wiring, in one place: session listeners, template globals, event listeners.
+
+Nothing registers itself when imported. `wire()` runs in `create_app` (app/main.py), in the
+`touchstone` command's start-up (app/cli.py) and in the test suite's conftest; it may run any
+number of times. This module and the other composition roots (app/main.py, app/cli.py,
+app/demo.py, app/asgi.py, app/schema.py) are the only modules of `app` that import the
+packages above it (see the import-linter contracts in pyproject.toml).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+import app.db
+from actions import routes as actions_routes
+from app import events, templating, tenancy
+from audits import report_day as audits_report_day
+from audits import routes as audits_routes
+from recovery import report_day as recovery_report_day
+from recovery import routes as recovery_routes
+from recovery.alerts import routes as alerts_routes
+from recovery.alerts import services as alerts
+from reports import routes as reports_routes
+from touchpoints import routes as touchpoints_routes
+from touchpoints.measures import routes as measures_routes
+
+# Every ORM session's listeners, in the order they run. Tenancy comes first: it scopes each
+# query to the organization and stamps org_id on new rows, which the report-day hooks read.
+SESSION_LISTENERS: tuple[tuple[str, Callable[..., Any]], ...] = (
+    ("do_orm_execute", tenancy.add_org_criteria),
+    ("before_flush", tenancy.stamp_org),
+    # report_day, score_pct and share kept right on every write
+    ("before_flush", audits_report_day.before_flush),
+    ("after_flush", audits_report_day.after_flush),
+    # RecoveryCase.report_day kept right on every write
+    ("before_flush", recovery_report_day.before_flush),
+    ("after_flush", recovery_report_day.after_flush),
+    # notes that a commit raised new alerts (mail and the navigation count follow)
+    ("after_commit", alerts.after_commit),
+    ("after_rollback", alerts.after_rollback),
+)
+
+# Modules whose TEMPLATE_GLOBALS / TEMPLATE_FILTERS go on the shared Jinja environment.
+TEMPLATE_MODULES = (
+    templating,
+    touchpoints_routes,
+    measures_routes,
+    audits_routes,
+    recovery_routes,
+    alerts_routes,
+    actions_routes,
+    reports_routes,
+)
+
+# Couplings that go up the layers: a lower package emits, a higher one listens.
+EVENT_LISTENERS: tuple[tuple[str, Callable[..., Any]], ...] = (
+    (events.SHOP_APPROVED, alerts.alerts_for_approved_shop),
+)
+
+
+def wire() -> None:
+    """Register everything above; running it again registers nothing twice."""
+    for name, listener in SESSION_LISTENERS:
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
+    env = templating.templates.env
+    for module in TEMPLATE_MODULES:
+        env.globals.update(getattr(module, "TEMPLATE_GLOBALS", {}))
+        env.filters.update(getattr(module, "TEMPLATE_FILTERS", {}))
+    for name, fn in EVENT_LISTENERS:
+        events.on(name, fn)
+    app.db.mark_wired()

@@ -1,0 +1,380 @@
+"""The shopper's phone pages: my shops and the fill flow that never loses an answer.
+
+Answers arrive one at a time from the page's offline queue (touchstone-queue.js) as small
+JSON posts under an id made on the phone; they answer JSON so the queue can tell "kept"
+from "refused, show the message next to the question" from "try again later".
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse, Response
+
+from app.config import Settings
+from app.errors import DomainError
+from app.modelbase import ident
+from app.orgs.models import Location, Role
+from app.templating import HTMX_FILE, flash, redirect, render
+from app.tenancy import Tenant, require_role
+from audits import queries
+from audits.deps import ShopDep
+from audits.models import OPEN_STATES, Shop
+from audits.photos import services as photos
+from audits.queries import Section, shop_progress, shop_sections
+from audits.services import (
+    AnswerInput,
+    answer_upsert,
+    missing_required,
+    section_comment_record,
+    shop_submit,
+    shop_visit_record,
+)
+
+router = APIRouter(include_in_schema=False)
+
+ShopperDep = Annotated[Tenant, Depends(require_role(Role.shopper))]
+SeerDep = Annotated[Tenant, Depends(require_role(Role.owner, Role.shopper, Role.viewer))]
+
+SW_FILE = __import__("pathlib").Path(__file__).parents[2] / "app" / "static" / "touchstone-sw.js"
+# Multipart framing around one photo; anything past this is refused before it is read.
+UPLOAD_SLACK = 64 * 1024
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+@router.get("/sw.js")
+def service_worker(tenant: ShopperDep) -> Response:
+    """The service worker lives at the root so its scope covers /shops/ and the home page."""
+    return Response(
+        SW_FILE.read_text().replace("__HTMX__", HTMX_FILE),
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
+    )
+
+
+def _answer_state(sections: list[Section]) -> dict[int, dict[str, Any]]:
+    return {
+        qid: {
+            "id": str(a.id),
+            "value": a.value,
+            "na": a.not_applicable,
+            "comment": a.comment,
+        }
+        for s in sections
+        for qid, a in s.answers.items()
+    }
+
+
+def _local_input(value: datetime | None, tz: str) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
+
+
+@router.get("/shops/{shop_id}/fill")
+def fill_page(
+    request: Request,
+    tenant: ShopperDep,
+    shop: ShopDep,
+    section: Annotated[int, Query(ge=0, le=1000)] = 0,
+) -> Response:
+    session = tenant.session
+    sections = shop_sections(session, shop)
+    location = session.get(Location, shop.location_id)
+    answered, total = shop_progress(sections)
+    context: dict[str, Any] = {
+        "shop": shop,
+        "location": location,
+        "sections": sections,
+        "answered": answered,
+        "total": total,
+        "tz": tenant.org.timezone,
+    }
+    if shop.status not in OPEN_STATES:
+        return render(request, "audits/shopper_done.html", context)
+    last = len(sections) + 1  # 0: the visit, 1..n: touchpoints, n+1: check and hand in
+    index = min(section, last)
+    context.update(
+        index=index,
+        last=last,
+        current=sections[index - 1] if 0 < index < last else None,
+        answers=_answer_state(sections),
+        photos=photos.photos_by_question(session, shop),
+        section_comments=queries.section_comments(session, shop),
+        visited_at=_local_input(shop.visited_at, tenant.org.timezone),
+        missing=missing_required(session, shop) if index == last else [],
+        # Every screen of this shop, so a reload without signal still finds each one.
+        precache=["/"] + [f"/shops/{ident(shop)}/fill?section={i}" for i in range(last + 1)],
+        section_of={ident(q): i for i, s in enumerate(sections, start=1) for q in s.questions},
+    )
+    return render(request, "audits/shopper_fill.html", context)
+
+
+def _refused(exc: DomainError, **extra: Any) -> JSONResponse:
+    return JSONResponse(
+        {"detail": exc.message, "field": exc.field, **extra}, status_code=exc.status_code
+    )
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise DomainError("Send the answer as a JSON object.")
+    return body
+
+
+@router.post("/shops/{shop_id}/answers")
+async def answer_save(request: Request, tenant: ShopperDep, shop: ShopDep) -> Response:
+    """Keep one answer (upsert on the phone's id): JSON in, JSON out, for the offline queue."""
+    try:
+        body = await _json(request)
+    except DomainError as exc:
+        return _refused(exc)
+    question_id = body.get("question_id")
+    try:
+        answer_id = uuid.UUID(str(body.get("id")))
+        if not isinstance(question_id, int) or isinstance(question_id, bool):
+            raise DomainError("Say which question this answers.", field="question_id")
+        comment = body.get("comment") or ""
+        if not isinstance(comment, str):
+            raise DomainError("Write the comment as text.", field="comment")
+        data = AnswerInput(
+            id=answer_id,
+            question_id=question_id,
+            value=body.get("value"),
+            not_applicable=body.get("not_applicable") is True,
+            comment=comment,
+        )
+    except ValueError:
+        return _refused(DomainError("The answer's id is not valid.", field="id"))
+    except DomainError as exc:
+        return _refused(exc, question_id=question_id)
+
+    def save() -> dict[str, Any]:
+        saved = answer_upsert(
+            session=tenant.session,
+            shop=shop,
+            actor_id=tenant.user_id,
+            data=data,
+            with_progress=True,
+        )
+        answer = saved.answer
+        assert saved.progress is not None
+        answered, total = saved.progress
+        return {
+            "ok": True,
+            "id": str(answer.id),
+            "question_id": answer.question_id,
+            "answered": answered,
+            "total": total,
+        }
+
+    try:
+        return JSONResponse(await run_in_threadpool(save))
+    except DomainError as exc:
+        tenant.session.rollback()
+        return _refused(exc, question_id=question_id)
+
+
+def _parse_local(value: str, tz: str) -> datetime | None:
+    if not value.strip():
+        return None
+    try:
+        local = datetime.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise DomainError("Give the date and time of the visit.", field="visited_at") from exc
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=ZoneInfo(tz))
+    return local
+
+
+@router.post("/shops/{shop_id}/visit")
+async def visit_save(request: Request, tenant: ShopperDep, shop: ShopDep) -> Response:
+    """Visit date, time and length (and on the last screen the overall remarks)."""
+    try:
+        body = await _json(request)
+        visited = _parse_local(str(body.get("visited_at") or ""), tenant.org.timezone)
+        raw_minutes = str(body.get("duration_minutes") or "").strip()
+        try:
+            minutes = int(raw_minutes) if raw_minutes else None
+        except ValueError as exc:
+            raise DomainError(
+                "Give the visit's length in whole minutes.", field="duration_minutes"
+            ) from exc
+        comment = body.get("comment")
+
+        def save() -> None:
+            shop_visit_record(
+                session=tenant.session,
+                shop=shop,
+                actor_id=tenant.user_id,
+                visited_at=visited if "visited_at" in body else shop.visited_at,
+                duration_minutes=minutes if "duration_minutes" in body else shop.duration_minutes,
+                comment=comment if isinstance(comment, str) else None,
+            )
+
+        await run_in_threadpool(save)
+    except DomainError as exc:
+        tenant.session.rollback()
+        return _refused(exc)
+    return JSONResponse({"ok": True})
+
+
+@router.post("/shops/{shop_id}/section-comment")
+async def section_comment_save(request: Request, tenant: ShopperDep, shop: ShopDep) -> Response:
+    try:
+        body = await _json(request)
+        touchpoint_id = body.get("touchpoint_id")
+        comment = body.get("comment") or ""
+        if not isinstance(touchpoint_id, int) or not isinstance(comment, str):
+            raise DomainError("Say which section the comment is about.", field="touchpoint_id")
+
+        def save() -> None:
+            section_comment_record(
+                session=tenant.session,
+                shop=shop,
+                actor_id=tenant.user_id,
+                touchpoint_id=touchpoint_id,
+                comment=comment,
+            )
+
+        await run_in_threadpool(save)
+    except DomainError as exc:
+        tenant.session.rollback()
+        return _refused(exc)
+    return JSONResponse({"ok": True})
+
+
+@router.post("/shops/{shop_id}/submit")
+def submit(
+    request: Request,
+    tenant: ShopperDep,
+    shop: ShopDep,
+    comment: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Hand the shop in; pressing twice lands on the same "handed in" page."""
+    session = tenant.session
+    try:
+        if comment is not None and shop.status in OPEN_STATES:
+            shop_visit_record(
+                session=session,
+                shop=shop,
+                actor_id=tenant.user_id,
+                visited_at=shop.visited_at,
+                duration_minutes=shop.duration_minutes,
+                comment=comment,
+            )
+        shop_submit(session=session, shop=shop, actor_id=tenant.user_id)
+    except DomainError as exc:
+        session.rollback()
+        flash(request, exc.message, "error")
+        target = f"/shops/{ident(shop)}/fill"
+        if exc.field and exc.field.startswith("question-"):
+            question_id = int(exc.field.removeprefix("question-"))
+            for i, section in enumerate(shop_sections(session, shop), start=1):
+                if any(q.id == question_id for q in section.questions):
+                    target += f"?section={i}&missing={question_id}#q-{question_id}"
+                    break
+        return redirect(request, target)
+    return redirect(request, f"/shops/{ident(shop)}/fill")
+
+
+async def _read_upload(request: Request) -> tuple[bytes, uuid.UUID | None]:
+    """The uploaded file's bytes and the id the phone gave it (if any).
+
+    An oversized body is refused before it is read where possible.
+    """
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > photos.MAX_BYTES + UPLOAD_SLACK:
+        raise photos.PhotoTooLarge(photos.MSG_TOO_LARGE, field="photo")
+    form = await request.form(max_files=1, max_fields=5)
+    given = form.get("id")
+    photo_id = None
+    if given is not None and given != "":
+        try:
+            photo_id = uuid.UUID(str(given))
+        except ValueError:
+            await form.close()
+            raise DomainError(photos.MSG_BAD_ID, field="id") from None
+    upload = form.get("photo")
+    if upload is None or isinstance(upload, str):
+        await form.close()
+        raise DomainError("Choose a photo to send.", field="photo")
+    raw = await upload.read(photos.MAX_BYTES + 1)
+    await form.close()
+    if len(raw) > photos.MAX_BYTES:
+        raise photos.PhotoTooLarge(photos.MSG_TOO_LARGE, field="photo")
+    return raw, photo_id
+
+
+async def photo_upload(
+    request: Request, tenant: Tenant, shop: Shop, answer_id: uuid.UUID
+) -> JSONResponse:
+    """Shared by the page and the API: read, check, clean and store one photo.
+
+    201 for a new photo; 200 with the stored photo when its id was already sent (a retry).
+    """
+    raw, photo_id = await _read_upload(request)
+    data_dir = _settings(request).data_dir
+
+    def save() -> JSONResponse:
+        try:
+            photo, created = photos.photo_add(
+                session=tenant.session,
+                shop=shop,
+                actor_id=tenant.user_id,
+                answer_id=answer_id,
+                raw=raw,
+                data_dir=data_dir,
+                photo_id=photo_id,
+            )
+        except DomainError:
+            tenant.session.rollback()
+            raise
+        body = {
+            "id": str(photo.id),
+            "answer_id": str(photo.answer_id),
+            "url": f"/shops/{ident(shop)}/photos/{photo.id}",
+            "content_type": photo.content_type,
+            "width": photo.width,
+            "height": photo.height,
+            "bytes": photo.bytes,
+        }
+        return JSONResponse(body, status_code=201 if created else 200)
+
+    return await run_in_threadpool(save)
+
+
+@router.post("/shops/{shop_id}/answers/{answer_id}/photos")
+async def photo_add_page(
+    request: Request, tenant: ShopperDep, shop: ShopDep, answer_id: uuid.UUID
+) -> Response:
+    try:
+        return await photo_upload(request, tenant, shop, answer_id)
+    except DomainError as exc:
+        return _refused(exc)
+
+
+@router.get("/shops/{shop_id}/photos/{photo_id}")
+def photo_show(request: Request, tenant: SeerDep, shop: ShopDep, photo_id: uuid.UUID) -> Response:
+    data_dir = _settings(request).data_dir
+    photo = photos.photo_file(
+        session=tenant.session, shop=shop, photo_id=photo_id, data_dir=data_dir
+    )
+    return FileResponse(
+        data_dir / photo.path,
+        media_type=photo.content_type,
+        headers={"Cache-Control": "private, max-age=86400"},
+    )

@@ -1,0 +1,390 @@
+"""Owner and staff pages for shops: planning, the review queue, reading and approving."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from app.errors import DomainError
+from app.forms import domain_errors, parse_form
+from app.modelbase import ident
+from app.orgs.models import Role
+from app.orgs.queries import locations_list
+from app.templating import flash, redirect, render
+from app.tenancy import OwnerDep, ReaderDep, Tenant
+from audits import queries, services
+from audits.deps import ShopDep
+from audits.models import Shop, ShopStatus
+from audits.services import MSG_TOUCHPOINTS_NEEDED, MSG_WINDOW, AnswerInput, ShopPlan, WavePlan
+from touchpoints.models import QuestionKind
+from touchpoints.queries import journey
+
+router = APIRouter(include_in_schema=False)
+
+STATUS_LABELS = {
+    ShopStatus.assigned: "Assigned",
+    ShopStatus.in_progress: "In progress",
+    ShopStatus.submitted: "Submitted",
+    ShopStatus.returned: "Returned",
+    ShopStatus.approved: "Approved",
+}
+# Registered on the shared Jinja environment by app.wiring at start-up.
+TEMPLATE_GLOBALS: dict[str, object] = {
+    "SHOP_STATUS_LABELS": STATUS_LABELS,
+    "ShopStatus": ShopStatus,
+}
+
+MSG_DATE = "Enter a date, such as 2026-03-14."
+MSG_LOCATIONS_NEEDED = "Choose at least one location."
+MSG_SHOPPERS_NEEDED = "Choose at least one shopper."
+
+
+# --- form helpers --------------------------------------------------------------------------
+
+
+def _date(raw: str, tz: ZoneInfo, end_of_day: bool) -> datetime:
+    """A date field as a UTC instant: the start of the day, or its last minute."""
+    day = date.fromisoformat(raw.strip())
+    if not 2000 <= day.year <= 2100:  # far-off years overflow when turned into UTC
+        raise ValueError(raw)
+    moment = time(23, 59) if end_of_day else time(0, 0)
+    return datetime.combine(day, moment, tzinfo=tz)
+
+
+def _dates(
+    form: dict[str, Any], tz: ZoneInfo, fields: dict[str, bool], errors: dict[str, str]
+) -> dict[str, datetime | None]:
+    parsed: dict[str, datetime | None] = {}
+    for name, end in fields.items():
+        raw = str(form.get(name) or "").strip()
+        if not raw:
+            parsed[name] = None
+            continue
+        try:
+            parsed[name] = _date(raw, tz, end)
+        except ValueError:
+            errors[name] = MSG_DATE
+            parsed[name] = None
+    # Checked here as well as in the plan shape, so it shows even while other fields fail.
+    first, last = (parsed[name] for name in fields)
+    if first and last and last <= first:
+        errors.setdefault(list(fields)[1], MSG_WINDOW)
+    return parsed
+
+
+def _ints(values: list[str]) -> list[int]:
+    return [int(v) for v in values if v.strip().isdigit()]
+
+
+def _friendlier(errors: dict[str, str], window_field: str, lists: dict[str, str]) -> None:
+    """Put the messages of whole-form rules and empty lists where the reader will look."""
+    if errors.get("__all__") == MSG_WINDOW:
+        errors.setdefault(window_field, errors.pop("__all__"))
+    for name, message in lists.items():
+        if name in errors:
+            errors[name] = message
+
+
+PAGE_SIZE = 50
+
+
+def _panel_context(
+    tenant: Tenant, status: ShopStatus | None, page: int = 1, **extra: Any
+) -> dict[str, Any]:
+    is_owner = tenant.role == Role.owner
+    total = queries.shops_count(tenant.session, status=status, approved_only=not is_owner)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    shops = queries.shops_list(
+        tenant.session,
+        status=status,
+        approved_only=not is_owner,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+    )
+    return {
+        "is_owner": is_owner,
+        "rows": queries.shop_rows(tenant.session, shops, with_shopper=is_owner),
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "first_shown": (page - 1) * PAGE_SIZE + 1,
+        "status": status,
+        "counts": queries.shop_status_counts(tenant.session) if is_owner else {},
+        "locations": locations_list(session=tenant.session) if is_owner else [],
+        "journey": journey(tenant.session) if is_owner else [],
+        "shoppers": queries.shoppers(tenant.session) if is_owner else [],
+        "plan_form": {},
+        "plan_errors": {},
+        "wave_form": {},
+        "wave_errors": {},
+        "notice": None,
+        **extra,
+    }
+
+
+def _panel(
+    request: Request,
+    tenant: Tenant,
+    status: ShopStatus | None = None,
+    status_code: int = 200,
+    page: int = 1,
+    **extra: Any,
+) -> Response:
+    return render(
+        request,
+        "audits/shops.html",
+        _panel_context(tenant, status, page, **extra),
+        fragment="audits/_shops_panel.html",
+        status_code=status_code,
+    )
+
+
+# --- list and planning ---------------------------------------------------------------------
+
+
+@router.get("/shops")
+def shops_page(
+    request: Request,
+    tenant: ReaderDep,
+    status: Annotated[str, Query()] = "",
+    page: Annotated[str, Query()] = "1",
+) -> Response:
+    chosen = ShopStatus(status) if status in set(ShopStatus) else None
+    return _panel(request, tenant, chosen, page=int(page) if page.isdigit() else 1)
+
+
+def _form_dict(form: FormData, lists: tuple[str, ...]) -> dict[str, Any]:
+    data: dict[str, Any] = {k: str(v) for k, v in form.items() if k not in lists}
+    for name in lists:
+        data[name] = [str(v) for v in form.getlist(name)]
+    return data
+
+
+@router.post("/shops")
+async def shop_plan(request: Request, tenant: OwnerDep) -> Response:
+    raw = _form_dict(await request.form(), ("touchpoint_ids",))
+    tz = ZoneInfo(tenant.org.timezone)
+    errors: dict[str, str] = {}
+    dates = _dates(raw, tz, {"due_from": False, "due_until": True}, errors)
+    data, plan_errors = parse_form(
+        ShopPlan,
+        {
+            "location_id": raw.get("location_id") or None,
+            "touchpoint_ids": _ints(raw["touchpoint_ids"]),
+            "shopper_id": raw.get("shopper_id") or None,
+            "scenario": raw.get("scenario", ""),
+            **dates,
+        },
+    )
+    _friendlier(
+        plan_errors,
+        "due_until",
+        {"touchpoint_ids": MSG_TOUCHPOINTS_NEEDED, "location_id": services.MSG_LOCATION_UNKNOWN},
+    )
+    errors = {**plan_errors, **errors}
+    if data is not None and not errors:
+        try:
+            shop = services.shop_plan(
+                session=tenant.session, org_id=tenant.org_id, data=data, actor_id=tenant.user_id
+            )
+        except DomainError as exc:
+            errors = domain_errors(exc)
+        else:
+            notice = f"Shop #{shop.id} planned."
+            if not request.headers.get("hx-request"):
+                flash(request, notice)
+                return redirect(request, "/shops")
+            return _panel(request, tenant, notice=notice)
+    return _panel(request, tenant, status_code=400, plan_form=raw, plan_errors=errors)
+
+
+@router.post("/waves")
+async def wave_plan(request: Request, tenant: OwnerDep) -> Response:
+    lists = ("location_ids", "touchpoint_ids", "shopper_ids")
+    raw = _form_dict(await request.form(), lists)
+    tz = ZoneInfo(tenant.org.timezone)
+    errors: dict[str, str] = {}
+    dates = _dates(raw, tz, {"starts": False, "ends": True}, errors)
+    data, wave_errors = parse_form(
+        WavePlan,
+        {
+            "name": raw.get("name", ""),
+            "location_ids": _ints(raw["location_ids"]),
+            "touchpoint_ids": _ints(raw["touchpoint_ids"]),
+            "shopper_ids": _ints(raw["shopper_ids"]),
+            "scenario": raw.get("scenario", ""),
+            **{k: v for k, v in dates.items() if v is not None},
+        },
+    )
+    _friendlier(
+        wave_errors,
+        "ends",
+        {
+            "location_ids": MSG_LOCATIONS_NEEDED,
+            "touchpoint_ids": MSG_TOUCHPOINTS_NEEDED,
+            "shopper_ids": MSG_SHOPPERS_NEEDED,
+        },
+    )
+    errors = {**wave_errors, **errors}
+    if data is not None and not errors:
+        try:
+            wave, shops = services.wave_plan(
+                session=tenant.session, org_id=tenant.org_id, data=data, actor_id=tenant.user_id
+            )
+        except DomainError as exc:
+            tenant.session.rollback()
+            errors = domain_errors(exc)
+            # The wave's fields are plural: point the message at the list it is about.
+            for single, plural in (("location_id", "location_ids"), ("shopper_id", "shopper_ids")):
+                if single in errors:
+                    errors[plural] = errors.pop(single)
+        else:
+            notice = f"Wave “{wave.name}” planned: {len(shops)} shops."
+            if not request.headers.get("hx-request"):
+                flash(request, notice)
+                return redirect(request, "/shops")
+            return _panel(request, tenant, notice=notice)
+    return _panel(request, tenant, status_code=400, wave_form=raw, wave_errors=errors)
+
+
+# --- review --------------------------------------------------------------------------------
+
+
+@router.get("/shops/review")
+def review_page(request: Request, tenant: OwnerDep) -> Response:
+    shops = queries.review_queue(tenant.session)
+    return render(
+        request,
+        "audits/review.html",
+        {"rows": queries.shop_rows(tenant.session, shops, with_shopper=True)},
+    )
+
+
+def _detail_context(tenant: Tenant, shop: Shop, **extra: Any) -> dict[str, Any]:
+    is_owner = tenant.role == Role.owner
+    session = tenant.session
+    explained, total = queries.shop_explain(session, shop)
+    events = queries.shop_events(session, shop)
+    row = queries.shop_rows(session, [shop], with_shopper=is_owner)[0]
+    actors = queries.user_names(session, {e.actor_id for e in events if e.actor_id})
+    who = {}
+    for event in events:
+        if event.actor_id is None:
+            who[ident(event)] = "—"
+        elif event.actor_id == shop.shopper_id:
+            # Staff never learn who the shopper was, not even from the log.
+            who[ident(event)] = (
+                f"{actors.get(event.actor_id, 'Former member')} (shopper)"
+                if is_owner
+                else "The shopper"
+            )
+        else:
+            who[ident(event)] = actors.get(event.actor_id, "Former member")
+    return {
+        "shop": shop,
+        "row": row,
+        "is_owner": is_owner,
+        "explained": explained,
+        "total": total,
+        "events": events,
+        "who": who,
+        "photos": queries.shop_photos(session, shop),
+        "section_comments": queries.section_comments(session, shop),
+        "answer_words": queries.answer_words,
+        "QuestionKind": QuestionKind,
+        "tz": tenant.org.timezone,
+        "can_review": is_owner and shop.status == ShopStatus.submitted,
+        "return_errors": {},
+        "return_note": "",
+        "edit_id": None,
+        "edit_errors": {},
+        "notice": None,
+        "notice_kind": "success",
+        **extra,
+    }
+
+
+def _detail(
+    request: Request, tenant: Tenant, shop: Shop, status_code: int = 200, **extra: Any
+) -> Response:
+    return render(
+        request,
+        "audits/shop.html",
+        _detail_context(tenant, shop, **extra),
+        fragment="audits/_shop_detail.html",
+        status_code=status_code,
+    )
+
+
+@router.get("/shops/{shop_id}")
+def shop_page(request: Request, tenant: ReaderDep, shop: ShopDep) -> Response:
+    return _detail(request, tenant, shop)
+
+
+@router.post("/shops/{shop_id}/approve")
+def shop_approve(request: Request, tenant: OwnerDep, shop: ShopDep) -> Response:
+    try:
+        services.shop_approve(session=tenant.session, shop=shop, actor_id=tenant.user_id)
+    except DomainError as exc:
+        return _detail(
+            request, tenant, shop, exc.status_code, notice=exc.message, notice_kind="error"
+        )
+    if not request.headers.get("hx-request"):
+        flash(request, f"Shop #{shop.id} approved: it now counts in reports.")
+        return redirect(request, f"/shops/{shop.id}")
+    return _detail(request, tenant, shop, notice="Approved: this shop now counts in reports.")
+
+
+@router.post("/shops/{shop_id}/return")
+def shop_return(
+    request: Request, tenant: OwnerDep, shop: ShopDep, note: Annotated[str, Form()] = ""
+) -> Response:
+    try:
+        services.shop_return(session=tenant.session, shop=shop, actor_id=tenant.user_id, note=note)
+    except DomainError as exc:
+        if exc.field == "note":
+            return _detail(
+                request, tenant, shop, 400, return_errors=domain_errors(exc), return_note=note
+            )
+        return _detail(
+            request, tenant, shop, exc.status_code, notice=exc.message, notice_kind="error"
+        )
+    if not request.headers.get("hx-request"):
+        flash(request, f"Shop #{shop.id} returned to the shopper.")
+        return redirect(request, f"/shops/{shop.id}")
+    return _detail(request, tenant, shop, notice="Returned to the shopper with your note.")
+
+
+@router.post("/shops/{shop_id}/correct")
+async def answer_correct(request: Request, tenant: OwnerDep, shop: ShopDep) -> Response:
+    form = await request.form()
+    question_raw = str(form.get("question_id") or "")
+    question_id = int(question_raw) if question_raw.isdigit() else 0
+    data = AnswerInput(
+        id=uuid.uuid4(),  # unused: a correction finds the answer by its question
+        question_id=question_id,
+        value=str(form.get("value") or "") or None,
+        not_applicable=form.get("not_applicable") in ("on", "true", "1"),
+        comment=str(form.get("comment") or ""),
+    )
+    try:
+        services.answer_correct(
+            session=tenant.session, shop=shop, actor_id=tenant.user_id, data=data
+        )
+    except DomainError as exc:
+        tenant.session.rollback()
+        if exc.field in ("value", "not_applicable", "comment"):
+            return _detail(
+                request, tenant, shop, 400, edit_id=question_id, edit_errors=domain_errors(exc)
+            )
+        return _detail(
+            request, tenant, shop, exc.status_code, notice=exc.message, notice_kind="error"
+        )
+    return _detail(request, tenant, shop, notice="Answer corrected; the change is in the log.")

@@ -1,0 +1,1 @@
+"""Alerts for owners (approved shops, overdue cases): raising, listing, dismissing, e-mailing."""

@@ -1,0 +1,1 @@
+"""Closing the loop in the reports: recovery rates, measures and action items."""

@@ -1,0 +1,1 @@
+"""Printed reports: HTML for WeasyPrint, the PDF cache, meeting packs in the background."""

@@ -1,0 +1,261 @@
+"""Printing reports: fingerprint the input, reuse a cached PDF, otherwise build and render.
+
+The web worker, the CLI and the pack job all print through these functions. Rendering itself
+happens in the render worker processes (`app.pdf`); this module runs the queries,
+writes the HTML and assembles the parts.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pypdf import PdfReader, PdfWriter
+from sqlmodel import Session
+
+from app.errors import NotFoundError
+from app.modelbase import utcnow
+from app.orgs.models import Organization
+from app.pdf import Renderer, RenderResult
+from app.tenancy import org_sql, require_org
+from reports.filters import ReportFilters
+from reports.loop import summary as loop
+from reports.loop.queries import loop_stamp
+from reports.pdf import documents
+from reports.pdf.cache import PdfCache, fingerprint, template_version
+from reports.summary import card_summaries, touchpoint_report
+from touchpoints import queries as journey_queries
+from touchpoints.models import Touchpoint
+
+MSG_NO_TOUCHPOINT = "No touchpoint of this organization is called or numbered {value!r}."
+# Bumped by hand when the way the parts are assembled changes (templates are hashed anyway).
+ASSEMBLY_VERSION = 1
+LOOP_MODULE = Path(loop.__file__)
+
+Progress = Callable[[int, int, str], None]  # (parts done, parts in all, what is happening)
+
+
+def _no_progress(done: int, total: int, step: str) -> None:
+    return None
+
+
+def data_stamp(session: Session, org_id: int) -> str:
+    """A short digest of everything a report of the organization is drawn from.
+
+    Cheap on purpose (a repeat print must cost milliseconds): approved shops change it by
+    count, newest id and newest approval; any status change or correction adds a shop event;
+    the journey, locations and the organization's name and time zone are small enough to
+    hash whole; recovery cases, measure values and action items by `loop_stamp`.
+    """
+    queries = {
+        "shops": "SELECT COUNT(*), MAX(id), MAX(approved_at) FROM shop "
+        "WHERE ORG_SCOPE(shop) AND status = 'approved'",
+        "events": "SELECT COUNT(*), MAX(id) FROM shop_event WHERE ORG_SCOPE(shop_event)",
+        "org": "SELECT name, timezone FROM organization WHERE ORG_SCOPE(organization)",
+        "stages": "SELECT id, name, position, archived_at FROM stage WHERE ORG_SCOPE(stage) "
+        "ORDER BY id",
+        "touchpoints": "SELECT id, stage_id, name, target, team, position, archived_at "
+        "FROM touchpoint WHERE ORG_SCOPE(touchpoint) ORDER BY id",
+        "questions": "SELECT id, lineage, version, status, text, weight, critical, position "
+        "FROM question WHERE ORG_SCOPE(question) ORDER BY id",
+        "locations": "SELECT id, name, region FROM location WHERE ORG_SCOPE(location) ORDER BY id",
+    }
+    require_org(session, org_id)
+    parts = {
+        name: [list(row) for row in org_sql(session, sql).all()] for name, sql in queries.items()
+    }
+    # Recovery cases, measure values and action items; and what moves with the clock alone
+    # (a case's 24 h running out, an item passing its due day).
+    zone = parts["org"][0][1] if parts["org"] else "UTC"
+    now = utcnow()
+    parts["loop"] = loop_stamp(
+        session, org_id, now=now, today=now.astimezone(ZoneInfo(zone)).date()
+    )
+    return fingerprint(json.dumps(parts, default=str, sort_keys=True))
+
+
+def _fingerprint(kind: str, stamp: str, **parts: object) -> str:
+    """The cache key of a printed report: what it is, how it is laid out, the data under it."""
+    return fingerprint(
+        kind,
+        ASSEMBLY_VERSION,
+        # The loop's wording ("7 of 9 fixed within 24 h") is written in Python, like the charts.
+        template_version([documents.PDF_TEMPLATES, documents.CHARTS_MODULE, LOOP_MODULE]),
+        stamp,
+        parts,
+    )
+
+
+def find_touchpoint(session: Session, name_or_id: str) -> Touchpoint:
+    """A touchpoint of the scoped organization by id or by (case-insensitive) name."""
+    value = name_or_id.strip()
+    if value.isdigit():
+        found = session.get(Touchpoint, int(value))
+        if found is not None:
+            return found
+    wanted = value.casefold()
+    for stage_view in journey_queries.journey(session, include_archived=True):
+        for tp in stage_view.touchpoints:
+            if tp.name.casefold() == wanted:
+                return tp
+    raise NotFoundError(MSG_NO_TOUCHPOINT.format(value=value), field="touchpoint")
+
+
+@dataclass
+class _Part:
+    label: str
+    key: str | None = None  # cache key of a part that is also printed on its own
+    html: str | None = None
+    pdf: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Printed:
+    pdf: bytes
+    fingerprint: str
+    cached: bool
+    filename: str
+
+
+def _filename(*parts: str) -> str:
+    words = "-".join(parts).casefold()
+    safe = "".join(ch if ch.isalnum() else "-" for ch in words)
+    return "-".join(filter(None, safe.split("-")))[:120] + ".pdf"
+
+
+def touchpoint_pdf(
+    session: Session,
+    org: Organization,
+    touchpoint: Touchpoint,
+    filters: ReportFilters,
+    *,
+    renderer: Renderer,
+    cache: PdfCache,
+) -> Printed:
+    """One touchpoint's report as a PDF: from the cache when nothing it shows has changed."""
+    stamp = data_stamp(session, org.id or 0)
+    key = _fingerprint("touchpoint", stamp, touchpoint=touchpoint.id, **filters.as_params())
+    name = _filename(org.name, touchpoint.name, filters.start.isoformat(), filters.end.isoformat())
+    cached = cache.get(key)
+    if cached is not None:
+        return Printed(cached, key, True, name)
+    report = touchpoint_report(session, org, touchpoint, filters, medium="print")
+    pdf = renderer.render(documents.touchpoint_html(report)).pdf
+    cache.put(key, pdf)
+    return Printed(pdf, key, False, name)
+
+
+def pack_fingerprint(session: Session, org: Organization, filters: ReportFilters) -> str:
+    return _fingerprint("pack", data_stamp(session, org.id or 0), **filters.as_params())
+
+
+def pack_filename(org: Organization, filters: ReportFilters) -> str:
+    return _filename(org.name, "meeting-pack", filters.end.isoformat())
+
+
+def pack_pdf(
+    session: Session,
+    org: Organization,
+    filters: ReportFilters,
+    *,
+    renderer: Renderer,
+    cache: PdfCache,
+    progress: Progress = _no_progress,
+) -> Printed:
+    """The meeting pack: cover and journey overview, every active touchpoint's report in
+    journey order, then the journey map on a landscape page.
+
+    The parts render side by side in the render workers and are joined with pypdf; each
+    touchpoint's part is exactly its single report, so both share cache entries.
+    """
+    key = pack_fingerprint(session, org, filters)
+    name = pack_filename(org, filters)
+    cached = cache.get(key)
+    if cached is not None:
+        progress(1, 1, "Ready")
+        return Printed(cached, key, True, name)
+
+    journey = journey_queries.journey(session)
+    touchpoints = [tp for view in journey for tp in view.touchpoints]
+    cards = card_summaries(session, touchpoints, filters)
+    lines = [
+        documents.PackLine(view.stage, tp, cards[tp.id or 0])
+        for view in journey
+        for tp in view.touchpoints
+    ]
+    now = utcnow().astimezone(ZoneInfo(org.timezone))
+    total = len(touchpoints) + 2
+    progress(0, total, "Collecting the results")
+
+    stamp = data_stamp(session, org.id or 0)  # one stamp for every part of this pack
+    parts: list[_Part] = []
+    with ThreadPoolExecutor(max_workers=max(renderer.workers, 1)) as pool:
+        futures: dict[Future[RenderResult], _Part] = {}
+
+        def add(part: _Part) -> None:
+            # Each part goes to the render workers as soon as its HTML is written, so the
+            # queries for the next touchpoint run while the previous one is laid out.
+            parts.append(part)
+            if part.pdf is None:
+                futures[pool.submit(renderer.render, part.html or "")] = part
+
+        add(
+            _Part(
+                "Cover and overview",
+                html=documents.pack_front_html(
+                    org_name=org.name,
+                    filters=filters,
+                    lines=lines,
+                    generated_at=now,
+                    loops={
+                        tp.id or 0: loop.loop_report(session, org, tp, filters)
+                        for tp in touchpoints
+                    },
+                    unfiled=loop.unfiled_cases(session, filters),
+                ),
+            )
+        )
+        for tp in touchpoints:
+            part_key = _fingerprint("touchpoint", stamp, touchpoint=tp.id, **filters.as_params())
+            part = _Part(tp.name, key=part_key, pdf=cache.get(part_key))
+            if part.pdf is None:
+                report = touchpoint_report(session, org, tp, filters, medium="print")
+                part.html = documents.touchpoint_html(report)
+            add(part)
+        stages = [
+            (view.stage, [ln for ln in lines if ln.stage.id == view.stage.id]) for view in journey
+        ]
+        add(
+            _Part(
+                "Journey map",
+                html=documents.journey_map_html(
+                    org_name=org.name, filters=filters, stages=stages, generated_at=now
+                ),
+            )
+        )
+        done = sum(1 for part in parts if part.pdf is not None)
+        progress(done, total, "Printing")
+        for future in as_completed(futures):
+            part = futures[future]
+            part.pdf = future.result().pdf  # a RenderError ends the pack with its message
+            if part.key is not None:
+                cache.put(part.key, part.pdf)
+            done += 1
+            progress(done, total, f"Printed {part.label}")
+
+    writer = PdfWriter()
+    for part in parts:
+        assert part.pdf is not None
+        writer.append(PdfReader(io.BytesIO(part.pdf)))
+    writer.add_metadata({"/Title": f"{org.name} — meeting pack", "/Creator": "Touchstone"})
+    out = io.BytesIO()
+    writer.write(out)
+    pdf = out.getvalue()
+    cache.put(key, pdf)
+    progress(total, total, "Ready")
+    return Printed(pdf, key, False, name)
