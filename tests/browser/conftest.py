@@ -180,6 +180,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "DATA_DIR": str(workdir),
         "BASE_URL": url,
         "SMTP_HOST": "",  # invite links are shown on the page, never mailed
+        # The print time limit (30 s by default) is an upper bound here, as every wait is: a
+        # meeting pack on a busy machine can take longer, and the limit has tests of its own
+        # (tests/reports/test_printing.py).
+        "REPORT_TIME_LIMIT_SECONDS": "600",
     }
     command = _touchstone_command()
     # The working directory is the temp folder, so a developer's .env is not read.

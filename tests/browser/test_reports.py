@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Response, expect
 
 from app.demo import DEMO_USERS
 from reports.filters import MSG_RANGE
@@ -24,6 +24,12 @@ STAFF = DEMO_USERS[2][0]
 def htmx_settled(page: Page) -> None:
     """Wait until htmx has swapped and settled the new content."""
     expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+
+
+def filter_answer(response: Response) -> bool:
+    """The filter bar's own htmx request for the results (not the page, not the chart)."""
+    headers = response.request.headers
+    return headers.get("hx-request") == "true" and "report-filters" in headers.get("hx-trigger", "")
 
 
 def test_staff_filter_by_quarter_and_open_a_dashboard(open_tab: TabFactory) -> None:
@@ -65,7 +71,12 @@ def test_staff_filter_by_quarter_and_open_a_dashboard(open_tab: TabFactory) -> N
     # A range that ends before it starts: the message appears under "To", in place.
     tab.expect_status(400)
     tab.mark_document()
-    page.get_by_label("From", exact=True).fill("2026-06-01")
+    # The filter asks 300 ms after a change, so right after `fill` nothing is in flight yet and
+    # htmx_settled alone would not wait: wait for the filter's answer itself. (A second
+    # change while the first is still asking replaces it, by design, and htmx logs that
+    # abort as a console error; on a busy machine the test was that slow "person".)
+    with page.expect_response(filter_answer):
+        page.get_by_label("From", exact=True).fill("2026-06-01")
     htmx_settled(page)
     page.get_by_label("To", exact=True).fill("2026-05-01")
     message = page.locator("#filter-to-error")
