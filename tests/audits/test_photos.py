@@ -177,9 +177,9 @@ def png_with_everything(mode: str) -> bytes:
     ids=["jpeg", "png", "png-palette"],
 )
 def test_no_comment_icc_profile_xmp_text_or_exif_survives(
-    client: Browser, world: dict[str, object], make: object
+    client: Browser, shopper_shop: dict[str, object], make: object
 ) -> None:
-    response = upload(client, world, make())  # type: ignore[operator]
+    response = upload(client, shopper_shop, make())  # type: ignore[operator]
     assert response.status_code == 201, response.text  # type: ignore[attr-defined]
 
     stored = client.get(response.json()["url"]).content  # type: ignore[attr-defined]
