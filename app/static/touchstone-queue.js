@@ -65,10 +65,23 @@
     return parts.join(" and ") + (answers + pics === 1 ? " is" : " are");
   }
 
+  // Set when a hand-in was held back for want of signal: until the queue is empty the status
+  // keeps saying that the shop is not handed in (the plain "waiting" line would suggest the
+  // hand-in will happen by itself once the signal returns; it will not).
+  var handInHeld = false;
+
+  function handInHeldText(waiting, pics) {
+    return "No connection: " + stillHere(waiting, pics) +
+      " still on this phone. Hand in once you have signal again.";
+  }
+
   function showQueue() {
     var waiting = load(QUEUE, []).length;
+    if (!waiting && !photoWaiting) handInHeld = false;
     if (stopped) {
       status(stopped, true);
+    } else if (handInHeld) {
+      status(handInHeldText(waiting, photoWaiting), true);
     } else if (waiting || photoWaiting) {
       status(stillHere(waiting, photoWaiting) +
         " waiting to send. They are kept on this phone and go out when the signal returns.", false);
@@ -690,7 +703,10 @@
       if (going) return;  // the queue is empty and the form is on its way
       event.preventDefault();
       if (!navigator.onLine) {
-        status("No connection: your answers and photos are kept on this phone. Hand in once you have signal again.", true);
+        var held = load(QUEUE, []).length;
+        handInHeld = !!(held || photoWaiting);
+        status(handInHeld ? handInHeldText(held, photoWaiting)
+          : "No connection: hand in once you have signal again.", true);
         return;
       }
       var button = document.querySelector("[data-submit-button]");
@@ -707,8 +723,9 @@
           form.submit();
         } else {
           if (button) button.disabled = false;
-          status(stopped || (waiting || photoWaiting
-            ? "No connection: " + stillHere(waiting, photoWaiting) + " still on this phone. Hand in once you have signal again."
+          handInHeld = !!(waiting || photoWaiting);
+          status(stopped || (handInHeld
+            ? handInHeldText(waiting, photoWaiting)
             : "Some answers were refused; see the messages above."), true);
         }
       });
