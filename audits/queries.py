@@ -21,9 +21,9 @@ from audits.models import (
     ShopStatus,
     ShopTouchpoint,
 )
-from audits.scoring import Given, SectionScore, ShopScore, score_section, score_shop
 from touchpoints.models import Question, QuestionStatus, Touchpoint
 from touchpoints.preview import question_spec
+from touchpoints.scoring import Given, SectionScore, ShopScore, score_section, score_shop
 
 # Once a shop is handed in, its checklist is what the shopper answered, nothing newer.
 FROZEN = frozenset({ShopStatus.submitted, ShopStatus.approved})
