@@ -26,7 +26,7 @@ ALLOWED = {
     "app/db.py": "SQLite's pragmas and BEGIN IMMEDIATE",
     "app/token_use.py": "the lock timeouts of a token's last-use write",
     "app/security.py": "an advisory lock (rate limits)",
-    "recovery/throttle.py": "an advisory lock (complaint throttle)",
+    "recovery/complaints/throttle.py": "an advisory lock (complaint throttle)",
     "app/backup.py": "a backup counts and copies every organization's rows, on purpose",
 }
 
