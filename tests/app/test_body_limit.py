@@ -131,6 +131,6 @@ def test_bodies_under_the_limit_still_work(small_app: FastAPI, session: Session)
 
 
 def test_the_default_limit_is_a_little_above_the_photo_limit(settings: Settings) -> None:
-    from audits.photos import MAX_BYTES
+    from audits.photos.services import MAX_BYTES
 
     assert MAX_BYTES < settings.max_request_bytes <= MAX_BYTES + 4 * 1024 * 1024
