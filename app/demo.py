@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from actions.demo import demo_actions
 from app.modelbase import ident
 from app.orgs import services
 from app.orgs.models import LocationCreate, Organization, OrganizationCreate, Role
@@ -72,6 +73,8 @@ def demo_seed(session: Session, *, password: str = DEMO_PASSWORD) -> DemoResult:
         journey_services.template_apply(session=session, org_id=ident(org), set_key=set_key)
     # A year of approved mystery shops, and a few still open for the demo shopper.
     demo_shops(session, org, owner_id=user_ids[Role.owner], shopper_id=user_ids[Role.shopper])
-    # Beside them, a year of service recovery, measures and action items.
+    # Beside them, a year of service recovery and measures, then the action items agreed
+    # about them (some point at the cases, so they come after).
     demo_recovery(session, org, owner_id=user_ids[Role.owner])
+    demo_actions(session, org, owner_id=user_ids[Role.owner])
     return DemoResult(created=True, logins=logins)

@@ -17,7 +17,12 @@ Listener = Callable[..., object]
 # Listeners receive session=, shop=; they must not commit.
 SHOP_APPROVED = "shop_approved"
 
-EVENTS = frozenset({SHOP_APPROVED})
+# An organization was made from the account page and committed, with the request's session
+# now scoped to it as its owner. Listeners receive session=, org_id=, starter= (the starter
+# journey's key the owner chose, "" for an empty journey); they may commit.
+ORG_CREATED = "org_created"
+
+EVENTS = frozenset({SHOP_APPROVED, ORG_CREATED})
 
 _listeners: dict[str, list[Listener]] = {name: [] for name in EVENTS}
 

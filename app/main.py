@@ -17,6 +17,8 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from actions import api as actions_api
 from actions import routes as actions_routes
+from actions.cases import api as case_actions_api
+from actions.cases import routes as case_actions_routes
 from app import apidocs
 from app.access_log import access_log_redact_install, redact
 from app.accounts import routes as accounts_routes
@@ -143,6 +145,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(complaints_routes.router)
     app.include_router(alerts_routes.router)
     app.include_router(recovery_routes.router)  # the board, /recovery/new, the case pages
+    app.include_router(case_actions_routes.router)  # the case page's "make an action item"
     app.include_router(settings_routes.router)
     app.include_router(orgs_api.router, prefix="/api/v1")
     app.include_router(touchpoints_api.router, prefix="/api/v1")
@@ -154,6 +157,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(reports_api.router, prefix="/api/v1")
     app.include_router(alerts_api.router, prefix="/api/v1")
     app.include_router(recovery_api.router, prefix="/api/v1")
+    app.include_router(case_actions_api.router, prefix="/api/v1")  # listed with the cases
     app.include_router(settings_routes.api_router, prefix="/api/v1")
     app.include_router(tokens_api.api_router, prefix="/api/v1")
     alerts_routes.install(app)  # e-mails new alerts after the response that raised them

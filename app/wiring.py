@@ -1,4 +1,4 @@
-"""Start-up wiring, in one place: session listeners, template globals, event listeners.
+"""Start-up wiring, in one place: session listeners, template globals, events, providers.
 
 Nothing registers itself when imported. `wire()` runs in `create_app` (app/main.py), in the
 `touchstone` command's start-up (app/cli.py) and in the test suite's conftest; it may run any
@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 import app.db
 from actions import routes as actions_routes
-from app import events, templating, tenancy
+from app import events, providers, templating, tenancy
+from audits import queries as audits_queries
 from audits import report_day as audits_report_day
 from audits import routes as audits_routes
 from recovery import report_day as recovery_report_day
@@ -25,7 +26,10 @@ from recovery import routes as recovery_routes
 from recovery.alerts import routes as alerts_routes
 from recovery.alerts import services as alerts
 from reports import routes as reports_routes
+from reports import summary as reports_summary
+from touchpoints import library as touchpoints_library
 from touchpoints import routes as touchpoints_routes
+from touchpoints import services as touchpoints_services
 from touchpoints.measures import routes as measures_routes
 
 # Every ORM session's listeners, in the order they run. Tenancy comes first: it scopes each
@@ -59,6 +63,14 @@ TEMPLATE_MODULES = (
 # Couplings that go up the layers: a lower package emits, a higher one listens.
 EVENT_LISTENERS: tuple[tuple[str, Callable[..., Any]], ...] = (
     (events.SHOP_APPROVED, alerts.alerts_for_approved_shop),
+    (events.ORG_CREATED, touchpoints_services.starter_apply),
+)
+
+# Questions that go up the layers: a lower package asks, a higher one answers.
+PROVIDERS: tuple[tuple[str, Callable[..., Any]], ...] = (
+    (providers.ANSWER_COUNTS, audits_queries.answer_counts),
+    (providers.JOURNEY_CARDS, reports_summary.journey_cards),
+    (providers.STARTER_KNOWN, touchpoints_library.starter_known),
 )
 
 
@@ -73,4 +85,6 @@ def wire() -> None:
         env.filters.update(getattr(module, "TEMPLATE_FILTERS", {}))
     for name, fn in EVENT_LISTENERS:
         events.on(name, fn)
+    for name, fn in PROVIDERS:
+        providers.provide(name, fn)
     app.db.mark_wired()

@@ -33,9 +33,9 @@ from app.orgs.models import Location, Organization
 from audits import services
 from audits.models import Answer, Shop, ShopEvent, ShopStatus, ShopTouchpoint, Wave
 from audits.queries import Section
-from audits.scoring import fraction, score_shop, score_snapshot
 from touchpoints.models import Channel, Question, QuestionStatus, Touchpoint
 from touchpoints.preview import question_spec
+from touchpoints.scoring import fraction, score_shop, score_snapshot
 
 SEED = 20240917
 MONTHS = 12

@@ -85,7 +85,7 @@ class Answer(OrgOwned, table=True):
     answered_at: datetime = utc_field(default_factory=utcnow)
     updated_at: datetime = utc_field(default_factory=utcnow)
     # Kept by audits.report_day for the reports: the share 0..1 of the question's points this
-    # answer earns (audits.scoring; None when it does not count: N/A, empty, not scored), and
+    # answer earns (touchpoints.scoring; None when it does not count: N/A, empty, not scored), and
     # the shop's report day while the shop is approved (None otherwise).
     share: float | None = None
     report_day: date | None = None

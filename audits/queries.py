@@ -21,9 +21,9 @@ from audits.models import (
     ShopStatus,
     ShopTouchpoint,
 )
-from audits.scoring import Given, SectionScore, ShopScore, score_section, score_shop
 from touchpoints.models import Question, QuestionStatus, Touchpoint
 from touchpoints.preview import question_spec
+from touchpoints.scoring import Given, SectionScore, ShopScore, score_section, score_shop
 
 # Once a shop is handed in, its checklist is what the shopper answered, nothing newer.
 FROZEN = frozenset({ShopStatus.submitted, ShopStatus.approved})
@@ -393,3 +393,17 @@ def section_comments(session: Session, shop: Shop) -> dict[int, str]:
     """The shopper's comment on each touchpoint section, by touchpoint id."""
     links = session.exec(select(ShopTouchpoint).where(ShopTouchpoint.shop_id == shop.id))
     return {link.touchpoint_id: link.comment for link in links if link.comment}
+
+
+def answer_counts(*, session: Session, question_ids: list[int]) -> dict[int, int]:
+    """Answers per question version, leaving out versions without any.
+
+    Touchpoints asks for these through app.providers.ANSWER_COUNTS: a question that has
+    answers gets a new version instead of an edit, and the editor says "answered in N shops".
+    """
+    rows = session.exec(
+        select(Answer.question_id, func.count())
+        .where(col(Answer.question_id).in_(question_ids))
+        .group_by(col(Answer.question_id))
+    )
+    return dict(rows.all())

@@ -14,7 +14,7 @@ test factories and anything else that flushes ORM objects):
 - `ShopTouchpoint.score_pct`: the section percent of the shop's score snapshot
   (`Shop.score_detail`, written by the scoring code at submission and approval), or None.
 - `Answer.share`: the share 0..1 of the question's points the answer earns, by
-  `audits.scoring`; None when the answer does not count (N/A, empty, free text, weight 0).
+  `touchpoints.scoring`; None when the answer does not count (N/A, empty, free text, weight 0).
   Question versions that answers point at never change their scoring (an edit that changes
   meaning makes a new version), so the share only moves when the answer does.
 
@@ -38,9 +38,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.modelbase import ident
 from app.orgs.models import Organization
 from audits.models import Answer, Shop, ShopStatus, ShopTouchpoint
-from audits.scoring import Given, QuestionSpec, fraction, score_question
 from touchpoints.models import Question
 from touchpoints.preview import question_spec
+from touchpoints.scoring import Given, QuestionSpec, fraction, score_question
 
 _PENDING = "touchstone_report_pending"
 M = TypeVar("M")

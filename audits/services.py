@@ -35,8 +35,8 @@ from audits.models import (
 )
 from audits.progress import shop_progress_counts
 from audits.queries import answer_words, shop_score, shop_sections
-from audits.scoring import score_snapshot
 from touchpoints.models import Question, QuestionStatus, Touchpoint
+from touchpoints.scoring import score_snapshot
 
 MSG_NOT_YOURS = "Not found."  # a shopper is never told that another shopper's shop exists
 MSG_LOCATION_UNKNOWN = "Choose a location of this organization."

@@ -8,7 +8,7 @@ What it does:
    week covering every touchpoint: 10,400 shops, 104,000 sections, 1,040,000 answers.
    Answers are drawn from a seeded generator; every stored score (the shop's snapshot, the
    section percent, the answer share, the report day) is computed by the app's own code
-   (audits.scoring, audits.report_day) and written in bulk through the models' tables
+   (touchpoints.scoring, audits.report_day) and written in bulk through the models' tables
    (executemany on SQLite, COPY on PostgreSQL);
 2. times, per touchpoint, `touchpoint_trend`, `question_trend`, `critical_fails` and
    `location_comparison` (period: month), for all locations and for one region: the median
@@ -64,10 +64,10 @@ from app.tenancy import scope_session  # noqa: E402
 from app.wiring import wire  # noqa: E402
 from audits.models import Answer, Shop, ShopStatus, ShopTouchpoint  # noqa: E402
 from audits.report_day import answer_share, report_day  # noqa: E402
-from audits.scoring import Given, score_section, score_shop, score_snapshot  # noqa: E402
 from touchpoints import services as journey  # noqa: E402
 from touchpoints.models import Question, QuestionFields, Stage, Touchpoint  # noqa: E402
 from touchpoints.preview import question_spec  # noqa: E402
+from touchpoints.scoring import Given, score_section, score_shop, score_snapshot  # noqa: E402
 
 DEFAULT_SQLITE = "sqlite:////tmp/touchstone-bench-reports.db"
 ORG_NAME = "Bench Reports Co"

@@ -7,7 +7,6 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field
 
 from app.modelbase import MAX_ID, ident, utcnow
@@ -15,7 +14,6 @@ from app.tenancy import OwnerDep, Tenant, path_loader
 from recovery import queries, services
 from recovery.models import CaseSource, CauseCategory, RecoveryCase, Verdict
 from recovery.services import CaseDetails, CaseOpen, Step, StepRecord, Triage
-from touchpoints.models import ActionStatus
 
 router = APIRouter(tags=["recovery"])
 
@@ -106,16 +104,6 @@ class TriageIn(Triage):
 
 class ChampionIn(BaseModel):
     champion: bool
-
-
-class ActionItemMade(BaseModel):
-    id: int
-    touchpoint_id: int
-    title: str
-    team: str
-    status: ActionStatus
-    recovery_case_id: int | None
-    created: bool = Field(description="False when the case's item existed already.")
 
 
 # --- building ------------------------------------------------------------------------------
@@ -290,27 +278,3 @@ def case_close(tenant: OwnerDep, case: CaseDep) -> RecoveryCasePublic:
 def case_reopen(tenant: OwnerDep, case: CaseDep) -> RecoveryCasePublic:
     services.case_reopen(session=tenant.session, case=case)
     return case_public(tenant, case)
-
-
-@router.post(
-    "/recovery-cases/{recovery_case_id}/action-item",
-    response_model=ActionItemMade,
-    status_code=201,
-    responses={200: {"model": ActionItemMade, "description": "The item existed already."}},
-)
-def case_action_item(tenant: OwnerDep, case: CaseDep) -> JSONResponse:
-    """Turn "what we will do differently" into an action item of the case's touchpoint,
-    owned by the touchpoint's team. Calling it again returns the same item (200)."""
-    item, made = services.case_action_item_make(
-        session=tenant.session, case=case, actor_id=tenant.user_id
-    )
-    body = ActionItemMade(
-        id=ident(item),
-        touchpoint_id=item.touchpoint_id,
-        title=item.title,
-        team=item.team,
-        status=item.status,
-        recovery_case_id=item.recovery_case_id,
-        created=made,
-    )
-    return JSONResponse(body.model_dump(mode="json"), status_code=201 if made else 200)

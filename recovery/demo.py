@@ -1,4 +1,4 @@
-"""A year of service recovery, measures and action items for Demo Co, next to its shops.
+"""A year of service recovery and measures for Demo Co, next to its shops.
 
 The story, told by the numbers (the shops in `audits.demo` tell the same one):
 
@@ -18,7 +18,8 @@ The story, told by the numbers (the shops in `audits.demo` tell the same one):
 
 The year of closed history is written in one transaction, row for row what the services
 would have written (a case through `case_open`, then the times and notes of its steps); the
-cases still open and every measure and action item go through the services themselves.
+cases still open and every measure go through the services themselves. The meetings'
+action items are seeded after these, by `actions.demo`.
 Everything comes from a seeded random generator, relative to "now", like the shops.
 """
 
@@ -31,17 +32,14 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from actions.services import ActionItemFields, action_item_create, action_item_set_status
 from app.modelbase import ident, utcnow
 from app.orgs.models import Location, Organization
-from audits.models import Shop, ShopStatus, ShopTouchpoint
+from audits.models import Shop, ShopStatus
 from recovery import services
 from recovery.alerts import services as alerts
 from recovery.models import CaseSource, CauseCategory, RecoveryCase, Verdict
 from touchpoints.measures import services as measures
 from touchpoints.models import (
-    ActionSource,
-    ActionStatus,
     Channel,
     MeasureAggregate,
     MeasurePeriod,
@@ -164,7 +162,6 @@ class DemoRecovery:
     open_cases: int
     measures: int
     values: int
-    actions: int
     alerts: int = 0
 
 
@@ -177,6 +174,12 @@ def _month_starts(now: datetime, tz: ZoneInfo) -> list[datetime]:
         starts.append(datetime(year, month, 1, tzinfo=tz))
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     return starts[::-1]
+
+
+def month_day(now: datetime, tz: ZoneInfo, months_ago: int, day: int) -> date:
+    """A day of the story's calendar: `day` of the month `months_ago` (actions.demo)."""
+    start = _month_starts(now, tz)[MONTHS - 1 - months_ago].date()
+    return start.replace(day=day)
 
 
 def _case_count(channel: Channel, months_ago: int, rng: random.Random) -> int:
@@ -492,155 +495,18 @@ def _measures(
     return made, values
 
 
-# --- action items -----------------------------------------------------------------------------
-
-
-def _month_day(now: datetime, tz: ZoneInfo, months_ago: int, day: int) -> date:
-    start = _month_starts(now, tz)[MONTHS - 1 - months_ago].date()
-    return start.replace(day=day)
-
-
-def _actions(
-    session: Session,
-    org: Organization,
-    tps: dict[Channel, Touchpoint],
-    owner_id: int,
-    now: datetime,
-) -> int:
-    tz = ZoneInfo(org.timezone)
-    today = now.astimezone(tz).date()
-    meeting = _month_day(now, tz, MEETING_MONTHS_AGO, 14)
-    # The phone idea came from a shopper's suggestion: the latest approved shop of the phone.
-    phone_shop = None
-    if Channel.phone in tps:
-        phone_shop = session.exec(
-            select(Shop.id)
-            .join(ShopTouchpoint, col(ShopTouchpoint.shop_id) == col(Shop.id))
-            .where(
-                ShopTouchpoint.touchpoint_id == ident(tps[Channel.phone]),
-                Shop.status == ShopStatus.approved,
-            )
-            .order_by(col(Shop.approved_at).desc())
-        ).first()
-    plans: list[tuple[Channel, ActionItemFields, ActionStatus, datetime | None]] = [
-        (
-            Channel.problem,
-            ActionItemFields(
-                title="Let front-line staff replace faulty items up to £50 on the spot",
-                details="No manager's signature needed; log the replacement on the returns sheet.",
-                team="Store teams",
-                due_on=_month_day(now, tz, DONE_MONTHS_AGO, 26),
-                source=ActionSource.meeting,
-                meeting_on=meeting,
-            ),
-            ActionStatus.done,
-            datetime.combine(_month_day(now, tz, DONE_MONTHS_AGO, 12), datetime.min.time(), tz)
-            + timedelta(hours=16),
-        ),
-        (
-            Channel.problem,
-            ActionItemFields(
-                title="Replace the old returns script with the 'hear, apologize, fix' card",
-                team="Training",
-                due_on=_month_day(now, tz, DONE_MONTHS_AGO + 1, 20),
-                source=ActionSource.meeting,
-                meeting_on=meeting,
-            ),
-            ActionStatus.done,
-            datetime.combine(_month_day(now, tz, DONE_MONTHS_AGO + 1, 18), datetime.min.time(), tz)
-            + timedelta(hours=11),
-        ),
-        (
-            Channel.billing,
-            ActionItemFields(
-                title="Switch on itemized receipts on the new tills",
-                details="So a repeated line is seen before the customer pays.",
-                team="Finance and IT",
-                due_on=today + timedelta(days=6),
-                source=ActionSource.meeting,
-                meeting_on=_month_day(now, tz, 1, 9),
-            ),
-            ActionStatus.doing,
-            None,
-        ),
-        (
-            Channel.billing,
-            ActionItemFields(
-                title="Refresh weekend staff on the new till's refund screen",
-                team="Training",
-                due_on=today - timedelta(days=5),
-                source=ActionSource.meeting,
-                meeting_on=_month_day(now, tz, 1, 9),
-            ),
-            ActionStatus.open,
-            None,
-        ),
-        (
-            Channel.billing,
-            ActionItemFields(
-                title="Turn off the default service charge on the new tills",
-                team="Finance and IT",
-                due_on=today - timedelta(days=14),
-                source=ActionSource.meeting,
-                meeting_on=_month_day(now, tz, 1, 9),
-            ),
-            ActionStatus.done,
-            now - timedelta(days=16, hours=3),
-        ),
-        (
-            Channel.phone,
-            ActionItemFields(
-                title="Tell callers how long the wait will be",
-                team="Customer Line",
-                due_on=today + timedelta(days=20),
-                source=ActionSource.shop if phone_shop else ActionSource.other,
-                shop_id=phone_shop,
-            ),
-            ActionStatus.open,
-            None,
-        ),
-    ]
-    made = 0
-    # One click on a recent case's "what we will do differently" made an item of it.
-    if Channel.problem in tps:
-        case = session.exec(
-            select(RecoveryCase)
-            .where(
-                RecoveryCase.touchpoint_id == ident(tps[Channel.problem]),
-                col(RecoveryCase.closed_at).is_not(None),
-                RecoveryCase.triage_change == STORIES[Channel.problem][2][5],
-            )
-            .order_by(col(RecoveryCase.reported_at).desc())
-        ).first()
-        if case is not None:
-            item, _ = services.case_action_item_make(session=session, case=case, actor_id=owner_id)
-            item.due_on = today + timedelta(days=12)
-            session.add(item)
-            made += 1
-    for channel, fields, status, closed in plans:
-        tp = tps.get(channel)
-        if tp is None:
-            continue
-        item = action_item_create(
-            session=session,
-            org_id=ident(org),
-            touchpoint_id=ident(tp),
-            data=fields,
-            actor_id=owner_id,
-        )
-        if status != ActionStatus.open:
-            action_item_set_status(session=session, item=item, status=status)
-        if closed is not None:
-            # Done months ago: the service stamps "now", the story needs the day it happened.
-            item.closed_at = closed.astimezone(UTC)
-            item.created_at = item.updated_at = min(
-                item.closed_at,
-                datetime.combine(fields.meeting_on or today, datetime.min.time(), tz),
-            )
-            session.add(item)
-        made += 1
-    session.commit()
-    return made
+def demo_touchpoints(session: Session, org: Organization) -> dict[Channel, Touchpoint]:
+    """The touchpoint each story happens at: the first live one of the story's channel."""
+    tps: dict[Channel, Touchpoint] = {}
+    for tp in session.exec(
+        select(Touchpoint)
+        .where(Touchpoint.org_id == ident(org), col(Touchpoint.archived_at).is_(None))
+        .order_by(col(Touchpoint.id))
+    ):
+        channel = Channel(tp.channel)
+        if channel in STORIES:
+            tps.setdefault(channel, tp)
+    return tps
 
 
 def demo_recovery(
@@ -651,7 +517,9 @@ def demo_recovery(
     now: datetime | None = None,
     seed: int = SEED,
 ) -> DemoRecovery:
-    """The year of cases, measures and action items. Expects a session scoped to `org`."""
+    """The year of cases and measures. Expects a session scoped to `org`.
+
+    The action items, which point at these cases, come after it (actions.demo)."""
     rng = random.Random(seed)
     now = (now or utcnow()).replace(microsecond=0)
     locations = list(
@@ -659,23 +527,14 @@ def demo_recovery(
             select(Location).where(Location.org_id == ident(org)).order_by(col(Location.id))
         )
     )
-    tps: dict[Channel, Touchpoint] = {}
-    for tp in session.exec(
-        select(Touchpoint)
-        .where(Touchpoint.org_id == ident(org), col(Touchpoint.archived_at).is_(None))
-        .order_by(col(Touchpoint.id))
-    ):
-        channel = Channel(tp.channel)
-        if channel in STORIES:
-            tps.setdefault(channel, tp)
+    tps = demo_touchpoints(session, org)
     if not locations or not tps:
-        return DemoRecovery(0, 0, 0, 0, 0)
+        return DemoRecovery(0, 0, 0, 0)
     history = _history(session, rng, org, tps, locations, owner_id, now)
     opened = _open_cases(session, org, tps, {loc.name: loc for loc in locations}, owner_id, now)
     made, values = _measures(session, rng, org, tps, locations, owner_id, now)
-    actions = _actions(session, org, tps, owner_id, now)
     raised = _alerts(session, org, owner_id, now)
-    return DemoRecovery(history + opened, opened, made, values, actions, raised)
+    return DemoRecovery(history + opened, opened, made, values, raised)
 
 
 # The alerts list of a business that uses it: the last few weeks' shops raised theirs as they

@@ -280,15 +280,18 @@ def _case(
     )
 
 
-def _done(request: Request, tenant: Tenant, case: RecoveryCase, notice: str) -> Response:
-    """After a write: htmx gets the case again with the notice; a plain form, a redirect."""
+def case_done(request: Request, tenant: Tenant, case: RecoveryCase, notice: str) -> Response:
+    """After a write: htmx gets the case again with the notice; a plain form, a redirect.
+
+    Public, with `case_failed`, for the case page's buttons that other packages serve
+    (actions.cases.routes: "make an action item")."""
     if not request.headers.get("hx-request"):
         flash(request, notice)
         return redirect(request, f"/recovery/{ident(case)}")
     return _case(request, tenant, case, notice=notice)
 
 
-def _failed(
+def case_failed(
     request: Request,
     tenant: Tenant,
     case: RecoveryCase,
@@ -297,6 +300,7 @@ def _failed(
     form: dict[str, str],
     status_code: int = 400,
 ) -> Response:
+    """After a refused write: the case page again, with the form's errors beside it."""
     tenant.session.rollback()
     tenant.session.refresh(case)
     return _case(
@@ -324,7 +328,7 @@ async def case_step(request: Request, tenant: OwnerDep, case: CaseDep) -> Respon
     form = await _form(request)
     step = _step_of(form)
     if step is None:
-        return _failed(request, tenant, case, "step", {"step": services.MSG_UNKNOWN_STEP}, form)
+        return case_failed(request, tenant, case, "step", {"step": services.MSG_UNKNOWN_STEP}, form)
     errors: dict[str, str] = {}
     at = _time_field(form, "at", tenant.org.timezone, errors)
     verdict = form.get("verdict") or None
@@ -341,8 +345,8 @@ async def case_step(request: Request, tenant: OwnerDep, case: CaseDep) -> Respon
         except DomainError as exc:
             errors = domain_errors(exc)
         else:
-            return _done(request, tenant, case, f"{STEP_LABELS[step]}: saved.")
-    return _failed(request, tenant, case, step.value, errors, form)
+            return case_done(request, tenant, case, f"{STEP_LABELS[step]}: saved.")
+    return case_failed(request, tenant, case, step.value, errors, form)
 
 
 @router.post("/recovery/{recovery_case_id}/undo")
@@ -350,12 +354,12 @@ async def case_step_undo(request: Request, tenant: OwnerDep, case: CaseDep) -> R
     form = await _form(request)
     step = _step_of(form)
     if step is None:
-        return _failed(request, tenant, case, "step", {"step": services.MSG_UNKNOWN_STEP}, form)
+        return case_failed(request, tenant, case, "step", {"step": services.MSG_UNKNOWN_STEP}, form)
     try:
         services.case_step_undo(session=tenant.session, case=case, step=step)
     except DomainError as exc:
-        return _failed(request, tenant, case, step.value, domain_errors(exc), form, 409)
-    return _done(request, tenant, case, f"{STEP_LABELS[step]}: taken back.")
+        return case_failed(request, tenant, case, step.value, domain_errors(exc), form, 409)
+    return case_done(request, tenant, case, f"{STEP_LABELS[step]}: taken back.")
 
 
 @router.post("/recovery/{recovery_case_id}/details")
@@ -385,8 +389,8 @@ async def case_details(request: Request, tenant: OwnerDep, case: CaseDep) -> Res
         except DomainError as exc:
             errors = domain_errors(exc)
         else:
-            return _done(request, tenant, case, "Details saved.")
-    return _failed(request, tenant, case, "details", errors, form)
+            return case_done(request, tenant, case, "Details saved.")
+    return case_failed(request, tenant, case, "details", errors, form)
 
 
 @router.post("/recovery/{recovery_case_id}/triage")
@@ -412,8 +416,8 @@ async def case_triage(request: Request, tenant: OwnerDep, case: CaseDep) -> Resp
         except DomainError as exc:
             errors = domain_errors(exc)
         else:
-            return _done(request, tenant, case, "Triage saved.")
-    return _failed(request, tenant, case, "triage", errors, form)
+            return case_done(request, tenant, case, "Triage saved.")
+    return case_failed(request, tenant, case, "triage", errors, form)
 
 
 @router.post("/recovery/{recovery_case_id}/champion")
@@ -422,7 +426,7 @@ async def case_champion(request: Request, tenant: OwnerDep, case: CaseDep) -> Re
     on = form.get("champion") in ("on", "true", "1")
     services.case_champion(session=tenant.session, case=case, champion=on)
     words = "Marked as a champion." if on else "No longer marked as a champion."
-    return _done(request, tenant, case, words)
+    return case_done(request, tenant, case, words)
 
 
 @router.post("/recovery/{recovery_case_id}/close")
@@ -430,23 +434,11 @@ async def case_close(request: Request, tenant: OwnerDep, case: CaseDep) -> Respo
     try:
         services.case_close(session=tenant.session, case=case)
     except DomainError as exc:
-        return _failed(request, tenant, case, "close", {"__all__": exc.message}, {})
-    return _done(request, tenant, case, f"Case {case.reference} closed.")
+        return case_failed(request, tenant, case, "close", {"__all__": exc.message}, {})
+    return case_done(request, tenant, case, f"Case {case.reference} closed.")
 
 
 @router.post("/recovery/{recovery_case_id}/reopen")
 async def case_reopen(request: Request, tenant: OwnerDep, case: CaseDep) -> Response:
     services.case_reopen(session=tenant.session, case=case)
-    return _done(request, tenant, case, f"Case {case.reference} reopened.")
-
-
-@router.post("/recovery/{recovery_case_id}/action-item")
-async def case_action_item(request: Request, tenant: OwnerDep, case: CaseDep) -> Response:
-    try:
-        item, made = services.case_action_item_make(
-            session=tenant.session, case=case, actor_id=tenant.user_id
-        )
-    except DomainError as exc:
-        return _failed(request, tenant, case, "action", {"__all__": exc.message}, {})
-    words = "Action item made" if made else "The action item was already made"
-    return _done(request, tenant, case, f"{words}: “{item.title}”.")
+    return case_done(request, tenant, case, f"Case {case.reference} reopened.")

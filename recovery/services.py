@@ -16,14 +16,13 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from actions.services import ActionItemFields, action_item_create
 from app.errors import ConflictError, DomainError
 from app.modelbase import RowId, ident, utcnow
 from app.orgs.models import Location
 from audits.models import Shop
 from recovery.complaints.throttle import public_post_record
 from recovery.models import CaseSource, CauseCategory, RecoveryCase, Verdict
-from touchpoints.models import ActionItem, ActionSource, Touchpoint
+from touchpoints.models import ActionItem, Touchpoint
 
 MSG_SUMMARY = "Say what happened, in a sentence or two."
 MSG_LOCATION_UNKNOWN = "Choose a location of this organization."
@@ -40,8 +39,6 @@ MSG_SURPRISE_NOTE = "Say what unexpected thing was done for the customer."
 MSG_VERDICT = "Choose what the customer said: satisfied, partly or not satisfied."
 MSG_CLOSED = "This case is closed. Reopen it to change it."
 MSG_NOT_CLOSED = "This case is open already."
-MSG_ACTION_NO_TOUCHPOINT = "File the case under a touchpoint first: action items belong to one."
-MSG_ACTION_NO_TEXT = "Write what we will do differently first."
 MSG_UNKNOWN_STEP = "Choose one of the steps: acknowledge, fix, surprise or follow up."
 
 # Times before this are typing mistakes (and far-off years overflow when turned into UTC).
@@ -428,58 +425,12 @@ def case_reopen(*, session: Session, case: RecoveryCase) -> RecoveryCase:
 
 
 def case_action_item(session: Session, case: RecoveryCase) -> ActionItem | None:
-    """The action item made from this case, if any."""
+    """The action item made from this case, if any (actions.cases.services makes it)."""
     return session.exec(
         select(ActionItem)
         .where(ActionItem.recovery_case_id == ident(case))
         .order_by(col(ActionItem.id))
     ).first()
-
-
-def case_action_item_make(
-    *, session: Session, case: RecoveryCase, actor_id: int | None
-) -> tuple[ActionItem, bool]:
-    """Turn "what we will do differently" into an action item of the case's touchpoint.
-
-    Returns the item and whether it was made now; pressing the button twice finds the
-    first item instead of making a second one.
-    """
-    # Take the case's row lock first so that two presses at once make one item (PostgreSQL;
-    # SQLite writers already take turns).
-    session.exec(
-        select(RecoveryCase.id).where(RecoveryCase.id == ident(case)).with_for_update()
-    ).first()
-    existing = case_action_item(session, case)
-    if existing is not None:
-        return existing, False
-    if case.touchpoint_id is None:
-        raise DomainError(MSG_ACTION_NO_TOUCHPOINT, field="touchpoint_id")
-    if not case.triage_change:
-        raise DomainError(MSG_ACTION_NO_TEXT, field="triage_change")
-    touchpoint = session.get(Touchpoint, case.touchpoint_id)
-    if touchpoint is None or touchpoint.org_id != case.org_id:
-        raise DomainError(MSG_TOUCHPOINT_UNKNOWN, field="touchpoint_id")
-    text = case.triage_change
-    title = text if len(text) <= 300 else text[:299].rstrip() + "…"
-    details = f"From recovery case {case.reference}."
-    if title != text:  # the whole text is kept in the details (their limit is 4,000 too)
-        details = f"{text[:3900]}\n\n{details}"
-    item = action_item_create(
-        session=session,
-        org_id=case.org_id,
-        touchpoint_id=touchpoint.id,  # type: ignore[arg-type]
-        data=ActionItemFields(
-            title=title,
-            details=details,
-            team=touchpoint.team or "",
-            source=ActionSource.recovery_case,
-            recovery_case_id=ident(case),
-        ),
-        actor_id=actor_id,
-        commit=False,  # with the case's own change, below
-    )
-    _touch(case, session)
-    return item, True
 
 
 # --- a customer's complaint ------------------------------------------------------------------

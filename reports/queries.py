@@ -17,7 +17,7 @@ Definitions (docs/definitions.md, "Trend definitions", states them for people):
   shops with a section score. Sections with nothing possible (percent ``None``) are left out
   of both.
 - **Question score**: each counted answer (not N/A, not empty, scored kind, weight > 0)
-  earns a share 0..1 of the question's points by `audits.scoring`, stored on the answer as
+  earns a share 0..1 of the question's points by `touchpoints.scoring`, stored on the answer as
   ``Answer.share`` when it is saved; the period's ``mean_points_pct`` is the mean share ×
   100 over the answers of all versions of the question (its lineage). A **fail** is an
   answer that earns less than half the points (yes/no: no; scale: 1 or 2; number: rule not

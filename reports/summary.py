@@ -17,7 +17,7 @@ from app.clock import utcnow
 from app.orgs.models import Location, Organization
 from reports import queries
 from reports.charts import FEW_SHOPS, TrendPoint, fmt_value, line_chart, sparkline
-from reports.filters import ReportFilters
+from reports.filters import ReportFilters, parse_filters
 from reports.loop.summary import LoopReport, Medium, loop_report
 from reports.periods import TABLE_PERIODS, PeriodSlot
 from touchpoints.models import Question, Stage, Touchpoint
@@ -395,6 +395,17 @@ def card_summaries(
             spark=sparkline([p.score for p in periods], target=tp.target),
         )
     return result
+
+
+def journey_cards(
+    *, session: Session, org: Organization, touchpoints: list[Touchpoint]
+) -> dict[int, CardSummary]:
+    """The journey map's cards, over the reports' usual range (12 months by month).
+
+    The map belongs to touchpoints, below reports; it asks through
+    app.providers.JOURNEY_CARDS, which app.wiring registers to this function.
+    """
+    return card_summaries(session, touchpoints, parse_filters(session, org))
 
 
 def org_locations(session: Session) -> list[Location]:

@@ -143,7 +143,7 @@ def make_shop(
 def store_score(session: Session, shop: Shop) -> Shop:
     """Store the shop's score snapshot as submission and approval do (after its answers)."""
     from audits.queries import shop_score
-    from audits.scoring import score_snapshot
+    from touchpoints.scoring import score_snapshot
 
     score = shop_score(session, shop)
     shop.score = score.percent

@@ -75,5 +75,10 @@ def template_set(key: str) -> TemplateSet | None:
     return next((s for s in template_sets() if s.key == key), None)
 
 
+def starter_known(*, key: str) -> bool:
+    """Whether `key` names a template set (app.providers.STARTER_KNOWN, for POST /orgs)."""
+    return template_set(key) is not None
+
+
 def template_touchpoint(key: str) -> TemplateTouchpoint | None:
     return next((t for s in template_sets() for t in s.touchpoints if t.key == key), None)

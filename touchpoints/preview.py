@@ -6,7 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from audits.scoring import (
+from touchpoints.models import Question
+from touchpoints.scoring import (
     Given,
     QuestionSpec,
     SectionScore,
@@ -15,7 +16,6 @@ from audits.scoring import (
     typical_value,
     worst_value,
 )
-from touchpoints.models import Question
 
 
 def question_spec(question: Question) -> QuestionSpec:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from audits.models import Answer
+from app import providers
 from touchpoints.models import Question, QuestionStatus, Stage, Touchpoint
 
 
@@ -72,23 +72,28 @@ def versions(session: Session, lineage: str) -> list[Question]:
 
 
 def answer_counts(session: Session, question_ids: list[int]) -> dict[int, int]:
-    """How many shops answered each question version (for 'answered in N shops')."""
+    """How many shops answered each question version (for 'answered in N shops').
+
+    Answers belong to audits, above this package: audits provides the counts
+    (app.providers.ANSWER_COUNTS). Versions without answers are left out.
+    """
     if not question_ids:
         return {}
-    rows = session.exec(
-        select(Answer.question_id, func.count())
-        .where(col(Answer.question_id).in_(question_ids))
-        .group_by(col(Answer.question_id))
+    counts: dict[int, int] = providers.ask(
+        providers.ANSWER_COUNTS, session=session, question_ids=question_ids
     )
-    return dict(rows.all())
+    return counts
 
 
 def lineage_answer_counts(session: Session, touchpoint_id: int) -> dict[str, int]:
-    """Answers per question lineage of a touchpoint, over all its versions."""
+    """Answers per question lineage of a touchpoint, over all its versions (lineages without
+    answers left out)."""
     rows = session.exec(
-        select(Question.lineage, func.count(col(Answer.id)))
-        .join(Answer, col(Answer.question_id) == col(Question.id))
-        .where(Question.touchpoint_id == touchpoint_id)
-        .group_by(col(Question.lineage))
-    )
-    return dict(rows.all())
+        select(Question.id, Question.lineage).where(Question.touchpoint_id == touchpoint_id)
+    ).all()
+    counts = answer_counts(session, [qid for qid, _ in rows if qid is not None])
+    result: dict[str, int] = {}
+    for qid, lineage in rows:
+        if qid in counts:
+            result[lineage] = result.get(lineage, 0) + counts[qid]
+    return result

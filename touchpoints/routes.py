@@ -7,13 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
+from app import providers
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
 from app.modelbase import ident
 from app.templating import flash, redirect, render
 from app.tenancy import OwnerDep, ReaderDep, Tenant
-from reports.filters import parse_filters
-from reports.summary import card_summaries
 from touchpoints import queries, services
 from touchpoints.deps import QuestionDep, StageDep, TouchpointDep
 from touchpoints.forms import OPTION_ROWS, form_values, parse_question_form
@@ -60,11 +59,12 @@ BOARD = "journey-board"
 def _board_context(tenant: Tenant, **extra: Any) -> dict[str, Any]:
     archived_stages, archived_tps = queries.archived(tenant.session)
     journey = queries.journey(tenant.session)
-    # Each card shows its latest score, over the reports' usual range (12 months by month).
-    cards = card_summaries(
-        tenant.session,
-        [tp for view in journey for tp in view.touchpoints],
-        parse_filters(tenant.session, tenant.org),
+    # Each card shows its latest score; scores are reports' to compute (app/providers.py).
+    cards = providers.ask(
+        providers.JOURNEY_CARDS,
+        session=tenant.session,
+        org=tenant.org,
+        touchpoints=[tp for view in journey for tp in view.touchpoints],
     )
     return {
         "journey": journey,

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from app.errors import ConflictError, DomainError
 from app.modelbase import utcnow
-from audits.models import Answer
+from touchpoints import queries
 from touchpoints.library import TemplateTouchpoint, template_set, template_touchpoint
 from touchpoints.models import (
     Question,
@@ -249,10 +249,8 @@ def questions_current(session: Session, touchpoint_id: int) -> list[Question]:
 
 
 def question_in_use(session: Session, question: Question) -> bool:
-    """True once any shop has an answer to this version."""
-    return (
-        session.exec(select(Answer.id).where(Answer.question_id == question.id)).first() is not None
-    )
+    """True once any shop has an answer to this version (audits counts them)."""
+    return question.id is not None and bool(queries.answer_counts(session, [question.id]))
 
 
 def _editable(touchpoint: Touchpoint) -> None:
@@ -428,3 +426,12 @@ def template_apply(
             created.append(touchpoint)
     session.commit()
     return created, skipped
+
+
+def starter_apply(*, session: Session, org_id: int, starter: str) -> None:
+    """Begin a new organization's journey with the starter its owner chose ("" for none).
+
+    Listens to app.events.ORG_CREATED: organizations are made in app, below this package.
+    """
+    if starter:
+        template_apply(session=session, org_id=org_id, set_key=starter)

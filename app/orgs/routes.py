@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from app import events, providers
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
 from app.mailer import send_invite
@@ -51,15 +52,13 @@ def org_create(
 
     `starter` names a template set to begin the new organization's journey with.
     """
-    from touchpoints.library import template_set
-    from touchpoints.services import template_apply
-
     # Only someone who already owns an organization may make one (docs/security.md: a new
     # organization lets its owner invite any address, so it is an owner's power).
     if not any(m.role == Role.owner for _, m in tenant.organizations()):
         raise HTTPException(403, MSG_ORG_CREATE_OWNERS)
     data, errors = parse_form(OrganizationCreate, {"name": name, "timezone": timezone})
-    if starter and template_set(starter) is None:
+    # Starter journeys belong to touchpoints, above this package (app/providers.py).
+    if starter and not providers.ask(providers.STARTER_KNOWN, key=starter):
         errors["starter"] = "Choose a journey from the list."
     if data is None or errors:
         return render(
@@ -73,10 +72,10 @@ def org_create(
     services.session_org_switch(
         session=tenant.session, session_row=auth.session_row, org_id=ident(org)
     )
-    if starter:
-        # From here the request acts inside the new organization, as its owner.
-        scope_session(tenant.session, ident(org))
-        template_apply(session=tenant.session, org_id=ident(org), set_key=starter)
+    # From here the request acts inside the new organization, as its owner: touchpoints
+    # applies the starter journey (app/events.py).
+    scope_session(tenant.session, ident(org))
+    events.emit(events.ORG_CREATED, session=tenant.session, org_id=ident(org), starter=starter)
     flash(request, f"{org.name} is ready. You are its owner.")
     return RedirectResponse("/", status_code=303)
 

@@ -32,9 +32,9 @@ from app.orgs.models import Location, Membership, Role, User
 from app.spreadsheet import text_cell
 from app.tenancy import Tenant, scoped_org_id
 from audits.models import Answer, Shop, ShopStatus, ShopTouchpoint, Wave
-from audits.scoring import Given, QuestionSpec, score_question
 from reports.filters import check_locations, check_range, parse_day
 from touchpoints.models import Question, Stage, Touchpoint
+from touchpoints.scoring import Given, QuestionSpec, score_question
 
 STATUSES = ("approved", "all")
 MSG_STATUS = "Choose which shops to export: status=approved (the default) or status=all."

@@ -23,12 +23,12 @@ from app.modelbase import ident
 from app.orgs.models import Location, Organization, User
 from app.tenancy import scope_session
 from audits import services as shops
-from audits.scoring import best_value, worst_value
 from tests.browser.conftest import DESKTOP, PHONE, WAIT_MS, LiveServer, Tab, TabFactory
 from tests.browser.test_shopper import _axe
 from touchpoints import services as journey
 from touchpoints.models import QuestionFields, Stage, Touchpoint
 from touchpoints.preview import question_spec
+from touchpoints.scoring import best_value, worst_value
 
 pytestmark = pytest.mark.browser
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, func, select
 
+from actions.cases import services as case_actions
 from app.modelbase import utcnow
 from app.orgs.models import Location, Organization, Role
 from recovery import services
@@ -193,7 +194,7 @@ def test_repeated_step_keeps_its_first_time(api: Api, session: Session) -> None:
         ("PUT", "/triage", {"cause_category": "bad luck"}, 422, "cause_category", None),
         ("PUT", "/triage", {"triage_why": "a\u0000b"}, 422, "triage_why", None),
         ("PUT", "/champion", {}, 422, "champion", None),
-        ("POST", "/action-item", None, 400, "touchpoint_id", services.MSG_ACTION_NO_TOUCHPOINT),
+        ("POST", "/action-item", None, 400, "touchpoint_id", case_actions.MSG_ACTION_NO_TOUCHPOINT),
     ],
 )
 def test_errors_name_the_field(

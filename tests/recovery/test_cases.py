@@ -11,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 from sqlmodel import Session, col, func, select
 
+from actions.cases import services as case_actions
 from app.db import Database
 from app.errors import ConflictError, DomainError
 from app.modelbase import ident, utcnow
@@ -312,17 +313,17 @@ def test_close_and_reopen(session: Session) -> None:
 def test_action_item_needs_a_touchpoint_and_the_text(session: Session) -> None:
     w = _open_case(session)
     with pytest.raises(DomainError) as exc:
-        services.case_action_item_make(session=session, case=w.case, actor_id=w.owner.id)
+        case_actions.case_action_item_make(session=session, case=w.case, actor_id=w.owner.id)
     assert (exc.value.field, exc.value.message) == (
         "touchpoint_id",
-        services.MSG_ACTION_NO_TOUCHPOINT,
+        case_actions.MSG_ACTION_NO_TOUCHPOINT,
     )
     services.case_update(session=session, case=w.case, data=CaseDetails(touchpoint_id=w.tp.id))
     with pytest.raises(DomainError) as exc:
-        services.case_action_item_make(session=session, case=w.case, actor_id=w.owner.id)
+        case_actions.case_action_item_make(session=session, case=w.case, actor_id=w.owner.id)
     assert (exc.value.field, exc.value.message) == (
         "triage_change",
-        services.MSG_ACTION_NO_TEXT,
+        case_actions.MSG_ACTION_NO_TEXT,
     )
     assert session.exec(select(func.count()).select_from(ActionItem)).one() == 0
 
@@ -330,9 +331,9 @@ def test_action_item_needs_a_touchpoint_and_the_text(session: Session) -> None:
 def test_action_item_made_once_from_what_changes(session: Session) -> None:
     w = _open_case(session)
     case = _walk_to_closable(session, w)
-    item, made = services.case_action_item_make(session=session, case=case, actor_id=w.owner.id)
+    item, made = case_actions.case_action_item_make(session=session, case=case, actor_id=w.owner.id)
     assert made
-    again, made_again = services.case_action_item_make(
+    again, made_again = case_actions.case_action_item_make(
         session=session, case=case, actor_id=w.owner.id
     )
     assert not made_again
@@ -364,7 +365,7 @@ def test_long_change_text_is_cut_for_the_title_and_kept_in_full(session: Session
             triage_change=long_text,
         ),
     )
-    item, _ = services.case_action_item_make(session=session, case=case, actor_id=None)
+    item, _ = case_actions.case_action_item_make(session=session, case=case, actor_id=None)
     assert len(item.title) <= 300
     assert item.title.endswith("…")
     assert long_text.strip() in item.details
@@ -423,7 +424,7 @@ def test_two_presses_at_once_make_one_action_item(session: Session, db: Database
                 barrier.wait(timeout=10)
                 mine = s.get(RecoveryCase, case_id)
                 assert mine is not None
-                _, made = services.case_action_item_make(session=s, case=mine, actor_id=None)
+                _, made = case_actions.case_action_item_make(session=s, case=mine, actor_id=None)
                 results.append(made)
         except BaseException as exc:  # reported below, in the test's own thread
             errors.append(exc)

@@ -11,7 +11,6 @@ from app.errors import ConflictError, DomainError
 from app.orgs.models import Organization
 from app.tenancy import scope_session, unscoped
 from audits.models import Answer, Shop
-from audits.scoring import Given, QuestionSpec, score_section
 from tests.factories import (
     make_answer,
     make_org,
@@ -33,6 +32,7 @@ from touchpoints.models import (
     TouchpointUpdate,
 )
 from touchpoints.preview import question_spec
+from touchpoints.scoring import Given, QuestionSpec, score_section
 from touchpoints.services import (
     MSG_MOVE_HIDDEN,
     MSG_STAGE_ARCHIVED,

@@ -8,7 +8,7 @@ Existing rows are backfilled by the same rules audits.report_day applies on ever
 the shop's report day is the date of visited_at (approved_at when no visit time) in its
 organization's time zone; its sections and answers carry that day while the shop is
 approved; a shop touchpoint's score_pct is the section percent of the shop's stored score
-snapshot; an answer's share is what audits.scoring gives it (None when it does not count).
+snapshot; an answer's share is what touchpoints.scoring gives it (None when it does not count).
 Computed in Python, a page of shops at a time, so it runs the same on SQLite (batch mode)
 and PostgreSQL.
 """
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import app.modelbase
-from audits.scoring import Given, QuestionSpec, fraction, score_question
+from touchpoints.scoring import Given, QuestionSpec, fraction, score_question
 
 revision: str = 'c3f1a2b4d5e6'
 down_revision: str | None = 'a601e90da3a2'

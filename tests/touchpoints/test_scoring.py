@@ -1,4 +1,4 @@
-"""The scoring rules of audits/scoring.py, one test per rule in its docstring."""
+"""The scoring rules of touchpoints/scoring.py, one test per rule in its docstring."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from audits.scoring import (
+from touchpoints.scoring import (
     FAIL_BELOW,
     Given,
     QuestionSpec,

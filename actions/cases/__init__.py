@@ -1,0 +1,1 @@
+"""Action items made from a recovery case's "what we will do differently"."""
