@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -89,7 +89,7 @@ def test_open_checks_time_and_text(session: Session) -> None:
     with pytest.raises(DomainError) as exc:
         services.case_open(session=session, org_id=ident(w.org), data=data, actor_id=None)
     assert (exc.value.field, exc.value.message) == ("reported_at", services.MSG_REPORTED_FUTURE)
-    data = CaseOpen(summary="x", reported_at=utcnow().replace(year=1999))
+    data = CaseOpen(summary="x", reported_at=datetime(1999, 6, 1, tzinfo=UTC))
     with pytest.raises(DomainError) as exc:
         services.case_open(session=session, org_id=ident(w.org), data=data, actor_id=None)
     assert (exc.value.field, exc.value.message) == ("reported_at", services.MSG_TOO_EARLY)

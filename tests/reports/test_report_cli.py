@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
+from app.clock import today_in
 from tests.app.test_cli import database_url, env, fails, ok  # noqa: F401  (fixtures)
 from tests.helpers import pdf_text
 
@@ -14,20 +16,25 @@ pytestmark = pytest.mark.slow  # seeds the demo year through the CLI and renders
 
 def test_report_commands_write_pdfs_and_refuse_bad_input(env: str, tmp_path: Path) -> None:  # noqa: F811
     ok("demo", "--password", "cli-password-123")
+    # The three whole quarters before this one: inside the demo's year on any date.
+    today = today_in("Europe/London")
+    this_quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    end = this_quarter - timedelta(days=1)
+    month = this_quarter.month - 9
+    start = date(this_quarter.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+    span = ["--from", start.isoformat(), "--to", end.isoformat()]
     out = tmp_path / "reports" / "bill.pdf"
     result = ok(
-        "report", "touchpoint", "paying the bill", "--period", "quarter",
-        "--from", "2026-01-01", "--to", "2026-09-30", "--location", "High Street",
-        "--paper", "letter", "--out", str(out),
+        "report", "touchpoint", "paying the bill", "--period", "quarter", *span,
+        "--location", "High Street", "--paper", "letter", "--out", str(out),
     )  # fmt: skip
     assert "freshly printed" in result.output
     text = pdf_text(out)
     assert "Paying the bill" in text and "High Street" in text
-    assert "1 Jan – 30 Sep 2026" in text and "per quarter" in text
-    assert "in Q3 2026" in text
-    again = ok("report", "touchpoint", "Paying the bill", "--period", "quarter",
-               "--from", "2026-01-01", "--to", "2026-09-30", "--location", "High Street",
-               "--paper", "letter", "--out", str(out))  # fmt: skip
+    assert f"{end.day} {end:%b %Y}" in text and "per quarter" in text
+    assert f"in Q{(end.month - 1) // 3 + 1} {end.year}" in text
+    again = ok("report", "touchpoint", "Paying the bill", "--period", "quarter", *span,
+               "--location", "High Street", "--paper", "letter", "--out", str(out))  # fmt: skip
     assert "from the cache" in again.output
 
     pack = tmp_path / "pack.pdf"
