@@ -305,12 +305,23 @@ def question_new_form(
     tenant: OwnerDep,
     touchpoint: TouchpointDep,
     kind: Annotated[QuestionKind, Query()] = QuestionKind.yes_no,
+    text: Annotated[str, Query(max_length=2000)] = "",
+    guidance: Annotated[str, Query(max_length=4000)] = "",
+    weight: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
-    """The add-question form for another kind (htmx swaps the kind-specific fields)."""
+    """The add-question form for another kind (htmx swaps the kind-specific fields).
+
+    What the owner already typed (question, guidance, weight) comes along, so choosing the
+    kind after writing the question loses nothing.
+    """
+    new_form = form_values(None, kind.value)
+    new_form.update(text=text, guidance=guidance)
+    if weight:
+        new_form["weight"] = weight
     return render(
         request,
         "touchpoints/touchpoint.html",
-        _checklist_context(tenant, touchpoint, new_form=form_values(None, kind.value)),
+        _checklist_context(tenant, touchpoint, new_form=new_form),
         fragment="touchpoints/_question_new.html",
     )
 

@@ -41,11 +41,17 @@ def htmx_settled(page: Page) -> None:
 def add_question(page: Page, kind_label: str, text: str, fill: dict[str, str]) -> None:
     htmx_settled(page)
     form = page.locator("#new-question")
-    if kind_label != "Yes / no":
-        with page.expect_response(lambda r: "/questions/new" in r.url):
-            form.get_by_label("Kind").select_option(label=kind_label)
-    form = page.locator("#new-question")
+    # The question first, then the kind, as a person writes it: the switch must keep the text.
     form.get_by_label("Question", exact=True).fill(text)
+    if kind_label != "Yes / no":
+        # Mark the form on screen, so the wait is for the swapped-in one, not for the response
+        # (under load the old form can still be there when the response has arrived).
+        form.evaluate("el => el.dataset.old = '1'")
+        form.get_by_label("Kind").select_option(label=kind_label)
+        expect(page.locator("#new-question[data-old]")).to_have_count(0)
+        htmx_settled(page)
+    form = page.locator("#new-question")
+    expect(form.get_by_label("Question", exact=True)).to_have_value(text)
     for label, value in fill.items():
         if label == "Passes when the number is":
             form.get_by_label(label).select_option(label=value)

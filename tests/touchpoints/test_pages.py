@@ -460,6 +460,20 @@ def test_adding_a_question_of_each_kind_through_the_form(
         f"/touchpoints/{tp.id}/questions/new?kind=choice", headers={"HX-Request": "true"}
     )
     assert 'name="option_label_0"' in form.text and 'name="scale_1"' not in form.text
+    # What was typed before the kind was chosen comes along (the switch sends it).
+    kept = client.get(
+        f"/touchpoints/{tp.id}/questions/new",
+        params={
+            "kind": "scale",
+            "text": "How warm was the welcome?",
+            "guidance": "Tone",
+            "weight": "3",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert field_value(kept.text, "n-weight") == "3"
+    assert field_value(kept.text, "n-text") == "How warm was the welcome?"
+    assert field_value(kept.text, "n-guidance") == "Tone"
 
 
 def test_a_bad_question_form_keeps_what_was_typed_and_saves_nothing(
