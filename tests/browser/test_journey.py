@@ -38,18 +38,26 @@ def htmx_settled(page: Page) -> None:
     expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
 
 
+def switch_kind(page: Page, kind_label: str) -> None:
+    """Choose the new question's kind and wait for the form drawn for it.
+
+    The wait is for the swapped-in form, not for the response: under load the old form can
+    still be on screen when the response has arrived, and typing into it is lost.
+    """
+    form = page.locator("#new-question")
+    form.evaluate("el => el.dataset.old = '1'")
+    form.get_by_label("Kind").select_option(label=kind_label)
+    expect(page.locator("#new-question[data-old]")).to_have_count(0)
+    htmx_settled(page)
+
+
 def add_question(page: Page, kind_label: str, text: str, fill: dict[str, str]) -> None:
     htmx_settled(page)
     form = page.locator("#new-question")
     # The question first, then the kind, as a person writes it: the switch must keep the text.
     form.get_by_label("Question", exact=True).fill(text)
     if kind_label != "Yes / no":
-        # Mark the form on screen, so the wait is for the swapped-in one, not for the response
-        # (under load the old form can still be there when the response has arrived).
-        form.evaluate("el => el.dataset.old = '1'")
-        form.get_by_label("Kind").select_option(label=kind_label)
-        expect(page.locator("#new-question[data-old]")).to_have_count(0)
-        htmx_settled(page)
+        switch_kind(page, kind_label)
     form = page.locator("#new-question")
     expect(form.get_by_label("Question", exact=True)).to_have_value(text)
     for label, value in fill.items():
@@ -157,9 +165,7 @@ def test_owner_maps_a_journey_from_templates(open_tab: TabFactory, live_server: 
     # A choice question without options is refused next to the options.
     tab.expect_status(400)
     htmx_settled(page)
-    form = page.locator("#new-question")
-    with page.expect_response(lambda r: "/questions/new" in r.url):
-        form.get_by_label("Kind").select_option(label="Single choice with points")
+    switch_kind(page, "Single choice with points")
     page.locator("#new-question").get_by_label("Question", exact=True).fill(
         "How were you paid back?"
     )
