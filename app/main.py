@@ -33,7 +33,7 @@ from app.orgs.settings import routes as settings_routes
 from app.orgs.tokens import api as tokens_api
 from app.pdf import close_renderer
 from app.security import NotAuthenticated, csrf_protect, get_auth, session_cookie_name
-from app.templating import is_htmx, render
+from app.templating import STATIC_PREFIX, is_htmx, render
 from app.wiring import wire
 from audits import api as audits_api
 from audits import routes as audits_routes
@@ -122,7 +122,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     _install_error_handlers(app)
     _include_routers(app)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(STATIC_PREFIX.rstrip("/"), StaticFiles(directory=STATIC_DIR), name="static")
     apidocs.install(app)
     return app
 

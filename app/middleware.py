@@ -192,6 +192,24 @@ def _auth_table(
     return table
 
 
+_AUTH_TABLES: dict[tuple[object, ...], list[tuple[re.Pattern[str], set[str], bool]]] = {}
+
+
+def _route_key(route: object) -> tuple[object, ...]:
+    """What makes a route's entries in the table: an included router by identity and
+    prefix, a route of the app itself by kind, path, methods and endpoint."""
+    context = getattr(route, "include_context", None)
+    if context is not None:
+        return (id(getattr(route, "original_router", None)), str(context.prefix))
+    return (
+        type(route).__name__,
+        getattr(route, "path", ""),
+        tuple(sorted(getattr(route, "methods", None) or ())),
+        # By name, not identity: create_app defines some endpoints (health, schema) afresh.
+        getattr(getattr(route, "endpoint", None), "__qualname__", ""),
+    )
+
+
 class BodyLimit:
     """Refuses a request body over `max_bytes` (413) before more of it is read than that, and
     answers a request without any credential to a route that needs one before its body is
@@ -221,7 +239,14 @@ class BodyLimit:
 
     def _route_needs_auth(self, scope: Scope) -> bool:
         if self._auth_routes is None:
-            self._auth_routes = _auth_table(self.routes(), self.auth_dependency)
+            routes = self.routes()
+            # Every app made in one process includes the same module-level routers, and
+            # building the table makes FastAPI resolve every route (a quarter of a second):
+            # one table per set of routers, not per app.
+            key = (tuple(_route_key(r) for r in routes), id(self.auth_dependency))
+            if key not in _AUTH_TABLES:
+                _AUTH_TABLES[key] = _auth_table(routes, self.auth_dependency)
+            self._auth_routes = _AUTH_TABLES[key]
         path, method = scope["path"], scope["method"]
         for pattern, methods, needs in self._auth_routes:
             if method in methods and pattern.match(path):

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from app.clock import utcnow
 from app.config import PROJECT_ROOT
@@ -30,6 +32,21 @@ def flash(request: Request, message: str, kind: str = "success") -> None:
 def _take_flashes(request: Request) -> list[dict[str, str]]:
     messages: list[dict[str, str]] = request.session.pop("flash", [])
     return messages
+
+
+STATIC_PREFIX = "/static/"  # where app.main mounts app/static
+
+
+@pass_context
+def static_url(context: Context, path: str) -> str:
+    """The address of a file under app/static, as the page's links need it.
+
+    Not `url_for('static', ...)`: FastAPI resolves a name by trying every route of every
+    included router, and that search was a quarter of the time of rendering a page.
+    """
+    request = context.get("request")
+    root = request.scope.get("root_path", "") if request is not None else ""
+    return f"{root}{STATIC_PREFIX}{path}"
 
 
 def _local_time(value: datetime | None, tz: str = "UTC", fmt: str = "%d %b %Y, %H:%M") -> str:
@@ -59,6 +76,7 @@ TEMPLATE_GLOBALS: dict[str, object] = {
     "ROLE_LABELS": ROLE_LABELS,
     "Role": Role,
     "take_flashes": _take_flashes,
+    "static_url": static_url,
 }
 
 

@@ -69,12 +69,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# One secret per test process: the apps of tests with equal settings are shared (see `app`).
+TEST_SECRET_KEY = "test-secret-" + uuid.uuid4().hex
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         dev_mode=False,
-        secret_key="test-secret-" + uuid.uuid4().hex,
+        secret_key=TEST_SECRET_KEY,
         data_dir=tmp_path,
         base_url=BASE_URL,
         database_url=f"sqlite:///{tmp_path / 'test.db'}",
@@ -107,11 +111,45 @@ def empty_database(sqlite_path: Path) -> Iterator[Database]:
         admin.dispose()
 
 
-@pytest.fixture
-def db(settings: Settings, tmp_path: Path) -> Iterator[Database]:
-    """An empty schema built from the models; migrations are proven equal in test_migrations."""
-    with empty_database(tmp_path / "test.db") as database:
+@pytest.fixture(scope="session")
+def _schema_template(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """On SQLite, the tables built once per test process into a file each test copies."""
+    if TEST_DATABASE_URL:
+        return None
+    path = tmp_path_factory.getbasetemp() / "schema-template.db"
+    database = Database(f"sqlite:///{path}")
+    try:
         metadata.create_all(database.engine)
+    finally:
+        database.dispose()
+    return path
+
+
+def copy_sqlite(template: Path, database: Database) -> None:
+    """Overwrite `database` (a SQLite file, no session open on it) with `template`'s pages,
+    through SQLite's backup API: the file keeps its own name and mode."""
+    import sqlite3
+
+    source = sqlite3.connect(template)
+    target = database.engine.raw_connection()
+    try:
+        source.backup(target.driver_connection)  # type: ignore[arg-type]
+    finally:
+        target.close()
+        source.close()
+
+
+@pytest.fixture
+def db(settings: Settings, tmp_path: Path, _schema_template: Path | None) -> Iterator[Database]:
+    """An empty schema built from the models; migrations are proven equal in test_migrations.
+
+    Building the tables costs about a tenth of a second; on SQLite each test copies them
+    from a file built once per process instead."""
+    with empty_database(tmp_path / "test.db") as database:
+        if _schema_template is None:
+            metadata.create_all(database.engine)
+        else:
+            copy_sqlite(_schema_template, database)
         yield database
 
 
@@ -123,9 +161,39 @@ def session(db: Database) -> Iterator[Session]:
         yield s
 
 
+# --- the app: one per set of settings per test process ------------------------------------
+# FastAPI resolves an included router's routes (signatures, pydantic adapters) once per app,
+# on the first request that reaches the router; with a new app per test that was more than
+# half of the suite's time. So tests whose settings are equal apart from their own folder
+# and database share one app, built once: each test gets it back with the app's state as
+# create_app left it, then its own settings and database. The middleware holds only what
+# equal settings make equal (the secret, cookie name, body limit). A test that changes the
+# app itself (adds a route) asks for its own with @pytest.mark.fresh_app.
+
+_SHARED_APPS: dict[str, tuple[FastAPI, dict[str, object]]] = {}
+_PER_TEST_SETTINGS = {"data_dir", "database_url"}
+
+
+def app_for(settings: Settings, db: Database, *, fresh: bool = False) -> FastAPI:
+    """An app for these settings and this database (shared as described above)."""
+    if fresh:
+        return create_app(settings, db=db)
+    key = repr(sorted(settings.model_dump(exclude=_PER_TEST_SETTINGS).items()))
+    key += f"|{db.is_sqlite}|{db.engine.pool.size() if not db.is_sqlite else 1}"
+    if key not in _SHARED_APPS:
+        built = create_app(settings, db=db)
+        _SHARED_APPS[key] = (built, dict(built.state._state))
+    shared, initial = _SHARED_APPS[key]
+    shared.state._state.clear()
+    shared.state._state.update(initial)
+    shared.state.settings = settings
+    shared.state.db = db
+    return shared
+
+
 @pytest.fixture
-def app(settings: Settings, db: Database) -> FastAPI:
-    return create_app(settings, db=db)
+def app(request: pytest.FixtureRequest, settings: Settings, db: Database) -> FastAPI:
+    return app_for(settings, db, fresh=request.node.get_closest_marker("fresh_app") is not None)
 
 
 class Browser(TestClient):
@@ -279,17 +347,9 @@ def demo_org(
         demo_seed(session, password=DEMO_TEST_PASSWORD)
         session.commit()
     else:
-        import sqlite3
-
         template = _demo_template(_demo_templates, tmp_path_factory.getbasetemp())
         session.rollback()  # holds no connection while the file is replaced
-        source = sqlite3.connect(template)
-        target = db.engine.raw_connection()
-        try:
-            source.backup(target.driver_connection)  # type: ignore[arg-type]
-        finally:
-            target.close()
-            source.close()
+        copy_sqlite(template, db)
     org = session.exec(select(Organization).where(Organization.name == DEMO_ORG)).one()
     scope_session(session, org.id)  # type: ignore[arg-type]
     return org

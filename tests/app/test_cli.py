@@ -181,6 +181,7 @@ def test_demo_with_a_short_password_is_a_clear_error_and_writes_nothing(db: Data
     assert count(db, User) == 0
 
 
+@pytest.mark.slow
 def test_demo_now_tells_the_year_relative_to_that_day(db: Database) -> None:
     """`--now` moves the one clock: every shop, case and stamp sits in the year before it."""
     from audits.models import Shop

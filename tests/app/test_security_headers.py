@@ -142,6 +142,7 @@ def test_static_files_carry_the_security_headers(client: Browser) -> None:
     assert problems == []
 
 
+@pytest.mark.fresh_app
 def test_error_pages_carry_the_security_headers(
     app: FastAPI, client: Browser, callers: dict[str, Browser]
 ) -> None:

@@ -61,6 +61,7 @@ def sqlite_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     db.dispose()
 
 
+@pytest.mark.slow
 def test_two_processes_write_1000_rows_each_without_errors(sqlite_db: Database) -> None:
     ctx = multiprocessing.get_context("spawn")
     start = ctx.Barrier(PROCESSES)

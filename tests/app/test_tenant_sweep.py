@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import pytest
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.routing import APIRoute, iter_route_contexts
 from sqlmodel import Session
@@ -188,6 +189,8 @@ def test_every_route_is_scoped_and_role_checked(app: FastAPI, session: Session) 
         c.close()
 
 
+@pytest.mark.slow
+@pytest.mark.fresh_app
 def test_sweep_catches_a_route_that_skips_the_scope(app: FastAPI, session: Session) -> None:
     """Plant routes that bypass tenancy in two different ways; the sweep must report both."""
 

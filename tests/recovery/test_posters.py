@@ -17,11 +17,10 @@ from sqlmodel import Session, select
 
 from app.config import Settings
 from app.db import Database
-from app.main import create_app
 from app.orgs.models import Location, Organization, Role
 from app.pdf import Renderer
 from recovery.posters.services import KEY_PATTERN, MSG_PAPER
-from tests.conftest import Browser, sign_in
+from tests.conftest import Browser, app_for, sign_in
 from tests.factories import make_location, make_member, make_org
 
 # slow: renders posters to PDF and reads their QR codes back
@@ -43,7 +42,7 @@ def renderer() -> Iterator[Renderer]:
 def app(settings: Settings, db: Database, renderer: Renderer) -> FastAPI:
     # Posters carry the public address, which is built from BASE_URL.
     settings.base_url = BASE
-    application = create_app(settings, db=db)
+    application = app_for(settings, db)
     application.state.renderer = renderer
     application.state.renderer_shared = True
     return application

@@ -46,6 +46,7 @@ def _tokens(app: FastAPI, session: Session, path: str, count: int) -> list[str]:
     return [form_token_issue(app.state.settings, place) for _ in range(count)]
 
 
+@pytest.mark.slow
 def test_a_thousand_posts_from_one_address_open_only_the_allowed_few(
     app: FastAPI, client: Browser, session: Session
 ) -> None:

@@ -10,8 +10,8 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.db import Database
-from app.main import create_app
 from app.pdf import Renderer
+from tests.conftest import app_for
 
 RENDER_TIME_LIMIT = 60.0
 
@@ -25,7 +25,7 @@ def shared_renderer() -> Iterator[Renderer]:
 
 @pytest.fixture
 def app(settings: Settings, db: Database, shared_renderer: Renderer) -> Iterator[FastAPI]:
-    application = create_app(settings, db=db)
+    application = app_for(settings, db)
     application.state.renderer = shared_renderer
     application.state.renderer_shared = True
     yield application
