@@ -120,6 +120,15 @@ _FOCUS_STYLE = """
 """
 
 
+def htmx_settled(page: Page) -> None:
+    """Wait until htmx has swapped, settled and wired up new content.
+
+    htmx wires a swapped-in form (so that sending it is an htmx request) only when the swap
+    settles, a moment after the content appears; a test is quicker than a person there.
+    """
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+
+
 def _touchstone_command() -> list[str]:
     """The installed `touchstone` script of the running interpreter's environment."""
     script = Path(sys.executable).with_name("touchstone")

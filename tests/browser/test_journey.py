@@ -15,7 +15,7 @@ from app.db import Database
 from app.demo import DEMO_USERS
 from app.orgs.models import Location, Organization
 from audits.models import Answer, Shop
-from tests.browser.conftest import DESKTOP, PHONE, LiveServer, Tab, TabFactory
+from tests.browser.conftest import DESKTOP, PHONE, LiveServer, Tab, TabFactory, htmx_settled
 from touchpoints.models import Question
 
 pytestmark = pytest.mark.browser
@@ -31,11 +31,6 @@ def stage_column(page: Page, name: str) -> Locator:
 
 def card_names(column: Locator) -> list[str]:
     return column.locator(".tp-card .tp-name").all_inner_texts()
-
-
-def htmx_settled(page: Page) -> None:
-    """Wait until htmx has swapped and wired up new content (a person is never this quick)."""
-    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
 
 
 def switch_kind(page: Page, kind_label: str) -> None:

@@ -12,17 +12,13 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from app.demo import DEMO_USERS
-from tests.browser.conftest import DESKTOP, PHONE, Tab, TabFactory
+from tests.browser.conftest import DESKTOP, PHONE, Tab, TabFactory, htmx_settled
 from touchpoints.measures.services import MSG_NOT_NUMBER
 
 pytestmark = pytest.mark.browser
 
 OWNER = DEMO_USERS[0][0]
 MEASURE = "Walk-ins greeted at the door"
-
-
-def htmx_settled(page: Page) -> None:
-    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
 
 
 # A demo touchpoint the other browser tests on this shared server leave alone. (Not "the last

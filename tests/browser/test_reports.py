@@ -10,20 +10,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, Response, expect
+from playwright.sync_api import Response, expect
 
 from app.demo import DEMO_USERS
 from reports.filters import MSG_RANGE
-from tests.browser.conftest import DESKTOP, PHONE, TabFactory
+from tests.browser.conftest import DESKTOP, PHONE, TabFactory, htmx_settled
 
 pytestmark = pytest.mark.browser
 
 STAFF = DEMO_USERS[2][0]
-
-
-def htmx_settled(page: Page) -> None:
-    """Wait until htmx has swapped and settled the new content."""
-    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
 
 
 def filter_answer(response: Response) -> bool:

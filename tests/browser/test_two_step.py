@@ -14,7 +14,7 @@ from app.db import Database
 from app.orgs import services
 from app.orgs.models import Membership, OrganizationCreate
 from app.security import digest
-from tests.browser.conftest import DESKTOP, PHONE, LiveServer, Tab, TabFactory
+from tests.browser.conftest import DESKTOP, PHONE, LiveServer, Tab, TabFactory, htmx_settled
 
 PASSWORD = "Tove reads the small print 4 times"
 
@@ -155,6 +155,7 @@ def test_new_recovery_codes_on_a_phone(open_tab: TabFactory, live_server: LiveSe
     renew.get_by_label("Current password").fill("not the password")
     renew.get_by_role("button", name="Make new recovery codes").click()
     expect(section.locator("#f-codes_password-error")).to_have_text(services.MSG_WRONG_PASSWORD)
+    htmx_settled(phone.page)
     phone.check_phone_layout()
     phone.screenshot("two-step-new-recovery-codes-refused-phone")
     renew.get_by_label("Current password").fill(PASSWORD)
