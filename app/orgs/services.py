@@ -15,6 +15,7 @@ from app.config import Settings
 from app.errors import ConflictError, DomainError, GoneError, NotFoundError, ThrottledError
 from app.modelbase import utcnow
 from app.orgs.models import (
+    ROLE_LABELS,
     Invite,
     InviteCreate,
     Location,
@@ -41,6 +42,7 @@ from app.security import (
     verify_password,
     verify_password_timing_safe,
 )
+from app.tenancy import unscoped
 
 MSG_EMAIL_TAKEN = "An account with this e-mail address already exists."
 MSG_LOGIN_FAILED = "E-mail address or password is wrong."
@@ -93,7 +95,6 @@ def user_create(*, session: Session, email: str, name: str, password: str) -> Us
 def org_create(
     *, session: Session, data: OrganizationCreate, owner: User | None = None
 ) -> Organization:
-    from app.tenancy import unscoped  # a new organization lies outside the caller's scope
 
     with unscoped(session):
         org = Organization.model_validate(data)
@@ -347,7 +348,6 @@ def user_by_email(*, session: Session, email: str) -> User | None:
 
 
 def role_label(role: str) -> str:
-    from app.orgs.models import ROLE_LABELS
 
     return ROLE_LABELS[Role(role)].lower()
 

@@ -13,11 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo
 
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import Session
 
+from app.config import PROJECT_ROOT
 from app.modelbase import utcnow
 from app.orgs.models import Organization
 from recovery.models import FIX_WINDOW_HOURS
@@ -425,10 +428,8 @@ class LoopReport:
     def sections(self, medium: Medium) -> list[tuple[str, str]]:
         """(title, html) for the report's `extra_sections`: only the parts that have
         something to say, so a touchpoint without cases, measures or items reads as before."""
-        from reports.pdf.documents import environment  # documents imports summary, which imports us
-
         folder = "reports/pdf" if medium == "print" else "reports"
-        env = environment()
+        env = _sections_environment()
         parts = (
             (self.has_recovery, TITLE_RECOVERY, "_loop_recovery.html"),
             (self.has_measures, TITLE_MEASURES, "_loop_measures.html"),
@@ -501,4 +502,16 @@ def unfiled_words(count: int) -> str:
     return (
         f"{count} recovery cases reported in this range are not yet filed under a touchpoint. "
         "They count in no touchpoint's rates until someone files them."
+    )
+
+
+@cache
+def _sections_environment() -> Environment:
+    """The loop sections' templates need only Jinja's own filters: an environment of their
+    own, set up as the print one is (reports.pdf builds on this package, not the reverse)."""
+    return Environment(
+        loader=FileSystemLoader(str(PROJECT_ROOT / "templates")),
+        autoescape=select_autoescape(["html"], default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
