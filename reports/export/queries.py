@@ -513,22 +513,28 @@ def export_filename(tenant: Tenant, kind: str, today: date | None = None) -> str
     return f"{_slug(tenant.org.name)}-{kind}-{today.isoformat()}.csv"
 
 
-def export_response(
-    tenant: Tenant,
-    kind: str,
-    *,
-    status: str,
-    date_from: str,
-    date_to: str,
-    location_ids: Sequence[int] | None,
-) -> StreamingResponse:
+@dataclass(frozen=True)
+class ExportOptions:
+    """An export's options as asked for, before export_filter checks them."""
+
+    status: str
+    date_from: str
+    date_to: str
+    location_ids: Sequence[int] | None
+
+
+def export_response(tenant: Tenant, kind: str, options: ExportOptions) -> StreamingResponse:
     """Check the options (errors raise before a byte is sent), then stream the CSV.
 
     The request's session stays open until the response is sent (FastAPI closes dependencies
     with yield after a streaming response ends), so the stream reads through it, scoped.
     """
     filters = export_filter(
-        tenant, status=status, date_from=date_from, date_to=date_to, location_ids=location_ids
+        tenant,
+        status=options.status,
+        date_from=options.date_from,
+        date_to=options.date_to,
+        location_ids=options.location_ids,
     )
     body = EXPORTS[kind](tenant.session, filters)
     return StreamingResponse(
