@@ -19,7 +19,7 @@ from app.errors import DomainError
 from app.modelbase import MAX_ID
 from app.orgs.models import Location, Organization
 from reports.periods import PeriodSlot, default_start, slots_between
-from reports.queries import PERIODS, Period
+from reports.sql import PERIODS, Period
 
 Paper = Literal["a4", "letter"]
 PAPERS: dict[str, str] = {"a4": "A4", "letter": "US Letter"}

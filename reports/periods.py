@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from reports.queries import PERIODS
+from reports.sql import PERIODS
 
 # How far back a report reaches when no start is given: a year of months, half a year of
 # weeks, two years of quarters — enough periods for a trend, few enough to read.

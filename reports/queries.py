@@ -41,17 +41,24 @@ indexes hold no ``org_id``), shops, locations and questions by their own ``org_i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from sqlmodel import Session
 
-from app.tenancy import org_sql, scoped_org_id
-
-Period = Literal["week", "month", "quarter"]
-PERIODS: tuple[str, ...] = ("week", "month", "quarter")
+from app.tenancy import org_sql
+from reports.sql import (
+    Period,
+    as_day,
+    bind_day,
+    check_period,
+    filter_clauses,
+    period_key,
+    report_org,
+    sql_dialect,
+)
 
 
 @dataclass(frozen=True)
@@ -99,66 +106,9 @@ class LocationRow:
 # --- dialect switch ---------------------------------------------------------------------
 
 
-def _dialect(session: Session) -> str:
-    name = session.get_bind().dialect.name
-    if name not in ("sqlite", "postgresql"):
-        raise RuntimeError(f"reports support SQLite and PostgreSQL, not {name}")
-    return name
-
-
-def _check_period(period: str) -> None:
-    if period not in PERIODS:
-        raise ValueError(f"unknown period kind {period!r}: use week, month or quarter")
-
-
-def _period_key(dialect: str, period: str, day: str) -> str:
-    """SQL for the period key of the date expression `day`."""
-    _check_period(period)
-    if dialect == "postgresql":
-        fmt = {"week": 'IYYY-"W"IW', "month": "YYYY-MM", "quarter": 'YYYY-"Q"Q'}[period]
-        return f"to_char({day}, '{fmt}')"
-    # SQLite keeps a date as 'YYYY-MM-DD'; 3.40 has no %G/%V, so the ISO week goes through
-    # its Thursday.
-    if period == "month":
-        return f"strftime('%Y-%m', {day})"
-    if period == "quarter":
-        return (
-            f"(strftime('%Y', {day}) || '-Q' || ((CAST(strftime('%m', {day}) AS INTEGER) + 2) / 3))"
-        )
-    thursday = (
-        f"date({day}, printf('%+d days', 3 - (CAST(strftime('%w', {day}) AS INTEGER) + 6) % 7))"
-    )
-    return (
-        f"printf('%s-W%02d', strftime('%Y', {thursday}), "
-        f"(CAST(strftime('%j', {thursday}) AS INTEGER) - 1) / 7 + 1)"
-    )
-
-
-def _bind_day(dialect: str, day: date) -> Any:
-    # SQLite compares the stored text 'YYYY-MM-DD' (and pysqlite's date adapter is
-    # deprecated); PostgreSQL takes the date itself.
-    return day.isoformat() if dialect == "sqlite" else day
-
-
-def _as_day(value: Any) -> date:
-    if isinstance(value, str):  # SQLite hands back the stored text
-        return date.fromisoformat(value[:10])
-    if isinstance(value, datetime):
-        return value.date()
-    assert isinstance(value, date)
-    return value
-
-
 # --- shared filters ---------------------------------------------------------------------
 
 TS = "COALESCE(s.visited_at, s.approved_at)"
-
-
-def _org(session: Session) -> int:
-    org_id = scoped_org_id(session)
-    if org_id is None:
-        raise RuntimeError("report queries need an organization-scoped session")
-    return org_id
 
 
 def _filters(
@@ -179,7 +129,7 @@ def _filters(
     # (question or touchpoint, day) index, which costs a table read per row.
     shops = "SELECT fs.id FROM shop AS fs WHERE ORG_SCOPE(fs) AND fs.location_id"
     clauses = [f"{rows}.report_day IS NOT NULL"]
-    clauses += _filter_clauses(
+    clauses += filter_clauses(
         dialect,
         params,
         day=f"{rows}.report_day",
@@ -192,52 +142,13 @@ def _filters(
     return " AND ".join(clauses)
 
 
-def _filter_clauses(
-    dialect: str,
-    params: dict[str, Any],
-    *,
-    day: str,
-    located: Callable[[str], str],
-    start: date | None,
-    end: date | None,
-    location_ids: Sequence[int] | None,
-    region: str | None,
-) -> list[str]:
-    """WHERE clauses for the report filters, their values bound into `params`: the date
-    expression `day` within [start, end] (both inclusive), and the locations and region.
-    `located(ids)` is the clause for "the row's location is in the SQL set `ids`", which
-    each kind of row reaches its own way (shops' rows through the shop, cases directly).
-    An empty list of locations matches nothing."""
-    clauses: list[str] = []
-    if start is not None:
-        clauses.append(f"{day} >= :start")
-        params["start"] = _bind_day(dialect, start)
-    if end is not None:
-        clauses.append(f"{day} <= :end")
-        params["end"] = _bind_day(dialect, end)
-    if location_ids is not None:
-        ids = [int(i) for i in location_ids]
-        if not ids:
-            clauses.append("1 = 0")
-        else:
-            names = [f"loc{n}" for n in range(len(ids))]
-            clauses.append(located(", ".join(":" + n for n in names)))
-            params.update(zip(names, ids, strict=True))
-    if region is not None:
-        clauses.append(
-            located("SELECT fl.id FROM location AS fl WHERE ORG_SCOPE(fl) AND fl.region = :region")
-        )
-        params["region"] = region
-    return clauses
-
-
 def _day_of(value: date | None) -> date | None:
     """A day as given; a datetime (not expected, but easy to pass) counts by its date."""
     return value.date() if isinstance(value, datetime) else value
 
 
 def period_start(period: str, key: str) -> date:
-    """First day of the period named by `key` (as `_period_key` makes it)."""
+    """First day of the period named by `key` (as `period_key` makes it)."""
     if period == "week":
         year, week = key.split("-W")
         return date.fromisocalendar(int(year), int(week), 1)
@@ -288,8 +199,8 @@ def _prepare(
     region: str | None,
 ) -> tuple[str, dict[str, Any], str]:
     """What every touchpoint query starts from: the dialect, the bound values, the filters."""
-    dialect = _dialect(session)
-    _org(session)  # refuse an unscoped session before building anything
+    dialect = sql_dialect(session)
+    report_org(session)  # refuse an unscoped session before building anything
     params: dict[str, Any] = {"tp": touchpoint_id}
     where = _filters(
         dialect, params, rows, start=start, end=end, location_ids=location_ids, region=region
@@ -317,12 +228,12 @@ def touchpoint_trend(
     region: str | None = None,
 ) -> list[TrendRow]:
     """Mean section score and number of shops per period, oldest first."""
-    _check_period(period)
+    check_period(period)
     dialect, params, where = _prepare(
         session, touchpoint_id, "st", start=start, end=end, location_ids=location_ids, region=region
     )
     sql = f"""
-        SELECT {_period_key(dialect, period, "d.day")} AS k, SUM(d.total), SUM(d.n)
+        SELECT {period_key(dialect, period, "d.day")} AS k, SUM(d.total), SUM(d.n)
         FROM (
             SELECT st.report_day AS day, SUM(st.score_pct) AS total, COUNT(*) AS n
             {_sections(where)}
@@ -350,7 +261,7 @@ def location_comparison(
 ) -> list[LocationRow]:
     """Per location, the mean section score in the latest period that has any shop (within
     the filters), best first."""
-    _check_period(period)
+    check_period(period)
     dialect, params, where = _prepare(
         session, touchpoint_id, "st", start=start, end=end, location_ids=location_ids, region=region
     )
@@ -358,9 +269,9 @@ def location_comparison(
     day = latest.scalar()
     if day is None:
         return []
-    key, first, last = _period_of(period, _as_day(day))
-    params["pfirst"] = _bind_day(dialect, first)
-    params["plast"] = _bind_day(dialect, last)
+    key, first, last = _period_of(period, as_day(day))
+    params["pfirst"] = bind_day(dialect, first)
+    params["plast"] = bind_day(dialect, last)
     sql = f"""
         SELECT l.id, l.name, l.region, AVG(x.pct), COUNT(*)
         FROM (
@@ -403,7 +314,7 @@ def question_trend(
     region: str | None = None,
 ) -> list[QuestionTrendRow]:
     """Per question lineage and period: mean share of points, answers and fails."""
-    _check_period(period)
+    check_period(period)
     dialect, params, where = _prepare(
         session, touchpoint_id, "a", start=start, end=end, location_ids=location_ids, region=region
     )
@@ -415,7 +326,7 @@ def question_trend(
     # question into its lineage here.
     fail = "a.share < 0.5" if dialect == "sqlite" else "CASE WHEN a.share < 0.5 THEN 1 ELSE 0 END"
     sql = f"""
-        SELECT d.question_id, {_period_key(dialect, period, "d.day")} AS k,
+        SELECT d.question_id, {period_key(dialect, period, "d.day")} AS k,
                SUM(d.total), SUM(d.n), SUM(d.fails)
         FROM (
             SELECT a.question_id AS question_id, a.report_day AS day, SUM(a.share) AS total,
@@ -494,7 +405,7 @@ def critical_fails(
     rows = org_sql(session, sql, params).all()
     return [
         CriticalFailRow(
-            int(sid), _as_utc(at), int(lid), name, reg, int(qid), lineage, wording, _as_day(day)
+            int(sid), _as_utc(at), int(lid), name, reg, int(qid), lineage, wording, as_day(day)
         )
         for sid, at, lid, name, reg, qid, lineage, wording, day in rows
     ]
@@ -548,7 +459,7 @@ def shopper_comments(
         ORDER BY x.day DESC, l.name, x.about
     """
     rows = org_sql(session, sql, params).all()
-    return [CommentRow(_as_day(day), loc, about, comment) for day, loc, about, comment in rows]
+    return [CommentRow(as_day(day), loc, about, comment) for day, loc, about, comment in rows]
 
 
 def _as_utc(value: Any) -> datetime:

@@ -37,15 +37,15 @@ from sqlmodel import Session
 
 from app.tenancy import org_sql, require_org
 from recovery.models import FIX_WINDOW_HOURS
-from reports.queries import (
+from reports.sql import (
     Period,
-    _as_day,
-    _bind_day,
-    _check_period,
-    _dialect,
-    _filter_clauses,
-    _org,
-    _period_key,
+    as_day,
+    bind_day,
+    check_period,
+    filter_clauses,
+    period_key,
+    report_org,
+    sql_dialect,
 )
 
 WINDOW_SECONDS = FIX_WINDOW_HOURS * 3600
@@ -128,15 +128,15 @@ def recovery_rates(
 ) -> list[RateRow]:
     """Per period of the report day: cases, those due, fixed within 24 h, followed up and
     satisfied, surprised, champions. Periods without cases are left out; oldest first."""
-    _check_period(period)
-    dialect = _dialect(session)
-    _org(session)  # refuse an unscoped session before building anything
+    check_period(period)
+    dialect = sql_dialect(session)
+    report_org(session)  # refuse an unscoped session before building anything
     params: dict[str, Any] = {
         "tp": touchpoint_id,
         "cutoff": _utc_param(dialect, now - timedelta(seconds=WINDOW_SECONDS)),
     }
     clauses = ["ORG_SCOPE(c)", "c.touchpoint_id = :tp", "c.report_day IS NOT NULL"]
-    clauses += _filter_clauses(
+    clauses += filter_clauses(
         dialect,
         params,
         day="c.report_day",
@@ -158,7 +158,7 @@ def recovery_rates(
         SELECT x.k, COUNT(*), SUM(x.due), SUM(x.on_time), SUM(x.satisfied), SUM(x.surprised),
                SUM(x.champion)
         FROM (
-            SELECT {_period_key(dialect, period, "c.report_day")} AS k,
+            SELECT {period_key(dialect, period, "c.report_day")} AS k,
                    CASE WHEN c.fixed_at IS NOT NULL OR {past} THEN 1 ELSE 0 END AS due,
                    CASE WHEN c.fixed_at IS NOT NULL AND {in_window} THEN 1 ELSE 0 END AS on_time,
                    CASE WHEN c.followed_up_at IS NOT NULL AND c.verdict = 'satisfied'
@@ -205,9 +205,9 @@ def measure_trend(
 ) -> list[MeasureRow]:
     """Per measure of the touchpoint and report period: the sum and the mean of its values
     (across locations and sub-periods), how many values and locations are behind them."""
-    _check_period(period)
-    dialect = _dialect(session)
-    _org(session)
+    check_period(period)
+    dialect = sql_dialect(session)
+    report_org(session)
     params: dict[str, Any] = {"tp": touchpoint_id}
     clauses = [
         "ORG_SCOPE(m)",
@@ -217,7 +217,7 @@ def measure_trend(
     ]
     if period == "week":
         clauses.append("m.period = 'week'")  # a month has no weekly figure
-    clauses += _filter_clauses(
+    clauses += filter_clauses(
         dialect,
         params,
         day="v.period_start",
@@ -228,7 +228,7 @@ def measure_trend(
         region=region,
     )
     sql = f"""
-        SELECT v.measure_id, {_period_key(dialect, period, "v.period_start")} AS k,
+        SELECT v.measure_id, {period_key(dialect, period, "v.period_start")} AS k,
                SUM(v.value), AVG(v.value), COUNT(*), COUNT(DISTINCT v.location_id)
         FROM measure_value AS v
         JOIN measure AS m ON m.id = v.measure_id
@@ -251,10 +251,10 @@ def _action_rows(rows: Any) -> list[ActionRow]:
             int(i),
             str(title),
             str(team or ""),
-            None if due is None else _as_day(due),
+            None if due is None else as_day(due),
             str(status),
             str(source),
-            None if meeting is None else _as_day(meeting),
+            None if meeting is None else as_day(meeting),
             _as_utc(closed),
         )
         for i, title, team, due, status, source, meeting, closed in rows
@@ -270,8 +270,8 @@ def open_actions(
 
     Only the latest close is kept (reopening clears it), so an item done before `at` and
     reopened since counts as open then: the past is told as well as the rows remember it."""
-    dialect = _dialect(session)
-    _org(session)
+    dialect = sql_dialect(session)
+    report_org(session)
     params: dict[str, Any] = {"tp": touchpoint_id}
     if at is None:
         when = "a.status IN ('open', 'doing')"
@@ -298,7 +298,7 @@ def done_actions(
     session: Session, touchpoint_id: int, *, since: datetime, until: datetime
 ) -> list[ActionRow]:
     """Items marked done in [since, until), the latest first."""
-    dialect = _dialect(session)
+    dialect = sql_dialect(session)
     if dialect == "sqlite":
         window = "julianday(a.closed_at) >= julianday(:since) AND "
         window += "julianday(a.closed_at) < julianday(:until)"
@@ -328,11 +328,11 @@ def unfiled_cases(
 ) -> int:
     """Cases reported in the range (and chosen locations) that no touchpoint holds yet, such
     as complaints from the public form before the owner files them."""
-    dialect = _dialect(session)
-    _org(session)
+    dialect = sql_dialect(session)
+    report_org(session)
     params: dict[str, Any] = {}
     clauses = ["ORG_SCOPE(c)", "c.touchpoint_id IS NULL", "c.report_day IS NOT NULL"]
-    clauses += _filter_clauses(
+    clauses += filter_clauses(
         dialect,
         params,
         day="c.report_day",
@@ -352,11 +352,11 @@ def loop_stamp(session: Session, org_id: int, *, now: datetime, today: date) -> 
     measures and action items whole (few rows), and what changes with the clock alone —
     cases whose 24 h ran out unfixed, open items that became overdue, and the day itself: a
     report whose range has just ended lists the items open at its end, not today's."""
-    dialect = _dialect(session)
+    dialect = sql_dialect(session)
     require_org(session, org_id)
     params: dict[str, Any] = {
         "cutoff": _utc_param(dialect, now - timedelta(seconds=WINDOW_SECONDS)),
-        "today": _bind_day(dialect, today),
+        "today": bind_day(dialect, today),
     }
     past = (
         "c.reported_at < :cutoff"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("app", "touchpoints", "audits", "recovery", "reports")
+PACKAGES = ("app", "touchpoints", "audits", "recovery", "actions", "reports")
 # Calls a route or API module must leave to services.py (writes) and queries.py (reads).
 FORBIDDEN_CALLS = frozenset({"commit", "select", "text", "exec", "execute"})
 
