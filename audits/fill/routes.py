@@ -3,10 +3,16 @@
 Answers arrive one at a time from the page's offline queue (touchstone-queue.js) as small
 JSON posts under an id made on the phone; they answer JSON so the queue can tell "kept"
 from "refused, show the message next to the question" from "try again later".
+
+"Kept" is an acknowledgement that names what was kept (`ack` says of what kind, plus the
+ids the phone sent and the values stored): the queue drops an item only on an
+acknowledgement that matches it, never on a bare 200, a redirect or an HTML page
+(docs/reliability.md). A queue request whose login has ended gets 401 JSON (app/main.py).
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -175,8 +181,16 @@ async def answer_save(request: Request, tenant: ShopperDep, shop: ShopDep) -> Re
         answered, total = saved.progress
         return {
             "ok": True,
+            "ack": "answer",
+            "shop_id": ident(shop),
+            # The id the phone sent, and the id the answer is kept under: the same, unless
+            # the server already held this question's answer under another id.
+            "sent_id": str(answer_id),
             "id": str(answer.id),
             "question_id": answer.question_id,
+            "value": answer.value,
+            "not_applicable": answer.not_applicable,
+            "comment": answer.comment,
             "answered": answered,
             "total": total,
         }
@@ -215,8 +229,8 @@ async def visit_save(request: Request, tenant: ShopperDep, shop: ShopDep) -> Res
             ) from exc
         comment = body.get("comment")
 
-        def save() -> None:
-            shop_visit_record(
+        def save() -> dict[str, Any]:
+            saved = shop_visit_record(
                 session=tenant.session,
                 shop=shop,
                 actor_id=tenant.user_id,
@@ -224,12 +238,23 @@ async def visit_save(request: Request, tenant: ShopperDep, shop: ShopDep) -> Res
                 duration_minutes=minutes if "duration_minutes" in body else shop.duration_minutes,
                 comment=comment if isinstance(comment, str) else None,
             )
+            return {
+                "ok": True,
+                "ack": "visit",
+                "shop_id": ident(saved),
+                # The fields this request carried, each kept as the values below say.
+                "fields": sorted(
+                    k for k in ("visited_at", "duration_minutes", "comment") if k in body
+                ),
+                "visited_at": saved.visited_at.isoformat() if saved.visited_at else None,
+                "duration_minutes": saved.duration_minutes,
+                "comment": saved.comment,
+            }
 
-        await run_in_threadpool(save)
+        return JSONResponse(await run_in_threadpool(save))
     except DomainError as exc:
         tenant.session.rollback()
         return _refused(exc)
-    return JSONResponse({"ok": True})
 
 
 @router.post("/shops/{shop_id}/section-comment")
@@ -241,7 +266,7 @@ async def section_comment_save(request: Request, tenant: ShopperDep, shop: ShopD
         if not isinstance(touchpoint_id, int) or not isinstance(comment, str):
             raise DomainError("Say which section the comment is about.", field="touchpoint_id")
 
-        def save() -> None:
+        def save() -> dict[str, Any]:
             section_comment_record(
                 session=tenant.session,
                 shop=shop,
@@ -249,12 +274,18 @@ async def section_comment_save(request: Request, tenant: ShopperDep, shop: ShopD
                 touchpoint_id=touchpoint_id,
                 comment=comment,
             )
+            return {
+                "ok": True,
+                "ack": "section-comment",
+                "shop_id": ident(shop),
+                "touchpoint_id": touchpoint_id,
+                "comment": comment,
+            }
 
-        await run_in_threadpool(save)
+        return JSONResponse(await run_in_threadpool(save))
     except DomainError as exc:
         tenant.session.rollback()
-        return _refused(exc)
-    return JSONResponse({"ok": True})
+        return _refused(exc, touchpoint_id=touchpoint_id)
 
 
 @router.post("/shops/{shop_id}/submit")
@@ -362,9 +393,12 @@ async def photo_add_page(
     request: Request, tenant: ShopperDep, shop: ShopDep, answer_id: uuid.UUID
 ) -> Response:
     try:
-        return await photo_upload(request, tenant, shop, answer_id)
+        response = await photo_upload(request, tenant, shop, answer_id)
     except DomainError as exc:
         return _refused(exc)
+    # The page's queue reads `ack`; the API's documented shape (fill/api.py) stays as it is.
+    body = json.loads(response.body)
+    return JSONResponse({"ack": "photo", **body}, status_code=response.status_code)
 
 
 @router.get("/shops/{shop_id}/photos/{photo_id}")
