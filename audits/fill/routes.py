@@ -267,7 +267,7 @@ async def section_comment_save(request: Request, tenant: ShopperDep, shop: ShopD
             raise DomainError("Say which section the comment is about.", field="touchpoint_id")
 
         def save() -> dict[str, Any]:
-            section_comment_record(
+            link = section_comment_record(
                 session=tenant.session,
                 shop=shop,
                 actor_id=tenant.user_id,
@@ -278,8 +278,8 @@ async def section_comment_save(request: Request, tenant: ShopperDep, shop: ShopD
                 "ok": True,
                 "ack": "section-comment",
                 "shop_id": ident(shop),
-                "touchpoint_id": touchpoint_id,
-                "comment": comment,
+                "touchpoint_id": link.touchpoint_id,
+                "comment": link.comment,
             }
 
         return JSONResponse(await run_in_threadpool(save))
