@@ -79,18 +79,30 @@
     return { href: "/login?next=" + encodeURIComponent(here), text: "Log in again" };
   }
 
-  function stoppedText(waiting, pics) {
-    var kept = stillHere(waiting, pics) + " kept on this phone and go out once you are back.";
+  function stoppedText(pics) {
+    var kept = stillHere(pics) + " kept on this phone and go out once you are back.";
     if (stopped === "login") return "Your login has ended: " + kept;
     return stopped + " " + kept;
   }
 
-  // "2 answers and 1 photo are", "1 photo is": what is still kept on this phone.
-  function stillHere(answers, pics) {
+  // "2 answers and 1 photo are", "3 answers, 1 comment and 1 visit detail are", "1 photo
+  // is": what is still kept on this phone (the queue, and `pics` photos).
+  function stillHere(pics) {
+    var counts = { answer: 0, comment: 0, visit: 0 };
+    load(QUEUE, []).forEach(function (item) {
+      if (item.question) counts.answer += 1;
+      else if (/^s:|:comment$/.test(item.key)) counts.comment += 1;
+      else counts.visit += 1;
+    });
     var parts = [];
-    if (answers) parts.push(answers + (answers === 1 ? " answer" : " answers"));
-    if (pics) parts.push(pics + (pics === 1 ? " photo" : " photos"));
-    return parts.join(" and ") + (answers + pics === 1 ? " is" : " are");
+    function say(n, one, many) { if (n) parts.push(n + " " + (n === 1 ? one : many)); }
+    say(counts.answer, "answer", "answers");
+    say(counts.comment, "comment", "comments");
+    say(counts.visit, "visit detail", "visit details");
+    say(pics, "photo", "photos");
+    var total = counts.answer + counts.comment + counts.visit + pics;
+    var last = parts.pop();
+    return (parts.length ? parts.join(", ") + " and " : "") + last + (total === 1 ? " is" : " are");
   }
 
   // Set when a hand-in was held back for want of signal: until the queue is empty the status
@@ -98,8 +110,8 @@
   // hand-in will happen by itself once the signal returns; it will not).
   var handInHeld = false;
 
-  function handInHeldText(waiting, pics) {
-    return "No connection: " + stillHere(waiting, pics) +
+  function handInHeldText(pics) {
+    return "No connection: " + stillHere(pics) +
       " still on this phone. Hand in once you have signal again.";
   }
 
@@ -107,11 +119,11 @@
     var waiting = load(QUEUE, []).length;
     if (!waiting && !photoWaiting) handInHeld = false;
     if (stopped) {
-      status(stoppedText(waiting, photoWaiting), true, loginLink());
+      status(stoppedText(photoWaiting), true, loginLink());
     } else if (handInHeld) {
-      status(handInHeldText(waiting, photoWaiting), true);
+      status(handInHeldText(photoWaiting), true);
     } else if (waiting || photoWaiting) {
-      status(stillHere(waiting, photoWaiting) +
+      status(stillHere(photoWaiting) +
         " waiting to send. They are kept on this phone and go out when the signal returns.", false);
     } else {
       status("", false);
@@ -814,7 +826,7 @@
       if (!navigator.onLine) {
         var held = load(QUEUE, []).length;
         handInHeld = !!(held || photoWaiting);
-        status(handInHeld ? handInHeldText(held, photoWaiting)
+        status(handInHeld ? handInHeldText(photoWaiting)
           : "No connection: hand in once you have signal again.", true);
         return;
       }
@@ -835,7 +847,7 @@
           handInHeld = !!(waiting || photoWaiting);
           if (stopped) return showQueue();
           status(handInHeld
-            ? handInHeldText(waiting, photoWaiting)
+            ? handInHeldText(photoWaiting)
             : "Some answers were refused; see the messages above.", true);
         }
       });

@@ -42,12 +42,13 @@ class Arranged:
     questions: dict[str, int]
 
 
-def arrange_shop(server: LiveServer, location_name: str) -> Arranged:
-    """A shop for the demo shopper covering two touchpoints with a question of every kind."""
+def arrange_shop(server: LiveServer, location_name: str, shopper_email: str = SHOPPER) -> Arranged:
+    """A shop for the demo shopper (or another shopper of the demo organization) covering
+    two touchpoints with a question of every kind."""
     db = Database(server.database_url)
     with db.session(write=True) as session:
         org = session.exec(select(Organization).where(Organization.name == "Demo Co")).one()
-        shopper = session.exec(select(User).where(User.email == SHOPPER)).one()
+        shopper = session.exec(select(User).where(User.email == shopper_email)).one()
         assert org.id is not None and shopper.id is not None
         scope_session(session, org.id)
         stage = Stage(org_id=org.id, name=f"Walk {location_name}", position=99)
