@@ -1,5 +1,8 @@
 """The login ends while the phone is offline; no answer is lost (issue 13), at 390×844.
 
+Also: an item the server refuses for a reason the shopper can act on (the shop was approved
+meanwhile) is shown next to its question with that reason, and not sent again.
+
 The shopper answers three questions and writes a section comment without signal; meanwhile
 the password is changed on another device, which ends the phone's login. When the signal
 returns, the server refuses the queued items (401): the page says the login ended and what
@@ -18,9 +21,12 @@ from sqlmodel import select
 from app.db import Database
 from app.orgs.models import Membership, Organization, Role, User
 from app.orgs.services import membership_set, user_create
-from audits.models import ShopTouchpoint
+from app.tenancy import scope_session
+from audits.models import Shop, ShopStatus, ShopTouchpoint
+from audits.services import MSG_SHOP_CLOSED
 from tests.browser.conftest import DESKTOP, PHONE, LiveServer, TabFactory
 from tests.browser.test_shopper import (
+    SHOPPER,
     arrange_shop,
     forget_offline_noise,
     question,
@@ -145,4 +151,45 @@ def test_answers_given_offline_survive_a_login_ended_elsewhere(
     assert by_question[q["choice"]].value == 1
     assert by_question[q["text"]].value == "A calm, tidy shop floor."
     assert section_comment(live_server, shop.shop_id, touchpoint_id) == "The line was busy twice."
+    forget_offline_noise(tab)
+
+
+def approve(server: LiveServer, shop_id: int) -> None:
+    """The owner approves the shop (handed in from another device, say) while the phone is
+    offline."""
+    db = Database(server.database_url)
+    with db.session(write=True) as session:
+        shop = session.get(Shop, shop_id)
+        assert shop is not None
+        scope_session(session, shop.org_id)
+        shop.status = ShopStatus.approved
+        session.add(shop)
+        session.commit()
+    db.dispose()
+
+
+def test_an_answer_the_server_refuses_is_shown_with_its_reason_not_retried(
+    open_tab: TabFactory, live_server: LiveServer
+) -> None:
+    shop = arrange_shop(live_server, "Closed Corner")
+    q = shop.questions
+    tab = open_tab(PHONE)
+    tab.expect_status(409)
+    page = tab.page
+    tab.login(SHOPPER)
+    tab.goto(f"/shops/{shop.shop_id}/fill?section=1")
+    expect(page.get_by_role("heading", name="At the counter", level=1)).to_be_visible()
+    page.context.set_offline(True)
+    question(page, q["yes_no"]).get_by_role("button", name="Yes").click()
+    expect(state(page, q["yes_no"])).to_have_text("Waiting to send…")
+    approve(live_server, shop.shop_id)
+
+    page.context.set_offline(False)
+    expect(state(page, q["yes_no"])).to_have_text(MSG_SHOP_CLOSED)
+    expect(question(page, q["yes_no"])).to_have_class(re.compile(r"\bq-error\b"))
+    expect(page.locator("#queue-status")).to_be_hidden()
+    assert page.evaluate("JSON.parse(localStorage.getItem('touchstone:queue:v1'))") == []
+    notes = page.evaluate("JSON.parse(localStorage.getItem('touchstone:refused:v1'))")
+    assert [n["message"] for n in notes.values()] == [MSG_SHOP_CLOSED]
+    assert server_answers(live_server, shop.shop_id) == []
     forget_offline_noise(tab)

@@ -315,6 +315,12 @@ def test_refused_answer_shows_its_message_next_to_the_question(
     expect(page.locator("#queue-status")).to_be_hidden()
     assert server_answers(live_server, shop.shop_id) == []
     tab.screenshot("shopper-fill-refused")
+    # Not sent again, and not forgotten: the reason is still there after a reload.
+    page.reload()
+    expect(state(page, shop.questions["number"])).to_have_text(
+        "Enter a number (digits only, such as 3 or 2.5)."
+    )
+    assert page.evaluate("JSON.parse(localStorage.getItem('touchstone:queue:v1'))") == []
     page.goto(f"{live_server.url}/shops/{shop.shop_id}/fill?section=1")
     tab.check_focus_ring(presses=12)
 
