@@ -12,7 +12,6 @@ acknowledgement that matches it, never on a bare 200, a redirect or an HTML page
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -351,7 +350,7 @@ async def _read_upload(request: Request) -> tuple[bytes, uuid.UUID | None]:
 
 
 async def photo_upload(
-    request: Request, tenant: Tenant, shop: Shop, answer_id: uuid.UUID
+    request: Request, tenant: Tenant, shop: Shop, answer_id: uuid.UUID, *, ack: bool = False
 ) -> JSONResponse:
     """Shared by the page and the API: read, check, clean and store one photo.
 
@@ -374,7 +373,8 @@ async def photo_upload(
         except DomainError:
             tenant.session.rollback()
             raise
-        body = {
+        body: dict[str, Any] = {"ack": "photo"} if ack else {}
+        body |= {
             "id": str(photo.id),
             "answer_id": str(photo.answer_id),
             "url": f"/shops/{ident(shop)}/photos/{photo.id}",
@@ -393,12 +393,10 @@ async def photo_add_page(
     request: Request, tenant: ShopperDep, shop: ShopDep, answer_id: uuid.UUID
 ) -> Response:
     try:
-        response = await photo_upload(request, tenant, shop, answer_id)
+        # The page's queue reads `ack`; the API's documented shape (fill/api.py) stays as is.
+        return await photo_upload(request, tenant, shop, answer_id, ack=True)
     except DomainError as exc:
         return _refused(exc)
-    # The page's queue reads `ack`; the API's documented shape (fill/api.py) stays as it is.
-    body = json.loads(response.body)
-    return JSONResponse({"ack": "photo", **body}, status_code=response.status_code)
 
 
 @router.get("/shops/{shop_id}/photos/{photo_id}")
