@@ -138,10 +138,10 @@ def test_answers_given_offline_survive_a_login_ended_elsewhere(
     page.get_by_label("Password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(live_server.url + fill)
-    expect(status).to_be_hidden()
     for qid in (q["number"], q["choice"], q["text"]):
         expect(state(page, qid)).to_have_text("Saved")
     expect(page.locator(f"#sc-{touchpoint_id}-state")).to_have_text("Saved")
+    expect(status).to_be_hidden()
     assert page.evaluate("JSON.parse(localStorage.getItem('touchstone:queue:v1'))") == []
 
     rows = server_answers(live_server, shop.shop_id)
