@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Route, expect
 from sqlmodel import select
 
 from app.db import Database
@@ -193,3 +193,43 @@ def test_an_answer_the_server_refuses_is_shown_with_its_reason_not_retried(
     assert [n["message"] for n in notes.values()] == [MSG_SHOP_CLOSED]
     assert server_answers(live_server, shop.shop_id) == []
     forget_offline_noise(tab)
+
+
+def test_only_an_acknowledgement_naming_the_answer_drops_it(
+    open_tab: TabFactory, live_server: LiveServer
+) -> None:
+    """A login page's 200, a redirect or a bare `{"ok": true}` is no acknowledgement."""
+    shop = arrange_shop(live_server, "Proxy Parade")
+    q = shop.questions
+    tab = open_tab(PHONE)
+    page = tab.page
+    tab.login(SHOPPER)
+    tab.goto(f"/shops/{shop.shop_id}/fill?section=1")
+    expect(page.get_by_role("heading", name="At the counter", level=1)).to_be_visible()
+    impostors = [
+        {"status": 200, "content_type": "text/html", "body": "<h1>Log in</h1>"},
+        {"status": 303, "headers": {"Location": "/login"}, "body": ""},
+        {"status": 200, "content_type": "application/json", "body": '{"ok": true}'},
+    ]
+    answered: list[str] = []
+
+    def imposter(route: Route) -> None:
+        if impostors:
+            answered.append(route.request.url)
+            route.fulfill(**impostors.pop(0))  # type: ignore[arg-type]
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/shops/\d+/answers$"), imposter)
+    question(page, q["yes_no"]).get_by_role("button", name="Yes").click()
+    # The redirect stops the queue as an ended login would; coming back to the page (here:
+    # a reload) tries again, and the real answer names the item.
+    expect(page.locator("#queue-status")).to_contain_text("Your login has ended")
+    assert server_answers(live_server, shop.shop_id) == []
+    assert len(page.evaluate("JSON.parse(localStorage.getItem('touchstone:queue:v1'))")) == 1
+    page.reload()
+    expect(state(page, q["yes_no"])).to_have_text("Saved")
+    assert not impostors and len(answered) == 3
+    assert page.evaluate("JSON.parse(localStorage.getItem('touchstone:queue:v1'))") == []
+    [row] = server_answers(live_server, shop.shop_id)
+    assert (row.question_id, row.value) == (q["yes_no"], True)
