@@ -80,7 +80,9 @@
   }
 
   function stoppedText(pics) {
-    var kept = stillHere(pics) + " kept on this phone and go out once you are back.";
+    var kept = load(QUEUE, []).length || pics
+      ? stillHere(pics) + " kept on this phone and go out once you are back."
+      : "Log in again to go on.";
     if (stopped === "login") return "Your login has ended: " + kept;
     return stopped + " " + kept;
   }
