@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import ClientDisconnect
 
 from actions import api as actions_api
 from actions import routes as actions_routes
@@ -32,7 +33,15 @@ from app.orgs.locations import routes as locations_routes
 from app.orgs.settings import routes as settings_routes
 from app.orgs.tokens import api as tokens_api
 from app.pdf import close_renderer
-from app.security import NotAuthenticated, csrf_protect, get_auth, session_cookie_name
+from app.security import (
+    MSG_LOGIN_ENDED,
+    MSG_NOT_AUTHENTICATED,
+    NotAuthenticated,
+    asks_json,
+    csrf_protect,
+    get_auth,
+    session_cookie_name,
+)
 from app.templating import STATIC_PREFIX, is_htmx, render
 from app.wiring import wire
 from audits import api as audits_api
@@ -63,6 +72,12 @@ STATIC_DIR = __import__("pathlib").Path(__file__).parent / "static"
 
 def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
+
+
+def wants_json(request: Request) -> bool:
+    """The API, and a script on our pages that asks for JSON (the offline queue): errors as
+    JSON with their real status, never an HTML page or a redirect."""
+    return is_api(request) or asks_json(request.headers)
 
 
 def with_security_headers(request: Request, response: Response) -> Response:
@@ -219,6 +234,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             return JSONResponse(
                 {"detail": exc.detail}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
             )
+        if asks_json(request.headers):
+            # The offline queue: a 401 it can tell from "saved" (a redirect it cannot).
+            detail = MSG_LOGIN_ENDED if exc.detail == MSG_NOT_AUTHENTICATED else exc.detail
+            return JSONResponse({"detail": detail, "login": True}, status_code=401)
         target = "/login?next=" + request.url.path
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
@@ -226,7 +245,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if is_api(request):
+        if wants_json(request):
             return JSONResponse(
                 {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )
@@ -237,7 +256,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> Response:
-        if is_api(request):
+        if wants_json(request):
             body: dict[str, Any] = {"detail": exc.message}
             if exc.field:
                 body["field"] = exc.field
@@ -247,17 +266,24 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = [_validation_error(e) for e in exc.errors()]
-        if is_api(request):
+        if wants_json(request):
             return JSONResponse({"detail": errors}, status_code=422)
         lines = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in errors)
         return error_page(request, 422, lines)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> Response:
+        # The phone left mid-send (signal lost, page closed): nobody reads the answer, and
+        # the queue on the phone sends it again. One line, no traceback.
+        log.info("client went away during %s %s", request.method, redact(request.url.path))
+        return Response(status_code=400)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, redact(request.url.path))
         # This answer is made outside the middleware (by Starlette's outermost error layer),
         # so it gets the security headers here.
-        if is_api(request):
+        if wants_json(request):
             body = {"detail": "Internal error; it has been logged."}
             return with_security_headers(request, JSONResponse(body, status_code=500))
         page = error_page(request, 500, "The error has been logged. Please try again.")

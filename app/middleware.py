@@ -22,7 +22,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import SAFE_METHODS
-from app.security import MSG_NOT_AUTHENTICATED
+from app.security import MSG_LOGIN_ENDED, MSG_NOT_AUTHENTICATED, asks_json
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -318,6 +318,8 @@ async def _not_authenticated(scope: Scope, receive: Receive, send: Send) -> None
             status_code=401,
             headers={"WWW-Authenticate": "Bearer"},
         )
+    elif asks_json(Headers(scope=scope)):
+        response = JSONResponse({"detail": MSG_LOGIN_ENDED, "login": True}, status_code=401)
     elif "hx-request" in Headers(scope=scope):
         response = Response(status_code=204, headers={"HX-Redirect": "/login?next=" + path})
     else:

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -38,11 +38,25 @@ MSG_CSRF_MISSING = "The form was missing its security token. Reload the page and
 MSG_CSRF_WRONG = "The form's security token has expired. Reload the page and try again."
 MSG_CROSS_ORIGIN = "Requests from other sites are not accepted."
 MSG_NOT_AUTHENTICATED = "Not authenticated: log in, or send 'Authorization: Bearer <token>'."
+# To a script on our own pages (the phone's offline queue) whose login has ended.
+MSG_LOGIN_ENDED = "Your login has ended. Log in again: nothing in this request was kept."
 MSG_BAD_TOKEN = "The API token is unknown or revoked."
 MSG_TOKEN_EXPIRED = "The API token has expired. Make a new one on the settings page."
 MSG_TOKEN_READ_ONLY = (
     "This API token is read-only: it may only read (GET). Use a read-write token to change data."
 )
+
+
+def asks_json(headers: Mapping[str, str]) -> bool:
+    """Whether a request to a page route asks for JSON first (`Accept: application/json`),
+    as the offline queue's fetches do (app/static/touchstone-queue.js).
+
+    Such a request gets its refusals as JSON with the real status: a fetch follows a 303 to
+    /login without a word and would take the login page's 200 for "saved".
+    """
+    accept = headers.get("accept", "")
+    first = accept.split(",", 1)[0].split(";", 1)[0].strip().lower()
+    return first == "application/json"
 
 
 # --- passwords ---------------------------------------------------------------------------

@@ -508,7 +508,8 @@ def shop_visit_record(
 
 def section_comment_record(
     *, session: Session, shop: Shop, actor_id: int, touchpoint_id: int, comment: str
-) -> None:
+) -> ShopTouchpoint:
+    """The shopper's comment on one section (touchpoint) of the shop; the link that holds it."""
     if shop.shopper_id != actor_id:
         raise NotFoundError(MSG_NOT_YOURS)
     if shop.status not in OPEN_STATES:
@@ -523,6 +524,7 @@ def section_comment_record(
     link.comment = comment.strip()[:4000]
     session.add(link)
     session.commit()
+    return link
 
 
 # --- review --------------------------------------------------------------------------------

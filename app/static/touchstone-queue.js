@@ -1,5 +1,10 @@
 // Touchstone offline queue for the shopper's fill pages. Every answer is written to
-// localStorage FIRST, then sent; it leaves the queue only when the server acknowledged it.
+// localStorage FIRST, then sent; it leaves the queue only when the server acknowledged it:
+// a JSON answer that names the item (its kind, the phone's id, the question). A redirect
+// (a login page), an HTML page or a bare 200 is no acknowledgement: the item stays.
+// An ended login stops the sending and keeps everything; a refusal the shopper can act on
+// (shop handed in, question gone, a bad value) is kept as a note next to the question.
+// docs/reliability.md says what the queue promises.
 // Without signal, answers wait and go out in order on `online`, `pageshow` and a retry with
 // backoff. The ids are made here, on the phone, so a resend is an update, never a duplicate.
 // Photos are too big for localStorage: they wait in IndexedDB and go out after the answers.
@@ -12,12 +17,15 @@
   var GIVEN = "touchstone:given:" + shop;  // what this phone answered: {qid: {id, value, na, comment}}
   var IDS = "touchstone:ids:" + shop;      // the answer id per question, reused on every re-answer
   var VISIT = "touchstone:visit:" + shop;  // visit fields and section comments typed here
+  var REFUSED = "touchstone:refused:v1";   // {item key: {shop, question|stateKey, message}}
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrf = csrfMeta ? csrfMeta.getAttribute("content") : "";
   var sending = false;
   var retryDelay = 0;
   var retryTimer = null;
-  var stopped = "";  // a reason the queue cannot send until the page is reloaded (logged out)
+  // Why the queue cannot send until the shopper logs in again: "" (it can), "login" (the
+  // login ended: password changed elsewhere, expired) or the server's own words on a 403.
+  var stopped = "";
 
   function load(key, fallback) {
     try {
@@ -49,20 +57,54 @@
 
   // --- status on the page ------------------------------------------------------------------
 
-  function status(text, isError) {
+  function status(text, isError, link) {
     var box = document.getElementById("queue-status");
     if (!box) return;
     box.textContent = text;
+    if (link) {
+      var a = document.createElement("a");
+      a.className = "btn queue-login";
+      a.href = link.href;
+      a.textContent = link.text;
+      box.appendChild(document.createTextNode(" "));
+      box.appendChild(a);
+    }
     box.hidden = !text;
     box.classList.toggle("queue-error", !!isError);
   }
 
-  // "2 answers and 1 photo are", "1 photo is": what is still kept on this phone.
-  function stillHere(answers, pics) {
+  // The login page, coming back here afterwards (the queue then sends what it keeps).
+  function loginLink() {
+    var here = window.location.pathname + window.location.search;
+    return { href: "/login?next=" + encodeURIComponent(here), text: "Log in again" };
+  }
+
+  function stoppedText(pics) {
+    var kept = load(QUEUE, []).length || pics
+      ? stillHere(pics) + " kept on this phone and go out once you are back."
+      : "Log in again to go on.";
+    if (stopped === "login") return "Your login has ended: " + kept;
+    return stopped + " " + kept;
+  }
+
+  // "2 answers and 1 photo are", "3 answers, 1 comment and 1 visit detail are", "1 photo
+  // is": what is still kept on this phone (the queue, and `pics` photos).
+  function stillHere(pics) {
+    var counts = { answer: 0, comment: 0, visit: 0 };
+    load(QUEUE, []).forEach(function (item) {
+      if (item.question) counts.answer += 1;
+      else if (/^s:|:comment$/.test(item.key)) counts.comment += 1;
+      else counts.visit += 1;
+    });
     var parts = [];
-    if (answers) parts.push(answers + (answers === 1 ? " answer" : " answers"));
-    if (pics) parts.push(pics + (pics === 1 ? " photo" : " photos"));
-    return parts.join(" and ") + (answers + pics === 1 ? " is" : " are");
+    function say(n, one, many) { if (n) parts.push(n + " " + (n === 1 ? one : many)); }
+    say(counts.answer, "answer", "answers");
+    say(counts.comment, "comment", "comments");
+    say(counts.visit, "visit detail", "visit details");
+    say(pics, "photo", "photos");
+    var total = counts.answer + counts.comment + counts.visit + pics;
+    var last = parts.pop();
+    return (parts.length ? parts.join(", ") + " and " : "") + last + (total === 1 ? " is" : " are");
   }
 
   // Set when a hand-in was held back for want of signal: until the queue is empty the status
@@ -70,8 +112,8 @@
   // hand-in will happen by itself once the signal returns; it will not).
   var handInHeld = false;
 
-  function handInHeldText(waiting, pics) {
-    return "No connection: " + stillHere(waiting, pics) +
+  function handInHeldText(pics) {
+    return "No connection: " + stillHere(pics) +
       " still on this phone. Hand in once you have signal again.";
   }
 
@@ -79,11 +121,11 @@
     var waiting = load(QUEUE, []).length;
     if (!waiting && !photoWaiting) handInHeld = false;
     if (stopped) {
-      status(stopped, true);
+      status(stoppedText(photoWaiting), true, loginLink());
     } else if (handInHeld) {
-      status(handInHeldText(waiting, photoWaiting), true);
+      status(handInHeldText(photoWaiting), true);
     } else if (waiting || photoWaiting) {
-      status(stillHere(waiting, photoWaiting) +
+      status(stillHere(photoWaiting) +
         " waiting to send. They are kept on this phone and go out when the signal returns.", false);
     } else {
       status("", false);
@@ -141,6 +183,7 @@
     var queue = load(QUEUE, []).filter(function (old) { return old.key !== item.key; });
     queue.push(item);
     store(QUEUE, queue);
+    forgetRefusal(item.key);  // given again: the earlier refusal no longer stands
     showQueue();
     flush();
   }
@@ -175,31 +218,35 @@
     return window.fetch(item.url, {
       method: "POST",
       credentials: "same-origin",
+      redirect: "manual",  // a redirect (to the login page) must never look like an answer
       headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrf },
       body: JSON.stringify(item.body)
     }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
+      return reply(response).then(function (data) {
         sending = false;
-        if (response.ok) {
+        var verdict = judge(response, data);
+        if (verdict === "kept" && acknowledges(item, data)) {
           drop(item);
           retryDelay = 0;
           acknowledged(item, data);
           return flush();
         }
-        if (response.status === 401 || response.status === 403) {
-          stopped = "You have been logged out. Your answers are kept on this phone: log in again, then come back to this shop to send them.";
-          showQueue();
+        if (verdict === "login") {
+          stop(response, data);
           return false;
         }
-        if (response.status >= 500 || response.status === 408 || response.status === 429) {
-          later();
-          showQueue();
-          return false;
+        if (verdict === "refused") {
+          // Refused for a reason the shopper can act on: out of the queue (sending it again
+          // cannot help), and the reason stays next to the question.
+          drop(item);
+          refused(item, refusalText(data, "This could not be saved."));
+          return flush();
         }
-        // Refused for good (bad value, shop handed in): say so next to the question.
-        drop(item);
-        refused(item, data.detail || "This could not be saved.");
-        return flush();
+        // No word from the server that it kept this item (a server error, an answer that is
+        // not an acknowledgement of it): keep it and try again later.
+        later();
+        showQueue();
+        return false;
       });
     }, function () {
       sending = false;  // no network: keep it, try again later
@@ -207,6 +254,54 @@
       showQueue();
       return false;
     });
+  }
+
+  // The response's JSON, or null when it is not JSON (a page, a redirect, nothing).
+  function reply(response) {
+    var type = response.headers.get("Content-Type") || "";
+    if (response.type === "opaqueredirect" || type.indexOf("application/json") !== 0) {
+      return Promise.resolve(null);
+    }
+    return response.json().catch(function () { return null; });
+  }
+
+  // "kept" (a 2xx in JSON: still to be matched to the item), "login" (the login ended or no
+  // longer admits this shop), "refused" (the server's reason, in JSON), or "later".
+  function judge(response, data) {
+    if (response.type === "opaqueredirect") return "login";  // only a lost login redirects
+    if (response.status === 401 || response.status === 403) return "login";
+    if (!data) return "later";
+    if (response.status >= 200 && response.status < 300) return "kept";
+    if ([400, 404, 409, 410, 413, 422].indexOf(response.status) >= 0 && data.detail) return "refused";
+    return "later";
+  }
+
+  function refusalText(data, fallback) {
+    return data && typeof data.detail === "string" ? data.detail : fallback;
+  }
+
+  function stop(response, data) {
+    var detail = response.status === 403 && data && typeof data.detail === "string" ? data.detail : "";
+    stopped = detail || "login";
+    showQueue();
+  }
+
+  function same(a, b) {
+    return a !== null && a !== undefined && String(a).toLowerCase() === String(b).toLowerCase();
+  }
+
+  // Whether the server's acknowledgement names this item: its kind, its shop and its own ids.
+  function acknowledges(item, data) {
+    if (!data || data.ok !== true || !same(data.shop_id, item.shop)) return false;
+    if (item.question) {
+      return data.ack === "answer" && same(data.sent_id, item.body.id) && same(data.question_id, item.question);
+    }
+    if (/\/visit$/.test(item.url)) {
+      var fields = data.fields || [];
+      return data.ack === "visit" &&
+        Object.keys(item.body).every(function (k) { return fields.indexOf(k) >= 0; });
+    }
+    return data.ack === "section-comment" && same(data.touchpoint_id, item.body.touchpoint_id);
   }
 
   function acknowledged(item, data) {
@@ -235,6 +330,9 @@
   }
 
   function refused(item, message) {
+    var notes = load(REFUSED, {});
+    notes[item.key] = { shop: item.shop, question: item.question || null, stateKey: item.stateKey || null, message: message };
+    store(REFUSED, notes);
     if (item.question) {
       var key = "touchstone:given:" + item.shop;
       var given = load(key, {});
@@ -247,6 +345,21 @@
       mark(item.stateKey, message, "error");
     }
     showQueue();
+  }
+
+  function forgetRefusal(key) {
+    var notes = load(REFUSED, {});
+    if (!notes[key]) return;
+    delete notes[key];
+    store(REFUSED, notes);
+  }
+
+  function forgetRefusals(shopId) {
+    var notes = load(REFUSED, {});
+    Object.keys(notes).forEach(function (key) {
+      if (String(notes[key].shop) === String(shopId)) delete notes[key];
+    });
+    store(REFUSED, notes);
   }
 
   // --- answers -----------------------------------------------------------------------------
@@ -432,6 +545,13 @@
       if (pending["s:" + shop + ":" + tp]) mark("s" + tp, "Waiting to send…", "wait");
     });
     if (pending["v:" + shop] || pending["v:" + shop + ":comment"]) mark("visit", "Waiting to send…", "wait");
+    // What the server refused, with its reason, until the shopper gives it again.
+    var notes = load(REFUSED, {});
+    Object.keys(notes).forEach(function (key) {
+      var note = notes[key];
+      if (String(note.shop) !== String(shop) || pending[key]) return;
+      mark(note.question || note.stateKey, note.message, "error");
+    });
     progress();
   }
 
@@ -578,28 +698,31 @@
     data.append("photo", rec.blob, "photo.jpg");
     sayFor(rec, "Sending the photo…", "wait");
     return window.fetch("/shops/" + rec.shop + "/answers/" + answer + "/photos", {
-      method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf, "Accept": "application/json" }, body: data
+      method: "POST", credentials: "same-origin", redirect: "manual",
+      headers: { "X-CSRF-Token": csrf, "Accept": "application/json" }, body: data
     }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (body) {
-        if (response.ok) {
+      return reply(response).then(function (body) {
+        var verdict = judge(response, body);
+        if (verdict === "kept" && body.ack === "photo" && same(body.id, rec.id)) {
           return dropPhoto(rec).then(function () {
             photoSent(rec, body);
             return true;
           });
         }
-        if (response.status === 401 || response.status === 403) {
-          stopped = "You have been logged out. Your answers and photos are kept on this phone: log in again, then come back to this shop to send them.";
+        if (verdict === "login") {
+          stop(response, body);
+          sayFor(rec, "Photo waiting to send: it is kept on this phone.", "wait");
           return false;
         }
-        if (response.status >= 500 || response.status === 408 || response.status === 429) {
-          later();
-          return false;
+        if (verdict === "refused") {
+          // Refused for good (not a photo, too large, no such answer): trying again cannot help.
+          return dropPhoto(rec).then(function () {
+            photoRefused(rec, refusalText(body, "The photo could not be saved."));
+            return true;
+          });
         }
-        // Refused for good (not a photo, too large, no such answer): trying again cannot help.
-        return dropPhoto(rec).then(function () {
-          photoRefused(rec, body.detail || "The photo could not be saved.");
-          return true;
-        });
+        later();
+        return false;
       });
     }, function () {
       later();
@@ -705,7 +828,7 @@
       if (!navigator.onLine) {
         var held = load(QUEUE, []).length;
         handInHeld = !!(held || photoWaiting);
-        status(handInHeld ? handInHeldText(held, photoWaiting)
+        status(handInHeld ? handInHeldText(photoWaiting)
           : "No connection: hand in once you have signal again.", true);
         return;
       }
@@ -724,9 +847,10 @@
         } else {
           if (button) button.disabled = false;
           handInHeld = !!(waiting || photoWaiting);
-          status(stopped || (handInHeld
-            ? handInHeldText(waiting, photoWaiting)
-            : "Some answers were refused; see the messages above."), true);
+          if (stopped) return showQueue();
+          status(handInHeld
+            ? handInHeldText(photoWaiting)
+            : "Some answers were refused; see the messages above.", true);
         }
       });
     });
@@ -735,6 +859,7 @@
   function clearShop() {
     // The server holds everything now; keep nothing of this shop on the phone.
     [GIVEN, IDS, VISIT].forEach(function (key) { window.localStorage.removeItem(key); });
+    forgetRefusals(shop);
   }
 
   // --- service worker: lets a reload without signal still open the fill pages --------------
@@ -772,6 +897,7 @@
   if (done) {
     shop = done.getAttribute("data-shop-done");
     [GIVEN, IDS, VISIT].forEach(function (key) { window.localStorage.removeItem(key.replace("null", shop)); });
+    forgetRefusals(shop);
   }
 
   if (root) {
@@ -783,7 +909,11 @@
   }
   showQueue();
   window.addEventListener("online", function () { retryDelay = 0; flush(); });
-  window.addEventListener("pageshow", function () { flush(); });
-  document.addEventListener("visibilitychange", function () { if (!document.hidden) flush(); });
+  // Back on the page (the shopper may have logged in again in another tab): try again; a
+  // login still ended stops the queue again at its first item.
+  window.addEventListener("pageshow", function () { stopped = ""; flush(); });
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) { stopped = ""; flush(); }
+  });
   flush();
 })();

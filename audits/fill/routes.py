@@ -3,6 +3,11 @@
 Answers arrive one at a time from the page's offline queue (touchstone-queue.js) as small
 JSON posts under an id made on the phone; they answer JSON so the queue can tell "kept"
 from "refused, show the message next to the question" from "try again later".
+
+"Kept" is an acknowledgement that names what was kept (`ack` says of what kind, plus the
+ids the phone sent and the values stored): the queue drops an item only on an
+acknowledgement that matches it, never on a bare 200, a redirect or an HTML page
+(docs/reliability.md). A queue request whose login has ended gets 401 JSON (app/main.py).
 """
 
 from __future__ import annotations
@@ -175,8 +180,16 @@ async def answer_save(request: Request, tenant: ShopperDep, shop: ShopDep) -> Re
         answered, total = saved.progress
         return {
             "ok": True,
+            "ack": "answer",
+            "shop_id": ident(shop),
+            # The id the phone sent, and the id the answer is kept under: the same, unless
+            # the server already held this question's answer under another id.
+            "sent_id": str(answer_id),
             "id": str(answer.id),
             "question_id": answer.question_id,
+            "value": answer.value,
+            "not_applicable": answer.not_applicable,
+            "comment": answer.comment,
             "answered": answered,
             "total": total,
         }
@@ -215,8 +228,8 @@ async def visit_save(request: Request, tenant: ShopperDep, shop: ShopDep) -> Res
             ) from exc
         comment = body.get("comment")
 
-        def save() -> None:
-            shop_visit_record(
+        def save() -> dict[str, Any]:
+            saved = shop_visit_record(
                 session=tenant.session,
                 shop=shop,
                 actor_id=tenant.user_id,
@@ -224,12 +237,23 @@ async def visit_save(request: Request, tenant: ShopperDep, shop: ShopDep) -> Res
                 duration_minutes=minutes if "duration_minutes" in body else shop.duration_minutes,
                 comment=comment if isinstance(comment, str) else None,
             )
+            return {
+                "ok": True,
+                "ack": "visit",
+                "shop_id": ident(saved),
+                # The fields this request carried, each kept as the values below say.
+                "fields": sorted(
+                    k for k in ("visited_at", "duration_minutes", "comment") if k in body
+                ),
+                "visited_at": saved.visited_at.isoformat() if saved.visited_at else None,
+                "duration_minutes": saved.duration_minutes,
+                "comment": saved.comment,
+            }
 
-        await run_in_threadpool(save)
+        return JSONResponse(await run_in_threadpool(save))
     except DomainError as exc:
         tenant.session.rollback()
         return _refused(exc)
-    return JSONResponse({"ok": True})
 
 
 @router.post("/shops/{shop_id}/section-comment")
@@ -241,20 +265,26 @@ async def section_comment_save(request: Request, tenant: ShopperDep, shop: ShopD
         if not isinstance(touchpoint_id, int) or not isinstance(comment, str):
             raise DomainError("Say which section the comment is about.", field="touchpoint_id")
 
-        def save() -> None:
-            section_comment_record(
+        def save() -> dict[str, Any]:
+            link = section_comment_record(
                 session=tenant.session,
                 shop=shop,
                 actor_id=tenant.user_id,
                 touchpoint_id=touchpoint_id,
                 comment=comment,
             )
+            return {
+                "ok": True,
+                "ack": "section-comment",
+                "shop_id": ident(shop),
+                "touchpoint_id": link.touchpoint_id,
+                "comment": link.comment,
+            }
 
-        await run_in_threadpool(save)
+        return JSONResponse(await run_in_threadpool(save))
     except DomainError as exc:
         tenant.session.rollback()
-        return _refused(exc)
-    return JSONResponse({"ok": True})
+        return _refused(exc, touchpoint_id=touchpoint_id)
 
 
 @router.post("/shops/{shop_id}/submit")
@@ -320,7 +350,7 @@ async def _read_upload(request: Request) -> tuple[bytes, uuid.UUID | None]:
 
 
 async def photo_upload(
-    request: Request, tenant: Tenant, shop: Shop, answer_id: uuid.UUID
+    request: Request, tenant: Tenant, shop: Shop, answer_id: uuid.UUID, *, ack: bool = False
 ) -> JSONResponse:
     """Shared by the page and the API: read, check, clean and store one photo.
 
@@ -343,7 +373,8 @@ async def photo_upload(
         except DomainError:
             tenant.session.rollback()
             raise
-        body = {
+        body: dict[str, Any] = {"ack": "photo"} if ack else {}
+        body |= {
             "id": str(photo.id),
             "answer_id": str(photo.answer_id),
             "url": f"/shops/{ident(shop)}/photos/{photo.id}",
@@ -362,7 +393,8 @@ async def photo_add_page(
     request: Request, tenant: ShopperDep, shop: ShopDep, answer_id: uuid.UUID
 ) -> Response:
     try:
-        return await photo_upload(request, tenant, shop, answer_id)
+        # The page's queue reads `ack`; the API's documented shape (fill/api.py) stays as is.
+        return await photo_upload(request, tenant, shop, answer_id, ack=True)
     except DomainError as exc:
         return _refused(exc)
 

@@ -42,12 +42,13 @@ class Arranged:
     questions: dict[str, int]
 
 
-def arrange_shop(server: LiveServer, location_name: str) -> Arranged:
-    """A shop for the demo shopper covering two touchpoints with a question of every kind."""
+def arrange_shop(server: LiveServer, location_name: str, shopper_email: str = SHOPPER) -> Arranged:
+    """A shop for the demo shopper (or another shopper of the demo organization) covering
+    two touchpoints with a question of every kind."""
     db = Database(server.database_url)
     with db.session(write=True) as session:
         org = session.exec(select(Organization).where(Organization.name == "Demo Co")).one()
-        shopper = session.exec(select(User).where(User.email == SHOPPER)).one()
+        shopper = session.exec(select(User).where(User.email == shopper_email)).one()
         assert org.id is not None and shopper.id is not None
         scope_session(session, org.id)
         stage = Stage(org_id=org.id, name=f"Walk {location_name}", position=99)
@@ -314,6 +315,12 @@ def test_refused_answer_shows_its_message_next_to_the_question(
     expect(page.locator("#queue-status")).to_be_hidden()
     assert server_answers(live_server, shop.shop_id) == []
     tab.screenshot("shopper-fill-refused")
+    # Not sent again, and not forgotten: the reason is still there after a reload.
+    page.reload()
+    expect(state(page, shop.questions["number"])).to_have_text(
+        "Enter a number (digits only, such as 3 or 2.5)."
+    )
+    assert page.evaluate("JSON.parse(localStorage.getItem('touchstone:queue:v1'))") == []
     page.goto(f"{live_server.url}/shops/{shop.shop_id}/fill?section=1")
     tab.check_focus_ring(presses=12)
 
