@@ -93,6 +93,21 @@
   passwordToggles(document);
   document.addEventListener("htmx:load", function (event) { passwordToggles(event.detail.elt); });
 
+  // A read-back of a field on the same page (the check screen's overall remark) follows
+  // what is typed: <dd data-echo="field-id"> holds [data-echo-value] and [data-echo-empty].
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (!field.id) return;
+    var echoes = document.querySelectorAll('[data-echo="' + field.id + '"]');
+    for (var i = 0; i < echoes.length; i++) {
+      var text = field.value.trim();
+      var value = echoes[i].querySelector("[data-echo-value]");
+      var empty = echoes[i].querySelector("[data-echo-empty]");
+      if (value) { value.textContent = text; value.hidden = !text; }
+      if (empty) empty.hidden = !!text;
+    }
+  });
+
   // On a phone the main navigation is one row that scrolls sideways: bring the current
   // page's link into view, so "People" or "Locations" is not hidden off the edge.
   var nav = document.querySelector(".mainnav");

@@ -85,6 +85,20 @@ def _local_input(value: datetime | None, tz: str) -> str:
     return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
 
 
+def _visit_recap(shop: Shop, tz: str) -> dict[str, str]:
+    """The visit as the check screen reads it back: "Monday 5 January 2026", "10:30",
+    "20 minutes"; an empty string where the shopper has not given it yet."""
+    recap = {"date": "", "time": "", "length": ""}
+    if shop.visited_at is not None:
+        local = shop.visited_at.astimezone(ZoneInfo(tz))
+        recap["date"] = f"{local:%A} {local.day} {local:%B %Y}"
+        recap["time"] = f"{local:%H:%M}"
+    if shop.duration_minutes is not None:
+        minutes = shop.duration_minutes
+        recap["length"] = f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"
+    return recap
+
+
 @router.get("/shops/{shop_id}/fill")
 def fill_page(
     request: Request,
@@ -117,6 +131,7 @@ def fill_page(
         section_comments=queries.section_comments(session, shop),
         visited_at=_local_input(shop.visited_at, tenant.org.timezone),
         missing=missing_required(session, shop) if index == last else [],
+        recap=_visit_recap(shop, tenant.org.timezone) if index == last else None,
         # Every screen of this shop, so a reload without signal still finds each one.
         precache=["/"] + [f"/shops/{ident(shop)}/fill?section={i}" for i in range(last + 1)],
         section_of={ident(q): i for i, s in enumerate(sections, start=1) for q in s.questions},
