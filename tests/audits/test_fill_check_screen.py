@@ -64,8 +64,8 @@ def test_check_screen_recaps_date_time_length_and_remark(fill: Fill) -> None:  #
     assert "Date Thursday 2 January 2020" in recap
     assert "Time 10:30" in recap
     assert "Length 25 minutes" in recap
-    assert "Overall remark Friendly, but the queue was long." in recap
-    assert "No visit" not in recap and "No overall remark given" not in recap
+    assert "Overall remarks Friendly, but the queue was long." in recap
+    assert "No visit" not in recap and "No overall remarks given" not in recap
     assert "Change the date, time or length" in recap
 
 
@@ -75,7 +75,7 @@ def test_check_screen_says_plainly_what_is_missing_with_a_way_back(fill: Fill) -
     assert "Date No visit date given. Add the date" in recap
     assert "Time No visit time given. Add the time" in recap
     assert "Length No visit length given. Add the length" in recap
-    assert "Overall remark No overall remark given. Write one below" in recap
+    assert "Overall remarks No overall remarks given. Write one below" in recap
     visit_screen = f"/shops/{fill.shop.id}/fill?section=0"
     assert f'href="{visit_screen}#visited-at">Add the date</a>' in html
     assert f'href="{visit_screen}#visited-at">Add the time</a>' in html

@@ -222,7 +222,7 @@ def test_check_screen_recaps_the_visit_on_a_phone(
     expect(recap).to_contain_text("No visit date given.")
     expect(recap).to_contain_text("No visit time given.")
     expect(recap).to_contain_text("No visit length given.")
-    expect(recap).to_contain_text("No overall remark given.")
+    expect(recap).to_contain_text("No overall remarks given.")
     no_sideways_scroll(tab, width)
     assert not tab.small_tap_targets()
     tab.screenshot(f"q13c-check-missing-{width}")
@@ -243,7 +243,7 @@ def test_check_screen_recaps_the_visit_on_a_phone(
     # The remark is written on this screen; the read-back follows the typing.
     page.get_by_label("Overall remarks").fill("A tidy shop, a slow reply.")
     expect(recap.locator("[data-echo-value]")).to_have_text("A tidy shop, a slow reply.")
-    expect(recap.get_by_text("No overall remark given.")).to_be_hidden()
+    expect(recap.get_by_text("No overall remarks given.")).to_be_hidden()
     no_sideways_scroll(tab, width)
     assert not tab.small_tap_targets()
     page.evaluate("window.scrollTo(0, 0)")
