@@ -42,6 +42,10 @@ MSG_NOT_YOURS = "Not found."  # a shopper is never told that another shopper's s
 MSG_LOCATION_UNKNOWN = "Choose a location of this organization."
 MSG_TOUCHPOINTS_NEEDED = "Choose at least one active touchpoint for the shop to cover."
 MSG_TOUCHPOINT_UNKNOWN = "Choose touchpoints of this journey that are not archived."
+MSG_TOUCHPOINT_EMPTY = (
+    "{name} has no questions yet, so a shopper would have nothing to answer there. "
+    "Add its questions first, or leave it out."
+)
 MSG_SHOPPER_UNKNOWN = "Choose a member of this organization with the secret shopper role."
 MSG_WINDOW = "The visit window must end after it starts."
 MSG_QUESTION_NOT_IN_SHOP = "That question is not part of this shop."
@@ -129,6 +133,19 @@ def _check_plan(
         touchpoints.append(tp)
     if not touchpoints:
         raise DomainError(MSG_TOUCHPOINTS_NEEDED, field="touchpoint_ids")
+    with_questions = set(
+        session.exec(
+            select(Question.touchpoint_id)
+            .where(
+                col(Question.touchpoint_id).in_([tp.id for tp in touchpoints]),
+                Question.status == QuestionStatus.active,
+            )
+            .distinct()
+        ).all()
+    )
+    for tp in touchpoints:
+        if tp.id not in with_questions:
+            raise DomainError(MSG_TOUCHPOINT_EMPTY.format(name=tp.name), field="touchpoint_ids")
     if shopper_id is not None:
         member = session.exec(
             select(Membership).where(

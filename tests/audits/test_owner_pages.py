@@ -18,7 +18,7 @@ from audits.routes import MSG_DATE, MSG_LOCATIONS_NEEDED, MSG_SHOPPERS_NEEDED
 from audits.services import MSG_RETURN_NOTE, MSG_TOUCHPOINTS_NEEDED, MSG_WINDOW, AnswerInput
 from tests.audits.test_services import SHOPPER_EMAIL, SHOPPER_NAME, World, _shop, _survey_org
 from tests.conftest import Browser, sign_in
-from tests.factories import make_member
+from tests.factories import make_member, make_touchpoint
 
 pytestmark = pytest.mark.db
 
@@ -128,6 +128,55 @@ def test_plan_a_shop_with_errors_next_to_fields(
     assert "Branch B" in words and "Walking in, The bill" in words
     assert "02 Mar 2026 – 09 Mar 2026" in words
     assert _count(session, Shop) == 1
+
+
+def test_a_touchpoint_without_questions_cannot_be_planned(
+    client: Browser, db: Database, session: Session
+) -> None:
+    """A shopper sent there would find an empty section and could hand in "0 of 0"."""
+    w = _survey_org(session)
+    empty = make_touchpoint(session, w.org, name="Collecting a repair")
+    session.commit()
+    owner = _as(client, db, w, w.owner)
+    shop = owner.htmx(
+        "POST",
+        "/shops",
+        {
+            "location_id": str(w.locations[0].id),
+            "touchpoint_ids": [str(w.tp.id), str(empty.id)],
+            "due_from": "2026-03-02",
+            "due_until": "2026-03-09",
+        },
+    )
+    assert shop.status_code == 400  # type: ignore[attr-defined]
+    expected = services.MSG_TOUCHPOINT_EMPTY.format(name="Collecting a repair")
+    assert error_for(shop.text, "ps-touchpoint_ids") == expected  # type: ignore[attr-defined]
+    wave = owner.form(
+        "/waves",
+        {
+            "name": "Spring",
+            "location_ids": [str(w.locations[0].id)],
+            "touchpoint_ids": [str(empty.id)],
+            "shopper_ids": [str(w.shopper.id)],
+            "starts": "2026-03-01",
+            "ends": "2026-03-30",
+        },
+    )
+    assert wave.status_code == 400  # type: ignore[attr-defined]
+    assert error_for(wave.text, "pw-touchpoint_ids") == expected  # type: ignore[attr-defined]
+    api = owner.post(
+        "/api/v1/shops",
+        json={
+            "location_id": w.locations[0].id,
+            "touchpoint_ids": [empty.id],
+            "due_from": "2026-03-02T09:00:00+00:00",
+            "due_until": "2026-03-09T18:00:00+00:00",
+        },
+        headers={"X-CSRF-Token": owner.csrf, "Origin": "http://testserver"},
+    )
+    assert api.status_code == 400, api.text
+    assert api.json() == {"detail": expected, "field": "touchpoint_ids"}
+    assert _count(session, Shop) == 0
 
 
 def test_plan_a_wave_with_errors_then_success(
