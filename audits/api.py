@@ -47,7 +47,9 @@ class ShopStaff(BaseModel):
     duration_minutes: int | None
     submitted_at: datetime | None
     approved_at: datetime | None
-    score: float | None
+    score: float | None = Field(
+        description="The stored score snapshot: percent at full precision, not rounded"
+    )
     comment: str
     return_note: str
     wave_id: int | None
@@ -100,7 +102,7 @@ class SectionPublic(BaseModel):
     touchpoint_id: int
     touchpoint_name: str
     comment: str
-    percent: float | None
+    percent: float | None = Field(description="earned ÷ possible × 100 at full precision, not rounded; null: nothing possible")
     earned: float
     possible: float
     critical_fail: bool
@@ -108,7 +110,7 @@ class SectionPublic(BaseModel):
 
 
 class ScorePublic(BaseModel):
-    percent: float | None
+    percent: float | None = Field(description="earned ÷ possible × 100 at full precision, not rounded; null: nothing possible")
     earned: float
     possible: float
 
