@@ -31,6 +31,9 @@ ShopperDep = Annotated[Tenant, Depends(require_role(Role.shopper))]
 # --- shapes --------------------------------------------------------------------------------
 
 
+EXACT_PERCENT = "earned ÷ possible × 100 at full precision, not rounded; null: nothing possible"
+
+
 class ShopStaff(BaseModel):
     """A shop as staff may see it: no shopper identity."""
 
@@ -102,7 +105,7 @@ class SectionPublic(BaseModel):
     touchpoint_id: int
     touchpoint_name: str
     comment: str
-    percent: float | None = Field(description="earned ÷ possible × 100 at full precision, not rounded; null: nothing possible")
+    percent: float | None = Field(description=EXACT_PERCENT)
     earned: float
     possible: float
     critical_fail: bool
@@ -110,7 +113,7 @@ class SectionPublic(BaseModel):
 
 
 class ScorePublic(BaseModel):
-    percent: float | None = Field(description="earned ÷ possible × 100 at full precision, not rounded; null: nothing possible")
+    percent: float | None = Field(description=EXACT_PERCENT)
     earned: float
     possible: float
 
