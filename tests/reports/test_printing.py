@@ -32,7 +32,7 @@ from tests.factories import (
     make_touchpoint,
     store_score,
 )
-from tests.helpers import pdf_pages, pdf_text
+from tests.helpers import pdf_pages, pdf_text, shown
 from touchpoints.models import Question, Touchpoint
 
 pytestmark = pytest.mark.slow  # real WeasyPrint renders (touchpoint PDF, meeting pack)
@@ -41,10 +41,7 @@ SHOPPER_EMAIL = "hidden.shopper@example.com"
 RANGE = {"period": "month", "from": "2026-09-01", "to": "2026-10-31"}
 
 
-def fmt(value: float) -> str:
-    """How the report prints a score: one decimal, whole numbers bare."""
-    text = f"{round(value, 1):.1f}"
-    return text.removesuffix(".0")
+fmt = shown  # how the report prints a score: rounded once, half away from zero, one decimal
 
 
 @dataclass
@@ -271,11 +268,14 @@ def test_trend_api_matches_the_hand_computation(client: Browser, db: Database, b
     assert response.status_code == 200, response.text
     body = response.json()
     e = expected()
-    assert [(p["key"], p["score"], p["shops"]) for p in body["periods"]] == [
-        ("2026-09", round(e["sep"], 1), 2),
-        ("2026-10", round(e["oct"], 1), 3),
+    # Full precision beside the text as printed (rounded once).
+    exact = pytest.approx
+    assert [(p["key"], p["score"], p["score_text"], p["shops"]) for p in body["periods"]] == [
+        ("2026-09", exact(e["sep"]), fmt(e["sep"]), 2),
+        ("2026-10", exact(e["oct"]), fmt(e["oct"]), 3),
     ]
-    assert body["change"] == pytest.approx(e["change"], abs=0.11)
+    assert body["change"] == exact(e["change"])
+    assert body["change_text"] == fmt(e["change"])
     assert body["critical_total"] == 1
     assert body["critical_fails"][0]["location"] == "Market Sq"
     assert "shopper" not in response.text.lower()
