@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -520,6 +521,7 @@ def test_exact_figures_csv_recomputation_is_what_double_rounding_got_wrong(
     assert bill.months["2026-01"] == pytest.approx(140 / 3)  # (93.333… + 0) / 2
     assert bill.locations["High Street"] == pytest.approx(140 / 3)
     assert entry.latest == pytest.approx(50.335)
+
     # Shown once-rounded; the old way (round the stored 93.3 / 50.7 to one decimal, average,
     # round again with Python's round) showed other figures.
     def twice(value: float) -> str:
@@ -599,3 +601,26 @@ def test_exact_figures_in_the_meeting_pack(
     # The overview's change column: ▼ −49 for "Coming in", not −48.9.
     assert "−49" in text and "48.9" not in text
     assert "46.6" not in text and "50.4" not in text
+
+
+def test_exact_figures_on_the_dashboard(client: Browser, db: Database, exact_world: Exact) -> None:
+    signed_in(client, db, exact_world.owner, exact_world.org)
+    csv_figures = figures_from_csv(client)
+    home = page_words(client.get("/reports", params=EXACT_RANGE).text)
+    for tp in (exact_world.bill, exact_world.entry):
+        want = csv_figures[tp.name]
+        assert shown(want.latest) in home
+        response = client.get(f"/reports/touchpoints/{tp.id}", params=EXACT_RANGE)
+        assert response.status_code == 200
+        words = page_words(response.text)
+        change = want.change
+        moved = f"up {shown(change)}" if change > 0 else f"down {shown(-change)}"
+        assert f"{moved} since" in words
+        for value in [*want.months.values(), *want.locations.values()]:
+            assert shown(value) in words, (tp.name, value)
+    assert "46.6" not in home and "50.4" not in home
+
+
+def page_words(page: str) -> str:
+    """A page's words: tags dropped, spaces collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
