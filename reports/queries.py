@@ -13,7 +13,8 @@ Definitions (docs/definitions.md, "Trend definitions", states them for people):
 - **Section score** of a shop for a touchpoint is the percent in the shop's score snapshot
   (taken by the scoring code at submission and refreshed on approval), stored beside the
   shop's touchpoint as ``ShopTouchpoint.score_pct``. A touchpoint's period score is the
-  plain mean of those section percents (each shop weighs the same); ``shops`` counts the
+  plain mean of those section percents (each shop weighs the same), all at full precision
+  (only the display rounds, once: `app.figures`); ``shops`` counts the
   shops with a section score. Sections with nothing possible (percent ``None``) are left out
   of both.
 - **Question score**: each counted answer (not N/A, not empty, scored kind, weight > 0)
