@@ -14,7 +14,7 @@ from jinja2.runtime import Context
 
 from app.clock import utcnow
 from app.config import PROJECT_ROOT
-from app.figures import percent_text, points_text
+from app.figures import percent_text, points_text, whole_text
 from app.orgs.models import ROLE_LABELS, Role
 from app.security import CSRF_FIELD, CSRF_HEADER, csrf_token
 
@@ -87,6 +87,7 @@ TEMPLATE_FILTERS: dict[str, object] = {
     # Figures go through app.figures, the one rounding rule (half away from zero).
     "pts": points_text,
     "pct": percent_text,
+    "whole": whole_text,
 }
 
 
