@@ -14,6 +14,7 @@ from jinja2.runtime import Context
 
 from app.clock import utcnow
 from app.config import PROJECT_ROOT
+from app.figures import percent_text, points_text, whole_text
 from app.orgs.models import ROLE_LABELS, Role
 from app.security import CSRF_FIELD, CSRF_HEADER, csrf_token
 
@@ -80,15 +81,13 @@ TEMPLATE_GLOBALS: dict[str, object] = {
 }
 
 
-def _points(value: float) -> str:
-    """Points as people read them: 8.67, 2, 0.75 (never 8.666666)."""
-    return f"{round(float(value), 2):g}"
-
-
 TEMPLATE_FILTERS: dict[str, object] = {
     "localtime": _local_time,
     "localwhen": local_when,
-    "pts": _points,
+    # Figures go through app.figures, the one rounding rule (half away from zero).
+    "pts": points_text,
+    "pct": percent_text,
+    "whole": whole_text,
 }
 
 

@@ -31,6 +31,9 @@ ShopperDep = Annotated[Tenant, Depends(require_role(Role.shopper))]
 # --- shapes --------------------------------------------------------------------------------
 
 
+EXACT_PERCENT = "earned ÷ possible × 100 at full precision, not rounded; null: nothing possible"
+
+
 class ShopStaff(BaseModel):
     """A shop as staff may see it: no shopper identity."""
 
@@ -47,7 +50,9 @@ class ShopStaff(BaseModel):
     duration_minutes: int | None
     submitted_at: datetime | None
     approved_at: datetime | None
-    score: float | None
+    score: float | None = Field(
+        description="The stored score snapshot: percent at full precision, not rounded"
+    )
     comment: str
     return_note: str
     wave_id: int | None
@@ -100,7 +105,7 @@ class SectionPublic(BaseModel):
     touchpoint_id: int
     touchpoint_name: str
     comment: str
-    percent: float | None
+    percent: float | None = Field(description=EXACT_PERCENT)
     earned: float
     possible: float
     critical_fail: bool
@@ -108,7 +113,7 @@ class SectionPublic(BaseModel):
 
 
 class ScorePublic(BaseModel):
-    percent: float | None
+    percent: float | None = Field(description=EXACT_PERCENT)
     earned: float
     possible: float
 

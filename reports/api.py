@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from app.db import DatabaseDep, SessionDep
+from app.figures import score_text
 from app.tenancy import ReaderDep, path_loader
 from reports.deps import CacheDep, FiltersDep, JobDep, RendererDep
 from reports.filters import filters_from_params, parse_filters
@@ -25,13 +26,25 @@ from touchpoints.models import Touchpoint
 router = APIRouter(prefix="/reports", tags=["reports"])
 TouchpointDep = Annotated[Touchpoint, Depends(path_loader(Touchpoint))]
 
+# Scores and changes are given at full precision (a float, never rounded by the server);
+# the `*_text` fields beside them are the same figure as pages and PDFs print it.
+EXACT = "full precision, not rounded (0–100 scale)"
+EXACT_CHANGE = "full precision, not rounded, in points (latest minus previous)"
+AS_SHOWN = (
+    "as pages and PDFs show it: rounded once, half away from zero, to one decimal, "
+    "whole numbers bare; '—' when there is none"
+)
+
 
 class PeriodOut(BaseModel):
     key: str
     label: str
     start: date
     end: date
-    score: float | None
+    score: float | None = Field(
+        description=f"Mean section score of the period's approved shops; {EXACT}; null: no shops"
+    )
+    score_text: str = Field(description=f"`score` {AS_SHOWN}")
     shops: int
 
 
@@ -41,10 +54,14 @@ class QuestionOut(BaseModel):
     weight: float
     critical: bool
     periods: list[str]
-    scores: list[float | None]
+    scores: list[float | None] = Field(
+        description=f"Mean share of points × 100 per period; {EXACT}; null: not asked"
+    )
+    scores_text: list[str] = Field(description=f"`scores` {AS_SHOWN}")
     fails: list[int]
-    latest: float | None
-    change: float | None
+    latest: float | None = Field(description=f"The latest period's score; {EXACT}")
+    change: float | None = Field(description=f"Latest minus previous period; {EXACT_CHANGE}")
+    change_text: str = Field(description=f"`change` {AS_SHOWN}")
 
 
 class CriticalOut(BaseModel):
@@ -59,7 +76,8 @@ class LocationOut(BaseModel):
     location_id: int
     location: str
     region: str
-    score: float | None
+    score: float | None = Field(description=f"Mean section score in `period`; {EXACT}")
+    score_text: str = Field(description=f"`score` {AS_SHOWN}")
     shops: int
 
 
@@ -157,7 +175,8 @@ class TrendOut(BaseModel):
     headline: str
     latest: PeriodOut | None
     previous: PeriodOut | None
-    change: float | None
+    change: float | None = Field(description=f"Latest minus previous period; {EXACT_CHANGE}")
+    change_text: str = Field(description=f"`change` {AS_SHOWN}")
     periods: list[PeriodOut]
     questions: list[QuestionOut]
     critical_fails: list[CriticalOut]
@@ -196,6 +215,7 @@ def _period(p: Any) -> PeriodOut | None:
         start=p.slot.start,
         end=p.slot.end,
         score=p.score,
+        score_text=score_text(p.score),
         shops=p.shops,
     )
 
@@ -297,7 +317,8 @@ def touchpoint_trend_api(
         headline=r.headline,
         latest=_period(r.latest),
         previous=_period(r.previous),
-        change=r.change,
+        change=r.exact_change,
+        change_text=score_text(r.exact_change),
         periods=[p for p in map(_period, r.periods) if p is not None],
         questions=[
             QuestionOut(
@@ -307,9 +328,11 @@ def touchpoint_trend_api(
                 critical=q.critical,
                 periods=keys,
                 scores=[c.pct if c else None for c in q.cells],
+                scores_text=[score_text(c.pct if c else None) for c in q.cells],
                 fails=[c.fails if c else 0 for c in q.cells],
                 latest=q.latest.pct if q.latest else None,
-                change=q.change,
+                change=q.exact_change,
+                change_text=score_text(q.exact_change),
             )
             for q in r.questions
         ],
@@ -325,6 +348,7 @@ def touchpoint_trend_api(
                 location=row.location,
                 region=row.region,
                 score=row.mean_score,
+                score_text=score_text(row.mean_score),
                 shops=row.shops,
             )
             for row in r.locations

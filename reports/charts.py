@@ -20,6 +20,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from app.figures import score_text
+
 FONT = "DejaVu Sans, sans-serif"
 BLACK, DARK, MID, LIGHT, WHITE = "#000", "#444", "#777", "#bbb", "#fff"
 # A period resting on fewer shops than this is flagged (hollow marker, listed in <desc>).
@@ -49,8 +51,9 @@ def _num(x: float) -> str:
 
 
 def fmt_value(value: float) -> str:
-    """A score as printed next to a point: whole numbers bare, otherwise one decimal."""
-    return _num(round(value, 1))
+    """A score as printed next to a point: whole numbers bare, otherwise one decimal, by the
+    one display rule (`app.figures.score_text`: half away from zero)."""
+    return score_text(value)
 
 
 def _chart_id(kind: str, *parts: object) -> str:

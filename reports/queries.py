@@ -13,7 +13,8 @@ Definitions (docs/definitions.md, "Trend definitions", states them for people):
 - **Section score** of a shop for a touchpoint is the percent in the shop's score snapshot
   (taken by the scoring code at submission and refreshed on approval), stored beside the
   shop's touchpoint as ``ShopTouchpoint.score_pct``. A touchpoint's period score is the
-  plain mean of those section percents (each shop weighs the same); ``shops`` counts the
+  plain mean of those section percents (each shop weighs the same), all at full precision
+  (only the display rounds, once: `app.figures`); ``shops`` counts the
   shops with a section score. Sections with nothing possible (percent ``None``) are left out
   of both.
 - **Question score**: each counted answer (not N/A, not empty, scored kind, weight > 0)
@@ -177,8 +178,9 @@ def _period_of(period: str, day: date) -> tuple[str, date, date]:
     return f"{day.year}-Q{quarter}", first, following - timedelta(days=1)
 
 
-def _round(value: Any) -> float | None:
-    return None if value is None else round(float(value), 1)
+def _exact(value: Any) -> float | None:
+    """A mean as the database gave it, at full precision: the display rounds it, once."""
+    return None if value is None else float(value)
 
 
 def _mean(total: Any, count: Any) -> float | None:
@@ -244,7 +246,7 @@ def touchpoint_trend(
     """
     rows = org_sql(session, sql, params).all()
     return [
-        TrendRow(k, period_start(period, k), _round(_mean(total, n)), int(n))
+        TrendRow(k, period_start(period, k), _exact(_mean(total, n)), int(n))
         for k, total, n in rows
     ]
 
@@ -284,7 +286,7 @@ def location_comparison(
         ORDER BY AVG(x.pct) DESC, l.name
     """
     rows = org_sql(session, sql, params).all()
-    return [LocationRow(key, int(i), name, reg, _round(m), int(n)) for i, name, reg, m, n in rows]
+    return [LocationRow(key, int(i), name, reg, _exact(m), int(n)) for i, name, reg, m, n in rows]
 
 
 def _questions(
@@ -351,7 +353,7 @@ def question_trend(
             texts.get(lineage, ""),
             key,
             period_start(period, key),
-            _round(100.0 * total / n) if n else None,
+            _exact(100.0 * total / n) if n else None,
             int(n),
             int(fails),
         )

@@ -16,10 +16,11 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from app.errors import DomainError
+from app.figures import score_text
 from app.orgs.models import Organization
 from app.templating import is_htmx, render
 from app.tenancy import ReaderDep, Tenant
-from reports.charts import FEW_SHOPS, fmt_value
+from reports.charts import FEW_SHOPS
 from reports.filters import PAPERS, ReportFilters, parse_filters
 from reports.loop.summary import unfiled_cases, unfiled_words
 from reports.pdf.documents import location_chart, locations_period, range_label
@@ -49,7 +50,7 @@ MSG_FIX_FILTERS = "Fix the filter marked above to see results."
 
 def score(value: float | None) -> str:
     """A score as the PDF prints it: whole numbers bare, else one decimal; "—" for none."""
-    return "—" if value is None else fmt_value(value)
+    return score_text(value)
 
 
 def period_name(slot: PeriodSlot, other: PeriodSlot | None = None) -> str:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from app.clock import utcnow
+from app.figures import rounded
 from app.orgs.models import Location, Organization
 from reports import queries
 from reports.charts import FEW_SHOPS, TrendPoint, fmt_value, line_chart, sparkline
@@ -55,12 +56,19 @@ class QuestionLine:
     previous: QuestionCell | None = None
 
     @property
-    def change(self) -> float | None:
+    def exact_change(self) -> float | None:
+        """Latest minus previous share of points, at full precision (the API's figure)."""
         if self.latest is None or self.previous is None:
             return None
         if self.latest.pct is None or self.previous.pct is None:
             return None
-        return round(self.latest.pct - self.previous.pct, 1)
+        return self.latest.pct - self.previous.pct
+
+    @property
+    def change(self) -> float | None:
+        """The change as shown: the exact change rounded once (`app.figures.rounded`)."""
+        exact = self.exact_change
+        return None if exact is None else rounded(exact)
 
     @property
     def shortfall(self) -> float:
@@ -114,18 +122,25 @@ class TouchpointReport:
         return self.with_data[-2] if len(self.with_data) > 1 else None
 
     @property
-    def change(self) -> float | None:
+    def exact_change(self) -> float | None:
+        """Latest minus previous period score, at full precision (the API's figure)."""
         latest, previous = self.latest, self.previous
         if latest is None or previous is None:
             return None
-        return round((latest.score or 0) - (previous.score or 0), 1)
+        return (latest.score or 0) - (previous.score or 0)
+
+    @property
+    def change(self) -> float | None:
+        """The change as shown: the exact change rounded once (`app.figures.rounded`)."""
+        exact = self.exact_change
+        return None if exact is None else rounded(exact)
 
     @property
     def target_gap(self) -> float | None:
         """Latest score minus target: negative is below target."""
         if self.latest is None or self.latest.score is None:
             return None
-        return round(self.latest.score - self.touchpoint.target, 1)
+        return rounded(self.latest.score - self.touchpoint.target)
 
     @property
     def headline(self) -> str:
@@ -177,7 +192,7 @@ def headline(latest: PeriodScore | None, previous: PeriodScore | None, target: f
     parts = [f"{fmt_value(latest.score)} in {latest.slot.label}"]
     moves: list[str] = []
     if previous is not None and previous.score is not None:
-        diff = round(latest.score - previous.score, 1)
+        diff = rounded(latest.score - previous.score)
         since = previous.slot.label
         if diff > 0:
             moves.append(f"up {_points(diff)} since {since}")
@@ -185,7 +200,7 @@ def headline(latest: PeriodScore | None, previous: PeriodScore | None, target: f
             moves.append(f"down {_points(-diff)} since {since}")
         else:
             moves.append(f"level with {since}")
-    gap = round(latest.score - target, 1)
+    gap = rounded(latest.score - target)
     if gap < 0:
         moves.append(f"{fmt_value(-gap)} below target")
     elif gap > 0:
@@ -370,7 +385,7 @@ class CardSummary:
     def change(self) -> float | None:
         if self.latest is None or self.previous is None:
             return None
-        return round((self.latest.score or 0) - (self.previous.score or 0), 1)
+        return rounded((self.latest.score or 0) - (self.previous.score or 0))
 
     @property
     def target_met(self) -> bool | None:

@@ -10,7 +10,8 @@ Rules (docs/definitions.md, "Scoring rules", states them for people):
 - A question *fails* when it earns less than half its points. A failed critical question
   zeroes the earned points of its touchpoint section for that shop.
 - Section score = earned / possible × 100; shop score = all sections' earned / possible × 100.
-  A section or shop with nothing possible has no score (None), not 0.
+  A section or shop with nothing possible has no score (None), not 0. Percents are kept at
+  full precision; only the display rounds them (app.figures).
 """
 
 from __future__ import annotations
@@ -78,7 +79,9 @@ class ShopScore:
 
 
 def percent(earned: float, possible: float) -> float | None:
-    return round(100.0 * earned / possible, 1) if possible > 0 else None
+    """earned / possible × 100 at full precision: never rounded here, and so never stored
+    rounded; pages, PDFs and charts round once, when they show it (`app.figures`)."""
+    return 100.0 * earned / possible if possible > 0 else None
 
 
 def fraction(spec: QuestionSpec, value: Any) -> float:

@@ -14,7 +14,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.config import PROJECT_ROOT
-from reports.charts import fmt_value, hbar_chart
+from app.figures import score_text
+from reports.charts import hbar_chart
 from reports.filters import ReportFilters
 from reports.loop.summary import LoopReport, unfiled_words
 from reports.summary import CardSummary, TouchpointReport
@@ -25,10 +26,6 @@ PDF_TEMPLATES = TEMPLATE_DIR / "reports" / "pdf"
 # The charts are drawn into the HTML: a change to them is a change of layout too.
 CHARTS_MODULE = PROJECT_ROOT / "reports" / "charts.py"
 PAGE_SIZES = {"a4": ("A4", "A4 landscape"), "letter": ("letter", "letter landscape")}
-
-
-def _score(value: float | None) -> str:
-    return "—" if value is None else fmt_value(value)
 
 
 def css_string(value: object) -> str:
@@ -89,7 +86,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["score"] = _score
+    env.filters["score"] = score_text  # the same rule as the pages
     env.filters["css_string"] = css_string
     env.globals.update(
         latest_label=locations_period,

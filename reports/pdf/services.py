@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from pypdf import PdfReader, PdfWriter
 from sqlmodel import Session
 
+from app import figures
 from app.errors import NotFoundError
 from app.modelbase import utcnow
 from app.orgs.models import Organization
@@ -34,8 +35,11 @@ from touchpoints.models import Touchpoint
 
 MSG_NO_TOUCHPOINT = "No touchpoint of this organization is called or numbered {value!r}."
 # Bumped by hand when the way the parts are assembled changes (templates are hashed anyway).
-ASSEMBLY_VERSION = 1
+# 2: scores kept at full precision and rounded once (app.figures); PDFs cached before print
+# figures rounded twice, and the stored percents changed under them without a new stamp.
+ASSEMBLY_VERSION = 2
 LOOP_MODULE = Path(loop.__file__)
+FIGURES_MODULE = Path(figures.__file__)  # the display rounding of every printed figure
 
 Progress = Callable[[int, int, str], None]  # (parts done, parts in all, what is happening)
 
@@ -85,7 +89,9 @@ def _fingerprint(kind: str, stamp: str, **parts: object) -> str:
         kind,
         ASSEMBLY_VERSION,
         # The loop's wording ("7 of 9 fixed within 24 h") is written in Python, like the charts.
-        template_version([documents.PDF_TEMPLATES, documents.CHARTS_MODULE, LOOP_MODULE]),
+        template_version(
+            [documents.PDF_TEMPLATES, documents.CHARTS_MODULE, LOOP_MODULE, FIGURES_MODULE]
+        ),
         stamp,
         parts,
     )

@@ -6,6 +6,7 @@ shortcut safe: migrating an empty database must leave no difference from the mod
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -132,3 +133,79 @@ def test_each_downgrade_returns_to_the_revision_before(empty_db: Database) -> No
         assert _tables(empty_db) - {"alembic_version"} == after, f"upgrade again to {revision}"
         before = after
     assert _current_revision(empty_db) == _head()
+
+
+def test_stored_scores_are_recomputed_at_full_precision(empty_db: Database) -> None:
+    """e2c4a6b8d0f1: percents stored rounded to one decimal are recomputed exactly from the
+    points each score snapshot keeps (and rounded back on downgrade)."""
+    migrate(empty_db.engine, "b7d1e4c2a9f3")
+    t = metadata.tables
+    rounded = {
+        "earned": 14.0 + 0.0,
+        "possible": 15.0 + 6.0,
+        "sections": [
+            {"touchpoint_id": 0, "percent": 93.3, "earned": 14.0, "possible": 15.0},
+            {"touchpoint_id": 0, "percent": 0.0, "earned": 0.0, "possible": 6.0},
+        ],
+    }
+    with empty_db.engine.begin() as conn:
+        org = conn.execute(t["organization"].insert().values(name="Old Co")).inserted_primary_key[0]
+        loc = conn.execute(t["location"].insert().values(org_id=org, name="High St"))
+        stage = conn.execute(t["stage"].insert().values(org_id=org, name="Paying"))
+        tps = [
+            conn.execute(
+                t["touchpoint"]
+                .insert()
+                .values(org_id=org, name=name, stage_id=stage.inserted_primary_key[0])
+            ).inserted_primary_key[0]
+            for name in ("Bill", "Goodbye")
+        ]
+        for section, tp in zip(rounded["sections"], tps, strict=True):
+            section["touchpoint_id"] = tp
+        shop = conn.execute(
+            t["shop"]
+            .insert()
+            .values(
+                org_id=org,
+                location_id=loc.inserted_primary_key[0],
+                score=66.7,
+                score_detail=rounded,
+            )
+        ).inserted_primary_key[0]
+        unscored = conn.execute(
+            t["shop"].insert().values(org_id=org, location_id=loc.inserted_primary_key[0])
+        ).inserted_primary_key[0]
+        for position, (tp, pct) in enumerate(zip(tps, (93.3, 0.0), strict=True), start=1):
+            conn.execute(
+                t["shop_touchpoint"]
+                .insert()
+                .values(
+                    org_id=org, shop_id=shop, touchpoint_id=tp, position=position, score_pct=pct
+                )
+            )
+
+    def stored() -> tuple[Any, ...]:
+        with empty_db.engine.connect() as conn:
+            score, detail = conn.execute(
+                text("SELECT score, score_detail FROM shop WHERE id = :id"), {"id": shop}
+            ).one()
+            pcts = conn.execute(
+                text("SELECT score_pct FROM shop_touchpoint WHERE shop_id = :id ORDER BY position"),
+                {"id": shop},
+            ).scalars()
+            other = conn.execute(
+                text("SELECT score, score_detail FROM shop WHERE id = :id"), {"id": unscored}
+            ).one()
+            if isinstance(detail, str):
+                detail = json.loads(detail)
+            return score, [s["percent"] for s in detail["sections"]], list(pcts), tuple(other)
+
+    migrate(empty_db.engine)
+    assert stored() == (
+        pytest.approx(100 * 14 / 21),
+        [pytest.approx(100 * 14 / 15), 0.0],
+        [pytest.approx(100 * 14 / 15), 0.0],
+        (None, None),
+    )
+    _downgrade(empty_db, "-1")
+    assert stored() == (66.7, [93.3, 0.0], [93.3, 0.0], (None, None))

@@ -34,6 +34,7 @@ from tests.factories import (
     make_touchpoint,
     store_score,
 )
+from tests.helpers import shown
 from touchpoints.models import Question, Touchpoint
 
 pytestmark = pytest.mark.db
@@ -132,8 +133,7 @@ def expected_month(two_months: World, months_back: int) -> tuple[float, int]:
     return sum(scores) / len(scores), len(scores)
 
 
-def number(value: float) -> str:
-    return f"{round(value, 1):.1f}".rstrip("0").rstrip(".")
+number = shown  # a score as the page shows it: rounded once, half away from zero
 
 
 def text_of(html: str) -> str:

@@ -13,6 +13,7 @@ import pytest
 from sqlmodel import Session
 
 from app.db import Database
+from app.figures import score_text
 from app.modelbase import ident
 from app.orgs.models import Location, Organization, Role, User
 from app.tenancy import scope_session
@@ -240,7 +241,7 @@ def get_csv(client: Browser, path: str, **params: Any) -> tuple[bytes, list[dict
 def recompute(answer_rows: list[dict[str, str]]) -> dict[str, float | None]:
     """Each shop's percent from answers.csv alone, by the rules of docs/definitions.md: a
     section's earned points are zeroed when a critical question in it earned less than half
-    its points."""
+    its points. At full precision, as the score is stored (only the display rounds it)."""
     sections: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
     for row in answer_rows:
         sections[(row["shop_id"], row["touchpoint_id"])].append(row)
@@ -257,10 +258,7 @@ def recompute(answer_rows: list[dict[str, str]]) -> dict[str, float | None]:
         )
         earned[shop_id] += 0.0 if critical_fail else got
         possible[shop_id] += could
-    return {
-        sid: (round(100 * earned[sid] / possible[sid], 1) if possible[sid] else None)
-        for sid in possible
-    }
+    return {sid: (100 * earned[sid] / possible[sid] if possible[sid] else None) for sid in possible}
 
 
 @pytest.mark.parametrize("base", ["/reports/export", "/api/v1/exports"])
@@ -279,7 +277,9 @@ def test_every_score_recomputes_from_answers_csv(
     assert len(shops) == 4
     recomputed = recompute(answers)
     for shop in shops:
-        assert recomputed[shop["shop_id"]] == float(shop["score"]), shop["shop_id"]
+        assert recomputed[shop["shop_id"]] == pytest.approx(float(shop["score"]), abs=1e-9), shop[
+            "shop_id"
+        ]
         sid = shop["shop_id"]
         assert sum(float(a["possible"]) for a in answers if a["shop_id"] == sid) == float(
             shop["possible"]
@@ -288,8 +288,9 @@ def test_every_score_recomputes_from_answers_csv(
     # zeroed by the failed critical question (2 + 2.25 + 0 of 6); Checkout earns 2 (rings)
     # + 1.5 (OK = 2 of 4 points, of 3) of 5, the N/A receipt counting for nothing: 3.5 / 11.
     one = next(s for s in shops if s["shop_id"] == str(export_orgs.shops["one"].id))
-    assert (one["score"], one["earned"], one["possible"], one["critical_fail"]) == (
-        "31.8",
+    assert float(one["score"]) == pytest.approx(100 * 3.5 / 11)  # stored unrounded
+    assert score_text(float(one["score"])) == "31.8"
+    assert (one["earned"], one["possible"], one["critical_fail"]) == (
         "3.5",
         "11",
         "true",

@@ -6,8 +6,10 @@ with plain arithmetic (not with the code under test) and reads the PDF's text ba
 
 from __future__ import annotations
 
+import csv
 import html
 import io
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,7 +34,7 @@ from tests.factories import (
     make_touchpoint,
     store_score,
 )
-from tests.helpers import pdf_pages, pdf_text
+from tests.helpers import pdf_pages, pdf_text, shown
 from touchpoints.models import Question, Touchpoint
 
 pytestmark = pytest.mark.slow  # real WeasyPrint renders (touchpoint PDF, meeting pack)
@@ -41,10 +43,7 @@ SHOPPER_EMAIL = "hidden.shopper@example.com"
 RANGE = {"period": "month", "from": "2026-09-01", "to": "2026-10-31"}
 
 
-def fmt(value: float) -> str:
-    """How the report prints a score: one decimal, whole numbers bare."""
-    text = f"{round(value, 1):.1f}"
-    return text.removesuffix(".0")
+fmt = shown  # how the report prints a score: rounded once, half away from zero, one decimal
 
 
 @dataclass
@@ -271,11 +270,14 @@ def test_trend_api_matches_the_hand_computation(client: Browser, db: Database, b
     assert response.status_code == 200, response.text
     body = response.json()
     e = expected()
-    assert [(p["key"], p["score"], p["shops"]) for p in body["periods"]] == [
-        ("2026-09", round(e["sep"], 1), 2),
-        ("2026-10", round(e["oct"], 1), 3),
+    # Full precision beside the text as printed (rounded once).
+    exact = pytest.approx
+    assert [(p["key"], p["score"], p["score_text"], p["shops"]) for p in body["periods"]] == [
+        ("2026-09", exact(e["sep"]), fmt(e["sep"]), 2),
+        ("2026-10", exact(e["oct"]), fmt(e["oct"]), 3),
     ]
-    assert body["change"] == pytest.approx(e["change"], abs=0.11)
+    assert body["change"] == exact(e["change"])
+    assert body["change_text"] == fmt(e["change"])
     assert body["critical_total"] == 1
     assert body["critical_fails"][0]["location"] == "Market Sq"
     assert "shopper" not in response.text.lower()
@@ -392,3 +394,233 @@ def test_pack_job_of_another_organization_is_not_found(
     assert outsider.get(f"/reports/jobs/{job['id']}").status_code == 404
     assert outsider.get(f"/api/v1/reports/jobs/{job['id']}/pdf").status_code == 404
     assert wait_for_job(owner, job)["status"] == "done"
+
+
+# --- exact figures: rounded once, never twice ---------------------------------------------
+#
+# Figures where rounding the stored section scores first and the mean again would show: the
+# mean of 93.333… and 0 is 46.667 (46.7), where 93.3 and 0 average 46.65 and showed 46.6; the
+# mean of 50.67 and 50 is 50.335 (50.3), where 50.7 and 50 average 50.35 and showed 50.4. Every
+# figure is recomputed from the CSV export alone, and compared with the trend API (exact, and
+# its text), the touchpoint PDF and the meeting pack.
+
+EXACT_RANGE = {"period": "month", "from": "2026-01-01", "to": "2026-02-28"}
+
+
+@dataclass
+class Exact:
+    org: Organization
+    owner: User
+    bill: Touchpoint  # questions of weight 14 and 1: sections of 93.333…, 100, 6.67 or 0
+    entry: Touchpoint  # questions of weight 50, 0.67 and 49.33: sections 50.67, 50, 99.33 …
+
+
+@pytest.fixture
+def exact_world(session: Session) -> Exact:
+    org = make_org(session, name="Corner Shops")
+    owner = make_member(session, org, role=Role.owner)
+    shopper = make_member(session, org, role=Role.shopper)
+    bill = make_touchpoint(session, org, name="Settling up", target=80)
+    entry = make_touchpoint(session, org, name="Coming in", target=50)
+    total = make_question(session, bill, text="Total right?", kind="yes_no", weight=14)
+    receipt = make_question(session, bill, text="Receipt offered?", kind="yes_no", weight=1)
+    door = make_question(session, entry, text="Door held?", kind="yes_no", weight=50)
+    mat = make_question(session, entry, text="Mat clean?", kind="yes_no", weight=0.67)
+    hello = make_question(session, entry, text="Said hello?", kind="yes_no", weight=49.33)
+    high = make_location(session, org, name="High Street")
+    market = make_location(session, org, name="Market Row")
+    plan: list[tuple[int, int, Location, Touchpoint, list[tuple[Question, bool]]]] = [
+        (1, 10, high, bill, [(total, True), (receipt, False)]),  # 93.333…
+        (1, 12, market, bill, [(total, False), (receipt, False)]),  # 0
+        (2, 10, high, bill, [(total, True), (receipt, False)]),  # 93.333…
+        (2, 12, high, bill, [(total, False), (receipt, False)]),  # 0: High Street 46.667
+        (2, 14, market, bill, [(total, True), (receipt, True)]),  # 100
+        (1, 15, high, entry, [(door, True), (mat, False), (hello, True)]),  # 99.33
+        (2, 15, high, entry, [(door, True), (mat, True), (hello, False)]),  # 50.67
+        (2, 16, market, entry, [(door, True), (mat, False), (hello, False)]),  # 50
+    ]
+    for month, day, location, tp, answers in plan:
+        when = datetime(2026, month, day, 11, tzinfo=UTC)
+        shop = make_shop(
+            session,
+            org,
+            location=location,
+            touchpoints=[tp],
+            status=ShopStatus.approved,
+            shopper_id=shopper.id,
+            visited_at=when,
+            approved_at=when + timedelta(days=1),
+        )
+        for question, value in answers:
+            make_answer(session, shop, question, value)
+        store_score(session, shop)
+    return Exact(org=org, owner=owner, bill=bill, entry=entry)
+
+
+@dataclass
+class FromCsv:
+    """A touchpoint's figures recomputed from answers.csv alone (docs/definitions.md)."""
+
+    months: dict[str, float]  # mean section score per month
+    locations: dict[str, float]  # mean per location in the latest month
+
+    @property
+    def latest(self) -> float:
+        return self.months[max(self.months)]
+
+    @property
+    def change(self) -> float:
+        first, second = sorted(self.months)[-2:]
+        return self.months[second] - self.months[first]
+
+
+def figures_from_csv(client: Browser) -> dict[str, FromCsv]:
+    """touchpoint name -> its figures, from the CSV export: each section's points summed,
+    zeroed by a failed critical question, divided at full precision; means per month (of the
+    visit's local day) and per location in the latest month; nothing rounded."""
+    response = client.get(
+        "/reports/export/answers.csv", params={"from": EXACT_RANGE["from"], "to": EXACT_RANGE["to"]}
+    )
+    assert response.status_code == 200, response.text[:300]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"), newline="")))
+    sections: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for row in rows:
+        sections.setdefault((row["shop_id"], row["touchpoint"]), []).append(row)
+    months: dict[str, dict[str, list[float]]] = {}
+    places: dict[str, dict[tuple[str, str], list[float]]] = {}
+    for (_shop, tp), answers in sections.items():
+        possible = sum(float(a["possible"]) for a in answers)
+        if not possible:
+            continue
+        failed = any(
+            a["critical"] == "true" and float(a["earned"]) < 0.5 * float(a["possible"])
+            for a in answers
+        )
+        pct = 0.0 if failed else 100 * sum(float(a["earned"]) for a in answers) / possible
+        month = answers[0]["visited_local"][:7]
+        months.setdefault(tp, {}).setdefault(month, []).append(pct)
+        places.setdefault(tp, {}).setdefault((month, answers[0]["location"]), []).append(pct)
+    result = {}
+    for tp, by_month in months.items():
+        latest = max(by_month)
+        result[tp] = FromCsv(
+            months={m: sum(v) / len(v) for m, v in by_month.items()},
+            locations={
+                place: sum(v) / len(v) for (m, place), v in places[tp].items() if m == latest
+            },
+        )
+    return result
+
+
+def test_exact_figures_csv_recomputation_is_what_double_rounding_got_wrong(
+    client: Browser, db: Database, exact_world: Exact
+) -> None:
+    signed_in(client, db, exact_world.owner, exact_world.org)
+    csv_figures = figures_from_csv(client)
+    bill, entry = csv_figures["Settling up"], csv_figures["Coming in"]
+    assert bill.months["2026-01"] == pytest.approx(140 / 3)  # (93.333… + 0) / 2
+    assert bill.locations["High Street"] == pytest.approx(140 / 3)
+    assert entry.latest == pytest.approx(50.335)
+
+    # Shown once-rounded; the old way (round the stored 93.3 / 50.7 to one decimal, average,
+    # round again with Python's round) showed other figures.
+    def twice(value: float) -> str:
+        return f"{round(value, 1):g}"
+
+    assert (shown(bill.months["2026-01"]), twice((93.3 + 0) / 2)) == ("46.7", "46.6")
+    assert (shown(entry.latest), twice((50.7 + 50) / 2)) == ("50.3", "50.4")
+    assert (shown(-entry.change), twice(-(50.4 - 99.3))) == ("49", "48.9")
+
+
+def test_exact_figures_in_the_trend_api(client: Browser, db: Database, exact_world: Exact) -> None:
+    signed_in(client, db, exact_world.owner, exact_world.org)
+    csv_figures = figures_from_csv(client)
+    for tp in (exact_world.bill, exact_world.entry):
+        want = csv_figures[tp.name]
+        response = client.get(f"/api/v1/reports/touchpoints/{tp.id}/trend", params=EXACT_RANGE)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        # Full precision (equal up to a float's last bits), and the text as printed.
+        got = {p["key"]: (p["score"], p["score_text"]) for p in body["periods"]}
+        assert got == {m: (pytest.approx(v, abs=1e-9), shown(v)) for m, v in want.months.items()}
+        assert body["change"] == pytest.approx(want.change, abs=1e-9)
+        assert body["change_text"] == shown(want.change)
+        places = {row["location"]: (row["score"], row["score_text"]) for row in body["locations"]}
+        assert places == {
+            p: (pytest.approx(v, abs=1e-9), shown(v)) for p, v in want.locations.items()
+        }
+    bill = client.get(
+        f"/api/v1/reports/touchpoints/{exact_world.bill.id}/trend", params=EXACT_RANGE
+    ).json()
+    assert bill["periods"][0]["score_text"] == "46.7"
+    assert {r["location"]: r["score_text"] for r in bill["locations"]}["High Street"] == "46.7"
+    entry = client.get(
+        f"/api/v1/reports/touchpoints/{exact_world.entry.id}/trend", params=EXACT_RANGE
+    ).json()
+    assert (entry["latest"]["score_text"], entry["change_text"]) == ("50.3", "-49")
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    assert "full precision" in schema["PeriodOut"]["properties"]["score"]["description"]
+
+
+def test_exact_figures_in_the_touchpoint_pdf(
+    client: Browser, db: Database, exact_world: Exact
+) -> None:
+    signed_in(client, db, exact_world.owner, exact_world.org)
+    csv_figures = figures_from_csv(client)
+    for tp in (exact_world.bill, exact_world.entry):
+        want = csv_figures[tp.name]
+        response = client.get(f"/reports/touchpoints/{tp.id}/pdf", params=EXACT_RANGE)
+        assert response.status_code == 200, response.text[:300]
+        text = pdf_text(response.content)
+        change = want.change
+        words = f"up {shown(change)}" if change > 0 else f"down {shown(-change)}"
+        assert f"{shown(want.latest)} in February 2026: {words} points since January 2026" in text
+        for value in [*want.months.values(), *want.locations.values()]:
+            assert shown(value) in text, (tp.name, value)
+        if tp.name == "Settling up":
+            assert "46.7" in text and "46.6" not in text  # January, and High Street
+        else:
+            assert "50.3 in February 2026: down 49 points" in text
+            assert "50.4" not in text and "48.9" not in text
+
+
+def test_exact_figures_in_the_meeting_pack(
+    client: Browser, db: Database, exact_world: Exact
+) -> None:
+    signed_in(client, db, exact_world.owner, exact_world.org)
+    csv_figures = figures_from_csv(client)
+    started = post_json(client, "/api/v1/reports/pack", EXACT_RANGE)
+    assert started.status_code == 202, started.text
+    job = wait_for_job(client, started.json())
+    assert job["status"] == "done", job
+    text = pdf_text(client.get(job["pdf_url"]).content)
+    for want in csv_figures.values():
+        assert f"{shown(want.latest)} in February 2026" in text
+        for value in [*want.months.values(), *want.locations.values()]:
+            assert shown(value) in text, value
+    # The overview's change column: ▼ −49 for "Coming in", not −48.9.
+    assert "−49" in text and "48.9" not in text
+    assert "46.6" not in text and "50.4" not in text
+
+
+def test_exact_figures_on_the_dashboard(client: Browser, db: Database, exact_world: Exact) -> None:
+    signed_in(client, db, exact_world.owner, exact_world.org)
+    csv_figures = figures_from_csv(client)
+    home = page_words(client.get("/reports", params=EXACT_RANGE).text)
+    for tp in (exact_world.bill, exact_world.entry):
+        want = csv_figures[tp.name]
+        assert shown(want.latest) in home
+        response = client.get(f"/reports/touchpoints/{tp.id}", params=EXACT_RANGE)
+        assert response.status_code == 200
+        words = page_words(response.text)
+        change = want.change
+        moved = f"up {shown(change)}" if change > 0 else f"down {shown(-change)}"
+        assert f"{moved} since" in words
+        for value in [*want.months.values(), *want.locations.values()]:
+            assert shown(value) in words, (tp.name, value)
+    assert "46.6" not in home and "50.4" not in home
+
+
+def page_words(page: str) -> str:
+    """A page's words: tags dropped, spaces collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())

@@ -230,9 +230,12 @@ def test_shop_score_is_earned_over_possible_across_sections_not_a_mean_of_percen
     assert shop.sections == (small, big)
 
 
-def test_percent_is_rounded_to_one_decimal() -> None:
-    assert percent(1, 3) == 33.3
-    assert percent(2, 3) == 66.7
+def test_percent_is_kept_at_full_precision() -> None:
+    # Only the display rounds (app.figures), once: a stored 93.3 would make the mean of
+    # 93.333… and 0 show 46.6 instead of 46.7.
+    assert percent(1, 3) == 100 / 3
+    assert percent(2, 3) == 200 / 3
+    assert percent(14, 15) == 1400 / 15
     assert percent(0, 5) == 0.0
 
 
