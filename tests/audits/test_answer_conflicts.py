@@ -48,7 +48,9 @@ class Shopper:
     client: Browser
     token: str
 
-    def send(self, question: Question, value: Any, given_at: datetime | str | None, **body: Any) -> Any:
+    def send(
+        self, question: Question, value: Any, given_at: datetime | str | None, **body: Any
+    ) -> Any:
         """As touchstone-queue.js sends an answer: a phone's own id, the phone's time."""
         payload: dict[str, Any] = {
             "id": str(body.pop("id", uuid.uuid4())),
@@ -110,9 +112,7 @@ def at(iso: str) -> datetime:
     return datetime.fromisoformat(iso)
 
 
-def test_an_older_answer_does_not_overwrite_a_newer_one(
-    shopper: Shopper, session: Session
-) -> None:
+def test_an_older_answer_does_not_overwrite_a_newer_one(shopper: Shopper, session: Session) -> None:
     now = utcnow()
     newer, older = now - timedelta(minutes=2), now - timedelta(minutes=10)
     # Phone A answers "no" at 14:02; phone B's "yes" from 13:54 arrives after it.
