@@ -410,20 +410,25 @@
   // Opening a shop: where the page (the server) holds a newer answer than this phone's copy,
   // the server's is taken; a queued answer older than it is dropped with a note. A queued
   // answer as new or newer goes out as usual (on a tie the later arrival wins).
+  // Returns "taken", "merge" (only a comment was typed here, never sent, and the server's
+  // answer has none: the comment is to go out with the server's answer) or "".
   function takeNewer(block, given, pending) {
     var qid = block.getAttribute("data-question");
     var server = JSON.parse(block.getAttribute("data-server") || "null");
     var mine = given[qid];
-    if (!server || !mine || !server.given_at) return false;
+    if (!server || !mine || !server.given_at) return "";
     var key = "a:" + shop + ":" + qid;
     var theirs = time(server.given_at);
     var ours = time(mine.given_at);
-    if (pending[key] ? !(theirs > ours) : theirs < ours) return false;
+    var commentOnly = !pending[key] && mine.value === null && !mine.na;
+    if (!commentOnly && (pending[key] ? !(theirs > ours) : theirs < ours)) return "";
     var copy = {
       id: block.getAttribute("data-answer-id"), value: server.na ? null : shownValue(server.value),
       na: !!server.na, comment: server.comment || "", given_at: server.given_at, revision: server.revision
     };
-    if (!sameAnswer(mine, copy)) keepNote(key, shop, qid, changedText(server.given_at));
+    var merge = commentOnly && !!mine.comment && !copy.comment;
+    var lost = commentOnly ? !!mine.comment : !sameAnswer(mine, copy);  // something of ours gave way
+    if (!merge && lost) keepNote(key, shop, qid, changedText(server.given_at));
     if (pending[key]) {
       store(QUEUE, load(QUEUE, []).filter(function (item) { return item.key !== key; }));
       delete pending[key];
@@ -434,7 +439,8 @@
       known[qid] = copy.id;
       store(IDS, known);
     }
-    return true;
+    if (merge) copy.comment = mine.comment;
+    return merge ? "merge" : "taken";
   }
 
   function refused(item, message) {
@@ -639,8 +645,11 @@
     var given = load(GIVEN, {});
     var pending = pendingKeys();
     var taken = false;
+    var merged = [];
     root.querySelectorAll(".q[data-question]").forEach(function (block) {
-      if (takeNewer(block, given, pending)) taken = true;
+      var took = takeNewer(block, given, pending);
+      if (took) taken = true;
+      if (took === "merge") merged.push(block);
     });
     if (taken) store(GIVEN, given);
     root.querySelectorAll(".q[data-question]").forEach(function (block) {
@@ -650,6 +659,11 @@
         if (pending["a:" + shop + ":" + qid]) mark(qid, "Waiting to send…", "wait");
         else if (given[qid].value !== null || given[qid].na) mark(qid, "Saved", "ok");
       }
+    });
+    // A comment typed here on a question answered on another device goes out with that answer.
+    merged.forEach(function (block) {
+      give(block, { comment: given[block.getAttribute("data-question")].comment });
+      pending["a:" + shop + ":" + block.getAttribute("data-question")] = true;
     });
     restorePhotos();
     var saved = load(VISIT, {});

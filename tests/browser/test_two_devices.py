@@ -217,3 +217,35 @@ def test_a_queued_answer_older_than_the_servers_is_dropped_on_opening_the_shop(
     kept = stored(live_server, shop.shop_id, q["yes_no"])
     assert (kept.value, kept.given_at, kept.revision) == (False, newer.given_at, 1)
     forget_offline_noise(b_tab)
+    b.unroute("**/shops/*/answers")
+
+    # A comment typed on B before any answer stays on B (it goes out with an answer). A
+    # answers that question; B, opening the shop, shows A's answer and sends its comment
+    # with it.
+    scale_b = question(b, q["scale"])
+    scale_b.get_by_text("Comment and photos").click()
+    scale_b.get_by_label("Comment").fill("Warm once the queue had gone.")
+    scale_b.get_by_label("Comment").blur()
+    expect(state(b, q["scale"])).to_have_text(
+        "Your comment is kept here and sent with your answer."
+    )
+    question(a, q["scale"]).get_by_role("button", name=re.compile("^3")).click()
+    expect(state(a, q["scale"])).to_have_text("Saved")
+    b_tab.goto(counter)
+    scale_b = question(b, q["scale"])
+    expect(scale_b.get_by_role("button", name=re.compile("^3"))).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    # "Saved" is also what the page says of a stored answer before the queue sends: wait
+    # for the queue to be empty.
+    b.wait_for_function(
+        "JSON.parse(localStorage.getItem('touchstone:queue:v1') || '[]').length === 0"
+    )
+    expect(state(b, q["scale"])).to_have_text("Saved")
+    expect(scale_b.get_by_label("Comment")).to_have_value("Warm once the queue had gone.")
+    merged = stored(live_server, shop.shop_id, q["scale"])
+    assert (merged.value, merged.comment, merged.revision) == (
+        3,
+        "Warm once the queue had gone.",
+        2,
+    )
