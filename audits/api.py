@@ -75,7 +75,19 @@ class AnswerPublic(BaseModel):
     display: str = Field(description="The answer in words, as reports show it.")
     answered_at: datetime
     updated_at: datetime
+    given_at: datetime = Field(
+        description="When the shopper gave this answer, by the client's clock (the server's "
+        "receive time when the client sent none, or one later than its arrival)."
+    )
+    revision: int = Field(description="1 when first stored, one more on every change.")
     photo_ids: list[uuid.UUID] = []
+
+
+class AnswerSaved(AnswerPublic):
+    applied: bool = Field(
+        description="False when the server already holds an answer to this question given "
+        "later (by `given_at`): nothing changed, and this is that newer answer."
+    )
 
 
 class QuestionScorePublic(BaseModel):
@@ -155,6 +167,11 @@ class AnswerBody(BaseModel):
     value: Any = None
     not_applicable: bool = False
     comment: str = ""
+    given_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the shopper gave the answer, by the client's clock. The answer "
+        "given last is kept, not the last to arrive; without it the receive time counts.",
+    )
 
 
 class VisitBody(BaseModel):
@@ -223,6 +240,8 @@ def _answer_public(answer: Answer, display: str, photo_ids: list[uuid.UUID]) -> 
         display=display,
         answered_at=answer.answered_at,
         updated_at=answer.updated_at,
+        given_at=answer.given_at,
+        revision=answer.revision,
         photo_ids=photo_ids,
     )
 
@@ -383,11 +402,16 @@ def shop_read(tenant: MemberDep, shop: ShopDep) -> JSONResponse:
     return _json(_detail(tenant, shop))
 
 
-@router.put("/shops/{shop_id}/answers/{answer_id}", response_model=AnswerPublic)
+@router.put("/shops/{shop_id}/answers/{answer_id}", response_model=AnswerSaved)
 def answer_put(
     tenant: ShopperDep, shop: ShopDep, answer_id: uuid.UUID, data: AnswerBody
-) -> AnswerPublic:
-    """Save one answer under the id the phone made. Sending it again changes nothing more."""
+) -> AnswerSaved:
+    """Save one answer under the id the phone made. Sending it again changes nothing more.
+
+    Send `given_at` (when the shopper gave it): an answer to the same question given later
+    on another device is kept, and this one then comes back with `applied: false` and that
+    newer answer. A `given_at` after the server received it counts as the receive time.
+    """
     saved = services.answer_upsert(
         session=tenant.session,
         shop=shop,
@@ -398,15 +422,17 @@ def answer_put(
             value=data.value,
             not_applicable=data.not_applicable,
             comment=data.comment,
+            given_at=data.given_at,
         ),
         with_photos=True,
     )
     answer = saved.answer
-    return _answer_public(
+    public = _answer_public(
         answer,
         queries.answer_words(saved.question, answer.value, answer.not_applicable),
         saved.photo_ids,
     )
+    return AnswerSaved(**public.model_dump(), applied=saved.applied)
 
 
 @router.put("/shops/{shop_id}/visit", response_model=ShopPublic)

@@ -84,6 +84,12 @@ class Answer(OrgOwned, table=True):
     comment: str = Field(default="", sa_type=Text)
     answered_at: datetime = utc_field(default_factory=utcnow)
     updated_at: datetime = utc_field(default_factory=utcnow)
+    # When the shopper gave this answer, by the phone's clock (clamped: never after the
+    # server received it); the newest by this time is kept, not the last to arrive
+    # (docs/reliability.md, "Two devices, one answer").
+    given_at: datetime = utc_field(default_factory=utcnow)
+    # 1 when first stored, one more on every save that changed it.
+    revision: int = 1
     # Kept by audits.report_day for the reports: the share 0..1 of the question's points this
     # answer earns (touchpoints.scoring; None when it does not count: N/A, empty, not scored), and
     # the shop's report day while the shop is approved (None otherwise).

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -270,6 +270,29 @@ class AnswerInput:
     value: Any = None
     not_applicable: bool = False
     comment: str = ""
+    # When the shopper gave it, by the phone's clock; None: when the server receives it.
+    given_at: datetime | None = None
+
+
+def given_time(given_at: datetime | None, *, received: datetime, shop: Shop) -> datetime:
+    """The time an answer counts as given: the phone's, unless that clock is plainly wrong.
+
+    A time after the server received the answer (a clock running ahead) or before the shop
+    was planned (a clock reset to 1970) cannot be true: the receive time counts instead.
+    A naive time is taken as UTC. (docs/reliability.md, "Two devices, one answer")
+    """
+    if given_at is None:
+        return received
+    if given_at.tzinfo is None:
+        given_at = given_at.replace(tzinfo=UTC)
+    if given_at > received:
+        return received
+    created = shop.created_at
+    if created is not None and created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    if created is not None and given_at < created:
+        return received
+    return given_at
 
 
 # The statements of the answer save, built once: building SQLAlchemy expressions (an alias
@@ -294,15 +317,20 @@ _QUESTION_IN_SHOP = select(
     .limit(1)
     .scalar_subquery(),
 ).where(col(Question.id) == bindparam("question_id"))
-# The stored answer under this id, and the shop's answer to this question.
-_ANSWER_BY_ID_OR_QUESTION = select(Answer).where(
-    or_(
-        col(Answer.id) == bindparam("answer_id"),
-        and_(
-            col(Answer.shop_id) == bindparam("shop_id"),
-            col(Answer.question_id) == bindparam("question_id"),
-        ),
+# The stored answer under this id, and the shop's answer to this question; locked (on
+# PostgreSQL) until the save commits, so that two devices' saves of it compare in turn.
+_ANSWER_BY_ID_OR_QUESTION = (
+    select(Answer)
+    .where(
+        or_(
+            col(Answer.id) == bindparam("answer_id"),
+            and_(
+                col(Answer.shop_id) == bindparam("shop_id"),
+                col(Answer.question_id) == bindparam("question_id"),
+            ),
+        )
     )
+    .with_for_update()
 )
 _PHOTO_IDS = (
     select(Photo.id)
@@ -358,6 +386,9 @@ class SavedAnswer:
     question: Question
     photo_ids: list[uuid.UUID]  # with_photos: the answer's photos, oldest first
     progress: tuple[int, int] | None  # with_progress: (answered, asked) in the shop
+    # False when the stored answer was given later (by the shopper's time) than this one:
+    # nothing changed, and `answer` is the newer one the server keeps.
+    applied: bool = True
 
 
 def answer_upsert(
@@ -376,6 +407,12 @@ def answer_upsert(
     answer by its id or its question in another; with_photos the ids of the photos of an
     answer stored before, with_progress the shop's progress counted with this answer
     (docs/performance.md, autosave).
+
+    Two devices of the shopper may answer the same question: the answer given last by the
+    shopper's time (`data.given_at`, see given_time) is kept, not the last to arrive. An
+    older one changes nothing and comes back with `applied=False` and the stored answer;
+    on a tie the later arrival wins. Each save that changes the answer adds one to its
+    revision.
     """
     if shop.shopper_id != actor_id:
         raise NotFoundError(MSG_NOT_YOURS)
@@ -393,17 +430,49 @@ def answer_upsert(
     if answer is None:
         answer = next(iter(found), None)
     photo_ids: list[uuid.UUID] = []
+    received = utcnow()
+    given = given_time(data.given_at, received=received, shop=shop)
     if answer is None:  # a new answer has no photos yet: they are added to a stored answer
         answer = Answer(
-            id=data.id, org_id=shop.org_id, shop_id=ident(shop), question_id=ident(question)
+            id=data.id,
+            org_id=shop.org_id,
+            shop_id=ident(shop),
+            question_id=ident(question),
+            given_at=given,
+            revision=0,
         )
     elif with_photos:
         photo_ids = list(session.exec(_PHOTO_IDS, params={"answer_id": answer.id}))
+    if answer.revision and given < answer.given_at:
+        # Given before the answer stored: a newer one from another device (or a queue that
+        # waited) is kept. Nothing is written; the caller tells the phone what is stored.
+        progress = shop_progress_counts(session, shop) if with_progress else None
+        session.commit()
+        return SavedAnswer(
+            answer=answer,
+            question=question,
+            photo_ids=photo_ids,
+            progress=progress,
+            applied=False,
+        )
+    comment = data.comment.strip()
+    changed = (
+        not answer.revision
+        or answer.question_id != question.id
+        or answer.value != value
+        or type(answer.value) is not type(value)
+        or answer.not_applicable != data.not_applicable
+        or answer.comment != comment
+        or answer.given_at != given
+    )
     answer.question_id = ident(question)
     answer.value = value
     answer.not_applicable = data.not_applicable
-    answer.comment = data.comment.strip()
-    answer.updated_at = utcnow()
+    answer.comment = comment
+    answer.given_at = given
+    if changed:
+        answer.revision += 1
+    answer.updated_at = received
     session.add(answer)
     if shop.status == ShopStatus.assigned:
         _transition(session, shop, ShopStatus.in_progress, actor_id, "first answer")
@@ -578,6 +647,7 @@ def answer_correct(*, session: Session, shop: Shop, actor_id: int, data: AnswerI
     answer.not_applicable = data.not_applicable
     answer.comment = comment
     answer.updated_at = utcnow()
+    answer.revision += 1
     session.add(answer)
     _log(session, shop, ShopStatus.submitted, actor_id, "; ".join(notes))
     session.commit()

@@ -250,6 +250,8 @@ def _rows(
                             "comment": "",
                             "answered_at": visited,
                             "updated_at": visited,
+                            "given_at": visited,
+                            "revision": 1,
                             "share": answer_share(spec, value, na),
                             "report_day": day,
                         }

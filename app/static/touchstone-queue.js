@@ -8,16 +8,22 @@
 // Without signal, answers wait and go out in order on `online`, `pageshow` and a retry with
 // backoff. The ids are made here, on the phone, so a resend is an update, never a duplicate.
 // Photos are too big for localStorage: they wait in IndexedDB and go out after the answers.
+// Each answer carries the time it was given here (`given_at`); the server keeps the newest
+// by that time, so an older copy from this phone gives way to a newer one from another
+// device, with a note next to the question.
 (function () {
   "use strict";
 
   var QUEUE = "touchstone:queue:v1";
   var root = document.getElementById("fill");
   var shop = root ? root.getAttribute("data-shop") : null;
-  var GIVEN = "touchstone:given:" + shop;  // what this phone answered: {qid: {id, value, na, comment}}
+  // What this phone answered: {qid: {id, value, na, comment, given_at, revision}}.
+  var GIVEN = "touchstone:given:" + shop;
   var IDS = "touchstone:ids:" + shop;      // the answer id per question, reused on every re-answer
   var VISIT = "touchstone:visit:" + shop;  // visit fields and section comments typed here
-  var REFUSED = "touchstone:refused:v1";   // {item key: {shop, question|stateKey, message}}
+  // Notes kept next to a question until it is given again: a refusal, or an answer replaced
+  // by a newer one from another device. {item key: {shop, question|stateKey, message, kind}}
+  var REFUSED = "touchstone:refused:v1";
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrf = csrfMeta ? csrfMeta.getAttribute("content") : "";
   var sending = false;
@@ -305,10 +311,18 @@
   }
 
   function acknowledged(item, data) {
+    if (item.question) settle(item, data);
     if (item.shop !== shop) return showQueue();  // sent from another page of the app
     if (item.question) {
       var pending = pendingKeys()[item.key];
-      if (!pending) mark(item.question, "Saved", "ok");
+      var older = data.applied === false;  // the server keeps a newer answer
+      if (!pending && older) {
+        var shown = blockOf(item.question);
+        if (shown) paint(shown, serverCopy(data));
+        mark(item.question, changedText(data.given_at), "changed");
+      } else if (!pending) {
+        mark(item.question, "Saved", "ok");
+      }
       var ids = JSON.parse(root ? root.getAttribute("data-answered-ids") || "[]" : "[]");
       if (root && ids.indexOf(Number(item.question)) < 0) {
         ids.push(Number(item.question));
@@ -327,6 +341,106 @@
     }
     progress();
     showQueue();
+  }
+
+  // --- two devices, one answer: the newest by the shopper's time is kept ------------------
+
+  // A value as the page shows it: yes/no as the buttons say it, numbers as text.
+  function shownValue(value) {
+    if (value === null || value === undefined) return null;
+    if (typeof value === "boolean") return value ? "yes" : "no";
+    return String(value);
+  }
+
+  // The server's answer (an acknowledgement) as this phone keeps its own.
+  function serverCopy(data) {
+    return {
+      id: data.id, value: data.not_applicable ? null : shownValue(data.value),
+      na: !!data.not_applicable, comment: data.comment || "",
+      given_at: data.given_at, revision: data.revision
+    };
+  }
+
+  function time(iso) {
+    var t = Date.parse(iso || "");
+    return isNaN(t) ? NaN : t;
+  }
+
+  function changedText(iso) {
+    var t = new Date(time(iso));
+    if (isNaN(t.getTime())) return "Changed on another device; this is the newer answer.";
+    var two = function (n) { return (n < 10 ? "0" : "") + n; };
+    return "Changed on another device at " + two(t.getHours()) + ":" + two(t.getMinutes()) +
+      "; this is the newer answer.";
+  }
+
+  function sameAnswer(a, b) {
+    return shownValue(a.value) === shownValue(b.value) && !!a.na === !!b.na &&
+      (a.comment || "") === (b.comment || "");
+  }
+
+  function keepNote(key, shopId, qid, message) {
+    var notes = load(REFUSED, {});
+    notes[key] = { shop: shopId, question: qid, stateKey: null, message: message, kind: "changed" };
+    store(REFUSED, notes);
+  }
+
+  // The phone's copy after the server acknowledged an answer: the time and revision it is
+  // kept under or, when the server holds an answer given later on another device, that
+  // answer (this phone's older one is not sent again) and a note saying so.
+  function settle(item, data) {
+    if (pendingKeys()[item.key]) return;  // a newer edit of it is still to go out
+    var key = "touchstone:given:" + item.shop;
+    var given = load(key, {});
+    var mine = given[item.question];
+    if (data.applied === false) {
+      if (!mine || !sameAnswer(mine, serverCopy(data))) {
+        keepNote(item.key, item.shop, item.question, changedText(data.given_at));
+      }
+      given[item.question] = serverCopy(data);
+    } else if (mine) {
+      mine.given_at = data.given_at;
+      mine.revision = data.revision;
+    } else {
+      return;
+    }
+    store(key, given);
+  }
+
+  // Opening a shop: where the page (the server) holds a newer answer than this phone's copy,
+  // the server's is taken; a queued answer older than it is dropped with a note. A queued
+  // answer as new or newer goes out as usual (on a tie the later arrival wins).
+  // Returns "taken", "merge" (only a comment was typed here, never sent, and the server's
+  // answer has none: the comment is to go out with the server's answer) or "".
+  function takeNewer(block, given, pending) {
+    var qid = block.getAttribute("data-question");
+    var server = JSON.parse(block.getAttribute("data-server") || "null");
+    var mine = given[qid];
+    if (!server || !mine || !server.given_at) return "";
+    var key = "a:" + shop + ":" + qid;
+    var theirs = time(server.given_at);
+    var ours = time(mine.given_at);
+    var commentOnly = !pending[key] && mine.value === null && !mine.na;
+    if (!commentOnly && (pending[key] ? !(theirs > ours) : theirs < ours)) return "";
+    var copy = {
+      id: block.getAttribute("data-answer-id"), value: server.na ? null : shownValue(server.value),
+      na: !!server.na, comment: server.comment || "", given_at: server.given_at, revision: server.revision
+    };
+    var merge = commentOnly && !!mine.comment && !copy.comment;
+    var lost = commentOnly ? !!mine.comment : !sameAnswer(mine, copy);  // something of ours gave way
+    if (!merge && lost) keepNote(key, shop, qid, changedText(server.given_at));
+    if (pending[key]) {
+      store(QUEUE, load(QUEUE, []).filter(function (item) { return item.key !== key; }));
+      delete pending[key];
+    }
+    given[qid] = copy;
+    var known = load(IDS, {});
+    if (copy.id) {
+      known[qid] = copy.id;
+      store(IDS, known);
+    }
+    if (merge) copy.comment = mine.comment;
+    return merge ? "merge" : "taken";
   }
 
   function refused(item, message) {
@@ -388,6 +502,8 @@
     var next = { value: state.value, na: state.na, comment: state.comment || "" };
     Object.keys(change).forEach(function (k) { next[k] = change[k]; });
     next.id = answerId(block);
+    next.given_at = new Date().toISOString();  // when the shopper gave it, by this phone's clock
+    next.revision = state.revision || 0;
     var given = load(GIVEN, {});
     given[qid] = next;
     store(GIVEN, given);  // kept on the phone before anything is sent
@@ -405,7 +521,10 @@
       key: "a:" + shop + ":" + qid,
       question: qid,
       url: "/shops/" + shop + "/answers",
-      body: { id: next.id, question_id: Number(qid), value: next.na ? null : value, not_applicable: !!next.na, comment: next.comment }
+      body: {
+        id: next.id, question_id: Number(qid), value: next.na ? null : value,
+        not_applicable: !!next.na, comment: next.comment, given_at: next.given_at
+      }
     });
   }
 
@@ -525,6 +644,14 @@
   function restore() {
     var given = load(GIVEN, {});
     var pending = pendingKeys();
+    var taken = false;
+    var merged = [];
+    root.querySelectorAll(".q[data-question]").forEach(function (block) {
+      var took = takeNewer(block, given, pending);
+      if (took) taken = true;
+      if (took === "merge") merged.push(block);
+    });
+    if (taken) store(GIVEN, given);
     root.querySelectorAll(".q[data-question]").forEach(function (block) {
       var qid = block.getAttribute("data-question");
       if (given[qid]) {
@@ -532,6 +659,11 @@
         if (pending["a:" + shop + ":" + qid]) mark(qid, "Waiting to send…", "wait");
         else if (given[qid].value !== null || given[qid].na) mark(qid, "Saved", "ok");
       }
+    });
+    // A comment typed here on a question answered on another device goes out with that answer.
+    merged.forEach(function (block) {
+      give(block, { comment: given[block.getAttribute("data-question")].comment });
+      pending["a:" + shop + ":" + block.getAttribute("data-question")] = true;
     });
     restorePhotos();
     var saved = load(VISIT, {});
@@ -550,7 +682,7 @@
     Object.keys(notes).forEach(function (key) {
       var note = notes[key];
       if (String(note.shop) !== String(shop) || pending[key]) return;
-      mark(note.question || note.stateKey, note.message, "error");
+      mark(note.question || note.stateKey, note.message, note.kind || "error");
     });
     progress();
   }

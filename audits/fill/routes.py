@@ -13,7 +13,7 @@ acknowledgement that matches it, never on a bare 200, a redirect or an HTML page
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -73,10 +73,32 @@ def _answer_state(sections: list[Section]) -> dict[int, dict[str, Any]]:
             "value": a.value,
             "na": a.not_applicable,
             "comment": a.comment,
+            # The phone compares these with its own copy: the newer one is shown.
+            "given_at": _iso(a.given_at),
+            "revision": a.revision,
         }
         for s in sections
         for qid, a in s.answers.items()
     }
+
+
+def _iso(value: datetime) -> str:
+    """A stored time as the phone's `Date` reads it: UTC, with its offset."""
+    return value.astimezone(UTC).isoformat()
+
+
+def _given_at(raw: object) -> datetime | None:
+    """The time the phone says the answer was given, or None (then the receive time counts).
+
+    Never a reason to refuse an answer: a time the server cannot read is left out.
+    """
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    try:
+        given = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+    return given if given.tzinfo is not None else given.replace(tzinfo=UTC)
 
 
 def _local_input(value: datetime | None, tz: str) -> str:
@@ -176,6 +198,7 @@ async def answer_save(request: Request, tenant: ShopperDep, shop: ShopDep) -> Re
             value=body.get("value"),
             not_applicable=body.get("not_applicable") is True,
             comment=comment,
+            given_at=_given_at(body.get("given_at")),
         )
     except ValueError:
         return _refused(DomainError("The answer's id is not valid.", field="id"))
@@ -205,6 +228,11 @@ async def answer_save(request: Request, tenant: ShopperDep, shop: ShopDep) -> Re
             "value": answer.value,
             "not_applicable": answer.not_applicable,
             "comment": answer.comment,
+            # False: the server holds an answer given later (by the shopper's time) on
+            # another device; the values above are that newer answer, and nothing changed.
+            "applied": saved.applied,
+            "given_at": _iso(answer.given_at),
+            "revision": answer.revision,
             "answered": answered,
             "total": total,
         }
