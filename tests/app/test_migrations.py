@@ -200,7 +200,7 @@ def test_stored_scores_are_recomputed_at_full_precision(empty_db: Database) -> N
                 detail = json.loads(detail)
             return score, [s["percent"] for s in detail["sections"]], list(pcts), tuple(other)
 
-    migrate(empty_db.engine)
+    migrate(empty_db.engine, "e2c4a6b8d0f1")
     assert stored() == (
         pytest.approx(100 * 14 / 21),
         [pytest.approx(100 * 14 / 15), 0.0],

@@ -1,7 +1,7 @@
 """Answers keep the time the shopper gave them (phone clock) and a revision
 
 Revision ID: c4e8a2f71d96
-Revises: b7d1e4c2a9f3
+Revises: e2c4a6b8d0f1
 Create Date: 2026-12-07 09:40:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from app.modelbase import UTCDateTime
 
 revision: str = "c4e8a2f71d96"
-down_revision: str | None = "b7d1e4c2a9f3"
+down_revision: str | None = "e2c4a6b8d0f1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
