@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from pydantic import EmailStr, field_validator
-from sqlalchemy import JSON, String, UniqueConstraint
+from sqlalchemy import JSON, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.modelbase import OrgOwned, utc_field, utcnow
@@ -106,7 +106,7 @@ class OrganizationBase(SQLModel):
 class Organization(OrganizationBase, table=True):
     __table_args__ = (
         UniqueConstraint("public_key", name="uq_organization_public_key"),
-        UniqueConstraint("short_code", name="uq_organization_short_code"),
+        Index("ix_organization_short_code", "short_code", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -299,7 +299,7 @@ class Location(LocationBase, OrgOwned, table=True):
     __table_args__ = (
         UniqueConstraint("org_id", "name", name="uq_location_org_name"),
         UniqueConstraint("public_key", name="uq_location_public_key"),
-        UniqueConstraint("short_code", name="uq_location_short_code"),
+        Index("ix_location_short_code", "short_code", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 from typing import Literal
+from urllib.parse import urlsplit
 
 import segno
 from sqlmodel import Session, col, select

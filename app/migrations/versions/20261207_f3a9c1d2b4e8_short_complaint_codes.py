@@ -29,10 +29,11 @@ def _code(first: str) -> str:
 
 
 def upgrade() -> None:
+    # A plain ADD COLUMN and a unique index: on SQLite a unique constraint would copy the
+    # table, and dropping the old organization table would cascade to its locations.
     for name in ("organization", "location"):
-        with op.batch_alter_table(name, schema=None) as batch_op:
-            batch_op.add_column(sa.Column("short_code", sa.String(length=8), nullable=True))
-            batch_op.create_unique_constraint(f"uq_{name}_short_code", ["short_code"])
+        op.add_column(name, sa.Column("short_code", sa.String(length=8), nullable=True))
+        op.create_index(f"ix_{name}_short_code", name, ["short_code"], unique=True)
     connection = op.get_bind()
     for name in ("organization", "location"):
         table = sa.table(name, sa.column("id", sa.Integer), sa.column("short_code", sa.String))
@@ -47,6 +48,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for name in ("location", "organization"):
-        with op.batch_alter_table(name, schema=None) as batch_op:
-            batch_op.drop_constraint(f"uq_{name}_short_code", type_="unique")
-            batch_op.drop_column("short_code")
+        op.drop_index(f"ix_{name}_short_code", table_name=name)
+        op.drop_column(name, "short_code")
