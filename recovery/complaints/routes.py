@@ -3,6 +3,7 @@
 Addresses are `/complain/{org_key}` (the whole organization) and
 `/complain/{org_key}/{location_key}` (one location); both keys are unguessable (see
 recovery/posters.py), and a location key only works together with its own organization's key.
+The short address printed on posters, `/c/{code}`, sends the browser on to one of these.
 The page shows the organization's name, and the location's, and nothing else about them.
 
 Defences, in the order a post meets them:
