@@ -179,6 +179,17 @@ def location_by_public_key(session: Session, key: str) -> Location | None:
     return session.exec(select(Location).where(Location.public_key == key)).first()
 
 
+def organization_by_short_code(session: Session, code: str) -> Organization | None:
+    """The organization whose short complaint address has this code (read before any scope)."""
+    return session.exec(select(Organization).where(Organization.short_code == code)).first()
+
+
+def location_by_short_code(session: Session, code: str) -> Location | None:
+    """The location whose short complaint address has this code. Read before any scope
+    exists: the code alone names the place, and the caller scopes to its organization."""
+    return session.exec(select(Location).where(Location.short_code == code)).first()
+
+
 def case_reference_exists(session: Session, reference: str) -> bool:
     found = session.exec(select(RecoveryCase.id).where(RecoveryCase.reference == reference))
     return found.first() is not None

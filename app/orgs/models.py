@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from pydantic import EmailStr, field_validator
-from sqlalchemy import JSON, String, UniqueConstraint
+from sqlalchemy import JSON, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.modelbase import OrgOwned, utc_field, utcnow
@@ -65,6 +65,31 @@ def public_key_new() -> str:
     return secrets.token_urlsafe(PUBLIC_KEY_BYTES)
 
 
+# The short code printed on a poster for people to type (`/c/HK7Q3M`): no 0/O, 1/I/L, read
+# case-insensitively. An organization's code starts with a digit and a location's with a
+# letter, so a code names one table; 8 or 23 first characters times 31**5 leave hundreds of
+# millions of codes of each kind, and misses at `/c/` count against the complaint throttle.
+SHORT_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+SHORT_CODE_DIGITS = SHORT_CODE_ALPHABET[:8]
+SHORT_CODE_LETTERS = SHORT_CODE_ALPHABET[8:]
+SHORT_CODE_LENGTH = 6
+
+
+def _short_code(first: str) -> str:
+    rest = "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(SHORT_CODE_LENGTH - 1))
+    return secrets.choice(first) + rest
+
+
+def org_short_code_new() -> str:
+    """A fresh short code for an organization's complaint address (starts with a digit)."""
+    return _short_code(SHORT_CODE_DIGITS)
+
+
+def location_short_code_new() -> str:
+    """A fresh short code for a location's complaint address (starts with a letter)."""
+    return _short_code(SHORT_CODE_LETTERS)
+
+
 def check_timezone(value: str) -> str:
     from zoneinfo import available_timezones
 
@@ -79,13 +104,18 @@ class OrganizationBase(SQLModel):
 
 
 class Organization(OrganizationBase, table=True):
-    __table_args__ = (UniqueConstraint("public_key", name="uq_organization_public_key"),)
+    __table_args__ = (
+        UniqueConstraint("public_key", name="uq_organization_public_key"),
+        Index("ix_organization_short_code", "short_code", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = utc_field(default_factory=utcnow)
     # The unguessable part of the public complaint form's address. Made with the row, so that
     # reading the posters page never has to write; never changed (posters hang on walls).
     public_key: str | None = Field(default_factory=public_key_new, sa_type=String(24))
+    # The short address to type, `/c/{short_code}` (made with the row, never changed).
+    short_code: str | None = Field(default_factory=org_short_code_new, sa_type=String(8))
     # An approved shop's touchpoint section this many points under target raises an alert.
     alert_margin: int = Field(default=10, ge=0, le=100)
     # Days a recovery case keeps the customer's name and contact; None keeps them until the
@@ -269,12 +299,15 @@ class Location(LocationBase, OrgOwned, table=True):
     __table_args__ = (
         UniqueConstraint("org_id", "name", name="uq_location_org_name"),
         UniqueConstraint("public_key", name="uq_location_public_key"),
+        Index("ix_location_short_code", "short_code", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = utc_field(default_factory=utcnow)
     # The unguessable part of this location's complaint form address (made with the row).
     public_key: str | None = Field(default_factory=public_key_new, sa_type=String(24))
+    # The short address to type, `/c/{short_code}` (made with the row, never changed).
+    short_code: str | None = Field(default_factory=location_short_code_new, sa_type=String(8))
 
 
 class LocationCreate(LocationBase):

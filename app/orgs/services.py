@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from app.config import Settings
 from app.errors import ConflictError, DomainError, GoneError, NotFoundError, ThrottledError
 from app.modelbase import utcnow
+from app.orgs import models
 from app.orgs.models import (
     ROLE_LABELS,
     Invite,
@@ -98,6 +99,7 @@ def org_create(
 
     with unscoped(session):
         org = Organization.model_validate(data)
+        org.short_code = short_code_free(session, Organization, models.org_short_code_new)
         session.add(org)
         session.flush()
         if owner is not None:
@@ -318,7 +320,30 @@ def _save_location(session: Session, location: Location) -> Location:
 
 
 def location_create(*, session: Session, org_id: int, data: LocationCreate) -> Location:
-    return _save_location(session, Location(org_id=org_id, **data.model_dump()))
+    location = Location(org_id=org_id, **data.model_dump())
+    location.short_code = short_code_free(session, Location, models.location_short_code_new)
+    return _save_location(session, location)
+
+
+SHORT_CODE_TRIES = 20
+
+
+def short_code_free(
+    session: Session, model: type[Organization] | type[Location], new: Callable[[], str]
+) -> str:
+    """A fresh short complaint code that no row of `model` has yet (any organization's).
+
+    Codes are short, so two draws can meet: one that is taken is drawn again, here, rather
+    than refused by the unique constraint as if the place's name were taken. The constraint
+    still guards against two places made at the same moment with the same code.
+    """
+    with unscoped(session):
+        for _ in range(SHORT_CODE_TRIES):
+            code = new()
+            taken = session.exec(select(model.id).where(model.short_code == code)).first()
+            if taken is None:
+                return code
+    raise RuntimeError("no free short complaint code found; try again")
 
 
 def location_update(*, session: Session, location: Location, data: LocationUpdate) -> Location:

@@ -3,6 +3,7 @@
 Addresses are `/complain/{org_key}` (the whole organization) and
 `/complain/{org_key}/{location_key}` (one location); both keys are unguessable (see
 recovery/posters.py), and a location key only works together with its own organization's key.
+The short address printed on posters, `/c/{code}`, sends the browser on to one of these.
 The page shows the organization's name, and the location's, and nothing else about them.
 
 Defences, in the order a post meets them:
@@ -41,7 +42,7 @@ from starlette.types import Message
 
 from app.accounts.routes import client_address
 from app.config import Settings
-from app.db import SAFE_METHODS, SessionDep
+from app.db import SAFE_METHODS, SessionDep, get_db
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
 from app.modelbase import ident, utcnow
@@ -51,7 +52,7 @@ from app.tenancy import scope_session
 from recovery import queries
 from recovery.complaints.throttle import PostsThrottled, public_post_check, public_post_record
 from recovery.models import FIX_WINDOW_HOURS, CaseSource
-from recovery.posters.services import KEY_PATTERN, complaint_path
+from recovery.posters.services import KEY_PATTERN, complaint_path, short_code_parse
 from recovery.services import REF_ALPHABET, CaseOpen, complaint_open
 
 SUMMARY_MAX = 2000
@@ -333,6 +334,54 @@ def _show_form(
     if place is None:
         return _not_found(request)
     return _form_page(request, place)
+
+
+@router.get("/c/{code}")
+def complaint_short(request: Request, session: SessionDep, code: str) -> Response:
+    """The short address printed on a poster (`/c/HK7Q3M`, any case): on to the form.
+
+    Codes are short enough to type, so they are few enough to guess at: a miss counts
+    against the client address like a post to the form, and a throttled address gets a 429
+    before any lookup.
+    """
+    settings = _settings(request)
+    address = client_address(request)
+    try:
+        public_post_check(session=session, address=address, settings=settings)
+    except PostsThrottled as exc:
+        return _problem(
+            request,
+            429,
+            "Please wait a moment",
+            exc.message_in("UTC", exc.retry_at),
+            headers={"Retry-After": str(exc.retry_after_seconds)},
+        )
+    path = _short_path_resolve(session, code)
+    if path is None:
+        session.rollback()
+        with get_db(request).write() as writing:
+            public_post_record(session=writing, address=address)
+        return _not_found(request)
+    return Response(status_code=303, headers={"Location": path})
+
+
+def _short_path_resolve(session: Session, value: str) -> str | None:
+    """The long complaint path a short code stands for; None if there is none."""
+    code = short_code_parse(value)
+    if code is None:
+        return None
+    if code[0].isdigit():  # an organization's code
+        org = queries.organization_by_short_code(session, code)
+        if org is None or org.public_key is None:
+            return None
+        return complaint_path(org.public_key)
+    location = queries.location_by_short_code(session, code)
+    if location is None or location.public_key is None:
+        return None
+    org = session.get(Organization, location.org_id)
+    if org is None or org.public_key is None:
+        return None
+    return complaint_path(org.public_key, location.public_key)
 
 
 @router.get("/complain/{org_key}/thanks")

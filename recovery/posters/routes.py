@@ -15,12 +15,15 @@ from app.tenancy import OwnerDep, path_loader
 from recovery.posters.services import (
     MSG_NO_KEY,
     PAPERS,
+    base_url_problem,
     complaint_locations,
     complaint_url,
     paper_parse,
     poster_for,
     poster_html,
     qr_data_uri,
+    short_url,
+    typed,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -37,18 +40,32 @@ def posters_page(request: Request, tenant: OwnerDep) -> Response:
         raise NotFoundError(MSG_NO_KEY)
     locations = complaint_locations(session=tenant.session, org=tenant.org)
 
-    def entry(name: str, url: str, pdf: str) -> dict[str, str]:
-        return {"name": name, "url": url, "qr": qr_data_uri(url), "pdf": pdf}
+    def entry(name: str, url: str, code: str | None, pdf: str) -> dict[str, str | None]:
+        short = short_url(settings, code) if code else None
+        return {
+            "name": name,
+            "url": url,
+            "qr": qr_data_uri(url),
+            "pdf": pdf,
+            "short": short,
+            "short_typed": typed(short) if short else None,
+        }
 
     org_url = complaint_url(settings, org_key)
-    entries = [entry(tenant.org.name, org_url, "/recovery/posters/org.pdf")]
+    entries = [entry(tenant.org.name, org_url, tenant.org.short_code, "/recovery/posters/org.pdf")]
     for location in locations:
         url = complaint_url(settings, org_key, location.public_key)
-        entries.append(entry(location.name, url, f"/recovery/posters/location/{location.id}.pdf"))
+        pdf = f"/recovery/posters/location/{location.id}.pdf"
+        entries.append(entry(location.name, url, location.short_code, pdf))
     return render(
         request,
         "recovery/posters.html",
-        {"org_entry": entries[0], "location_entries": entries[1:], "papers": PAPERS},
+        {
+            "org_entry": entries[0],
+            "location_entries": entries[1:],
+            "papers": PAPERS,
+            "base_problem": base_url_problem(settings),
+        },
     )
 
 

@@ -9,16 +9,18 @@ only reads.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import urlsplit
 
 import segno
 from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.errors import DomainError, NotFoundError
-from app.orgs.models import Location, Organization
+from app.orgs.models import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH, Location, Organization
 from app.templating import templates
 from recovery.models import FIX_WINDOW_HOURS
 
@@ -27,6 +29,15 @@ Paper = Literal["a4", "letter"]
 MSG_PAPER = "Choose a4 or letter."
 MSG_NO_KEY = "This place has no complaint address yet. Run `touchstone migrate` to give it one."
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,24}")
+SHORT_CODE_PATTERN = re.compile(f"[{SHORT_CODE_ALPHABET}]{{{SHORT_CODE_LENGTH}}}")
+MSG_BASE_LOOPBACK = (
+    "BASE_URL is {base}, an address of this computer only: a customer's phone cannot reach it. "
+    "Set BASE_URL to the public https address of Touchstone before you print a poster."
+)
+MSG_BASE_HTTP = (
+    "BASE_URL is {base}, plain http: a customer's phone may warn about it or refuse it. "
+    "Set BASE_URL to the public https address of Touchstone before you print a poster."
+)
 
 
 def complaint_locations(*, session: Session, org: Organization) -> list[Location]:
@@ -47,6 +58,46 @@ def complaint_path(org_key: str, location_key: str | None = None) -> str:
 def complaint_url(settings: Settings, org_key: str, location_key: str | None = None) -> str:
     """The full address printed on a poster and inside its QR code."""
     return settings.base_url.rstrip("/") + complaint_path(org_key, location_key)
+
+
+def short_path(code: str) -> str:
+    return f"/c/{code}"
+
+
+def short_url(settings: Settings, code: str) -> str:
+    """The short complaint address, `{BASE_URL}/c/{code}`."""
+    return settings.base_url.rstrip("/") + short_path(code)
+
+
+def typed(url: str) -> str:
+    """An address as people type it: without `https://` (browsers add it)."""
+    return url.split("://", 1)[-1]
+
+
+def short_code_parse(value: str) -> str | None:
+    """A typed code as stored (case-insensitive), or None when it cannot be one."""
+    code = value.strip().upper()
+    return code if SHORT_CODE_PATTERN.fullmatch(code) else None
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def base_url_problem(settings: Settings) -> str | None:
+    """Why posters built from BASE_URL would not work where they hang; None if they would."""
+    base = settings.base_url.strip()
+    parts = urlsplit(base)
+    if _loopback((parts.hostname or "").lower()):
+        return MSG_BASE_LOOPBACK.format(base=base)
+    if parts.scheme.lower() != "https":
+        return MSG_BASE_HTTP.format(base=base)
+    return None
 
 
 def _qr(url: str) -> segno.QRCode:
@@ -78,7 +129,10 @@ class Poster:
     org: Organization
     location: Location | None
     url: str
+    short: str
     paper: Paper
+    # Why BASE_URL would not work on a wall (printed in small print); None when it would.
+    problem: str | None = None
 
     @property
     def filename(self) -> str:
@@ -97,10 +151,16 @@ def poster_for(
     """What one poster shows (only reads)."""
     org_key = org.public_key
     location_key = location.public_key if location is not None else None
-    if org_key is None or (location is not None and location_key is None):
+    code = location.short_code if location is not None else org.short_code
+    if org_key is None or code is None or (location is not None and location_key is None):
         raise NotFoundError(MSG_NO_KEY)
     return Poster(
-        org=org, location=location, url=complaint_url(settings, org_key, location_key), paper=paper
+        org=org,
+        location=location,
+        url=complaint_url(settings, org_key, location_key),
+        short=typed(short_url(settings, code)),
+        paper=paper,
+        problem=base_url_problem(settings),
     )
 
 

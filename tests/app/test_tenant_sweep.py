@@ -52,6 +52,8 @@ PUBLIC = {
     ("GET", "/complain/{org_key}/{location_key}"),
     ("POST", "/complain/{org_key}/{location_key}"),
     ("GET", "/complain/{org_key}/thanks"),
+    # Its short address on the posters: sends on to the form above; misses are throttled.
+    ("GET", "/c/{code}"),
 }
 PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 

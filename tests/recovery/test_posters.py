@@ -131,7 +131,10 @@ def test_a_location_poster_prints_its_address_and_a_qr_code_that_leads_there(
     assert "Lantern Opticians".upper() in text.upper() and "Canal Walk" in text
     assert "Bridge Street" not in text
     assert "Something not right?" in text
-    assert url in flat  # the address, printed for people who type it
+    # The address printed for people who type it is the short one, without the scheme.
+    session.refresh(location)
+    assert f"complaints.example.test/c/{location.short_code}" in flat
+    assert "Not ready to hang" not in text  # an https public address: no warning
 
     assert _decode_qr(response.content, tmp_path) == [url]
 
@@ -146,7 +149,7 @@ def test_the_organization_poster_leads_to_the_whole_organization_form(
     url = f"{BASE}/complain/{org_key}"
     text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
     assert "Canal Walk" not in text and "Bridge Street" not in text
-    assert url in re.sub(r"\s+", "", text)
+    assert f"complaints.example.test/c/{org.short_code}" in re.sub(r"\s+", "", text)
     assert _decode_qr(response.content, tmp_path) == [url]
 
     # And the address in the code opens that form, without logging in.
