@@ -320,7 +320,7 @@ def test_refused_answer_shows_its_message_next_to_the_question(
     expect(state(page, shop.questions["number"])).to_have_text(
         "Enter a number (digits only, such as 3 or 2.5)."
     )
-    assert page.evaluate("JSON.parse(localStorage.getItem('touchstone:queue:v1'))") == []
+    assert page.evaluate("JSON.parse(localStorage.getItem('touchstone:queue:v1:' + document.body.dataset.user))") == []
     page.goto(f"{live_server.url}/shops/{shop.shop_id}/fill?section=1")
     tab.check_focus_ring(presses=12)
 
