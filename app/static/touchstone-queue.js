@@ -29,7 +29,8 @@
   // Text typed and not yet taken as an answer, written on every keystroke: {"q<qid>":
   // {input, comment}, "s<tp>": text, "visit": {field: text}}. Restored (and sent) on reopening.
   var DRAFTS = shopKey("drafts", shop);
-  // When the server last acknowledged something of this shop (ms since the epoch).
+  // What the server acknowledged of this shop, for the receipt (a page from the offline copy
+  // may be older than that): {at: ms since the epoch, ids: [question ids]}.
   var LAST_ACK = shopKey("acked", shop);
   // Notes kept next to a question until it is given again: a refusal, or an answer replaced
   // by a newer one from another device. {item key: {shop, question|stateKey, message, kind}}
@@ -209,7 +210,10 @@
     var box = document.getElementById("sync-receipt");
     if (!box || !root) return;
     var given = {};
-    JSON.parse(root.getAttribute("data-answered-ids") || "[]").forEach(function (id) { given[String(id)] = true; });
+    var acked = load(LAST_ACK, {});
+    JSON.parse(root.getAttribute("data-answered-ids") || "[]").concat(acked.ids || []).forEach(function (id) {
+      given[String(id)] = true;
+    });
     var waiting = 0;
     load(QUEUE, []).forEach(function (item) {
       if (!item.question || String(item.shop) !== String(shop)) return;
@@ -220,10 +224,10 @@
     if (!total) {
       box.textContent = "No answers are on the server yet.";
     } else if (waiting) {
-      box.textContent = waiting + " of " + total + (total === 1 ? " answer is" : " answers are") +
-        " still on this phone.";
+      box.textContent = waiting + " of " + total + (total === 1 ? " answer" : " answers") +
+        (waiting === 1 ? " is" : " are") + " still on this phone.";
     } else {
-      var last = Math.max(load(LAST_ACK, 0) || 0, time(root.getAttribute("data-last-saved")) || 0);
+      var last = Math.max(acked.at || 0, time(root.getAttribute("data-last-saved")) || 0);
       var at = "";
       if (last) {
         var t = new Date(last);
@@ -426,7 +430,11 @@
 
   function acknowledged(item, data) {
     if (item.question) settle(item, data);
-    store(shopKey("acked", item.shop), Date.now());
+    var acked = load(shopKey("acked", item.shop), {});
+    acked.at = Date.now();
+    acked.ids = acked.ids || [];
+    if (item.question && acked.ids.indexOf(String(item.question)) < 0) acked.ids.push(String(item.question));
+    store(shopKey("acked", item.shop), acked);
     if (item.shop !== shop) return showQueue();  // sent from another page of the app
     if (item.question) {
       var pending = pendingKeys()[item.key];
