@@ -251,7 +251,14 @@ def test_text_typed_right_before_the_page_closes_is_kept(
     fill = f"/shops/{shop.shop_id}/fill?section=2"
     tab.goto(fill)
     tab.page.get_by_label("Your answer").fill("Typed in the last second.")
-    tab.page.close()  # straight after the last keystroke: no pause, no leaving the box
+    # Kept on the phone by the keystroke itself, before any pause or leaving the box (closing
+    # the page blurs the box, which would take the answer by itself: so check the store first).
+    kept = tab.page.evaluate(
+        """() => Object.keys(localStorage).filter(k => k.startsWith("touchstone:drafts:"))
+          .map(k => localStorage.getItem(k)).join(" ")"""
+    )
+    assert "Typed in the last second." in kept
+    tab.page.close()  # straight after the last keystroke
 
     page = tab.page.context.new_page()
     page.goto(live_server.url + fill)
