@@ -14,16 +14,27 @@
 (function () {
   "use strict";
 
-  var QUEUE = "touchstone:queue:v1";
+  // One outbox per user: every key names the logged-in user (the body's data-user), so a
+  // shared phone never shows or sends one person's answers under another's login.
+  var USER = document.body.getAttribute("data-user") || "";
+  if (!USER) return;  // no login: nothing to keep or send
+  var QUEUE = "touchstone:queue:v1:" + USER;
   var root = document.getElementById("fill");
   var shop = root ? root.getAttribute("data-shop") : null;
+  function shopKey(kind, shopId) { return "touchstone:" + kind + ":" + USER + ":" + shopId; }
   // What this phone answered: {qid: {id, value, na, comment, given_at, revision}}.
-  var GIVEN = "touchstone:given:" + shop;
-  var IDS = "touchstone:ids:" + shop;      // the answer id per question, reused on every re-answer
-  var VISIT = "touchstone:visit:" + shop;  // visit fields and section comments typed here
+  var GIVEN = shopKey("given", shop);
+  var IDS = shopKey("ids", shop);      // the answer id per question, reused on every re-answer
+  var VISIT = shopKey("visit", shop);  // visit fields and section comments typed here
+  // Text typed and not yet taken as an answer, written on every keystroke: {"q<qid>":
+  // {input, comment}, "s<tp>": text, "visit": {field: text}}. Restored (and sent) on reopening.
+  var DRAFTS = shopKey("drafts", shop);
+  // What the server acknowledged of this shop, for the receipt (a page from the offline copy
+  // may be older than that): {at: ms since the epoch, ids: [question ids]}.
+  var LAST_ACK = shopKey("acked", shop);
   // Notes kept next to a question until it is given again: a refusal, or an answer replaced
   // by a newer one from another device. {item key: {shop, question|stateKey, message, kind}}
-  var REFUSED = "touchstone:refused:v1";
+  var REFUSED = "touchstone:refused:v1:" + USER;
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrf = csrfMeta ? csrfMeta.getAttribute("content") : "";
   var sending = false;
@@ -51,6 +62,41 @@
       return false;
     }
   }
+
+  // Items kept before the outbox was per user (unkeyed) belong to whoever logs in first on
+  // this phone afterwards: they were made under a login on this phone, and the server still
+  // checks each one against the login that sends it (a shop not assigned to this user is
+  // refused, never stored under them). Moved once; the unkeyed keys are then gone.
+  function adoptUnkeyed() {
+    var old = load("touchstone:queue:v1", null);
+    if (old) {
+      var mine = load(QUEUE, []);
+      var keys = {};
+      mine.forEach(function (item) { keys[item.key] = true; });
+      store(QUEUE, old.filter(function (item) { return !keys[item.key]; }).concat(mine));
+      window.localStorage.removeItem("touchstone:queue:v1");
+    }
+    var notes = load("touchstone:refused:v1", null);
+    if (notes) {
+      var kept = load(REFUSED, {});
+      Object.keys(notes).forEach(function (k) { if (!kept[k]) kept[k] = notes[k]; });
+      store(REFUSED, kept);
+      window.localStorage.removeItem("touchstone:refused:v1");
+    }
+    var moves = [];
+    for (var i = 0; i < window.localStorage.length; i++) {
+      var m = /^touchstone:(given|ids|visit):(\d+|null)$/.exec(window.localStorage.key(i) || "");
+      if (m) moves.push(m);
+    }
+    moves.forEach(function (m) {
+      var target = shopKey(m[1], m[2]);
+      if (window.localStorage.getItem(target) === null) {
+        window.localStorage.setItem(target, window.localStorage.getItem(m[0]));
+      }
+      window.localStorage.removeItem(m[0]);
+    });
+  }
+  adoptUnkeyed();
 
   function uuid() {
     if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
@@ -96,6 +142,12 @@
   // "2 answers and 1 photo are", "3 answers, 1 comment and 1 visit detail are", "1 photo
   // is": what is still kept on this phone (the queue, and `pics` photos).
   function stillHere(pics) {
+    var kept = keptHere(pics);
+    return kept.text + (kept.total === 1 ? " is" : " are");
+  }
+
+  // {text: "2 answers and 1 photo", total: 3}; text "nothing" when nothing waits.
+  function keptHere(pics) {
     var counts = { answer: 0, comment: 0, visit: 0 };
     load(QUEUE, []).forEach(function (item) {
       if (item.question) counts.answer += 1;
@@ -110,7 +162,33 @@
     say(pics, "photo", "photos");
     var total = counts.answer + counts.comment + counts.visit + pics;
     var last = parts.pop();
-    return (parts.length ? parts.join(", ") + " and " : "") + last + (total === 1 ? " is" : " are");
+    if (!total) return { text: "nothing", total: 0 };
+    return { text: (parts.length ? parts.join(", ") + " and " : "") + last, total: total };
+  }
+
+  // --- storage the browser does not clear -------------------------------------------------
+
+  // Opening a shop asks the browser to keep this site's storage (it may otherwise clear it
+  // when space runs low); the shopper's page says whether it did and what is kept here.
+  function askPersist() {
+    if (!navigator.storage || !navigator.storage.persist) return Promise.resolve(null);
+    return navigator.storage.persisted().then(function (yes) {
+      return yes || navigator.storage.persist();
+    }).catch(function () { return null; });
+  }
+
+  function storageLine() {
+    var box = document.getElementById("storage-line");
+    if (!box) return;
+    var asked = navigator.storage && navigator.storage.persisted
+      ? navigator.storage.persisted().catch(function () { return null; })
+      : Promise.resolve(null);
+    asked.then(function (kept) {
+      var words = kept === true ? "kept until sent"
+        : "the browser may clear it if space runs low";
+      box.textContent = "Kept on this phone: " + keptHere(photoWaiting).text + ". Storage: " + words + ".";
+      box.hidden = false;
+    });
   }
 
   // Set when a hand-in was held back for want of signal: until the queue is empty the status
@@ -119,11 +197,51 @@
   var handInHeld = false;
 
   function handInHeldText(pics) {
-    return "No connection: " + stillHere(pics) +
-      " still on this phone. Hand in once you have signal again.";
+    // Exact about what happens by itself: the waiting items go out when the signal returns;
+    // the hand-in does not, the shopper presses it again.
+    return "No connection: the shop is not handed in. " + stillHere(pics) +
+      " still on this phone and go out by themselves when the signal returns. " +
+      "The hand-in does not: press “Hand in the shop” again then.";
+  }
+
+  // The sync receipt on the check screen: the answers the server holds (the page's, plus
+  // those it acknowledged since) and those still waiting on this phone.
+  function receipt() {
+    var box = document.getElementById("sync-receipt");
+    if (!box || !root) return;
+    var given = {};
+    var acked = load(LAST_ACK, {});
+    JSON.parse(root.getAttribute("data-answered-ids") || "[]").concat(acked.ids || []).forEach(function (id) {
+      given[String(id)] = true;
+    });
+    var waiting = 0;
+    load(QUEUE, []).forEach(function (item) {
+      if (!item.question || String(item.shop) !== String(shop)) return;
+      waiting += 1;
+      given[String(item.question)] = true;
+    });
+    var total = Object.keys(given).length;
+    if (!total) {
+      box.textContent = "No answers are on the server yet.";
+    } else if (waiting) {
+      box.textContent = waiting + " of " + total + (total === 1 ? " answer" : " answers") +
+        (waiting === 1 ? " is" : " are") + " still on this phone.";
+    } else {
+      var last = Math.max(acked.at || 0, time(root.getAttribute("data-last-saved")) || 0);
+      var at = "";
+      if (last) {
+        var t = new Date(last);
+        var two = function (n) { return (n < 10 ? "0" : "") + n; };
+        at = ", last at " + two(t.getHours()) + ":" + two(t.getMinutes());
+      }
+      box.textContent = (total === 1 ? "Your 1 answer is" : "All " + total + " answers are") +
+        " on the server" + at + ".";
+    }
   }
 
   function showQueue() {
+    receipt();
+    storageLine();
     var waiting = load(QUEUE, []).length;
     if (!waiting && !photoWaiting) handInHeld = false;
     if (stopped) {
@@ -312,6 +430,11 @@
 
   function acknowledged(item, data) {
     if (item.question) settle(item, data);
+    var acked = load(shopKey("acked", item.shop), {});
+    acked.at = Date.now();
+    acked.ids = acked.ids || [];
+    if (item.question && acked.ids.indexOf(String(item.question)) < 0) acked.ids.push(String(item.question));
+    store(shopKey("acked", item.shop), acked);
     if (item.shop !== shop) return showQueue();  // sent from another page of the app
     if (item.question) {
       var pending = pendingKeys()[item.key];
@@ -390,7 +513,7 @@
   // answer (this phone's older one is not sent again) and a note saying so.
   function settle(item, data) {
     if (pendingKeys()[item.key]) return;  // a newer edit of it is still to go out
-    var key = "touchstone:given:" + item.shop;
+    var key = shopKey("given", item.shop);
     var given = load(key, {});
     var mine = given[item.question];
     if (data.applied === false) {
@@ -448,7 +571,7 @@
     notes[item.key] = { shop: item.shop, question: item.question || null, stateKey: item.stateKey || null, message: message };
     store(REFUSED, notes);
     if (item.question) {
-      var key = "touchstone:given:" + item.shop;
+      var key = shopKey("given", item.shop);
       var given = load(key, {});
       delete given[item.question];  // not kept by the server, so not shown as given
       store(key, given);
@@ -565,11 +688,21 @@
       var block = el.closest(".q");
       if (block && (el.hasAttribute("data-input") || el.hasAttribute("data-comment"))) {
         var qid = block.getAttribute("data-question");
-        mark(qid, "Typing… kept on this phone when you pause.", "wait");
+        // Kept on the phone at every keystroke; only the sending waits for a pause.
+        var input = block.querySelector("[data-input]");
+        var comment = block.querySelector("[data-comment]");
+        draft("q" + qid, { input: input ? input.value : null, comment: comment ? comment.value : null });
+        mark(qid, "Typing… kept on this phone, sent when you pause.", "wait");
         debounce(qid, function () { takeTyped(block); }, 800);
       } else if (el.hasAttribute("data-section-comment")) {
+        draft("s" + el.getAttribute("data-section-comment"), el.value);
         debounce("s" + el.getAttribute("data-section-comment"), function () { sectionComment(el); }, 800);
       } else if (el.hasAttribute("data-visit-field")) {
+        var fields = {};
+        root.querySelectorAll("[data-visit-field]").forEach(function (f) {
+          fields[f.getAttribute("data-visit-field")] = f.value;
+        });
+        draft("visit", fields);
         debounce("visit", visit, 800);
       }
     });
@@ -588,7 +721,50 @@
     });
   }
 
+  // Text typed and not taken yet: written at once, so a tab killed a moment after the last
+  // keystroke loses nothing (the page takes it, and sends it, when it is opened again).
+  function draft(key, value) {
+    var drafts = load(DRAFTS, {});
+    if (value === undefined) delete drafts[key];
+    else drafts[key] = value;
+    store(DRAFTS, drafts);
+  }
+
+  function takeDrafts() {
+    var drafts = load(DRAFTS, {});
+    Object.keys(drafts).forEach(function (key) {
+      var value = drafts[key];
+      if (key === "visit") {
+        // Visit fields live on two screens: taken where they are (the draft waits otherwise).
+        var here = root.querySelectorAll("[data-visit-field]");
+        var all = Object.keys(value).every(function (f) {
+          return root.querySelector('[data-visit-field="' + f + '"]');
+        });
+        if (!here.length || !all) return;
+        here.forEach(function (el) {
+          var field = el.getAttribute("data-visit-field");
+          if (value[field] !== undefined) el.value = value[field];
+        });
+        return visit();
+      }
+      if (key.charAt(0) === "s") {
+        var box = root.querySelector('[data-section-comment="' + key.slice(1) + '"]');
+        if (!box) return;
+        box.value = value;
+        return sectionComment(box);
+      }
+      var block = blockOf(key.slice(1));
+      if (!block) return;
+      var input = block.querySelector("[data-input]");
+      var comment = block.querySelector("[data-comment]");
+      if (input && value.input !== null) input.value = value.input;
+      if (comment && value.comment !== null) comment.value = value.comment;
+      takeTyped(block);
+    });
+  }
+
   function takeTyped(block) {
+    draft("q" + block.getAttribute("data-question"), undefined);
     var change = {};
     var input = block.querySelector("[data-input]");
     var comment = block.querySelector("[data-comment]");
@@ -615,6 +791,7 @@
   // --- visit, section comments -------------------------------------------------------------
 
   function visit() {
+    draft("visit", undefined);
     var body = {};
     var saved = load(VISIT, {});
     root.querySelectorAll("[data-visit-field]").forEach(function (el) {
@@ -629,6 +806,7 @@
 
   function sectionComment(el) {
     var tp = el.getAttribute("data-section-comment");
+    draft("s" + tp, undefined);
     var saved = load(VISIT, {});
     saved["s" + tp] = el.value;
     store(VISIT, saved);
@@ -725,7 +903,22 @@
   }
 
   function queuedPhotos() {
-    return photoStore("readonly", function (store) { return store.getAll(); }).then(function (list) {
+    return photoStore("readonly", function (store) { return store.getAll(); }).then(function (all) {
+      // Only this user's photos; one kept before photos named their user is taken by the
+      // first user seen here (as the answers are: see adoptUnkeyed).
+      var unowned = all.filter(function (rec) { return !rec.user; });
+      unowned.forEach(function (rec) { rec.user = USER; });
+      var claim = unowned.length
+        ? photoStore("readwrite", function (store) {
+          var last = null;
+          unowned.forEach(function (rec) { last = store.put(rec); });
+          return last;
+        }).catch(function () {})
+        : Promise.resolve();
+      return claim.then(function () {
+        return all.filter(function (rec) { return rec.user === USER; });
+      });
+    }).then(function (list) {
       list.sort(function (a, b) { return a.at - b.at; });
       photoWaiting = list.length;
       return list;
@@ -824,7 +1017,7 @@
   function sendPhoto(rec) {
     // The answer may have been stored under another id than the one the photo was queued
     // with (the server already held one for the question): the queue's latest word wins.
-    var answer = load("touchstone:ids:" + rec.shop, {})[rec.question] || rec.answer;
+    var answer = load(shopKey("ids", rec.shop), {})[rec.question] || rec.answer;
     var data = new FormData();
     data.append("id", rec.id);  // the same id on every try: a resend finds the stored photo
     data.append("photo", rec.blob, "photo.jpg");
@@ -935,7 +1128,7 @@
     sayPhoto(qid, "Keeping the photo on this phone…", "wait");
     shrink(file).then(function (blob) {
       if (blob.size > 10 * 1024 * 1024) return sayPhoto(qid, PHOTO_TOO_LARGE, "error");
-      var rec = { id: uuid(), shop: shop, question: qid, answer: answerId(block), blob: blob, at: Date.now() };
+      var rec = { id: uuid(), user: USER, shop: shop, question: qid, answer: answerId(block), blob: blob, at: Date.now() };
       return photoStore("readwrite", function (store) { return store.put(rec); }).then(function () {
         showWaiting(block, rec);
         photoWaiting += 1;
@@ -961,7 +1154,7 @@
         var held = load(QUEUE, []).length;
         handInHeld = !!(held || photoWaiting);
         status(handInHeld ? handInHeldText(photoWaiting)
-          : "No connection: hand in once you have signal again.", true);
+          : "No connection: the shop is not handed in. Press “Hand in the shop” again once you have signal.", true);
         return;
       }
       var button = document.querySelector("[data-submit-button]");
@@ -990,7 +1183,7 @@
 
   function clearShop() {
     // The server holds everything now; keep nothing of this shop on the phone.
-    [GIVEN, IDS, VISIT].forEach(function (key) { window.localStorage.removeItem(key); });
+    [GIVEN, IDS, VISIT, DRAFTS, LAST_ACK].forEach(function (key) { window.localStorage.removeItem(key); });
     forgetRefusals(shop);
   }
 
@@ -1020,6 +1213,8 @@
   // Logging out on a shared phone: drop the saved copies of pages (waiting answers stay,
   // and go out after the next login).
   document.addEventListener("submit", function (event) {
+    // Not while the logout waits for the shopper's word (answers still on the phone).
+    if (event.defaultPrevented) return;
     if (event.target.getAttribute("action") === "/logout" && "caches" in window) {
       window.caches.delete("touchstone-pages-v1");
     }
@@ -1028,7 +1223,8 @@
   var done = document.querySelector("[data-shop-done]");
   if (done) {
     shop = done.getAttribute("data-shop-done");
-    [GIVEN, IDS, VISIT].forEach(function (key) { window.localStorage.removeItem(key.replace("null", shop)); });
+    [shopKey("given", shop), shopKey("ids", shop), shopKey("visit", shop), shopKey("drafts", shop),
+      shopKey("acked", shop)].forEach(function (key) { window.localStorage.removeItem(key); });
     forgetRefusals(shop);
   }
 
@@ -1036,10 +1232,17 @@
     wireQuestions();
     wireSubmit();
     restore();
+    takeDrafts();
+    askPersist();
     var missing = root.querySelector(".q-missing");
     if (missing) missing.scrollIntoView({ block: "start" });
   }
+  // The logout warning (touchstone.js) sends through this. Resolves true once nothing waits.
+  window.touchstoneQueue = {
+    send: function () { stopped = ""; retryDelay = 0; return flush(); }
+  };
   showQueue();
+  if (document.getElementById("storage-line")) queuedPhotos().then(showQueue);
   window.addEventListener("online", function () { retryDelay = 0; flush(); });
   // Back on the page (the shopper may have logged in again in another tab): try again; a
   // login still ended stops the queue again at its first item.

@@ -108,6 +108,125 @@
     }
   });
 
+  // Logging out while answers are still on the phone (issue 13): the page says so and offers
+  // to send them first, or to log out anyway (they stay on the phone, kept under this user,
+  // and go out after this user's next login). Works on every page: the count is read from
+  // the phone's storage; the sending needs the queue script (the shopper's pages).
+  var PHOTO_DB = "touchstone-photos";
+
+  function photosWaiting(user) {
+    if (!window.indexedDB) return Promise.resolve(0);
+    return new Promise(function (resolve) {
+      var request;
+      try { request = window.indexedDB.open(PHOTO_DB, 1); } catch (e) { return resolve(0); }
+      request.onupgradeneeded = function () { request.result.createObjectStore("photos", { keyPath: "id" }); };
+      request.onerror = function () { resolve(0); };
+      request.onsuccess = function () {
+        var db = request.result;
+        try {
+          var all = db.transaction("photos", "readonly").objectStore("photos").getAll();
+          all.onsuccess = function () {
+            // A photo kept before photos named their user counts for whoever is logged in.
+            resolve(all.result.filter(function (rec) { return !rec.user || rec.user === user; }).length);
+            db.close();
+          };
+          all.onerror = function () { resolve(0); db.close(); };
+        } catch (e) { resolve(0); db.close(); }
+      };
+    });
+  }
+
+  function waitingText(user, pics) {
+    var queue = [];
+    try {
+      queue = JSON.parse(window.localStorage.getItem("touchstone:queue:v1:" + user)) || [];
+      queue = queue.concat(JSON.parse(window.localStorage.getItem("touchstone:queue:v1")) || []);
+    } catch (e) { queue = []; }
+    var counts = { answer: 0, comment: 0, visit: 0 };
+    queue.forEach(function (item) {
+      if (item.question) counts.answer += 1;
+      else if (/^s:|:comment$/.test(item.key)) counts.comment += 1;
+      else counts.visit += 1;
+    });
+    var parts = [];
+    function say(n, one, many) { if (n) parts.push(n + " " + (n === 1 ? one : many)); }
+    say(counts.answer, "answer", "answers");
+    say(counts.comment, "comment", "comments");
+    say(counts.visit, "visit detail", "visit details");
+    say(pics, "photo", "photos");
+    var total = counts.answer + counts.comment + counts.visit + pics;
+    if (!total) return "";
+    var last = parts.pop();
+    return (parts.length ? parts.join(", ") + " and " : "") + last + (total === 1 ? " is" : " are");
+  }
+
+  function logOut(form) {
+    form.setAttribute("data-logout-confirmed", "");
+    if (form.requestSubmit) form.requestSubmit();
+    else form.submit();
+  }
+
+  function logoutWarning(form, user, text) {
+    var box = document.getElementById("logout-warning");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "logout-warning";
+      box.className = "logout-warning stack-sm";
+      box.setAttribute("role", "alert");
+      var words = document.createElement("p");
+      words.setAttribute("data-text", "");
+      var send = document.createElement("button");
+      send.type = "button";
+      send.className = "btn btn-small btn-primary";
+      send.textContent = "Send them first";
+      var anyway = document.createElement("button");
+      anyway.type = "button";
+      anyway.className = "btn btn-small";
+      anyway.textContent = "Log out anyway";
+      box.appendChild(words);
+      box.appendChild(send);
+      box.appendChild(document.createTextNode(" "));
+      box.appendChild(anyway);
+      form.parentNode.insertBefore(box, form.nextSibling);
+      anyway.addEventListener("click", function () { logOut(form); });
+      send.addEventListener("click", function () {
+        if (!window.touchstoneQueue) {
+          // This page has no outbox: the shopper's own page sends on opening.
+          window.location.href = "/";
+          return;
+        }
+        words.textContent = "Sending…";
+        send.disabled = true;
+        window.touchstoneQueue.send().then(function () {
+          return photosWaiting(user);
+        }).then(function (pics) {
+          send.disabled = false;
+          var left = waitingText(user, pics);
+          if (!left) return logOut(form);
+          words.textContent = "Not sent: there is no connection, or the server did not take them. " +
+            left + " still on this phone. Send them when you have signal, or log out anyway and " +
+            "they stay on this phone for your next login.";
+        });
+      });
+    }
+    box.querySelector("[data-text]").textContent = text + " not on the server yet. Send them first " +
+      "(needs signal) or log out anyway and they stay on this phone for your next login.";
+    box.hidden = false;
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.getAttribute("action") !== "/logout" || form.hasAttribute("data-logout-confirmed")) return;
+    var user = document.body.getAttribute("data-user");
+    if (!user) return;
+    event.preventDefault();
+    photosWaiting(user).then(function (pics) {
+      var text = waitingText(user, pics);
+      if (!text) return logOut(form);
+      logoutWarning(form, user, text);
+    });
+  }, true);
+
   // On a phone the main navigation is one row that scrolls sideways: bring the current
   // page's link into view, so "People" or "Locations" is not hidden off the edge.
   var nav = document.querySelector(".mainnav");

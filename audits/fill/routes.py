@@ -149,6 +149,8 @@ def fill_page(
         last=last,
         current=sections[index - 1] if 0 < index < last else None,
         answers=_answer_state(sections),
+        # The receipt on the check screen: when the server last stored one of these answers.
+        last_saved=max((a.updated_at for s in sections for a in s.answers.values()), default=None),
         photos=photos.photos_by_question(session, shop),
         section_comments=queries.section_comments(session, shop),
         visited_at=_local_input(shop.visited_at, tenant.org.timezone),

@@ -26,6 +26,7 @@ from audits.models import Shop, ShopStatus, ShopTouchpoint
 from audits.services import MSG_SHOP_CLOSED
 from tests.browser.conftest import DESKTOP, PHONE, LiveServer, TabFactory
 from tests.browser.test_shopper import (
+    QUEUED_JS,
     SHOPPER,
     arrange_shop,
     forget_offline_noise,
@@ -126,7 +127,7 @@ def test_answers_given_offline_survive_a_login_ended_elsewhere(
         expect(state(page, qid)).to_have_text("Waiting to send…")
     assert server_answers(live_server, shop.shop_id) == []
     assert section_comment(live_server, shop.shop_id, touchpoint_id) == ""
-    kept = page.evaluate("JSON.parse(localStorage.getItem('touchstone:queue:v1'))")
+    kept = page.evaluate(QUEUED_JS)
     assert len(kept) == 4
     tab.check_phone_layout()
     tab.screenshot("shopper-login-ended")
@@ -142,7 +143,7 @@ def test_answers_given_offline_survive_a_login_ended_elsewhere(
         expect(state(page, qid)).to_have_text("Saved")
     expect(page.locator(f"#sc-{touchpoint_id}-state")).to_have_text("Saved")
     expect(status).to_be_hidden()
-    assert page.evaluate("JSON.parse(localStorage.getItem('touchstone:queue:v1'))") == []
+    assert page.evaluate(QUEUED_JS) == []
 
     rows = server_answers(live_server, shop.shop_id)
     by_question = {r.question_id: r for r in rows}
@@ -188,8 +189,10 @@ def test_an_answer_the_server_refuses_is_shown_with_its_reason_not_retried(
     expect(state(page, q["yes_no"])).to_have_text(MSG_SHOP_CLOSED)
     expect(question(page, q["yes_no"])).to_have_class(re.compile(r"\bq-error\b"))
     expect(page.locator("#queue-status")).to_be_hidden()
-    assert page.evaluate("JSON.parse(localStorage.getItem('touchstone:queue:v1'))") == []
-    notes = page.evaluate("JSON.parse(localStorage.getItem('touchstone:refused:v1'))")
+    assert page.evaluate(QUEUED_JS) == []
+    notes = page.evaluate(
+        "JSON.parse(localStorage.getItem('touchstone:refused:v1:' + document.body.dataset.user))"
+    )
     assert [n["message"] for n in notes.values()] == [MSG_SHOP_CLOSED]
     assert server_answers(live_server, shop.shop_id) == []
     forget_offline_noise(tab)
@@ -226,10 +229,10 @@ def test_only_an_acknowledgement_naming_the_answer_drops_it(
     # a reload) tries again, and the real answer names the item.
     expect(page.locator("#queue-status")).to_contain_text("Your login has ended")
     assert server_answers(live_server, shop.shop_id) == []
-    assert len(page.evaluate("JSON.parse(localStorage.getItem('touchstone:queue:v1'))")) == 1
+    assert len(page.evaluate(QUEUED_JS)) == 1
     page.reload()
     expect(state(page, q["yes_no"])).to_have_text("Saved")
     assert not impostors and len(answered) == 3
-    assert page.evaluate("JSON.parse(localStorage.getItem('touchstone:queue:v1'))") == []
+    assert page.evaluate(QUEUED_JS) == []
     [row] = server_answers(live_server, shop.shop_id)
     assert (row.question_id, row.value) == (q["yes_no"], True)

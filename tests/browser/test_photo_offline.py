@@ -161,7 +161,9 @@ def test_photos_wait_on_the_phone_without_signal_and_arrive_once(
     page.goto(f"{fill}?section=3")
     page.get_by_role("button", name="Hand in the shop").click()
     expect(page.locator("#queue-status")).to_have_text(
-        "No connection: 4 photos are still on this phone. Hand in once you have signal again."
+        "No connection: the shop is not handed in. 4 photos are still on this phone and go out "
+        "by themselves when the signal returns. The hand-in does not: press “Hand in the shop” "
+        "again then."
     )
     tab.screenshot("shopper-photo-hand-in-held")
     assert submissions(live_server, shop.shop_id) == 0

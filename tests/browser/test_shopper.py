@@ -32,6 +32,10 @@ pytestmark = pytest.mark.browser
 SHOPPER = DEMO_USERS[1][0]
 AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# This phone's outbox for the logged-in user (the queue keys it by the body's data-user).
+QUEUED_JS = (
+    "JSON.parse(localStorage.getItem('touchstone:queue:v1:' + document.body.dataset.user) || '[]')"
+)
 OFFLINE_NOISE = re.compile(r"ERR_INTERNET_DISCONNECTED|Failed to fetch|net::ERR_FAILED")
 
 
@@ -320,7 +324,7 @@ def test_refused_answer_shows_its_message_next_to_the_question(
     expect(state(page, shop.questions["number"])).to_have_text(
         "Enter a number (digits only, such as 3 or 2.5)."
     )
-    assert page.evaluate("JSON.parse(localStorage.getItem('touchstone:queue:v1'))") == []
+    assert page.evaluate(QUEUED_JS) == []
     page.goto(f"{live_server.url}/shops/{shop.shop_id}/fill?section=1")
     tab.check_focus_ring(presses=12)
 

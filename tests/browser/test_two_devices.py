@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 from audits.models import Answer
 from tests.browser.conftest import PHONE, LiveServer, Tab, TabFactory
 from tests.browser.test_shopper import (
+    QUEUED_JS,
     SHOPPER,
     arrange_shop,
     forget_offline_noise,
@@ -52,9 +53,7 @@ def note_for(page: Page, given_at: datetime) -> str:
 
 
 def queued(page: Page) -> list[object]:
-    items: list[object] = page.evaluate(
-        "JSON.parse(localStorage.getItem('touchstone:queue:v1') || '[]')"
-    )
+    items: list[object] = page.evaluate(QUEUED_JS)
     return items
 
 
@@ -238,9 +237,7 @@ def test_a_queued_answer_older_than_the_servers_is_dropped_on_opening_the_shop(
     )
     # "Saved" is also what the page says of a stored answer before the queue sends: wait
     # for the queue to be empty.
-    b.wait_for_function(
-        "JSON.parse(localStorage.getItem('touchstone:queue:v1') || '[]').length === 0"
-    )
+    b.wait_for_function(QUEUED_JS + ".length === 0")
     expect(state(b, q["scale"])).to_have_text("Saved")
     expect(scale_b.get_by_label("Comment")).to_have_value("Warm once the queue had gone.")
     merged = stored(live_server, shop.shop_id, q["scale"])
