@@ -146,24 +146,10 @@
     return kept.text + (kept.total === 1 ? " is" : " are");
   }
 
-  // {text: "2 answers and 1 photo", total: 3}; text "nothing" when nothing waits.
+  // {text: "2 answers and 1 photo", total: 3}; text "nothing" when nothing waits. The
+  // wording is touchstone.js's (its logout warning counts the same way).
   function keptHere(pics) {
-    var counts = { answer: 0, comment: 0, visit: 0 };
-    load(QUEUE, []).forEach(function (item) {
-      if (item.question) counts.answer += 1;
-      else if (/^s:|:comment$/.test(item.key)) counts.comment += 1;
-      else counts.visit += 1;
-    });
-    var parts = [];
-    function say(n, one, many) { if (n) parts.push(n + " " + (n === 1 ? one : many)); }
-    say(counts.answer, "answer", "answers");
-    say(counts.comment, "comment", "comments");
-    say(counts.visit, "visit detail", "visit details");
-    say(pics, "photo", "photos");
-    var total = counts.answer + counts.comment + counts.visit + pics;
-    var last = parts.pop();
-    if (!total) return { text: "nothing", total: 0 };
-    return { text: (parts.length ? parts.join(", ") + " and " : "") + last, total: total };
+    return window.touchstoneKeptWords(load(QUEUE, []), pics);
   }
 
   // --- storage the browser does not clear -------------------------------------------------

@@ -142,6 +142,15 @@
       queue = JSON.parse(window.localStorage.getItem("touchstone:queue:v1:" + user)) || [];
       queue = queue.concat(JSON.parse(window.localStorage.getItem("touchstone:queue:v1")) || []);
     } catch (e) { queue = []; }
+    var kept = keptWords(queue, pics);
+    if (!kept.total) return "";
+    return kept.text + (kept.total === 1 ? " is" : " are");
+  }
+
+  // What waits on the phone in words: {text: "2 answers and 1 photo", total: 3}, text
+  // "nothing" when nothing waits. `queue` is the outbox's items, `pics` the photos kept.
+  // The offline queue (touchstone-queue.js) says it the same way, through this.
+  function keptWords(queue, pics) {
     var counts = { answer: 0, comment: 0, visit: 0 };
     queue.forEach(function (item) {
       if (item.question) counts.answer += 1;
@@ -155,10 +164,11 @@
     say(counts.visit, "visit detail", "visit details");
     say(pics, "photo", "photos");
     var total = counts.answer + counts.comment + counts.visit + pics;
-    if (!total) return "";
     var last = parts.pop();
-    return (parts.length ? parts.join(", ") + " and " : "") + last + (total === 1 ? " is" : " are");
+    if (!total) return { text: "nothing", total: 0 };
+    return { text: (parts.length ? parts.join(", ") + " and " : "") + last, total: total };
   }
+  window.touchstoneKeptWords = keptWords;
 
   function logOut(form) {
     form.setAttribute("data-logout-confirmed", "");
