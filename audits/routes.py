@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
@@ -18,9 +19,9 @@ from app.orgs.models import Role
 from app.orgs.queries import locations_list
 from app.templating import flash, redirect, render
 from app.tenancy import OwnerDep, ReaderDep, Tenant
-from audits import queries, services
+from audits import file_import, queries, services
 from audits.deps import ShopDep
-from audits.models import Shop, ShopStatus
+from audits.models import OPEN_STATES, Shop, ShopStatus
 from audits.services import MSG_TOUCHPOINTS_NEEDED, MSG_WINDOW, AnswerInput, ShopPlan, WavePlan
 from touchpoints.models import QuestionKind
 from touchpoints.queries import journey
@@ -305,6 +306,8 @@ def _detail_context(tenant: Tenant, shop: Shop, **extra: Any) -> dict[str, Any]:
         "return_note": "",
         "edit_id": None,
         "edit_errors": {},
+        "can_import": is_owner and shop.status in OPEN_STATES,
+        "import_errors": {},
         "notice": None,
         "notice_kind": "success",
         **extra,
@@ -388,3 +391,38 @@ async def answer_correct(request: Request, tenant: OwnerDep, shop: ShopDep) -> R
             request, tenant, shop, exc.status_code, notice=exc.message, notice_kind="error"
         )
     return _detail(request, tenant, shop, notice="Answer corrected; the change is in the log.")
+
+
+MSG_IMPORT_TYPE = "Choose the .json file the phone saved (“Save a copy to this phone”)."
+
+
+@router.post("/shops/{shop_id}/import")
+async def answers_import(request: Request, tenant: OwnerDep, shop: ShopDep) -> Response:
+    """An owner imports the answers a shopper's phone saved to a file (audits/file_import.py)."""
+    form = await request.form()
+    upload = form.get("file")
+    try:
+        if not isinstance(upload, StarletteUpload) or not upload.filename:
+            raise DomainError(file_import.MSG_NO_FILE, field="file")
+        if not upload.filename.lower().endswith(".json"):
+            raise DomainError(MSG_IMPORT_TYPE, field="file")
+        raw = await upload.read(file_import.MAX_BYTES + 1)
+        result = file_import.import_file(
+            session=tenant.session, shop=shop, raw=raw, tz=tenant.org.timezone
+        )
+    except DomainError as exc:
+        tenant.session.rollback()
+        return _detail(
+            request,
+            tenant,
+            shop,
+            exc.status_code,
+            import_errors={"file": exc.message},
+        )
+    notice = result.words()
+    if result.photos_left_out:
+        notice += " Photos are not in the file: the shopper keeps them on the phone."
+    if not request.headers.get("hx-request"):
+        flash(request, notice)
+        return redirect(request, f"/shops/{shop.id}")
+    return _detail(request, tenant, shop, notice=notice)
