@@ -124,7 +124,7 @@ def _check(session: Session, shop: Shop, data: dict[str, Any], tz: str) -> _Pars
     if shop.shopper_id is None or str(data.get("user_id")) != str(shop.shopper_id):
         raise DomainError(MSG_OTHER_USER, field="file")
     if shop.status not in OPEN_STATES:
-        raise ConflictError(MSG_CLOSED.format(status=shop.status.value.replace("_", " ")))
+        raise ConflictError(MSG_CLOSED.format(status=str(shop.status).replace("_", " ")))
     items = data.get("items")
     if not isinstance(items, list):
         raise DomainError(MSG_WRONG_FORMAT, field="file")
@@ -157,9 +157,7 @@ def _check(session: Session, shop: Shop, data: dict[str, Any], tz: str) -> _Pars
             try:
                 question = question_in_shop(session, shop, qid)
             except DomainError as exc:
-                raise DomainError(
-                    MSG_UNKNOWN_QUESTION.format(question=qid), field="file"
-                ) from exc
+                raise DomainError(MSG_UNKNOWN_QUESTION.format(question=qid), field="file") from exc
             try:
                 _checked_value(question, answer)
             except DomainError as exc:
@@ -230,7 +228,8 @@ def import_file(*, session: Session, shop: Shop, raw: bytes, tz: str) -> ImportR
         if visited is not None and visited.astimezone(UTC) > datetime.now(UTC):
             raise DomainError("The file's visit is in the future.", field="file")
     revisions = {
-        a.question_id: a.revision for a in session.exec(select(Answer).where(Answer.shop_id == shop.id))
+        a.question_id: a.revision
+        for a in session.exec(select(Answer).where(Answer.shop_id == shop.id))
     }
     for answer in parsed.answers:
         saved = answer_upsert(session=session, shop=shop, actor_id=shopper, data=answer)

@@ -419,6 +419,8 @@ async def answers_import(request: Request, tenant: OwnerDep, shop: ShopDep) -> R
             exc.status_code,
             import_errors={"file": exc.message},
         )
+    finally:
+        await form.close()
     notice = result.words()
     if result.photos_left_out:
         notice += " Photos are not in the file: the shopper keeps them on the phone."
