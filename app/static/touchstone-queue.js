@@ -228,6 +228,7 @@
   function showQueue() {
     receipt();
     storageLine();
+    showCopy();
     var waiting = load(QUEUE, []).length;
     if (!waiting && !photoWaiting) handInHeld = false;
     if (stopped) {
@@ -1126,6 +1127,45 @@
       });
     });
   }
+
+  // --- the file fallback: a copy of this shop's waiting items the shopper can hand over ----
+  // (docs/reliability.md, "A file when there is no signal"; imported on the owner's shop page)
+
+  function shopItems() {
+    return load(QUEUE, []).filter(function (item) { return String(item.shop) === String(shop); });
+  }
+
+  function showCopy() {
+    var box = document.querySelector("[data-phone-copy]");
+    if (box) box.hidden = !shopItems().length;
+  }
+
+  function saveCopy() {
+    var items = shopItems().map(function (item) {
+      var kind = /\/answers$/.test(item.url) ? "answer"
+        : /\/visit$/.test(item.url) ? "visit" : "section-comment";
+      return Object.assign({ kind: kind }, item.body);
+    });
+    var now = new Date();
+    var copy = {
+      format: "touchstone-phone-copy", version: 1, shop_id: Number(shop), user_id: USER,
+      written_at: now.toISOString(), photos_left_out: photoWaiting || 0,
+      note: "Photos are not in this file: they stay on the phone until it has signal.",
+      items: items
+    };
+    var blob = new Blob([JSON.stringify(copy, null, 1)], { type: "application/json" });
+    var a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = "touchstone-shop-" + shop + "-" + now.toISOString().slice(0, 10) + ".json";
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    window.setTimeout(function () { URL.revokeObjectURL(a.href); }, 10000);
+  }
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-save-copy]")) saveCopy();
+  });
 
   // --- hand in: only once every waiting answer and photo has been sent ---------------------
 
