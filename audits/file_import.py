@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
 from app.errors import ConflictError, DomainError
+from app.modelbase import utcnow
 from audits.models import OPEN_STATES, Answer, Shop, ShopTouchpoint
 from audits.services import (
     AnswerInput,
@@ -220,12 +221,12 @@ def import_file(*, session: Session, shop: Shop, raw: bytes, tz: str) -> ImportR
     assert shopper is not None  # _check refuses a shop without a shopper
     result = ImportResult(photos_left_out=int(data.get("photos_left_out") or 0))
     if parsed.visit is not None:
-        # Checked like the phone's save, before any answer is written.
+        # Checked as shop_visit_record checks them, before any answer is written.
         visited = parsed.visit.get("visited_at", shop.visited_at)
         minutes = parsed.visit.get("duration_minutes", shop.duration_minutes)
         if minutes is not None and not 0 < minutes <= 24 * 60:
             raise DomainError("The file's visit length is not possible.", field="file")
-        if visited is not None and visited.astimezone(UTC) > datetime.now(UTC):
+        if visited is not None and visited > utcnow() + timedelta(hours=1):
             raise DomainError("The file's visit is in the future.", field="file")
     revisions = {
         a.question_id: a.revision

@@ -234,3 +234,14 @@ def test_another_orgs_shop_is_not_found(world: World, session: Session) -> None:
         headers={"Origin": BASE_URL, "X-CSRF-Token": world.client.csrf},
     )
     assert response.status_code == 404
+
+
+def test_a_visit_in_the_future_refuses_the_whole_file(world: World, session: Session) -> None:
+    future = (utcnow() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    raw = phone_file(
+        world, [answer(world.yes_no, True, 5), {"kind": "visit", "visited_at": future}]
+    )
+    response = send(world, raw)
+    assert response.status_code == 400
+    assert "in the future" in response.text
+    assert answers(session, world.shop) == {}
