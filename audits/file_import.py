@@ -24,8 +24,8 @@ from app.modelbase import utcnow
 from audits.models import OPEN_STATES, Answer, Shop, ShopTouchpoint
 from audits.services import (
     AnswerInput,
-    _checked_value,
     answer_upsert,
+    checked_value,
     question_in_shop,
     section_comment_record,
     shop_visit_record,
@@ -160,7 +160,7 @@ def _check(session: Session, shop: Shop, data: dict[str, Any], tz: str) -> _Pars
             except DomainError as exc:
                 raise DomainError(MSG_UNKNOWN_QUESTION.format(question=qid), field="file") from exc
             try:
-                _checked_value(question, answer)
+                checked_value(question, answer)
             except DomainError as exc:
                 raise DomainError(
                     MSG_BAD_ANSWER.format(index=index, message=exc.message), field="file"

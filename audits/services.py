@@ -362,7 +362,7 @@ def question_in_shop(session: Session, shop: Shop, question_id: int) -> Question
     return question
 
 
-def _checked_value(question: Question, data: AnswerInput) -> Any:
+def checked_value(question: Question, data: AnswerInput) -> Any:
     """The value to store for `data`, or the reason it cannot be stored."""
     if len(data.comment) > 4000:
         raise DomainError("Keep the comment under 4,000 characters.", field="comment")
@@ -419,7 +419,7 @@ def answer_upsert(
     if shop.status not in OPEN_STATES:
         raise ConflictError(MSG_SHOP_CLOSED)
     question = question_in_shop(session, shop, data.question_id)
-    value = _checked_value(question, data)
+    value = checked_value(question, data)
     found = session.exec(
         _ANSWER_BY_ID_OR_QUESTION,
         params={"answer_id": data.id, "shop_id": shop.id, "question_id": question.id},
@@ -627,7 +627,7 @@ def answer_correct(*, session: Session, shop: Shop, actor_id: int, data: AnswerI
     if shop.status != ShopStatus.submitted:
         raise ConflictError(MSG_CORRECT_ONLY_SUBMITTED)
     question = question_in_shop(session, shop, data.question_id)
-    value = _checked_value(question, data)
+    value = checked_value(question, data)
     answer = session.exec(
         select(Answer).where(Answer.shop_id == shop.id, Answer.question_id == question.id)
     ).first()
