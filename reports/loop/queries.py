@@ -115,6 +115,31 @@ def _as_utc(value: Any) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _case_clauses(
+    dialect: str,
+    params: dict[str, Any],
+    which: str,
+    start: date | None,
+    end: date | None,
+    location_ids: Sequence[int] | None,
+    region: str | None,
+) -> list[str]:
+    """WHERE clauses for the organization's recovery cases `c` that `which` picks and that
+    have a report day within the report filters (values bound into `params`)."""
+    clauses = ["ORG_SCOPE(c)", which, "c.report_day IS NOT NULL"]
+    clauses += filter_clauses(
+        dialect,
+        params,
+        day="c.report_day",
+        located=lambda ids: f"c.location_id IN ({ids})",
+        start=start,
+        end=end,
+        location_ids=location_ids,
+        region=region,
+    )
+    return clauses
+
+
 def recovery_rates(
     session: Session,
     touchpoint_id: int,
@@ -135,16 +160,8 @@ def recovery_rates(
         "tp": touchpoint_id,
         "cutoff": _utc_param(dialect, now - timedelta(seconds=WINDOW_SECONDS)),
     }
-    clauses = ["ORG_SCOPE(c)", "c.touchpoint_id = :tp", "c.report_day IS NOT NULL"]
-    clauses += filter_clauses(
-        dialect,
-        params,
-        day="c.report_day",
-        located=lambda ids: f"c.location_id IN ({ids})",
-        start=start,
-        end=end,
-        location_ids=location_ids,
-        region=region,
+    clauses = _case_clauses(
+        dialect, params, "c.touchpoint_id = :tp", start, end, location_ids, region
     )
     if dialect == "postgresql":
         params["window"] = timedelta(seconds=WINDOW_SECONDS)
@@ -331,16 +348,8 @@ def unfiled_cases(
     dialect = sql_dialect(session)
     report_org(session)
     params: dict[str, Any] = {}
-    clauses = ["ORG_SCOPE(c)", "c.touchpoint_id IS NULL", "c.report_day IS NOT NULL"]
-    clauses += filter_clauses(
-        dialect,
-        params,
-        day="c.report_day",
-        located=lambda ids: f"c.location_id IN ({ids})",
-        start=start,
-        end=end,
-        location_ids=location_ids,
-        region=region,
+    clauses = _case_clauses(
+        dialect, params, "c.touchpoint_id IS NULL", start, end, location_ids, region
     )
     sql = f"SELECT COUNT(*) FROM recovery_case AS c WHERE {' AND '.join(clauses)}"
     return int(org_sql(session, sql, params).scalar_one())
