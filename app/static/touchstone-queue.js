@@ -32,6 +32,9 @@
   // What the server acknowledged of this shop, for the receipt (a page from the offline copy
   // may be older than that): {at: ms since the epoch, ids: [question ids]}.
   var LAST_ACK = shopKey("acked", shop);
+  // Photos the shopper took off this shop here: hidden at once, also on a saved copy of the
+  // page that still shows them, until the shop is handed in. [photo ids]
+  var REMOVED = shopKey("removed", shop);
   // Notes kept next to a question until it is given again: a refusal, or an answer replaced
   // by a newer one from another device. {item key: {shop, question|stateKey, message, kind}}
   var REFUSED = "touchstone:refused:v1:" + USER;
@@ -236,8 +239,10 @@
     } else if (handInHeld) {
       status(handInHeldText(photoWaiting), true);
     } else if (waiting || photoWaiting) {
-      status(stillHere(photoWaiting) +
-        " waiting to send. They are kept on this phone and go out when the signal returns.", false);
+      var one = keptHere(photoWaiting).total === 1;
+      status(stillHere(photoWaiting) + " waiting to send. " +
+        (one ? "It is kept on this phone and goes out" : "They are kept on this phone and go out") +
+        " when the signal returns.", false);
     } else {
       status("", false);
     }
@@ -404,6 +409,7 @@
   // Whether the server's acknowledgement names this item: its kind, its shop and its own ids.
   function acknowledges(item, data) {
     if (!data || data.ok !== true || !same(data.shop_id, item.shop)) return false;
+    if (item.photo) return data.ack === "photo-removed" && same(data.photo_id, item.photo);
     if (item.question) {
       return data.ack === "answer" && same(data.sent_id, item.body.id) && same(data.question_id, item.question);
     }
@@ -416,6 +422,10 @@
   }
 
   function acknowledged(item, data) {
+    if (item.photo) {
+      if (item.shop === shop) sayPhoto(item.photoQuestion, "Photo removed.", "ok");
+      return showQueue();
+    }
     if (item.question) settle(item, data);
     var acked = load(shopKey("acked", item.shop), {});
     acked.at = Date.now();
@@ -567,6 +577,8 @@
       progress();
     } else if (item.stateKey) {
       mark(item.stateKey, message, "error");
+    } else if (item.photo && item.shop === shop) {
+      sayPhoto(item.photoQuestion, message, "error");
     }
     showQueue();
   }
@@ -659,6 +671,9 @@
 
   function wireQuestions() {
     root.addEventListener("click", function (event) {
+      var remove = event.target.closest("[data-photo-remove]");
+      var photoItem = remove && remove.closest("[data-photo-id]");
+      if (photoItem) return removePhoto(remove.closest(".q"), photoItem);
       var button = event.target.closest("[data-value], [data-na]");
       if (!button) return;
       var block = button.closest(".q");
@@ -955,6 +970,7 @@
     note.textContent = "Waiting to send";
     item.appendChild(img);
     item.appendChild(note);
+    item.appendChild(removeButton(list.children.length + 1));
     list.appendChild(item);
     var more = block.querySelector("details.q-more");
     if (more) more.open = true;
@@ -962,6 +978,11 @@
   }
 
   function restorePhotos() {
+    // A saved copy of the page may still show a photo taken off since.
+    load(REMOVED, []).forEach(function (id) {
+      var gone = root.querySelector('[data-photo-id="' + id + '"]');
+      if (gone) gone.parentNode.removeChild(gone);
+    });
     queuedPhotos().then(function (list) {
       list.forEach(function (rec) {
         var block = rec.shop === shop ? blockOf(rec.question) : null;
@@ -1002,6 +1023,9 @@
 
   // Sends one photo. Resolves true to go on with the next one, false to stop for now.
   function sendPhoto(rec) {
+    if (load(shopKey("removed", rec.shop), []).indexOf(rec.id) >= 0) {
+      return dropPhoto(rec).then(function () { return true; });  // taken off before it went
+    }
     // The answer may have been stored under another id than the one the photo was queued
     // with (the server already held one for the question): the queue's latest word wins.
     var answer = load(shopKey("ids", rec.shop), {})[rec.question] || rec.answer;
@@ -1045,6 +1069,45 @@
 
   function dropPhoto(rec) {
     return photoStore("readwrite", function (store) { return store.delete(rec.id); });
+  }
+
+  function removeButton(n) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-small photo-remove";
+    button.setAttribute("data-photo-remove", "");
+    button.setAttribute("aria-label", "Remove photo " + n);
+    button.textContent = "Remove";
+    return button;
+  }
+
+  // A photo added by mistake. Gone from the page at once; a photo still on this phone is
+  // simply forgotten, one the server has is taken off through the queue (so it works without
+  // signal, and survives closing the page like an answer does).
+  function removePhoto(block, item) {
+    var id = item.getAttribute("data-photo-id");
+    var qid = block.getAttribute("data-question");
+    var removed = load(REMOVED, []);
+    if (removed.indexOf(id) < 0) removed.push(id);
+    store(REMOVED, removed);  // first: a send starting now leaves this photo alone
+    var img = item.querySelector("img");
+    if (img && img.src.indexOf("blob:") === 0) window.URL.revokeObjectURL(img.src);
+    item.parentNode.removeChild(item);
+    updatePhotoButton(block);
+    sayPhoto(qid, "Photo removed.", "ok");
+    // A send under way may be delivering this very photo: wait for it, then look again.
+    var before = photoSending || Promise.resolve(true);
+    return before.then(function () {
+      return photoStore("readonly", function (store) { return store.get(id); }).catch(function () { return null; });
+    }).then(function (rec) {
+      if (rec) {
+        return dropPhoto(rec).then(function () { return queuedPhotos(); }).then(showQueue);
+      }
+      enqueue({
+        key: "p:" + shop + ":" + id, url: "/shops/" + shop + "/photos/" + id + "/remove",
+        body: {}, photo: id, photoQuestion: qid
+      });
+    });
   }
 
   function sendPhotos() {
@@ -1209,7 +1272,7 @@
 
   function clearShop() {
     // The server holds everything now; keep nothing of this shop on the phone.
-    [GIVEN, IDS, VISIT, DRAFTS, LAST_ACK].forEach(function (key) { window.localStorage.removeItem(key); });
+    [GIVEN, IDS, VISIT, DRAFTS, LAST_ACK, REMOVED].forEach(function (key) { window.localStorage.removeItem(key); });
     forgetRefusals(shop);
   }
 
@@ -1250,7 +1313,7 @@
   if (done) {
     shop = done.getAttribute("data-shop-done");
     [shopKey("given", shop), shopKey("ids", shop), shopKey("visit", shop), shopKey("drafts", shop),
-      shopKey("acked", shop)].forEach(function (key) { window.localStorage.removeItem(key); });
+      shopKey("acked", shop), shopKey("removed", shop)].forEach(function (key) { window.localStorage.removeItem(key); });
     forgetRefusals(shop);
   }
 

@@ -6,13 +6,14 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from app.orgs.models import Role
 from app.tenancy import Tenant, require_role
 from audits.deps import ShopDep
 from audits.fill.routes import photo_upload
+from audits.photos import services as photos
 
 router = APIRouter(tags=["shops"])
 
@@ -75,3 +76,26 @@ async def photo_add(
     Send your own `id` (a UUID) to make the upload safe to retry after a lost response.
     """
     return await photo_upload(request, tenant, shop, answer_id)
+
+
+@router.delete(
+    "/shops/{shop_id}/photos/{photo_id}",
+    status_code=204,
+    responses={
+        204: {"description": "Removed, or already gone (safe to repeat)"},
+        400: {"description": "The shop has been handed in: its photos can no longer change"},
+        404: {"description": "No such shop, or a photo of another shop (or not yours)"},
+    },
+)
+def photo_delete(
+    request: Request, tenant: ShopperDep, shop: ShopDep, photo_id: uuid.UUID
+) -> Response:
+    """Remove a photo added by mistake from your own open shop."""
+    photos.photo_remove(
+        session=tenant.session,
+        shop=shop,
+        actor_id=tenant.user_id,
+        photo_id=photo_id,
+        data_dir=request.app.state.settings.data_dir,
+    )
+    return Response(status_code=204)

@@ -444,6 +444,34 @@ async def photo_add_page(
         return _refused(exc)
 
 
+@router.post("/shops/{shop_id}/photos/{photo_id}/remove")
+def photo_remove_page(
+    request: Request, tenant: ShopperDep, shop: ShopDep, photo_id: uuid.UUID
+) -> Response:
+    """A photo added by mistake, taken off through the phone's queue (so it works offline)."""
+    try:
+        removed = photos.photo_remove(
+            session=tenant.session,
+            shop=shop,
+            actor_id=tenant.user_id,
+            photo_id=photo_id,
+            data_dir=_settings(request).data_dir,
+        )
+    except DomainError as exc:
+        tenant.session.rollback()
+        return _refused(exc, photo_id=str(photo_id))
+    # Acknowledged by name even when it was gone already (a resend after a lost reply).
+    return JSONResponse(
+        {
+            "ok": True,
+            "ack": "photo-removed",
+            "shop_id": ident(shop),
+            "photo_id": str(photo_id),
+            "removed": removed,
+        }
+    )
+
+
 @router.get("/shops/{shop_id}/photos/{photo_id}")
 def photo_show(request: Request, tenant: SeerDep, shop: ShopDep, photo_id: uuid.UUID) -> Response:
     data_dir = _settings(request).data_dir

@@ -220,6 +220,33 @@ def photo_file(*, session: Session, shop: Shop, photo_id: uuid.UUID, data_dir: P
     return row
 
 
+def photo_remove(
+    *, session: Session, shop: Shop, actor_id: int, photo_id: uuid.UUID, data_dir: Path
+) -> bool:
+    """Take a photo added by mistake off the shopper's own open shop; True if one was removed.
+
+    The phone sends the removal through its queue and may send it again after a lost reply:
+    an id that is no longer stored is already what the shopper asked for, so it is not an
+    error (False). A photo of another shop, or of another shopper's shop, is "not found".
+    """
+    if shop.shopper_id != actor_id:
+        raise NotFoundError(MSG_NOT_YOURS)
+    row = session.get(Photo, photo_id)
+    if row is None:
+        return False
+    answer = session.get(Answer, row.answer_id)
+    if answer is None or answer.shop_id != shop.id:
+        raise NotFoundError("Not found.")
+    if shop.status not in OPEN_STATES:
+        raise DomainError(MSG_SHOP_CLOSED, field="photo")
+    path = data_dir / row.path
+    session.delete(row)
+    session.commit()
+    # The file goes only once the row is gone for good: a failed commit keeps both.
+    path.unlink(missing_ok=True)
+    return True
+
+
 def photos_by_question(session: Session, shop: Shop) -> dict[int, list[Photo]]:
     rows = session.exec(
         select(Photo, Answer.question_id)
