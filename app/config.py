@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     # upload a route accepts: a 10 MB photo with its form (audits/photos.py).
     max_request_bytes: int = Field(default=12 * 1024 * 1024, ge=64 * 1024)
 
+    # This release's name (a version or commit, say). The phones' service worker carries it,
+    # so a new release reaches them as an update; empty: a digest of the static files.
+    release: str = ""
+
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_user: str | None = None

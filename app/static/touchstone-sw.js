@@ -3,15 +3,15 @@
 // answers are never handled here: the page's own queue (touchstone-queue.js) keeps them.
 "use strict";
 
-var STATIC = "touchstone-static-v1";
+// The server writes in this release's name (a digest of the static files, or RELEASE): a
+// new release is a new worker, which fetches the new static files before it takes over.
+var RELEASE = "__RELEASE__";
+var STATIC = "touchstone-static-" + RELEASE;
+// The saved screens of open shops keep one name across releases: an update never drops the
+// copy a shopper without signal needs (the answers themselves live in the page's outbox, in
+// localStorage and IndexedDB, which no worker touches).
 var PAGES = "touchstone-pages-v1";
-var STATIC_FILES = [
-  "/static/touchstone.css",
-  "/static/touchstone.js",
-  "/static/touchstone-queue.js",
-  "/static/__HTMX__",
-  "/static/favicon.svg"
-];
+var STATIC_FILES = __STATIC_FILES__;
 var WAIT_MS = 4000;  // on a weak signal, show the saved copy rather than a spinner
 
 self.addEventListener("install", function (event) {
@@ -20,7 +20,12 @@ self.addEventListener("install", function (event) {
 });
 
 self.addEventListener("activate", function (event) {
-  event.waitUntil(self.clients.claim());
+  // Only the static files of earlier releases go; never the pages.
+  event.waitUntil(caches.keys().then(function (names) {
+    return Promise.all(names.filter(function (name) {
+      return name.indexOf("touchstone-static-") === 0 && name !== STATIC;
+    }).map(function (name) { return caches.delete(name); }));
+  }).then(function () { return self.clients.claim(); }));
 });
 
 function isPage(url) {

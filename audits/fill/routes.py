@@ -12,8 +12,12 @@ acknowledgement that matches it, never on a bare 200, a redirect or an HTML page
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 import uuid
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -25,7 +29,7 @@ from app.config import Settings
 from app.errors import DomainError
 from app.modelbase import ident
 from app.orgs.models import Location, Role
-from app.templating import HTMX_FILE, flash, redirect, render
+from app.templating import HTMX_FILE, STATIC_PREFIX, flash, redirect, render
 from app.tenancy import Tenant, require_role
 from audits import queries
 from audits.deps import ShopDep
@@ -56,11 +60,32 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
+# What the service worker keeps for pages opened without signal.
+SW_STATIC = ("touchstone.css", "touchstone.js", "touchstone-queue.js", HTMX_FILE, "favicon.svg")
+
+
+@lru_cache(maxsize=1)
+def static_digest() -> str:
+    """A name for this release's static files: it changes when any of them does."""
+    digest = hashlib.sha256(SW_FILE.read_bytes())
+    for name in SW_STATIC:
+        digest.update((SW_FILE.parent / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
 @router.get("/sw.js")
-def service_worker(tenant: ShopperDep) -> Response:
-    """The service worker lives at the root so its scope covers /shops/ and the home page."""
+def service_worker(request: Request, tenant: ShopperDep) -> Response:
+    """The service worker lives at the root so its scope covers /shops/ and the home page.
+
+    Its text names the release, so a deployment with other static files is a new worker to
+    the phone (docs/reliability.md, "Updates").
+    """
+    release = _settings(request).release or static_digest()
+    files = json.dumps([STATIC_PREFIX + name for name in SW_STATIC])
     return Response(
-        SW_FILE.read_text().replace("__HTMX__", HTMX_FILE),
+        SW_FILE.read_text()
+        .replace("__STATIC_FILES__", files)
+        .replace("__RELEASE__", re.sub(r"[^A-Za-z0-9._-]", "-", release)),
         media_type="text/javascript",
         headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from app.db import Database
 from app.modelbase import utcnow
 from app.orgs.models import Organization, Role, User
 from audits.answers import MSG_SCALE, MSG_YES_NO
+from audits.fill.routes import static_digest
 from audits.models import Answer, Shop, ShopEvent, ShopStatus, ShopTouchpoint
 from audits.services import MSG_QUESTION_NOT_IN_SHOP, MSG_SHOP_CLOSED
 from tests.conftest import BASE_URL, Browser, sign_in
@@ -309,3 +311,23 @@ def test_service_worker_is_served_for_shoppers(fill: Fill) -> None:
     assert response.headers["content-type"].startswith("text/javascript")
     assert "htmx-2.0.11.min.js" in response.text
     assert "worker-src 'self'" in response.headers["content-security-policy"]
+    # Every file it keeps for offline use exists, and it names this release's files.
+    files = json.loads(re.search(r"var STATIC_FILES = (\[.*?\]);", response.text)[1])  # type: ignore[index]
+    assert "/static/touchstone-queue.js" in files
+    for path in files:
+        assert fill.client.get(path).status_code == 200, path
+    assert f'var RELEASE = "{static_digest()}";' in response.text
+    assert "__" not in response.text  # nothing left unfilled
+
+
+def test_a_release_name_makes_the_worker_new_to_the_phones(
+    fill: Fill, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = fill.client.get("/sw.js").text
+    settings = fill.client.app.state.settings  # type: ignore[attr-defined]
+    monkeypatch.setattr(settings, "release", "2027.1 (build 7)")  # undone after the test
+    after = fill.client.get("/sw.js").text
+    assert after != before
+    assert 'var RELEASE = "2027.1--build-7-";' in after
+    # The pages' cache keeps its name across releases; only the static files' is per release.
+    assert 'var PAGES = "touchstone-pages-v1";' in after

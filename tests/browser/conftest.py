@@ -129,7 +129,7 @@ def htmx_settled(page: Page) -> None:
     expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
 
 
-def _touchstone_command() -> list[str]:
+def touchstone_command() -> list[str]:
     """The installed `touchstone` script of the running interpreter's environment."""
     script = Path(sys.executable).with_name("touchstone")
     if script.exists():
@@ -140,14 +140,14 @@ def _touchstone_command() -> list[str]:
     return [sys.executable, "-c", "from app.cli import main; main()"]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
 
 
-def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+def wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + SERVER_START_SECONDS
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -180,7 +180,7 @@ class LiveServer:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`touchstone demo` and `touchstone serve` on a fresh SQLite file and a free port."""
     workdir = tmp_path_factory.mktemp("live-server")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -194,7 +194,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         # (tests/reports/test_printing.py).
         "REPORT_TIME_LIMIT_SECONDS": "600",
     }
-    command = _touchstone_command()
+    command = touchstone_command()
     # The working directory is the temp folder, so a developer's .env is not read.
     seeded = subprocess.run(
         [*command, "demo", "--password", DEMO_PASSWORD],
@@ -218,7 +218,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             stderr=subprocess.STDOUT,
         )
         try:
-            _wait_until_up(f"{url}/login", proc, log_path)
+            wait_until_up(f"{url}/login", proc, log_path)
             yield LiveServer(url=url, password=DEMO_PASSWORD, database_url=env["DATABASE_URL"])
         finally:
             proc.terminate()
