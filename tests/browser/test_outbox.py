@@ -19,6 +19,7 @@ from app.db import Database
 from app.orgs.models import Organization, Role, User
 from app.orgs.services import membership_set, user_create
 from tests.browser.conftest import PHONE, LiveServer, TabFactory
+from tests.browser.test_photo_offline import add_photo, server_photos
 from tests.browser.test_shopper import (
     SHOPPER,
     arrange_shop,
@@ -156,12 +157,15 @@ def test_logout_with_answers_waiting_warns_and_keeps_them(
     block_answers(page)
     question(page, q["choice"]).get_by_role("button", name="A plain goodbye").click()
     expect(state(page, q["choice"])).to_have_text("Waiting to send…")
+    # A photo of that answer waits behind it (photos go once the answers are through).
+    add_photo(page, q["choice"], (90, 30, 160))
+    expect(question(page, q["choice"]).locator(".photo-waiting")).to_have_count(1)
 
     log_out(page)
     warning = page.locator("#logout-warning")
     expect(warning).to_contain_text(
-        "1 answer is not on the server yet. Send them first (needs signal) or log out anyway "
-        "and they stay on this phone for your next login."
+        "1 answer and 1 photo are not on the server yet. Send them first (needs signal) or "
+        "log out anyway and they stay on this phone for your next login."
     )
     # Sending first cannot get through: the page says so and keeps both choices.
     warning.get_by_role("button", name="Send them first").click()
@@ -180,6 +184,12 @@ def test_logout_with_answers_waiting_warns_and_keeps_them(
     wait_until_sent(page, user)
     rows = server_answers(live_server, shop.shop_id)
     assert [(r.question_id, r.value) for r in rows] == [(q["choice"], 1)]
+    # The photo follows its answer (from whichever page the shopper is on).
+    page.goto(live_server.url + fill)
+    expect(question(page, q["choice"]).locator(".photo-list li")).to_have_count(1)
+    expect(question(page, q["choice"]).locator(".photo-waiting")).to_have_count(0)
+    expect(page.locator("#queue-status")).to_be_hidden()
+    assert [qid for _, qid, _ in server_photos(live_server, shop.shop_id)] == [q["choice"]]
     # Nothing waits now: logging out goes straight through.
     with page.expect_navigation():
         log_out(page)
