@@ -412,6 +412,15 @@ def test_axe_finds_no_violations_on_shopper_pages(
         page.get_by_label("Password").fill(live_server.password)
         with page.expect_navigation():
             page.get_by_role("button", name="Log in").click()
+        # A photo on an answer, so its thumbnail and its Remove button are checked too.
+        page.goto(f"{live_server.url}/shops/{shop.shop_id}/fill?section=1")
+        block = question(page, shop.questions["yes_no"])
+        block.get_by_role("button", name="Yes").click()
+        block.get_by_text("Comment and photos").click()
+        block.locator("input[type=file]").set_input_files(
+            files=[{"name": "a.png", "mimeType": "image/png", "buffer": photo_png()}]
+        )
+        expect(block.locator("[data-photo-state]")).to_have_text("Photo saved.")
         found = {}
         for path in [
             "/",
