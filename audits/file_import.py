@@ -3,9 +3,10 @@
 The phone writes the file ("Save a copy to this phone", app/static/touchstone-queue.js) from
 its outbox: the format marker and version, the shop, the user, when it was written and the
 queued items of that shop. An owner imports it on the shop's page. Everything in it is checked
-before anything is written (all or nothing), then every answer goes through answer_upsert,
-the phone's own save, so the newest answer by given_at stands and importing the same file
-twice changes nothing the second time. (docs/reliability.md, "A file when there is no signal")
+before anything is written (a bad item writes nothing), then every answer goes through
+answer_upsert, the phone's own save, so the newest answer by given_at stands and importing the
+same file twice changes nothing the second time. Each save commits on its own, as the phone's
+do: an import cut short by a stopped server is finished by importing the file again. (docs/reliability.md, "A file when there is no signal")
 """
 
 from __future__ import annotations
