@@ -6,7 +6,8 @@ queued items of that shop. An owner imports it on the shop's page. Everything in
 before anything is written (a bad item writes nothing), then every answer goes through
 answer_upsert, the phone's own save, so the newest answer by given_at stands and importing the
 same file twice changes nothing the second time. Each save commits on its own, as the phone's
-do: an import cut short by a stopped server is finished by importing the file again. (docs/reliability.md, "A file when there is no signal")
+do: an import cut short by a stopped server is finished by importing the file again.
+(docs/reliability.md, "A file when there is no signal")
 """
 
 from __future__ import annotations

@@ -35,6 +35,9 @@
   // Photos the shopper took off this shop here: hidden at once, also on a saved copy of the
   // page that still shows them, until the shop is handed in. [photo ids]
   var REMOVED = shopKey("removed", shop);
+  // Photos this phone sent, {photo id: {question, url}}: a saved copy of the page older than
+  // the send (opened without signal, or on a slow one) still shows them.
+  var SENT_PHOTOS = shopKey("photos", shop);
   // Notes kept next to a question until it is given again: a refusal, or an answer replaced
   // by a newer one from another device. {item key: {shop, question|stateKey, message, kind}}
   var REFUSED = "touchstone:refused:v1:" + USER;
@@ -979,9 +982,29 @@
 
   function restorePhotos() {
     // A saved copy of the page may still show a photo taken off since.
-    load(REMOVED, []).forEach(function (id) {
+    var removed = load(REMOVED, []);
+    removed.forEach(function (id) {
       var gone = root.querySelector('[data-photo-id="' + id + '"]');
       if (gone) gone.parentNode.removeChild(gone);
+    });
+    // ...and one sent since it was saved is shown from what this phone knows of it.
+    var sent = load(SENT_PHOTOS, {});
+    Object.keys(sent).forEach(function (id) {
+      var block = blockOf(sent[id].question);
+      var list = block && block.querySelector("[data-photo-list]");
+      if (!list || removed.indexOf(id) >= 0 || list.querySelector('[data-photo-id="' + id + '"]')) return;
+      var item = document.createElement("li");
+      item.setAttribute("data-photo-id", id);
+      var img = document.createElement("img");
+      img.src = sent[id].url;
+      img.width = 96;
+      img.height = 96;
+      img.alt = "Photo " + (list.children.length + 1) + " for this question";
+      item.appendChild(img);
+      item.appendChild(removeButton(list.children.length + 1));
+      list.appendChild(item);
+      var more = block.querySelector("details.q-more");
+      if (more) more.open = true;  // as the server opens it for a question with photos
     });
     queuedPhotos().then(function (list) {
       list.forEach(function (rec) {
@@ -996,6 +1019,9 @@
   }
 
   function photoSent(rec, body) {
+    var sent = load(shopKey("photos", rec.shop), {});
+    sent[rec.id] = { question: rec.question, url: body.url };
+    store(shopKey("photos", rec.shop), sent);
     var block = rec.shop === shop ? blockOf(rec.question) : null;
     var item = block && block.querySelector('[data-photo-id="' + rec.id + '"]');
     if (item) {
@@ -1090,6 +1116,9 @@
     var removed = load(REMOVED, []);
     if (removed.indexOf(id) < 0) removed.push(id);
     store(REMOVED, removed);  // first: a send starting now leaves this photo alone
+    var sent = load(SENT_PHOTOS, {});
+    delete sent[id];
+    store(SENT_PHOTOS, sent);
     var img = item.querySelector("img");
     if (img && img.src.indexOf("blob:") === 0) window.URL.revokeObjectURL(img.src);
     item.parentNode.removeChild(item);
@@ -1272,7 +1301,7 @@
 
   function clearShop() {
     // The server holds everything now; keep nothing of this shop on the phone.
-    [GIVEN, IDS, VISIT, DRAFTS, LAST_ACK, REMOVED].forEach(function (key) { window.localStorage.removeItem(key); });
+    [GIVEN, IDS, VISIT, DRAFTS, LAST_ACK, REMOVED, SENT_PHOTOS].forEach(function (key) { window.localStorage.removeItem(key); });
     forgetRefusals(shop);
   }
 
@@ -1313,7 +1342,7 @@
   if (done) {
     shop = done.getAttribute("data-shop-done");
     [shopKey("given", shop), shopKey("ids", shop), shopKey("visit", shop), shopKey("drafts", shop),
-      shopKey("acked", shop), shopKey("removed", shop)].forEach(function (key) { window.localStorage.removeItem(key); });
+      shopKey("acked", shop), shopKey("removed", shop), shopKey("photos", shop)].forEach(function (key) { window.localStorage.removeItem(key); });
     forgetRefusals(shop);
   }
 

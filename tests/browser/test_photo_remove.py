@@ -47,13 +47,18 @@ def test_a_photo_added_by_mistake_comes_off_even_without_signal(
     assert sorted(shown) == sorted(p for p, _, _ in stored)
     wrong, right = shown
     wrong_file = next(path for p, _, path in stored if p == wrong)
-    # The page the service worker saved shows both photos: it was saved before the removal.
-    page.reload()
     wait_for_offline_copy(page)
 
-    # No signal: the wrong photo comes off the page at once; its removal waits on the phone.
+    # No signal. The saved copy of this screen dates from before the photos, and still shows
+    # both: the phone remembers what it sent.
     page.context.set_offline(True)
+    page.reload()
     block = question(page, yes_no)
+    expect(block.locator(".photo-list li")).to_have_count(2)
+    assert block.locator(".photo-list li").evaluate_all(
+        "items => items.map(li => li.dataset.photoId)"
+    ) == [wrong, right]
+    # The wrong photo comes off the page at once; its removal waits on the phone.
     block.get_by_role("button", name="Remove photo 1").click()
     expect(block.locator(".photo-list li")).to_have_count(1)
     expect(block.locator("[data-photo-state]")).to_have_text("Photo removed.")

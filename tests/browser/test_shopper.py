@@ -50,6 +50,9 @@ def arrange_shop(server: LiveServer, location_name: str, shopper_email: str = SH
     """A shop for the demo shopper (or another shopper of the demo organization) covering
     two touchpoints with a question of every kind."""
     db = Database(server.database_url)
+    # One transaction, holding SQLite's write lock from its first statement: after a commit
+    # the session reads without it, and a later write would have to upgrade its lock, which
+    # fails at once ("database is locked") while the live server writes.
     with db.session(write=True) as session:
         org = session.exec(select(Organization).where(Organization.name == "Demo Co")).one()
         shopper = session.exec(select(User).where(User.email == shopper_email)).one()
@@ -66,11 +69,14 @@ def arrange_shop(server: LiveServer, location_name: str, shopper_email: str = SH
         )  # type: ignore[arg-type]
         location = Location(org_id=org.id, name=location_name)
         session.add_all([counter, phone, location])
-        session.commit()
+        session.flush()
 
         def ask(tp: Touchpoint, **fields: object) -> int:
             question = journey.question_create(
-                session=session, touchpoint=tp, fields=QuestionFields.model_validate(fields)
+                session=session,
+                touchpoint=tp,
+                fields=QuestionFields.model_validate(fields),
+                commit=False,
             )
             assert question.id is not None
             return question.id

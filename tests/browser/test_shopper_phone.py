@@ -118,11 +118,14 @@ def arrange_scale_shop(server: LiveServer, location_name: str) -> ScaleShop:
         )  # type: ignore[arg-type]
         location = Location(org_id=org.id, name=location_name)
         session.add_all([arrival, location])
-        session.commit()
+        session.flush()  # one transaction: see arrange_shop in test_shopper.py
 
         def ask(**fields: object) -> int:
             question = journey.question_create(
-                session=session, touchpoint=arrival, fields=QuestionFields.model_validate(fields)
+                session=session,
+                touchpoint=arrival,
+                fields=QuestionFields.model_validate(fields),
+                commit=False,
             )
             assert question.id is not None
             return question.id
