@@ -37,7 +37,7 @@ class Status:
 
     @property
     def css(self) -> str:
-        return f"status-{self.key}"
+        return f"tstatus-{self.key}"  # "status-" is taken by a shop's own status
 
     @property
     def label(self) -> str:
