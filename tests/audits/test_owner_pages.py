@@ -262,8 +262,8 @@ def test_owner_reads_the_shop_as_filled_and_approves(
         "“The entrance was bright”",
         "“A calm visit overall”",
         "How this score was calculated",
-        "Walking in: 3.75 of 4 points = 93.8%",
-        "Shop 4.75 of 5 points = 95.0%",
+        "Walking in: 3.75 of 4 points = 93.8",
+        "Shop 4.75 of 5 points = 95",
         "Assigned → In progress",
         "In progress → Submitted",
     ):
@@ -310,11 +310,13 @@ def test_correct_then_approve_rescores(client: Browser, db: Database, session: S
     )
     assert fixed.status_code == 200  # type: ignore[attr-defined]
     assert "answer to «Were you greeted?» changed from Yes to No" in unescape(fixed.text)  # type: ignore[attr-defined]
-    assert "20.0% (1 of 5 points) · 95.0% as handed in, before corrections" in text(fixed.text)  # type: ignore[attr-defined]
+    # One score format everywhere (no "%"), and the shop's weakest section marked: the
+    # critical fail zeroed "Walking in".
+    assert "20 ✗ below (1 of 5 points) · 95 as handed in, before corrections" in text(fixed.text)  # type: ignore[attr-defined]
     approved = owner.htmx("POST", f"/shops/{shop.id}/approve")
     words = text(approved.text)  # type: ignore[attr-defined]
     assert "critical fail: section scores 0" in words
-    assert "Shop 1 of 5 points = 20.0%" in words
+    assert "Shop 1 of 5 points = 20" in words
     session.expire_all()
     assert session.get(Shop, shop.id).score == 20.0  # type: ignore[union-attr]
 
