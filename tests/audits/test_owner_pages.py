@@ -312,7 +312,10 @@ def test_correct_then_approve_rescores(client: Browser, db: Database, session: S
     assert "answer to «Were you greeted?» changed from Yes to No" in unescape(fixed.text)  # type: ignore[attr-defined]
     # One score format everywhere (no "%"), and the shop's weakest section marked: the
     # critical fail zeroed "Walking in".
-    assert "20 ✗ below (1 of 5 points) · 95 as handed in, before corrections" in text(fixed.text)  # type: ignore[attr-defined]
+    assert (
+        "20 (1 of 5 points) · 95 as handed in, before corrections Weakest section ✗ below"
+        in text(fixed.text)  # type: ignore[attr-defined]
+    )
     approved = owner.htmx("POST", f"/shops/{shop.id}/approve")
     words = text(approved.text)  # type: ignore[attr-defined]
     assert "critical fail: section scores 0" in words
