@@ -403,3 +403,29 @@ def test_long_lists_come_in_pages_and_filter_by_status(
     submitted = owner.htmx("GET", "/shops?status=submitted")
     assert "1 submitted shop" in text(submitted.text)  # type: ignore[attr-defined]
     assert 'aria-current="page">Submitted' in submitted.text  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("target", "mark", "short"),
+    [
+        (93.8, "✓ met", "all on target"),  # "Walking in" scores 93.75, printed 93.8: met
+        (98.8, "◐ near", "1 of 2 short of target"),  # exactly target − 5: still near
+        (98.9, "✗ below", "1 of 2 short of target"),  # 5.1 below
+    ],
+)
+def test_review_queue_and_shops_list_mark_the_weakest_section(
+    client: Browser, db: Database, session: Session, target: float, mark: str, short: str
+) -> None:
+    w = _survey_org(session)
+    shop = _submitted(session, w)
+    w.tp.target = target
+    session.add(w.tp)
+    session.commit()
+    owner = _as(client, db, w, w.owner)
+    for path in ("/shops/review", "/shops"):
+        row = text(owner.get(path).text)  # type: ignore[attr-defined]
+        # The shop's own score, then its weakest section's mark (a shop has no target).
+        assert f"95 Sections {mark} {short}" in row, path
+    page = text(owner.get(f"/shops/{shop.id}").text)  # type: ignore[attr-defined]
+    assert f"Weakest section {mark}" in page
+    assert f"93.8 {mark} target {target:g}" in page  # the section itself
