@@ -28,7 +28,9 @@ from tests.factories import (
     make_touchpoint,
     store_score,
 )
+from tests.helpers import pdf_text
 from tests.reports.csv_figures import FromCsv, figures_from_csv, shown, t975
+from tests.reports.test_printing import post_json, wait_for_job
 from touchpoints.models import Question, Touchpoint
 
 pytestmark = pytest.mark.db
@@ -245,3 +247,37 @@ def test_the_near_band_is_the_organizations_setting(
     assert (body["status"], body["near_target"]) == ("below", 4)  # 75 is 5 below: not near
     csv_figures = figures_from_csv(client, RANGE)
     assert csv_figures["Steady"].near == 4 and csv_figures["Steady"].status() == "below"
+
+
+@pytest.mark.slow  # real WeasyPrint renders
+def test_the_pdf_and_the_pack_print_the_intervals_calls_and_marks(
+    client: Browser, db: Database, world: World
+) -> None:
+    sign_in(client, db, world.owner, world.org)
+    csv_figures = figures_from_csv(client, RANGE)
+    marks = {"met": "✓ met", "near": "◐ near", "below": "✗ below"}
+    for name, tp in world.touchpoints.items():
+        want = csv_figures[name]
+        response = client.get(f"/reports/touchpoints/{tp.id}/pdf", params=RANGE)
+        assert response.status_code == 200, response.text[:300]
+        text = pdf_text(response.content)
+        latest = want.interval("2026-02")
+        assert latest is not None
+        assert f"{shown(want.latest)} ± {shown(latest[0])}" in text, name
+        assert f"Target 80 {marks[want.status()]}" in text, name
+        call = want.welch()[0]
+        words = {
+            "up": "up 36 points since January 2026",
+            "down": "down 57.5 points since January 2026",
+            "about the same": "about the same as January 2026 (±0 points, within the noise)",
+            "too few shops": "+5 points on January 2026, too few shops to tell",
+        }[call]
+        assert words in text, (name, words)
+    started = post_json(client, "/api/v1/reports/pack", RANGE)
+    job = wait_for_job(client, started.json())
+    assert job["status"] == "done", job
+    pack = pdf_text(client.get(job["pdf_url"]).content)
+    # The overview: every status by its mark and word, the calls by their signs.
+    for name in PLAN:
+        assert marks[csv_figures[name].status()] in pack
+    assert "▲ +36" in pack and "▼ −57.5" in pack and "≈ same" in pack
