@@ -34,14 +34,6 @@ def score_text(value: float | None) -> str:
     return _bare(f"{rounded(value, SCORE_PLACES):.{SCORE_PLACES}f}")
 
 
-def whole_text(value: float | None) -> str:
-    """A score in whole numbers (the checklist preview's example visits): "63" for 62.5;
-    "—" for no score."""
-    if value is None:
-        return "—"
-    return _bare(f"{rounded(value, 0):.0f}")
-
-
 def points_text(value: float) -> str:
     """Points as people read them: 8.67, 2, 0.75 (never 8.666666)."""
     return _bare(f"{rounded(value, POINT_PLACES):.{POINT_PLACES}f}")

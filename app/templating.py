@@ -14,7 +14,7 @@ from jinja2.runtime import Context
 
 from app.clock import utcnow
 from app.config import PROJECT_ROOT
-from app.figures import points_text, score_text, whole_text
+from app.figures import points_text, score_text
 from app.orgs.models import ROLE_LABELS, Role
 from app.security import CSRF_FIELD, CSRF_HEADER, csrf_token
 from app.status import target_status
@@ -91,7 +91,6 @@ TEMPLATE_FILTERS: dict[str, object] = {
     "pts": points_text,
     # Scores everywhere: "58.5", whole numbers bare, no "%" and no "/ 100" (definitions.md).
     "score": score_text,
-    "whole": whole_text,
 }
 
 
