@@ -34,23 +34,6 @@ def score_text(value: float | None) -> str:
     return _bare(f"{rounded(value, SCORE_PLACES):.{SCORE_PLACES}f}")
 
 
-def percent_text(value: float | None) -> str:
-    """A shop's or section's percent on the audit pages: always one decimal ("93.0");
-    "—" for no score."""
-    if value is None:
-        return "—"
-    text = f"{rounded(value, SCORE_PLACES):.{SCORE_PLACES}f}"
-    return "0.0" if text == "-0.0" else text
-
-
-def whole_text(value: float | None) -> str:
-    """A score in whole numbers (the checklist preview's example visits): "63" for 62.5;
-    "—" for no score."""
-    if value is None:
-        return "—"
-    return _bare(f"{rounded(value, 0):.0f}")
-
-
 def points_text(value: float) -> str:
     """Points as people read them: 8.67, 2, 0.75 (never 8.666666)."""
     return _bare(f"{rounded(value, POINT_PLACES):.{POINT_PLACES}f}")

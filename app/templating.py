@@ -14,9 +14,10 @@ from jinja2.runtime import Context
 
 from app.clock import utcnow
 from app.config import PROJECT_ROOT
-from app.figures import percent_text, points_text, whole_text
+from app.figures import points_text, score_text
 from app.orgs.models import ROLE_LABELS, Role
 from app.security import CSRF_FIELD, CSRF_HEADER, csrf_token
+from app.status import target_status
 
 HTMX_FILE = "htmx-2.0.11.min.js"
 
@@ -78,6 +79,8 @@ TEMPLATE_GLOBALS: dict[str, object] = {
     "Role": Role,
     "take_flashes": _take_flashes,
     "static_url": static_url,
+    # The one status rule (met / near / below), for pages that judge a score themselves.
+    "target_status": target_status,
 }
 
 
@@ -86,8 +89,8 @@ TEMPLATE_FILTERS: dict[str, object] = {
     "localwhen": local_when,
     # Figures go through app.figures, the one rounding rule (half away from zero).
     "pts": points_text,
-    "pct": percent_text,
-    "whole": whole_text,
+    # Scores everywhere: "58.5", whole numbers bare, no "%" and no "/ 100" (definitions.md).
+    "score": score_text,
 }
 
 

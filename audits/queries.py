@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from app.modelbase import ident, utcnow
 from app.orgs.models import Location, Membership, Role, User
+from app.status import Status, target_status, worst
 from audits.models import (
     OPEN_STATES,
     Answer,
@@ -178,6 +179,18 @@ class ShopRow:
     touchpoint_ids: list[int]
     shopper_name: str | None = None
     shopper_email: str | None = None
+    # Each covered section's stored percent and its touchpoint's target, in checklist order.
+    section_scores: list[tuple[float | None, float]] = field(default_factory=list)
+
+    def target_status(self, near: float) -> Status | None:
+        """The shop at a glance: its worst section against that section's target (a shop
+        has no target of its own), by the one status rule (app/status.py)."""
+        return worst([target_status(pct, target, near) for pct, target in self.section_scores])
+
+    def sections_below(self, near: float) -> int:
+        """How many sections are not met (near or below)."""
+        statuses = [target_status(pct, target, near) for pct, target in self.section_scores]
+        return sum(1 for st in statuses if st is not None and st.key != "met")
 
 
 def shop_rows(session: Session, shops: list[Shop], *, with_shopper: bool) -> list[ShopRow]:
@@ -190,6 +203,7 @@ def shop_rows(session: Session, shops: list[Shop], *, with_shopper: bool) -> lis
         )
     }
     covered: dict[int, list[tuple[int, str]]] = {i: [] for i in ids}
+    scores: dict[int, list[tuple[float | None, float]]] = {i: [] for i in ids}
     if ids:
         for link, tp in session.exec(
             select(ShopTouchpoint, Touchpoint)
@@ -198,6 +212,7 @@ def shop_rows(session: Session, shops: list[Shop], *, with_shopper: bool) -> lis
             .order_by(col(ShopTouchpoint.position))
         ):
             covered[link.shop_id].append((ident(tp), tp.name))
+            scores[link.shop_id].append((link.score_pct, tp.target))
     people: dict[int, User] = {}
     shopper_ids = {s.shopper_id for s in shops if s.shopper_id is not None}
     if with_shopper and shopper_ids:
@@ -219,6 +234,7 @@ def shop_rows(session: Session, shops: list[Shop], *, with_shopper: bool) -> lis
                 touchpoint_ids=[i for i, _name in covered[ident(shop)]],
                 shopper_name=person.name if person else None,
                 shopper_email=person.email if person else None,
+                section_scores=scores[ident(shop)],
             )
         )
     return rows

@@ -17,6 +17,7 @@ from app.forms import domain_errors, parse_form
 from app.modelbase import ident
 from app.orgs.models import Role
 from app.orgs.queries import locations_list
+from app.status import target_status, worst
 from app.templating import flash, redirect, render
 from app.tenancy import OwnerDep, ReaderDep, Tenant
 from audits import file_import, queries, services
@@ -288,12 +289,20 @@ def _detail_context(tenant: Tenant, shop: Shop, **extra: Any) -> dict[str, Any]:
             )
         else:
             who[ident(event)] = actors.get(event.actor_id, "Former member")
+    near = tenant.org.near_target
     return {
         "shop": shop,
         "row": row,
         "is_owner": is_owner,
         "explained": explained,
         "total": total,
+        # The shop at a glance: its worst section as scored now (corrections included).
+        "shop_status": worst(
+            [
+                target_status(ex.score.percent, ex.section.touchpoint.target, near)
+                for ex in explained
+            ]
+        ),
         "events": events,
         "who": who,
         "photos": queries.shop_photos(session, shop),

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from app.db import DatabaseDep, SessionDep
 from app.figures import score_text
+from app.status import target_status
 from app.tenancy import ReaderDep, path_loader
 from reports.deps import CacheDep, FiltersDep, JobDep, RendererDep
 from reports.filters import filters_from_params, parse_filters
@@ -20,7 +21,8 @@ from reports.pdf.jobs import job_pdf, job_start
 from reports.pdf.models import ReportJob
 from reports.pdf.routes import pdf_response
 from reports.pdf.services import pack_filename, touchpoint_pdf
-from reports.summary import touchpoint_report
+from reports.stats import RANK_MIN
+from reports.summary import PeriodScore, touchpoint_report
 from touchpoints.models import Touchpoint
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -46,6 +48,24 @@ class PeriodOut(BaseModel):
     )
     score_text: str = Field(description=f"`score` {AS_SHOWN}")
     shops: int
+    interval_low: float | None = Field(
+        default=None,
+        description="Lower end of the score's 95 % interval (Student t on the shop scores, "
+        f"cut at 0); {EXACT}; null with fewer than 2 shops",
+    )
+    interval_high: float | None = Field(
+        default=None,
+        description=f"Upper end of the 95 % interval (cut at 100); {EXACT}; null as above",
+    )
+    margin_text: str = Field(
+        default="",
+        description="The ± half-width of the interval as printed ('± 4.1'); '' without one",
+    )
+    status: str | None = Field(
+        default=None,
+        description="The score against the target: 'met', 'near' or 'below' "
+        "(docs/definitions.md, 'Status against target'); null: no shops",
+    )
 
 
 class QuestionOut(BaseModel):
@@ -79,6 +99,11 @@ class LocationOut(BaseModel):
     score: float | None = Field(description=f"Mean section score in `period`; {EXACT}")
     score_text: str = Field(description=f"`score` {AS_SHOWN}")
     shops: int
+    rank: int | None = Field(
+        default=None,
+        description="1 for the best; equal printed scores share a rank; null: fewer than "
+        f"{RANK_MIN} shops, too few to rank (listed after the ranked ones)",
+    )
 
 
 class CommentOut(BaseModel):
@@ -177,6 +202,25 @@ class TrendOut(BaseModel):
     previous: PeriodOut | None
     change: float | None = Field(description=f"Latest minus previous period; {EXACT_CHANGE}")
     change_text: str = Field(description=f"`change` {AS_SHOWN}")
+    change_call: str | None = Field(
+        default=None,
+        description="'up' or 'down' only when the 95 % Welch interval of `change` excludes 0; "
+        "'about the same' when it does not; 'too few shops' when either period has a single "
+        "shop; null: no previous period with shops",
+    )
+    change_low: float | None = Field(
+        default=None, description=f"Lower end of the Welch 95 % interval of `change`; {EXACT}"
+    )
+    change_high: float | None = Field(
+        default=None, description=f"Upper end of the Welch 95 % interval of `change`; {EXACT}"
+    )
+    status: str | None = Field(
+        default=None,
+        description="The latest score against the target: 'met', 'near' or 'below'; null: no shops",
+    )
+    near_target: float = Field(
+        default=0, description="The organization's near band: 'near' is up to this far below"
+    )
     periods: list[PeriodOut]
     questions: list[QuestionOut]
     critical_fails: list[CriticalOut]
@@ -206,9 +250,11 @@ class JobOut(BaseModel):
     pdf_url: str | None
 
 
-def _period(p: Any) -> PeriodOut | None:
+def _period(p: PeriodScore | None, target: float, near: float) -> PeriodOut | None:
     if p is None:
         return None
+    interval = p.interval
+    status = target_status(p.score, target, near)
     return PeriodOut(
         key=p.slot.key,
         label=p.slot.label,
@@ -217,6 +263,10 @@ def _period(p: Any) -> PeriodOut | None:
         score=p.score,
         score_text=score_text(p.score),
         shops=p.shops,
+        interval_low=interval.low if interval else None,
+        interval_high=interval.high if interval else None,
+        margin_text=interval.margin_text if interval else "",
+        status=status.key if status else None,
     )
 
 
@@ -308,6 +358,8 @@ def touchpoint_trend_api(
     r = touchpoint_report(session, tenant.org, touchpoint, filters)
     assert r.loop is not None  # touchpoint_report always attaches it
     keys = [s.key for s in r.table_slots]
+    target, near = touchpoint.target, tenant.org.near_target
+    detail = r.change_detail
     return TrendOut(
         touchpoint_id=touchpoint.id or 0,
         touchpoint=touchpoint.name,
@@ -315,11 +367,16 @@ def touchpoint_trend_api(
         target=touchpoint.target,
         filters=filters.as_params(),
         headline=r.headline,
-        latest=_period(r.latest),
-        previous=_period(r.previous),
+        latest=_period(r.latest, target, near),
+        previous=_period(r.previous, target, near),
         change=r.exact_change,
         change_text=score_text(r.exact_change),
-        periods=[p for p in map(_period, r.periods) if p is not None],
+        change_call=detail.call if detail else None,
+        change_low=detail.low if detail else None,
+        change_high=detail.high if detail else None,
+        status=r.status.key if r.status else None,
+        near_target=near,
+        periods=[out for p in r.periods if (out := _period(p, target, near)) is not None],
         questions=[
             QuestionOut(
                 lineage=q.lineage,
@@ -350,8 +407,9 @@ def touchpoint_trend_api(
                 score=row.mean_score,
                 score_text=score_text(row.mean_score),
                 shops=row.shops,
+                rank=rank,
             )
-            for row in r.locations
+            for rank, row in zip(r.location_ranks, r.locations, strict=True)
         ],
         comments=[CommentOut(**vars(c)) for c in r.comments],
         loop=_loop(r.loop),

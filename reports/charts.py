@@ -4,8 +4,8 @@ Why our own module and not matplotlib: a matplotlib SVG costs WeasyPrint about 0
 (see ARCHITECTURE.md, "PDF reports"); these charts are a few dozen elements each.
 
 Rules every chart follows, so that a report printed in black and white still reads:
-- only black, greys and white (``#000 #444 #777 #bbb #fff``); meaning is carried by markers,
-  dashes and text labels, never by colour alone;
+- only black, greys and white (``#000 #444 #777 #bbb #ddd #fff``); meaning is carried by
+  markers, dashes and text labels, never by colour alone;
 - every piece of text goes through ``html.escape``; the functions return markup that is safe
   to drop into a Jinja template with ``|safe``;
 - explicit ``width``/``height`` and a ``viewBox``, so the chart scales in CSS and prints at a
@@ -24,6 +24,8 @@ from app.figures import score_text
 
 FONT = "DejaVu Sans, sans-serif"
 BLACK, DARK, MID, LIGHT, WHITE = "#000", "#444", "#777", "#bbb", "#fff"
+# The 95 % interval band: pale enough that the line, markers and labels stay on top of it.
+BAND = "#ddd"
 # A period resting on fewer shops than this is flagged (hollow marker, listed in <desc>).
 FEW_SHOPS = 3
 # Rough advance width of a DejaVu Sans character per pixel of font size; only used to decide
@@ -33,11 +35,14 @@ CHAR_WIDTH = 0.62
 
 @dataclass(frozen=True)
 class TrendPoint:
-    """One period of a trend: its label ("Oct 2026"), mean score (None: no shops) and shops."""
+    """One period of a trend: its label ("Oct 2026"), mean score (None: no shops), shops,
+    and the ends of the mean's 95 % interval (None: fewer than 2 shops, no interval)."""
 
     label: str
     value: float | None
     n: int
+    low: float | None = None
+    high: float | None = None
 
 
 def _esc(text: object) -> str:
@@ -194,6 +199,23 @@ def line_chart(
     needed = max(widest * 9 * CHAR_WIDTH, 4 * 10 * CHAR_WIDTH) + 6
     every = max(1, math.ceil(needed / step))
 
+    # The 95 % intervals under everything else: a band over consecutive periods that have
+    # one, a whisker with caps where a period's neighbours have none.
+    lows = [p.low if p.value is not None and p.high is not None else None for p in points]
+    for run in _runs(lows):
+        highs = [(x_of(i), y_of(points[i].high or 0.0)) for i in run]
+        bottoms = [(x_of(i), y_of(lows[i] or 0.0)) for i in reversed(run)]
+        if len(run) > 1:
+            pts = " ".join(f"{_num(x)},{_num(y)}" for x, y in highs + bottoms)
+            body.append(f'<polygon class="band" points="{pts}" fill="{BAND}" stroke="none"/>')
+        else:
+            (x, top_y), (_, low_y) = highs[0], bottoms[0]
+            body.append(
+                f'<path class="band" d="M{_num(x - 4)} {_num(top_y)}H{_num(x + 4)}'
+                f"M{_num(x)} {_num(top_y)}V{_num(low_y)}M{_num(x - 4)} {_num(low_y)}"
+                f'H{_num(x + 4)}" stroke="{MID}" stroke-width="1" fill="none"/>'
+            )
+
     values = [p.value for p in points]
     for run in _runs(values):
         if len(run) > 1:
@@ -232,7 +254,14 @@ def line_chart(
             )
 
     desc = [
-        f"{fmt_value(p.value) if p.value is not None else 'no data'} in {p.label}" for p in points
+        f"{fmt_value(p.value) if p.value is not None else 'no data'}"
+        + (
+            f" (95 % interval {fmt_value(p.low)} to {fmt_value(p.high)})"
+            if p.value is not None and p.low is not None and p.high is not None
+            else ""
+        )
+        + f" in {p.label}"
+        for p in points
     ]
     sentences = [("Score by period: " + ", ".join(desc) + ".") if desc else "No data."]
     if target is not None:
@@ -241,6 +270,8 @@ def line_chart(
     if few_points:
         listed = ", ".join(f"{p.label} (n={p.n})" for p in few_points)
         sentences.append(f"Fewer than {FEW_SHOPS} shops, drawn hollow: {listed}.")
+    if any(p.value is not None and p.low is not None for p in points):
+        sentences.append("The grey band is each period's 95 % interval.")
     chart_id = _chart_id("line", title, tuple(points), target, width, height, y_min, y_max)
     return _svg(width, height, chart_id, title, " ".join(sentences), body, css_class="line-chart")
 

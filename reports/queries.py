@@ -60,6 +60,7 @@ from reports.sql import (
     report_org,
     sql_dialect,
 )
+from reports.stats import sample_sd
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,9 @@ class TrendRow:
     period_start: date
     mean_score: float | None
     shops: int
+    # Sample standard deviation of the shop scores (n - 1); None for a single shop. The
+    # period's 95 % interval comes from it (reports.stats).
+    sd: float | None = None
 
 
 @dataclass(frozen=True)
@@ -229,15 +233,19 @@ def touchpoint_trend(
     location_ids: Sequence[int] | None = None,
     region: str | None = None,
 ) -> list[TrendRow]:
-    """Mean section score and number of shops per period, oldest first."""
+    """Mean section score, number of shops and the scores' standard deviation per period,
+    oldest first. The sum of squares rides along the same index walk, so the spread costs
+    no second read."""
     check_period(period)
     dialect, params, where = _prepare(
         session, touchpoint_id, "st", start=start, end=end, location_ids=location_ids, region=region
     )
     sql = f"""
-        SELECT {period_key(dialect, period, "d.day")} AS k, SUM(d.total), SUM(d.n)
+        SELECT {period_key(dialect, period, "d.day")} AS k, SUM(d.total), SUM(d.n),
+               SUM(d.squares)
         FROM (
-            SELECT st.report_day AS day, SUM(st.score_pct) AS total, COUNT(*) AS n
+            SELECT st.report_day AS day, SUM(st.score_pct) AS total, COUNT(*) AS n,
+                   SUM(st.score_pct * st.score_pct) AS squares
             {_sections(where)}
             GROUP BY st.report_day
         ) AS d
@@ -246,8 +254,14 @@ def touchpoint_trend(
     """
     rows = org_sql(session, sql, params).all()
     return [
-        TrendRow(k, period_start(period, k), _exact(_mean(total, n)), int(n))
-        for k, total, n in rows
+        TrendRow(
+            k,
+            period_start(period, k),
+            _exact(_mean(total, n)),
+            int(n),
+            sample_sd(float(total), float(squares), int(n)),
+        )
+        for k, total, n, squares in rows
     ]
 
 

@@ -16,7 +16,6 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from app.errors import DomainError
-from app.figures import score_text
 from app.orgs.models import Organization
 from app.templating import is_htmx, render
 from app.tenancy import ReaderDep, Tenant
@@ -25,11 +24,13 @@ from reports.filters import PAPERS, ReportFilters, parse_filters
 from reports.loop.summary import unfiled_cases, unfiled_words
 from reports.pdf.documents import location_chart, locations_period, range_label
 from reports.periods import PeriodSlot
+from reports.stats import RANK_MIN
 from reports.summary import (
     CardSummary,
     card_summaries,
     org_locations,
     org_regions,
+    signed_points,
     touchpoint_report,
 )
 from touchpoints import queries as journey_queries
@@ -48,11 +49,6 @@ FILTER_FIELDS = ("period", "from", "to", "location", "region")
 MSG_FIX_FILTERS = "Fix the filter marked above to see results."
 
 
-def score(value: float | None) -> str:
-    """A score as the PDF prints it: whole numbers bare, else one decimal; "—" for none."""
-    return score_text(value)
-
-
 def period_name(slot: PeriodSlot, other: PeriodSlot | None = None) -> str:
     """A period as said in a meeting: "Oct", "Q3", "week 44"; with the year when `other`
     (the period it is compared with) lies in another year, or when there is no `other`."""
@@ -66,10 +62,11 @@ def period_name(slot: PeriodSlot, other: PeriodSlot | None = None) -> str:
 
 
 # Registered on the shared Jinja environment by app.wiring at start-up.
-TEMPLATE_FILTERS: dict[str, object] = {"score": score}
 TEMPLATE_GLOBALS: dict[str, object] = {
     "period_name": period_name,
+    "signed_points": signed_points,
     "FEW_SHOPS": FEW_SHOPS,
+    "RANK_MIN": RANK_MIN,
     "PAPERS": PAPERS,
 }
 
@@ -213,7 +210,7 @@ def overview_context(
     if filters is not None:
         journey = journey_queries.journey(tenant.session)
         touchpoints = [tp for view in journey for tp in view.touchpoints]
-        cards = card_summaries(tenant.session, touchpoints, filters)
+        cards = card_summaries(tenant.session, touchpoints, filters, near=tenant.org.near_target)
         stages = [
             (view.stage, [GlanceLine(tp, cards[tp.id or 0]) for tp in view.touchpoints])
             for view in journey

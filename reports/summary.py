@@ -14,13 +14,15 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from app.clock import utcnow
-from app.figures import rounded
+from app.figures import rounded, score_text
 from app.orgs.models import Location, Organization
+from app.status import Status, target_status
 from reports import queries
 from reports.charts import FEW_SHOPS, TrendPoint, fmt_value, line_chart, sparkline
 from reports.filters import ReportFilters, parse_filters
 from reports.loop.summary import LoopReport, Medium, loop_report
 from reports.periods import TABLE_PERIODS, PeriodSlot
+from reports.stats import Change, Interval, change_call, mean_interval, ranked
 from touchpoints.models import Question, Stage, Touchpoint
 
 # How many questions the "pulled the score down" and "biggest movers" lists name.
@@ -36,6 +38,21 @@ class PeriodScore:
     slot: PeriodSlot
     score: float | None
     shops: int
+    sd: float | None = None  # sample standard deviation of the shop scores; None: 0 or 1 shop
+
+    @property
+    def interval(self) -> Interval | None:
+        """The 95 % interval of the mean (reports.stats); None with fewer than 2 shops."""
+        return mean_interval(self.score, self.sd, self.shops)
+
+
+def period_change(previous: PeriodScore | None, latest: PeriodScore | None) -> Change | None:
+    """Latest against previous, called up / down only beyond the noise (reports.stats)."""
+    if previous is None or latest is None or previous.score is None or latest.score is None:
+        return None
+    return change_call(
+        (previous.score, previous.sd, previous.shops), (latest.score, latest.sd, latest.shops)
+    )
 
 
 @dataclass(frozen=True)
@@ -100,12 +117,14 @@ class TouchpointReport:
     critical: list[queries.CriticalFailRow]
     critical_total: int
     comments: list[Comment]
-    locations: list[queries.LocationRow]
+    locations: list[queries.LocationRow]  # ranked ones first (best first), then the unranked
     # Sections that later features add (recovery rates, measures, action items) plug in
     # here as (title, html) pairs, so the dashboard and the PDF show them in one place.
     extra_sections: list[tuple[str, str]] = field(default_factory=list)
     # Recovery rates, measures and action items (reports.loop.summary), drawn into extra_sections.
     loop: LoopReport | None = None
+    # Each location's rank, beside `locations`; None: too few shops to rank (reports.stats).
+    location_ranks: list[int | None] = field(default_factory=list)
 
     # --- the latest result and how it moved ---------------------------------------------
 
@@ -136,11 +155,22 @@ class TouchpointReport:
         return None if exact is None else rounded(exact)
 
     @property
+    def change_detail(self) -> Change | None:
+        """The change with its Welch interval and its call (up, down, about the same)."""
+        return period_change(self.previous, self.latest)
+
+    @property
     def target_gap(self) -> float | None:
         """Latest score minus target: negative is below target."""
         if self.latest is None or self.latest.score is None:
             return None
         return rounded(self.latest.score - self.touchpoint.target)
+
+    @property
+    def status(self) -> Status | None:
+        """The latest score against the target by the one status rule (app/status.py)."""
+        score = self.latest.score if self.latest else None
+        return target_status(score, self.touchpoint.target, self.org.near_target)
 
     @property
     def headline(self) -> str:
@@ -149,6 +179,12 @@ class TouchpointReport:
     @property
     def total_shops(self) -> int:
         return sum(p.shops for p in self.periods)
+
+    @property
+    def unranked_locations(self) -> list[queries.LocationRow]:
+        """Locations listed but not ranked: fewer than RANK_MIN shops in the period."""
+        pairs = zip(self.location_ranks, self.locations, strict=False)
+        return [row for rank, row in pairs if rank is None]
 
     @property
     def few_shop_periods(self) -> list[PeriodScore]:
@@ -171,7 +207,16 @@ class TouchpointReport:
     # --- charts -----------------------------------------------------------------------------
 
     def trend_chart(self, *, width: int = 640, height: int = 230) -> str:
-        points = [TrendPoint(p.slot.short, p.score, p.shops) for p in self.periods]
+        points = [
+            TrendPoint(
+                p.slot.short,
+                p.score,
+                p.shops,
+                p.interval.low if p.interval else None,
+                p.interval.high if p.interval else None,
+            )
+            for p in self.periods
+        ]
         return line_chart(
             points,
             target=self.touchpoint.target,
@@ -186,20 +231,16 @@ class TouchpointReport:
 
 def headline(latest: PeriodScore | None, previous: PeriodScore | None, target: float) -> str:
     """The result in plain words: "72 in November 2026: up 6 points since October 2026,
-    4 below target." — what a manager reads out at the start of the meeting."""
+    4 below target." — what a manager reads out at the start of the meeting. A change is
+    called up or down only when it is bigger than the noise (reports.stats); otherwise
+    "about the same as October 2026 (+1.2 points, within the noise)"."""
     if latest is None or latest.score is None:
         return "No approved shops in this range yet."
     parts = [f"{fmt_value(latest.score)} in {latest.slot.label}"]
     moves: list[str] = []
-    if previous is not None and previous.score is not None:
-        diff = rounded(latest.score - previous.score)
-        since = previous.slot.label
-        if diff > 0:
-            moves.append(f"up {_points(diff)} since {since}")
-        elif diff < 0:
-            moves.append(f"down {_points(-diff)} since {since}")
-        else:
-            moves.append(f"level with {since}")
+    change = period_change(previous, latest)
+    if previous is not None and change is not None:
+        moves.append(change_sentence(change, previous.slot.label))
     gap = rounded(latest.score - target)
     if gap < 0:
         moves.append(f"{fmt_value(-gap)} below target")
@@ -212,6 +253,29 @@ def headline(latest: PeriodScore | None, previous: PeriodScore | None, target: f
 
 def _points(value: float) -> str:
     return f"{fmt_value(value)} point{'' if value == 1 else 's'}"
+
+
+def signed_points(value: float) -> str:
+    """A change as a signed figure, "+1.2", "−0.4", "±0" (no word for its direction)."""
+    shown = rounded(value)
+    if shown == 0:
+        return "±0"
+    return ("+" if shown > 0 else "−") + score_text(abs(shown))
+
+
+def change_sentence(change: Change, since: str) -> str:
+    """The change in words, as the headline says it: only a change bigger than the noise is
+    "up" or "down"."""
+    diff = rounded(change.diff)
+    if change.call == "up":
+        return f"up {_points(diff)} since {since}"
+    if change.call == "down":
+        return f"down {_points(-diff)} since {since}"
+    amount = signed_points(change.diff)
+    unit = "point" if abs(diff) == 1 else "points"
+    if change.call == "about the same":
+        return f"about the same as {since} ({amount} {unit}, within the noise)"
+    return f"{amount} {unit} on {since}, too few shops to tell a change from noise"
 
 
 # --- building ---------------------------------------------------------------------------------
@@ -231,7 +295,7 @@ def period_scores(
         )
     }
     return [
-        PeriodScore(slot, rows[slot.key].mean_score, rows[slot.key].shops)
+        PeriodScore(slot, rows[slot.key].mean_score, rows[slot.key].shops, rows[slot.key].sd)
         if slot.key in rows
         else PeriodScore(slot, None, 0)
         for slot in filters.slots
@@ -265,6 +329,7 @@ def touchpoint_report(
         **args,  # type: ignore[arg-type]
     )
     loop = loop_report(session, org, touchpoint, filters)
+    ranks = ranked(locations, [r.mean_score for r in locations], [r.shops for r in locations])
     return TouchpointReport(
         org=org,
         touchpoint=touchpoint,
@@ -277,7 +342,8 @@ def touchpoint_report(
         critical=critical[:MAX_CRITICAL],
         critical_total=len(critical),
         comments=_comments(session, touchpoint, filters, latest_slot) if latest_slot else [],
-        locations=locations,
+        locations=[row for _, row in ranks],
+        location_ranks=[rank for rank, _ in ranks],
         extra_sections=loop.sections(medium),
         loop=loop,
     )
@@ -380,6 +446,7 @@ class CardSummary:
     previous: PeriodScore | None
     target: float
     spark: str
+    near: float  # the organization's near band (app/status.py)
 
     @property
     def change(self) -> float | None:
@@ -388,16 +455,23 @@ class CardSummary:
         return rounded((self.latest.score or 0) - (self.previous.score or 0))
 
     @property
-    def target_met(self) -> bool | None:
-        if self.latest is None or self.latest.score is None:
-            return None
-        return self.latest.score >= self.target
+    def change_detail(self) -> Change | None:
+        return period_change(self.previous, self.latest)
+
+    @property
+    def status(self) -> Status | None:
+        return target_status(self.latest.score if self.latest else None, self.target, self.near)
 
 
 def card_summaries(
-    session: Session, touchpoints: list[Touchpoint], filters: ReportFilters
+    session: Session,
+    touchpoints: list[Touchpoint],
+    filters: ReportFilters,
+    *,
+    near: float,
 ) -> dict[int, CardSummary]:
-    """Latest score, change and sparkline per touchpoint, over the filters' periods."""
+    """Latest score, change and sparkline per touchpoint, over the filters' periods; `near`
+    is the organization's near band (`Organization.near_target`)."""
     result: dict[int, CardSummary] = {}
     for tp in touchpoints:
         periods = period_scores(session, tp, filters)
@@ -408,6 +482,7 @@ def card_summaries(
             previous=with_data[-2] if len(with_data) > 1 else None,
             target=tp.target,
             spark=sparkline([p.score for p in periods], target=tp.target),
+            near=near,
         )
     return result
 
@@ -420,7 +495,7 @@ def journey_cards(
     The map belongs to touchpoints, below reports; it asks through
     app.providers.JOURNEY_CARDS, which app.wiring registers to this function.
     """
-    return card_summaries(session, touchpoints, parse_filters(session, org))
+    return card_summaries(session, touchpoints, parse_filters(session, org), near=org.near_target)
 
 
 def org_locations(session: Session) -> list[Location]:

@@ -118,6 +118,9 @@ class Organization(OrganizationBase, table=True):
     short_code: str | None = Field(default_factory=org_short_code_new, sa_type=String(8))
     # An approved shop's touchpoint section this many points under target raises an alert.
     alert_margin: int = Field(default=10, ge=0, le=100)
+    # A score this many points or less below its target is "near", further below is "below"
+    # (the one status rule, app/status.py).
+    near_target: int = Field(default=5, ge=0, le=100)
     # Days a recovery case keeps the customer's name and contact; None keeps them until the
     # case is deleted. 365 is the default of a new organization only: the column itself has
     # no default, because SQLAlchemy leaves a None out of an INSERT when there is one, and

@@ -36,6 +36,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from app.config import Settings
 from app.db import WRITE_OPTION
 from app.errors import ConflictError
+from app.figures import score_text
 from app.mailer import send
 from app.modelbase import ident, utcnow
 from app.orgs.models import Location, Membership, Organization, Role, User
@@ -156,7 +157,8 @@ def alert_raise(
 
 
 def _points(value: float) -> str:
-    return f"{round(value, 1):g}"
+    # The one score format (app.figures): 72.45 reads 72.5 here as on every page.
+    return score_text(value)
 
 
 def alerts_for_shop(*, session: Session, shop: Shop) -> list[Alert]:
@@ -210,7 +212,8 @@ def alerts_for_shop(*, session: Session, shop: Shop) -> list[Alert]:
                 kind=AlertKind.below_target,
                 message=(
                     f"{touchpoint.name} scored {_points(percent)} in shop #{shop.id} at "
-                    f"{where}: {_points(gap)} points under its target of {touchpoint.target}."
+                    f"{where}: {_points(gap)} points under its target of "
+                    f"{_points(touchpoint.target)}."
                 ),
                 **common,  # type: ignore[arg-type]
             )

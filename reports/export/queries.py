@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 
 from app.clock import today_in
 from app.errors import DomainError
-from app.orgs.models import Location, Membership, Role, User
+from app.orgs.models import Location, Membership, Organization, Role, User
 from app.spreadsheet import text_cell
 from app.tenancy import Tenant, scoped_org_id
 from audits.models import Answer, Shop, ShopStatus, ShopTouchpoint, Wave
@@ -79,6 +79,11 @@ ANSWER_COLUMNS = (
     "comment",
     "earned",
     "possible",
+    # What the reports need beyond the answers (docs/definitions.md, "CSV export"): the day
+    # the shop counts on, its touchpoint's target and the organization's near band.
+    "report_day",
+    "target",
+    "near_target",
 )
 
 CHUNK_ROWS = 500  # rows per chunk written to the client
@@ -327,6 +332,7 @@ class _Asked:
     spec: QuestionSpec
     scored: bool
     cells: tuple[str, ...]  # stage .. config
+    target: str  # the touchpoint's target
 
 
 def _questions(session: Session) -> dict[int, _Asked]:
@@ -356,7 +362,7 @@ def _questions(session: Session) -> dict[int, _Asked]:
             json.dumps(scoring_config(q), ensure_ascii=False, separators=(",", ":")),
         )
         scored = spec.kind != "text" and spec.weight > 0
-        asked[spec.id] = _Asked(spec, scored, cells)
+        asked[spec.id] = _Asked(spec, scored, cells, number_cell(tp.target) if tp else "")
     return asked
 
 
@@ -417,6 +423,8 @@ def _utc(value: Any) -> datetime | None:
 
 def answer_rows(session: Session, filters: ExportFilter) -> Iterator[list[str]]:
     org_id = _org(session, filters)
+    org = session.get(Organization, org_id)
+    near = number_cell(org.near_target) if org else ""
     locations = _locations(session)
     asked = _questions(session)
     points = _PointsCache()
@@ -434,6 +442,7 @@ def answer_rows(session: Session, filters: ExportFilter) -> Iterator[list[str]]:
             raw_value,
             col(Answer.not_applicable),
             col(Answer.comment),
+            type_coerce(col(Shop.report_day), String),
         )
         .select_from(Answer)
         .join(Shop, col(Shop.id) == col(Answer.shop_id))
@@ -464,7 +473,7 @@ def answer_rows(session: Session, filters: ExportFilter) -> Iterator[list[str]]:
     result = session.connection().execute(query)
     last_shop: int | None = None
     shop_cells: list[str] = []
-    for sid, lid, visited_raw, qid, stored, na, comment in result:
+    for sid, lid, visited_raw, qid, stored, na, comment, day in result:
         if sid != last_shop:  # rows come shop by shop: make the shop's cells once
             location = locations.get(lid)
             visited = _utc(visited_raw)
@@ -488,6 +497,9 @@ def answer_rows(session: Session, filters: ExportFilter) -> Iterator[list[str]]:
             text_cell(comment),
             earned,
             possible,
+            "" if day is None else str(day)[:10],
+            question.target,
+            near,
         ]
 
 

@@ -6,6 +6,7 @@ their output must depend only on the report data (a PDF is cached under its fing
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -15,16 +16,20 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.config import PROJECT_ROOT
 from app.figures import score_text
+from app.status import NEAR_DEFAULT
 from reports.charts import hbar_chart
 from reports.filters import ReportFilters
 from reports.loop.summary import LoopReport, unfiled_words
-from reports.summary import CardSummary, TouchpointReport
+from reports.stats import RANK_MIN
+from reports.summary import CardSummary, TouchpointReport, signed_points
 from touchpoints.models import Stage, Touchpoint
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
 PDF_TEMPLATES = TEMPLATE_DIR / "reports" / "pdf"
 # The charts are drawn into the HTML: a change to them is a change of layout too.
 CHARTS_MODULE = PROJECT_ROOT / "reports" / "charts.py"
+# The status mark both the pages and the prints draw (app/status.py).
+STATUS_TEMPLATE = TEMPLATE_DIR / "_status.html"
 PAGE_SIZES = {"a4": ("A4", "A4 landscape"), "letter": ("letter", "letter landscape")}
 
 
@@ -66,10 +71,20 @@ def printed_locations(report: TouchpointReport) -> tuple[list[Any], int]:
     return rows[:PRINT_TOP_LOCATIONS] + rows[-PRINT_BOTTOM_LOCATIONS:], len(rows) - keep
 
 
+def _ranked_label(rank: int | None, name: str) -> str:
+    return f"{rank}. {name}" if rank is not None else f"– {name}"
+
+
 def location_chart(report: TouchpointReport, width: int = 640, *, printed: bool = False) -> str:
     """Mean score per location in the latest period with shops (dashboard and PDF)."""
     shown = printed_locations(report)[0] if printed else report.locations
-    rows = [(row.location, row.mean_score, row.shops) for row in shown]
+    # "1. Harbour St"; a location with too few shops to rank is marked "–" (reports.stats).
+    ids = [r.location_id for r in report.locations]
+    ranks = dict(zip(ids, report.location_ranks, strict=True))
+    rows = [
+        (_ranked_label(ranks.get(row.location_id), row.location), row.mean_score, row.shops)
+        for row in shown
+    ]
     return hbar_chart(
         rows,
         target=report.touchpoint.target,
@@ -94,6 +109,8 @@ def environment() -> Environment:
         printed_locations=printed_locations,
         PRINT_TOP=PRINT_TOP_LOCATIONS,
         PRINT_BOTTOM=PRINT_BOTTOM_LOCATIONS,
+        RANK_MIN=RANK_MIN,
+        signed_points=signed_points,
     )
     return env
 
@@ -148,6 +165,7 @@ def pack_front_html(
         "org_name": org_name,
         "filters": filters,
         "lines": lines,
+        "near": _near(line.card for line in lines),
         "loop_lines": loop_lines,
         "unfiled_line": unfiled_words(unfiled),
         "generated_at": generated_at,
@@ -163,6 +181,11 @@ def pack_front_html(
     return environment().get_template("reports/pdf/pack_front.html").render(context)
 
 
+def _near(cards: Iterable[CardSummary]) -> str:
+    """The organization's near band as the legends print it (every card carries it)."""
+    return score_text(next((card.near for card in cards), NEAR_DEFAULT))
+
+
 def journey_map_html(
     *,
     org_name: str,
@@ -175,6 +198,7 @@ def journey_map_html(
         "org_name": org_name,
         "filters": filters,
         "stages": stages,
+        "near": _near(line.card for _, lines in stages for line in lines),
         "generated_at": generated_at,
         "range_label": range_label(filters),
         "header_left": org_name,

@@ -18,12 +18,13 @@ from zoneinfo import ZoneInfo
 from pypdf import PdfReader, PdfWriter
 from sqlmodel import Session
 
-from app import figures
+from app import figures, status
 from app.errors import NotFoundError
 from app.modelbase import utcnow
 from app.orgs.models import Organization
 from app.pdf import Renderer, RenderResult
 from app.tenancy import org_sql, require_org
+from reports import stats, summary
 from reports.filters import ReportFilters
 from reports.loop import summary as loop
 from reports.loop.queries import loop_stamp
@@ -40,6 +41,13 @@ MSG_NO_TOUCHPOINT = "No touchpoint of this organization is called or numbered {v
 ASSEMBLY_VERSION = 2
 LOOP_MODULE = Path(loop.__file__)
 FIGURES_MODULE = Path(figures.__file__)  # the display rounding of every printed figure
+# The status rule, the intervals and change calls, and the headline's words.
+STATUS_MODULES = [
+    Path(status.__file__),
+    Path(stats.__file__),
+    Path(summary.__file__),
+    documents.STATUS_TEMPLATE,
+]
 
 Progress = Callable[[int, int, str], None]  # (parts done, parts in all, what is happening)
 
@@ -60,7 +68,7 @@ def data_stamp(session: Session, org_id: int) -> str:
         "shops": "SELECT COUNT(*), MAX(id), MAX(approved_at) FROM shop "
         "WHERE ORG_SCOPE(shop) AND status = 'approved'",
         "events": "SELECT COUNT(*), MAX(id) FROM shop_event WHERE ORG_SCOPE(shop_event)",
-        "org": "SELECT name, timezone FROM organization WHERE ORG_SCOPE(organization)",
+        "org": "SELECT name, timezone, near_target FROM organization WHERE ORG_SCOPE(organization)",
         "stages": "SELECT id, name, position, archived_at FROM stage WHERE ORG_SCOPE(stage) "
         "ORDER BY id",
         "touchpoints": "SELECT id, stage_id, name, target, team, position, archived_at "
@@ -90,7 +98,13 @@ def _fingerprint(kind: str, stamp: str, **parts: object) -> str:
         ASSEMBLY_VERSION,
         # The loop's wording ("7 of 9 fixed within 24 h") is written in Python, like the charts.
         template_version(
-            [documents.PDF_TEMPLATES, documents.CHARTS_MODULE, LOOP_MODULE, FIGURES_MODULE]
+            [
+                documents.PDF_TEMPLATES,
+                documents.CHARTS_MODULE,
+                LOOP_MODULE,
+                FIGURES_MODULE,
+                *STATUS_MODULES,
+            ]
         ),
         stamp,
         parts,
@@ -188,7 +202,7 @@ def pack_pdf(
 
     journey = journey_queries.journey(session)
     touchpoints = [tp for view in journey for tp in view.touchpoints]
-    cards = card_summaries(session, touchpoints, filters)
+    cards = card_summaries(session, touchpoints, filters, near=org.near_target)
     lines = [
         documents.PackLine(view.stage, tp, cards[tp.id or 0])
         for view in journey

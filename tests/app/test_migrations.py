@@ -155,8 +155,8 @@ def test_stored_scores_are_recomputed_at_full_precision(empty_db: Database) -> N
         ],
     }
     with empty_db.engine.begin() as conn:
-        # short_code came later (f3a9c1d2b4e8).
-        org_table = _without(t["organization"], "short_code")
+        # short_code came later (f3a9c1d2b4e8), near_target later still (9d4b7e2a6c13).
+        org_table = _without(t["organization"], "short_code", "near_target")
         org = conn.execute(org_table.insert().values(name="Old Co")).inserted_primary_key[0]
         loc = conn.execute(
             _without(t["location"], "short_code").insert().values(org_id=org, name="High St")

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session
 
 from app.orgs.models import Organization, Role, User
-from app.orgs.settings.routes import MSG_MARGIN, MSG_NAME, MSG_RETENTION
+from app.orgs.settings.routes import MSG_MARGIN, MSG_NAME, MSG_NEAR, MSG_RETENTION
 from audits.models import Shop, ShopStatus
 from recovery.models import RecoveryCase
 from tests.conftest import Browser, sign_in
@@ -29,6 +29,7 @@ GOOD = {
     "name": "Lantern Books",
     "timezone": "Europe/London",
     "alert_margin": "10",
+    "near_target": "5",
     "retention": "days",
     "contact_retention_days": "365",
 }
@@ -81,11 +82,22 @@ def test_the_page_shows_the_current_settings_and_why_contacts_go(
 def test_saving_changes_every_setting(page: Browser, session: Session, org: Organization) -> None:
     response = page.form(
         "/settings",
-        {**GOOD, "name": "  Lantern & Co  ", "alert_margin": "0", "contact_retention_days": "30"},
+        {
+            **GOOD,
+            "name": "  Lantern & Co  ",
+            "alert_margin": "0",
+            "near_target": "3",
+            "contact_retention_days": "30",
+        },
     )
     assert response.status_code == 303  # type: ignore[attr-defined]
     _reload(session, org)
-    assert (org.name, org.alert_margin, org.contact_retention_days) == ("Lantern & Co", 0, 30)
+    assert (org.name, org.alert_margin, org.near_target, org.contact_retention_days) == (
+        "Lantern & Co",
+        0,
+        3,
+        30,
+    )
     assert "Settings saved." in page.get("/settings").text
 
     page.form("/settings", {**GOOD, "retention": "keep", "contact_retention_days": "nonsense"})
@@ -106,6 +118,10 @@ def test_saving_changes_every_setting(page: Browser, session: Session, org: Orga
         ("alert_margin", "101", MSG_MARGIN),
         ("alert_margin", "ten", MSG_MARGIN),
         ("alert_margin", "", MSG_MARGIN),
+        ("near_target", "-1", MSG_NEAR),
+        ("near_target", "101", MSG_NEAR),
+        ("near_target", "2.5", MSG_NEAR),
+        ("near_target", "", MSG_NEAR),
         ("contact_retention_days", "0", MSG_RETENTION),
         ("contact_retention_days", "3651", MSG_RETENTION),
         ("contact_retention_days", "1.5", MSG_RETENTION),
@@ -192,13 +208,14 @@ def test_api_reads_and_patches_the_settings(
         "name": "Lantern Books",
         "timezone": "Europe/London",
         "alert_margin": 10,
+        "near_target": 5,
         "contact_retention_days": 365,
         "owners_two_step": False,
     }
 
     changed = client.patch(
         "/api/v1/organization/settings",
-        json={"alert_margin": 25, "contact_retention_days": None},
+        json={"alert_margin": 25, "near_target": 0, "contact_retention_days": None},
         headers=auth,
     )
     assert changed.status_code == 200
@@ -206,11 +223,12 @@ def test_api_reads_and_patches_the_settings(
         "name": "Lantern Books",
         "timezone": "Europe/London",
         "alert_margin": 25,
+        "near_target": 0,
         "contact_retention_days": None,
         "owners_two_step": False,
     }
     _reload(session, org)
-    assert (org.alert_margin, org.contact_retention_days) == (25, None)
+    assert (org.alert_margin, org.near_target, org.contact_retention_days) == (25, 0, None)
 
 
 @pytest.mark.parametrize(
@@ -221,6 +239,9 @@ def test_api_reads_and_patches_the_settings(
         ({"alert_margin": True}, "alert_margin"),
         ({"alert_margin": "lots"}, "alert_margin"),
         ({"alert_margin": None}, "alert_margin"),
+        ({"near_target": 101}, "near_target"),
+        ({"near_target": 2.5}, "near_target"),
+        ({"near_target": None}, "near_target"),
         ({"contact_retention_days": 0}, "contact_retention_days"),
         ({"contact_retention_days": 3651}, "contact_retention_days"),
         ({"timezone": "Nowhere/Special"}, "timezone"),

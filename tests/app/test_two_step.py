@@ -488,6 +488,7 @@ def test_the_setting_on_the_page_and_in_the_api(
         "name": org.name,
         "timezone": org.timezone,
         "alert_margin": "10",
+        "near_target": "5",
         "retention": "days",
         "contact_retention_days": "365",
     }

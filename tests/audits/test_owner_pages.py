@@ -262,8 +262,8 @@ def test_owner_reads_the_shop_as_filled_and_approves(
         "“The entrance was bright”",
         "“A calm visit overall”",
         "How this score was calculated",
-        "Walking in: 3.75 of 4 points = 93.8%",
-        "Shop 4.75 of 5 points = 95.0%",
+        "Walking in: 3.75 of 4 points = 93.8",
+        "Shop 4.75 of 5 points = 95",
         "Assigned → In progress",
         "In progress → Submitted",
     ):
@@ -310,11 +310,16 @@ def test_correct_then_approve_rescores(client: Browser, db: Database, session: S
     )
     assert fixed.status_code == 200  # type: ignore[attr-defined]
     assert "answer to «Were you greeted?» changed from Yes to No" in unescape(fixed.text)  # type: ignore[attr-defined]
-    assert "20.0% (1 of 5 points) · 95.0% as handed in, before corrections" in text(fixed.text)  # type: ignore[attr-defined]
+    # One score format everywhere (no "%"), and the shop's weakest section marked: the
+    # critical fail zeroed "Walking in".
+    assert (
+        "20 (1 of 5 points) · 95 as handed in, before corrections Weakest section ✗ below"
+        in text(fixed.text)  # type: ignore[attr-defined]
+    )
     approved = owner.htmx("POST", f"/shops/{shop.id}/approve")
     words = text(approved.text)  # type: ignore[attr-defined]
     assert "critical fail: section scores 0" in words
-    assert "Shop 1 of 5 points = 20.0%" in words
+    assert "Shop 1 of 5 points = 20" in words
     session.expire_all()
     assert session.get(Shop, shop.id).score == 20.0  # type: ignore[union-attr]
 
@@ -398,3 +403,31 @@ def test_long_lists_come_in_pages_and_filter_by_status(
     submitted = owner.htmx("GET", "/shops?status=submitted")
     assert "1 submitted shop" in text(submitted.text)  # type: ignore[attr-defined]
     assert 'aria-current="page">Submitted' in submitted.text  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("target", "mark", "short"),
+    [
+        # "Walking in" scores 93.75, printed 93.8; targets are whole numbers. The exact
+        # boundaries are tested on the rule itself (tests/app/test_status.py).
+        (93, "✓ met", "all on target"),
+        (98, "◐ near", "1 of 2 short of target"),  # 4.2 below, within the band of 5
+        (99, "✗ below", "1 of 2 short of target"),  # 5.2 below
+    ],
+)
+def test_review_queue_and_shops_list_mark_the_weakest_section(
+    client: Browser, db: Database, session: Session, target: int, mark: str, short: str
+) -> None:
+    w = _survey_org(session)
+    shop = _submitted(session, w)
+    w.tp.target = target
+    session.add(w.tp)
+    session.commit()
+    owner = _as(client, db, w, w.owner)
+    for path in ("/shops/review", "/shops"):
+        row = text(owner.get(path).text)  # type: ignore[attr-defined]
+        # The shop's own score, then its weakest section's mark (a shop has no target).
+        assert f"95 Sections {mark} {short}" in row, path
+    page = text(owner.get(f"/shops/{shop.id}").text)  # type: ignore[attr-defined]
+    assert f"Weakest section {mark}" in page
+    assert f"93.8 {mark} target {target}" in page  # the section itself

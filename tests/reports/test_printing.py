@@ -6,7 +6,6 @@ with plain arithmetic (not with the code under test) and reads the PDF's text ba
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 import re
@@ -35,6 +34,7 @@ from tests.factories import (
     store_score,
 )
 from tests.helpers import pdf_pages, pdf_text, shown
+from tests.reports.csv_figures import FromCsv, figures_from_csv
 from touchpoints.models import Question, Touchpoint
 
 pytestmark = pytest.mark.slow  # real WeasyPrint renders (touchpoint PDF, meeting pack)
@@ -184,9 +184,11 @@ def test_touchpoint_pdf_shows_the_hand_computed_scores(
     text = pdf_text(response.content)
     e = expected()
     # The plain-words line: latest, change since the previous period, distance to target.
+    # 100 and 50, then 87.5, 0 and 75: a fall of 20.8 points on five shops is within the
+    # noise, so the report does not call it a fall (docs/definitions.md).
     assert (
-        f"{fmt(e['oct'])} in October 2026: down {fmt(-e['change'])} points since "
-        f"September 2026, {fmt(e['gap'])} below target." in text
+        f"{fmt(e['oct'])} in October 2026: about the same as September 2026 "
+        f"(−{fmt(-e['change'])} points, within the noise), {fmt(e['gap'])} below target." in text
     )
     assert "Harbour Bistro" in text and "Paying the bill" in text
     assert "1 Sep – 31 Oct 2026" in text
@@ -457,66 +459,11 @@ def exact_world(session: Session) -> Exact:
     return Exact(org=org, owner=owner, bill=bill, entry=entry)
 
 
-@dataclass
-class FromCsv:
-    """A touchpoint's figures recomputed from answers.csv alone (docs/definitions.md)."""
-
-    months: dict[str, float]  # mean section score per month
-    locations: dict[str, float]  # mean per location in the latest month
-
-    @property
-    def latest(self) -> float:
-        return self.months[max(self.months)]
-
-    @property
-    def change(self) -> float:
-        first, second = sorted(self.months)[-2:]
-        return self.months[second] - self.months[first]
-
-
-def figures_from_csv(client: Browser) -> dict[str, FromCsv]:
-    """touchpoint name -> its figures, from the CSV export: each section's points summed,
-    zeroed by a failed critical question, divided at full precision; means per month (of the
-    visit's local day) and per location in the latest month; nothing rounded."""
-    response = client.get(
-        "/reports/export/answers.csv", params={"from": EXACT_RANGE["from"], "to": EXACT_RANGE["to"]}
-    )
-    assert response.status_code == 200, response.text[:300]
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"), newline="")))
-    sections: dict[tuple[str, str], list[dict[str, str]]] = {}
-    for row in rows:
-        sections.setdefault((row["shop_id"], row["touchpoint"]), []).append(row)
-    months: dict[str, dict[str, list[float]]] = {}
-    places: dict[str, dict[tuple[str, str], list[float]]] = {}
-    for (_shop, tp), answers in sections.items():
-        possible = sum(float(a["possible"]) for a in answers)
-        if not possible:
-            continue
-        failed = any(
-            a["critical"] == "true" and float(a["earned"]) < 0.5 * float(a["possible"])
-            for a in answers
-        )
-        pct = 0.0 if failed else 100 * sum(float(a["earned"]) for a in answers) / possible
-        month = answers[0]["visited_local"][:7]
-        months.setdefault(tp, {}).setdefault(month, []).append(pct)
-        places.setdefault(tp, {}).setdefault((month, answers[0]["location"]), []).append(pct)
-    result = {}
-    for tp, by_month in months.items():
-        latest = max(by_month)
-        result[tp] = FromCsv(
-            months={m: sum(v) / len(v) for m, v in by_month.items()},
-            locations={
-                place: sum(v) / len(v) for (m, place), v in places[tp].items() if m == latest
-            },
-        )
-    return result
-
-
 def test_exact_figures_csv_recomputation_is_what_double_rounding_got_wrong(
     client: Browser, db: Database, exact_world: Exact
 ) -> None:
     signed_in(client, db, exact_world.owner, exact_world.org)
-    csv_figures = figures_from_csv(client)
+    csv_figures = figures_from_csv(client, EXACT_RANGE)
     bill, entry = csv_figures["Settling up"], csv_figures["Coming in"]
     assert bill.months["2026-01"] == pytest.approx(140 / 3)  # (93.333… + 0) / 2
     assert bill.locations["High Street"] == pytest.approx(140 / 3)
@@ -534,7 +481,7 @@ def test_exact_figures_csv_recomputation_is_what_double_rounding_got_wrong(
 
 def test_exact_figures_in_the_trend_api(client: Browser, db: Database, exact_world: Exact) -> None:
     signed_in(client, db, exact_world.owner, exact_world.org)
-    csv_figures = figures_from_csv(client)
+    csv_figures = figures_from_csv(client, EXACT_RANGE)
     for tp in (exact_world.bill, exact_world.entry):
         want = csv_figures[tp.name]
         response = client.get(f"/api/v1/reports/touchpoints/{tp.id}/trend", params=EXACT_RANGE)
@@ -566,21 +513,19 @@ def test_exact_figures_in_the_touchpoint_pdf(
     client: Browser, db: Database, exact_world: Exact
 ) -> None:
     signed_in(client, db, exact_world.owner, exact_world.org)
-    csv_figures = figures_from_csv(client)
+    csv_figures = figures_from_csv(client, EXACT_RANGE)
     for tp in (exact_world.bill, exact_world.entry):
         want = csv_figures[tp.name]
         response = client.get(f"/reports/touchpoints/{tp.id}/pdf", params=EXACT_RANGE)
         assert response.status_code == 200, response.text[:300]
         text = pdf_text(response.content)
-        change = want.change
-        words = f"up {shown(change)}" if change > 0 else f"down {shown(-change)}"
-        assert f"{shown(want.latest)} in February 2026: {words} points since January 2026" in text
+        assert f"{shown(want.latest)} in February 2026: {change_words(want)}" in text
         for value in [*want.months.values(), *want.locations.values()]:
             assert shown(value) in text, (tp.name, value)
         if tp.name == "Settling up":
             assert "46.7" in text and "46.6" not in text  # January, and High Street
         else:
-            assert "50.3 in February 2026: down 49 points" in text
+            assert "50.3 in February 2026: −49 points on January 2026, too few shops" in text
             assert "50.4" not in text and "48.9" not in text
 
 
@@ -588,7 +533,7 @@ def test_exact_figures_in_the_meeting_pack(
     client: Browser, db: Database, exact_world: Exact
 ) -> None:
     signed_in(client, db, exact_world.owner, exact_world.org)
-    csv_figures = figures_from_csv(client)
+    csv_figures = figures_from_csv(client, EXACT_RANGE)
     started = post_json(client, "/api/v1/reports/pack", EXACT_RANGE)
     assert started.status_code == 202, started.text
     job = wait_for_job(client, started.json())
@@ -605,7 +550,7 @@ def test_exact_figures_in_the_meeting_pack(
 
 def test_exact_figures_on_the_dashboard(client: Browser, db: Database, exact_world: Exact) -> None:
     signed_in(client, db, exact_world.owner, exact_world.org)
-    csv_figures = figures_from_csv(client)
+    csv_figures = figures_from_csv(client, EXACT_RANGE)
     home = page_words(client.get("/reports", params=EXACT_RANGE).text)
     for tp in (exact_world.bill, exact_world.entry):
         want = csv_figures[tp.name]
@@ -613,12 +558,26 @@ def test_exact_figures_on_the_dashboard(client: Browser, db: Database, exact_wor
         response = client.get(f"/reports/touchpoints/{tp.id}", params=EXACT_RANGE)
         assert response.status_code == 200
         words = page_words(response.text)
-        change = want.change
-        moved = f"up {shown(change)}" if change > 0 else f"down {shown(-change)}"
-        assert f"{moved} since" in words
+        assert change_words(want) in words
         for value in [*want.months.values(), *want.locations.values()]:
             assert shown(value) in words, (tp.name, value)
     assert "46.6" not in home and "50.4" not in home
+
+
+def change_words(want: FromCsv) -> str:
+    """The headline's change as the CSV says it should read: "up" or "down" only beyond the
+    noise (the Welch interval of the difference excludes 0)."""
+    call, _, _ = want.welch()
+    amount = shown(abs(want.change))
+    since = "January 2026"
+    if call == "up":
+        return f"up {amount} points since {since}"
+    if call == "down":
+        return f"down {amount} points since {since}"
+    sign = "+" if want.change > 0 else "−"
+    if call == "about the same":
+        return f"about the same as {since} ({sign}{amount} points, within the noise)"
+    return f"{sign}{amount} points on {since}, too few shops to tell a change from noise"
 
 
 def page_words(page: str) -> str:

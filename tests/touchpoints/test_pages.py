@@ -366,7 +366,8 @@ def test_the_touchpoint_page_previews_the_checklist_and_example_scores(
         ("Failing", "0", "0 / 5"),
     ]
     assert "Against a target of 70." in html
-    assert html.count("meets target") == 1 and html.count("below target") == 2
+    # The one status mark (target 70, near band 5): 100 met, 50 and 0 below.
+    assert html.count("✓</span> met") == 1 and html.count("✗</span> below") == 2
 
 
 def test_a_critical_fail_shows_in_the_failing_example(
@@ -760,7 +761,7 @@ def test_a_checklist_of_free_text_only_has_no_score(
     make_question(session, tp, text="What did you notice?", kind="text")
     html = text_of(client.get(f"/touchpoints/{tp.id}"))
     assert html.count('<td data-label="Score"><strong>—</strong>') == 3
-    assert "meets target" not in html and "below target" not in html
+    assert "tstatus" not in html  # no score, no status
 
 
 def test_archiving_and_restoring_a_stage_column(

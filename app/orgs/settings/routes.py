@@ -28,6 +28,7 @@ from app.orgs.tokens.services import (
     api_tokens_live,
     token_expired,
 )
+from app.status import NEAR_MAX
 from app.templating import flash, local_when, redirect, render
 from app.tenancy import OwnerDep
 
@@ -38,6 +39,7 @@ MARGIN_MAX = 100
 RETENTION_MIN, RETENTION_MAX = 1, 3650
 MSG_NAME = "Enter the organization's name (at most 120 characters)."
 MSG_MARGIN = f"Give the margin as a whole number of points from 0 to {MARGIN_MAX}."
+MSG_NEAR = f"Give the near band as a whole number of points from 0 to {NEAR_MAX}."
 MSG_RETENTION = (
     f"Give a whole number of days from {RETENTION_MIN} to {RETENTION_MAX}, "
     "or choose to keep the details."
@@ -70,6 +72,8 @@ class OrganizationSettings(BaseModel):
     name: str
     timezone: str
     alert_margin: int
+    # A score at most this many points below its target is "near" (app/status.py).
+    near_target: int
     contact_retention_days: int | None  # null: contact details are kept
     owners_two_step: bool  # owners must use two-step login to reach owner pages
 
@@ -83,6 +87,7 @@ class OrganizationSettingsUpdate(BaseModel):
     name: str | None = None
     timezone: str | None = None
     alert_margin: int | None = None
+    near_target: int | None = None
     contact_retention_days: int | None = None
     owners_two_step: bool | None = None
 
@@ -107,6 +112,11 @@ class OrganizationSettingsUpdate(BaseModel):
     def _margin(cls, v: Any) -> int:
         return _whole(v, 0, MARGIN_MAX, MSG_MARGIN)
 
+    @field_validator("near_target", mode="before")
+    @classmethod
+    def _near(cls, v: Any) -> int:
+        return _whole(v, 0, NEAR_MAX, MSG_NEAR)
+
     @field_validator("owners_two_step", mode="before")
     @classmethod
     def _two_step(cls, v: Any) -> bool:
@@ -125,6 +135,7 @@ def settings_of(org: Organization) -> OrganizationSettings:
         name=org.name,
         timezone=org.timezone,
         alert_margin=org.alert_margin,
+        near_target=org.near_target,
         contact_retention_days=org.contact_retention_days,
         owners_two_step=org.owners_two_step,
     )
@@ -217,6 +228,7 @@ def settings_save(
     name: Annotated[str, Form()] = "",
     timezone: Annotated[str, Form()] = "",
     alert_margin: Annotated[str, Form()] = "",
+    near_target: Annotated[str, Form()] = "",
     retention: Annotated[str, Form()] = "days",
     contact_retention_days: Annotated[str, Form()] = "",
     owners_two_step: Annotated[str, Form()] = "",
@@ -225,6 +237,7 @@ def settings_save(
         "name": name,
         "timezone": timezone,
         "alert_margin": alert_margin,
+        "near_target": near_target,
         "retention": "keep" if retention == "keep" else "days",
         "contact_retention_days": contact_retention_days,
         "owners_two_step": owners_two_step == "on",
@@ -233,6 +246,7 @@ def settings_save(
         "name": name,
         "timezone": timezone,
         "alert_margin": alert_margin,
+        "near_target": near_target,
         "contact_retention_days": None if retention == "keep" else contact_retention_days,
         "owners_two_step": owners_two_step == "on",
     }
@@ -250,6 +264,7 @@ def _settings_form(org: Organization) -> dict[str, Any]:
         "name": org.name,
         "timezone": org.timezone,
         "alert_margin": str(org.alert_margin),
+        "near_target": str(org.near_target),
         "retention": "keep" if org.contact_retention_days is None else "days",
         "contact_retention_days": str(org.contact_retention_days or 365),
         "owners_two_step": org.owners_two_step,
