@@ -112,9 +112,14 @@ class Interval:
     margin: float
     low: float
     high: float
+    cut: bool = False  # an end went past the scale and was cut at 0 or 100
 
     @property
     def margin_text(self) -> str:
+        """ "± 6.2"; an interval cut at an end of the scale is printed as its ends instead
+        ("0 to 100"): a "± 317.7" on a 0–100 scale would read as a mistake."""
+        if self.cut:
+            return f"{score_text(self.low)} to {score_text(self.high)}"
         return "± " + score_text(self.margin)
 
 
@@ -124,7 +129,8 @@ def mean_interval(mean: float | None, sd: float | None, n: int) -> Interval | No
     if mean is None or sd is None or n < 2:
         return None
     margin = _t95(n - 1) * sd / math.sqrt(n)
-    return Interval(margin, max(0.0, mean - margin), min(100.0, mean + margin))
+    low, high = mean - margin, mean + margin
+    return Interval(margin, max(0.0, low), min(100.0, high), cut=low < 0.0 or high > 100.0)
 
 
 @dataclass(frozen=True)

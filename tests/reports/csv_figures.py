@@ -95,6 +95,17 @@ class FromCsv:
         margin = t975(len(scores) - 1) * sd(scores) / math.sqrt(len(scores))
         return margin, max(0.0, m - margin), min(100.0, m + margin)
 
+    def margin_words(self, month: str) -> str:
+        """The interval as printed: "± 6.2", or its ends ("0 to 100") once one was cut."""
+        interval = self.interval(month)
+        if interval is None:
+            return ""
+        margin, low, high = interval
+        m = mean(self.month_scores[month])
+        if m - margin < 0 or m + margin > 100:
+            return f"{shown(low)} to {shown(high)}"
+        return f"± {shown(margin)}"
+
     def welch(self) -> tuple[str, float | None, float | None]:
         """(call, low, high) of the latest month against the one before (Welch)."""
         first, second = sorted(self.months)[-2:]

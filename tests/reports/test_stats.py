@@ -188,7 +188,7 @@ def test_the_csv_alone_recomputes_intervals_calls_statuses_and_ranks(
                 margin, low, high = interval
                 assert period["interval_low"] == pytest.approx(low, abs=1e-6)
                 assert period["interval_high"] == pytest.approx(high, abs=1e-6)
-                assert period["margin_text"] == f"± {shown(margin)}"
+                assert period["margin_text"] == want.margin_words(month)
         call, low, high = want.welch()
         assert body["change_call"] == call, name
         if low is None:
@@ -205,7 +205,7 @@ def test_the_csv_alone_recomputes_intervals_calls_statuses_and_ranks(
         page = words_of(client.get(f"/reports/touchpoints/{tp.id}", params=RANGE).text)
         latest_interval = want.interval("2026-02")
         assert latest_interval is not None
-        assert f"{shown(want.latest)} ± {shown(latest_interval[0])}" in page
+        assert f"{shown(want.latest)} {want.margin_words('2026-02')}" in page
         mark = {"met": "✓ met", "near": "◐ near", "below": "✗ below"}[want.status()]
         assert f"target 80 · {mark}" in page
         diff = shown(abs(want.change))
@@ -263,7 +263,7 @@ def test_the_pdf_and_the_pack_print_the_intervals_calls_and_marks(
         text = pdf_text(response.content)
         latest = want.interval("2026-02")
         assert latest is not None
-        assert f"{shown(want.latest)} ± {shown(latest[0])}" in text, name
+        assert f"{shown(want.latest)} {want.margin_words('2026-02')}" in text, name
         assert f"Target 80 {marks[want.status()]}" in text, name
         call = want.welch()[0]
         words = {
