@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+# `make run` needs only what running needs; the developer tools (tests, browsers' driver,
+# linters) come with the first `make test`, which installs the rest into the same .venv.
+RUN_STAMP := $(VENV)/.installed
 
 .PHONY: run test test-fast test-dates lint fmt typecheck pytest pytest-fast bench clean
 
@@ -10,11 +13,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+$(RUN_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -c constraints.txt -e .
+	touch $(RUN_STAMP)
+
 $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	DEV_MODE=1 $(BIN)/touchstone demo --if-empty
 	DEV_MODE=1 $(BIN)/touchstone serve --host 127.0.0.1 --port 8000
 
