@@ -13,7 +13,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.config import PROJECT_ROOT
-from app.figures import score_text
+from app.figures import points_text, score_text
 from reports.charts import hbar_chart
 from reports.filters import ReportFilters
 from reports.loop.summary import TITLE_ACTIONS, TITLE_MEASURES, TITLE_RECOVERY, unfiled_words
@@ -93,6 +93,7 @@ def environment() -> Environment:
     )
     env.filters["score"] = score_text  # the same rule as the pages
     env.filters["css_string"] = css_string
+    env.filters["pts"] = points_text  # points as the shop page shows them
     env.globals.update(
         latest_label=locations_period,
         location_chart=lambda report: location_chart(report, printed=True),

@@ -121,7 +121,7 @@ class Printed:
     filename: str
 
 
-def _filename(*parts: str) -> str:
+def pdf_filename(*parts: str) -> str:
     words = "-".join(parts).casefold()
     safe = "".join(ch if ch.isalnum() else "-" for ch in words)
     return "-".join(filter(None, safe.split("-")))[:120] + ".pdf"
@@ -145,7 +145,9 @@ def touchpoint_pdf(
         to_date=_to_date(org, filters),
         **filters.as_params(),
     )
-    name = _filename(org.name, touchpoint.name, filters.start.isoformat(), filters.end.isoformat())
+    name = pdf_filename(
+        org.name, touchpoint.name, filters.start.isoformat(), filters.end.isoformat()
+    )
     cached = cache.get(key)
     if cached is not None:
         return Printed(cached, key, True, name)
@@ -171,7 +173,7 @@ def pack_fingerprint(session: Session, org: Organization, filters: ReportFilters
 
 
 def pack_filename(org: Organization, filters: ReportFilters) -> str:
-    return _filename(org.name, "meeting-pack", filters.end.isoformat())
+    return pdf_filename(org.name, "meeting-pack", filters.end.isoformat())
 
 
 def pack_pdf(
