@@ -98,7 +98,9 @@ class PackDocument:
     today: date
     lines: list[PackLine]
     stages: list[tuple[Stage, list[PackLine]]]
-    reports: list[TouchpointReport]  # touchpoints with shops in the range, journey order
+    # Touchpoints with shops in the range, and those without shops that have recovery
+    # cases, measures or action items to print; in journey order.
+    reports: list[TouchpointReport]
     loop_lines: list[tuple[PackLine, LoopReport]]
     unfiled: int
     attention: Attention
@@ -106,6 +108,11 @@ class PackDocument:
     def coverage(self, slot: PeriodSlot) -> str:
         """'to date, 7 of 31 days' for a period the range covers only in part, else ''."""
         return coverage_words(slot, self.filters.start, self.filters.end, today=self.today)
+
+
+def has_loop_sections(loop: LoopReport) -> bool:
+    """Whether a touchpoint has recovery cases, measures or action items to print."""
+    return loop.has_recovery or loop.has_measures or loop.has_actions
 
 
 def journey_scores(
@@ -150,14 +157,14 @@ def pack_document(
     reports: list[TouchpointReport] = []
     loops: dict[int, LoopReport] = {}
     for line in lines:
-        if line.has_shops:
+        loop = None if line.has_shops else loop_report(session, org, line.touchpoint, filters)
+        if loop is None or has_loop_sections(loop):
             report = touchpoint_report(session, org, line.touchpoint, filters, medium="print")
             report.generated_at = now  # every part says the pack's own time
             reports.append(report)
-            assert report.loop is not None
-            loops[line.touchpoint.id or 0] = report.loop
-        else:
-            loops[line.touchpoint.id or 0] = loop_report(session, org, line.touchpoint, filters)
+            loop = report.loop
+        assert loop is not None
+        loops[line.touchpoint.id or 0] = loop
     loop_lines = [
         (line, loops[line.touchpoint.id or 0])
         for line in lines
