@@ -210,7 +210,7 @@ def test_visit_report_is_reached_from_the_shop_page_review_queue_and_api_docs(
     sign_in(client, db, visit.owner, visit.org)
     page = client.get(f"/shops/{visit.shop.id}")
     assert f'href="/shops/{visit.shop.id}/pdf?paper=a4"' in page.text
-    assert "Visit report, PDF (A4)" in page.text
+    assert "Visit report PDF (A4)" in page.text
     visit.shop.status = ShopStatus.submitted
     session.add(visit.shop)
     session.commit()
