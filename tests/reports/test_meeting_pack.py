@@ -16,6 +16,7 @@ import pytest
 from pypdf import PdfReader
 from sqlmodel import Session
 
+from app.clock import today_in
 from app.db import Database
 from app.orgs.models import Location, Organization, Role, User
 from audits.models import ShopStatus
@@ -213,8 +214,11 @@ def test_critical_fails_are_grouped_partial_month_marked_one_generated_time(
     assert text.count("Was every charge correct? 3 ") == 1, text
     assert "3 Nov 2026 (Market Sq); 15 Oct 2026 (Market Sq); 10 Sep 2026 (Harbour St)" in text
     assert "3 critical fails in this range" not in text  # the pack leaves the note to page 1
-    # November is set against the whole of October, and says it has only 7 of 30 days.
-    assert "November 2026 is partial: to 7 Nov, 7 of 30 days." in text
+    # November is set against the whole of October, and says it has only 7 of 30 days ("to
+    # date" while the range reaches today, on a clock set before 7 November 2026).
+    running = today_in(pack_world.org.timezone) <= date(2026, 11, 7)
+    held = "to date" if running else "to 7 Nov"
+    assert f"November 2026 is partial: {held}, 7 of 30 days." in text
     assert "It is set against the whole of October 2026." in text
     # Every part carries the pack's one time.
     prepared = re.search(r"Prepared (\d+ \w+ \d{4}) at (\d\d:\d\d)", text)
