@@ -1,8 +1,8 @@
 """Printing reports: fingerprint the input, reuse a cached PDF, otherwise build and render.
 
 The web worker, the CLI and the pack job all print through these functions. Rendering itself
-happens in the render worker processes (`app.pdf`); this module runs the queries,
-writes the HTML and assembles the parts.
+happens in the render worker processes (`app.pdf`); this module runs the queries and
+writes the HTML (the meeting pack as one document, gathered by `reports.pdf.pack`).
 """
 
 from __future__ import annotations
@@ -199,14 +199,17 @@ def pack_pdf(
         progress(1, 1, "Ready")
         return Printed(cached, key, True, name)
 
-    progress(0, 2, "Collecting the results")
+    progress(0, 1, "Collecting the results")
     now = utcnow().astimezone(ZoneInfo(org.timezone))
     doc = pack_document(session, org, filters, now=now, today=now.date())
     parts = len(doc.reports) + 3  # first page, map, glance, a part per touchpoint
-    progress(1, 2, f"Printing {parts} parts as one document")
+    # The job's total counts the parts, so a job is only given up as lost (reports.pdf.jobs:
+    # the time limit per part) well after this one document's own limit has passed.
+    total = parts + 1
+    progress(1, total, f"Printing {parts} parts as one document")
     # One document does the work the parts did side by side: it gets their time together.
     limit = renderer.time_limit * max(1, parts / 2)
     pdf = renderer.render(documents.pack_html(doc), time_limit=limit).pdf
     cache.put(key, pdf)
-    progress(2, 2, "Ready")
+    progress(total, total, "Ready")
     return Printed(pdf, key, False, name)

@@ -240,3 +240,29 @@ def test_coverage_words_name_the_days_a_range_holds() -> None:
         "from 10 Nov, 21 of 30 days"
     )
     assert coverage_words(nov, date(2026, 1, 1), date(2026, 11, 30), today=date(2026, 11, 30)) == ""
+
+
+def test_a_repeat_pack_comes_from_the_cache_until_the_data_changes(
+    client: Browser, db: Database, session: Session, pack_world: Pack
+) -> None:
+    first = print_pack(client, db, pack_world)
+    repeat = post_json(client, "/api/v1/reports/pack", RANGE).json()
+    assert repeat["status"] == "done"  # the same pack over the same data: straight from disk
+    assert client.get(repeat["pdf_url"]).content == first
+    # A new approved shop in November: the next pack is printed afresh and counts it.
+    shop = make_shop(
+        session,
+        pack_world.org,
+        location=pack_world.harbour,
+        touchpoints=[pack_world.bill],
+        status=ShopStatus.approved,
+        visited_at=day(11, 5),
+        approved_at=day(11, 5) + timedelta(hours=2),
+    )
+    make_answer(session, shop, pack_world.clear, True)
+    make_answer(session, shop, pack_world.charge, True)
+    store_score(session, shop)
+    fresh = pages_text(print_pack(client, db, pack_world))
+    # November for the bill is now (0 + 100) / 2; the journey (50 + 100) / 2.
+    assert f"Below target: Paying the bill ({shown(50)} of 80)" in fresh[0]
+    assert f"{shown(75)} / 100" in fresh[0]
