@@ -21,6 +21,8 @@ from app.db import Database
 from app.orgs.models import Location, Organization, Role, User
 from audits.models import ShopStatus
 from reports.periods import coverage_words, slot_of
+from reports.queries import CriticalFailRow
+from reports.summary import critical_groups
 from tests.conftest import BASE_URL, Browser, sign_in
 from tests.factories import (
     make_answer,
@@ -266,3 +268,26 @@ def test_a_repeat_pack_comes_from_the_cache_until_the_data_changes(
     # November for the bill is now (0 + 100) / 2; the journey (50 + 100) / 2.
     assert f"Below target: Paying the bill ({shown(50)} of 80)" in fresh[0]
     assert f"{shown(75)} / 100" in fresh[0]
+
+
+def test_critical_fails_group_by_question_most_frequent_first() -> None:
+    def fail(lineage: str, text: str, when: date, where: str) -> CriticalFailRow:
+        at = datetime(when.year, when.month, when.day, 12, tzinfo=UTC)
+        return CriticalFailRow(1, at, 1, where, "", 1, lineage, text, when)
+
+    rows = [
+        fail("a", "Was every charge correct?", date(2026, 10, 3), "Harbour St"),
+        fail("b", "Was the card machine working?", date(2026, 10, 20), "Market Sq"),
+        fail("a", "Was every charge correct?", date(2026, 11, 1), "Market Sq"),
+        fail("a", "Was each charge correct?", date(2026, 9, 9), "Harbour St"),  # older wording
+    ]
+    groups = critical_groups(rows)
+    assert [(g.text, g.count) for g in groups] == [
+        ("Was every charge correct?", 3),  # named by the newest wording
+        ("Was the card machine working?", 1),
+    ]
+    assert [(f.day, f.location) for f in groups[0].fails] == [
+        (date(2026, 11, 1), "Market Sq"),
+        (date(2026, 10, 3), "Harbour St"),
+        (date(2026, 9, 9), "Harbour St"),
+    ]
