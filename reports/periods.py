@@ -74,3 +74,23 @@ def default_start(period: str, end: date) -> date:
     for _ in range(DEFAULT_SPAN[period] - 1):
         slot = slot_of(period, slot.start - timedelta(days=1))
     return slot.start
+
+
+def coverage_words(slot: PeriodSlot, start: date, end: date, *, today: date) -> str:
+    """How much of `slot` a range from `start` to `end` covers, in words; "" when all of it.
+
+    A meeting sets the month that is still running against a whole one: the printed reports
+    say so ("to date, 7 of 31 days"), and likewise for a range cut short at either end.
+    """
+    first, last = max(slot.start, start), min(slot.end, end)
+    days = (slot.end - slot.start).days + 1
+    covered = max((last - first).days + 1, 0)
+    if covered >= days:
+        return ""
+    if last < slot.end and first == slot.start:
+        if last >= today:
+            return f"to date, {covered} of {days} days"
+        return f"to {last:%-d %b}, {covered} of {days} days"
+    if first > slot.start and last == slot.end:
+        return f"from {first:%-d %b}, {covered} of {days} days"
+    return f"{first:%-d %b} to {last:%-d %b}, {covered} of {days} days"

@@ -104,6 +104,30 @@ class Comment:
     text: str
 
 
+@dataclass(frozen=True)
+class CriticalGroup:
+    """Every critical fail of one question in the range: a question failed eight times is
+    one line with its count and days, not eight lines."""
+
+    lineage: str
+    text: str  # the newest wording among the fails
+    fails: list[queries.CriticalFailRow]  # newest first
+
+    @property
+    def count(self) -> int:
+        return len(self.fails)
+
+
+def critical_groups(rows: list[queries.CriticalFailRow]) -> list[CriticalGroup]:
+    """The fails grouped by question (lineage), the most frequent first, then the newest."""
+    by_lineage: dict[str, list[queries.CriticalFailRow]] = {}
+    for row in sorted(rows, key=lambda r: (r.day, r.at), reverse=True):
+        by_lineage.setdefault(row.lineage, []).append(row)
+    groups = [CriticalGroup(lineage, fails[0].text, fails) for lineage, fails in by_lineage.items()]
+    groups.sort(key=lambda g: (-g.count, -g.fails[0].day.toordinal(), g.text))
+    return groups
+
+
 @dataclass
 class TouchpointReport:
     org: Organization
@@ -125,6 +149,8 @@ class TouchpointReport:
     loop: LoopReport | None = None
     # Each location's rank, beside `locations`; None: too few shops to rank (reports.stats).
     location_ranks: list[int | None] = field(default_factory=list)
+    # Every critical fail of the range by question (the printed reports list these).
+    critical_groups: list[CriticalGroup] = field(default_factory=list)
 
     # --- the latest result and how it moved ---------------------------------------------
 
@@ -346,6 +372,7 @@ def touchpoint_report(
         location_ranks=[rank for rank, _ in ranks],
         extra_sections=loop.sections(medium),
         loop=loop,
+        critical_groups=critical_groups(critical),
     )
 
 

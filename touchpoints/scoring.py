@@ -124,6 +124,16 @@ def score_question(spec: QuestionSpec, given: Given | None) -> QuestionScore:
     return QuestionScore(spec.id, True, spec.weight, earned, failed, critical_fail, reason)
 
 
+def mark(score: QuestionScore) -> str:
+    """'pass' (all its points), 'partial' (half or more of them), 'fail' (less than half:
+    the FAIL_BELOW rule), or '' for a question that does not count (text, N/A, unanswered)."""
+    if not score.counted:
+        return ""
+    if score.failed:
+        return "fail"
+    return "pass" if score.earned >= score.possible else "partial"
+
+
 def score_section(
     touchpoint_id: int, specs: Iterable[QuestionSpec], answers: Mapping[int, Given]
 ) -> SectionScore:

@@ -258,3 +258,21 @@ def photos_by_question(session: Session, shop: Shop) -> dict[int, list[Photo]]:
     for photo, question_id in rows:
         found.setdefault(question_id, []).append(photo)
     return found
+
+
+def photo_thumbnail(data_dir: Path, path: str, *, side: int) -> bytes | None:
+    """A small JPEG of a stored photo (`Photo.path`, for printed reports), or None when its
+    file is gone.
+
+    Printing a stored 1600-pixel photo as a thumbnail would carry every pixel into the PDF;
+    the stored file has no metadata left, and re-encoding keeps it that way.
+    """
+    try:
+        with Image.open(data_dir / path) as image:
+            small = image.convert("RGB")
+            small.thumbnail((side, side))
+            out = io.BytesIO()
+            small.save(out, format="JPEG", quality=78)
+            return out.getvalue()
+    except (FileNotFoundError, UnidentifiedImageError, OSError):
+        return None

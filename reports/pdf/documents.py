@@ -6,31 +6,29 @@ their output must depend only on the report data (a PDF is cached under its fing
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import date
 from functools import cache
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.config import PROJECT_ROOT
-from app.figures import score_text
-from app.status import NEAR_DEFAULT
+from app.figures import points_text, score_text
 from reports.charts import hbar_chart
 from reports.filters import ReportFilters
-from reports.loop.summary import LoopReport, unfiled_words
+from reports.loop.summary import TITLE_ACTIONS, TITLE_MEASURES, TITLE_RECOVERY, unfiled_words
+from reports.pdf.pack import PackDocument
+from reports.periods import coverage_words
 from reports.stats import RANK_MIN
-from reports.summary import CardSummary, TouchpointReport, signed_points
-from touchpoints.models import Stage, Touchpoint
+from reports.summary import TouchpointReport, signed_points
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
 PDF_TEMPLATES = TEMPLATE_DIR / "reports" / "pdf"
 # The charts are drawn into the HTML: a change to them is a change of layout too.
 CHARTS_MODULE = PROJECT_ROOT / "reports" / "charts.py"
+PAGE_SIZES = {"a4": ("A4", "A4 landscape"), "letter": ("letter", "letter landscape")}
 # The status mark both the pages and the prints draw (app/status.py).
 STATUS_TEMPLATE = TEMPLATE_DIR / "_status.html"
-PAGE_SIZES = {"a4": ("A4", "A4 landscape"), "letter": ("letter", "letter landscape")}
 
 
 def css_string(value: object) -> str:
@@ -60,6 +58,11 @@ def locations_period(report: TouchpointReport) -> str:
 
 # On paper a chart of a hundred bars helps nobody: the highest few and the lowest several.
 PRINT_TOP_LOCATIONS, PRINT_BOTTOM_LOCATIONS = 5, 10
+# The meeting pack keeps each touchpoint to two pages: its newest comments only, and its
+# recovery rates in words (the touchpoint's own report has every comment and period).
+PACK_COMMENTS = 4
+# A question's critical fails name this many days; older ones are counted.
+CRITICAL_DAYS = 12
 
 
 def printed_locations(report: TouchpointReport) -> tuple[list[Any], int]:
@@ -73,6 +76,12 @@ def printed_locations(report: TouchpointReport) -> tuple[list[Any], int]:
 
 def _ranked_label(rank: int | None, name: str) -> str:
     return f"{rank}. {name}" if rank is not None else f"– {name}"
+
+
+def ranked_label(report: TouchpointReport, row: Any) -> str:
+    """A location as the printed lists name it: "1. Harbour St", or "– Quay" unranked."""
+    ranks = dict(zip([r.location_id for r in report.locations], report.location_ranks, strict=True))
+    return _ranked_label(ranks.get(row.location_id), row.location)
 
 
 def location_chart(report: TouchpointReport, width: int = 640, *, printed: bool = False) -> str:
@@ -103,14 +112,19 @@ def environment() -> Environment:
     )
     env.filters["score"] = score_text  # the same rule as the pages
     env.filters["css_string"] = css_string
+    env.filters["pts"] = points_text  # points as the shop page shows them
     env.globals.update(
         latest_label=locations_period,
         location_chart=lambda report: location_chart(report, printed=True),
         printed_locations=printed_locations,
         PRINT_TOP=PRINT_TOP_LOCATIONS,
         PRINT_BOTTOM=PRINT_BOTTOM_LOCATIONS,
+        COMPACT_COMMENTS=PACK_COMMENTS,
+        CRITICAL_DAYS=CRITICAL_DAYS,
+        compact_sections=compact_sections,
         RANK_MIN=RANK_MIN,
         signed_points=signed_points,
+        ranked_label=ranked_label,
     )
     return env
 
@@ -120,11 +134,14 @@ def _page(filters: ReportFilters) -> dict[str, str]:
     return {"page_size": portrait, "landscape_size": landscape}
 
 
-def touchpoint_html(report: TouchpointReport) -> str:
-    """A standalone PDF for one touchpoint (also a part of the meeting pack)."""
+def touchpoint_html(report: TouchpointReport, *, today: date) -> str:
+    """A standalone PDF for one touchpoint (the meeting pack prints the same section)."""
     org, tp = report.org, report.touchpoint
+    filters = report.filters
     context: dict[str, Any] = {
         "report": report,
+        "coverage": lambda slot: coverage_words(slot, filters.start, filters.end, today=today),
+        "compact": False,
         "range_label": range_label(report.filters),
         "header_left": org.name,
         "header_right": f"{report.stage.name} · {tp.name}",
@@ -137,73 +154,51 @@ def touchpoint_html(report: TouchpointReport) -> str:
     return environment().get_template("reports/pdf/touchpoint.html").render(context)
 
 
-@dataclass(frozen=True)
-class PackLine:
-    stage: Stage
-    touchpoint: Touchpoint
-    card: CardSummary
+def compact_sections(report: TouchpointReport) -> list[tuple[str, str]]:
+    """The recovery, measures and action-item sections of a touchpoint, as the meeting pack
+    prints them: the recovery rates in words, without the table of every period."""
+    loop = report.loop
+    if loop is None:
+        return report.extra_sections
+    env = environment()
+    parts = (
+        (loop.has_recovery, TITLE_RECOVERY, "_loop_recovery.html"),
+        (loop.has_measures, TITLE_MEASURES, "_loop_measures.html"),
+        (loop.has_actions, TITLE_ACTIONS, "_loop_actions.html"),
+    )
+    return [
+        (
+            title,
+            env.get_template(f"reports/pdf/{name}").render(loop=loop, compact=True),
+        )
+        for shown, title, name in parts
+        if shown
+    ]
 
 
-def pack_front_html(
-    *,
-    org_name: str,
-    filters: ReportFilters,
-    lines: list[PackLine],
-    generated_at: datetime,
-    loops: dict[int, LoopReport] | None = None,
-    unfiled: int = 0,
-) -> str:
-    """Cover and one-page journey overview of the meeting pack; with `loops` (recovery and
-    action items per touchpoint id), a page that closes the loop across the journey, which
-    also says how many of the range's cases (`unfiled`) no touchpoint holds yet."""
-    loop_lines: list[tuple[PackLine, LoopReport]] = []
-    for line in lines:
-        found = (loops or {}).get(line.touchpoint.id or 0)
-        if found is not None and (found.has_recovery or found.open_items):
-            loop_lines.append((line, found))
+def pack_html(doc: PackDocument) -> str:
+    """The whole meeting pack as ONE document, so WeasyPrint numbers its pages on from the
+    first to the last ("page 14 of 20") and the contents can name each part's page."""
+    filters = doc.filters
     context: dict[str, Any] = {
-        "org_name": org_name,
+        "doc": doc,
+        "attention": doc.attention,
+        "org_name": doc.org.name,
         "filters": filters,
-        "lines": lines,
-        "near": _near(line.card for line in lines),
-        "loop_lines": loop_lines,
-        "unfiled_line": unfiled_words(unfiled),
-        "generated_at": generated_at,
+        "generated_at": doc.generated_at,
+        # The organization's near band as the legends print it.
+        "near": score_text(doc.org.near_target),
         "range_label": range_label(filters),
-        "header_left": org_name,
+        "coverage": doc.coverage,
+        "compact": True,
+        "unfiled_line": unfiled_words(doc.unfiled),
+        "header_left": doc.org.name,
         "header_right": "Meeting pack",
+        "running_header": True,
         "footer_left": (
             f"Touchstone meeting pack · {range_label(filters)} · {filters.scope_label()} · "
-            f"printed {generated_at:%-d %b %Y}"
+            f"printed {doc.generated_at:%-d %b %Y, %H:%M}"
         ),
         **_page(filters),
     }
-    return environment().get_template("reports/pdf/pack_front.html").render(context)
-
-
-def _near(cards: Iterable[CardSummary]) -> str:
-    """The organization's near band as the legends print it (every card carries it)."""
-    return score_text(next((card.near for card in cards), NEAR_DEFAULT))
-
-
-def journey_map_html(
-    *,
-    org_name: str,
-    filters: ReportFilters,
-    stages: list[tuple[Stage, list[PackLine]]],
-    generated_at: datetime,
-) -> str:
-    """The journey map on one landscape page, each card with its latest score."""
-    context: dict[str, Any] = {
-        "org_name": org_name,
-        "filters": filters,
-        "stages": stages,
-        "near": _near(line.card for _, lines in stages for line in lines),
-        "generated_at": generated_at,
-        "range_label": range_label(filters),
-        "header_left": org_name,
-        "header_right": "Journey map",
-        "footer_left": f"Touchstone journey map · printed {generated_at:%-d %b %Y}",
-        **_page(filters),
-    }
-    return environment().get_template("reports/pdf/journey_map.html").render(context)
+    return environment().get_template("reports/pdf/pack.html").render(context)

@@ -1,28 +1,26 @@
 """Printing reports: fingerprint the input, reuse a cached PDF, otherwise build and render.
 
 The web worker, the CLI and the pack job all print through these functions. Rendering itself
-happens in the render worker processes (`app.pdf`); this module runs the queries,
-writes the HTML and assembles the parts.
+happens in the render worker processes (`app.pdf`); this module runs the queries and
+writes the HTML (the meeting pack as one document, gathered by `reports.pdf.pack`).
 """
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pypdf import PdfReader, PdfWriter
 from sqlmodel import Session
 
 from app import figures, status
+from app.clock import today_in
 from app.errors import NotFoundError
 from app.modelbase import utcnow
 from app.orgs.models import Organization
-from app.pdf import Renderer, RenderResult
+from app.pdf import Renderer
 from app.tenancy import org_sql, require_org
 from reports import stats, summary
 from reports.filters import ReportFilters
@@ -30,15 +28,18 @@ from reports.loop import summary as loop
 from reports.loop.queries import loop_stamp
 from reports.pdf import documents
 from reports.pdf.cache import PdfCache, fingerprint, template_version
-from reports.summary import card_summaries, touchpoint_report
+from reports.pdf.pack import pack_document
+from reports.summary import touchpoint_report
 from touchpoints import queries as journey_queries
 from touchpoints.models import Touchpoint
 
 MSG_NO_TOUCHPOINT = "No touchpoint of this organization is called or numbered {value!r}."
 # Bumped by hand when the way the parts are assembled changes (templates are hashed anyway).
+# 3: the pack is one document (continuous page numbers, contents with pages), no longer
+# touchpoint PDFs joined; partial periods are marked, so "to date" is part of the key.
 # 2: scores kept at full precision and rounded once (app.figures); PDFs cached before print
 # figures rounded twice, and the stored percents changed under them without a new stamp.
-ASSEMBLY_VERSION = 2
+ASSEMBLY_VERSION = 3
 LOOP_MODULE = Path(loop.__file__)
 FIGURES_MODULE = Path(figures.__file__)  # the display rounding of every printed figure
 # The status rule, the intervals and change calls, and the headline's words.
@@ -126,14 +127,6 @@ def find_touchpoint(session: Session, name_or_id: str) -> Touchpoint:
     raise NotFoundError(MSG_NO_TOUCHPOINT.format(value=value), field="touchpoint")
 
 
-@dataclass
-class _Part:
-    label: str
-    key: str | None = None  # cache key of a part that is also printed on its own
-    html: str | None = None
-    pdf: bytes | None = None
-
-
 @dataclass(frozen=True)
 class Printed:
     pdf: bytes
@@ -142,7 +135,7 @@ class Printed:
     filename: str
 
 
-def _filename(*parts: str) -> str:
+def pdf_filename(*parts: str) -> str:
     words = "-".join(parts).casefold()
     safe = "".join(ch if ch.isalnum() else "-" for ch in words)
     return "-".join(filter(None, safe.split("-")))[:120] + ".pdf"
@@ -159,23 +152,42 @@ def touchpoint_pdf(
 ) -> Printed:
     """One touchpoint's report as a PDF: from the cache when nothing it shows has changed."""
     stamp = data_stamp(session, org.id or 0)
-    key = _fingerprint("touchpoint", stamp, touchpoint=touchpoint.id, **filters.as_params())
-    name = _filename(org.name, touchpoint.name, filters.start.isoformat(), filters.end.isoformat())
+    key = _fingerprint(
+        "touchpoint",
+        stamp,
+        touchpoint=touchpoint.id,
+        to_date=_to_date(org, filters),
+        **filters.as_params(),
+    )
+    name = pdf_filename(
+        org.name, touchpoint.name, filters.start.isoformat(), filters.end.isoformat()
+    )
     cached = cache.get(key)
     if cached is not None:
         return Printed(cached, key, True, name)
     report = touchpoint_report(session, org, touchpoint, filters, medium="print")
-    pdf = renderer.render(documents.touchpoint_html(report)).pdf
+    today = report.generated_at.date()
+    pdf = renderer.render(documents.touchpoint_html(report, today=today)).pdf
     cache.put(key, pdf)
     return Printed(pdf, key, False, name)
 
 
+def _to_date(org: Organization, filters: ReportFilters) -> bool:
+    """Whether the range reaches today: its running period is then marked "to date"."""
+    return filters.end >= today_in(org.timezone)
+
+
 def pack_fingerprint(session: Session, org: Organization, filters: ReportFilters) -> str:
-    return _fingerprint("pack", data_stamp(session, org.id or 0), **filters.as_params())
+    return _fingerprint(
+        "pack",
+        data_stamp(session, org.id or 0),
+        to_date=_to_date(org, filters),
+        **filters.as_params(),
+    )
 
 
 def pack_filename(org: Organization, filters: ReportFilters) -> str:
-    return _filename(org.name, "meeting-pack", filters.end.isoformat())
+    return pdf_filename(org.name, "meeting-pack", filters.end.isoformat())
 
 
 def pack_pdf(
@@ -187,11 +199,12 @@ def pack_pdf(
     cache: PdfCache,
     progress: Progress = _no_progress,
 ) -> Printed:
-    """The meeting pack: cover and journey overview, every active touchpoint's report in
-    journey order, then the journey map on a landscape page.
+    """The meeting pack as one document: what needs attention and the contents, the journey
+    map, the journey at a glance, then every touchpoint with shops in journey order.
 
-    The parts render side by side in the render workers and are joined with pypdf; each
-    touchpoint's part is exactly its single report, so both share cache entries.
+    One HTML document rendered at once, so the page numbers run across the whole pack and the
+    contents can give each part's page (pypdf joining separate PDFs could do neither); every
+    part carries the pack's own generated time. The whole pack is cached under its key.
     """
     key = pack_fingerprint(session, org, filters)
     name = pack_filename(org, filters)
@@ -200,82 +213,17 @@ def pack_pdf(
         progress(1, 1, "Ready")
         return Printed(cached, key, True, name)
 
-    journey = journey_queries.journey(session)
-    touchpoints = [tp for view in journey for tp in view.touchpoints]
-    cards = card_summaries(session, touchpoints, filters, near=org.near_target)
-    lines = [
-        documents.PackLine(view.stage, tp, cards[tp.id or 0])
-        for view in journey
-        for tp in view.touchpoints
-    ]
+    progress(0, 1, "Collecting the results")
     now = utcnow().astimezone(ZoneInfo(org.timezone))
-    total = len(touchpoints) + 2
-    progress(0, total, "Collecting the results")
-
-    stamp = data_stamp(session, org.id or 0)  # one stamp for every part of this pack
-    parts: list[_Part] = []
-    with ThreadPoolExecutor(max_workers=max(renderer.workers, 1)) as pool:
-        futures: dict[Future[RenderResult], _Part] = {}
-
-        def add(part: _Part) -> None:
-            # Each part goes to the render workers as soon as its HTML is written, so the
-            # queries for the next touchpoint run while the previous one is laid out.
-            parts.append(part)
-            if part.pdf is None:
-                futures[pool.submit(renderer.render, part.html or "")] = part
-
-        add(
-            _Part(
-                "Cover and overview",
-                html=documents.pack_front_html(
-                    org_name=org.name,
-                    filters=filters,
-                    lines=lines,
-                    generated_at=now,
-                    loops={
-                        tp.id or 0: loop.loop_report(session, org, tp, filters)
-                        for tp in touchpoints
-                    },
-                    unfiled=loop.unfiled_cases(session, filters),
-                ),
-            )
-        )
-        for tp in touchpoints:
-            part_key = _fingerprint("touchpoint", stamp, touchpoint=tp.id, **filters.as_params())
-            part = _Part(tp.name, key=part_key, pdf=cache.get(part_key))
-            if part.pdf is None:
-                report = touchpoint_report(session, org, tp, filters, medium="print")
-                part.html = documents.touchpoint_html(report)
-            add(part)
-        stages = [
-            (view.stage, [ln for ln in lines if ln.stage.id == view.stage.id]) for view in journey
-        ]
-        add(
-            _Part(
-                "Journey map",
-                html=documents.journey_map_html(
-                    org_name=org.name, filters=filters, stages=stages, generated_at=now
-                ),
-            )
-        )
-        done = sum(1 for part in parts if part.pdf is not None)
-        progress(done, total, "Printing")
-        for future in as_completed(futures):
-            part = futures[future]
-            part.pdf = future.result().pdf  # a RenderError ends the pack with its message
-            if part.key is not None:
-                cache.put(part.key, part.pdf)
-            done += 1
-            progress(done, total, f"Printed {part.label}")
-
-    writer = PdfWriter()
-    for part in parts:
-        assert part.pdf is not None
-        writer.append(PdfReader(io.BytesIO(part.pdf)))
-    writer.add_metadata({"/Title": f"{org.name} — meeting pack", "/Creator": "Touchstone"})
-    out = io.BytesIO()
-    writer.write(out)
-    pdf = out.getvalue()
+    doc = pack_document(session, org, filters, now=now, today=now.date())
+    parts = len(doc.reports) + 3  # first page, map, glance, a part per touchpoint
+    # The job's total counts the parts, so a job is only given up as lost (reports.pdf.jobs:
+    # the time limit per part) well after this one document's own limit has passed.
+    total = parts + 1
+    progress(1, total, f"Printing {parts} parts as one document")
+    # One document does the work the parts did side by side: it gets their time together.
+    limit = renderer.time_limit * max(1, parts / 2)
+    pdf = renderer.render(documents.pack_html(doc), time_limit=limit).pdf
     cache.put(key, pdf)
     progress(total, total, "Ready")
     return Printed(pdf, key, False, name)

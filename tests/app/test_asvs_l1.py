@@ -195,6 +195,7 @@ REVIEWED_SAFE = {
     "attrs",
     "r.trend_chart()",
     "r.trend_chart(width=340, height=220)",
+    "r.trend_chart(height=130)",  # the meeting pack's shorter trend chart
     "html",
     "location_chart",
     "location_chart_narrow",

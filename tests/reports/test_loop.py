@@ -895,16 +895,18 @@ def test_another_organizations_unfiled_cases_are_not_counted(
 
 
 def test_pack_front_has_the_page_for_unfiled_cases_alone(session: Session, bistro: World) -> None:
-    from reports.pdf.documents import pack_front_html
+    from reports.pdf.documents import pack_html
+    from reports.pdf.pack import pack_document
 
     filters = parse_filters(
         session, bistro.org, period="month", start="2026-02-01", end="2026-03-31"
     )
+    doc = pack_document(session, bistro.org, filters, now=NOW, today=NOW.date())
 
     def front(unfiled: int) -> str:
-        return pack_front_html(
-            org_name="Harbour Bistro", filters=filters, lines=[], generated_at=NOW, unfiled=unfiled
-        )
+        doc.unfiled = unfiled
+        doc.loop_lines = []
+        return pack_html(doc)
 
     html = front(2)
     assert "Closing the loop" in html

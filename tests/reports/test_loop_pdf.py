@@ -233,6 +233,9 @@ def test_meeting_pack_carries_the_sections(
         in text
     )
     assert cafe.rates_line(10, "October 2026") in text
+    # The touchpoint has no shops: no score pages, only what closes its loop.
+    assert "No approved shops in this range. Only this touchpoint's service recovery" in text
+    assert "Pulled the score down most" not in text and "Questions over the last" not in text
     assert "Complaints received" in text
     assert "Let staff replace faulty items up to £50 on the spot" in text
     assert CUSTOMER not in text
