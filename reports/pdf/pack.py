@@ -74,6 +74,7 @@ class Attention:
     previous: JourneyScore | None
     improved: list[PackLine]  # up by more than the noise (reports.stats)
     slipped: list[PackLine]  # down by more than the noise
+    untold: list[PackLine]  # moved, but too few shops in one of the two periods to tell
     below_target: list[PackLine]
     near_target: list[PackLine]
     overdue: list[Overdue]
@@ -193,8 +194,15 @@ def pack_document(
         slipped=sorted(
             (ln for ln in shopped if _call(ln) == "down"), key=lambda ln: ln.card.change or 0
         ),
-        below_target=[ln for ln in shopped if ln.card.status == "below"],
-        near_target=[ln for ln in shopped if ln.card.status == "near"],
+        untold=[
+            ln for ln in shopped if _call(ln) == "too few shops" and (ln.card.change or 0) != 0
+        ],
+        below_target=[
+            ln for ln in shopped if ln.card.status is not None and ln.card.status.key == "below"
+        ],
+        near_target=[
+            ln for ln in shopped if ln.card.status is not None and ln.card.status.key == "near"
+        ],
         overdue=overdue,
         recovery=journey_recovery(list(loops.values())),
         no_shops=[line for line in lines if not line.has_shops],
