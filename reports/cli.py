@@ -108,7 +108,8 @@ def report_pack(
     paper: str = typer.Option("a4", help="a4 or letter."),
     org: str = typer.Option("", help=ORG_HELP),
 ) -> None:
-    """Print the meeting pack: cover, overview, every touchpoint, the journey map."""
+    """Print the meeting pack as one document: what needs attention, the journey map, the
+    journey at a glance and every shopped touchpoint, with page numbers throughout."""
     from reports.pdf.services import pack_pdf
 
     def progress(done: int, total: int, step: str) -> None:
