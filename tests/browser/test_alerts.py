@@ -128,7 +128,7 @@ def test_owner_approves_a_critical_fail_and_deals_with_its_alert(
 
     # The review queue, the shop, Approve (it asks once).
     tab.goto("/shops/review")
-    page.get_by_role("link", name=f"Shop #{handed.shop_id}").click()
+    page.get_by_role("link", name=f"Shop #{handed.shop_id}", exact=True).click()
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Approve").click()
     expect(page.get_by_text("Approved: this shop now counts in reports.")).to_be_visible()

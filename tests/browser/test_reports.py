@@ -46,7 +46,11 @@ def test_staff_filter_by_quarter_and_open_a_dashboard(open_tab: TabFactory) -> N
     expect(page.locator('.pack-form input[name="period"]')).to_have_value("quarter")
     card = page.locator(".glance-line").first
     name = card.locator(".glance-name").inner_text()
-    expect(card.locator(".score-value")).to_have_text(re.compile(r"^\d+(\.\d)?$"))
+    # The score, and its 95 % interval as a ± or, once cut at an end of the scale, its ends.
+    score = r"\d+(\.\d)?"
+    expect(card.locator(".score-value")).to_have_text(
+        re.compile(rf"^{score}( ± {score}| {score} to {score})?$")
+    )
 
     card.locator(".glance-name").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
