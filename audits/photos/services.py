@@ -19,6 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from app.clock import filesystem_now
 from app.errors import ConflictError, DomainError, NotFoundError
+from app.jobs.runtime import JobContext
 from audits.models import OPEN_STATES, Answer, Photo, Shop
 from audits.services import MSG_NOT_YOURS, MSG_SHOP_CLOSED
 
@@ -231,3 +232,8 @@ def photos_by_question(session: Session, shop: Shop) -> dict[int, list[Photo]]:
     for photo, question_id in rows:
         found.setdefault(question_id, []).append(photo)
     return found
+
+
+def photo_drafts_job(ctx: JobContext) -> int:
+    """The daily `photos.drafts` job: unfinished uploads a stopped server left behind."""
+    return photo_drafts_remove(ctx.settings.data_dir)
