@@ -201,9 +201,7 @@ def run_jobs(app: Any) -> None:
     ctx = JobContext(settings=app.state.settings, db=app.state.db, state=app.state)
     alerts_mail_job(ctx)
     with ctx.db.session() as session:
-        packs = session.exec(
-            select(ReportJob).where(ReportJob.status == JobStatus.queued)
-        ).all()
+        packs = session.exec(select(ReportJob).where(ReportJob.status == JobStatus.queued)).all()
         mails = session.exec(
             select(OutgoingMail.id).where(
                 col(OutgoingMail.status).in_((MailStatus.queued, MailStatus.sending))
