@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 import itertools
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache

@@ -38,10 +38,10 @@ from app.jobs import runtime as jobs
 from app.orgs.models import Role
 from app.outbox.models import MailStatus, OutgoingMail
 from app.outbox.services import mail_queue
-from reports.pdf.models import JobStatus, ReportJob
+from reports.pdf.models import JobStatus
 from tests.conftest import free_port, fresh_schema_url
 from tests.factories import make_alert, make_member, make_org
-from tests.helpers import SmtpServer, smtp_running
+from tests.helpers import smtp_running
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TOUCHSTONE = Path(sys.executable).parent / "touchstone"

@@ -16,11 +16,11 @@ from sqlmodel import Session, select
 
 from app.config import Settings
 from app.db import Database
+from app.jobs.runtime import JobContext
 from app.modelbase import ident, utcnow
 from app.orgs.models import Role
-from audits.models import Shop, ShopStatus
-from app.jobs.runtime import JobContext
 from app.outbox.models import MailStatus, OutgoingMail
+from audits.models import Shop, ShopStatus
 from recovery.alerts.services import (
     MAIL_MAX_AGE,
     NEXT_STEP,
