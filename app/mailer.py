@@ -61,8 +61,9 @@ def send_invite(*, settings: Settings, invite: Invite, link: str, org: Organizat
     )
 
 
-def send_password_changed(*, settings: Settings, email: str) -> bool:
-    """Tell an account that its password was changed (ASVS 2.2.3); never says the password."""
+def password_changed_text(*, settings: Settings, email: str) -> tuple[str, str]:
+    """Subject and body telling an account that its password was changed (ASVS 2.2.3);
+    never says the password."""
     body = (
         f"The password of your Touchstone account {email} was changed on "
         f"{utcnow():%d %b %Y at %H:%M} UTC, and every other session of the account was "
@@ -72,6 +73,4 @@ def send_password_changed(*, settings: Settings, email: str) -> bool:
         f"organization at once, so they can deactivate the account. Touchstone is at "
         f"{settings.base_url}\n"
     )
-    return send(
-        settings=settings, to=email, subject="Your Touchstone password was changed", body=body
-    )
+    return "Your Touchstone password was changed", body

@@ -61,6 +61,7 @@ SESSION_LISTENERS: tuple[tuple[str, Callable[..., Any]], ...] = (
 # the tries are spent.
 JOBS: tuple[tuple[str, Callable[..., Any], bool, Callable[..., Any] | None], ...] = (
     (outbox.SEND_JOB, outbox.mail_send, True, outbox.mail_give_up),
+    (outbox.NOTICE_JOB, outbox.notice_send, True, outbox.notice_give_up),
     (alerts_routes.MAIL_JOB, alerts.alerts_mail_job, False, None),
     (pdf_jobs.PRINT_JOB, pdf_jobs.pack_print_job, False, None),
 )

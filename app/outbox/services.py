@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import uuid
 from datetime import timedelta
 
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
+from starlette.background import BackgroundTask
 
 from app import mailer
+from app.config import Settings
 from app.errors import ConflictError
 from app.jobs import runtime as jobs
 from app.jobs.runtime import JobContext, RetryLater
@@ -165,3 +168,45 @@ def mail_sweep(ctx: JobContext) -> int:
     for mail in waiting:
         jobs.enqueue(SEND_JOB, ident(mail), job_id=job_id(mail))
     return len(waiting)
+
+
+# --- notices to one person ----------------------------------------------------------------
+# Security notices (a password changed, two-step login turned on or off) belong to a person,
+# not to an organization, so they are not outbox rows for the owners' page: each is a job of
+# its own, tried again like any message, its Message-ID kept across tries.
+
+NOTICE_JOB = "mail.notice"
+
+
+def notice_queue(*, settings: Settings, to: str, subject: str, body: str) -> BackgroundTask | None:
+    """Queue a notice to `to`. When no queue takes it (JOBS=off, or the queue cannot be
+    reached) it is sent after the response instead, once, so it is not lost: the returned
+    task goes on the response."""
+    if not settings.smtp_enabled:
+        return None
+    key = uuid.uuid4().hex
+    if jobs.enqueue(NOTICE_JOB, to, subject, body, key, job_id=f"notice-{key}"):
+        return None
+    return BackgroundTask(mailer.send, settings=settings, to=to, subject=subject, body=body)
+
+
+def notice_send(ctx: JobContext, to: str, subject: str, body: str, key: str) -> None:
+    """The `mail.notice` job."""
+    if not ctx.settings.smtp_enabled:
+        return
+    try:
+        mailer.deliver(
+            settings=ctx.settings,
+            to=to,
+            subject=subject,
+            body=body,
+            message_id=f"<touchstone-notice-{key}@touchstone>",
+        )
+    except (OSError, smtplib.SMTPException) as exc:
+        raise RetryLater(f"{type(exc).__name__}: {exc}"[:500]) from exc
+
+
+def notice_give_up(
+    ctx: JobContext, to: str, subject: str, body: str, key: str, reason: str
+) -> None:
+    log.error("notice %s to %s not sent after every try: %s", key, to, reason)

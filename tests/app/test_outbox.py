@@ -21,6 +21,8 @@ from app.outbox.services import (
     mail_give_up,
     mail_queue,
     mail_send,
+    notice_queue,
+    notice_send,
 )
 from app.tenancy import scope_session
 from tests.conftest import free_port, sign_in
@@ -164,3 +166,28 @@ def test_only_owners_see_the_mail_page_and_only_their_own_mail(
     assert owner.form(f"/settings/mail/{theirs.id}/retry").status_code == 404  # type: ignore[attr-defined]
     scope_session(session, other.id)  # type: ignore[arg-type]
     assert _get(db, theirs.id).status == MailStatus.failed
+
+
+def test_a_notice_to_one_person_is_tried_again_until_its_server_takes_it(
+    db: Database, settings: Settings, smtp: SmtpServer
+) -> None:
+    args = ("ann@lantern.example", "Your Touchstone password was changed", "Body.\n", "k1")
+    down = JobContext(settings=smtp_settings(settings, free_port()), db=db)
+    with pytest.raises(RetryLater):
+        notice_send(down, *args)
+
+    notice_send(JobContext(settings=smtp_settings(settings, smtp.port), db=db), *args)
+
+    [mail] = smtp.received
+    assert mail.recipients == ["ann@lantern.example"]
+    assert mail.message["Message-ID"] == "<touchstone-notice-k1@touchstone>"
+
+
+def test_without_a_job_queue_a_notice_goes_after_the_response(settings: Settings) -> None:
+    """JOBS=off (or a queue that cannot be reached): the notice is not lost, it is sent
+    after the response as before."""
+    task = notice_queue(
+        settings=smtp_settings(settings, free_port()), to="a@b.test", subject="s", body="b"
+    )
+    assert task is not None and task.kwargs["to"] == "a@b.test"
+    assert notice_queue(settings=settings, to="a@b.test", subject="s", body="b") is None
