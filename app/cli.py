@@ -246,12 +246,15 @@ def cleanup() -> None:
 
 @alerts_cli.command("check")
 def alerts_check() -> None:
-    """Alert owners to recovery cases past their 24 hours (every organization), then e-mail
-    alerts not mailed yet when SMTP is set up. Safe to run often, e.g. from cron."""
+    """Alert owners to recovery cases past their 24 hours (every organization), then queue
+    the e-mail of alerts not mailed yet. The job workers do this every minute by themselves;
+    safe to run as well, e.g. from cron."""
+    from app.jobs import runtime as jobs
     from app.modelbase import utcnow
     from recovery.alerts.services import alerts_check_all
 
     settings = _settings()
+    jobs.use(settings)  # the messages' jobs are queued as they are committed
     db = _db()
     try:
         with db.write() as session:
