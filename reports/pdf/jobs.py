@@ -36,7 +36,10 @@ log = logging.getLogger(__name__)
 
 MSG_NO_JOB = "There is no such report job."
 MSG_NOT_READY = "The meeting pack is not ready yet."
-MSG_LOST = "The printing stopped without finishing (the server restarted?). Please start it again."
+MSG_LOST = (
+    "The printing has taken far longer than it should (is a job worker running?). "
+    "Please start it again."
+)
 MSG_FAILED = "The meeting pack could not be printed: {reason}"
 PRINT_JOB = "pack.print"
 SWEEP_AFTER = timedelta(seconds=30)
@@ -158,8 +161,9 @@ def _run(db: Database, org_id: int, job_id: uuid.UUID, renderer: Renderer, cache
 
 
 def job_get(session: Session, job_id: uuid.UUID, *, org_id: int, time_limit: float) -> ReportJob:
-    """The job, with one that has run far past any possible printing time marked as lost
-    (its process died), so nobody watches a progress bar forever."""
+    """The job, with one that has waited far past any possible printing time shown as lost
+    (no job worker has taken it up), so nobody watches a progress bar forever. A worker that
+    finishes it later still marks it done."""
     job = session.get(ReportJob, job_id)
     if job is None or job.org_id != org_id:
         raise NotFoundError(MSG_NO_JOB)
