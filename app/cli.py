@@ -116,7 +116,7 @@ def _job_worker_beside() -> None:
 
     os.environ["JOBS"] = "worker"  # the web processes only queue
     command = [sys.executable, "-c", "from app.cli import main; main()", "worker"]
-    subprocess.Popen(command, preexec_fn=_die_with_parent)  # noqa: S603
+    subprocess.Popen(command, preexec_fn=_die_with_parent)
 
 
 def _die_with_parent() -> None:

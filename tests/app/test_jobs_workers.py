@@ -309,7 +309,7 @@ def _executor_of(db: Database, schema: str, job_id: str) -> str | None:
     with db.engine.connect() as conn:
         found = conn.execute(
             text(
-                f'SELECT executor_id FROM "{schema}".workflow_status '  # noqa: S608
+                f'SELECT executor_id FROM "{schema}".workflow_status '
                 "WHERE workflow_uuid = :id AND status = 'PENDING'"
             ),
             {"id": job_id},
