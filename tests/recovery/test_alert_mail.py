@@ -183,3 +183,22 @@ def test_an_alert_is_put_in_the_outbox_once_however_often_the_job_runs(
     with db.session() as second:
         assert alerts_queue_mail(session=second, base_url=ctx.settings.base_url) == 0
     assert len(_outbox(db)) == 1
+
+
+def test_the_heartbeat_raises_an_overdue_alert_with_no_page_opened_and_mails_it(
+    session: Session, w: World, db: Database, smtp: SmtpServer, settings: Settings, app: Any
+) -> None:
+    """`alerts.overdue`, run by the job workers every minute: nobody loads a page."""
+    from recovery.alerts.services import alerts_overdue_job
+
+    case = make_recovery_case(session, w.org, reported_at=utcnow() - timedelta(hours=25))
+    ctx = JobContext(settings=smtp_settings(settings, smtp.port), db=db)
+
+    assert alerts_overdue_job(ctx) == 1
+    assert alerts_overdue_job(ctx) == 0  # run again: nothing new
+    [queued] = _outbox(db)
+    assert queued.status == MailStatus.queued
+    app.state.settings = ctx.settings
+    run_jobs(app)
+    [mail] = smtp.received
+    assert case.reference in mail.message["Subject"]
