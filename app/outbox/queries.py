@@ -46,3 +46,15 @@ def mails_sent_count(session: Session) -> int:
             .where(OutgoingMail.status == MailStatus.sent)
         ).one()
     )
+
+
+def mails_failed_count(session: Session) -> int:
+    """How many of the session's organization's messages wait for an owner to send them
+    again (one COUNT, for the alerts page)."""
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(OutgoingMail)
+            .where(OutgoingMail.status == MailStatus.failed)
+        ).one()
+    )

@@ -14,6 +14,7 @@ from jinja2 import pass_context
 from app.errors import DomainError
 from app.jobs import runtime as jobs
 from app.modelbase import utcnow
+from app.outbox.queries import mails_failed_count
 from app.templating import flash, redirect, render
 from app.tenancy import OwnerDep, Tenant, path_loader
 from recovery.alerts import services as service
@@ -58,6 +59,7 @@ def _panel_context(request: Request, tenant: Tenant, **extra: Any) -> dict[str, 
         ],
         "tz": tenant.org.timezone,
         "mail_on": request.app.state.settings.smtp_enabled,
+        "mail_failed": mails_failed_count(tenant.session),
         "notice": None,
         "oob_count": False,
         **extra,
