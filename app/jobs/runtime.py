@@ -119,7 +119,8 @@ def define(
                 if not retry or tries >= settings.jobs_attempts:
                     final(*args, exc.reason)
                     return None
-                log.warning("job %s%r: %s; trying again", name, args, exc.reason)
+                # The id, not the arguments: a notice's arguments are a person's address.
+                log.warning("job %s: %s; trying again", DBOS.workflow_id, exc.reason)
                 DBOS.sleep(_backoff(settings, tries))
 
     workflow.__name__ = workflow.__qualname__ = name.replace(".", "_")
@@ -127,8 +128,9 @@ def define(
 
 
 def every(name: str, cron: str, fn: Callable[..., Any]) -> None:
-    """Run `fn(context)` on a schedule (cron with seconds: "0 * * * * *" is every minute)
-    in one worker each time, however many there are."""
+    """Run `fn(context)` on a schedule — cron with seconds ("0 15 3 * * *" is 03:15:00 UTC
+    daily), or "tick" for the heartbeat (`tick_cron`) — in one worker each time, however
+    many there are."""
     if name in _schedules:
         return
     from dbos import DBOS
