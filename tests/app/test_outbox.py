@@ -129,7 +129,8 @@ def test_the_owner_sees_failed_mail_and_sends_it_again(
     browser = sign_in(browser_factory(), db, owner, org)
 
     alerts = browser.get("/alerts")
-    assert '<a class="more-link" href="/settings/mail">1 e-mail could not be sent</a>' in alerts.text
+    link = '<a class="more-link" href="/settings/mail">1 e-mail could not be sent</a>'
+    assert link in alerts.text
     page = browser.get("/settings/mail")
     assert page.status_code == 200
     assert "Critical question failed: greeting" in page.text
