@@ -12,6 +12,8 @@ from app.pdf import get_renderer
 WARM_AFTER_SECONDS = 20.0
 
 app = create_app()
+# JOBS=web (the embedded default): this server process runs the background jobs too.
+app.state.run_jobs = app.state.settings.jobs == "web"
 _warm = threading.Timer(WARM_AFTER_SECONDS, get_renderer(app).warm, kwargs={"wait": False})
 _warm.daemon = True
 _warm.start()

@@ -41,10 +41,42 @@ def start() -> None:
 
 @cli.command()
 def migrate() -> None:
-    """Apply every database migration (safe to run again)."""
+    """Apply every database migration, the job queue's included (safe to run again)."""
+    from app.jobs import runtime as jobs
+
     db = _db()
     typer.echo(f"Database is up to date ({db.engine.url.render_as_string(hide_password=True)}).")
     db.dispose()
+    settings = _settings()
+    if settings.jobs != "off":
+        jobs.migrate(settings)
+
+
+@cli.command()
+def worker() -> None:
+    """Run background jobs (e-mail, meeting packs, the periodic checks) until stopped.
+
+    Start as many as you like, on machines of their own, each with its own JOBS_EXECUTOR_ID
+    that stays the same across restarts: a worker that comes back finishes the jobs it was
+    running when it died. Migrates first."""
+    import signal
+    import threading
+
+    from app.jobs import runtime as jobs
+
+    settings = _settings()
+    db = _db()
+    jobs.migrate(settings)
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    jobs.start(settings, db)
+    typer.echo(f"Running jobs as {settings.jobs_executor_id!r}; Ctrl+C stops.")
+    try:
+        stopping.wait()
+    finally:
+        jobs.stop()
+        db.dispose()
 
 
 @cli.command()
@@ -54,11 +86,15 @@ def serve(
     workers: int = typer.Option(1, min=1, help="Worker processes."),
     reload: bool = typer.Option(False, help="Reload on code changes (development)."),
 ) -> None:
-    """Apply migrations, then serve the web app."""
+    """Apply migrations, then serve the web app (and, with JOBS=web, run the jobs too)."""
     import uvicorn
 
-    _settings()  # refuse to start on a default secret before anything else happens
+    settings = _settings()  # refuse to start on a default secret before anything else
     migrate()
+    if settings.jobs == "web" and (workers > 1 or reload):
+        # Several web processes must not each run the jobs under one worker name: one job
+        # worker process beside them does, and stops with this command.
+        _job_worker_beside()
     uvicorn.run(
         "app.asgi:app",
         host=host,
@@ -71,6 +107,24 @@ def serve(
         # longer than uvicorn's 5 s, so workers were killed and respawned while starting.
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
+
+
+def _job_worker_beside() -> None:
+    import os
+    import subprocess
+    import sys
+
+    os.environ["JOBS"] = "worker"  # the web processes only queue
+    command = [sys.executable, "-c", "from app.cli import main; main()", "worker"]
+    subprocess.Popen(command, preexec_fn=_die_with_parent)
+
+
+def _die_with_parent() -> None:
+    """Linux: the job worker gets SIGTERM when `touchstone serve` ends, however it ends."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 @cli.command()
@@ -192,12 +246,15 @@ def cleanup() -> None:
 
 @alerts_cli.command("check")
 def alerts_check() -> None:
-    """Alert owners to recovery cases past their 24 hours (every organization), then e-mail
-    alerts not mailed yet when SMTP is set up. Safe to run often, e.g. from cron."""
+    """Alert owners to recovery cases past their 24 hours (every organization), then queue
+    the e-mail of alerts not mailed yet. The job workers do this every minute by themselves;
+    safe to run as well, e.g. from cron."""
+    from app.jobs import runtime as jobs
     from app.modelbase import utcnow
     from recovery.alerts.services import alerts_check_all
 
     settings = _settings()
+    jobs.use(settings)  # the messages' jobs are queued as they are committed
     db = _db()
     try:
         with db.write() as session:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -64,6 +66,28 @@ class Settings(BaseSettings):
     smtp_from: str = "touchstone@localhost"
     smtp_starttls: bool = True
 
+    # Background jobs (app/jobs, docs/jobs.md). "web": `touchstone serve` runs them in the web
+    # process (the embedded default); "worker": only `touchstone worker` processes run them,
+    # the web enqueues; "off": nothing is enqueued (the test suite runs job bodies itself).
+    jobs: Literal["web", "worker", "off"] = "web"
+    # Where the queue lives: empty means data/jobs.db beside an SQLite database, or the
+    # application's PostgreSQL database, its tables in `jobs_schema` (empty: the schema that
+    # DATABASE_URL puts on the search_path, if it names one, else "dbos").
+    jobs_database_url: str = ""
+    jobs_schema: str = Field(default="", pattern=r"^([a-z_][a-z0-9_]{0,62})?$")
+    # This worker's name: a restarted worker takes over the jobs it was running when it died,
+    # so give every worker machine (or process) a name of its own that survives restarts.
+    jobs_executor_id: str = Field(default="local", min_length=1, max_length=100)
+    jobs_concurrency: int = Field(default=4, ge=1, le=64)
+    # How often a worker looks at the queue, and the schedule's heartbeat (the overdue check,
+    # mail that waits for a retry); tests make these short.
+    jobs_poll_seconds: float = Field(default=1.0, gt=0)
+    jobs_tick_seconds: int = Field(default=60, ge=1, le=3600)
+    # Retries (e-mail): attempts in all, the first wait, doubled each time up to the cap.
+    jobs_attempts: int = Field(default=6, ge=1, le=50)
+    jobs_retry_seconds: float = Field(default=30, gt=0)
+    jobs_retry_max_seconds: float = Field(default=3600, gt=0)
+
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
         if self.secret_key in UNSAFE_SECRET_KEYS:
@@ -83,6 +107,25 @@ class Settings(BaseSettings):
         if url.startswith("postgresql://") or url.startswith("postgres://"):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
         return url
+
+    @property
+    def resolved_jobs_database_url(self) -> str:
+        if self.jobs_database_url:
+            url = self.jobs_database_url
+        elif self.resolved_database_url.startswith("sqlite"):
+            url = f"sqlite:///{self.data_dir / 'jobs.db'}"
+        else:
+            url = self.resolved_database_url
+        if url.startswith("postgres://") or url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return url
+
+    @property
+    def resolved_jobs_schema(self) -> str:
+        if self.jobs_schema:
+            return self.jobs_schema
+        found = re.search(r"search_path(?:%3D|=)([a-z_][a-z0-9_]*)", self.database_url)
+        return found.group(1) if found else "dbos"
 
     @property
     def secure_cookies(self) -> bool:

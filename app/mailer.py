@@ -13,22 +13,36 @@ from app.orgs.models import ROLE_LABELS, Invite, Organization, Role
 log = logging.getLogger("touchstone.mail")
 
 
-def send(*, settings: Settings, to: str, subject: str, body: str) -> bool:
-    """Send one plain-text message; False (and a log line) when SMTP is off or fails."""
-    if not settings.smtp_enabled:
-        return False
+def deliver(
+    *, settings: Settings, to: str, subject: str, body: str, message_id: str | None = None
+) -> None:
+    """Hand one plain-text message to the SMTP server; raises OSError or SMTPException.
+
+    `message_id` stays the same when a message is sent again after a crash, so that mail
+    systems that drop duplicates can tell it is the same message."""
     msg = EmailMessage()
     msg["From"] = settings.smtp_from
     msg["To"] = to
     msg["Subject"] = subject
+    if message_id:
+        msg["Message-ID"] = message_id
     msg.set_content(body)
+    with smtplib.SMTP(settings.smtp_host or "", settings.smtp_port, timeout=10) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls()
+        if settings.smtp_user:
+            smtp.login(settings.smtp_user, settings.smtp_password or "")
+        smtp.send_message(msg)
+
+
+def send(*, settings: Settings, to: str, subject: str, body: str) -> bool:
+    """Send one plain-text message now; False (and a log line) when SMTP is off or fails.
+    For the invite form, which tells its owner at once; everything else goes through the
+    outbox (app/outbox), which retries."""
+    if not settings.smtp_enabled:
+        return False
     try:
-        with smtplib.SMTP(settings.smtp_host or "", settings.smtp_port, timeout=10) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls()
-            if settings.smtp_user:
-                smtp.login(settings.smtp_user, settings.smtp_password or "")
-            smtp.send_message(msg)
+        deliver(settings=settings, to=to, subject=subject, body=body)
     except (OSError, smtplib.SMTPException):
         log.exception("could not send mail to %s", to)
         return False
@@ -47,8 +61,9 @@ def send_invite(*, settings: Settings, invite: Invite, link: str, org: Organizat
     )
 
 
-def send_password_changed(*, settings: Settings, email: str) -> bool:
-    """Tell an account that its password was changed (ASVS 2.2.3); never says the password."""
+def password_changed_text(*, settings: Settings, email: str) -> tuple[str, str]:
+    """Subject and body telling an account that its password was changed (ASVS 2.2.3);
+    never says the password."""
     body = (
         f"The password of your Touchstone account {email} was changed on "
         f"{utcnow():%d %b %Y at %H:%M} UTC, and every other session of the account was "
@@ -58,6 +73,4 @@ def send_password_changed(*, settings: Settings, email: str) -> bool:
         f"organization at once, so they can deactivate the account. Touchstone is at "
         f"{settings.base_url}\n"
     )
-    return send(
-        settings=settings, to=email, subject="Your Touchstone password was changed", body=body
-    )
+    return "Your Touchstone password was changed", body

@@ -26,12 +26,14 @@ from app.accounts import routes as accounts_routes
 from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import DomainError
+from app.jobs import runtime as jobs
 from app.middleware import BodyLimit, RequestGate, SecurityHeaders, security_headers_add
 from app.orgs import api as orgs_api
 from app.orgs import routes as orgs_routes
 from app.orgs.locations import routes as locations_routes
 from app.orgs.settings import routes as settings_routes
 from app.orgs.tokens import api as tokens_api
+from app.outbox import routes as outbox_routes
 from app.pdf import close_renderer
 from app.security import (
     MSG_LOGIN_ENDED,
@@ -91,7 +93,13 @@ def with_security_headers(request: Request, response: Response) -> Response:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # `touchstone serve` with JOBS=web (app/asgi.py) runs the background jobs in this process.
+    run_jobs = getattr(app.state, "run_jobs", False)
+    if run_jobs:
+        await asyncio.to_thread(jobs.start, app.state.settings, app.state.db)
     yield
+    if run_jobs:
+        await asyncio.to_thread(jobs.stop)
     # The PDF render workers are child processes of this web worker: stop them with it.
     if not getattr(app.state, "renderer_shared", False):  # tests share one across apps
         await asyncio.to_thread(close_renderer, app)
@@ -110,6 +118,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         lifespan=_lifespan,
     )
     app.state.settings = settings
+    jobs.use(settings)  # where this process queues background jobs (nowhere with JOBS=off)
     access_log_redact_install()  # invite links never reach the access log whole
     app.state.db = db or Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
 
@@ -165,6 +174,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(recovery_routes.router)  # the board, /recovery/new, the case pages
     app.include_router(case_actions_routes.router)  # the case page's "make an action item"
     app.include_router(settings_routes.router)
+    app.include_router(outbox_routes.router)
     app.include_router(orgs_api.router, prefix="/api/v1")
     app.include_router(touchpoints_api.router, prefix="/api/v1")
     app.include_router(measures_api.router, prefix="/api/v1")

@@ -1,4 +1,5 @@
-"""Start-up wiring, in one place: session listeners, template globals, events, providers.
+"""Start-up wiring, in one place: session listeners, template globals, events, providers,
+background job kinds and schedules.
 
 Nothing registers itself when imported. `wire()` runs in `create_app` (app/main.py), in the
 `touchstone` command's start-up (app/cli.py) and in the test suite's conftest; it may run any
@@ -18,15 +19,20 @@ from sqlalchemy.orm import Session
 import app.db
 from actions import routes as actions_routes
 from app import events, providers, templating, tenancy
+from app.jobs import runtime as jobs
+from app.outbox import services as outbox
 from audits import queries as audits_queries
 from audits import report_day as audits_report_day
 from audits import routes as audits_routes
+from audits.photos import services as photos_services
 from recovery import report_day as recovery_report_day
+from recovery import retention
 from recovery import routes as recovery_routes
 from recovery.alerts import routes as alerts_routes
 from recovery.alerts import services as alerts
 from reports import routes as reports_routes
 from reports import summary as reports_summary
+from reports.pdf import jobs as pdf_jobs
 from touchpoints import library as touchpoints_library
 from touchpoints import routes as touchpoints_routes
 from touchpoints import services as touchpoints_services
@@ -46,6 +52,29 @@ SESSION_LISTENERS: tuple[tuple[str, Callable[..., Any]], ...] = (
     # notes that a commit raised new alerts (mail and the navigation count follow)
     ("after_commit", alerts.after_commit),
     ("after_rollback", alerts.after_rollback),
+    # queues the jobs of the e-mails a commit stored
+    ("after_commit", outbox.after_commit),
+    ("after_rollback", outbox.after_rollback),
+)
+
+# Background job kinds (app/jobs/runtime.py): name, body, whether it retries, what to do once
+# the tries are spent.
+JOBS: tuple[tuple[str, Callable[..., Any], bool, Callable[..., Any] | None], ...] = (
+    (outbox.SEND_JOB, outbox.mail_send, True, outbox.mail_give_up),
+    (outbox.NOTICE_JOB, outbox.notice_send, True, outbox.notice_give_up),
+    (alerts_routes.MAIL_JOB, alerts.alerts_mail_job, False, None),
+    (pdf_jobs.PRINT_JOB, pdf_jobs.pack_print_job, False, None),
+)
+
+# Work on a schedule of its own (cron with seconds; "tick" is the heartbeat,
+# JOBS_TICK_SECONDS): overdue cases raise their alert without anybody opening a page, mail
+# and packs whose job was never queued get one, and the daily clean-ups run.
+SCHEDULES: tuple[tuple[str, str, Callable[..., Any]], ...] = (
+    ("alerts.overdue", "tick", alerts.alerts_overdue_job),
+    (outbox.SWEEP_JOB, "tick", outbox.mail_sweep),
+    ("packs.sweep", "tick", pdf_jobs.packs_sweep_job),
+    ("retention.contacts", "0 15 3 * * *", retention.retention_job),
+    ("photos.drafts", "0 20 3 * * *", photos_services.photo_drafts_job),
 )
 
 # Modules whose TEMPLATE_GLOBALS / TEMPLATE_FILTERS go on the shared Jinja environment.
@@ -87,4 +116,8 @@ def wire() -> None:
         events.on(name, fn)
     for name, fn in PROVIDERS:
         providers.provide(name, fn)
+    for name, body, retry, give_up in JOBS:
+        jobs.define(name, body, retry=retry, give_up=give_up)
+    for name, cron, body in SCHEDULES:
+        jobs.every(name, cron, body)
     app.db.mark_wired()

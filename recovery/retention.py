@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
-from app.modelbase import ident
+from app.jobs.runtime import JobContext
+from app.modelbase import ident, utcnow
 from app.orgs.models import Organization
 from app.tenancy import unscoped
 from recovery.models import RecoveryCase
@@ -73,3 +74,10 @@ def contacts_purge(*, session: Session, now: datetime) -> list[PurgeCount]:
         if isinstance(obj, RecoveryCase):
             session.expire(obj)
     return counts
+
+
+def retention_job(ctx: JobContext) -> int:
+    """The daily `retention.contacts` job: what `touchstone cleanup` does for contacts."""
+    with ctx.db.write() as session:
+        counts = contacts_purge(session=session, now=utcnow())
+    return sum(c.removed for c in counts)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from app.db import DatabaseDep, SessionDep
+from app.db import SessionDep
 from app.figures import score_text
 from app.status import target_status
 from app.tenancy import ReaderDep, path_loader
@@ -455,8 +455,6 @@ def pack_start_api(
     body: PackRequest,
     tenant: ReaderDep,
     session: SessionDep,
-    db: DatabaseDep,
-    renderer: RendererDep,
     cache: CacheDep,
 ) -> JobOut:
     """Start printing the meeting pack; poll the job until `status` is done."""
@@ -472,11 +470,9 @@ def pack_start_api(
     )
     job = job_start(
         session=session,
-        db=db,
         org=tenant.org,
         user_id=tenant.user_id,
         filters=filters,
-        renderer=renderer,
         cache=cache,
     )
     return _job_out(job)

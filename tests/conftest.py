@@ -82,6 +82,9 @@ def settings(tmp_path: Path) -> Settings:
         data_dir=tmp_path,
         base_url=BASE_URL,
         database_url=f"sqlite:///{tmp_path / 'test.db'}",
+        # Nothing runs background jobs behind a test's back: tests run the job bodies
+        # themselves (tests.helpers.run_jobs), or start real workers (tests/app/test_jobs*.py).
+        jobs="off",
     )
 
 

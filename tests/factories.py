@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
@@ -255,12 +256,35 @@ def make_world(session: Session, name: str) -> OrgWorld:
     world.objects["alert_id"] = make_alert(session, org, shop_id=shop.id).id
     world.objects["measure_id"] = make_measure(session, touchpoint).id
     world.objects["action_item_id"] = make_action_item(session, touchpoint).id
+    world.objects["outgoing_mail_id"] = make_outgoing_mail(session, org).id
     # A token of its own (revoking it must not cut the sweep's own tokens off).
     spare = digest(make_token(session, org, users[Role.owner]))
     world.objects["api_token_id"] = session.exec(  # type: ignore[assignment]
         select(ApiToken.id).where(ApiToken.token_hash == spare)
     ).one()
     return world
+
+
+def make_outgoing_mail(session: Session, org: Organization, **overrides: Any) -> Any:
+    """An e-mail whose every try failed (what the owners' e-mail page lists)."""
+    from app.outbox.models import MailStatus, OutgoingMail
+
+    values: dict[str, Any] = {
+        "org_id": org.id,
+        "key": f"test:{uuid.uuid4().hex}",
+        "to_addr": "owner@example.test",
+        "subject": "Critical question failed",
+        "body": "A shop failed a critical question.\n",
+        "status": MailStatus.failed,
+        "attempts": 6,
+        "last_error": "ConnectionRefusedError: [Errno 111] Connection refused",
+        "failed_at": utcnow(),
+        **overrides,
+    }
+    mail = OutgoingMail(**values)
+    session.add(mail)
+    session.commit()
+    return mail
 
 
 def world_pack_pdf(session: Session, world: OrgWorld, settings: Any) -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import io
 import socketserver
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from email import message_from_bytes, policy
@@ -93,6 +96,11 @@ class SmtpServer:
 
     port: int
     received: list[Received] = field(default_factory=list)
+    # A recipient in `hold` makes its connection wait at RCPT until `release` is set (a
+    # worker can be killed in the middle of sending); `held` is set when one arrives.
+    hold: set[str] = field(default_factory=set)
+    held: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
 
 class _SmtpHandler(socketserver.StreamRequestHandler):
@@ -115,6 +123,9 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
                 self._say("250 OK")
             elif command.upper().startswith("RCPT TO:"):
                 recipients.append(command[8:].strip(" <>"))
+                if recipients[-1] in box.hold:
+                    box.held.set()
+                    box.release.wait(timeout=120)
                 self._say("250 OK")
             elif verb == "DATA":
                 self._say("354 End data with <CR><LF>.<CR><LF>")
@@ -145,11 +156,61 @@ def smtp_settings(settings: Settings, port: int) -> Settings:
     )
 
 
-def smtp_server() -> tuple[socketserver.ThreadingTCPServer, SmtpServer]:
+def smtp_server(port: int = 0) -> tuple[socketserver.ThreadingTCPServer, SmtpServer]:
     """A few lines of the SMTP protocol on a thread (socketserver), listening on a free local
-    port: smtplib in app.mailer talks to it over TCP exactly as to a real relay."""
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SmtpHandler)
+    port (or `port`): smtplib in app.mailer talks to it over TCP exactly as to a real relay."""
+    socketserver.ThreadingTCPServer.allow_reuse_address = True
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", port), _SmtpHandler)
     server.daemon_threads = True
     box = SmtpServer(port=server.server_address[1])
     server.box = box  # type: ignore[attr-defined]
     return server, box
+
+
+@contextmanager
+def smtp_running(port: int = 0) -> Iterator[SmtpServer]:
+    """The test SMTP server on a thread for the `with` block."""
+    server, box = smtp_server(port)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield box
+    finally:
+        box.release.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=30)
+
+
+# --- background jobs, in the test's own process ----------------------------------------------
+
+
+def run_jobs(app: Any) -> None:
+    """Run, in this process, what a job worker would run next for `app` (the suite runs with
+    JOBS=off, so nothing else does): the same job bodies, called directly. Alert e-mails are
+    put in the outbox, waiting packs printed, waiting e-mails sent (one try each)."""
+    from sqlmodel import col, select
+
+    from app.jobs.runtime import JobContext, RetryLater
+    from app.outbox.models import MailStatus, OutgoingMail
+    from app.outbox.services import mail_send
+    from recovery.alerts.services import alerts_mail_job
+    from reports.pdf.jobs import pack_print_job
+    from reports.pdf.models import JobStatus, ReportJob
+
+    ctx = JobContext(settings=app.state.settings, db=app.state.db, state=app.state)
+    alerts_mail_job(ctx)
+    with ctx.db.session() as session:
+        packs = session.exec(select(ReportJob).where(ReportJob.status == JobStatus.queued)).all()
+        mails = session.exec(
+            select(OutgoingMail.id).where(
+                col(OutgoingMail.status).in_((MailStatus.queued, MailStatus.sending))
+            )
+        ).all()
+    for pack in packs:
+        pack_print_job(ctx, pack.org_id, str(pack.id))
+    for mail_id in mails:
+        try:
+            mail_send(ctx, mail_id)  # type: ignore[arg-type]
+        except RetryLater:
+            pass

@@ -14,9 +14,10 @@ from app.accounts.login import session_begin
 from app.db import SessionDep
 from app.errors import DomainError
 from app.forms import domain_errors
-from app.mailer import send_password_changed
+from app.mailer import password_changed_text
 from app.orgs import services
 from app.orgs.models import Organization, Role
+from app.outbox.services import notice_queue
 from app.security import (
     MAX_PASSWORD_LENGTH,
     OptionalAuthDep,
@@ -146,12 +147,13 @@ def login_code_submit(
     return response
 
 
-def _notice(settings: Any, email: str, change: str, left: int = 0) -> BackgroundTask:
-    """The two-step change e-mail, sent after the answer so a slow mail server never holds
-    the page (ASVS 2.5.5)."""
-    return BackgroundTask(
-        two_step.change_notice, settings=settings, email=email, change=change, left=left
+def _notice(settings: Any, email: str, change: str, left: int = 0) -> BackgroundTask | None:
+    """The two-step change e-mail, a background job so a slow mail server never holds the
+    page and a failed send is tried again (ASVS 2.5.5)."""
+    subject, body = two_step.change_notice_text(
+        settings=settings, email=email, change=change, left=left
     )
+    return notice_queue(settings=settings, to=email, subject=subject, body=body)
 
 
 @router.post("/logout")
@@ -422,5 +424,6 @@ def password_submit(
     # ASVS 2.2.3: the account hears of the change by e-mail (when SMTP is set up), after the
     # answer so that a slow mail server does not hold the page.
     settings, email = request.app.state.settings, tenant.user.email
-    notice = BackgroundTask(send_password_changed, settings=settings, email=email)
+    subject, body = password_changed_text(settings=settings, email=email)
+    notice = notice_queue(settings=settings, to=email, subject=subject, body=body)
     return RedirectResponse("/account", status_code=303, background=notice)

@@ -307,8 +307,10 @@ CHANGE_NOTICES = {
 }
 
 
-def change_notice(*, settings: Settings, email: str, change: str, left: int = 0) -> bool:
-    """E-mail the account that its two-step login changed (when SMTP is set up)."""
+def change_notice_text(
+    *, settings: Settings, email: str, change: str, left: int = 0
+) -> tuple[str, str]:
+    """Subject and body telling the account that its two-step login changed."""
     subject, what = CHANGE_NOTICES[change]
     codes = "no recovery codes" if left == 0 else f"{left} recovery code" + "s" * (left != 1)
     body = (
@@ -318,7 +320,7 @@ def change_notice(*, settings: Settings, email: str, change: str, left: int = 0)
         f"If it was not, someone else knows your password: change it at once and tell an "
         f"owner of your organization. Touchstone is at {settings.base_url}\n"
     )
-    return mailer.send(settings=settings, to=email, subject=subject, body=body)
+    return subject, body
 
 
 # --- the second login step ---------------------------------------------------------------

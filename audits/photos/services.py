@@ -19,6 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from app.clock import filesystem_now
 from app.errors import ConflictError, DomainError, NotFoundError
+from app.jobs.runtime import JobContext
 from audits.models import OPEN_STATES, Answer, Photo, Shop
 from audits.services import MSG_NOT_YOURS, MSG_SHOP_CLOSED
 
@@ -276,3 +277,8 @@ def photo_thumbnail(data_dir: Path, path: str, *, side: int) -> bytes | None:
             return out.getvalue()
     except (FileNotFoundError, UnidentifiedImageError, OSError):
         return None
+
+
+def photo_drafts_job(ctx: JobContext) -> int:
+    """The daily `photos.drafts` job: unfinished uploads a stopped server left behind."""
+    return photo_drafts_remove(ctx.settings.data_dir)

@@ -1,19 +1,20 @@
 """The owner's alerts page (dismiss and undo with htmx), the nav count, the overview's
-newest alerts, and the step that e-mails new alerts after a response has gone out."""
+newest alerts, and the step that queues the e-mail of new alerts after a request."""
 
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
 from jinja2 import pass_context
-from starlette.background import BackgroundTasks
 
-from app.db import Database
 from app.errors import DomainError
+from app.jobs import runtime as jobs
 from app.modelbase import utcnow
+from app.outbox.queries import mails_failed_count
 from app.templating import flash, redirect, render
 from app.tenancy import OwnerDep, Tenant, path_loader
 from recovery.alerts import services as service
@@ -58,6 +59,7 @@ def _panel_context(request: Request, tenant: Tenant, **extra: Any) -> dict[str, 
         ],
         "tz": tenant.org.timezone,
         "mail_on": request.app.state.settings.smtp_enabled,
+        "mail_failed": mails_failed_count(tenant.session),
         "notice": None,
         "oob_count": False,
         **extra,
@@ -152,22 +154,13 @@ TEMPLATE_GLOBALS: dict[str, object] = {
 
 # --- e-mail after the response -------------------------------------------------------------
 
-
-def _deliver(db: Database, settings: Any) -> None:
-    try:
-        with db.session(write=True) as session:
-            service.alerts_deliver(session=session, settings=settings)
-    except Exception:  # mail must never break a request; the next check retries
-        log.exception("delivering alert e-mails failed")
+MAIL_JOB = "alerts.mail"
 
 
 def install(app: FastAPI) -> None:
-    """E-mail new alerts once the response that raised them has been sent, and tell htmx
-    when a request raised some, so the navigation's count follows without a page load.
-
-    The approval (or the page that found an overdue case) is committed and answered first;
-    the mail goes out after, in the background task of that same response.
-    """
+    """Queue the e-mail of new alerts once a request has committed them (the `alerts.mail`
+    job; the heartbeat catches anything missed), and tell htmx when a request raised some,
+    so the navigation's count follows without a page load."""
 
     @app.middleware("http")
     async def _mail_new_alerts(request: Request, call_next: Any) -> Response:
@@ -184,11 +177,7 @@ def install(app: FastAPI) -> None:
                 response.headers["HX-Trigger"] = ALERTS_CHANGED
             elif not trigger.lstrip().startswith("{"):
                 response.headers["HX-Trigger"] = f"{trigger}, {ALERTS_CHANGED}"
-        settings = request.app.state.settings
-        if settings.smtp_enabled and service.new_alerts_pending():
-            tasks = BackgroundTasks()
-            if response.background is not None:  # keep the response's own task, first
-                tasks.add_task(response.background)
-            tasks.add_task(_deliver, request.app.state.db, settings)  # sync: in a thread
-            response.background = tasks
+        if service.new_alerts_pending():
+            # One job per burst is plenty: it mails every alert not mailed yet.
+            jobs.enqueue(MAIL_JOB, job_id=f"alerts-mail-{uuid.uuid4().hex}")
         return response

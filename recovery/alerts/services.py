@@ -11,12 +11,11 @@ nothing. Keys:
 - `case:<case id>:overdue` — a recovery case not fixed (and not closed) once its 24-hour
   window has passed (`recovery.window`).
 
-E-mail is sent outside every database transaction, "claim, then send": an alert is claimed
-by a conditional UPDATE that sets `emailed_at` (only one worker can win it), that is
-committed, and only then is the message sent. A failed send clears `emailed_at` again so the
-next check retries it. A message is therefore never sent twice; the price is that a process
-dying between the claim and the send loses that one e-mail (the alert itself stays on the
-alerts page).
+E-mail goes through the outbox (app/outbox): an alert is claimed by a conditional UPDATE
+that sets `emailed_at` (only one worker can win it) in the same transaction that stores its
+message, and the message's job sends it once, retrying while the mail server is down; owners
+see a message that never got through under Settings → E-mail. The `alerts.overdue` job runs
+the overdue check for every organization on the job system's heartbeat.
 """
 
 from __future__ import annotations
@@ -37,9 +36,10 @@ from app.config import Settings
 from app.db import WRITE_OPTION
 from app.errors import ConflictError
 from app.figures import score_text
-from app.mailer import send
+from app.jobs.runtime import JobContext
 from app.modelbase import ident, utcnow
 from app.orgs.models import Location, Membership, Organization, Role, User
+from app.outbox.services import mail_queue
 from audits.models import Shop, ShopStatus
 from audits.queries import shop_sections
 from recovery.models import ALERT_LABELS, Alert, AlertKind, RecoveryCase
@@ -473,14 +473,13 @@ def _owner_addresses(session: Session, org_id: int) -> list[str]:
     )
 
 
-def alerts_deliver(*, session: Session, settings: Settings, now: datetime | None = None) -> int:
-    """E-mail every alert not mailed yet (and not dismissed, and recent) to its owners.
+def alerts_queue_mail(*, session: Session, base_url: str, now: datetime | None = None) -> int:
+    """Put every alert not mailed yet (and not dismissed, and recent) in the outbox, one
+    message to the organization's owners each; their jobs send them once this commits.
 
-    Commits as it goes (see the module's note on "claim, then send"); returns how many
-    messages went out. Nothing happens without SMTP_HOST.
-    """
-    if not settings.smtp_enabled:
-        return 0
+    An alert is claimed by a conditional UPDATE of `emailed_at` in the same transaction as
+    its message, so two workers running this at once make one message. Commits; returns
+    how many messages were queued."""
     now = now or utcnow()
     pending = session.exec(
         select(Alert, Organization)
@@ -492,38 +491,65 @@ def alerts_deliver(*, session: Session, settings: Settings, now: datetime | None
         )
         .order_by(col(Alert.id))
     ).all()
-    owners: dict[int, list[str]] = {}
-    for _alert, org in pending:
-        if ident(org) not in owners:
-            owners[ident(org)] = _owner_addresses(session, ident(org))
-    session.commit()  # end the read before the first claim (SQLite: no lock upgrade)
+    session.commit()  # end the read before the write (SQLite: no lock upgrade)
+    if not pending:
+        return 0
+    session.connection(execution_options={WRITE_OPTION: True})
     table = Alert.__table__  # type: ignore[attr-defined]
-    sent = 0
-    for alert, org in pending:
-        to = owners[ident(org)]
-        if not to:
-            continue
-        claimed = session.execute(
-            update(table)
-            .where(table.c.id == alert.id, table.c.emailed_at.is_(None))
-            .values(emailed_at=now)
-        )
+    owners: dict[int, list[str]] = {}
+    queued = 0
+    try:
+        for alert, org in pending:
+            if ident(org) not in owners:
+                owners[ident(org)] = _owner_addresses(session, ident(org))
+            claimed = session.execute(
+                update(table)
+                .where(table.c.id == alert.id, table.c.emailed_at.is_(None))
+                .values(emailed_at=now)
+            )
+            if claimed.rowcount != 1 or not owners[ident(org)]:  # type: ignore[attr-defined]
+                continue  # another worker has it, or nobody to tell
+            subject, body = alert_mail(alert, org, base_url)
+            mail = mail_queue(
+                session=session,
+                org_id=alert.org_id,
+                key=f"alert:{alert.id}",
+                to=", ".join(owners[ident(org)]),
+                subject=subject,
+                body=body,
+            )
+            queued += mail is not None
         session.commit()
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            continue  # another worker has it
-        try:
-            subject, body = alert_mail(alert, org, settings.base_url)
-            delivered = send(settings=settings, to=", ".join(to), subject=subject, body=body)
-        except Exception:  # whatever it was, the claim must not stay on an unsent message
-            log.exception("alert %s could not be mailed", alert.id)
-            delivered = False
-        if delivered:
-            sent += 1
-            continue
-        session.execute(update(table).where(table.c.id == alert.id).values(emailed_at=None))
-        session.commit()
-        log.warning("alert %s not mailed; the next check tries again", alert.id)
-    return sent
+    except BaseException:
+        session.rollback()
+        raise
+    return queued
+
+
+def alerts_mail_job(ctx: JobContext) -> int:
+    """The `alerts.mail` job (after a request raised alerts, and on the heartbeat)."""
+    with ctx.db.session() as session:
+        return alerts_queue_mail(session=session, base_url=ctx.settings.base_url)
+
+
+def alerts_overdue_job(ctx: JobContext) -> int:
+    """The heartbeat's overdue check for every organization, then their e-mail: an overdue
+    case raises its alert within a minute, whether or not anybody opens a page."""
+    now = utcnow()
+    with ctx.db.session() as session:
+        if not overdue_waiting(session, now):
+            raised = 0
+        else:
+            session.commit()
+            session.connection(execution_options={WRITE_OPTION: True})
+            try:
+                raised = len(alerts_check_overdue(session, now))
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    alerts_mail_job(ctx)
+    return raised
 
 
 def alerts_check_all(*, session: Session, settings: Settings, now: datetime) -> list[str]:
@@ -538,7 +564,7 @@ def alerts_check_all(*, session: Session, settings: Settings, now: datetime) -> 
     }
     lines = [f"{names.get(a.org_id, a.org_id)}: {a.message}" for a in raised]
     session.commit()
-    sent = alerts_deliver(session=session, settings=settings, now=now)
+    sent = alerts_queue_mail(session=session, base_url=settings.base_url, now=now)
     count = len(raised)
     lines.append(
         f"Raised {count} alert{'' if count == 1 else 's'} for recovery cases past 24 hours."
@@ -546,7 +572,10 @@ def alerts_check_all(*, session: Session, settings: Settings, now: datetime) -> 
         else "No recovery case has passed its 24 hours without an alert."
     )
     if settings.smtp_enabled:
-        lines.append(f"E-mailed {sent} alert{'' if sent == 1 else 's'} to owners.")
+        lines.append(
+            f"Queued {sent} alert e-mail{'' if sent == 1 else 's'} to owners; "
+            f"the job workers send them."
+        )
     else:
         lines.append("E-mail is off (SMTP_HOST is not set); owners see alerts at /alerts.")
     return lines

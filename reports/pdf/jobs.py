@@ -1,28 +1,34 @@
 """Meeting packs printed in the background, with their progress in the database.
 
-A pack takes seconds, longer than a page should hang. The request records a job and returns;
-a thread of the same web process collects the data and hands the parts to the render
-workers, writing its progress to the job row so that whichever web worker answers the next
-poll sees it. The finished PDF goes to the shared PDF cache.
+A pack takes seconds, longer than a page should hang. The request records a `ReportJob` row
+and queues the `pack.print` job (app/jobs) under the row's id; a job worker collects the data
+and hands the parts to its render workers, writing its progress to the row so that whichever
+web worker answers the next poll sees it. The finished PDF goes to the shared PDF cache.
+
+A worker that dies mid-pack runs the job again when it comes back; printing again is
+harmless (the row is simply brought up to date, the PDF cached under its fingerprint), so
+the pack is finished once. The heartbeat (`packs.sweep`) queues again any pack whose job
+never got queued (the web process died between its commit and the queue).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from datetime import timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.db import Database
 from app.errors import ConflictError, DomainError, GoneError, NotFoundError
+from app.jobs import runtime as jobs
+from app.jobs.runtime import JobContext
 from app.modelbase import utcnow
 from app.orgs.models import Organization
-from app.pdf import Renderer
+from app.pdf import Renderer, get_renderer
 from app.tenancy import scope_session
 from reports.filters import ReportFilters, filters_from_params
-from reports.pdf.cache import PdfCache
+from reports.pdf.cache import PdfCache, pdf_cache
 from reports.pdf.models import JobStatus, ReportJob
 from reports.pdf.services import pack_fingerprint, pack_pdf
 
@@ -30,21 +36,24 @@ log = logging.getLogger(__name__)
 
 MSG_NO_JOB = "There is no such report job."
 MSG_NOT_READY = "The meeting pack is not ready yet."
-MSG_LOST = "The printing stopped without finishing (the server restarted?). Please start it again."
+MSG_LOST = (
+    "The printing has taken far longer than it should (is a job worker running?). "
+    "Please start it again."
+)
 MSG_FAILED = "The meeting pack could not be printed: {reason}"
+PRINT_JOB = "pack.print"
+SWEEP_AFTER = timedelta(seconds=30)
 
 
 def job_start(
     *,
     session: Session,
-    db: Database,
     org: Organization,
     user_id: int,
     filters: ReportFilters,
-    renderer: Renderer,
     cache: PdfCache,
 ) -> ReportJob:
-    """Record a pack job and start printing it; a pack already in the cache is done at once."""
+    """Record a pack job and queue its printing; a pack already in the cache is done at once."""
     key = pack_fingerprint(session, org, filters)
     job = ReportJob(
         org_id=org.id or 0,
@@ -59,14 +68,33 @@ def job_start(
     session.add(job)
     session.commit()
     if job.status == JobStatus.queued:
-        thread = threading.Thread(
-            target=_run,
-            args=(db, org.id or 0, job.id, renderer, cache),
-            name=f"pack-{job.id}",
-            daemon=True,
-        )
-        thread.start()
+        jobs.enqueue(PRINT_JOB, job.org_id, str(job.id), job_id=f"pack-{job.id}")
     return job
+
+
+def pack_print_job(ctx: JobContext, org_id: int, job_id: str) -> None:
+    """The `pack.print` job: print the pack of one row (again, after a crash)."""
+    with ctx.db.session() as session:
+        job = session.get(ReportJob, uuid.UUID(job_id))
+        if job is None or job.status in (JobStatus.done, JobStatus.failed):
+            return
+    _run(ctx.db, org_id, uuid.UUID(job_id), get_renderer(ctx.state), pdf_cache(ctx.settings))
+
+
+def packs_sweep_job(ctx: JobContext) -> int:
+    """The heartbeat's part: queue (again) the job of every pack still waiting a while after
+    it was asked for. A job that exists already is not run twice."""
+    cutoff = utcnow() - SWEEP_AFTER
+    with ctx.db.session() as session:
+        waiting = session.exec(
+            select(ReportJob).where(
+                col(ReportJob.status).in_((JobStatus.queued, JobStatus.running)),
+                col(ReportJob.created_at) < cutoff,
+            )
+        ).all()
+    for job in waiting:
+        jobs.enqueue(PRINT_JOB, job.org_id, str(job.id), job_id=f"pack-{job.id}")
+    return len(waiting)
 
 
 def _update(db: Database, org_id: int, job_id: uuid.UUID, **values: object) -> None:
@@ -133,8 +161,9 @@ def _run(db: Database, org_id: int, job_id: uuid.UUID, renderer: Renderer, cache
 
 
 def job_get(session: Session, job_id: uuid.UUID, *, org_id: int, time_limit: float) -> ReportJob:
-    """The job, with one that has run far past any possible printing time marked as lost
-    (its process died), so nobody watches a progress bar forever."""
+    """The job, with one that has waited far past any possible printing time shown as lost
+    (no job worker has taken it up), so nobody watches a progress bar forever. A worker that
+    finishes it later still marks it done."""
     job = session.get(ReportJob, job_id)
     if job is None or job.org_id != org_id:
         raise NotFoundError(MSG_NO_JOB)

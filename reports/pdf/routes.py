@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.db import DatabaseDep, SessionDep
+from app.db import SessionDep
 from app.pdf import attachment
 from app.templating import redirect, render
 from app.tenancy import ReaderDep, path_loader
@@ -54,8 +54,6 @@ def pack_start_page(
     request: Request,
     tenant: ReaderDep,
     session: SessionDep,
-    db: DatabaseDep,
-    renderer: RendererDep,
     cache: CacheDep,
     period: Annotated[str, Form()] = "month",
     start: Annotated[str, Form(alias="from")] = "",
@@ -76,11 +74,9 @@ def pack_start_page(
     )
     job = job_start(
         session=session,
-        db=db,
         org=tenant.org,
         user_id=tenant.user_id,
         filters=filters,
-        renderer=renderer,
         cache=cache,
     )
     return redirect(request, f"/reports/jobs/{job.id}")

@@ -66,11 +66,18 @@ def _ppid(pid: int) -> int | None:
     return int(stat.rpartition(")")[2].split()[1])
 
 
+def _is_job_worker(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").endswith(b"\0worker")
+    except OSError:
+        return False
+
+
 def worker_pids(server_pid: int) -> set[int]:
-    """The server's direct children: uvicorn's worker processes (render workers are their
-    children, one level further down)."""
+    """The server's direct children that are uvicorn's worker processes (render workers are
+    their children, one level further down; the job worker beside them is left out)."""
     pids = {int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()}
-    return {pid for pid in pids if _ppid(pid) == server_pid}
+    return {pid for pid in pids if _ppid(pid) == server_pid and not _is_job_worker(pid)}
 
 
 def _socket_inodes(pid: int) -> set[str]:

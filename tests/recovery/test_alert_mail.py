@@ -2,12 +2,12 @@
 
 The server is a few lines of the SMTP protocol on a thread (socketserver): smtplib in
 app.mailer talks to it over TCP exactly as to a real relay, and the test reads back who the
-message went to, its subject and its body.
+message went to, its subject and its body. The job bodies that a worker would run are run
+here by `run_jobs` (tests/app/test_jobs_workers.py runs real workers).
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 from typing import Any
 
@@ -16,14 +16,21 @@ from sqlmodel import Session, select
 
 from app.config import Settings
 from app.db import Database
+from app.jobs.runtime import JobContext
 from app.modelbase import ident, utcnow
 from app.orgs.models import Role
+from app.outbox.models import MailStatus, OutgoingMail
 from audits.models import Shop, ShopStatus
-from recovery.alerts.services import MAIL_MAX_AGE, NEXT_STEP, alerts_check_all, alerts_deliver
+from recovery.alerts.services import (
+    MAIL_MAX_AGE,
+    NEXT_STEP,
+    alerts_check_all,
+    alerts_queue_mail,
+)
 from recovery.models import Alert, AlertKind
 from tests.conftest import BASE_URL, free_port, sign_in
 from tests.factories import make_alert, make_member, make_recovery_case
-from tests.helpers import SmtpServer, smtp_settings
+from tests.helpers import SmtpServer, run_jobs, smtp_settings
 from tests.recovery.test_alerts import CRITICAL_TEXT, World, _bookshop, _submitted_shop
 
 pytestmark = pytest.mark.db
@@ -42,6 +49,11 @@ def _approve_on_the_page(browser_factory: Any, db: Database, w: World, shop_id: 
     assert response.status_code == 303  # type: ignore[attr-defined]
 
 
+def _outbox(db: Database) -> list[OutgoingMail]:
+    with db.session() as fresh:
+        return list(fresh.exec(select(OutgoingMail)).all())
+
+
 def test_a_new_alert_is_mailed_once_to_the_owners(
     session: Session, w: World, db: Database, smtp: SmtpServer, browser_factory: Any, app: Any
 ) -> None:
@@ -49,6 +61,7 @@ def test_a_new_alert_is_mailed_once_to_the_owners(
     shop = _submitted_shop(session, w, critical_ok=False)
 
     _approve_on_the_page(browser_factory, db, w, ident(shop))
+    run_jobs(app)
 
     assert len(smtp.received) == 1
     mail = smtp.received[0]
@@ -63,12 +76,15 @@ def test_a_new_alert_is_mailed_once_to_the_owners(
     with db.session() as fresh:
         alert = fresh.exec(select(Alert)).one()
         assert alert.emailed_at is not None
+    [stored] = _outbox(db)
+    assert stored.status == MailStatus.sent and stored.key == f"alert:{alert.id}"
+    assert mail.message["Message-ID"] == f"<touchstone-mail-{stored.id}.{w.org.id}@touchstone>"
 
-    # The next check, and the next request that raises nothing new, send nothing again.
-    with db.session(write=True) as fresh:
-        assert alerts_deliver(session=fresh, settings=app.state.settings) == 0
+    # The jobs run again, and a request that raises nothing new: nothing is sent again.
+    run_jobs(app)
     second = _submitted_shop(session, w)  # a perfect shop: no alert
     _approve_on_the_page(browser_factory, db, w, ident(second))
+    run_jobs(app)
     assert len(smtp.received) == 1
 
 
@@ -79,44 +95,43 @@ def test_nothing_is_sent_without_smtp_host(
     shop = _submitted_shop(session, w, critical_ok=False)
 
     _approve_on_the_page(browser_factory, db, w, ident(shop))
-    with db.session(write=True) as fresh:
-        assert alerts_deliver(session=fresh, settings=app.state.settings) == 0
-        alert = fresh.exec(select(Alert)).one()
+    run_jobs(app)
 
-    assert alert.kind == AlertKind.critical_fail and alert.emailed_at is None
+    with db.session() as fresh:
+        alert = fresh.exec(select(Alert)).one()
+    assert alert.kind == AlertKind.critical_fail
+    [stored] = _outbox(db)
+    assert stored.status == MailStatus.skipped and "SMTP_HOST" in stored.last_error
     assert smtp.received == []
 
 
-def test_a_failed_send_keeps_the_approval_and_is_retried_by_the_next_check(
-    session: Session,
-    w: World,
-    db: Database,
-    smtp: SmtpServer,
-    browser_factory: Any,
-    app: Any,
-    caplog: pytest.LogCaptureFixture,
+def test_a_failed_send_keeps_the_approval_and_is_tried_again(
+    session: Session, w: World, db: Database, smtp: SmtpServer, browser_factory: Any, app: Any
 ) -> None:
+    working = smtp_settings(app.state.settings, smtp.port)
     app.state.settings = smtp_settings(app.state.settings, free_port())  # nobody listens
     shop = _submitted_shop(session, w, critical_ok=False)
 
-    with caplog.at_level(logging.WARNING, logger="touchstone"):
-        _approve_on_the_page(browser_factory, db, w, ident(shop))
-    assert "not mailed; the next check tries again" in caplog.text
+    _approve_on_the_page(browser_factory, db, w, ident(shop))
+    run_jobs(app)
 
-    with db.session(write=True) as fresh:
-        alert = fresh.exec(select(Alert)).one()
-        assert alert.emailed_at is None
+    [waiting] = _outbox(db)
+    assert waiting.status == MailStatus.queued and waiting.attempts == 1
+    assert "Connection refused" in waiting.last_error
+    with db.session() as fresh:
         stored = fresh.get(Shop, shop.id)
         assert stored is not None and stored.status == ShopStatus.approved
 
-        working = smtp_settings(app.state.settings, smtp.port)
-        assert alerts_deliver(session=fresh, settings=working) == 1
-        assert alerts_deliver(session=fresh, settings=working) == 0
+    app.state.settings = working
+    run_jobs(app)
+    run_jobs(app)
     assert len(smtp.received) == 1
+    [sent] = _outbox(db)
+    assert sent.status == MailStatus.sent and sent.attempts == 2 and sent.last_error == ""
 
 
 def test_the_check_mails_overdue_cases_but_not_stale_or_dismissed_alerts(
-    session: Session, w: World, db: Database, smtp: SmtpServer, settings: Settings
+    session: Session, w: World, db: Database, smtp: SmtpServer, settings: Settings, app: Any
 ) -> None:
     case = make_recovery_case(session, w.org, reported_at=utcnow() - timedelta(hours=25))
     stale = make_alert(session, w.org, now=utcnow() - MAIL_MAX_AGE - timedelta(hours=1))
@@ -124,12 +139,13 @@ def test_the_check_mails_overdue_cases_but_not_stale_or_dismissed_alerts(
     dismissed.dismissed_at = utcnow()
     session.add(dismissed)
     session.commit()
+    smtp_on = smtp_settings(settings, smtp.port)
     with db.session(write=True) as fresh:
-        lines = alerts_check_all(
-            session=fresh, settings=smtp_settings(settings, smtp.port), now=utcnow()
-        )
+        lines = alerts_check_all(session=fresh, settings=smtp_on, now=utcnow())
 
-    assert lines[-1] == "E-mailed 1 alert to owners."
+    assert lines[-1] == "Queued 1 alert e-mail to owners; the job workers send them."
+    app.state.settings = smtp_on
+    run_jobs(app)
     assert len(smtp.received) == 1
     subject = smtp.received[0].message["Subject"]
     assert subject.startswith("[Lantern Books] Recovery case past 24 hours: Recovery case ")
@@ -140,12 +156,12 @@ def test_the_check_mails_overdue_cases_but_not_stale_or_dismissed_alerts(
 
 
 def test_line_breaks_in_owners_words_never_break_the_subject(
-    session: Session, w: World, db: Database, smtp: SmtpServer, settings: Settings
+    session: Session, w: World, db: Database, smtp: SmtpServer, settings: Settings, app: Any
 ) -> None:
     make_alert(session, w.org, message="Paying\r\nBcc: someone@else.example\nthe bill scored 40.")
 
-    with db.session(write=True) as fresh:
-        assert alerts_deliver(session=fresh, settings=smtp_settings(settings, smtp.port)) == 1
+    app.state.settings = smtp_settings(settings, smtp.port)
+    run_jobs(app)
 
     mail = smtp.received[0]
     assert sorted(mail.recipients) == ["owner@lantern.example", "second.owner@lantern.example"]
@@ -155,31 +171,34 @@ def test_line_breaks_in_owners_words_never_break_the_subject(
     )
 
 
-def test_a_second_worker_checking_meanwhile_does_not_send_it_again(
-    session: Session,
-    w: World,
-    db: Database,
-    smtp: SmtpServer,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
+def test_an_alert_is_put_in_the_outbox_once_however_often_the_job_runs(
+    session: Session, w: World, db: Database, settings: Settings
 ) -> None:
-    """The claim is committed before the message goes out: another worker that checks while
-    this one is still talking to the mail server finds nothing left to send."""
-    from recovery.alerts import services as alerts_module
-
+    """The claim and the message are one transaction: a second run (another worker, the
+    heartbeat after a request's job) finds nothing left to queue."""
     make_alert(session, w.org)
-    smtp_on = smtp_settings(settings, smtp.port)
-    real_send = alerts_module.send
-    meanwhile: list[int] = []
+    ctx = JobContext(settings=settings, db=db)
+    with db.session() as first:
+        assert alerts_queue_mail(session=first, base_url=ctx.settings.base_url) == 1
+    with db.session() as second:
+        assert alerts_queue_mail(session=second, base_url=ctx.settings.base_url) == 0
+    assert len(_outbox(db)) == 1
 
-    def send_while_another_worker_checks(**kwargs: Any) -> bool:
-        with db.session(write=True) as other_worker:
-            meanwhile.append(alerts_deliver(session=other_worker, settings=smtp_on))
-        return real_send(**kwargs)
 
-    monkeypatch.setattr(alerts_module, "send", send_while_another_worker_checks)
-    with db.session(write=True) as fresh:
-        assert alerts_deliver(session=fresh, settings=smtp_on) == 1
+def test_the_heartbeat_raises_an_overdue_alert_with_no_page_opened_and_mails_it(
+    session: Session, w: World, db: Database, smtp: SmtpServer, settings: Settings, app: Any
+) -> None:
+    """`alerts.overdue`, run by the job workers every minute: nobody loads a page."""
+    from recovery.alerts.services import alerts_overdue_job
 
-    assert meanwhile == [0]
-    assert len(smtp.received) == 1
+    case = make_recovery_case(session, w.org, reported_at=utcnow() - timedelta(hours=25))
+    ctx = JobContext(settings=smtp_settings(settings, smtp.port), db=db)
+
+    assert alerts_overdue_job(ctx) == 1
+    assert alerts_overdue_job(ctx) == 0  # run again: nothing new
+    [queued] = _outbox(db)
+    assert queued.status == MailStatus.queued
+    app.state.settings = ctx.settings
+    run_jobs(app)
+    [mail] = smtp.received
+    assert case.reference in mail.message["Subject"]

@@ -222,3 +222,21 @@ def test_cleanup_removes_unfinished_photo_uploads_only_when_old(env: str) -> Non
     assert "Removed 1 unfinished photo upload." in ok("cleanup").output
     assert photo.exists() and fresh.exists() and not stale.exists()
     assert "photo upload" not in ok("cleanup").output
+
+
+def test_the_daily_job_removes_what_the_command_would(
+    db: Database, session: Session, settings: Settings
+) -> None:
+    """`retention.contacts`, the job on the daily schedule (docs/jobs.md), runs the same
+    clean-up as `touchstone cleanup`, and a second run (a worker that came back) does nothing."""
+    from app.jobs.runtime import JobContext
+    from recovery.retention import retention_job
+
+    org = make_org(session, contact_retention_days=7)
+    old = open_case(db, org, utcnow() - timedelta(days=8))
+    recent = open_case(db, org, utcnow() - timedelta(days=1))
+    ctx = JobContext(settings=settings, db=db)
+
+    assert retention_job(ctx) == 1
+    assert retention_job(ctx) == 0
+    assert not kept(db, old) and kept(db, recent)

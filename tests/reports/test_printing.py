@@ -33,7 +33,7 @@ from tests.factories import (
     make_touchpoint,
     store_score,
 )
-from tests.helpers import pdf_pages, pdf_text, shown
+from tests.helpers import pdf_pages, pdf_text, run_jobs, shown
 from tests.reports.csv_figures import FromCsv, figures_from_csv
 from touchpoints.models import Question, Touchpoint
 
@@ -160,7 +160,9 @@ def post_json(client: Browser, path: str, body: dict[str, Any]) -> Any:
 
 
 def wait_for_job(client: Browser, job: dict[str, Any]) -> dict[str, Any]:
-    """Poll a pack job until it ends (a test must not leave a printing thread behind)."""
+    """Run the queued pack jobs (what a job worker would do), then poll the job until it
+    ends."""
+    run_jobs(client.app)
     deadline = time.monotonic() + 300  # an upper bound; the loop ends when the job does
     while job["status"] in ("queued", "running") and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -1,0 +1,42 @@
+"""One row per e-mail Touchstone sends: what it says, and how far its sending got."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import String, Text, UniqueConstraint
+from sqlmodel import Field
+
+from app.modelbase import OrgOwned, utc_field, utcnow
+
+
+class MailStatus(StrEnum):
+    queued = "queued"  # waiting for its job (or for the next try after a failure)
+    sending = "sending"  # a worker is talking to the SMTP server
+    sent = "sent"
+    failed = "failed"  # every try failed; an owner may send it again
+    skipped = "skipped"  # e-mail is off (no SMTP_HOST)
+
+
+class OutgoingMail(OrgOwned, table=True):
+    """An e-mail of an organization. `key` names what it is about (`alert:12`,
+    `password-changed:7:<time>`): a second message with the same key is never made, so a
+    check that runs twice, or a job run again after a crash, does not mail twice."""
+
+    __tablename__ = "outgoing_mail"
+    __table_args__ = (UniqueConstraint("org_id", "key", name="uq_outgoing_mail_org_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_type=String(200))
+    to_addr: str = Field(sa_type=Text)  # addresses, comma-separated
+    subject: str = Field(sa_type=String(300))
+    body: str = Field(sa_type=Text)
+    status: MailStatus = Field(default=MailStatus.queued, sa_type=String(12), index=True)
+    # Raised each time an owner sends it again: the job of each round is a job of its own.
+    round: int = 0
+    attempts: int = 0
+    last_error: str = Field(default="", sa_type=Text)
+    created_at: datetime = utc_field(default_factory=utcnow)
+    sent_at: datetime | None = utc_field(default=None)
+    failed_at: datetime | None = utc_field(default=None)
