@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -36,6 +35,7 @@ from tests.factories import (
     store_score,
 )
 from tests.helpers import shown
+from tests.reports.test_printing import wait_for_job
 from touchpoints.models import Question, Touchpoint
 
 pytestmark = pytest.mark.slow  # real WeasyPrint renders of the whole pack
@@ -123,11 +123,7 @@ def print_pack(client: Browser, db: Database, w: Pack, **params: str) -> bytes:
     sign_in(client, db, w.owner, w.org)
     started = post_json(client, "/api/v1/reports/pack", {**RANGE, **params})
     assert started.status_code == 202, started.text
-    job = started.json()
-    deadline = time.monotonic() + 300  # an upper bound; the loop ends when the job does
-    while job["status"] in ("queued", "running") and time.monotonic() < deadline:
-        time.sleep(0.2)
-        job = client.get(f"/api/v1/reports/jobs/{job['id']}").json()
+    job = wait_for_job(client, started.json())  # runs the queued job, as a worker would
     assert job["status"] == "done", job
     pdf = client.get(job["pdf_url"])
     assert pdf.status_code == 200
