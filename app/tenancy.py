@@ -27,6 +27,7 @@ from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import CursorResult, text
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 from sqlalchemy.orm import Session as OrmSession
@@ -310,9 +311,23 @@ class NoOrganization(HTTPException):
         super().__init__(403, MSG_NO_ORG)
 
 
-def get_tenant(request: Request, auth: AuthDep, session: SessionDep) -> Tenant:
-    # The credential's own query brought its membership and organization along.
+async def get_tenant(request: Request, auth: AuthDep, session: SessionDep) -> Tenant:
+    # The credential's own query brought its membership and organization along, so the
+    # usual request needs no query here and runs on the event loop: a hop to the thread pool
+    # costs more than this whole function (docs/performance.md, autosave).
     membership, org = auth.membership, auth.org
+    if membership is None or org is None or org.id != membership.org_id:
+        membership, org = await run_in_threadpool(_membership_and_org, session, auth)
+    if _two_step_missing(request, auth, org, membership.role):
+        raise TwoStepRequired()
+    scope_session(session, membership.org_id)
+    tenant = Tenant(org=org, membership=membership, session=session, user=auth.user)
+    request.state.tenant = tenant  # for the navigation in page templates
+    return tenant
+
+
+def _membership_and_org(session: Session, auth: Any) -> tuple[Membership, Organization]:
+    membership = auth.membership
     if membership is None:
         # The credential points nowhere valid (membership removed): fall back to the
         # user's first organization for cookie logins; tokens are bound to one org.
@@ -323,15 +338,11 @@ def get_tenant(request: Request, auth: AuthDep, session: SessionDep) -> Tenant:
         ).first()
         if membership is None:
             raise NoOrganization()
+    org = auth.org
     if org is None or org.id != membership.org_id:
         org = session.get(Organization, membership.org_id)
     assert org is not None
-    if _two_step_missing(request, auth, org, membership.role):
-        raise TwoStepRequired()
-    scope_session(session, membership.org_id)
-    tenant = Tenant(org=org, membership=membership, session=session, user=auth.user)
-    request.state.tenant = tenant  # for the navigation in page templates
-    return tenant
+    return membership, org
 
 
 TenantDep = Annotated[Tenant, Depends(get_tenant)]
@@ -341,7 +352,7 @@ def require_role(*roles: Role) -> Callable[..., Tenant]:
     """Dependency: the caller is a member with one of `roles`, else 403."""
     allowed = frozenset(roles)
 
-    def _check(tenant: TenantDep) -> Tenant:
+    async def _check(tenant: TenantDep) -> Tenant:  # no I/O: no thread hop
         if tenant.role not in allowed:
             raise HTTPException(403, MSG_FORBIDDEN)
         return tenant

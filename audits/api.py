@@ -405,7 +405,7 @@ def shop_read(tenant: MemberDep, shop: ShopDep) -> JSONResponse:
 @router.put("/shops/{shop_id}/answers/{answer_id}", response_model=AnswerSaved)
 def answer_put(
     tenant: ShopperDep, shop: ShopDep, answer_id: uuid.UUID, data: AnswerBody
-) -> AnswerSaved:
+) -> JSONResponse:
     """Save one answer under the id the phone made. Sending it again changes nothing more.
 
     Send `given_at` (when the shopper gave it): an answer to the same question given later
@@ -432,7 +432,11 @@ def answer_put(
         queries.answer_words(saved.question, answer.value, answer.not_applicable),
         saved.photo_ids,
     )
-    return AnswerSaved(**public.model_dump(), applied=saved.applied)
+    # Built and encoded once: returning the model would have FastAPI validate it again
+    # against response_model before encoding it.
+    content = public.model_dump(mode="json")
+    content["applied"] = saved.applied
+    return JSONResponse(content)
 
 
 @router.put("/shops/{shop_id}/visit", response_model=ShopPublic)
