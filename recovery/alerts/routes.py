@@ -7,9 +7,11 @@ import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from jinja2 import pass_context
-from starlette.background import BackgroundTasks
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import Database
 from app.errors import DomainError
@@ -166,29 +168,44 @@ def install(app: FastAPI) -> None:
     when a request raised some, so the navigation's count follows without a page load.
 
     The approval (or the page that found an overdue case) is committed and answered first;
-    the mail goes out after, in the background task of that same response.
+    the mail goes out after, once that response has been sent.
     """
+    app.add_middleware(AlertMail)
 
-    @app.middleware("http")
-    async def _mail_new_alerts(request: Request, call_next: Any) -> Response:
+
+class AlertMail:
+    """The layer `install` adds, outermost. Plain ASGI rather than `@app.middleware("http")`
+    (Starlette's BaseHTTPMiddleware), which runs every request's app in a task of its own
+    with memory streams between: about a twentieth of an answer save's CPU
+    (docs/performance.md, autosave)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         raised: list[int] = []
+        htmx = "hx-request" in Headers(scope=scope)
+
+        async def send_marked(message: Message) -> None:
+            if message["type"] == "http.response.start" and raised and htmx:
+                # The page stays; its navigation count refreshes itself (_alert_count.html).
+                headers = MutableHeaders(scope=message)
+                trigger = headers.get("HX-Trigger")
+                if trigger is None:
+                    headers["HX-Trigger"] = ALERTS_CHANGED
+                elif not trigger.lstrip().startswith("{"):
+                    headers["HX-Trigger"] = f"{trigger}, {ALERTS_CHANGED}"
+            await send(message)
+
         token = service.REQUEST_RAISED.set(raised)
         try:
-            response: Response = await call_next(request)
+            await self.app(scope, receive, send_marked)
         finally:
             service.REQUEST_RAISED.reset(token)
-        if raised and request.headers.get("hx-request"):
-            # The page stays; its navigation count refreshes itself (see _alert_count.html).
-            trigger = response.headers.get("HX-Trigger")
-            if trigger is None:
-                response.headers["HX-Trigger"] = ALERTS_CHANGED
-            elif not trigger.lstrip().startswith("{"):
-                response.headers["HX-Trigger"] = f"{trigger}, {ALERTS_CHANGED}"
-        settings = request.app.state.settings
-        if settings.smtp_enabled and service.new_alerts_pending():
-            tasks = BackgroundTasks()
-            if response.background is not None:  # keep the response's own task, first
-                tasks.add_task(response.background)
-            tasks.add_task(_deliver, request.app.state.db, settings)  # sync: in a thread
-            response.background = tasks
-        return response
+        # The response has been sent (with its own background task, if any): now the mail.
+        state = scope["app"].state
+        if state.settings.smtp_enabled and service.new_alerts_pending():
+            await run_in_threadpool(_deliver, state.db, state.settings)
