@@ -143,12 +143,13 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
 
 def _include_routers(app: FastAPI) -> None:
-    # FastAPI finds a request's route by trying the routes in order, twice, at about a
-    # microsecond each: the API first, the answer saves' routers first of all, because
-    # a shopper's every tap is one (docs/performance.md, autosave). The order changes which
-    # route answers no path: the /api/v1 prefix is the API's alone, and the answer routers
-    # share no path with the routers they now come before.
+    # FastAPI finds a request's route by trying the routes in order, twice a request: the
+    # answer saves' routers first, because a shopper's every tap is one, then the rest of
+    # the API (docs/performance.md, autosave). The order changes which route answers no
+    # path: the /api/v1 prefix is the API's alone, and the answer routers share no path
+    # with the routers they now come before.
     app.include_router(audits_api.router, prefix="/api/v1")
+    app.include_router(fill_routes.router)  # the phone's page save
     app.include_router(orgs_api.router, prefix="/api/v1")
     app.include_router(touchpoints_api.router, prefix="/api/v1")
     app.include_router(measures_api.router, prefix="/api/v1")
@@ -161,7 +162,6 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(case_actions_api.router, prefix="/api/v1")  # listed with the cases
     app.include_router(settings_routes.api_router, prefix="/api/v1")
     app.include_router(tokens_api.api_router, prefix="/api/v1")
-    app.include_router(fill_routes.router)
     app.include_router(accounts_routes.router)
     app.include_router(locations_routes.router)
     app.include_router(home_routes.router)
