@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field
 
+from app.db import in_transaction
 from app.modelbase import MAX_ID, RowId, ident
 from app.orgs.models import Role
 from app.paging import PAGE_HEADERS_DOC, page_headers
@@ -403,7 +404,7 @@ def shop_read(tenant: MemberDep, shop: ShopDep) -> JSONResponse:
 
 
 @router.put("/shops/{shop_id}/answers/{answer_id}", response_model=AnswerSaved)
-def answer_put(
+async def answer_put(
     tenant: ShopperDep, shop: ShopDep, answer_id: uuid.UUID, data: AnswerBody
 ) -> JSONResponse:
     """Save one answer under the id the phone made. Sending it again changes nothing more.
@@ -412,6 +413,12 @@ def answer_put(
     on another device is kept, and this one then comes back with `applied: false` and that
     newer answer. A `given_at` after the server received it counts as the receive time.
     """
+    return await in_transaction(tenant.session, _answer_save, tenant, shop, answer_id, data)
+
+
+def _answer_save(
+    tenant: Tenant, shop: Shop, answer_id: uuid.UUID, data: AnswerBody
+) -> JSONResponse:
     saved = services.answer_upsert(
         session=tenant.session,
         shop=shop,
