@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
+
+T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("TS_BUSY_MS", "30000"))
 # Execution option that makes a SQLite transaction start with BEGIN IMMEDIATE.
@@ -174,6 +177,23 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         # thread to release the connection (and SQLite's lock), and under load every thread
         # can be waiting for that very lock.
         session.close()
+
+
+async def in_transaction(session: Session, work: Callable[..., T], *args: Any) -> T:
+    """Run `work(*args)`, blocking database work of a request whose transaction has begun:
+    on SQLite, right here on the event loop; otherwise in the thread pool.
+
+    On SQLite, once a request's transaction has begun (its first statement, the credential's
+    query, ran in the thread pool, where waiting for the write lock harms no one), none of
+    its statements waits any more: a write transaction holds the one write lock from its
+    start (`BEGIN IMMEDIATE`), and in WAL mode reads never wait for writers. What is left
+    is CPU, and a hop to the thread pool and back cost more of it than a save's queries
+    (docs/performance.md, autosave). On PostgreSQL every statement is a round trip to the
+    server, so it runs in the thread pool, as does anything before the transaction begins.
+    """
+    if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
+        return work(*args)
+    return await run_in_threadpool(work, *args)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

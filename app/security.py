@@ -22,7 +22,7 @@ from app.config import Settings
 from app.db import SAFE_METHODS, SessionDep, get_db
 from app.modelbase import utcnow
 from app.orgs.models import ApiToken, LoginAttempt, Membership, Organization, User, UserSession
-from app.token_use import api_token_touch
+from app.token_use import api_token_touch, api_token_touch_within, api_token_use_due
 
 password_hash = PasswordHash.recommended()  # argon2id
 
@@ -282,18 +282,24 @@ def get_optional_auth(request: Request, session: SessionDep) -> Auth | None:
     raw = bearer_token(request)
     if raw is not None:
         token_hash = digest(raw)
-        # Before the request's own transaction begins (see app/token_use.py).
-        api_token_touch(db=get_db(request), token_hash=token_hash, now=utcnow())
         found = session.exec(_TOKEN_AUTH, params={"token_hash": token_hash}).first()
         if found is None:
             raise NotAuthenticated(MSG_BAD_TOKEN)
         token, user, membership, org = found
+        now = utcnow()
         if token.revoked_at is not None or not user.is_active:
             raise NotAuthenticated(MSG_BAD_TOKEN)
-        if token.expires_at is not None and token.expires_at <= utcnow():
+        if token.expires_at is not None and token.expires_at <= now:
             raise NotAuthenticated(MSG_TOKEN_EXPIRED)
-        if token.scope != "write" and request.method not in SAFE_METHODS:
+        writes = request.method not in SAFE_METHODS
+        if token.scope != "write" and writes:
             raise HTTPException(403, MSG_TOKEN_READ_ONLY)
+        # The last use came with the token: a use within the minute costs nothing more.
+        if api_token_use_due(token.last_used_at, now):
+            if writes:
+                api_token_touch_within(session=session, token_hash=token_hash, now=now)
+            else:
+                api_token_touch(db=get_db(request), token_hash=token_hash, now=now)
         return Auth(
             user=user,
             org_id=token.org_id,
@@ -320,7 +326,8 @@ def get_optional_auth(request: Request, session: SessionDep) -> Auth | None:
     )
 
 
-def get_auth(auth: Annotated[Auth | None, Depends(get_optional_auth)]) -> Auth:
+async def get_auth(auth: Annotated[Auth | None, Depends(get_optional_auth)]) -> Auth:
+    # async: no I/O here, so no hop to the thread pool
     if auth is None:
         raise NotAuthenticated()
     return auth

@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable, Iterator, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import CursorResult, text
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 from sqlalchemy.orm import Session as OrmSession
@@ -90,7 +93,32 @@ def add_org_criteria(state: ORMExecuteState) -> None:
     if state.execution_options.get(ALL_ORGS):
         return
     if state.is_select or state.is_update or state.is_delete:
-        state.statement = state.statement.options(*_org_criteria(org_id, _org_owned_models()))
+        state.statement = _scoped_statement(state.statement, org_id)
+
+
+# Statements with their organization's filters, by statement and organization. The hot
+# statements are built once (the answer save's, audits.services): given the same scoped
+# object again, SQLAlchemy reuses the cache key it computed for it, which for the filters of
+# every org-owned model cost more than running the query (docs/performance.md, autosave).
+# Each entry holds its statement, so no other statement can take its id while it is here.
+_SCOPED: OrderedDict[tuple[int, int], tuple[Any, Any]] = OrderedDict()
+_SCOPED_MAX = 512
+_SCOPED_LOCK = threading.Lock()
+
+
+def _scoped_statement(statement: Any, org_id: int) -> Any:
+    key = (id(statement), org_id)
+    with _SCOPED_LOCK:
+        hit = _SCOPED.get(key)
+        if hit is not None and hit[0] is statement:
+            _SCOPED.move_to_end(key)
+            return hit[1]
+    scoped = statement.options(*_org_criteria(org_id, _org_owned_models()))
+    with _SCOPED_LOCK:
+        _SCOPED[key] = (statement, scoped)
+        if len(_SCOPED) > _SCOPED_MAX:
+            _SCOPED.popitem(last=False)
+    return scoped
 
 
 @lru_cache(maxsize=1024)
@@ -310,9 +338,24 @@ class NoOrganization(HTTPException):
         super().__init__(403, MSG_NO_ORG)
 
 
-def get_tenant(request: Request, auth: AuthDep, session: SessionDep) -> Tenant:
-    # The credential's own query brought its membership and organization along.
-    membership, org = auth.membership, auth.org
+async def get_tenant(request: Request, auth: AuthDep, session: SessionDep) -> Tenant:
+    # The credential's own query brought its membership and organization along, so the
+    # usual request needs no query here and runs on the event loop: a hop to the thread pool
+    # costs more than this whole function (docs/performance.md, autosave).
+    if auth.membership is None or auth.org is None or auth.org.id != auth.membership.org_id:
+        membership, org = await run_in_threadpool(_membership_and_org, session, auth)
+    else:
+        membership, org = auth.membership, auth.org
+    if _two_step_missing(request, auth, org, membership.role):
+        raise TwoStepRequired()
+    scope_session(session, membership.org_id)
+    tenant = Tenant(org=org, membership=membership, session=session, user=auth.user)
+    request.state.tenant = tenant  # for the navigation in page templates
+    return tenant
+
+
+def _membership_and_org(session: Session, auth: Any) -> tuple[Membership, Organization]:
+    membership = auth.membership
     if membership is None:
         # The credential points nowhere valid (membership removed): fall back to the
         # user's first organization for cookie logins; tokens are bound to one org.
@@ -323,25 +366,21 @@ def get_tenant(request: Request, auth: AuthDep, session: SessionDep) -> Tenant:
         ).first()
         if membership is None:
             raise NoOrganization()
+    org = auth.org
     if org is None or org.id != membership.org_id:
         org = session.get(Organization, membership.org_id)
     assert org is not None
-    if _two_step_missing(request, auth, org, membership.role):
-        raise TwoStepRequired()
-    scope_session(session, membership.org_id)
-    tenant = Tenant(org=org, membership=membership, session=session, user=auth.user)
-    request.state.tenant = tenant  # for the navigation in page templates
-    return tenant
+    return membership, org
 
 
 TenantDep = Annotated[Tenant, Depends(get_tenant)]
 
 
-def require_role(*roles: Role) -> Callable[..., Tenant]:
+def require_role(*roles: Role) -> Callable[..., Awaitable[Tenant]]:
     """Dependency: the caller is a member with one of `roles`, else 403."""
     allowed = frozenset(roles)
 
-    def _check(tenant: TenantDep) -> Tenant:
+    async def _check(tenant: TenantDep) -> Tenant:  # no I/O: no thread hop
         if tenant.role not in allowed:
             raise HTTPException(403, MSG_FORBIDDEN)
         return tenant

@@ -1,21 +1,23 @@
 """When each API token was last used: noted at most once a minute, never at a request's cost.
 
 The note is a convenience for the owner who wonders whether a token is still needed, so it
-must not become a write on every API call, nor a reason for a call to fail or wait. It is
-written in a short transaction of its own, with a short lock wait, before the request's own
-transaction starts (on SQLite a request that writes holds the one write lock from its first
-statement, and a second transaction of the same request would wait for it in vain); any
-database error just leaves the old time in place.
+must not become a write on every API call, nor a reason for a call to fail or wait. The
+authenticating query reads the time along with the token (app.security), so a use within
+the minute costs nothing more. When a note is due, a request that writes makes it in its own
+transaction (api_token_touch_within); one that only reads, in a short transaction of its own
+with a short lock wait (api_token_touch), where any database error just leaves the old time
+in place.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, or_, text, update
+from sqlalchemy import Connection, and_, bindparam, or_, text, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from app.db import SQLITE_BUSY_TIMEOUT_MS, Database
 from app.orgs.models import ApiToken, User
@@ -28,28 +30,56 @@ TOUCH_EVERY = timedelta(minutes=1)
 LOCK_WAIT_MS = 250
 
 
+def api_token_use_due(last_used_at: datetime | None, now: datetime) -> bool:
+    """Whether a use of a token last noted at `last_used_at` should be noted `now`."""
+    return last_used_at is None or now - last_used_at >= TOUCH_EVERY
+
+
 def api_token_touch(*, db: Database, token_hash: str, now: datetime) -> bool:
-    """Note that the token with this hash was used `now`, unless that was noted less than a
-    minute ago, or the token does not authenticate (unknown, revoked, its user switched off).
-    True when a time was written; never raises for a database problem."""
+    """Note, in a short transaction of its own, that the token with this hash was used `now`,
+    unless that was noted less than a minute ago or the token does not authenticate (unknown,
+    revoked, its user switched off). For a request that only reads: the caller has just
+    authenticated the token and seen that a note is due (api_token_use_due). True when a time
+    was written; never raises for a database problem."""
     try:
-        with db.session() as session:
-            # The same test get_optional_auth makes: only a use that authenticates counts.
-            found = session.exec(
-                select(ApiToken.last_used_at)
-                .join(User, col(User.id) == col(ApiToken.user_id))
-                .where(
-                    ApiToken.token_hash == token_hash,
-                    col(ApiToken.revoked_at).is_(None),
-                    col(User.is_active).is_(True),
-                )
-            ).all()
-        if not found or (found[0] is not None and now - found[0] < TOUCH_EVERY):
-            return False
         return _write(db, token_hash, now)
     except SQLAlchemyError as exc:  # a busy or unreachable database costs only this note
         log.warning("API token last-used time not noted: %s", exc.__class__.__name__)
         return False
+
+
+def api_token_touch_within(*, session: Session, token_hash: str, now: datetime) -> None:
+    """Note the use in the request's own write transaction, committed with its work (a
+    request that fails notes nothing; the next use notes it).
+
+    A second transaction would cost every saving request a connection and a statement
+    more, and on SQLite it would wait in vain for the write lock this request holds from
+    its first statement. On PostgreSQL a token row that another worker's request is noting
+    at this moment is skipped (SKIP LOCKED), so the note never makes a request wait."""
+    due = _due(now)
+    if session.get_bind().dialect.name == "postgresql":
+        free = select(ApiToken.id).where(due).with_for_update(skip_locked=True).scalar_subquery()
+        due = col(ApiToken.id).in_(free)
+    session.execute(
+        update(ApiToken).where(due).values(last_used_at=now),
+        {"used_hash": token_hash},
+        execution_options={"synchronize_session": False},
+    )
+
+
+def _due(now: datetime) -> Any:
+    """The token (bound parameter `used_hash`) still authenticates and its note is due; the
+    condition is checked in the UPDATE itself, so two workers serving the same token at the
+    same moment write the time once."""
+    return and_(
+        col(ApiToken.token_hash) == bindparam("used_hash"),
+        col(ApiToken.revoked_at).is_(None),
+        or_(
+            col(ApiToken.last_used_at).is_(None),
+            col(ApiToken.last_used_at) <= now - TOUCH_EVERY,
+        ),
+        col(ApiToken.user_id).in_(select(User.id).where(col(User.is_active).is_(True))),
+    )
 
 
 def _write(db: Database, token_hash: str, now: datetime) -> bool:
@@ -63,16 +93,8 @@ def _write(db: Database, token_hash: str, now: datetime) -> bool:
             # The condition is checked again here: two workers serving the same token at
             # the same moment write the time once.
             done = conn.execute(
-                update(ApiToken)
-                .where(
-                    col(ApiToken.token_hash) == token_hash,
-                    col(ApiToken.revoked_at).is_(None),
-                    or_(
-                        col(ApiToken.last_used_at).is_(None),
-                        col(ApiToken.last_used_at) <= now - TOUCH_EVERY,
-                    ),
-                )
-                .values(last_used_at=now)
+                update(ApiToken).where(_due(now)).values(last_used_at=now),
+                {"used_hash": token_hash},
             )
             conn.commit()
             return done.rowcount > 0

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field
 
+from app.db import in_transaction
 from app.modelbase import MAX_ID, RowId, ident
 from app.orgs.models import Role
 from app.paging import PAGE_HEADERS_DOC, page_headers
@@ -403,15 +404,21 @@ def shop_read(tenant: MemberDep, shop: ShopDep) -> JSONResponse:
 
 
 @router.put("/shops/{shop_id}/answers/{answer_id}", response_model=AnswerSaved)
-def answer_put(
+async def answer_put(
     tenant: ShopperDep, shop: ShopDep, answer_id: uuid.UUID, data: AnswerBody
-) -> AnswerSaved:
+) -> JSONResponse:
     """Save one answer under the id the phone made. Sending it again changes nothing more.
 
     Send `given_at` (when the shopper gave it): an answer to the same question given later
     on another device is kept, and this one then comes back with `applied: false` and that
     newer answer. A `given_at` after the server received it counts as the receive time.
     """
+    return await in_transaction(tenant.session, _answer_save, tenant, shop, answer_id, data)
+
+
+def _answer_save(
+    tenant: Tenant, shop: Shop, answer_id: uuid.UUID, data: AnswerBody
+) -> JSONResponse:
     saved = services.answer_upsert(
         session=tenant.session,
         shop=shop,
@@ -432,7 +439,11 @@ def answer_put(
         queries.answer_words(saved.question, answer.value, answer.not_applicable),
         saved.photo_ids,
     )
-    return AnswerSaved(**public.model_dump(), applied=saved.applied)
+    # Built and encoded once: returning the model would have FastAPI validate it again
+    # against response_model before encoding it.
+    content = public.model_dump(mode="json")
+    content["applied"] = saved.applied
+    return JSONResponse(content)
 
 
 @router.put("/shops/{shop_id}/visit", response_model=ShopPublic)

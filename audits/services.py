@@ -239,10 +239,15 @@ def wave_plan(
 # --- who may touch a shop ------------------------------------------------------------------
 
 
+# Built once, not session.get: every answer save loads its shop, and a statement built anew
+# makes SQLAlchemy work out its cache key (with the organization's filters) every time.
+_SHOP_BY_ID = select(Shop).where(col(Shop.id) == bindparam("shop_id"))
+
+
 def shop_for_member(*, session: Session, shop_id: int, user_id: int, role: Role) -> Shop:
     """The shop if this member may see it: owners and viewers any (viewers approved only),
     shoppers only their own. Otherwise 404, exactly like a shop that does not exist."""
-    shop = session.get(Shop, shop_id)
+    shop = session.exec(_SHOP_BY_ID, params={"shop_id": shop_id}).first()
     if shop is None:
         raise NotFoundError(MSG_NOT_YOURS)
     if role == Role.shopper and shop.shopper_id != user_id:

@@ -26,6 +26,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from app.config import Settings
+from app.db import in_transaction
 from app.errors import DomainError
 from app.modelbase import ident
 from app.orgs.models import Location, Role
@@ -265,7 +266,7 @@ async def answer_save(request: Request, tenant: ShopperDep, shop: ShopDep) -> Re
         }
 
     try:
-        return JSONResponse(await run_in_threadpool(save))
+        return JSONResponse(await in_transaction(tenant.session, save))
     except DomainError as exc:
         tenant.session.rollback()
         return _refused(exc, question_id=question_id)

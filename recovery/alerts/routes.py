@@ -10,6 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
 from jinja2 import pass_context
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import DomainError
 from app.jobs import runtime as jobs
@@ -161,23 +163,41 @@ def install(app: FastAPI) -> None:
     """Queue the e-mail of new alerts once a request has committed them (the `alerts.mail`
     job; the heartbeat catches anything missed), and tell htmx when a request raised some,
     so the navigation's count follows without a page load."""
+    app.add_middleware(AlertMail)
 
-    @app.middleware("http")
-    async def _mail_new_alerts(request: Request, call_next: Any) -> Response:
+
+class AlertMail:
+    """The layer `install` adds, outermost. Plain ASGI rather than `@app.middleware("http")`
+    (Starlette's BaseHTTPMiddleware), which runs every request's app in a task of its own
+    with memory streams between: about a twentieth of an answer save's CPU
+    (docs/performance.md, autosave)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         raised: list[int] = []
+        htmx = "hx-request" in Headers(scope=scope)
+
+        async def send_marked(message: Message) -> None:
+            if message["type"] == "http.response.start" and raised and htmx:
+                # The page stays; its navigation count refreshes itself (_alert_count.html).
+                headers = MutableHeaders(scope=message)
+                trigger = headers.get("HX-Trigger")
+                if trigger is None:
+                    headers["HX-Trigger"] = ALERTS_CHANGED
+                elif not trigger.lstrip().startswith("{"):
+                    headers["HX-Trigger"] = f"{trigger}, {ALERTS_CHANGED}"
+            await send(message)
+
         token = service.REQUEST_RAISED.set(raised)
         try:
-            response: Response = await call_next(request)
+            await self.app(scope, receive, send_marked)
         finally:
             service.REQUEST_RAISED.reset(token)
-        if raised and request.headers.get("hx-request"):
-            # The page stays; its navigation count refreshes itself (see _alert_count.html).
-            trigger = response.headers.get("HX-Trigger")
-            if trigger is None:
-                response.headers["HX-Trigger"] = ALERTS_CHANGED
-            elif not trigger.lstrip().startswith("{"):
-                response.headers["HX-Trigger"] = f"{trigger}, {ALERTS_CHANGED}"
         if service.new_alerts_pending():
             # One job per burst is plenty: it mails every alert not mailed yet.
             jobs.enqueue(MAIL_JOB, job_id=f"alerts-mail-{uuid.uuid4().hex}")
-        return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -168,3 +169,26 @@ NOW = datetime(2026, 11, 29, 15, 0, tzinfo=UTC)
 def test_last_use_in_words(ago: timedelta, shown: str) -> None:
     assert last_used_words(NOW - ago, NOW, "UTC") == shown
     assert last_used_words(None, NOW, "UTC") == "never used"
+
+
+def test_a_saving_request_does_not_wait_for_a_token_another_request_is_noting(
+    client: Browser, db: Database, token: str
+) -> None:
+    """A request that writes notes the use in its own transaction; on PostgreSQL another
+    worker's request may hold the token's row at that moment, and the note is then skipped
+    (SKIP LOCKED) rather than waited for. SQLite has one writer at a time anyway."""
+    if db.is_sqlite:
+        pytest.skip("on SQLite the other writer holds the one write lock: every writer waits")
+    with db.engine.connect() as other, ThreadPoolExecutor(max_workers=1) as pool:
+        other.execute(text("UPDATE api_token SET name = name"))  # holds the token's row
+        try:
+            sent = pool.submit(
+                client.post, "/api/v1/locations", json={"name": "Harbour"}, headers=_auth(token)
+            )
+            response = sent.result(timeout=60)  # an upper bound for a busy machine
+        finally:
+            other.rollback()
+    assert response.status_code == 201
+    assert _last_used(db) is None  # skipped this time; a later use notes it
+    assert client.get("/api/v1/me", headers=_auth(token)).status_code == 200
+    assert _last_used(db) is not None

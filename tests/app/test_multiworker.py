@@ -318,11 +318,12 @@ def _fill_and_submit(shopper: Person, shop_id: int) -> None:
     assert shopper.api("POST", f"/shops/{shop_id}/submit")["status"] == "submitted"
 
 
-def test_two_workers_on_postgresql(server: Server, people: list[Person]) -> None:
+def test_two_workers_on_postgresql(server: Server, people: list[Person], postgres_url: str) -> None:
     """One test, one server: with pytest-xdist, separate tests could each start their own."""
     _demo_flow_with_a_shared_pdf_cache(server, people)
     _failed_logins_count_across_workers(server, people)
     _a_burst_of_parallel_guesses_gets_no_more_checks_than_the_limit(server, people)
+    _revoked_credentials_are_refused_at_the_next_save_in_every_worker(server, people, postgres_url)
 
 
 def _demo_flow_with_a_shared_pdf_cache(server: Server, people: list[Person]) -> None:
@@ -416,3 +417,163 @@ def _a_burst_of_parallel_guesses_gets_no_more_checks_than_the_limit(
         statuses = list(pool.map(lambda pair: guess(*pair), forms))
 
     assert sorted(statuses) == [400] * MAX_FAILURES + [429] * (BURST - MAX_FAILURES)
+
+
+# --- revocation reaches every worker at once ------------------------------------------------
+
+
+@dataclass
+class Saver:
+    """A shopper of Demo Co with an API token, a membership and an open shop of their own."""
+
+    email: str
+    token: str
+    token_id: int
+    membership_id: int
+    shop_id: int
+    question_id: int
+    value: Any
+    answer_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+def _savers(postgres_url: str, count: int) -> list[Saver]:
+    from sqlmodel import select
+
+    from app.demo import DEMO_ORG
+    from app.modelbase import ident
+    from app.orgs.models import ApiToken, Location, Membership, Organization, Role
+    from app.security import api_token_issue
+    from app.tenancy import scope_session
+    from audits import services
+    from audits.queries import shop_sections
+    from touchpoints.models import Touchpoint
+
+    database = Database(postgres_url)
+    made = []
+    try:
+        with database.write() as session:
+            org = session.exec(select(Organization).where(Organization.name == DEMO_ORG)).one()
+            org_id = ident(org)
+            scope_session(session, org_id)
+            owner = session.exec(
+                select(Membership).where(Membership.org_id == org_id, Membership.role == Role.owner)
+            ).first()
+            assert owner is not None
+            location = session.exec(select(Location)).first()
+            touchpoint = session.exec(select(Touchpoint)).first()
+            assert location is not None and touchpoint is not None
+            for n in range(count):
+                email = f"revoked-{n}@demo.example"
+                user = user_create(session=session, email=email, name=email, password=PASSWORD)
+                member = Membership(org_id=org_id, user_id=ident(user), role=Role.shopper)
+                session.add(member)
+                session.flush()
+                raw = api_token_issue(
+                    session=session, user_id=ident(user), org_id=org_id, name="phone"
+                )
+                session.flush()
+                token = session.exec(select(ApiToken).where(ApiToken.user_id == ident(user))).one()
+                shop = services.shop_plan(
+                    session=session,
+                    org_id=org_id,
+                    data=services.ShopPlan(
+                        location_id=ident(location),
+                        touchpoint_ids=[ident(touchpoint)],
+                        shopper_id=ident(user),
+                        scenario="Revocation check.",
+                    ),
+                    actor_id=owner.user_id,
+                )
+                question = shop_sections(session, shop)[0].questions[0]
+                made.append(
+                    Saver(
+                        email=email,
+                        token=raw,
+                        token_id=ident(token),
+                        membership_id=ident(member),
+                        shop_id=ident(shop),
+                        question_id=ident(question),
+                        value=_value({"kind": str(question.kind)}),
+                    )
+                )
+    finally:
+        database.dispose()
+    return made
+
+
+def _api_save(person: Person, saver: Saver, worker: int) -> httpx.Response:
+    response: httpx.Response = person.send(
+        "PUT",
+        f"/api/v1/shops/{saver.shop_id}/answers/{saver.answer_id}",
+        worker=worker,
+        json={"question_id": saver.question_id, "value": saver.value},
+        headers={"Authorization": f"Bearer {saver.token}"},
+    )
+    return response
+
+
+def _page_save(person: Person, saver: Saver, worker: int) -> httpx.Response:
+    """The phone's save (app/static/touchstone-queue.js): JSON to the page route."""
+    response: httpx.Response = person.send(
+        "POST",
+        f"/shops/{saver.shop_id}/answers",
+        worker=worker,
+        json={"id": saver.answer_id, "question_id": saver.question_id, "value": saver.value},
+        headers={"Accept": "application/json"},
+    )
+    return response
+
+
+def _revoked_credentials_are_refused_at_the_next_save_in_every_worker(
+    server: Server, people: list[Person], postgres_url: str
+) -> None:
+    """Each credential saves on both workers (so any worker that kept its identity would
+    have it), is revoked through one worker, and its very next save is refused by both."""
+    workers = sorted(server.workers)
+    by_token, by_password, by_membership = _savers(postgres_url, 3)
+    owner = Person(server).logged_in("owner@demo.example")
+    phone = Person(server)  # the API token's client: no cookies
+    people += [owner, phone]
+
+    # A token revoked by the owner.
+    for worker in workers:
+        assert _api_save(phone, by_token, worker).status_code == 200
+    assert owner.send("DELETE", f"/api/v1/tokens/{by_token.token_id}").status_code == 204
+    for worker in workers:
+        refused = _api_save(phone, by_token, worker)
+        assert refused.status_code == 401, refused.text
+        assert refused.json()["detail"] == "The API token is unknown or revoked."
+
+    # A password changed on the laptop logs the phone out.
+    logged_phone = Person(server).logged_in(by_password.email)
+    laptop = Person(server).logged_in(by_password.email)
+    people += [logged_phone, laptop]
+    for worker in workers:
+        assert _page_save(logged_phone, by_password, worker).status_code == 200
+    form = {
+        "current_password": PASSWORD,
+        "new_password": "a fresh passphrase for the revocation check",
+        "confirm_password": "a fresh passphrase for the revocation check",
+    }
+    changed = laptop.send("POST", "/account/password", data=form)
+    assert changed.status_code == 303, changed.text[:500]
+    for worker in workers:
+        refused = _page_save(logged_phone, by_password, worker)
+        assert refused.status_code == 401, refused.text
+        assert refused.json()["login"] is True
+
+    # A member the owner removes: neither the token nor the login saves any more.
+    removed_phone = Person(server).logged_in(by_membership.email)
+    people.append(removed_phone)
+    for worker in workers:
+        assert _api_save(phone, by_membership, worker).status_code == 200
+        assert _page_save(removed_phone, by_membership, worker).status_code == 200
+    gone = owner.send("POST", f"/people/{by_membership.membership_id}/remove")
+    assert gone.status_code == 303, gone.text[:500]
+    for worker in workers:
+        refused = _api_save(phone, by_membership, worker)  # removing revokes their tokens
+        assert refused.status_code == 401, refused.text
+        assert refused.json()["detail"] == "The API token is unknown or revoked."
+        refused = _page_save(removed_phone, by_membership, worker)
+        assert refused.status_code == 403, refused.text
+        assert "not a member of an organization" in refused.json()["detail"]

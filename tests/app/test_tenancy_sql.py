@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import ast
+import asyncio
+import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from app.db import in_transaction
 from app.modelbase import ident
+from app.orgs.models import Location
 from app.tenancy import UnscopedSQL, org_sql, scope_session
 from tests.factories import make_location, make_org
 from tests.sql_guard import ROOT, UnscopedTextualSQL
@@ -133,3 +137,48 @@ def test_the_suite_stops_textual_sql_that_bypasses_org_sql(session: Session) -> 
         namespace["count_shops"](session)  # type: ignore[operator]
     session.rollback()
     assert namespace["count_scoped"](session) == [(0,)]  # type: ignore[operator]
+
+
+# --- a statement built once is scoped to each session's organization -------------------------
+
+_LOCATION_NAMES = select(Location.name).order_by(col(Location.name))
+
+
+def test_a_statement_built_once_reads_each_organizations_rows_only(session: Session) -> None:
+    """Tenancy keeps each statement's scoped form (app.tenancy, for speed): by statement and
+    organization, never one organization's form for another's session."""
+    ours, theirs = make_org(session), make_org(session)
+    make_location(session, ours, name="Ours")
+    make_location(session, theirs, name="Theirs")
+    ours_id, theirs_id = ident(ours), ident(theirs)
+    for org_id, expected in [(ours_id, "Ours"), (theirs_id, "Theirs"), (ours_id, "Ours")]:
+        scope_session(session, org_id)
+        assert session.exec(_LOCATION_NAMES).all() == [expected]
+    # A statement made afresh each time (so its id may be reused) is scoped as well.
+    for org_id, expected in [(theirs_id, "Theirs"), (ours_id, "Ours")]:
+        scope_session(session, org_id)
+        assert session.exec(select(Location.name)).all() == [expected]
+
+
+# --- app.db.in_transaction --------------------------------------------------------------------
+
+
+def test_in_transaction_stays_on_the_loop_only_inside_a_begun_sqlite_transaction(
+    session: Session,
+) -> None:
+    def thread_of() -> int:
+        return threading.get_ident()
+
+    async def where() -> tuple[int, int, int]:
+        loop_thread = threading.get_ident()
+        before = await in_transaction(session, thread_of)  # nothing begun yet
+        session.exec(select(Location.id)).all()  # the transaction begins
+        after = await in_transaction(session, thread_of)
+        return loop_thread, before, after
+
+    loop_thread, before, after = asyncio.run(where())
+    assert before != loop_thread  # may wait for a lock: the thread pool
+    if session.get_bind().dialect.name == "sqlite":
+        assert after == loop_thread  # can no longer wait: no hop
+    else:
+        assert after != loop_thread  # every statement a round trip: the thread pool
