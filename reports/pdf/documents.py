@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.config import PROJECT_ROOT
 from app.figures import points_text, score_text
+from app.status import target_status
 from reports.charts import hbar_chart
 from reports.filters import ReportFilters
 from reports.loop.summary import TITLE_ACTIONS, TITLE_MEASURES, TITLE_RECOVERY, unfiled_words
@@ -125,6 +126,7 @@ def environment() -> Environment:
         RANK_MIN=RANK_MIN,
         signed_points=signed_points,
         ranked_label=ranked_label,
+        target_status=target_status,
     )
     return env
 

@@ -85,6 +85,7 @@ class VisitReport:
     percent: float | None
     comment: str
     shopper: str | None  # only for owners
+    near_target: float = 5  # the organization's near band (app/status.py)
 
     @property
     def counted_answers(self) -> int:
@@ -169,6 +170,7 @@ def visit_report(
         percent=total.percent,
         comment=shop.comment.strip(),
         shopper=row.shopper_name if with_shopper else None,
+        near_target=org.near_target,
     )
 
 

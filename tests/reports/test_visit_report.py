@@ -174,7 +174,10 @@ def test_visit_report_shows_every_answer_its_mark_and_the_sums_by_hand(
         f"Shop: earned ÷ possible × 100 {e['shop_earned']:g} {e['shop_possible']:g} "
         f"{shown(e['shop'])}"
     ) in text
-    assert f"{shown(e['shop'])} / 100" in text
+    # The shop's score as every page prints it (no "/ 100"), and each section's status mark:
+    # the bill scored 0 against 80 (below), the door 25 against 70 (below).
+    assert re.search(rf"\b{re.escape(shown(e['shop']))} \d+(\.\d+)? of \d+ points", text)
+    assert f"= {shown(e['door'])} · target 70 ✗ below" in text
     assert "A calm lunchtime visit overall." in text
     assert "About this part of the visit: “Nobody at the door for a while.”" in text
     # The owner's copy names the shopper; the photo is printed as a thumbnail.
