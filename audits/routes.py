@@ -25,7 +25,7 @@ from audits.deps import ShopDep
 from audits.models import OPEN_STATES, Shop, ShopStatus
 from audits.services import MSG_TOUCHPOINTS_NEEDED, MSG_WINDOW, AnswerInput, ShopPlan, WavePlan
 from touchpoints.models import QuestionKind
-from touchpoints.queries import journey
+from touchpoints.queries import journey, question_counts
 
 router = APIRouter(include_in_schema=False)
 
@@ -121,6 +121,8 @@ def _panel_context(
         "counts": queries.shop_status_counts(tenant.session) if is_owner else {},
         "locations": locations_list(session=tenant.session) if is_owner else [],
         "journey": journey(tenant.session) if is_owner else [],
+        # The picker says how many questions each touchpoint asks (none: it cannot be chosen).
+        "question_counts": question_counts(tenant.session) if is_owner else {},
         "shoppers": queries.shoppers(tenant.session) if is_owner else [],
         "plan_form": {},
         "plan_errors": {},

@@ -19,6 +19,7 @@ from audits.services import MSG_RETURN_NOTE, MSG_TOUCHPOINTS_NEEDED, MSG_WINDOW,
 from tests.audits.test_services import SHOPPER_EMAIL, SHOPPER_NAME, World, _shop, _survey_org
 from tests.conftest import Browser, sign_in
 from tests.factories import make_member, make_touchpoint
+from touchpoints.models import Question
 
 pytestmark = pytest.mark.db
 
@@ -138,6 +139,16 @@ def test_a_touchpoint_without_questions_cannot_be_planned(
     empty = make_touchpoint(session, w.org, name="Collecting a repair")
     session.commit()
     owner = _as(client, db, w, w.owner)
+    # The pickers say so before anyone tries: the count beside each touchpoint, and the empty
+    # one cannot be ticked (in the plan form and the wave form alike).
+    page = owner.get("/shops").text  # type: ignore[attr-defined]
+    asked = len(session.exec(select(Question).where(Question.touchpoint_id == w.tp.id)).all())
+    assert page.count(f'{w.tp.name} <span class="muted small">({asked} questions)') == 2
+    boxes = re.findall(
+        rf'<input type="checkbox" name="touchpoint_ids" value="{empty.id}"[^>]*>', page
+    )
+    assert len(boxes) == 2 and all("disabled" in box for box in boxes), boxes
+    assert page.count('Collecting a repair <span class="muted small">(no questions yet') == 2
     shop = owner.htmx(
         "POST",
         "/shops",
