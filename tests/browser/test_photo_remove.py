@@ -34,10 +34,12 @@ def test_a_photo_added_by_mistake_comes_off_even_without_signal(
     page.goto(fill)
     block = question(page, yes_no)
     block.get_by_role("button", name="Yes").click()
-    add_photo(page, yes_no, (200, 40, 40))
-    add_photo(page, yes_no, (40, 200, 40))
-    expect(block.locator("[data-photo-state]")).to_have_text("Photo saved.")
-    expect(block.locator(".photo-waiting")).to_have_count(0)
+    for count, colour in enumerate([(200, 40, 40), (40, 200, 40)], start=1):
+        add_photo(page, yes_no, colour)
+        # Shown at once (from the phone's copy), then sent: wait for both, one at a time.
+        expect(block.locator(".photo-list li")).to_have_count(count)
+        expect(block.locator(".photo-waiting")).to_have_count(0)
+        expect(block.locator("[data-photo-state]")).to_have_text("Photo saved.")
     expect(page.locator("#queue-status")).to_be_hidden(timeout=WAIT_MS)
     stored = server_photos(live_server, shop.shop_id)
     assert len(stored) == 2
