@@ -114,7 +114,12 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
-    def session(self, *, write: bool = False) -> Session:
+    def session(self, *, write: bool = False, writes_throughout: bool = False) -> Session:
+        """A session; `write`: its transaction takes SQLite's write lock from its first
+        statement. After a commit it reads without the lock (see _reads_after_commit), unless
+        `writes_throughout`: for a script that calls several services in a row, each of
+        which commits, so that every one of its transactions waits its turn for the lock
+        instead of failing on a lock upgrade ("database is locked") while others write."""
         if not _wired:
             # Without the tenancy listener a session would read every organization's rows.
             raise RuntimeError("app.wiring.wire() has not run: no session before start-up")
@@ -125,7 +130,7 @@ class Database:
             expire_on_commit=False,
             close_resets_only=False,
         )
-        if write:
+        if write and not writes_throughout:
             event.listen(session, "after_commit", self._reads_after_commit)
         return session
 

@@ -18,7 +18,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
-from app.db import SQLITE_BUSY_TIMEOUT_MS, Database
+from app.db import SQLITE_BUSY_TIMEOUT_MS, WRITE_OPTION, Database
 from app.orgs.models import LoginAttempt
 from app.schema import metadata
 from app.wiring import wire
@@ -150,3 +150,18 @@ def test_write_sessions_take_turns_in_the_same_interleaving(sqlite_db: Database)
     assert failures == []
     assert seen_by_second == [1]
     assert _count(sqlite_db) == 2
+
+
+def test_a_script_session_takes_the_write_lock_in_every_transaction(sqlite_db: Database) -> None:
+    """After a commit a request's session reads without the write lock; a script's session
+    (`writes_throughout`), calling service after service that each commit, keeps taking it
+    from the first statement, so it waits its turn instead of failing on a lock upgrade."""
+    wire()
+    with sqlite_db.session(write=True) as request:
+        request.exec(select(func.count()).select_from(LoginAttempt)).one()
+        request.commit()
+        assert not request.connection().get_execution_options().get(WRITE_OPTION)
+    with sqlite_db.session(write=True, writes_throughout=True) as script:
+        script.exec(select(func.count()).select_from(LoginAttempt)).one()
+        script.commit()
+        assert script.connection().get_execution_options().get(WRITE_OPTION)

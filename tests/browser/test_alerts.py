@@ -46,7 +46,7 @@ def arrange_submitted_shop(server: LiveServer, place: str, approve: bool = False
     """A shop the demo shopper has handed in, failing a critical question: what the phone
     flow makes, done here through the same services (and approved, when asked)."""
     db = Database(server.database_url)
-    with db.session(write=True) as session:
+    with db.session(write=True, writes_throughout=True) as session:
         org = session.exec(select(Organization).where(Organization.name == DEMO_ORG)).one()
         shopper = session.exec(select(User).where(User.email == SHOPPER)).one()
         owner = session.exec(select(User).where(User.email == OWNER)).one()

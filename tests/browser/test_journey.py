@@ -69,7 +69,7 @@ def add_question(page: Page, kind_label: str, text: str, fill: dict[str, str]) -
 def answer_in_a_shop(server: LiveServer, question_text: str) -> None:
     """Arrange what the shops issue will make through pages: one shop that answered it."""
     db = Database(server.database_url)
-    with db.session(write=True) as session:
+    with db.session(write=True, writes_throughout=True) as session:
         question = session.exec(select(Question).where(Question.text == question_text)).one()
         org = session.exec(select(Organization).where(Organization.id == question.org_id)).one()
         location = Location(org_id=org.id, name="Quay Street")  # type: ignore[arg-type]

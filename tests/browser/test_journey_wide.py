@@ -36,7 +36,7 @@ STAGES = [
 
 def make_wide_journey(server: LiveServer) -> None:
     db = Database(server.database_url)
-    with db.session(write=True) as session:
+    with db.session(write=True, writes_throughout=True) as session:
         if session.exec(select(User).where(User.email == OWNER)).first() is None:
             owner = user_create(session=session, email=OWNER, name="Wide Owner", password=PASSWORD)
             org = org_create(

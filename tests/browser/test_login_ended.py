@@ -45,7 +45,7 @@ NEW_PASSWORD = "orchid tundra saddle 4471"
 def make_shopper(server: LiveServer) -> None:
     """A shopper of its own: changing the demo shopper's password would log out other tests."""
     db = Database(server.database_url)
-    with db.session(write=True) as session:
+    with db.session(write=True, writes_throughout=True) as session:
         org = session.exec(select(Organization).where(Organization.name == "Demo Co")).one()
         user = session.exec(select(User).where(User.email == EMAIL)).first()
         if user is None:
@@ -159,7 +159,7 @@ def approve(server: LiveServer, shop_id: int) -> None:
     """The owner approves the shop (handed in from another device, say) while the phone is
     offline."""
     db = Database(server.database_url)
-    with db.session(write=True) as session:
+    with db.session(write=True, writes_throughout=True) as session:
         shop = session.get(Shop, shop_id)
         assert shop is not None
         scope_session(session, shop.org_id)

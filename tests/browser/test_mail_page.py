@@ -33,7 +33,7 @@ def arrange_failed_mail(server: LiveServer, subject: str) -> None:
     """A message every try of which failed: what the mail job leaves after its last try."""
     db = Database(server.database_url)
     try:
-        with db.session(write=True) as session:
+        with db.session(write=True, writes_throughout=True) as session:
             org = session.exec(select(Organization).where(Organization.name == DEMO_ORG)).one()
             session.add(
                 OutgoingMail(

@@ -38,7 +38,7 @@ ANSWERS = re.compile(r"/shops/\d+/answers$")
 
 def make_other_shopper(server: LiveServer) -> None:
     db = Database(server.database_url)
-    with db.session(write=True) as session:
+    with db.session(write=True, writes_throughout=True) as session:
         org = session.exec(select(Organization).where(Organization.name == "Demo Co")).one()
         if session.exec(select(User).where(User.email == OTHER)).first() is None:
             user = user_create(

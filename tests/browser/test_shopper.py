@@ -53,7 +53,7 @@ def arrange_shop(server: LiveServer, location_name: str, shopper_email: str = SH
     # One transaction, holding SQLite's write lock from its first statement: after a commit
     # the session reads without it, and a later write would have to upgrade its lock, which
     # fails at once ("database is locked") while the live server writes.
-    with db.session(write=True) as session:
+    with db.session(write=True, writes_throughout=True) as session:
         org = session.exec(select(Organization).where(Organization.name == "Demo Co")).one()
         shopper = session.exec(select(User).where(User.email == shopper_email)).one()
         assert org.id is not None and shopper.id is not None

@@ -105,7 +105,7 @@ def arrange_scale_shop(server: LiveServer, location_name: str) -> ScaleShop:
     """A shop for the demo shopper with one section of scale questions, two of them with the
     library's long labels and one with one-word labels."""
     db = Database(server.database_url)
-    with db.session(write=True) as session:
+    with db.session(write=True, writes_throughout=True) as session:
         org = session.exec(select(Organization).where(Organization.name == "Demo Co")).one()
         shopper = session.exec(select(User).where(User.email == SHOPPER)).one()
         assert org.id is not None and shopper.id is not None

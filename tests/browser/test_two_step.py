@@ -27,7 +27,7 @@ def arrange_owner(server: LiveServer) -> str:
     email = f"two-step-{uuid.uuid4().hex[:8]}@demo.example"
     db = Database(server.database_url)
     try:
-        with db.session(write=True) as session:
+        with db.session(write=True, writes_throughout=True) as session:
             user = services.user_create(
                 session=session, email=email, name="Tove Twostep", password=PASSWORD
             )
@@ -129,7 +129,7 @@ def test_new_recovery_codes_on_a_phone(open_tab: TabFactory, live_server: LiveSe
     secret = pyotp.random_base32()
     db = Database(live_server.database_url)
     try:
-        with db.session(write=True) as session:
+        with db.session(write=True, writes_throughout=True) as session:
             user = services.user_by_email(session=session, email=email)
             assert user is not None
             user.totp_secret = secret
