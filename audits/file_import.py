@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,7 @@ from audits.services import (
     AnswerInput,
     answer_upsert,
     checked_value,
+    phone_time,
     question_in_shop,
     section_comment_record,
     shop_visit_record,
@@ -93,16 +94,6 @@ class _Parsed:
     sections: list[tuple[int, str]]
 
 
-def _given_at(raw: object) -> datetime | None:
-    if not isinstance(raw, str) or not raw.strip():
-        return None
-    try:
-        given = datetime.fromisoformat(raw.strip())
-    except ValueError:
-        return None
-    return given if given.tzinfo is not None else given.replace(tzinfo=UTC)
-
-
 def read_file(raw: bytes) -> dict[str, Any]:
     """The file's JSON object, or a DomainError that says why it is not a phone's copy."""
     if len(raw) > MAX_BYTES:
@@ -155,7 +146,7 @@ def _check(session: Session, shop: Shop, data: dict[str, Any], tz: str) -> _Pars
                 value=item.get("value"),
                 not_applicable=item.get("not_applicable") is True,
                 comment=comment,
-                given_at=_given_at(item.get("given_at")),
+                given_at=phone_time(item.get("given_at")),
             )
             try:
                 question = question_in_shop(session, shop, qid)

@@ -279,6 +279,20 @@ class AnswerInput:
     given_at: datetime | None = None
 
 
+def phone_time(raw: object) -> datetime | None:
+    """The time a phone says an answer was given (ISO 8601; UTC when it names no zone), or
+    None, and then the receive time counts (given_time). Never a reason to refuse an
+    answer: a time the server cannot read is left out. The page save and the file import
+    read it alike."""
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    try:
+        given = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+    return given if given.tzinfo is not None else given.replace(tzinfo=UTC)
+
+
 def given_time(given_at: datetime | None, *, received: datetime, shop: Shop) -> datetime:
     """The time an answer counts as given: the phone's, unless that clock is plainly wrong.
 

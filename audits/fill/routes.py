@@ -41,6 +41,7 @@ from audits.services import (
     AnswerInput,
     answer_upsert,
     missing_required,
+    phone_time,
     section_comment_record,
     shop_submit,
     shop_visit_record,
@@ -111,20 +112,6 @@ def _answer_state(sections: list[Section]) -> dict[int, dict[str, Any]]:
 def _iso(value: datetime) -> str:
     """A stored time as the phone's `Date` reads it: UTC, with its offset."""
     return value.astimezone(UTC).isoformat()
-
-
-def _given_at(raw: object) -> datetime | None:
-    """The time the phone says the answer was given, or None (then the receive time counts).
-
-    Never a reason to refuse an answer: a time the server cannot read is left out.
-    """
-    if not isinstance(raw, str) or not raw.strip():
-        return None
-    try:
-        given = datetime.fromisoformat(raw.strip())
-    except ValueError:
-        return None
-    return given if given.tzinfo is not None else given.replace(tzinfo=UTC)
 
 
 def _local_input(value: datetime | None, tz: str) -> str:
@@ -226,7 +213,7 @@ async def answer_save(request: Request, tenant: ShopperDep, shop: ShopDep) -> Re
             value=body.get("value"),
             not_applicable=body.get("not_applicable") is True,
             comment=comment,
-            given_at=_given_at(body.get("given_at")),
+            given_at=phone_time(body.get("given_at")),
         )
     except ValueError:
         return _refused(DomainError("The answer's id is not valid.", field="id"))
