@@ -24,6 +24,7 @@ from playwright.sync_api import (
     Page,
     Playwright,
     Response,
+    Route,
     ViewportSize,
     expect,
     sync_playwright,
@@ -251,6 +252,26 @@ def browser(playwright: Playwright) -> Iterator[Browser | None]:
     )
     yield chromium
     chromium.close()
+
+
+def _no_network(route: Route) -> None:
+    route.abort("internetdisconnected")
+
+
+def signal(context: BrowserContext, on: bool) -> None:
+    """Take the phone's signal away, or give it back.
+
+    Chromium's offline emulation alone is not a dead network: a request a reloaded page makes
+    as it starts can still reach the server (a queued photo removal went out "without signal"
+    on reload, once in CI and every time in a loop of reloads). So every request that would
+    leave the browser is also failed as a lost connection; what the service worker answers
+    from its caches is not a network request and still works.
+    """
+    context.set_offline(not on)
+    if on:
+        context.unroute("**/*", _no_network)
+    else:
+        context.route("**/*", _no_network)
 
 
 @dataclass

@@ -24,7 +24,7 @@ from app.orgs.services import membership_set, user_create
 from app.tenancy import scope_session
 from audits.models import Shop, ShopStatus, ShopTouchpoint
 from audits.services import MSG_SHOP_CLOSED
-from tests.browser.conftest import DESKTOP, PHONE, LiveServer, TabFactory
+from tests.browser.conftest import DESKTOP, PHONE, LiveServer, TabFactory, signal
 from tests.browser.test_shopper import (
     QUEUED_JS,
     SHOPPER,
@@ -88,7 +88,7 @@ def test_answers_given_offline_survive_a_login_ended_elsewhere(
     touchpoint_id = int(comment_box.get_attribute("data-section-comment") or 0)
 
     # No signal: three answers and a section comment wait on the phone.
-    page.context.set_offline(True)
+    signal(page.context, False)
     rings = page.get_by_label("Your number (rings)")
     rings.fill("2")
     rings.blur()
@@ -117,7 +117,7 @@ def test_answers_given_offline_survive_a_login_ended_elsewhere(
     expect(desk.page.get_by_text("Password changed.")).to_be_visible()
 
     # The signal returns: the server refuses, and the page says so; nothing is dropped.
-    page.context.set_offline(False)
+    signal(page.context, True)
     expect(status).to_have_text(
         "Your login has ended: 3 answers and 1 comment are kept on this phone "
         "and go out once you are back. Log in again"
@@ -180,12 +180,12 @@ def test_an_answer_the_server_refuses_is_shown_with_its_reason_not_retried(
     tab.login(SHOPPER)
     tab.goto(f"/shops/{shop.shop_id}/fill?section=1")
     expect(page.get_by_role("heading", name="At the counter", level=1)).to_be_visible()
-    page.context.set_offline(True)
+    signal(page.context, False)
     question(page, q["yes_no"]).get_by_role("button", name="Yes").click()
     expect(state(page, q["yes_no"])).to_have_text("Waiting to send…")
     approve(live_server, shop.shop_id)
 
-    page.context.set_offline(False)
+    signal(page.context, True)
     expect(state(page, q["yes_no"])).to_have_text(MSG_SHOP_CLOSED)
     expect(question(page, q["yes_no"])).to_have_class(re.compile(r"\bq-error\b"))
     expect(page.locator("#queue-status")).to_be_hidden()

@@ -18,7 +18,7 @@ from sqlmodel import select
 from app.db import Database
 from app.orgs.models import Organization, Role, User
 from app.orgs.services import membership_set, user_create
-from tests.browser.conftest import PHONE, WAIT_MS, LiveServer, TabFactory
+from tests.browser.conftest import PHONE, WAIT_MS, LiveServer, TabFactory, signal
 from tests.browser.test_photo_offline import add_photo, server_photos
 from tests.browser.test_shopper import (
     SHOPPER,
@@ -125,7 +125,7 @@ def test_receipt_on_the_check_screen(open_tab: TabFactory, live_server: LiveServ
 
     # Without signal, one more answer waits on the phone; the check screen (the phone's own
     # copy of it) says so.
-    page.context.set_offline(True)
+    signal(page.context, False)
     page.goto(f"{live_server.url}{fill}?section=2")
     page.get_by_label("Your answer").fill("Bright and tidy.")
     page.get_by_label("Your answer").blur()
@@ -134,7 +134,7 @@ def test_receipt_on_the_check_screen(open_tab: TabFactory, live_server: LiveServ
     expect(receipt).to_have_text("1 of 3 answers is still on this phone.")
     assert len(server_answers(live_server, shop.shop_id)) == 2
 
-    page.context.set_offline(False)
+    signal(page.context, True)
     expect(receipt).to_have_text(
         re.compile(r"^All 3 answers are on the server, last at \d\d:\d\d\.$")
     )

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.demo import DEMO_USERS
-from tests.browser.conftest import DESKTOP, PHONE, LiveServer, TabFactory
+from tests.browser.conftest import DESKTOP, PHONE, LiveServer, TabFactory, signal
 from tests.browser.test_shopper import (
     SHOPPER,
     arrange_shop,
@@ -41,7 +41,7 @@ def test_a_phone_copy_is_imported_by_the_owner_once(
     expect(copy_button).to_be_hidden()  # nothing waits yet
 
     # The signal is gone for good: two answers wait on the phone.
-    page.context.set_offline(True)
+    signal(page.context, False)
     question(page, q["yes_no"]).get_by_role("button", name="Yes").click()
     question(page, q["scale"]).get_by_role("button", name="Warm").click()
     expect(state(page, q["yes_no"])).to_have_text("Waiting to send…")

@@ -19,7 +19,7 @@ from sqlmodel import col, select
 
 from app.db import Database
 from audits.models import Answer, Photo
-from tests.browser.conftest import PHONE, WAIT_MS, LiveServer, TabFactory
+from tests.browser.conftest import PHONE, WAIT_MS, LiveServer, TabFactory, signal
 from tests.browser.test_shopper import (
     SHOPPER,
     arrange_shop,
@@ -103,7 +103,7 @@ def test_photos_wait_on_the_phone_without_signal_and_arrive_once(
     wait_for_offline_copy(page)
 
     # No signal: an answer and four photos are kept on the phone.
-    page.context.set_offline(True)
+    signal(page.context, False)
     question(page, scale).get_by_role("button", name=re.compile("^4")).click()
     expect(state(page, scale)).to_have_text("Waiting to send…")
     add_photo(page, scale, (200, 40, 40))  # its answer is still queued too
@@ -146,7 +146,7 @@ def test_photos_wait_on_the_phone_without_signal_and_arrive_once(
         route.abort("internetdisconnected")
 
     page.route(PHOTO_POSTS, no_signal)
-    page.context.set_offline(False)
+    signal(page.context, True)
     expect(page.locator("#queue-status")).to_have_text(
         "4 photos are waiting to send. "
         "They are kept on this phone and go out when the signal returns."

@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, WAIT_MS, LiveServer, TabFactory
+from tests.browser.conftest import PHONE, WAIT_MS, LiveServer, TabFactory, signal
 from tests.browser.test_photo_offline import add_photo, server_photos, wait_for_offline_copy
 from tests.browser.test_shopper import SHOPPER, arrange_shop, forget_offline_noise, question
 
@@ -53,7 +53,7 @@ def test_a_photo_added_by_mistake_comes_off_even_without_signal(
 
     # No signal. The saved copy of this screen dates from before the photos, and still shows
     # both: the phone remembers what it sent.
-    page.context.set_offline(True)
+    signal(page.context, False)
     page.reload()
     block = question(page, yes_no)
     expect(block.locator(".photo-list li")).to_have_count(2)
@@ -91,7 +91,7 @@ def test_a_photo_added_by_mistake_comes_off_even_without_signal(
     assert wrong_file.is_file()
 
     # Signal again: the removal goes out, the server drops the photo and its file.
-    page.context.set_offline(False)
+    signal(page.context, True)
     expect(page.locator("#queue-status")).to_be_hidden(timeout=WAIT_MS)
     forget_offline_noise(tab)
     assert [p for p, _, _ in server_photos(live_server, shop.shop_id)] == [right]

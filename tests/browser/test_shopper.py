@@ -23,7 +23,7 @@ from app.modelbase import utcnow
 from app.orgs.models import Location, Organization, User
 from app.tenancy import scope_session
 from audits.models import Answer, Shop, ShopEvent, ShopTouchpoint
-from tests.browser.conftest import PHONE, WAIT_MS, LiveServer, Tab, TabFactory
+from tests.browser.conftest import PHONE, WAIT_MS, LiveServer, Tab, TabFactory, signal
 from touchpoints import services as journey
 from touchpoints.models import QuestionFields, Stage, Touchpoint
 
@@ -227,7 +227,7 @@ def test_shopper_fills_a_shop_through_a_dead_spot(
     wait_for_offline_copy(page)
 
     # The signal drops. The shopper carries on to the next screen and keeps answering.
-    page.context.set_offline(True)
+    signal(page.context, False)
     page.get_by_role("link", name="Next →").click()
     expect(page.get_by_role("heading", name="On the phone", level=1)).to_be_visible()
     rings = page.get_by_label("Your number (rings)")
@@ -262,7 +262,7 @@ def test_shopper_fills_a_shop_through_a_dead_spot(
     assert submissions(live_server, shop.shop_id) == 0
 
     # The signal returns: the queue empties in order, every answer arrives once.
-    page.context.set_offline(False)
+    signal(page.context, True)
     expect(page.locator("#queue-status")).to_be_hidden(timeout=WAIT_MS)
     forget_offline_noise(tab)
     rows = server_answers(live_server, shop.shop_id)

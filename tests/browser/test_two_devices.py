@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from audits.models import Answer
-from tests.browser.conftest import PHONE, LiveServer, Tab, TabFactory
+from tests.browser.conftest import PHONE, LiveServer, Tab, TabFactory, signal
 from tests.browser.test_shopper import (
     QUEUED_JS,
     SHOPPER,
@@ -138,7 +138,7 @@ def test_an_answer_queued_offline_gives_way_to_a_newer_one(
     expect(b.get_by_role("heading", name="On the phone", level=1)).to_be_visible()
 
     # B, without signal, answers 5 rings; it waits on B.
-    b.context.set_offline(True)
+    signal(b.context, False)
     rings_b = b.get_by_label("Your number (rings)")
     rings_b.fill("5")
     rings_b.blur()
@@ -152,7 +152,7 @@ def test_an_answer_queued_offline_gives_way_to_a_newer_one(
     assert newer.value == 2
 
     # B gets the signal back: its older 5 is acknowledged but not applied; B shows A's 2.
-    b.context.set_offline(False)
+    signal(b.context, True)
     expect(state(b, q["number"])).to_have_text(note_for(b, newer.given_at))
     expect(rings_b).to_have_value("2")
     expect(b.locator("#queue-status")).to_be_hidden()
@@ -169,10 +169,10 @@ def test_an_answer_queued_offline_gives_way_to_a_newer_one(
     # is back, B's newer answer is kept and A, opening the shop again, shows it.
     question(a, q["choice"]).get_by_role("button", name="They hung up").click()
     expect(state(a, q["choice"])).to_have_text("Saved")
-    b.context.set_offline(True)
+    signal(b.context, False)
     question(b, q["choice"]).get_by_role("button", name="A plain goodbye").click()
     expect(state(b, q["choice"])).to_have_text("Waiting to send…")
-    b.context.set_offline(False)
+    signal(b.context, True)
     expect(state(b, q["choice"])).to_have_text("Saved")
     kept = stored(live_server, shop.shop_id, q["choice"])
     assert kept.value == 1  # "A plain goodbye"
@@ -197,7 +197,7 @@ def test_a_queued_answer_older_than_the_servers_is_dropped_on_opening_the_shop(
     b_tab = phone(open_tab, counter)
     b = b_tab.page
     expect(b.get_by_role("heading", name="At the counter", level=1)).to_be_visible()
-    b.context.set_offline(True)
+    signal(b.context, False)
     question(b, q["yes_no"]).get_by_role("button", name="Yes").click()
     expect(state(b, q["yes_no"])).to_have_text("Waiting to send…")
     question(a, q["yes_no"]).get_by_role("button", name="No").click()
@@ -207,7 +207,7 @@ def test_a_queued_answer_older_than_the_servers_is_dropped_on_opening_the_shop(
     # B opens the page again with signal while its answer is still queued. B's answer sends
     # fail on the way (as on a weak signal), so only the page's comparison can empty the queue.
     b.route("**/shops/*/answers", lambda route: route.abort())
-    b.context.set_offline(False)
+    signal(b.context, True)
     b_tab.goto(counter)
     yes_no_b = question(b, q["yes_no"])
     expect(yes_no_b.get_by_role("button", name="No")).to_have_attribute("aria-pressed", "true")

@@ -30,6 +30,7 @@ from tests.browser.conftest import (
     PHONE,
     LiveServer,
     free_port,
+    signal,
     touchstone_command,
     wait_until_up,
 )
@@ -142,7 +143,7 @@ def test_a_new_release_keeps_the_queue_and_the_saved_screens(
         assert "touchstone-static-one" in worker_caches(page)
 
         # No signal: three answers are kept on the phone, and the phone is put away.
-        context.set_offline(True)
+        signal(context, False)
         question(page, q["yes_no"]).get_by_role("button", name="Yes").click()
         question(page, q["scale"]).get_by_role("button", name=re.compile("^4")).click()
         expect(state(page, q["scale"])).to_have_text("Waiting to send…")
@@ -168,7 +169,7 @@ def test_a_new_release_keeps_the_queue_and_the_saved_screens(
 
         # The shop's screens were kept through the update: they open without signal, with
         # the answers waiting.
-        context.set_offline(True)
+        signal(context, False)
         page.goto(f"{fill}?section=1")
         expect(page.get_by_role("heading", name="At the counter", level=1)).to_be_visible()
         expect(state(page, q["yes_no"])).to_have_text("Waiting to send…")
@@ -179,7 +180,7 @@ def test_a_new_release_keeps_the_queue_and_the_saved_screens(
 
         # Signal, and the answers get through: each stored once, as given.
         context.unroute(ANSWERS)
-        context.set_offline(False)
+        signal(context, True)
         page.goto(f"{fill}?section=2")
         wait_until_sent(page, user)
         stored = {a.question_id: a.value for a in server_answers(ours, shop.shop_id)}
