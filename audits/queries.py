@@ -283,6 +283,22 @@ def review_queue(session: Session) -> list[Shop]:
     )
 
 
+def shops_due(session: Session, *, before: datetime) -> list[Shop]:
+    """Shops still with their shoppers whose window closes before `before` (the overdue
+    among them too), the soonest first."""
+    return list(
+        session.exec(
+            select(Shop)
+            .where(
+                col(Shop.status).in_(list(OPEN_STATES)),
+                col(Shop.due_until).is_not(None),
+                col(Shop.due_until) < before,
+            )
+            .order_by(col(Shop.due_until).asc(), col(Shop.id).asc())
+        )
+    )
+
+
 def shop_status_counts(session: Session) -> dict[str, int]:
     rows = session.exec(select(Shop.status, func.count()).group_by(Shop.status)).all()
     return {str(status): int(count) for status, count in rows}

@@ -474,6 +474,9 @@ class CardSummary:
     target: float
     spark: str
     near: float  # the organization's near band (app/status.py)
+    # Every period of the filters, oldest first, with or without shops (the journey's score
+    # per period is made from these: reports.pdf.pack.journey_scores).
+    periods: tuple[PeriodScore, ...] = ()
 
     @property
     def change(self) -> float | None:
@@ -510,6 +513,7 @@ def card_summaries(
             target=tp.target,
             spark=sparkline([p.score for p in periods], target=tp.target),
             near=near,
+            periods=tuple(periods),
         )
     return result
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from app.modelbase import utcnow
 from app.orgs import queries
 from app.orgs.models import Role
 from app.templating import render
 from app.tenancy import MemberDep
 from audits.models import OPEN_STATES
 from audits.queries import shop_status_counts, shopper_cards
+from reports.home.overview import owner_day
 from reports.routes import overview_context
 from touchpoints.queries import journey
 
@@ -29,6 +31,7 @@ def home(request: Request, tenant: MemberDep) -> Response:
         context["invite_count"] = len(queries.invites_pending(session=tenant.session))
         context["touchpoint_count"] = sum(len(v.touchpoints) for v in journey(tenant.session))
         context["shop_counts"] = shop_status_counts(tenant.session)
+        context["day"] = owner_day(tenant.session, tenant.org, now=utcnow())
     elif tenant.role == Role.shopper:
         context["cards"] = shopper_cards(tenant.session, tenant.user_id)
         context["OPEN_STATES"] = OPEN_STATES

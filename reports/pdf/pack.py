@@ -8,6 +8,7 @@ collects and compares, and writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from statistics import fmean
@@ -118,7 +119,7 @@ def has_loop_sections(loop: LoopReport) -> bool:
 
 
 def journey_scores(
-    filters: ReportFilters, periods: dict[int, list[PeriodScore]]
+    filters: ReportFilters, periods: Mapping[int, Sequence[PeriodScore]]
 ) -> list[JourneyScore]:
     """The journey's score in every period where any touchpoint was shopped, oldest first."""
     found = []
