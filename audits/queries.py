@@ -24,7 +24,15 @@ from audits.models import (
 )
 from touchpoints.models import Question, QuestionStatus, Touchpoint
 from touchpoints.preview import question_spec
-from touchpoints.scoring import Given, SectionScore, ShopScore, score_section, score_shop
+from touchpoints.scoring import (
+    Given,
+    QuestionScore,
+    SectionScore,
+    ShopScore,
+    mark,
+    score_section,
+    score_shop,
+)
 
 # Once a shop is handed in, its checklist is what the shopper answered, nothing newer.
 FROZEN = frozenset({ShopStatus.submitted, ShopStatus.approved})
@@ -353,11 +361,18 @@ class ExplainRow:
     effect: str
 
 
+# What each answer mark (touchpoints.scoring.mark) means in the calculation table.
+EFFECTS = {"pass": "passed", "partial": "partly passed", "fail": "failed"}
+
+
 @dataclass
 class ExplainSection:
     section: Section
     rows: list[ExplainRow]
     score: SectionScore
+    # Every question's score by question id, counted or not: the review page marks each
+    # answer with it (pass / partial / fail, or why it does not count).
+    by_question: dict[int, QuestionScore] = field(default_factory=dict)
 
 
 def shop_explain(session: Session, shop: Shop) -> tuple[list[ExplainSection], ShopScore]:
@@ -373,15 +388,36 @@ def shop_explain(session: Session, shop: Shop) -> tuple[list[ExplainSection], Sh
             qs = by_id[ident(question)]
             if not qs.counted:
                 continue
-            if qs.critical_fail:
-                effect = "critical fail: section scores 0"
-            elif qs.failed:
-                effect = "failed"
-            else:
-                effect = "passed"
+            effect = "critical fail: section scores 0" if qs.critical_fail else EFFECTS[mark(qs)]
             rows.append(ExplainRow(question, True, qs.earned, qs.possible, question.weight, effect))
-        explained.append(ExplainSection(section, rows, score))
+        explained.append(ExplainSection(section, rows, score, by_id))
     return explained, score_shop(scores)
+
+
+@dataclass(frozen=True)
+class ReviewFlags:
+    """What an owner should look at before approving: answers that failed, and critical
+    questions that failed (which zero their section)."""
+
+    fails: int
+    critical_fails: int
+
+    @property
+    def clean(self) -> bool:
+        """Nothing flagged: a shop that can be approved with others in one go."""
+        return not self.fails and not self.critical_fails
+
+
+def review_flags(session: Session, shop: Shop) -> ReviewFlags:
+    return flags_of(shop_explain(session, shop)[0])
+
+
+def flags_of(explained: list[ExplainSection]) -> ReviewFlags:
+    scores = [q for ex in explained for q in ex.score.questions]
+    return ReviewFlags(
+        fails=sum(1 for q in scores if q.failed),
+        critical_fails=sum(1 for q in scores if q.critical_fail),
+    )
 
 
 def shop_photos(session: Session, shop: Shop) -> dict[uuid.UUID, list[Photo]]:

@@ -261,14 +261,46 @@ async def wave_plan(request: Request, tenant: OwnerDep) -> Response:
 # --- review --------------------------------------------------------------------------------
 
 
+def _review_context(tenant: Tenant, **extra: Any) -> dict[str, Any]:
+    shops = queries.review_queue(tenant.session)
+    return {
+        "rows": queries.shop_rows(tenant.session, shops, with_shopper=True),
+        # Per shop: failed answers and failed critical questions (judged as now).
+        "flags": {ident(s): queries.review_flags(tenant.session, s) for s in shops},
+        "bulk_error": "",
+        **extra,
+    }
+
+
 @router.get("/shops/review")
 def review_page(request: Request, tenant: OwnerDep) -> Response:
-    shops = queries.review_queue(tenant.session)
-    return render(
-        request,
-        "audits/review.html",
-        {"rows": queries.shop_rows(tenant.session, shops, with_shopper=True)},
+    return render(request, "audits/review.html", _review_context(tenant))
+
+
+MSG_NONE_CHOSEN = "Choose the shops to approve: tick them in the list."
+
+
+@router.post("/shops/review")
+def review_approve_many(
+    request: Request,
+    tenant: OwnerDep,
+    shop_id: Annotated[list[str], Form(default_factory=list)],
+) -> Response:
+    """Approve several clean shops at once (nothing flagged); the rest stay for a look."""
+    ids = [int(v) for v in shop_id if v.strip().isdigit()]
+    if not ids:
+        context = _review_context(tenant, bulk_error=MSG_NONE_CHOSEN)
+        return render(request, "audits/review.html", context, status_code=400)
+    result = services.shops_approve_clean(
+        session=tenant.session, shop_ids=ids, actor_id=tenant.user_id
     )
+    if result.approved:
+        numbers = ", ".join(f"#{ident(s)}" for s in result.approved)
+        count = len(result.approved)
+        flash(request, f"Approved {count} shop{'s' if count != 1 else ''}: {numbers}.")
+    for skipped_id, why in result.skipped:
+        flash(request, f"Shop #{skipped_id} was not approved: {why}.", "error")
+    return redirect(request, "/shops/review")
 
 
 def _detail_context(tenant: Tenant, shop: Shop, **extra: Any) -> dict[str, Any]:
@@ -292,6 +324,7 @@ def _detail_context(tenant: Tenant, shop: Shop, **extra: Any) -> dict[str, Any]:
         else:
             who[ident(event)] = actors.get(event.actor_id, "Former member")
     near = tenant.org.near_target
+    can_review = is_owner and shop.status == ShopStatus.submitted
     return {
         "shop": shop,
         "row": row,
@@ -312,7 +345,12 @@ def _detail_context(tenant: Tenant, shop: Shop, **extra: Any) -> dict[str, Any]:
         "answer_words": queries.answer_words,
         "QuestionKind": QuestionKind,
         "tz": tenant.org.timezone,
-        "can_review": is_owner and shop.status == ShopStatus.submitted,
+        "can_review": can_review,
+        "flags": queries.flags_of(explained),
+        # Other shops waiting after this one: "Approve and open next" needs one.
+        "queue_others": (
+            sum(1 for s in queries.review_queue(session) if s.id != shop.id) if can_review else 0
+        ),
         "return_errors": {},
         "return_note": "",
         "edit_id": None,
@@ -343,13 +381,23 @@ def shop_page(request: Request, tenant: ReaderDep, shop: ShopDep) -> Response:
 
 
 @router.post("/shops/{shop_id}/approve")
-def shop_approve(request: Request, tenant: OwnerDep, shop: ShopDep) -> Response:
+def shop_approve(
+    request: Request, tenant: OwnerDep, shop: ShopDep, then: Annotated[str, Form()] = ""
+) -> Response:
     try:
         services.shop_approve(session=tenant.session, shop=shop, actor_id=tenant.user_id)
     except DomainError as exc:
         return _detail(
             request, tenant, shop, exc.status_code, notice=exc.message, notice_kind="error"
         )
+    if then == "next":
+        # "Approve and open the next": the longest-waiting shop still in the queue.
+        following = next(iter(queries.review_queue(tenant.session)), None)
+        if following is None:
+            flash(request, f"Shop #{shop.id} approved. That was the last shop waiting.")
+            return redirect(request, "/shops/review")
+        flash(request, f"Shop #{shop.id} approved. Next in the queue: shop #{following.id}.")
+        return redirect(request, f"/shops/{following.id}")
     if not request.headers.get("hx-request"):
         flash(request, f"Shop #{shop.id} approved: it now counts in reports.")
         return redirect(request, f"/shops/{shop.id}")

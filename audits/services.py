@@ -34,7 +34,7 @@ from audits.models import (
     Wave,
 )
 from audits.progress import shop_progress_counts
-from audits.queries import answer_words, shop_score, shop_sections
+from audits.queries import answer_words, review_flags, shop_score, shop_sections
 from touchpoints.models import Question, QuestionStatus, Touchpoint
 from touchpoints.scoring import score_snapshot
 
@@ -565,6 +565,34 @@ def shop_approve(*, session: Session, shop: Shop, actor_id: int) -> Shop:
     events.emit(events.SHOP_APPROVED, session=session, shop=shop)
     session.commit()
     return shop
+
+
+@dataclass(frozen=True)
+class BulkApproval:
+    approved: list[Shop]
+    skipped: list[tuple[int, str]]  # shop id and why it was left for a closer look
+
+
+def shops_approve_clean(
+    *, session: Session, shop_ids: Sequence[int], actor_id: int
+) -> BulkApproval:
+    """Approve, in one go, the chosen shops that are still waiting and have nothing flagged
+    (no failed answer, no failed critical question), judged again now: a shop corrected or
+    returned since the list was drawn is left alone and said so. Each approval is its own
+    transaction, as one at a time would be."""
+    approved: list[Shop] = []
+    skipped: list[tuple[int, str]] = []
+    for shop_id in dict.fromkeys(shop_ids):  # once each, in the order chosen
+        shop = session.get(Shop, shop_id)
+        if shop is None:
+            skipped.append((shop_id, "not found"))
+        elif shop.status != ShopStatus.submitted:
+            skipped.append((shop_id, f"no longer waiting ({shop.status.replace('_', ' ')})"))
+        elif not review_flags(session, shop).clean:
+            skipped.append((shop_id, "has a failed answer: open it to review"))
+        else:
+            approved.append(shop_approve(session=session, shop=shop, actor_id=actor_id))
+    return BulkApproval(approved, skipped)
 
 
 def shop_return(*, session: Session, shop: Shop, actor_id: int, note: str) -> Shop:

@@ -130,7 +130,7 @@ def test_owner_approves_a_critical_fail_and_deals_with_its_alert(
     tab.goto("/shops/review")
     page.get_by_role("link", name=f"Shop #{handed.shop_id}", exact=True).click()
     page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Approve").click()
+    page.get_by_role("button", name="Approve", exact=True).click()
     expect(page.get_by_text("Approved: this shop now counts in reports.")).to_be_visible()
     # The count in the navigation follows at once, on the same page.
     expect(page.locator("#nav-alert-count")).to_have_text(f"{before + 1} open")
@@ -188,7 +188,7 @@ def test_alerts_and_settings_on_a_phone(open_tab: TabFactory, live_server: LiveS
     tab.goto("/shops/review")
     page.locator("tr", has_text="Phone Parade").get_by_role("link").first.click()
     page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Approve").click()
+    page.get_by_role("button", name="Approve", exact=True).click()
     expect(page.get_by_text("Approved: this shop now counts in reports.")).to_be_visible()
 
     tab.goto("/alerts")
