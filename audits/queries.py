@@ -21,6 +21,7 @@ from audits.models import (
     ShopEvent,
     ShopStatus,
     ShopTouchpoint,
+    Wave,
 )
 from touchpoints.models import Question, QuestionStatus, Touchpoint
 from touchpoints.preview import question_spec
@@ -189,6 +190,7 @@ class ShopRow:
     shopper_email: str | None = None
     # Each covered section's stored percent and its touchpoint's target, in checklist order.
     section_scores: list[tuple[float | None, float]] = field(default_factory=list)
+    wave_name: str | None = None  # the wave it was planned in, if any
 
     def target_status(self, near: float) -> Status | None:
         """The shop at a glance: its worst section against that section's target (a shop
@@ -231,6 +233,12 @@ def shop_rows(session: Session, shops: list[Shop], *, with_shopper: bool) -> lis
             .where(col(Membership.user_id).in_(shopper_ids))
         ):
             people[ident(user)] = user
+    wave_ids = {s.wave_id for s in shops if s.wave_id is not None}
+    waves = (
+        {w.id: w.name for w in session.exec(select(Wave).where(col(Wave.id).in_(wave_ids)))}
+        if wave_ids
+        else {}
+    )
     rows = []
     for shop in shops:
         person = people.get(shop.shopper_id) if shop.shopper_id is not None else None
@@ -243,12 +251,17 @@ def shop_rows(session: Session, shops: list[Shop], *, with_shopper: bool) -> lis
                 shopper_name=person.name if person else None,
                 shopper_email=person.email if person else None,
                 section_scores=scores[ident(shop)],
+                wave_name=waves.get(shop.wave_id) if shop.wave_id is not None else None,
             )
         )
     return rows
 
 
-def _shops_where(query: Any, status: ShopStatus | None, approved_only: bool) -> Any:
+def _shops_where(
+    query: Any, status: ShopStatus | None, approved_only: bool, wave_id: int | None = None
+) -> Any:
+    if wave_id is not None:
+        query = query.where(Shop.wave_id == wave_id)
     if approved_only:
         query = query.where(Shop.status == ShopStatus.approved)
     if status is not None:
@@ -261,11 +274,12 @@ def shops_list(
     *,
     status: ShopStatus | None = None,
     approved_only: bool = False,
+    wave_id: int | None = None,
     limit: int | None = None,
     offset: int = 0,
 ) -> list[Shop]:
     """Shops of the organization, the latest due first (staff: approved ones only)."""
-    query = _shops_where(select(Shop), status, approved_only).order_by(
+    query = _shops_where(select(Shop), status, approved_only, wave_id).order_by(
         col(Shop.due_until).desc().nulls_last(), col(Shop.created_at).desc(), col(Shop.id).desc()
     )
     if limit is not None:
@@ -274,10 +288,21 @@ def shops_list(
 
 
 def shops_count(
-    session: Session, *, status: ShopStatus | None = None, approved_only: bool = False
+    session: Session,
+    *,
+    status: ShopStatus | None = None,
+    approved_only: bool = False,
+    wave_id: int | None = None,
 ) -> int:
-    query = _shops_where(select(func.count()).select_from(Shop), status, approved_only)
+    query = _shops_where(select(func.count()).select_from(Shop), status, approved_only, wave_id)
     return int(session.exec(query).one())
+
+
+def waves_list(session: Session) -> list[Wave]:
+    """The organization's waves, the newest first (the shop list's filter)."""
+    return list(
+        session.exec(select(Wave).order_by(col(Wave.created_at).desc(), col(Wave.id).desc()))
+    )
 
 
 def review_queue(session: Session) -> list[Shop]:

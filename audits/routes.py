@@ -97,16 +97,26 @@ PAGE_SIZE = 50
 
 
 def _panel_context(
-    tenant: Tenant, status: ShopStatus | None, page: int = 1, **extra: Any
+    tenant: Tenant,
+    status: ShopStatus | None,
+    page: int = 1,
+    wave_id: int | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
     is_owner = tenant.role == Role.owner
-    total = queries.shops_count(tenant.session, status=status, approved_only=not is_owner)
+    waves = queries.waves_list(tenant.session)
+    wave = next((w for w in waves if w.id == wave_id), None)
+    wave_id = wave.id if wave is not None else None  # an unknown wave: every shop
+    total = queries.shops_count(
+        tenant.session, status=status, approved_only=not is_owner, wave_id=wave_id
+    )
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages)
     shops = queries.shops_list(
         tenant.session,
         status=status,
         approved_only=not is_owner,
+        wave_id=wave_id,
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
     )
@@ -118,6 +128,8 @@ def _panel_context(
         "pages": pages,
         "first_shown": (page - 1) * PAGE_SIZE + 1,
         "status": status,
+        "waves": waves,
+        "wave": wave,
         "counts": queries.shop_status_counts(tenant.session) if is_owner else {},
         "locations": locations_list(session=tenant.session) if is_owner else [],
         "journey": journey(tenant.session) if is_owner else [],
@@ -128,6 +140,7 @@ def _panel_context(
         "plan_errors": {},
         "wave_form": {},
         "wave_errors": {},
+        "wave_preview": None,
         "notice": None,
         **extra,
     }
@@ -139,12 +152,13 @@ def _panel(
     status: ShopStatus | None = None,
     status_code: int = 200,
     page: int = 1,
+    wave_id: int | None = None,
     **extra: Any,
 ) -> Response:
     return render(
         request,
         "audits/shops.html",
-        _panel_context(tenant, status, page, **extra),
+        _panel_context(tenant, status, page, wave_id, **extra),
         fragment="audits/_shops_panel.html",
         status_code=status_code,
     )
@@ -159,9 +173,16 @@ def shops_page(
     tenant: ReaderDep,
     status: Annotated[str, Query()] = "",
     page: Annotated[str, Query()] = "1",
+    wave: Annotated[str, Query()] = "",
 ) -> Response:
     chosen = ShopStatus(status) if status in set(ShopStatus) else None
-    return _panel(request, tenant, chosen, page=int(page) if page.isdigit() else 1)
+    return _panel(
+        request,
+        tenant,
+        chosen,
+        page=int(page) if page.isdigit() else 1,
+        wave_id=int(wave) if wave.isdigit() else None,
+    )
 
 
 def _form_dict(form: FormData, lists: tuple[str, ...]) -> dict[str, Any]:
@@ -237,18 +258,24 @@ async def wave_plan(request: Request, tenant: OwnerDep) -> Response:
         },
     )
     errors = {**wave_errors, **errors}
-    if data is not None and not errors:
+    if data is not None and not errors and raw.get("step") == "preview":
+        # The page asks for a preview first: what the wave will make, nothing written yet.
+        try:
+            planned = services.wave_preview(session=tenant.session, org_id=tenant.org_id, data=data)
+        except DomainError as exc:
+            errors = _wave_errors(exc)
+        else:
+            return _panel(
+                request, tenant, wave_form=raw, wave_preview=_preview_rows(tenant, planned)
+            )
+    elif data is not None and not errors:
         try:
             wave, shops = services.wave_plan(
                 session=tenant.session, org_id=tenant.org_id, data=data, actor_id=tenant.user_id
             )
         except DomainError as exc:
             tenant.session.rollback()
-            errors = domain_errors(exc)
-            # The wave's fields are plural: point the message at the list it is about.
-            for single, plural in (("location_id", "location_ids"), ("shopper_id", "shopper_ids")):
-                if single in errors:
-                    errors[plural] = errors.pop(single)
+            errors = _wave_errors(exc)
         else:
             notice = f"Wave “{wave.name}” planned: {len(shops)} shops."
             if not request.headers.get("hx-request"):
@@ -256,6 +283,31 @@ async def wave_plan(request: Request, tenant: OwnerDep) -> Response:
                 return redirect(request, "/shops")
             return _panel(request, tenant, notice=notice)
     return _panel(request, tenant, status_code=400, wave_form=raw, wave_errors=errors)
+
+
+def _wave_errors(exc: DomainError) -> dict[str, str]:
+    errors = domain_errors(exc)
+    # The wave's fields are plural: point the message at the list it is about.
+    for single, plural in (("location_id", "location_ids"), ("shopper_id", "shopper_ids")):
+        if single in errors:
+            errors[plural] = errors.pop(single)
+    return errors
+
+
+def _preview_rows(tenant: Tenant, planned: list[services.WaveShop]) -> list[dict[str, Any]]:
+    """The wave preview's table: names instead of ids."""
+    names = {loc.id: loc.name for loc in locations_list(session=tenant.session)}
+    shoppers = dict(queries.shoppers(tenant.session))
+    return [
+        {
+            "location": names.get(one.location_id, "—"),
+            "shopper": shoppers.get(one.shopper_id, "—"),
+            "due_from": one.due_from,
+            "due_until": one.due_until,
+            "touchpoints": [tp.name for tp in one.touchpoints],
+        }
+        for one in planned
+    ]
 
 
 # --- review --------------------------------------------------------------------------------

@@ -205,33 +205,67 @@ def shop_plan(*, session: Session, org_id: int, data: ShopPlan, actor_id: int) -
     return shop
 
 
+@dataclass(frozen=True)
+class WaveShop:
+    """One shop a wave will make: where, who, and its visit window."""
+
+    location_id: int
+    shopper_id: int
+    due_from: datetime
+    due_until: datetime
+    touchpoints: list[Touchpoint]
+
+
+def wave_preview(*, session: Session, org_id: int, data: WavePlan) -> list[WaveShop]:
+    """The shops `wave_plan` would make, checked the same way, without writing anything:
+    one per location, shoppers assigned in turn, visit windows spread over the range."""
+    count = len(data.location_ids)
+    # `ends` is the wave's last minute (23:59 of its last day on the page): the range runs to
+    # the end of that minute, so three shops over three days get a day each from midnight.
+    span = (data.ends + timedelta(minutes=1) - data.starts) / count
+    # Each window ends where the next begins, at a whole minute.
+    starts = [data.starts] + [_minute(data.starts + span * i) for i in range(1, count)]
+    ends = starts[1:] + [data.ends]
+    planned = []
+    for i, location_id in enumerate(data.location_ids):
+        shopper_id = data.shopper_ids[i % len(data.shopper_ids)]
+        touchpoints = _check_plan(session, org_id, location_id, data.touchpoint_ids, shopper_id)
+        planned.append(
+            WaveShop(
+                location_id=location_id,
+                shopper_id=shopper_id,
+                due_from=starts[i],
+                due_until=ends[i],
+                touchpoints=touchpoints,
+            )
+        )
+    return planned
+
+
+def _minute(moment: datetime) -> datetime:
+    """`moment` rounded to the nearest whole minute."""
+    return (moment + timedelta(seconds=30)).replace(second=0, microsecond=0)
+
+
 def wave_plan(
     *, session: Session, org_id: int, data: WavePlan, actor_id: int
 ) -> tuple[Wave, list[Shop]]:
-    """One shop per location, shoppers assigned in turn, visit windows spread over the range."""
-    checked = [
-        _check_plan(session, org_id, loc, data.touchpoint_ids, shopper)
-        for loc, shopper in zip(
-            data.location_ids,
-            (data.shopper_ids[i % len(data.shopper_ids)] for i in range(len(data.location_ids))),
-            strict=True,
-        )
-    ]
+    """Make the wave and the shops `wave_preview` shows, in one transaction."""
+    planned = wave_preview(session=session, org_id=org_id, data=data)
     wave = Wave(org_id=org_id, name=data.name)
     session.add(wave)
     session.flush()
-    span = (data.ends - data.starts) / len(data.location_ids)
     shops = []
-    for i, (location_id, touchpoints) in enumerate(zip(data.location_ids, checked, strict=True)):
+    for one in planned:
         plan = ShopPlan(
-            location_id=location_id,
+            location_id=one.location_id,
             touchpoint_ids=data.touchpoint_ids,
-            shopper_id=data.shopper_ids[i % len(data.shopper_ids)],
+            shopper_id=one.shopper_id,
             scenario=data.scenario,
-            due_from=data.starts + span * i,
-            due_until=data.starts + span * (i + 1),
+            due_from=one.due_from,
+            due_until=one.due_until,
         )
-        shops.append(_create_shop(session, org_id, plan, actor_id, touchpoints, ident(wave)))
+        shops.append(_create_shop(session, org_id, plan, actor_id, one.touchpoints, ident(wave)))
     session.commit()
     return wave, shops
 

@@ -442,3 +442,51 @@ def test_review_queue_and_shops_list_mark_the_weakest_section(
     page = text(owner.get(f"/shops/{shop.id}").text)  # type: ignore[attr-defined]
     assert f"Weakest section {mark}" in page
     assert f"93.8 {mark} target {target}" in page  # the section itself
+
+
+def test_a_wave_is_previewed_before_it_is_planned_and_the_list_filters_by_wave(
+    client: Browser, db: Database, session: Session
+) -> None:
+    w = _survey_org(session)
+    owner = _as(client, db, w, w.owner)
+    single = owner.form(
+        "/shops",
+        {"location_id": str(w.locations[0].id), "touchpoint_ids": [str(w.tp.id)]},
+    )
+    assert single.status_code == 303  # type: ignore[attr-defined]
+    fields = {
+        "name": "Autumn",
+        "location_ids": [str(loc.id) for loc in w.locations],
+        "touchpoint_ids": [str(w.tp.id)],
+        "shopper_ids": [str(w.shopper.id), str(w.other_shopper.id)],
+        # Three days in the organization's zone (Europe/London): a day per shop.
+        "starts": "2026-10-05",
+        "ends": "2026-10-07",
+    }
+    preview = owner.form("/waves", {**fields, "step": "preview"})
+    assert preview.status_code == 200  # type: ignore[attr-defined]
+    words = text(preview.text)  # type: ignore[attr-defined]
+    assert "This wave will plan 3 shops" in words
+    assert "Nothing is planned yet." in words
+    # Shoppers in turn, a day each, every shop with the chosen touchpoint.
+    day = "{} Oct, 00:00 – {} Oct 2026, {} Walking in"
+    assert f"Branch A {SHOPPER_NAME} {day.format('Mon 05', 'Tue 06', '00:00')}" in words
+    assert f"Branch B {w.other_shopper.name} {day.format('Tue 06', 'Wed 07', '00:00')}" in words
+    assert f"Branch C {SHOPPER_NAME} {day.format('Wed 07', 'Wed 07', '23:59')}" in words
+    assert 'name="step" value="plan"' in preview.text  # type: ignore[attr-defined]
+    assert _count(session, Shop) == 1  # the single shop only: a preview writes nothing
+
+    planned = owner.form("/waves", {**fields, "step": "plan"})
+    assert planned.status_code == 303  # type: ignore[attr-defined]
+    assert _count(session, Shop) == 4
+    wave_id = session.exec(select(Shop.wave_id).where(col(Shop.wave_id).is_not(None))).first()
+
+    listing = owner.get("/shops").text
+    assert '<th scope="col">Wave</th>' in listing
+    assert listing.count(f'<a href="/shops?wave={wave_id}">Autumn</a>') == 3
+    only = owner.get(f"/shops?wave={wave_id}").text
+    assert "3 shops in the wave “Autumn”" in text(only)
+    # The single shop at Branch A is left out.
+    assert only.count('<td data-label="Location">Branch A</td>') == 1
+    # An unknown wave (or another organization's) filters nothing out.
+    assert "4 shops" in text(owner.get("/shops?wave=999999").text)
