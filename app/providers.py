@@ -22,10 +22,14 @@ ANSWER_COUNTS = "answer_counts"
 # touchpoints= (a list); returns {touchpoint_id: summary} for the card template. (reports)
 JOURNEY_CARDS = "journey_cards"
 
+# The recovery board's rates, this month and last. Receives session=, org=, now=,
+# location_id=, touchpoint_id= (either None); returns a RecoverySummary. (reports)
+RECOVERY_RATES = "recovery_rates"
+
 # Whether a starter journey of that key exists. Receives key=; returns a bool. (touchpoints)
 STARTER_KNOWN = "starter_known"
 
-PROVIDERS = frozenset({ANSWER_COUNTS, JOURNEY_CARDS, STARTER_KNOWN})
+PROVIDERS = frozenset({ANSWER_COUNTS, JOURNEY_CARDS, RECOVERY_RATES, STARTER_KNOWN})
 
 _providers: dict[str, Provider] = {}
 

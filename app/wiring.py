@@ -32,6 +32,7 @@ from recovery.alerts import routes as alerts_routes
 from recovery.alerts import services as alerts
 from reports import routes as reports_routes
 from reports import summary as reports_summary
+from reports.loop import summary as loop_summary
 from reports.pdf import jobs as pdf_jobs
 from touchpoints import library as touchpoints_library
 from touchpoints import routes as touchpoints_routes
@@ -99,6 +100,7 @@ EVENT_LISTENERS: tuple[tuple[str, Callable[..., Any]], ...] = (
 PROVIDERS: tuple[tuple[str, Callable[..., Any]], ...] = (
     (providers.ANSWER_COUNTS, audits_queries.answer_counts),
     (providers.JOURNEY_CARDS, reports_summary.journey_cards),
+    (providers.RECOVERY_RATES, loop_summary.board_rates),
     (providers.STARTER_KNOWN, touchpoints_library.starter_known),
 )
 

@@ -138,18 +138,66 @@ def cases_list(
     return list(session.exec(query.offset(offset).limit(limit)))
 
 
-def board(session: Session, *, now: datetime, tz: str, closed_limit: int = 10) -> dict[str, object]:
-    """What the owner's board shows: open cases in order, and the recently closed."""
+@dataclass(frozen=True)
+class BoardFilters:
+    """What the owner narrowed the board to; None / "" / False: no narrowing."""
+
+    location_id: int | None = None
+    touchpoint_id: int | None = None
+    step: str = ""  # a key of NEXT_STEPS: open cases whose next step it is
+    overdue: bool = False
+
+    @property
+    def any(self) -> bool:
+        return bool(self.location_id or self.touchpoint_id or self.step or self.overdue)
+
+
+def board(
+    session: Session,
+    *,
+    now: datetime,
+    tz: str,
+    closed_limit: int = 10,
+    filters: BoardFilters = BoardFilters(),
+) -> dict[str, object]:
+    """What the owner's board shows: open cases in order, and the recently closed (unless
+    narrowed to a step or to the overdue, which only open cases have)."""
     open_cases = case_rows(
-        session, cases_list(session, now=now, closed=False, limit=500), now=now, tz=tz
+        session,
+        cases_list(
+            session,
+            now=now,
+            closed=False,
+            overdue=filters.overdue or None,
+            location_id=filters.location_id,
+            touchpoint_id=filters.touchpoint_id,
+            limit=500,
+        ),
+        now=now,
+        tz=tz,
     )
-    closed = case_rows(
-        session, cases_list(session, now=now, closed=True, limit=closed_limit), now=now, tz=tz
-    )
+    if filters.step:
+        open_cases = [r for r in open_cases if r.next_step == filters.step]
+    closed: list[CaseRow] = []
+    if not filters.step and not filters.overdue:
+        closed = case_rows(
+            session,
+            cases_list(
+                session,
+                now=now,
+                closed=True,
+                location_id=filters.location_id,
+                touchpoint_id=filters.touchpoint_id,
+                limit=closed_limit,
+            ),
+            now=now,
+            tz=tz,
+        )
     return {
         "open_rows": open_cases,
         "closed_rows": closed,
         "overdue_count": sum(1 for r in open_cases if r.window.overdue),
+        "filters": filters,
     }
 
 

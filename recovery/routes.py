@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from app import providers
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
 from app.modelbase import MAX_ID, ident, utcnow
@@ -26,6 +27,7 @@ from recovery.models import (
     RecoveryCase,
     Verdict,
 )
+from recovery.replies import case_replies
 from recovery.services import (
     STEP_FIELDS,
     STEP_LABELS,
@@ -138,9 +140,44 @@ def _friendlier(form: dict[str, str], errors: dict[str, str]) -> None:
 # --- the board -----------------------------------------------------------------------------
 
 
+# The steps the board can be narrowed to: an open case's next step.
+BOARD_STEPS = {k: v for k, v in queries.NEXT_STEPS.items() if k != "closed"}
+
+
 @router.get("/recovery")
-def board_page(request: Request, tenant: OwnerDep) -> Response:
-    context = queries.board(tenant.session, now=utcnow(), tz=tenant.org.timezone)
+def board_page(
+    request: Request,
+    tenant: OwnerDep,
+    location: Annotated[str, Query()] = "",
+    touchpoint: Annotated[str, Query()] = "",
+    step: Annotated[str, Query()] = "",
+    overdue: Annotated[str, Query()] = "",
+) -> Response:
+    locations = locations_list(session=tenant.session)
+    stages = journey(tenant.session)
+    # A filter value the organization does not have narrows nothing (an old bookmark).
+    location_id = next((ident(loc) for loc in locations if str(loc.id) == location), None)
+    touchpoint_id = next(
+        (ident(tp) for view in stages for tp in view.touchpoints if str(tp.id) == touchpoint),
+        None,
+    )
+    filters = queries.BoardFilters(
+        location_id=location_id,
+        touchpoint_id=touchpoint_id,
+        step=step if step in BOARD_STEPS else "",
+        overdue=overdue == "1",
+    )
+    now = utcnow()
+    context = queries.board(tenant.session, now=now, tz=tenant.org.timezone, filters=filters)
+    context["rates"] = providers.ask(
+        providers.RECOVERY_RATES,
+        session=tenant.session,
+        org=tenant.org,
+        now=now,
+        location_id=location_id,
+        touchpoint_id=touchpoint_id,
+    )
+    context.update(locations=locations, journey=stages, steps=BOARD_STEPS)
     return render(request, "recovery/board.html", context, fragment="recovery/_board.html")
 
 
@@ -260,6 +297,7 @@ def _case_context(tenant: Tenant, case: RecoveryCase, **extra: Any) -> dict[str,
         "action_item": services.case_action_item(session, case),
         "missing": services.case_missing_for_close(case),
         "retention_days": tenant.org.contact_retention_days,
+        "replies": case_replies(case, tenant.org.name),
         "errors": {},  # form name -> field -> message
         "forms": {},  # form name -> what was typed, shown again with the errors
         "notice": None,

@@ -246,4 +246,23 @@
   if (current && nav.scrollWidth > nav.clientWidth) {
     nav.scrollLeft = current.offsetLeft - nav.offsetLeft - 24;
   }
+
+  // Recovery replies: copy the (possibly edited) message; where the clipboard is not
+  // allowed, select the text so the owner can copy it by hand.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy-reply]");
+    if (!button) return;
+    var id = button.getAttribute("data-copy-reply");
+    var text = document.getElementById(id);
+    var said = document.querySelector('[data-copied="' + id + '"]');
+    function selected() {
+      text.focus();
+      text.select();
+      if (said) said.textContent = "Selected: copy it with your keyboard or menu.";
+    }
+    if (!navigator.clipboard || !window.isSecureContext) return selected();
+    navigator.clipboard.writeText(text.value).then(function () {
+      if (said) said.textContent = "Copied.";
+    }, selected);
+  });
 })();

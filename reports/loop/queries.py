@@ -142,7 +142,7 @@ def _case_clauses(
 
 def recovery_rates(
     session: Session,
-    touchpoint_id: int,
+    touchpoint_id: int | None,
     *,
     period: Period,
     start: date | None = None,
@@ -152,17 +152,20 @@ def recovery_rates(
     now: datetime,
 ) -> list[RateRow]:
     """Per period of the report day: cases, those due, fixed within 24 h, followed up and
-    satisfied, surprised, champions. Periods without cases are left out; oldest first."""
+    satisfied, surprised, champions. Periods without cases are left out; oldest first.
+    `touchpoint_id` None: every case of the organization, filed under a touchpoint or not
+    (the recovery board's rates)."""
     check_period(period)
     dialect = sql_dialect(session)
     report_org(session)  # refuse an unscoped session before building anything
     params: dict[str, Any] = {
-        "tp": touchpoint_id,
         "cutoff": _utc_param(dialect, now - timedelta(seconds=WINDOW_SECONDS)),
     }
-    clauses = _case_clauses(
-        dialect, params, "c.touchpoint_id = :tp", start, end, location_ids, region
-    )
+    which = "c.id IS NOT NULL"
+    if touchpoint_id is not None:
+        params["tp"] = touchpoint_id
+        which = "c.touchpoint_id = :tp"
+    clauses = _case_clauses(dialect, params, which, start, end, location_ids, region)
     if dialect == "postgresql":
         params["window"] = timedelta(seconds=WINDOW_SECONDS)
         in_window = "c.fixed_at <= c.reported_at + :window"

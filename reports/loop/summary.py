@@ -25,7 +25,7 @@ from app.modelbase import utcnow
 from app.orgs.models import Organization
 from recovery.models import FIX_WINDOW_HOURS
 from reports.charts import fmt_value
-from reports.filters import ReportFilters
+from reports.filters import ReportFilters, parse_filters
 from reports.loop import queries as q
 from reports.periods import TABLE_PERIODS, PeriodSlot, slot_of
 from touchpoints.models import (
@@ -157,13 +157,14 @@ class RecoverySummary:
 
 
 def recovery_summary(
-    session: Session, touchpoint: Touchpoint, filters: ReportFilters, *, now: datetime
+    session: Session, touchpoint: Touchpoint | None, filters: ReportFilters, *, now: datetime
 ) -> RecoverySummary:
+    """The recovery rates per period of the filters; `touchpoint` None: every case."""
     rows = {
         row.period_key: row
         for row in q.recovery_rates(
             session,
-            touchpoint.id or 0,
+            touchpoint.id if touchpoint is not None else None,
             period=filters.period,
             start=filters.start,
             end=filters.end,
@@ -185,6 +186,35 @@ def recovery_summary(
         if (row := rows.get(slot.key)) is not None
     ]
     return RecoverySummary(periods)
+
+
+def board_rates(
+    *,
+    session: Session,
+    org: Organization,
+    now: datetime,
+    location_id: int | None = None,
+    touchpoint_id: int | None = None,
+) -> RecoverySummary:
+    """The recovery board's rates: this month and last, for the board's location and
+    touchpoint filters, by the same rules as the reports (docs/definitions.md).
+
+    Recovery sits below reports; it asks through app.providers.RECOVERY_RATES, which
+    app.wiring registers to this function."""
+    today = now.astimezone(ZoneInfo(org.timezone)).date()
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    filters = parse_filters(
+        session,
+        org,
+        period="month",
+        start=last_month,
+        end=today,
+        locations=[location_id] if location_id is not None else None,
+    )
+    touchpoint = session.get(Touchpoint, touchpoint_id) if touchpoint_id is not None else None
+    if touchpoint_id is not None and touchpoint is None:
+        return RecoverySummary([])
+    return recovery_summary(session, touchpoint, filters, now=now)
 
 
 # --- measures -------------------------------------------------------------------------------
