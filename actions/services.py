@@ -152,7 +152,7 @@ def _webhook_done(session: Session, item: ActionItem) -> None:
         title=item.title,
         touchpoint_id=item.touchpoint_id,
         team=item.team,
-        source=item.source.value,
+        source=str(item.source),
         shop_id=item.shop_id,
         recovery_case_id=item.recovery_case_id,
         due_on=item.due_on,

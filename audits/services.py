@@ -577,7 +577,7 @@ def _webhook(session: Session, shop: Shop, event: WebhookEvent) -> None:
     location = session.get(Location, shop.location_id)
     data = ShopData(
         id=ident(shop),
-        status=shop.status.value,
+        status=str(shop.status),
         location_id=shop.location_id,
         location=location.name if location is not None else "",
         scenario=shop.scenario,

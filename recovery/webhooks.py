@@ -16,7 +16,7 @@ def case_data(case: RecoveryCase) -> CaseData:
     return CaseData(
         id=ident(case),
         reference=case.reference,
-        source=case.source.value,
+        source=str(case.source),
         summary=case.summary,
         reported_at=case.reported_at,
         due_at=case.reported_at + WINDOW,

@@ -165,7 +165,7 @@ def _webhooks(session: Session, alert: Alert) -> None:
     """Record the alert's webhook deliveries with it; an overdue case is also its own event."""
     data = AlertData(
         id=ident(alert),
-        kind=alert.kind.value,
+        kind=str(alert.kind),  # type: ignore[arg-type]
         message=alert.message,
         shop_id=alert.shop_id,
         recovery_case_id=alert.recovery_case_id,
