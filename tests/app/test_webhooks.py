@@ -89,7 +89,7 @@ def test_the_recipe_in_the_docs_is_the_one_this_file_uses() -> None:
     docs = (Path(__file__).parents[2] / "docs" / "webhooks.md").read_text()
     for line in (
         'fields = [part.split("=", 1) for part in header.split(",") if "=" in part]',
-        "secret.encode(), timestamps[0].encode() + b\".\" + body, hashlib.sha256",
+        'secret.encode(), timestamps[0].encode() + b"." + body, hashlib.sha256',
         "return any(hmac.compare_digest(expected, candidate) for candidate in signatures)",
         "TOLERANCE = 300  # seconds",
     ):
