@@ -8,16 +8,18 @@ Set TOUCHSTONE_SCREENSHOTS=<folder> to save the screenshots (docs/screenshots/we
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, expect
 
 from app.demo import DEMO_USERS
-from tests.browser.conftest import DESKTOP, PHONE, WAIT_MS, TabFactory
+from tests.browser.conftest import DESKTOP, PHONE, WAIT_MS, LiveServer, TabFactory
 from tests.browser.test_alerts import look
+from tests.browser.test_shopper import _axe
 from tests.helpers import hook_receiver
 
 pytestmark = pytest.mark.browser
@@ -110,3 +112,28 @@ def test_an_owner_registers_an_endpoint_and_follows_its_deliveries(
         look(phone, "webhooks-deliveries-phone", phone=True)
         phone.goto("/settings/webhooks")
         look(phone, "webhooks-phone", phone=True)
+
+
+def test_axe_finds_no_violations_on_the_webhooks_page(
+    browser: Browser | None, live_server: LiveServer
+) -> None:
+    if browser is None:
+        pytest.fail("Chromium is not installed; the browser tests need it.", pytrace=False)
+    context = browser.new_context(viewport=PHONE, bypass_csp=True)  # for axe's inline script
+    context.set_default_timeout(WAIT_MS)
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/login")
+        page.get_by_label("E-mail address").fill(OWNER)
+        page.get_by_label("Password").fill(live_server.password)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Log in").click()
+        page.goto(f"{live_server.url}/settings/webhooks")
+        # With the messages next to the fields, as after a wrong address and no event.
+        page.get_by_label("Address (URL)").fill("ftp://files.example.test/in")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Register endpoint").click()
+        violations = _axe(page)
+        assert not violations, json.dumps(violations, indent=1)
+    finally:
+        context.close()
