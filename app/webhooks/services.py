@@ -68,7 +68,7 @@ MSG_PAUSED = "This endpoint is paused. Resume it first, then send the delivery a
 MSG_NOT_PAUSED = "This endpoint is not paused."
 MSG_PAUSED_DELIVERY = "Not sent: the endpoint was paused."
 MSG_PAUSE_REASON = (
-    "Paused {when}: every request for {hours} hours failed ({failures} in a row). The last "
+    "Since {when}: every request for {hours} hours failed ({failures} in a row). The last "
     "answer: {error}"
 )
 

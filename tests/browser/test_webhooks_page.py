@@ -15,8 +15,12 @@ from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Browser, expect
+from sqlmodel import select
 
+from app.db import Database
 from app.demo import DEMO_USERS
+from app.modelbase import utcnow
+from app.webhooks.models import WebhookEndpoint
 from tests.browser.conftest import DESKTOP, PHONE, WAIT_MS, LiveServer, TabFactory
 from tests.browser.test_alerts import look
 from tests.browser.test_shopper import _axe
@@ -36,7 +40,7 @@ def wait_for(check: Callable[[], object], what: str) -> None:
 
 
 def test_an_owner_registers_an_endpoint_and_follows_its_deliveries(
-    open_tab: TabFactory,
+    open_tab: TabFactory, live_server: LiveServer
 ) -> None:
     with hook_receiver() as receiver:
         tab = open_tab(DESKTOP)
@@ -112,6 +116,33 @@ def test_an_owner_registers_an_endpoint_and_follows_its_deliveries(
         look(phone, "webhooks-deliveries-phone", phone=True)
         phone.goto("/settings/webhooks")
         look(phone, "webhooks-phone", phone=True)
+
+        # Paused (as the job leaves an endpoint failing for a day): said on the page, and
+        # the owner resumes it.
+        pause(live_server, receiver.url)
+        page.reload()
+        expect(page.locator("#paused")).to_contain_text("every request for 24 hours failed")
+        look(tab, "webhooks-paused-desktop")
+        page.get_by_role("button", name="Resume").click()
+        expect(page.get_by_text("Resumed: new events are sent")).to_be_visible()
+        expect(page.locator("#paused")).to_have_count(0)
+
+
+def pause(server: LiveServer, url: str) -> None:
+    db = Database(server.database_url)
+    try:
+        with db.session(write=True, writes_throughout=True) as session:
+            endpoint = session.exec(select(WebhookEndpoint).where(WebhookEndpoint.url == url)).one()
+            endpoint.paused_at = utcnow()
+            endpoint.failures = 31
+            endpoint.paused_reason = (
+                "Since 2026-12-07 09:00 UTC: every request for 24 hours failed (31 in a row). "
+                "The last answer: HTTP 503: Service Unavailable"
+            )
+            session.add(endpoint)
+            session.commit()
+    finally:
+        db.dispose()
 
 
 def test_axe_finds_no_violations_on_the_webhooks_page(
