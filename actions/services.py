@@ -21,6 +21,9 @@ from sqlmodel import Session, col, select
 
 from app.errors import DomainError
 from app.modelbase import RowId, ident, utcnow
+from app.webhooks.models import WebhookEvent
+from app.webhooks.payloads import ActionItemData, ActionItemPayload
+from app.webhooks.services import webhook_emit
 from audits.models import Shop
 from recovery.models import RecoveryCase
 from touchpoints.models import ActionItem, ActionSource, ActionStatus, Touchpoint
@@ -138,6 +141,29 @@ def action_item_set_status(
         item.updated_at = now
         session.add(item)
         session.flush()
+        if status == ActionStatus.done:
+            _webhook_done(session, item)
+
+
+def _webhook_done(session: Session, item: ActionItem) -> None:
+    """Record the `action_item.done` deliveries in the item's transaction."""
+    data = ActionItemData(
+        id=ident(item),
+        title=item.title,
+        touchpoint_id=item.touchpoint_id,
+        team=item.team,
+        source=str(item.source),
+        shop_id=item.shop_id,
+        recovery_case_id=item.recovery_case_id,
+        due_on=item.due_on,
+        done_at=item.closed_at,
+    )
+    webhook_emit(
+        session=session,
+        org_id=item.org_id,
+        event=WebhookEvent.action_item_done,
+        data=ActionItemPayload(action_item=data),
+    )
 
 
 def action_items_for_touchpoint(

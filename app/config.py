@@ -87,6 +87,15 @@ class Settings(BaseSettings):
     jobs_attempts: int = Field(default=6, ge=1, le=50)
     jobs_retry_seconds: float = Field(default=30, gt=0)
     jobs_retry_max_seconds: float = Field(default=3600, gt=0)
+    # Webhooks (app/webhooks, docs/webhooks.md): a delivery is tried WEBHOOK_ATTEMPTS times,
+    # the waits doubling from WEBHOOK_RETRY_SECONDS up to WEBHOOK_RETRY_MAX_SECONDS (the
+    # defaults span a day); each request waits at most WEBHOOK_TIMEOUT_SECONDS; an endpoint
+    # whose every attempt failed for WEBHOOK_PAUSE_SECONDS is paused.
+    webhook_attempts: int = Field(default=30, ge=1, le=100)
+    webhook_retry_seconds: float = Field(default=60, gt=0)
+    webhook_retry_max_seconds: float = Field(default=3600, gt=0)
+    webhook_timeout_seconds: float = Field(default=5, gt=0, le=30)
+    webhook_pause_seconds: float = Field(default=86400, ge=0)
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:

@@ -45,6 +45,9 @@ from app.security import (
     session_cookie_name,
 )
 from app.templating import STATIC_PREFIX, is_htmx, render
+from app.webhooks import api as webhooks_api
+from app.webhooks import payloads as webhook_payloads
+from app.webhooks import routes as webhooks_routes
 from app.wiring import wire
 from audits import api as audits_api
 from audits import routes as audits_routes
@@ -148,6 +151,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     _install_error_handlers(app)
     _include_routers(app)
+    webhook_payloads.document(app)  # the OpenAPI document's `webhooks` section
     app.mount(STATIC_PREFIX.rstrip("/"), StaticFiles(directory=STATIC_DIR), name="static")
     apidocs.install(app)
     return app
@@ -174,6 +178,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(case_actions_api.router, prefix="/api/v1")  # listed with the cases
     app.include_router(settings_routes.api_router, prefix="/api/v1")
     app.include_router(tokens_api.api_router, prefix="/api/v1")
+    app.include_router(webhooks_api.router, prefix="/api/v1")
     app.include_router(accounts_routes.router)
     app.include_router(locations_routes.router)
     app.include_router(home_routes.router)
@@ -194,6 +199,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(case_actions_routes.router)  # the case page's "make an action item"
     app.include_router(settings_routes.router)
     app.include_router(outbox_routes.router)
+    app.include_router(webhooks_routes.router)
     alerts_routes.install(app)  # e-mails new alerts after the response that raised them
 
     @app.get("/healthz", include_in_schema=False)

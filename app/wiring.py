@@ -21,6 +21,7 @@ from actions import routes as actions_routes
 from app import events, providers, templating, tenancy
 from app.jobs import runtime as jobs
 from app.outbox import services as outbox
+from app.webhooks import services as webhooks
 from audits import queries as audits_queries
 from audits import report_day as audits_report_day
 from audits import routes as audits_routes
@@ -56,11 +57,15 @@ SESSION_LISTENERS: tuple[tuple[str, Callable[..., Any]], ...] = (
     # queues the jobs of the e-mails a commit stored
     ("after_commit", outbox.after_commit),
     ("after_rollback", outbox.after_rollback),
+    # queues the jobs of the webhook deliveries a commit stored
+    ("after_commit", webhooks.after_commit),
+    ("after_rollback", webhooks.after_rollback),
 )
 
 # Background job kinds (app/jobs/runtime.py): name, body, whether it retries, what to do once
 # the tries are spent.
 JOBS: tuple[tuple[str, Callable[..., Any], bool, Callable[..., Any] | None], ...] = (
+    # (webhook.send is registered below: it retries on a policy of its own, for a day)
     (outbox.SEND_JOB, outbox.mail_send, True, outbox.mail_give_up),
     (outbox.NOTICE_JOB, outbox.notice_send, True, outbox.notice_give_up),
     (alerts_routes.MAIL_JOB, alerts.alerts_mail_job, False, None),
@@ -73,6 +78,7 @@ JOBS: tuple[tuple[str, Callable[..., Any], bool, Callable[..., Any] | None], ...
 SCHEDULES: tuple[tuple[str, str, Callable[..., Any]], ...] = (
     ("alerts.overdue", "tick", alerts.alerts_overdue_job),
     (outbox.SWEEP_JOB, "tick", outbox.mail_sweep),
+    (webhooks.SWEEP_JOB, "tick", webhooks.webhooks_sweep),
     ("packs.sweep", "tick", pdf_jobs.packs_sweep_job),
     ("retention.contacts", "0 15 3 * * *", retention.retention_job),
     ("photos.drafts", "0 20 3 * * *", photos_services.photo_drafts_job),
@@ -120,6 +126,13 @@ def wire() -> None:
         providers.provide(name, fn)
     for name, body, retry, give_up in JOBS:
         jobs.define(name, body, retry=retry, give_up=give_up)
+    jobs.define(
+        webhooks.SEND_JOB,
+        webhooks.webhook_send,
+        retry=True,
+        give_up=webhooks.webhook_give_up,
+        policy=webhooks.policy,
+    )
     for name, cron, body in SCHEDULES:
         jobs.every(name, cron, body)
     app.db.mark_wired()

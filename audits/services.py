@@ -22,6 +22,9 @@ from app import events
 from app.errors import ConflictError, DomainError, NotFoundError
 from app.modelbase import RowId, ident, utcnow
 from app.orgs.models import Location, Membership, Role
+from app.webhooks.models import WebhookEvent
+from app.webhooks.payloads import ShopData, ShopPayload
+from app.webhooks.services import webhook_emit
 from audits.answers import MSG_EMPTY, MSG_NA_NOT_ALLOWED, clean_value
 from audits.models import (
     OPEN_STATES,
@@ -580,6 +583,7 @@ def shop_submit(*, session: Session, shop: Shop, actor_id: int) -> Shop:
     _snapshot(session, shop)
     shop.submitted_at = utcnow()
     _transition(session, shop, ShopStatus.submitted, actor_id)
+    _webhook(session, shop, WebhookEvent.shop_submitted)
     session.commit()
     return shop
 
@@ -597,6 +601,7 @@ def shop_approve(*, session: Session, shop: Shop, actor_id: int) -> Shop:
     # Recovery raises its alerts here (app.wiring registers the listener), in this
     # transaction, in a savepoint of its own: an alert problem never costs the approval.
     events.emit(events.SHOP_APPROVED, session=session, shop=shop)
+    _webhook(session, shop, WebhookEvent.shop_approved)
     session.commit()
     return shop
 
@@ -627,6 +632,23 @@ def shops_approve_clean(
         else:
             approved.append(shop_approve(session=session, shop=shop, actor_id=actor_id))
     return BulkApproval(approved, skipped)
+
+
+def _webhook(session: Session, shop: Shop, event: WebhookEvent) -> None:
+    """Record the event's webhook deliveries in this transaction: no shopper in them."""
+    location = session.get(Location, shop.location_id)
+    data = ShopData(
+        id=ident(shop),
+        status=str(shop.status),
+        location_id=shop.location_id,
+        location=location.name if location is not None else "",
+        scenario=shop.scenario,
+        visited_at=shop.visited_at,
+        submitted_at=shop.submitted_at,
+        approved_at=shop.approved_at,
+        score=shop.score,
+    )
+    webhook_emit(session=session, org_id=shop.org_id, event=event, data=ShopPayload(shop=data))
 
 
 def shop_return(*, session: Session, shop: Shop, actor_id: int, note: str) -> Shop:

@@ -19,9 +19,11 @@ from sqlmodel import Session, col, select
 from app.errors import ConflictError, DomainError
 from app.modelbase import RowId, ident, utcnow
 from app.orgs.models import Location
+from app.webhooks.models import WebhookEvent
 from audits.models import Shop
 from recovery.complaints.throttle import public_post_record
 from recovery.models import CaseSource, CauseCategory, RecoveryCase, Verdict
+from recovery.webhooks import case_webhook
 from touchpoints.models import ActionItem, Touchpoint
 
 MSG_SUMMARY = "Say what happened, in a sentence or two."
@@ -119,13 +121,15 @@ def case_open(
     data: CaseOpen,
     actor_id: int | None,
     commit: bool = True,
+    reference: str | None = None,
 ) -> RecoveryCase:
-    """Open a case. `actor_id` is None for a customer's own complaint (public form).
+    """Open a case. `actor_id` is None for a customer's own complaint (public form), which
+    keeps the `reference` of the form it was sent on; other cases get a new one.
 
     Commits, or rolls back when refused; `commit=False` leaves both to a caller that adds
     to the same transaction (a complaint keeps the reference of the form it was sent on)."""
     try:
-        case = _case_new(session, org_id, data, actor_id)
+        case = _case_new(session, org_id, data, actor_id, reference)
     except DomainError:
         if commit:
             session.rollback()
@@ -135,7 +139,9 @@ def case_open(
     return case
 
 
-def _case_new(session: Session, org_id: int, data: CaseOpen, actor_id: int | None) -> RecoveryCase:
+def _case_new(
+    session: Session, org_id: int, data: CaseOpen, actor_id: int | None, reference: str | None
+) -> RecoveryCase:
     now = utcnow()
     reported_at = data.reported_at or now
     _check_reported_at(reported_at, now)
@@ -143,9 +149,12 @@ def _case_new(session: Session, org_id: int, data: CaseOpen, actor_id: int | Non
     shop = None if data.shop_id is None else session.get(Shop, data.shop_id)
     if data.shop_id is not None and (shop is None or shop.org_id != org_id):
         raise DomainError("Choose a shop of this organization.", field="shop_id")
-    reference = new_reference()
-    while session.exec(select(RecoveryCase.id).where(RecoveryCase.reference == reference)).first():
+    if reference is None:
         reference = new_reference()
+        while session.exec(
+            select(RecoveryCase.id).where(RecoveryCase.reference == reference)
+        ).first():
+            reference = new_reference()
     case = RecoveryCase(
         org_id=org_id,
         reference=reference,
@@ -163,6 +172,7 @@ def _case_new(session: Session, org_id: int, data: CaseOpen, actor_id: int | Non
     )
     session.add(case)
     session.flush()
+    case_webhook(session, case, WebhookEvent.case_opened)
     return case
 
 
@@ -447,8 +457,14 @@ def complaint_open(
     form's case exists. A refusal (DomainError) is raised after the post alone is counted."""
     public_post_record(session=session, address=address)
     try:
-        case = case_open(session=session, org_id=org_id, data=data, actor_id=None, commit=False)
-        case.reference = reference
+        case_open(
+            session=session,
+            org_id=org_id,
+            data=data,
+            actor_id=None,
+            commit=False,
+            reference=reference,
+        )
         session.commit()
     except IntegrityError:
         session.rollback()

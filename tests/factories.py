@@ -257,6 +257,9 @@ def make_world(session: Session, name: str) -> OrgWorld:
     world.objects["measure_id"] = make_measure(session, touchpoint).id
     world.objects["action_item_id"] = make_action_item(session, touchpoint).id
     world.objects["outgoing_mail_id"] = make_outgoing_mail(session, org).id
+    endpoint, delivery = make_webhook_delivery(session, org)
+    world.objects["webhook_endpoint_id"] = endpoint.id
+    world.objects["webhook_delivery_id"] = delivery.id
     # A token of its own (revoking it must not cut the sweep's own tokens off).
     spare = digest(make_token(session, org, users[Role.owner]))
     world.objects["api_token_id"] = session.exec(  # type: ignore[assignment]
@@ -285,6 +288,32 @@ def make_outgoing_mail(session: Session, org: Organization, **overrides: Any) ->
     session.add(mail)
     session.commit()
     return mail
+
+
+def make_webhook_delivery(session: Session, org: Organization) -> tuple[Any, Any]:
+    """A webhook endpoint and one delivery to it that gave up (what its page lists)."""
+    from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint(
+        org_id=org.id,  # type: ignore[arg-type]
+        url="https://hooks.example.test/touchstone",
+        events=["alert.raised"],
+        secret="whsec_test",
+    )
+    session.add(endpoint)
+    session.flush()
+    delivery = WebhookDelivery(
+        org_id=org.id,  # type: ignore[arg-type]
+        uuid=str(uuid.uuid4()),
+        endpoint_id=endpoint.id,  # type: ignore[arg-type]
+        event="alert.raised",
+        body="{}",
+        status=DeliveryStatus.failed,
+        failed_at=utcnow(),
+    )
+    session.add(delivery)
+    session.commit()
+    return endpoint, delivery
 
 
 def world_pack_pdf(session: Session, world: OrgWorld, settings: Any) -> None:

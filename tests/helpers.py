@@ -3,6 +3,7 @@ factories.py)."""
 
 from __future__ import annotations
 
+import http.server
 import io
 import socketserver
 import threading
@@ -214,3 +215,63 @@ def run_jobs(app: Any) -> None:
             mail_send(ctx, mail_id)  # type: ignore[arg-type]
         except RetryLater:
             pass
+
+
+# --- a webhook receiver: a real HTTP server on a free port, on a thread -----------------------
+
+
+@dataclass
+class Hook:
+    """One request a webhook receiver got."""
+
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class HookReceiver:
+    """A receiver that answers with the next of `answers` (then 200 for ever after) and
+    keeps every request it gets."""
+
+    port: int
+    answers: list[int] = field(default_factory=list)
+    received: list[Hook] = field(default_factory=list)
+    redirect_to: str = "http://127.0.0.1:1/elsewhere"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/touchstone"
+
+
+class _HookHandler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802 (the name http.server calls)
+        box: HookReceiver = self.server.box  # type: ignore[attr-defined]
+        length = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(length)
+        box.received.append(Hook(headers=dict(self.headers.items()), body=body))
+        code = box.answers.pop(0) if box.answers else 200
+        self.send_response(code)
+        if 300 <= code < 400:
+            self.send_header("Location", box.redirect_to)
+        answer = b"ok" if code < 300 else f"receiver says {code}".encode()
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+@contextmanager
+def hook_receiver(answers: list[int] | None = None) -> Iterator[HookReceiver]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HookHandler)
+    box = HookReceiver(port=server.server_address[1], answers=list(answers or []))
+    server.box = box  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield box
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=30)

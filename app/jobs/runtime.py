@@ -79,10 +79,18 @@ def context() -> JobContext:
     return _context
 
 
-def _backoff(settings: Settings, attempt: int) -> float:
-    return float(
-        min(settings.jobs_retry_seconds * 2 ** (attempt - 1), settings.jobs_retry_max_seconds)
-    )
+# How a kind retries: (tries in all, first wait, longest wait) from the settings.
+Policy = Callable[[Settings], tuple[int, float, float]]
+
+
+def default_policy(settings: Settings) -> tuple[int, float, float]:
+    """E-mail's retries: JOBS_ATTEMPTS tries, JOBS_RETRY_SECONDS doubling up to
+    JOBS_RETRY_MAX_SECONDS."""
+    return settings.jobs_attempts, settings.jobs_retry_seconds, settings.jobs_retry_max_seconds
+
+
+def _backoff(first: float, cap: float, attempt: int) -> float:
+    return float(min(first * 2 ** (attempt - 1), cap))
 
 
 def define(
@@ -91,9 +99,11 @@ def define(
     *,
     retry: bool = False,
     give_up: Callable[..., Any] | None = None,
+    policy: Policy = default_policy,
 ) -> None:
     """Register the job kind `name`: `fn(context, *args)`; `give_up(context, *args, reason)`
-    runs once the tries are spent. Registering a name again changes nothing."""
+    runs once the tries are spent, `policy` says how many and how far apart (webhooks try
+    for a day, e-mail for less). Registering a name again changes nothing."""
     if name in _kinds:
         return
     from dbos import DBOS
@@ -115,13 +125,13 @@ def define(
             try:
                 return step(*args)
             except RetryLater as exc:
-                settings = context().settings
-                if not retry or tries >= settings.jobs_attempts:
+                attempts, first, cap = policy(context().settings)
+                if not retry or tries >= attempts:
                     final(*args, exc.reason)
                     return None
                 # The id, not the arguments: a notice's arguments are a person's address.
                 log.warning("job %s: %s; trying again", DBOS.workflow_id, exc.reason)
-                DBOS.sleep(_backoff(settings, tries))
+                DBOS.sleep(_backoff(first, cap, tries))
 
     workflow.__name__ = workflow.__qualname__ = name.replace(".", "_")
     _kinds[name] = Kind(name, DBOS.workflow(name=name)(workflow), retry)

@@ -40,9 +40,13 @@ from app.jobs.runtime import JobContext
 from app.modelbase import ident, utcnow
 from app.orgs.models import Location, Membership, Organization, Role, User
 from app.outbox.services import mail_queue
+from app.webhooks.models import WebhookEvent
+from app.webhooks.payloads import AlertData, AlertPayload
+from app.webhooks.services import webhook_emit
 from audits.models import Shop, ShopStatus
 from audits.queries import shop_sections
 from recovery.models import ALERT_LABELS, Alert, AlertKind, RecoveryCase
+from recovery.webhooks import case_webhook
 from recovery.window import WINDOW, is_overdue, local_words
 
 log = logging.getLogger("touchstone.alerts")
@@ -153,7 +157,32 @@ def alert_raise(
     session.add(alert)
     session.flush()
     session.info[_RAISED] = True
+    _webhooks(session, alert)
     return alert
+
+
+def _webhooks(session: Session, alert: Alert) -> None:
+    """Record the alert's webhook deliveries with it; an overdue case is also its own event."""
+    data = AlertData(
+        id=ident(alert),
+        kind=str(alert.kind),  # type: ignore[arg-type]
+        message=alert.message,
+        shop_id=alert.shop_id,
+        recovery_case_id=alert.recovery_case_id,
+        touchpoint_id=alert.touchpoint_id,
+        location_id=alert.location_id,
+        created_at=alert.created_at,
+    )
+    webhook_emit(
+        session=session,
+        org_id=alert.org_id,
+        event=WebhookEvent.alert_raised,
+        data=AlertPayload(alert=data),
+    )
+    if alert.kind == AlertKind.case_overdue and alert.recovery_case_id is not None:
+        case = session.get(RecoveryCase, alert.recovery_case_id)
+        if case is not None:
+            case_webhook(session, case, WebhookEvent.case_overdue)
 
 
 def _points(value: float) -> str:

@@ -380,3 +380,58 @@ def test_two_workers_on_postgresql_one_killed_mid_job_every_mail_exactly_once(
         finally:
             jobs.use(settings.model_copy(update={"jobs": "off"}))
             db.dispose()
+
+
+# --- a webhook retried by a real worker -----------------------------------------------------
+
+
+def test_a_webhook_receiver_answering_500_twice_gets_it_three_times_from_a_worker(
+    tmp_path: Path,
+) -> None:
+    """The acceptance of docs/webhooks.md with the job system itself doing the retries: the
+    delivery is queued as the event commits in this process, and a `touchstone worker`
+    sends it, waits (durably), sends again, and records one success."""
+    from app.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
+    from app.webhooks.models import WebhookEndpointCreate as Create
+    from app.webhooks.services import endpoint_create
+    from tests.helpers import hook_receiver
+
+    workdir = tmp_path
+    database_url = f"sqlite:///{workdir / 'data' / 'touchstone.db'}"
+    env = job_env(workdir, database_url, WEBHOOK_RETRY_SECONDS="0.2")
+    run_command(env, workdir, "migrate")
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        dev_mode=True,
+        database_url=database_url,
+        data_dir=workdir / "data",
+        jobs="worker",
+    )
+    db = Database(database_url)
+    jobs.use(settings)  # this process queues into the worker's queue
+    try:
+        with (
+            hook_receiver(answers=[500, 500, 200]) as receiver,
+            process(env, workdir, "worker", log="worker.log") as worker,
+        ):
+            with db.session() as session:
+                org = make_org(session, name="Lantern Books")
+                data = Create(url=receiver.url, events=["alert.raised"])
+                endpoint_create(session=session, org_id=int(org.id), data=data)  # type: ignore[arg-type]
+                make_alert(session, org, message="Paying the bill scored 40.")
+
+            def delivered() -> WebhookDelivery | None:
+                with db.session() as s:
+                    row = s.exec(select(WebhookDelivery)).one()
+                    return row if row.status == DeliveryStatus.delivered else None
+
+            row = wait_for(delivered, "the delivery is delivered\n" + worker.tail())
+            assert isinstance(row, WebhookDelivery)
+            assert len(receiver.received) == 3
+            assert {h.headers["Touchstone-Delivery"] for h in receiver.received} == {row.uuid}
+            with db.session() as s:
+                log = s.exec(select(WebhookAttempt).order_by(WebhookAttempt.id)).all()  # type: ignore[arg-type]
+            assert [(a.status_code, a.ok) for a in log] == [(500, False), (500, False), (200, True)]
+    finally:
+        jobs.use(settings.model_copy(update={"jobs": "off"}))
+        db.dispose()
