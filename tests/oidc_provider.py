@@ -94,8 +94,11 @@ def ensure_installed() -> None:
 
 
 @contextmanager
-def running_provider(redirect_uri: str, accounts: list[Account], log: Path) -> Iterator[Provider]:
-    """The provider on a free port, with one client (redirect_uri) and these accounts."""
+def running_provider(
+    redirect_uris: list[str], accounts: list[Account], log: Path
+) -> Iterator[Provider]:
+    """The provider on a free port, with one client (Touchstone, at these callback
+    addresses) and these accounts."""
     ensure_installed()
     port = free_port()
     env = {
@@ -103,7 +106,7 @@ def running_provider(redirect_uri: str, accounts: list[Account], log: Path) -> I
         "OIDC_PORT": str(port),
         "OIDC_CLIENT_ID": CLIENT_ID,
         "OIDC_CLIENT_SECRET": CLIENT_SECRET,
-        "OIDC_REDIRECT_URI": redirect_uri,
+        "OIDC_REDIRECT_URI": ",".join(redirect_uris),
         "OIDC_ACCOUNTS": json.dumps([a.__dict__ for a in accounts]),
         "OIDC_PASSWORD": PASSWORD,
     }

@@ -45,7 +45,7 @@ INVITE_LINK = re.compile(r'id="invite-link"[^>]*value="http://testserver(/invite
 def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
     log = tmp_path_factory.mktemp("oidc") / "provider.log"
     accounts = [ADA, GRACE, UNVERIFIED, STRANGER, NEWCOMER]
-    with running_provider(BASE_URL + oidc.CALLBACK_PATH, accounts, log) as started:
+    with running_provider([BASE_URL + oidc.CALLBACK_PATH], accounts, log) as started:
         yield started
 
 

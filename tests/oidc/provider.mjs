@@ -6,6 +6,7 @@
 // Started by tests/oidc_provider.py with:
 //   OIDC_PORT        the port to listen on (the issuer is http://127.0.0.1:<port>)
 //   OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_REDIRECT_URI   the one client: Touchstone
+//                    (OIDC_REDIRECT_URI: one address, or several separated by commas)
 //   OIDC_ACCOUNTS    JSON list of {"email", "email_verified", "name"}; the login is the e-mail
 //   OIDC_PASSWORD    the password of every account
 // Prints "ready <issuer>" on standard output once it listens.
@@ -27,7 +28,7 @@ const provider = new Provider(issuer, {
   clients: [{
     client_id: env.OIDC_CLIENT_ID,
     client_secret: env.OIDC_CLIENT_SECRET,
-    redirect_uris: [env.OIDC_REDIRECT_URI],
+    redirect_uris: env.OIDC_REDIRECT_URI.split(','),
     response_types: ['code'],
     grant_types: ['authorization_code'],
     token_endpoint_auth_method: 'client_secret_basic',
@@ -59,7 +60,8 @@ const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCode
 function page(res, uid, problem = '') {
   res.writeHead(problem ? 400 : 200, { 'content-type': 'text/html; charset=utf-8' });
   res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>Test identity provider</title></head>
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
+<title>Test identity provider</title></head>
 <body><h1>Test identity provider</h1>
 ${problem ? `<p role="alert">${escape(problem)}</p>` : ''}
 <form method="post" action="/interaction/${escape(uid)}/login">
