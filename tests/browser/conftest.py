@@ -371,12 +371,12 @@ class Tab:
         small = self.small_tap_targets()
         assert not small, f"tap targets under {MIN_TAP}px on {self.page.url}: {small}"
 
-    def screenshot(self, name: str) -> None:
+    def screenshot(self, name: str, full_page: bool = True) -> None:
         if SCREENSHOT_DIR:
             Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
             # caret="initial": hiding the caret leaves style="" on inputs, which htmx would copy.
             path = Path(SCREENSHOT_DIR) / f"{name}.png"
-            self.page.screenshot(path=str(path), full_page=True, caret="initial")
+            self.page.screenshot(path=str(path), full_page=full_page, caret="initial")
 
 
 TabFactory = Callable[..., Tab]
