@@ -216,6 +216,8 @@ def test_two_step_login_as_the_setting_says(open_tab: TabFactory, world: World) 
 def test_an_invite_accepted_through_the_provider(open_tab: TabFactory, world: World) -> None:
     tab = open_tab(PHONE)
     tab.goto(world.invite_path)
+    tab.check_phone_layout()
+    tab.screenshot("invite-sso-phone")
     tab.page.get_by_role("link", name=f"Join with {NAME}").click()
     through_provider(tab, INVITEE, world.provider.password)
 
