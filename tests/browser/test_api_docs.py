@@ -17,6 +17,9 @@ def test_api_docs_authorize_and_roles(open_tab: TabFactory) -> None:
     tab = open_tab(DESKTOP)
     tab.login(OWNER)
     tab.goto("/settings")
+    link = tab.page.get_by_role("link", name="API documentation")
+    link.scroll_into_view_if_needed()
+    tab.screenshot("settings-api-docs-link-desktop", full_page=False)
     with tab.page.expect_navigation():
         tab.page.get_by_role("link", name="API documentation").click()
     assert tab.page.url.endswith("/api/docs")
