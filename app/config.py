@@ -97,6 +97,32 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=5, gt=0, le=30)
     webhook_pause_seconds: float = Field(default=86400, ge=0)
 
+    # Single sign-on with OpenID Connect (docs/sso.md). The issuer's address (its discovery
+    # document is <issuer>/.well-known/openid-configuration), this deployment's client id and
+    # secret there, and the name on the button: "Log in with <OIDC_NAME>". Off unless the
+    # issuer, the id and the secret are all set.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_name: str = Field(default="single sign-on", min_length=1, max_length=60)
+    # True: someone who logs in through the identity provider is not asked for Touchstone's
+    # own two-step code, because the provider asks for its own. False (the default): an
+    # account with two-step login is asked for its code after the provider, as after a
+    # password.
+    oidc_two_step_at_provider: bool = False
+
+    @model_validator(mode="after")
+    def _check_oidc(self) -> Settings:
+        given = [bool(self.oidc_issuer), bool(self.oidc_client_id), bool(self.oidc_client_secret)]
+        if any(given) and not all(given):
+            raise ValueError(
+                "Single sign-on needs OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET all "
+                "set (or none of them, to turn it off); see docs/sso.md."
+            )
+        if self.oidc_issuer and not self.oidc_issuer.startswith(("https://", "http://")):
+            raise ValueError("OIDC_ISSUER must be the identity provider's https:// address.")
+        return self
+
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
         if self.secret_key in UNSAFE_SECRET_KEYS:
@@ -139,6 +165,10 @@ class Settings(BaseSettings):
     @property
     def secure_cookies(self) -> bool:
         return self.base_url.startswith("https://")
+
+    @property
+    def sso_enabled(self) -> bool:
+        return bool(self.oidc_issuer)
 
     @property
     def smtp_enabled(self) -> bool:

@@ -1,6 +1,7 @@
 """The one way a login session starts: every path that logs someone in (the login form, its
-second step, accepting an invite, and anything added later) ends in `session_begin`, which
-refuses to start a session for an account with two-step login until its code was given.
+second step, accepting an invite, single sign-on, and anything added later) ends in
+`session_begin`, which refuses to start a session for an account with two-step login until
+its code was given (or, when the deployment says so, the identity provider asked for its own).
 
 tests/app/test_session_start.py fails when a session is made anywhere else.
 """
@@ -26,6 +27,7 @@ def session_begin(
     target: str,
     org_id: int | None = None,
     second_step_done: bool = False,
+    via_provider: bool = False,
 ) -> Response:
     """Log `user` in and send them to `target` (a safe same-site path), acting in `org_id`
     (or their first organization).
@@ -35,8 +37,15 @@ def session_begin(
     page instead, carrying where it was going. Anything the caller has not committed is
     rolled back first: a login's cleared failure count must wait for the right code, or a
     right password between wrong codes would allow endless code guesses.
+
+    `via_provider`: the person was just vouched for by the deployment's OpenID Connect
+    provider (app/accounts/sso.py). With OIDC_TWO_STEP_AT_PROVIDER the provider's own second
+    step stands for Touchstone's, and no code is asked; otherwise it is asked as after a
+    password.
     """
-    if user.two_step_on and not second_step_done:
+    settings = request.app.state.settings
+    provider_did_it = via_provider and settings.oidc_two_step_at_provider
+    if user.two_step_on and not (second_step_done or provider_did_it):
         session.rollback()
         pending = two_step.pending_login(user, target)
         if org_id is not None:
@@ -53,7 +62,7 @@ def session_begin(
         request=request,
         user=user,
         org_id=org_id,
-        settings=request.app.state.settings,
+        settings=settings,
     )
     session.commit()
     return RedirectResponse(target, status_code=303)

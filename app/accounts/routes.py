@@ -36,6 +36,12 @@ def safe_next(target: str | None) -> str:
     return "/"
 
 
+def sso_button(request: Request) -> dict[str, str]:
+    """The provider's name for "Log in with …" (docs/sso.md), when single sign-on is set up."""
+    settings = request.app.state.settings
+    return {"sso_name": settings.oidc_name} if settings.sso_enabled else {}
+
+
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -50,7 +56,8 @@ def login_page(
         if auth.via == "cookie" and two_step_setup_owed(session=session, user=auth.user):
             return RedirectResponse("/account#two-step", status_code=303)
         return RedirectResponse(safe_next(next), status_code=303)
-    return render(request, "orgs/login.html", {"next": safe_next(next), "errors": {}, "email": ""})
+    context = {"next": safe_next(next), "errors": {}, "email": ""}
+    return render(request, "orgs/login.html", {**context, **sso_button(request)})
 
 
 @router.post("/login")
@@ -87,7 +94,7 @@ def login_submit(
     return render(
         request,
         "orgs/login.html",
-        {"next": safe_next(next), "errors": errors, "email": email},
+        {"next": safe_next(next), "errors": errors, "email": email, **sso_button(request)},
         status_code=429 if "__all__" in errors else 400,
     )
 
@@ -178,6 +185,7 @@ def invite_page(request: Request, session: SessionDep, token: str) -> Response:
             "errors": {},
             "name": "",
             "token": token,
+            **sso_button(request),
         },
     )
 
@@ -215,6 +223,7 @@ def invite_submit(
                 "errors": domain_errors(exc),
                 "name": name,
                 "token": token,
+                **sso_button(request),
             },
             status_code=400,
         )

@@ -54,6 +54,10 @@ MSG_LOGIN_THROTTLED = (
 MSG_INVITE_UNKNOWN = "This invite link is not valid. Ask the person who invited you for a new one."
 MSG_INVITE_EXPIRED = "This invite link has expired. Ask the person who invited you for a new one."
 MSG_INVITE_USED = "This invite link has already been used. Log in instead."
+MSG_INVITE_OTHER_ADDRESS = (
+    "This invite is for {invited}, but your identity provider logged you in as {email}. Log in "
+    "there with {invited}, or join with a password below."
+)
 MSG_ALREADY_MEMBER = "{email} is already a member of this organization."
 MSG_LOCATION_NAME_TAKEN = "There is already a location called {name!r}."
 MSG_LOCATION_IN_USE = (
@@ -274,6 +278,12 @@ def invite_accept(
         if already is not None:
             # Accepting must never change an existing member's role (or demote the last owner).
             raise ConflictError(MSG_ALREADY_MEMBER.format(email=user.email))
+    return _invite_use(session=session, invite=invite, org=org, user=user)
+
+
+def _invite_use(
+    *, session: Session, invite: Invite, org: Organization, user: User
+) -> tuple[User, Membership]:
     membership = membership_set(session=session, org=org, user=user, role=Role(invite.role))
     invite.accepted_at = utcnow()
     session.add(invite)
@@ -283,6 +293,37 @@ def invite_accept(
         session.rollback()
         raise GoneError(MSG_INVITE_USED) from exc
     return user, membership
+
+
+def invite_accept_verified(
+    *, session: Session, raw: str, email: str, name: str
+) -> tuple[User, Membership]:
+    """Use an invite for someone whose identity provider vouches for `email` (single sign-on):
+    the address must be the invite's. A new account gets a random password nobody knows (it
+    logs in through the provider); an existing one joins as it is."""
+    invite = invite_lookup(session=session, raw=raw)
+    org = session.get(Organization, invite.org_id)
+    if org is None:
+        raise NotFoundError(MSG_INVITE_UNKNOWN)
+    if _normalize_email(email) != _normalize_email(invite.email):
+        raise DomainError(MSG_INVITE_OTHER_ADDRESS.format(invited=invite.email, email=email))
+    user = session.exec(select(User).where(User.email == invite.email)).first()
+    if user is None:
+        user = user_create(
+            session=session,
+            email=invite.email,
+            name=name.strip()[:120] or invite.email,
+            password=new_secret(),
+        )
+    else:
+        if not user.is_active:
+            raise DomainError(MSG_INVITE_UNKNOWN)
+        already = session.exec(
+            select(Membership).where(Membership.org_id == org.id, Membership.user_id == user.id)
+        ).first()
+        if already is not None:
+            raise ConflictError(MSG_ALREADY_MEMBER.format(email=user.email))
+    return _invite_use(session=session, invite=invite, org=org, user=user)
 
 
 def _check_existing_password(

@@ -140,3 +140,9 @@ def test_sessions_are_made_in_one_place_only() -> None:
     # ... and it says so right after the code was checked.
     at = routes.index("second_step_done=True")
     assert "two_step_login_verify(" in routes[routes.rindex("def ", 0, at) : at]
+    # Single sign-on is the one other caller that may have the code left out, and only the
+    # deployment's setting (OIDC_TWO_STEP_AT_PROVIDER, read in session_begin) lets it.
+    vouched = [name for name, text in _sources() if "via_provider=True" in text]
+    assert vouched == ["app/accounts/sso.py"]
+    login = (ROOT / "app/accounts/login.py").read_text()
+    assert "via_provider and settings.oidc_two_step_at_provider" in login

@@ -41,6 +41,13 @@ PUBLIC = {
     ("POST", "/logout"),
     ("GET", "/invite/{token}"),
     ("POST", "/invite/{token}"),
+    # Single sign-on (app/accounts/sso.py): off (404) unless set up. The first two only send
+    # the browser to the provider; the callback logs in only with an answer the provider
+    # signed for a login started in this browser (state, nonce and PKCE in the signed
+    # cookie), and only into the account with the verified address (tests/app/test_sso.py).
+    ("GET", "/login/sso"),
+    ("GET", "/invite/{token}/sso"),
+    ("GET", "/login/sso/callback"),
     # The password strength meter (ASVS 2.1.8): the invite page needs it before there is an
     # account. CSRF-protected like every form, input capped at 128 characters, only ever
     # answers with a verdict on the text it was sent (app/accounts/routes.py).

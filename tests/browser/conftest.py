@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -180,8 +181,20 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`touchstone demo` and `touchstone serve` on a fresh SQLite file and a free port."""
-    workdir = tmp_path_factory.mktemp("live-server")
-    port = free_port()
+    with serving(tmp_path_factory.mktemp("live-server")) as server:
+        yield server
+
+
+@contextmanager
+def serving(
+    workdir: Path,
+    port: int | None = None,
+    more_env: dict[str, str] | None = None,
+    demo: bool = True,
+) -> Iterator[LiveServer]:
+    """A Touchstone server in `workdir` on `port` (a free one if None), with `more_env` added
+    to its settings, seeded with the demo data unless `demo` is False."""
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -194,11 +207,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         # meeting pack on a busy machine can take longer, and the limit has tests of its own
         # (tests/reports/test_printing.py).
         "REPORT_TIME_LIMIT_SECONDS": "600",
+        **(more_env or {}),
     }
     command = touchstone_command()
     # The working directory is the temp folder, so a developer's .env is not read.
     seeded = subprocess.run(
-        [*command, "demo", "--password", DEMO_PASSWORD],
+        [*command, "demo", "--password", DEMO_PASSWORD] if demo else [*command, "migrate"],
         cwd=workdir,
         env=env,
         capture_output=True,
@@ -207,7 +221,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         check=False,
     )
     if seeded.returncode != 0:
-        pytest.fail(f"touchstone demo failed:\n{seeded.stdout}\n{seeded.stderr}", pytrace=False)
+        pytest.fail(
+            f"touchstone {'demo' if demo else 'migrate'} failed:\n{seeded.stdout}\n{seeded.stderr}",
+            pytrace=False,
+        )
 
     log_path = workdir / "server.log"
     with log_path.open("wb") as log:
@@ -354,12 +371,12 @@ class Tab:
         small = self.small_tap_targets()
         assert not small, f"tap targets under {MIN_TAP}px on {self.page.url}: {small}"
 
-    def screenshot(self, name: str) -> None:
+    def screenshot(self, name: str, full_page: bool = True) -> None:
         if SCREENSHOT_DIR:
             Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
             # caret="initial": hiding the caret leaves style="" on inputs, which htmx would copy.
             path = Path(SCREENSHOT_DIR) / f"{name}.png"
-            self.page.screenshot(path=str(path), full_page=True, caret="initial")
+            self.page.screenshot(path=str(path), full_page=full_page, caret="initial")
 
 
 TabFactory = Callable[..., Tab]
