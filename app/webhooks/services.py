@@ -9,7 +9,7 @@ under the id `webhook-<delivery uuid>-<round>` (queueing it twice runs it once).
 
 1. in a transaction of its own skips a delivery that is delivered or failed, refuses one
    whose endpoint is paused, and marks the others `sending` with one more attempt;
-2. posts the body, signed, outside every transaction (httpx: short timeouts, redirects not
+2. posts the body, signed, outside every transaction (httpx2: short timeouts, redirects not
    followed, at most RESPONSE_READ bytes of the answer read);
 3. records the attempt; a 2xx marks the delivery `delivered`; anything else asks the job
    system to try again later (`RetryLater`; the waits are durable and span a day), and
@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-import httpx
+import httpx2
 from pydantic import BaseModel
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
@@ -254,10 +254,10 @@ def _post(settings: Settings, request: _Request, delivery_uuid: str) -> tuple[in
         signing.EVENT_HEADER: request.event,
         signing.SIGNATURE_HEADER: signing.signature_header(request.secrets, timestamp, body),
     }
-    timeout = httpx.Timeout(settings.webhook_timeout_seconds)
+    timeout = httpx2.Timeout(settings.webhook_timeout_seconds)
     try:
         with (
-            httpx.Client(timeout=timeout, follow_redirects=False) as client,
+            httpx2.Client(timeout=timeout, follow_redirects=False) as client,
             client.stream("POST", request.url, content=body, headers=headers) as response,
         ):
             answer = b""
@@ -266,7 +266,7 @@ def _post(settings: Settings, request: _Request, delivery_uuid: str) -> tuple[in
                 if len(answer) >= RESPONSE_READ:
                     break
             code = response.status_code
-    except httpx.HTTPError as exc:
+    except httpx2.HTTPError as exc:
         return None, f"{type(exc).__name__}: {exc}"[:300]
     if 200 <= code < 300:
         return code, ""
