@@ -62,6 +62,7 @@ from reports.export import api as export_api
 from reports.export import routes as export_routes
 from reports.home import routes as home_routes
 from reports.pdf import routes as pdf_routes
+from reports.schedules import routes as schedule_routes
 from reports.visit import api as visit_api
 from reports.visit import routes as visit_routes
 from touchpoints import api as touchpoints_api
@@ -185,6 +186,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(reports_routes.router)
     app.include_router(export_routes.router)
     app.include_router(pdf_routes.router)
+    app.include_router(schedule_routes.router)  # /reports/schedules, beside the printing
     app.include_router(visit_routes.router)  # /shops/{shop_id}/pdf: the visit report
     # Before any /recovery/{id} router: /recovery/posters is a page, not a case id.
     app.include_router(posters_routes.router)

@@ -257,6 +257,7 @@ def make_world(session: Session, name: str) -> OrgWorld:
     world.objects["measure_id"] = make_measure(session, touchpoint).id
     world.objects["action_item_id"] = make_action_item(session, touchpoint).id
     world.objects["outgoing_mail_id"] = make_outgoing_mail(session, org).id
+    world.objects["report_schedule_id"] = make_report_schedule(session, org).id
     # A token of its own (revoking it must not cut the sweep's own tokens off).
     spare = digest(make_token(session, org, users[Role.owner]))
     world.objects["api_token_id"] = session.exec(  # type: ignore[assignment]
@@ -285,6 +286,24 @@ def make_outgoing_mail(session: Session, org: Organization, **overrides: Any) ->
     session.add(mail)
     session.commit()
     return mail
+
+
+def make_report_schedule(session: Session, org: Organization, **overrides: Any) -> Any:
+    """A weekly meeting pack mailed on Mondays at 08:00 (reports/schedules)."""
+    from reports.schedules.models import ReportSchedule
+
+    values: dict[str, Any] = {
+        "kind": "pack",
+        "frequency": "weekly",
+        "weekday": 0,
+        "hour": 8,
+        "recipients": "team@example.test",
+        **overrides,
+    }
+    schedule = ReportSchedule(org_id=org.id, **values)  # type: ignore[arg-type]
+    session.add(schedule)
+    session.commit()
+    return schedule
 
 
 def world_pack_pdf(session: Session, world: OrgWorld, settings: Any) -> None:
