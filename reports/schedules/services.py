@@ -34,7 +34,7 @@ MSG_TOO_MANY = "Enter at most {max} addresses."
 MAX_RECIPIENTS = 20
 # Deliberately plain: one @, a dot in the domain, no spaces or commas. The SMTP server has
 # the last word; this catches typing mistakes where the owner can still fix them.
-ADDRESS = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]+")
+ADDRESS = re.compile(r"[^@\s,;<>\"\x00-\x1f]+@[^@\s,;<>\"\x00-\x1f]+\.[^@\s,;<>\".\x00-\x1f]+")
 
 
 @dataclass(frozen=True)

@@ -310,3 +310,43 @@ def test_only_owners_manage_schedules_and_staff_see_no_link(
     assert viewer.get("/reports/schedules").status_code == 403
     assert viewer.form("/reports/schedules", _form()).status_code == 403  # type: ignore[attr-defined]
     assert 'href="/reports/schedules"' not in viewer.get("/reports").text
+
+
+def test_the_schedules_api_checks_like_the_page_and_is_for_owners(
+    session: Session, client: Any, world: World
+) -> None:
+    from tests.factories import make_token
+
+    owner = {"Authorization": f"Bearer {make_token(session, world.org, world.owner)}"}
+    viewer = {"Authorization": f"Bearer {make_token(session, world.org, world.viewer)}"}
+    url = "/api/v1/reports/schedules"
+    body = {
+        "touchpoint_id": world.touchpoint.id,
+        "frequency": "monthly",
+        "month_day": 30,
+        "hour": 6,
+        "paper": "letter",
+        "recipients": ["team@harbour.example"],
+    }
+    bad = client.post(url, json={**body, "recipients": ["team@harbour"]}, headers=owner)
+    assert bad.status_code == 400
+    assert bad.json() == {
+        "detail": "'team@harbour' is not an e-mail address (name@example.com); "
+        "separate addresses with commas.",
+        "field": "recipients",
+    }
+    assert client.post(url, json={**body, "hour": 24}, headers=owner).status_code == 422
+    made = client.post(url, json=body, headers=owner)
+    assert made.status_code == 201, made.text
+    out = made.json()
+    assert out["report"] == "Touchpoint: Paying the bill"
+    assert out["when"] == "Monthly on day 30 at 06:00 (the last day in shorter months)"
+    assert out["last_sent_at"] is None and out["next_due_at"] and out["problem"] == ""
+    assert [s["id"] for s in client.get(url, headers=owner).json()] == [out["id"]]
+
+    paused = client.put(f"{url}/{out['id']}", json={**body, "paused": True}, headers=owner)
+    assert paused.json()["paused"] is True and paused.json()["next_due_at"] is None
+    assert client.get(url, headers=viewer).status_code == 403
+    assert client.delete(f"{url}/{out['id']}", headers=viewer).status_code == 403
+    assert client.delete(f"{url}/{out['id']}", headers=owner).status_code == 204
+    assert client.get(f"{url}/{out['id']}", headers=owner).status_code == 404
