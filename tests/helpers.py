@@ -199,7 +199,8 @@ def run_jobs(app: Any) -> None:
     from recovery.alerts.services import alerts_mail_job
     from reports.pdf.jobs import pack_print_job
     from reports.pdf.models import JobStatus, ReportJob
-    from reports.pdf.warm import KIND as WARM, warm_job
+    from reports.pdf.warm import KIND as WARM
+    from reports.pdf.warm import warm_job
     from reports.schedules.jobs import report_send_job, schedules_due_job
     from reports.schedules.models import ReportSend
 

@@ -87,7 +87,9 @@ def _out(view: ScheduleView) -> ScheduleOut:
 
 
 def _view(tenant: Tenant, schedule: ReportSchedule) -> ScheduleOut:
-    return _out(next(v for v in schedule_views(tenant.session, tenant.org) if v.schedule is schedule))
+    return _out(
+        next(v for v in schedule_views(tenant.session, tenant.org) if v.schedule is schedule)
+    )
 
 
 def _input(body: ScheduleIn) -> ScheduleInput:

@@ -102,8 +102,8 @@ def schedules_due(ctx: JobContext, now: datetime) -> int:
                 col(ReportSend.created_at) < cutoff,
             )
         ).all()
-    for send_id in stale:
-        jobs.enqueue(SEND_JOB, send_id, job_id=f"report-send-{send_id}")
+    for stale_id in stale:
+        jobs.enqueue(SEND_JOB, stale_id, job_id=f"report-send-{stale_id}")
     return len(ids)
 
 
@@ -125,8 +125,13 @@ def occurrence_filters(
     )
 
 
-def _print(ctx: JobContext, session: Session, org: Organization, schedule: ReportSchedule,
-           filters: ReportFilters) -> tuple[Printed, str]:
+def _print(
+    ctx: JobContext,
+    session: Session,
+    org: Organization,
+    schedule: ReportSchedule,
+    filters: ReportFilters,
+) -> tuple[Printed, str]:
     renderer, cache = get_renderer(ctx.state), pdf_cache(ctx.settings)
     if schedule.kind == "touchpoint":
         tp = session.get(Touchpoint, schedule.touchpoint_id or 0)
@@ -137,8 +142,9 @@ def _print(ctx: JobContext, session: Session, org: Organization, schedule: Repor
     return pack_pdf(session, org, filters, renderer=renderer, cache=cache), "Meeting pack"
 
 
-def mail_text(org: Organization, schedule: ReportSchedule, title: str,
-              filters: ReportFilters) -> tuple[str, str]:
+def mail_text(
+    org: Organization, schedule: ReportSchedule, title: str, filters: ReportFilters
+) -> tuple[str, str]:
     rule = rule_words(schedule_rule(schedule, org))
     subject = f"{title}: {org.name}, {range_label(filters)}"
     body = (
@@ -187,14 +193,14 @@ def report_send_job(ctx: JobContext, send_id: int) -> None:
             attachments=[(printed.filename, PDF, printed.pdf)],
         )
         if mail is None:  # made by an earlier run of this job that died before noting it
-            mail_id = session.exec(
+            found = session.exec(
                 select(OutgoingMail.id).where(
                     OutgoingMail.org_id == org_id, OutgoingMail.key == key
                 )
             ).one()
+            send.mail_id = found
         else:
-            mail_id = ident(mail)
-        send.mail_id = mail_id
+            send.mail_id = ident(mail)
         session.add(send)
 
 

@@ -22,9 +22,7 @@ class ReportSchedule(OrgOwned, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(default="pack", sa_type=String(12))  # "pack" or "touchpoint"
-    touchpoint_id: int | None = Field(
-        default=None, foreign_key="touchpoint.id", ondelete="CASCADE"
-    )
+    touchpoint_id: int | None = Field(default=None, foreign_key="touchpoint.id", ondelete="CASCADE")
     period: str = Field(default="month", sa_type=String(10))  # week, month, quarter
     location_ids: list[int] = Field(default_factory=list, sa_type=JSON)
     region: str = Field(default="", sa_type=String(200))

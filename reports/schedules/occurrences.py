@@ -86,7 +86,7 @@ def first_after(rule: Rule, moment: datetime) -> datetime:
 
 
 def rule_words(rule: Rule) -> str:
-    """"Every Monday at 08:00" / "Monthly on day 31 at 07:00 (the last day in shorter months)"."""
+    """ "Every Monday at 08:00" / "Monthly on day 31 at 07:00 (the last day in shorter months)"."""
     at = f"{rule.hour:02d}:00"
     if rule.frequency == "weekly":
         return f"Every {WEEKDAYS[rule.weekday]} at {at}"

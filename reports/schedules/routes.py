@@ -45,9 +45,10 @@ BLANK: dict[str, Any] = {
 
 async def _input(request: Request) -> tuple[ScheduleInput, dict[str, Any]]:
     form = await request.form()
-    raw = {name: str(form.get(name, "")) for name in BLANK if name != "locations"}
-    raw["locations"] = [str(v) for v in form.getlist("location")]
-    return ScheduleInput(**{**raw, "locations": tuple(raw["locations"])}), raw
+    text = {name: str(form.get(name, "")) for name in BLANK if name != "locations"}
+    locations = [str(v) for v in form.getlist("location")]
+    raw = ScheduleInput(**text, locations=tuple(locations))
+    return raw, {**text, "locations": locations}
 
 
 def _form_of(schedule: ReportSchedule) -> dict[str, Any]:
@@ -75,9 +76,7 @@ def _page(
     status_code: int = 200,
 ) -> Response:
     session = tenant.session
-    touchpoints = [
-        tp for stage in journey_queries.journey(session) for tp in stage.touchpoints
-    ]
+    touchpoints = [tp for stage in journey_queries.journey(session) for tp in stage.touchpoints]
     return render(
         request,
         "reports/schedules.html",

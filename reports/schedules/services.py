@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session
 
@@ -29,7 +30,9 @@ MSG_MONTH_DAY = (
 )
 MSG_HOUR = "Choose an hour from 0 to 23."
 MSG_NO_RECIPIENT = "Enter at least one e-mail address."
-MSG_ADDRESS = "{value!r} is not an e-mail address (name@example.com); separate addresses with commas."
+MSG_ADDRESS = (
+    "{value!r} is not an e-mail address (name@example.com); separate addresses with commas."
+)
 MSG_TOO_MANY = "Enter at most {max} addresses."
 MAX_RECIPIENTS = 20
 # Deliberately plain: one @, a dot in the domain, no spaces or commas. The SMTP server has
@@ -84,12 +87,14 @@ def _locations(values: Iterable[str]) -> list[int]:
         if not text:
             continue
         if not text.isdigit():
-            raise DomainError(f"{text!r} is not one of this organization's locations.", "location")
+            raise DomainError(
+                f"{text!r} is not one of this organization's locations.", field="location"
+            )
         ids.append(int(text))
     return sorted(set(ids))
 
 
-def schedule_check(session: Session, org: Organization, raw: ScheduleInput) -> dict[str, object]:
+def schedule_check(session: Session, org: Organization, raw: ScheduleInput) -> dict[str, Any]:
     """The checked values of a schedule; DomainError naming the field at the first bad one."""
     report = (raw.report or "").strip()
     touchpoint_id: int | None = None

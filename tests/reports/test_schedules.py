@@ -105,7 +105,7 @@ def _deliver(ctx: JobContext, db: Database) -> None:
 
 
 def _pdf_of(message: Any) -> tuple[str, bytes]:
-    [part] = [p for p in message.iter_attachments()]
+    [part] = list(message.iter_attachments())
     assert part.get_content_type() == "application/pdf"
     return part.get_filename(), part.get_content()
 
@@ -273,7 +273,9 @@ def test_owners_add_change_pause_and_delete_schedules_with_clear_errors(
     added = owner.form("/reports/schedules", _form())
     assert added.status_code == 303  # type: ignore[attr-defined]
     page = owner.get("/reports/schedules")
-    assert "Schedule added: Monthly on day 31 at 07:00 (the last day in shorter months)." in page.text
+    assert (
+        "Schedule added: Monthly on day 31 at 07:00 (the last day in shorter months)." in page.text
+    )
     assert "Meeting pack" in page.text and "To team@harbour.example" in page.text
     assert "Last sent: not yet" in page.text and "Next: " in page.text
     with db.session() as fresh:
@@ -284,7 +286,10 @@ def test_owners_add_change_pause_and_delete_schedules_with_clear_errors(
     saved = owner.form(
         f"/reports/schedules/{schedule.id}",
         _form(
-            report=str(world.touchpoint.id), frequency="weekly", weekday="4", hour="16",
+            report=str(world.touchpoint.id),
+            frequency="weekly",
+            weekday="4",
+            hour="16",
             paper="letter",
         ),
     )
