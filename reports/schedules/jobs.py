@@ -80,7 +80,9 @@ def schedules_due(ctx: JobContext, now: datetime) -> int:
     made: list[ReportSend] = []
     if waiting:
         with ctx.db.write() as session:
-            for schedule, occurrence in _due(session, now):  # again, under the write lock
+            # Again in the writing transaction: SQLite's write lock, or on PostgreSQL the unique
+            # (schedule, occurrence) pair, keeps a second check from making it twice.
+            for schedule, occurrence in _due(session, now):
                 send = ReportSend(
                     org_id=schedule.org_id, schedule_id=ident(schedule), occurrence_at=occurrence
                 )
@@ -152,7 +154,7 @@ def mail_text(
         f"({filters.scope_label()}) is attached as a PDF.\n\n"
         f"It is sent {rule[0].lower() + rule[1:]} ({org.timezone}) because an owner of "
         f"{org.name} put this address on a report schedule in Touchstone. Owners can change "
-        f"or stop it under Reports → Schedules.\n"
+        f"or stop it under Reports → Report schedules.\n"
     )
     return subject[:300], body
 
