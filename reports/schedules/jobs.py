@@ -149,8 +149,9 @@ def mail_text(
 ) -> tuple[str, str]:
     rule = rule_words(schedule_rule(schedule, org))
     subject = f"{title}: {org.name}, {range_label(filters)}"
+    name = "meeting pack" if schedule.kind == "pack" else title  # "Paying the bill report"
     body = (
-        f"The {title[0].lower() + title[1:]} of {org.name} for {range_label(filters)} "
+        f"The {name} of {org.name} for {range_label(filters)} "
         f"({filters.scope_label()}) is attached as a PDF.\n\n"
         f"It is sent {rule[0].lower() + rule[1:]} ({org.timezone}) because an owner of "
         f"{org.name} put this address on a report schedule in Touchstone. Owners can change "
