@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Sequence
 from email.message import EmailMessage
 
 from app.config import Settings
@@ -13,10 +14,21 @@ from app.orgs.models import ROLE_LABELS, Invite, Organization, Role
 log = logging.getLogger("touchstone.mail")
 
 
+# A file sent with a message: (file name, MIME type such as "application/pdf", bytes).
+Attachment = tuple[str, str, bytes]
+
+
 def deliver(
-    *, settings: Settings, to: str, subject: str, body: str, message_id: str | None = None
+    *,
+    settings: Settings,
+    to: str,
+    subject: str,
+    body: str,
+    message_id: str | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> None:
-    """Hand one plain-text message to the SMTP server; raises OSError or SMTPException.
+    """Hand one plain-text message, with its attachments, to the SMTP server; raises OSError
+    or SMTPException.
 
     `message_id` stays the same when a message is sent again after a crash, so that mail
     systems that drop duplicates can tell it is the same message."""
@@ -27,6 +39,9 @@ def deliver(
     if message_id:
         msg["Message-ID"] = message_id
     msg.set_content(body)
+    for filename, content_type, data in attachments:
+        maintype, _, subtype = content_type.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     with smtplib.SMTP(settings.smtp_host or "", settings.smtp_port, timeout=10) as smtp:
         if settings.smtp_starttls:
             smtp.starttls()

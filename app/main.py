@@ -66,6 +66,8 @@ from reports.export import api as export_api
 from reports.export import routes as export_routes
 from reports.home import routes as home_routes
 from reports.pdf import routes as pdf_routes
+from reports.schedules import api as schedules_api
+from reports.schedules import routes as schedule_routes
 from reports.visit import api as visit_api
 from reports.visit import routes as visit_routes
 from touchpoints import api as touchpoints_api
@@ -172,6 +174,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(actions_api.router, prefix="/api/v1")
     app.include_router(fill_api.router, prefix="/api/v1")
     app.include_router(export_api.router, prefix="/api/v1")
+    app.include_router(schedules_api.router, prefix="/api/v1")  # before /reports/{...}
     app.include_router(reports_api.router, prefix="/api/v1")
     app.include_router(visit_api.router, prefix="/api/v1")
     app.include_router(alerts_api.router, prefix="/api/v1")
@@ -192,6 +195,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(reports_routes.router)
     app.include_router(export_routes.router)
     app.include_router(pdf_routes.router)
+    app.include_router(schedule_routes.router)  # /reports/schedules, beside the printing
     app.include_router(visit_routes.router)  # /shops/{shop_id}/pdf: the visit report
     # Before any /recovery/{id} router: /recovery/posters is a page, not a case id.
     app.include_router(posters_routes.router)

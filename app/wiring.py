@@ -35,6 +35,8 @@ from reports import routes as reports_routes
 from reports import summary as reports_summary
 from reports.loop import summary as loop_summary
 from reports.pdf import jobs as pdf_jobs
+from reports.pdf import warm as pdf_warm
+from reports.schedules import jobs as schedule_jobs
 from touchpoints import library as touchpoints_library
 from touchpoints import routes as touchpoints_routes
 from touchpoints import services as touchpoints_services
@@ -60,6 +62,9 @@ SESSION_LISTENERS: tuple[tuple[str, Callable[..., Any]], ...] = (
     # queues the jobs of the webhook deliveries a commit stored
     ("after_commit", webhooks.after_commit),
     ("after_rollback", webhooks.after_rollback),
+    # queues the rendering ahead that an approval recorded
+    ("after_commit", pdf_warm.after_commit),
+    ("after_rollback", pdf_warm.after_rollback),
 )
 
 # Background job kinds (app/jobs/runtime.py): name, body, whether it retries, what to do once
@@ -70,6 +75,8 @@ JOBS: tuple[tuple[str, Callable[..., Any], bool, Callable[..., Any] | None], ...
     (outbox.NOTICE_JOB, outbox.notice_send, True, outbox.notice_give_up),
     (alerts_routes.MAIL_JOB, alerts.alerts_mail_job, False, None),
     (pdf_jobs.PRINT_JOB, pdf_jobs.pack_print_job, False, None),
+    (pdf_warm.WARM_JOB, pdf_warm.warm_job, False, None),
+    (schedule_jobs.SEND_JOB, schedule_jobs.report_send_job, False, None),
 )
 
 # Work on a schedule of its own (cron with seconds; "tick" is the heartbeat,
@@ -80,6 +87,7 @@ SCHEDULES: tuple[tuple[str, str, Callable[..., Any]], ...] = (
     (outbox.SWEEP_JOB, "tick", outbox.mail_sweep),
     (webhooks.SWEEP_JOB, "tick", webhooks.webhooks_sweep),
     ("packs.sweep", "tick", pdf_jobs.packs_sweep_job),
+    (schedule_jobs.DUE_JOB, "tick", schedule_jobs.schedules_due_job),
     ("retention.contacts", "0 15 3 * * *", retention.retention_job),
     ("photos.drafts", "0 20 3 * * *", photos_services.photo_drafts_job),
 )
@@ -99,6 +107,7 @@ TEMPLATE_MODULES = (
 # Couplings that go up the layers: a lower package emits, a higher one listens.
 EVENT_LISTENERS: tuple[tuple[str, Callable[..., Any]], ...] = (
     (events.SHOP_APPROVED, alerts.alerts_for_approved_shop),
+    (events.SHOP_APPROVED, pdf_warm.warm_for_approved_shop),
     (events.ORG_CREATED, touchpoints_services.starter_apply),
 )
 

@@ -57,7 +57,7 @@ from sqlalchemy.engine import Connection  # noqa: E402
 from sqlmodel import Session, col, select  # noqa: E402
 
 from app.db import Database  # noqa: E402
-from app.modelbase import ident  # noqa: E402
+from app.modelbase import ident, utcnow  # noqa: E402
 from app.orgs.models import Location, Organization  # noqa: E402
 from app.schema import metadata  # noqa: E402
 from app.tenancy import scope_session  # noqa: E402
@@ -517,12 +517,86 @@ def bench_render(db: Database, org_id: int, *, runs: int = 5, touchpoints: int =
         assert pack_pdf(session, org, filters, renderer=renderer, cache=cache).cached
         print(f"meeting pack, cached repeat: {(time.perf_counter() - t0) * 1000:.1f} ms")
         session.rollback()
+    bench_after_approval(db, org_id, renderer)
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(4) as pool:  # reach both workers
         peaks += [r.peak_rss_mb for r in pool.map(renderer.render, ["<p>x</p>"] * 8)]
     print(f"render worker peak memory (RSS): {max(peaks):.0f} MB")
     renderer.close()
+
+
+def bench_after_approval(db: Database, org_id: int, renderer: Any) -> None:
+    """Approve a shop as an owner would, run the `reports.warm` job it queues (what a job
+    worker does in the background), then print the touchpoint report and the meeting pack
+    with the default filters as the report pages would: both should be cache hits. The shop
+    is removed again afterwards, so the bench organization stays as built."""
+    import tempfile
+    from types import SimpleNamespace
+
+    from app.config import Settings
+    from app.jobs.runtime import JobContext
+    from app.orgs.models import Organization
+    from audits.services import shop_approve
+    from reports.filters import parse_filters
+    from reports.pdf.cache import pdf_cache
+    from reports.pdf.models import ReportJob
+    from reports.pdf.services import pack_pdf, touchpoint_pdf
+    from reports.pdf.warm import KIND, warm_job
+
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Settings(_env_file=None, dev_mode=True, data_dir=Path(folder))  # type: ignore[call-arg]
+        ctx = JobContext(settings=settings, db=db, state=SimpleNamespace(renderer=renderer))
+        cache = pdf_cache(settings)
+        with db.session(write=True, writes_throughout=True) as session:
+            scope_session(session, org_id)
+            tp = session.exec(select(Touchpoint).order_by(col(Touchpoint.id))).first()
+            location = session.exec(select(Location).order_by(col(Location.id))).first()
+            assert tp is not None and location is not None
+            shop = Shop(
+                org_id=org_id,
+                location_id=ident(location),
+                status=ShopStatus.submitted,
+                visited_at=utcnow() - timedelta(hours=1),
+            )
+            session.add(shop)
+            session.flush()
+            session.add(ShopTouchpoint(org_id=org_id, shop_id=ident(shop), touchpoint_id=ident(tp)))
+            session.commit()
+            t0 = time.perf_counter()
+            shop_approve(session=session, shop=shop, actor_id=None)  # type: ignore[arg-type]
+            approve = time.perf_counter() - t0
+            job = session.exec(select(ReportJob).where(ReportJob.kind == KIND)).all()[-1]
+            shop_id, job_id = ident(shop), str(job.id)
+        t0 = time.perf_counter()
+        rendered = warm_job(ctx, org_id, job_id)
+        warm = time.perf_counter() - t0
+        with db.session() as session:
+            scope_session(session, org_id)
+            org = session.get(Organization, org_id)
+            tp = session.get(Touchpoint, ident(tp))
+            assert org is not None and tp is not None
+            filters = parse_filters(session, org)
+            t0 = time.perf_counter()
+            one = touchpoint_pdf(session, org, tp, filters, renderer=renderer, cache=cache)
+            print_tp = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            pack = pack_pdf(session, org, filters, renderer=renderer, cache=cache)
+            print_pack = time.perf_counter() - t0
+        print(
+            f"after an approval ({approve * 1000:.0f} ms): the warm job rendered {rendered} PDFs "
+            f"in the background in {warm:.2f} s; the print right after: touchpoint "
+            f"{print_tp * 1000:.1f} ms ({'hit' if one.cached else 'MISS'}), meeting pack "
+            f"{print_pack * 1000:.1f} ms ({'hit' if pack.cached else 'MISS'})"
+        )
+        with db.session(write=True) as session:
+            scope_session(session, org_id)
+            for row in session.exec(select(ReportJob).where(ReportJob.kind == KIND)).all():
+                session.delete(row)
+            gone = session.get(Shop, shop_id)
+            if gone is not None:
+                session.delete(gone)
+            session.commit()
 
 
 def _load(path: str) -> ModuleType:

@@ -260,6 +260,7 @@ def make_world(session: Session, name: str) -> OrgWorld:
     endpoint, delivery = make_webhook_delivery(session, org)
     world.objects["webhook_endpoint_id"] = endpoint.id
     world.objects["webhook_delivery_id"] = delivery.id
+    world.objects["report_schedule_id"] = make_report_schedule(session, org).id
     # A token of its own (revoking it must not cut the sweep's own tokens off).
     spare = digest(make_token(session, org, users[Role.owner]))
     world.objects["api_token_id"] = session.exec(  # type: ignore[assignment]
@@ -314,6 +315,24 @@ def make_webhook_delivery(session: Session, org: Organization) -> tuple[Any, Any
     session.add(delivery)
     session.commit()
     return endpoint, delivery
+
+
+def make_report_schedule(session: Session, org: Organization, **overrides: Any) -> Any:
+    """A weekly meeting pack mailed on Mondays at 08:00 (reports/schedules)."""
+    from reports.schedules.models import ReportSchedule
+
+    values: dict[str, Any] = {
+        "kind": "pack",
+        "frequency": "weekly",
+        "weekday": 0,
+        "hour": 8,
+        "recipients": "team@example.test",
+        **overrides,
+    }
+    schedule = ReportSchedule(org_id=org.id, **values)  # type: ignore[arg-type]
+    session.add(schedule)
+    session.commit()
+    return schedule
 
 
 def world_pack_pdf(session: Session, world: OrgWorld, settings: Any) -> None:

@@ -189,7 +189,9 @@ def smtp_running(port: int = 0) -> Iterator[SmtpServer]:
 def run_jobs(app: Any) -> None:
     """Run, in this process, what a job worker would run next for `app` (the suite runs with
     JOBS=off, so nothing else does): the same job bodies, called directly. Alert e-mails are
-    put in the outbox, waiting packs printed, waiting e-mails sent (one try each)."""
+    put in the outbox, scheduled reports that are due made and put in the outbox, waiting
+    packs printed, reports rendered ahead after approvals, waiting e-mails sent (one try
+    each)."""
     from sqlmodel import col, select
 
     from app.jobs.runtime import JobContext, RetryLater
@@ -198,9 +200,20 @@ def run_jobs(app: Any) -> None:
     from recovery.alerts.services import alerts_mail_job
     from reports.pdf.jobs import pack_print_job
     from reports.pdf.models import JobStatus, ReportJob
+    from reports.pdf.warm import KIND as WARM
+    from reports.pdf.warm import warm_job
+    from reports.schedules.jobs import report_send_job, schedules_due_job
+    from reports.schedules.models import ReportSend
 
     ctx = JobContext(settings=app.state.settings, db=app.state.db, state=app.state)
     alerts_mail_job(ctx)
+    schedules_due_job(ctx)
+    with ctx.db.session() as session:
+        sends = session.exec(
+            select(ReportSend.id).where(col(ReportSend.mail_id).is_(None), ReportSend.error == "")
+        ).all()
+    for send_id in sends:
+        report_send_job(ctx, send_id)  # type: ignore[arg-type]
     with ctx.db.session() as session:
         packs = session.exec(select(ReportJob).where(ReportJob.status == JobStatus.queued)).all()
         mails = session.exec(
@@ -209,7 +222,10 @@ def run_jobs(app: Any) -> None:
             )
         ).all()
     for pack in packs:
-        pack_print_job(ctx, pack.org_id, str(pack.id))
+        if pack.kind == WARM:
+            warm_job(ctx, pack.org_id, str(pack.id))
+        else:
+            pack_print_job(ctx, pack.org_id, str(pack.id))
     for mail_id in mails:
         try:
             mail_send(ctx, mail_id)  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field
 
 from app.modelbase import OrgOwned, utc_field, utcnow
@@ -40,3 +40,17 @@ class OutgoingMail(OrgOwned, table=True):
     created_at: datetime = utc_field(default_factory=utcnow)
     sent_at: datetime | None = utc_field(default=None)
     failed_at: datetime | None = utc_field(default=None)
+
+
+class MailAttachment(OrgOwned, table=True):
+    """A file sent with a message (a scheduled report's PDF). Kept in a table of its own so
+    that the owners' page, which lists messages, never reads the bytes; stored in the
+    database with the message, so a worker on another machine can send it."""
+
+    __tablename__ = "mail_attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mail_id: int = Field(foreign_key="outgoing_mail.id", index=True, ondelete="CASCADE")
+    filename: str = Field(sa_type=String(200))
+    content_type: str = Field(default="application/pdf", sa_type=String(100))
+    data: bytes = Field(sa_type=LargeBinary)

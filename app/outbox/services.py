@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy.orm import Session as OrmSession
@@ -35,7 +36,7 @@ from app.errors import ConflictError
 from app.jobs import runtime as jobs
 from app.jobs.runtime import JobContext, RetryLater
 from app.modelbase import ident, utcnow
-from app.outbox.models import MailStatus, OutgoingMail
+from app.outbox.models import MailAttachment, MailStatus, OutgoingMail
 
 log = logging.getLogger("touchstone.mail")
 
@@ -55,10 +56,18 @@ def job_id(mail: OutgoingMail) -> str:
 
 
 def mail_queue(
-    *, session: Session, org_id: int, key: str, to: str, subject: str, body: str
+    *,
+    session: Session,
+    org_id: int,
+    key: str,
+    to: str,
+    subject: str,
+    body: str,
+    attachments: Sequence[mailer.Attachment] = (),
 ) -> OutgoingMail | None:
-    """Add a message to the outbox in the caller's transaction; its job is queued when
-    that commits. None when the organization already has a message with this key."""
+    """Add a message (and its attachments) to the outbox in the caller's transaction; its
+    job is queued when that commits. None when the organization already has a message with
+    this key."""
     existing = session.exec(
         select(OutgoingMail.id).where(OutgoingMail.org_id == org_id, OutgoingMail.key == key)
     ).first()
@@ -67,8 +76,29 @@ def mail_queue(
     mail = OutgoingMail(org_id=org_id, key=key[:200], to_addr=to, subject=subject, body=body)
     session.add(mail)
     session.flush()
+    for filename, content_type, data in attachments:
+        session.add(
+            MailAttachment(
+                org_id=org_id,
+                mail_id=ident(mail),
+                filename=filename[:200],
+                content_type=content_type,
+                data=data,
+            )
+        )
     session.info.setdefault(_QUEUED, []).append(job_id(mail))
     return mail
+
+
+def mail_attachments(ctx: JobContext, mail_id: int) -> list[mailer.Attachment]:
+    """The files of one message, read when it is sent (never by the owners' page)."""
+    with ctx.db.session() as session:
+        rows = session.exec(
+            select(MailAttachment)
+            .where(MailAttachment.mail_id == mail_id)
+            .order_by(col(MailAttachment.id))
+        ).all()
+        return [(row.filename, row.content_type, row.data) for row in rows]
 
 
 def after_commit(session: OrmSession) -> None:
@@ -125,6 +155,7 @@ def mail_send(ctx: JobContext, mail_id: int) -> None:
             subject=mail.subject,
             body=mail.body,
             message_id=message_id(mail),
+            attachments=mail_attachments(ctx, mail_id),
         )
     except (OSError, smtplib.SMTPException) as exc:
         reason = f"{type(exc).__name__}: {exc}"[:500]

@@ -28,6 +28,7 @@ from app.orgs.models import Organization
 from app.pdf import Renderer, get_renderer
 from app.tenancy import scope_session
 from reports.filters import ReportFilters, filters_from_params
+from reports.pdf import warm
 from reports.pdf.cache import PdfCache, pdf_cache
 from reports.pdf.models import JobStatus, ReportJob
 from reports.pdf.services import pack_fingerprint, pack_pdf
@@ -76,7 +77,7 @@ def pack_print_job(ctx: JobContext, org_id: int, job_id: str) -> None:
     """The `pack.print` job: print the pack of one row (again, after a crash)."""
     with ctx.db.session() as session:
         job = session.get(ReportJob, uuid.UUID(job_id))
-        if job is None or job.status in (JobStatus.done, JobStatus.failed):
+        if job is None or job.kind != "pack" or job.status in (JobStatus.done, JobStatus.failed):
             return
     _run(ctx.db, org_id, uuid.UUID(job_id), get_renderer(ctx.state), pdf_cache(ctx.settings))
 
@@ -93,7 +94,10 @@ def packs_sweep_job(ctx: JobContext) -> int:
             )
         ).all()
     for job in waiting:
-        jobs.enqueue(PRINT_JOB, job.org_id, str(job.id), job_id=f"pack-{job.id}")
+        if job.kind == warm.KIND:  # rendering ahead after an approval (reports.pdf.warm)
+            jobs.enqueue(warm.WARM_JOB, job.org_id, str(job.id), job_id=warm.warm_job_id(job))
+        else:
+            jobs.enqueue(PRINT_JOB, job.org_id, str(job.id), job_id=f"pack-{job.id}")
     return len(waiting)
 
 

@@ -4,6 +4,8 @@ SIGKILL in the middle of a job and started again, against a real SMTP server.
 - A meeting pack printed from the page finishes after the server is killed mid-pack and
   started again, once (SQLite, the embedded default: the jobs run inside `serve`).
 - An alert e-mail whose SMTP server is down at first arrives once when it comes back.
+- A scheduled report whose worker is killed in the middle of sending it arrives once after
+  the worker starts again.
 - On PostgreSQL, two `touchstone worker` processes: the one holding a message in the middle
   of its SMTP conversation is killed; every message arrives exactly once.
 
@@ -25,6 +27,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -39,9 +42,16 @@ from app.orgs.models import Role
 from app.outbox.models import MailStatus, OutgoingMail
 from app.outbox.services import mail_queue
 from reports.pdf.models import JobStatus
+from reports.schedules.models import ReportSend
 from tests.conftest import free_port, fresh_schema_url
-from tests.factories import make_alert, make_member, make_org
-from tests.helpers import smtp_running
+from tests.factories import (
+    make_alert,
+    make_member,
+    make_org,
+    make_report_schedule,
+    make_touchpoint,
+)
+from tests.helpers import pdf_text, smtp_running
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TOUCHSTONE = Path(sys.executable).parent / "touchstone"
@@ -435,3 +445,67 @@ def test_a_webhook_receiver_answering_500_twice_gets_it_three_times_from_a_worke
     finally:
         jobs.use(settings.model_copy(update={"jobs": "off"}))
         db.dispose()
+
+
+# --- a scheduled report, its worker killed in the due minute ----------------------------------
+
+
+def _report_rows(db: Database) -> tuple[list[ReportSend], list[OutgoingMail]]:
+    with db.session() as session:
+        sends = list(session.exec(select(ReportSend)).all())
+    return sends, _mails(db)
+
+
+def test_a_scheduled_report_whose_worker_is_killed_in_the_due_minute_arrives_once(
+    tmp_path: Path,
+) -> None:
+    workdir = tmp_path
+    database_url = f"sqlite:///{workdir / 'data' / 'touchstone.db'}"
+    with smtp_running() as smtp:
+        smtp.hold = {"held@harbour.example"}  # the first try stops half-way through SMTP
+        env = job_env(
+            workdir,
+            database_url,
+            SMTP_HOST="127.0.0.1",
+            SMTP_PORT=str(smtp.port),
+            SMTP_STARTTLS="0",
+            SMTP_FROM="reports@touchstone.example",
+        )
+        run_command(env, workdir, "migrate")
+        db = Database(database_url)
+        try:
+            with db.session() as session:
+                org = make_org(session, name="Harbour Bistro")
+                tp = make_touchpoint(session, org, name="Paying the bill")
+                # Due since long ago: the worker's first heartbeat finds it, on any date.
+                make_report_schedule(
+                    session,
+                    org,
+                    kind="touchpoint",
+                    touchpoint_id=tp.id,
+                    recipients="held@harbour.example",
+                    handled_until=datetime(2000, 1, 3, tzinfo=UTC),
+                )
+            with process(env, workdir, "worker", log="worker.log") as worker:
+                wait_for(smtp.held.is_set, "the report is being sent\n" + worker.tail())
+                worker.kill()  # SIGKILL in the middle of the SMTP conversation
+                sends, mails = _report_rows(db)
+                assert len(sends) == 1 and len(mails) == 1 and not smtp.received
+                assert mails[0].status == MailStatus.sending
+
+                smtp.hold = set()
+                smtp.release.set()
+                worker.start()
+                wait_for(lambda: smtp.received, "the report arrives\n" + worker.tail())
+                wait_for(lambda: _mails(db)[0].status == MailStatus.sent, "marked sent")
+                # Three more heartbeats (each could have made the occurrence again): still one.
+                seen = _ticks(workdir / "data" / "jobs.db")
+                wait_for(lambda: _ticks(workdir / "data" / "jobs.db") >= seen + 3, "ticks")
+            sends, mails = _report_rows(db)
+            assert len(sends) == 1 and len(mails) == 1 and len(smtp.received) == 1
+            message = smtp.received[0].message
+            [pdf] = list(message.iter_attachments())
+            assert pdf.get_content_type() == "application/pdf"
+            assert "Paying the bill" in pdf_text(pdf.get_content())
+        finally:
+            db.dispose()

@@ -1,0 +1,1 @@
+"""Reports that arrive by themselves: schedules, their occurrences, and the job that mails one."""
