@@ -9,7 +9,7 @@ from touchpoints.models import Channel, Mode, NumberRule
 
 APPOINTMENT = TemplateTouchpoint(
     key="bank.appointment",
-    name="Booking an appointment",
+    name="Booking an advice appointment",
     stage=INQUIRY,
     channel=Channel.phone,
     mode=Mode.both,
