@@ -22,7 +22,7 @@ from tests.factories import (
     make_stage,
     make_touchpoint,
 )
-from touchpoints.library import template_set, template_sets
+from touchpoints.library import template_set
 from touchpoints.models import MSG_CHOICE_OPTIONS, Question, QuestionStatus, Stage, Touchpoint
 from touchpoints.services import MSG_STAGE_ARCHIVED, MSG_STAGE_UNKNOWN, MSG_TOUCHPOINT_ARCHIVED
 

@@ -155,7 +155,9 @@ PROBLEM = TemplateTouchpoint(
         ),
         yes_no(
             "Did the bank confirm afterwards that the problem was solved?",
-            "Yes if you received a call, letter or message saying so.",
+            "Yes if you received a call, letter or message saying so. Choose N/A if it was "
+            "put right while you were there.",
+            allow_na=True,
         ),
     ),
 )

@@ -197,7 +197,9 @@ RETURN = TemplateTouchpoint(
         ),
         yes_no(
             "Were you offered a choice of refund or exchange, as the store's policy allows?",
-            "Yes if the options were explained and you could choose.",
+            "Yes if the options were explained and you could choose. Choose N/A if the "
+            "store's published policy offers only one of them.",
+            allow_na=True,
         ),
         text(
             "What would have made the return easier?",
