@@ -4,7 +4,7 @@ whole journey, finds it on the map, and the library then says it is already ther
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from app.demo import DEMO_USERS
 from tests.browser.conftest import DESKTOP, PHONE, Tab, TabFactory
@@ -24,7 +24,7 @@ def new_empty_org(tab: Tab, name: str) -> None:
     expect(tab.page.get_by_role("heading", level=1)).to_have_text(name)
 
 
-def set_card(page: Page, name: str):  # type: ignore[no-untyped-def]
+def set_card(page: Page, name: str) -> Locator:
     return page.locator("details.template-set").filter(
         has=page.get_by_role("heading", name=name, level=3)
     )

@@ -138,6 +138,16 @@ PROBLEM = TemplateTouchpoint(
         "it quickly is worth more to the customer than any new product."
     ),
     questions=(
+        choice(
+            "When you raised the problem, how was it first received?",
+            "Choose the option that matches the first response, before anything was done.",
+            (
+                ("Acknowledged straight away and taken seriously", 3),
+                ("Accepted after a few reasonable questions", 2),
+                ("Played down as not really a problem", 0),
+                ("Put off for later, or blamed on me", 0),
+            ),
+        ),
         yes_no(
             "Did the person take ownership of the problem instead of sending you elsewhere?",
             "Yes if they dealt with it or arranged it themselves and told you who would act.",

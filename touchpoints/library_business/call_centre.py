@@ -224,7 +224,7 @@ BILL_QUERY = TemplateTouchpoint(
                 "Still unsure",
                 "Mostly clear",
                 "Clear",
-                "Clear, and confident the next one will be right",
+                "Clear, and sure the next one will be right",
             ),
         ),
     ),

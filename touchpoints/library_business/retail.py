@@ -191,6 +191,16 @@ RETURN = TemplateTouchpoint(
             threshold=10,
             unit="minutes",
         ),
+        choice(
+            "When you asked to return the item, how was the request first received?",
+            "Choose the option that matches the first response, before anything was done.",
+            (
+                ("Accepted straight away, without fuss", 3),
+                ("Accepted after a few reasonable questions", 2),
+                ("Met with doubt about my reason", 0),
+                ("Put off for later, or blamed on me", 0),
+            ),
+        ),
         yes_no(
             "Was the return handled without you having to justify it at length?",
             "Yes if a short reason was enough and you were not made to feel suspected.",
