@@ -73,9 +73,9 @@ THE_CALL = TemplateTouchpoint(
             critical=True,
         ),
         yes_no(
-            "Could you go on without repeating details you had already given?",
-            "Yes if the agent already had what you entered in the menu or told an earlier "
-            "colleague. No if you had to give your account number or reason again.",
+            "Did the agent already have the details you gave in the menu or to a colleague?",
+            "Yes if you did not have to give your account number or your reason for calling "
+            "again. No if you had to repeat either.",
         ),
         scale(
             "How attentive and courteous was the agent?",

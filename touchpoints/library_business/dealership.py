@@ -184,8 +184,8 @@ HANDOVER = TemplateTouchpoint(
             allow_na=True,
         ),
         number(
-            "How many working days did you wait for a service appointment?",
-            "Ask for the first convenient slot.",
+            "How many working days away was the first service appointment you were offered?",
+            "Ask for the first free slot and count working days from the day you asked.",
             rule=NumberRule.at_most,
             threshold=5,
             unit="days",

@@ -139,7 +139,8 @@ ORDER = TemplateTouchpoint(
             "When you mentioned the allergy in your brief, was it handled with care?",
             "Yes if the server took it seriously, checked with the kitchen or knew for certain, "
             "and the dish arrived without the ingredient. No if it was brushed off or the dish "
-            "contained it. This question is critical: a mistake here can harm a guest.",
+            "contained it. Choose N/A if your brief mentions no allergy. This question is "
+            "critical: a mistake here can harm a guest.",
             weight=2.0,
             critical=True,
             allow_na=True,
