@@ -61,12 +61,14 @@ class TemplateTouchpointInfo(BaseModel):
     target: int
     description: str
     questions: list[QuestionFields]
+    on_journey: bool  # already added (or made by hand under the same name and stage)
 
 
 class TemplateSetInfo(BaseModel):
     key: str
     name: str
     summary: str
+    group: str  # the library's shelf: checklists for any business, or one kind of business
     touchpoints: list[TemplateTouchpointInfo]
 
 
@@ -277,11 +279,13 @@ def question_versions(tenant: ReaderDep, question: QuestionDep) -> list[Question
 
 @router.get("/templates", response_model=list[TemplateSetInfo])
 def templates(tenant: OwnerDep) -> list[TemplateSetInfo]:
+    present = queries.templates_present(tenant.session)
     return [
         TemplateSetInfo(
             key=s.key,
             name=s.name,
             summary=s.summary,
+            group=s.group,
             touchpoints=[
                 TemplateTouchpointInfo(
                     key=t.key,
@@ -293,6 +297,7 @@ def templates(tenant: OwnerDep) -> list[TemplateSetInfo]:
                     target=t.target,
                     description=t.description,
                     questions=[q.fields() for q in t.questions],
+                    on_journey=t.key in present,
                 )
                 for t in s.touchpoints
             ],

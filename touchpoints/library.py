@@ -1,4 +1,7 @@
-"""The template library's shapes and lookups; the wording lives in library_content.py."""
+"""The template library's shapes and lookups.
+
+The wording lives in library_content.py (checklists for any business) and in the
+library_business package (one module per kind of business)."""
 
 from __future__ import annotations
 
@@ -57,18 +60,27 @@ class TemplateTouchpoint:
     questions: tuple[TemplateQuestion, ...]
 
 
+# The two shelves of the library page: checklists that fit any business, and whole journeys
+# written for one kind of business.
+GROUP_CHECKLISTS = "Checklists for any business"
+GROUP_BUSINESS = "Journeys for a kind of business"
+GROUPS: tuple[str, ...] = (GROUP_CHECKLISTS, GROUP_BUSINESS)
+
+
 @dataclass(frozen=True)
 class TemplateSet:
     key: str
     name: str
     summary: str
     touchpoints: tuple[TemplateTouchpoint, ...]
+    group: str = GROUP_CHECKLISTS
 
 
 def template_sets() -> tuple[TemplateSet, ...]:
+    from touchpoints.library_business import BUSINESS_SETS
     from touchpoints.library_content import TEMPLATE_SETS
 
-    return TEMPLATE_SETS
+    return TEMPLATE_SETS + BUSINESS_SETS
 
 
 def template_set(key: str) -> TemplateSet | None:

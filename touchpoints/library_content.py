@@ -13,8 +13,13 @@ Writing rules for every question below:
 
 from __future__ import annotations
 
-from touchpoints.library import TemplateQuestion, TemplateSet, TemplateTouchpoint
-from touchpoints.models import Channel, Mode, NumberRule, QuestionKind
+from touchpoints.library import TemplateSet, TemplateTouchpoint
+from touchpoints.library_builders import choice as _choice
+from touchpoints.library_builders import number as _number
+from touchpoints.library_builders import scale as _scale
+from touchpoints.library_builders import text as _text
+from touchpoints.library_builders import yes_no as _yes_no
+from touchpoints.models import Channel, Mode, NumberRule
 
 # Stage names shared by every set (a journey gets one column per name).
 INQUIRY = "Inquiry"
@@ -24,97 +29,6 @@ AFTER_SALE = "After the sale"
 BILLING = "Billing"
 
 STAGES: tuple[str, ...] = (INQUIRY, VISIT, SALE, AFTER_SALE, BILLING)
-
-
-# --- small builders, so each question reads as one block ----------------------------------
-
-
-def _yes_no(
-    text: str,
-    guidance: str,
-    *,
-    weight: float = 1.0,
-    critical: bool = False,
-    allow_na: bool = False,
-) -> TemplateQuestion:
-    return TemplateQuestion(
-        text=text,
-        guidance=guidance,
-        kind=QuestionKind.yes_no,
-        weight=weight,
-        critical=critical,
-        allow_na=allow_na,
-    )
-
-
-def _scale(
-    text: str,
-    guidance: str,
-    labels: tuple[str, str, str, str, str],
-    *,
-    weight: float = 1.0,
-    allow_na: bool = False,
-) -> TemplateQuestion:
-    """Labels run from 1 (worst) to 5 (best)."""
-    return TemplateQuestion(
-        text=text,
-        guidance=guidance,
-        kind=QuestionKind.scale,
-        weight=weight,
-        allow_na=allow_na,
-        scale_labels=labels,
-    )
-
-
-def _number(
-    text: str,
-    guidance: str,
-    *,
-    rule: NumberRule,
-    threshold: float,
-    unit: str,
-    weight: float = 1.0,
-    allow_na: bool = False,
-) -> TemplateQuestion:
-    return TemplateQuestion(
-        text=text,
-        guidance=guidance,
-        kind=QuestionKind.number,
-        weight=weight,
-        allow_na=allow_na,
-        rule=rule,
-        threshold=threshold,
-        unit=unit,
-    )
-
-
-def _choice(
-    text: str,
-    guidance: str,
-    options: tuple[tuple[str, float], ...],
-    *,
-    weight: float = 1.0,
-    allow_na: bool = False,
-) -> TemplateQuestion:
-    return TemplateQuestion(
-        text=text,
-        guidance=guidance,
-        kind=QuestionKind.choice,
-        weight=weight,
-        allow_na=allow_na,
-        options=options,
-    )
-
-
-def _text(text: str, guidance: str) -> TemplateQuestion:
-    """Free text is never scored and never required."""
-    return TemplateQuestion(
-        text=text,
-        guidance=guidance,
-        kind=QuestionKind.text,
-        weight=0.0,
-        required=False,
-    )
 
 
 # --- set 1: the five moments of truth ------------------------------------------------------

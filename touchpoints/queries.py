@@ -8,6 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app import providers
+from touchpoints.library import template_sets
 from touchpoints.models import Question, QuestionStatus, Stage, Touchpoint
 
 
@@ -29,6 +30,29 @@ def journey(session: Session, *, include_archived: bool = False) -> list[StageVi
         if tp.stage_id in views:
             views[tp.stage_id].touchpoints.append(tp)
     return list(views.values())
+
+
+def templates_present(session: Session) -> set[str]:
+    """Keys of the library's touchpoints that are already on the journey.
+
+    A touchpoint added from the library carries its template's key, whatever it was renamed
+    to since. One made by hand carries none: it counts as a template when its name and stage
+    are the template's (compared without regard to case), so the library does not offer a
+    second "Inquiry / First phone call" beside the owner's own.
+    """
+    keys: set[str] = set()
+    by_name: set[tuple[str, str]] = set()
+    for view in journey(session):
+        for tp in view.touchpoints:
+            if tp.template_key:
+                keys.add(tp.template_key)
+            else:
+                by_name.add((view.stage.name.casefold(), tp.name.casefold()))
+    for template_set in template_sets():
+        for t in template_set.touchpoints:
+            if (t.stage.casefold(), t.name.casefold()) in by_name:
+                keys.add(t.key)
+    return keys
 
 
 def archived(session: Session) -> tuple[list[Stage], list[Touchpoint]]:

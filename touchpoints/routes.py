@@ -16,7 +16,7 @@ from app.tenancy import OwnerDep, ReaderDep, Tenant
 from touchpoints import queries, services
 from touchpoints.deps import QuestionDep, StageDep, TouchpointDep
 from touchpoints.forms import OPTION_ROWS, form_values, parse_question_form
-from touchpoints.library import template_sets
+from touchpoints.library import GROUPS, template_sets
 from touchpoints.models import (
     CHANNEL_LABELS,
     KIND_LABELS,
@@ -429,14 +429,12 @@ def question_versions(request: Request, tenant: ReaderDep, question: QuestionDep
 
 @router.get("/journey/templates")
 def templates_page(request: Request, tenant: OwnerDep) -> Response:
-    present = {
-        tp.template_key
-        for view in queries.journey(tenant.session)
-        for tp in view.touchpoints
-        if tp.template_key
-    }
+    present = queries.templates_present(tenant.session)
+    shelves = [(group, [s for s in template_sets() if s.group == group]) for group in GROUPS]
     return render(
-        request, "touchpoints/templates.html", {"sets": template_sets(), "present": present}
+        request,
+        "touchpoints/templates.html",
+        {"shelves": shelves, "present": present, "open_set": request.query_params.get("set")},
     )
 
 

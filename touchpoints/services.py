@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from app.errors import ConflictError, DomainError
 from app.modelbase import utcnow
+from app.orgs.models import Organization
 from touchpoints import queries
 from touchpoints.library import TemplateTouchpoint, template_set, template_touchpoint
 from touchpoints.models import (
@@ -372,14 +373,7 @@ def questions_reorder(
 # --- templates -----------------------------------------------------------------------------
 
 
-def _apply_one(session: Session, org_id: int, template: TemplateTouchpoint) -> Touchpoint | None:
-    present = session.exec(
-        select(Touchpoint.id).where(
-            Touchpoint.template_key == template.key, col(Touchpoint.archived_at).is_(None)
-        )
-    ).first()
-    if present is not None:
-        return None  # already on the journey: adding it twice would only confuse reports
+def _apply_one(session: Session, org_id: int, template: TemplateTouchpoint) -> Touchpoint:
     stage = stage_find_or_create(session=session, org_id=org_id, name=template.stage)
     touchpoint = Touchpoint(
         org_id=org_id,
@@ -405,7 +399,9 @@ def template_apply(
 ) -> tuple[list[Touchpoint], list[str]]:
     """Add a whole template set or one template touchpoint, in one transaction.
 
-    Returns the touchpoints created and the names of those skipped as already present.
+    Templates already on the journey (queries.templates_present) are skipped: a second copy
+    would only split the shops and the reports between two cards. Returns the touchpoints
+    created and the names of those skipped.
     """
     if set_key:
         chosen = template_set(set_key)
@@ -417,13 +413,18 @@ def template_apply(
         templates = []
     if not templates:
         raise DomainError(MSG_TEMPLATE_UNKNOWN, field="key")
+    # Two submits at once (a double click, two tabs) must not both see "not there yet".
+    # SQLite already runs them one after the other (a write request holds the write lock from
+    # its first statement); on PostgreSQL the organization's row is the lock they queue on.
+    session.exec(select(Organization.id).where(Organization.id == org_id).with_for_update())
+    present = queries.templates_present(session)
     created, skipped = [], []
     for template in templates:
-        touchpoint = _apply_one(session, org_id, template)
-        if touchpoint is None:
+        if template.key in present:
             skipped.append(template.name)
         else:
-            created.append(touchpoint)
+            created.append(_apply_one(session, org_id, template))
+            present.add(template.key)
     session.commit()
     return created, skipped
 

@@ -23,6 +23,7 @@ from tests.factories import (
     make_touchpoint,
 )
 from tests.touchpoints.test_pages import field_value
+from touchpoints.library import GROUP_BUSINESS, GROUP_CHECKLISTS, template_sets
 from touchpoints.models import (
     MSG_CHOICE_OPTIONS,
     MSG_CHOICE_POINTS,
@@ -612,12 +613,27 @@ def test_templates_list_and_apply(owner: Owner, session: Session) -> None:
     listed = owner.get("/templates")
     assert listed.status_code == 200
     sets = listed.json()
-    assert [s["key"] for s in sets] == ["five-moments", "service-processes", "seven-cs"]
+    assert [s["key"] for s in sets] == [s.key for s in template_sets()]
+    assert [s["key"] for s in sets if s["group"] == GROUP_CHECKLISTS] == [
+        "five-moments",
+        "service-processes",
+        "seven-cs",
+    ]
+    assert [s["key"] for s in sets if s["group"] == GROUP_BUSINESS] == [
+        "restaurant",
+        "hotel",
+        "retail",
+        "dealership",
+        "bank",
+        "clinic",
+        "call-centre",
+    ]
     five = sets[0]
     assert len(five["touchpoints"]) == 5
     for t in five["touchpoints"]:
         assert 6 <= len(t["questions"]) <= 12
         assert t["name"] and t["stage"] and 0 <= t["target"] <= 100
+        assert t["on_journey"] is False
 
     applied = owner.post("/templates/apply", {"set_key": "five-moments"})
     assert applied.status_code == 201
@@ -640,6 +656,9 @@ def test_templates_list_and_apply(owner: Owner, session: Session) -> None:
     again = owner.post("/templates/apply", {"set_key": "five-moments"}).json()
     assert again == {"created": [], "skipped": [t["name"] for t in five["touchpoints"]]}
     assert _count(session, Touchpoint, owner.org) == 5
+    listed_again = owner.get("/templates").json()
+    assert all(t["on_journey"] for t in listed_again[0]["touchpoints"])
+    assert not any(t["on_journey"] for t in listed_again[2]["touchpoints"])
 
     one = owner.post("/templates/apply", {"touchpoint_key": "retention.seven-cs"}).json()
     assert [t["name"] for t in one["created"]] == [sets[2]["touchpoints"][0]["name"]]

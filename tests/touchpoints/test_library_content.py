@@ -5,25 +5,41 @@ from __future__ import annotations
 import pytest
 
 from touchpoints.library import (
+    GROUP_BUSINESS,
+    GROUP_CHECKLISTS,
     TemplateQuestion,
+    TemplateSet,
     TemplateTouchpoint,
     template_set,
     template_sets,
     template_touchpoint,
 )
-from touchpoints.library_content import STAGES, TEMPLATE_SETS
+from touchpoints.library_business import BUSINESS_SETS
+from touchpoints.library_content import INQUIRY, STAGES, TEMPLATE_SETS
 from touchpoints.models import QuestionKind
 
-ALL_TOUCHPOINTS: list[TemplateTouchpoint] = [t for s in TEMPLATE_SETS for t in s.touchpoints]
+ALL_TOUCHPOINTS: list[TemplateTouchpoint] = [t for s in template_sets() for t in s.touchpoints]
+GENERAL_TOUCHPOINTS: list[TemplateTouchpoint] = [t for s in TEMPLATE_SETS for t in s.touchpoints]
 ALL_QUESTIONS: list[tuple[str, TemplateQuestion]] = [
     (t.key, q) for t in ALL_TOUCHPOINTS for q in t.questions
 ]
 
 
-def test_three_sets_with_the_expected_keys() -> None:
+def test_three_general_sets_then_seven_business_journeys() -> None:
     assert [s.key for s in TEMPLATE_SETS] == ["five-moments", "service-processes", "seven-cs"]
-    assert template_sets() == TEMPLATE_SETS
-    for s in TEMPLATE_SETS:
+    assert [s.key for s in BUSINESS_SETS] == [
+        "restaurant",
+        "hotel",
+        "retail",
+        "dealership",
+        "bank",
+        "clinic",
+        "call-centre",
+    ]
+    assert template_sets() == TEMPLATE_SETS + BUSINESS_SETS
+    assert {s.group for s in TEMPLATE_SETS} == {GROUP_CHECKLISTS}
+    assert {s.group for s in BUSINESS_SETS} == {GROUP_BUSINESS}
+    for s in template_sets():
         assert s.name.strip() and s.summary.strip()
         assert s.touchpoints
         assert template_set(s.key) is s
@@ -75,9 +91,18 @@ def test_seven_cs_covers_every_c() -> None:
         assert c in guidance, c
 
 
+def test_a_name_and_stage_names_one_template_only() -> None:
+    # A hand-made touchpoint is matched to the library by name and stage
+    # (queries.templates_present), so no two templates may share both.
+    pairs = [(t.stage.casefold(), t.name.casefold()) for t in ALL_TOUCHPOINTS]
+    assert len(pairs) == len(set(pairs))
+
+
 @pytest.mark.parametrize("tp", ALL_TOUCHPOINTS, ids=lambda t: t.key)
 def test_touchpoint_is_complete(tp: TemplateTouchpoint) -> None:
-    assert 6 <= len(tp.questions) <= 12
+    # A business journey's touchpoints are shorter: one shop may walk all of them.
+    low, high = (6, 12) if tp in GENERAL_TOUCHPOINTS else (3, 6)
+    assert low <= len(tp.questions) <= high
     assert 0 <= tp.target <= 100
     assert tp.team.strip()
     assert tp.name.strip() and tp.description.strip()
@@ -109,3 +134,52 @@ def test_library_uses_every_question_kind() -> None:
 def test_some_but_not_most_questions_are_critical() -> None:
     critical = [q for _, q in ALL_QUESTIONS if q.critical]
     assert len(critical) >= 1 and len(critical) <= len(ALL_TOUCHPOINTS)
+
+
+# --- the journeys for a kind of business ---------------------------------------------------
+
+
+@pytest.mark.parametrize("journey", BUSINESS_SETS, ids=lambda s: s.key)
+def test_a_business_journey_runs_from_first_contact_to_afterwards(journey: TemplateSet) -> None:
+    assert 5 <= len(journey.touchpoints) <= 8
+    assert journey.name.startswith("A ")  # "Add all" of "A restaurant" reads as it should
+    for t in journey.touchpoints:
+        assert t.key.startswith(f"{journey.key}."), t.key
+    stages = [t.stage for t in journey.touchpoints]
+    assert stages[0] == INQUIRY, "the journey starts with the first contact"
+    assert set(stages) == set(STAGES), "every stage, from first contact to after the bill"
+
+
+@pytest.mark.parametrize("journey", BUSINESS_SETS, ids=lambda s: s.key)
+def test_a_business_journey_mixes_the_kinds_of_question(journey: TemplateSet) -> None:
+    questions = [q for t in journey.touchpoints for q in t.questions]
+    kinds = {q.kind for q in questions}
+    assert {QuestionKind.yes_no, QuestionKind.scale, QuestionKind.number} <= kinds
+    assert QuestionKind.choice in kinds
+    assert any(q.allow_na for q in questions), "some situations may not arise on every visit"
+    for q in questions:
+        if q.kind == QuestionKind.number:
+            assert q.unit.strip() and q.rule is not None and q.threshold is not None, q.text
+        if q.kind == QuestionKind.choice:
+            assert q.options is not None and len(q.options) >= 3, q.text
+            points = [pts for _, pts in q.options]
+            assert max(points) > 0 and min(points) == 0, q.text
+
+
+@pytest.mark.parametrize("journey", BUSINESS_SETS, ids=lambda s: s.key)
+def test_critical_questions_are_rare_and_say_why(journey: TemplateSet) -> None:
+    critical = [q for t in journey.touchpoints for q in t.questions if q.critical]
+    assert len(critical) <= 1, "critical only where a failure spoils the whole visit"
+    for q in critical:
+        assert q.kind == QuestionKind.yes_no
+        assert "critical" in q.guidance, "the shopper is told why this one weighs so much"
+
+
+def test_the_critical_checks_the_issue_names_are_there() -> None:
+    def critical(key: str) -> list[str]:
+        s = template_set(key)
+        assert s is not None
+        return [q.text for t in s.touchpoints for q in t.questions if q.critical]
+
+    assert any("who you were" in text for text in critical("clinic"))  # identity
+    assert any("overheard" in text for text in critical("bank"))  # privacy

@@ -22,7 +22,7 @@ from tests.factories import (
     make_stage,
     make_touchpoint,
 )
-from touchpoints.library import template_set, template_sets
+from touchpoints.library import template_set
 from touchpoints.models import MSG_CHOICE_OPTIONS, Question, QuestionStatus, Stage, Touchpoint
 from touchpoints.services import MSG_STAGE_ARCHIVED, MSG_STAGE_UNKNOWN, MSG_TOUCHPOINT_ARCHIVED
 
@@ -618,28 +618,6 @@ def test_touchpoint_settings_are_saved_inline_with_errors_next_to_the_field(
     assert good.status_code == 200  # type: ignore[attr-defined]
     assert '<span class="saved" role="status">Saved</span>' in good.text  # type: ignore[attr-defined]
     assert _fresh(session).get(Touchpoint, tp.id).target == 90  # type: ignore[union-attr]
-
-
-# --- templates page ------------------------------------------------------------------------
-
-
-def test_the_templates_page_lists_the_sets_and_marks_what_is_present(
-    client: Browser, owner_org: Organization
-) -> None:
-    client.get("/journey")
-    client.form("/journey/templates/apply", {"touchpoint_key": "moments.first-call"})
-    page = client.get("/journey/templates")
-    assert page.status_code == 200
-    html = text_of(page)
-    for template in template_sets():
-        assert f"<h2>{template.name}</h2>" in html
-        assert f"Add all {len(template.touchpoints)}" in html
-    assert html.count('<span class="badge">On your journey</span>') == 1
-    first_call = html.index("<strong>First phone call</strong>")
-    next_item = html.index('<li class="template-item">', first_call)
-    assert "On your journey" in html[first_call:next_item]
-    assert 'name="touchpoint_key" value="moments.first-call"' not in html
-    assert 'name="touchpoint_key" value="moments.walk-in"' in html
 
 
 # --- other roles ---------------------------------------------------------------------------
