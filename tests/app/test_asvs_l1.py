@@ -202,6 +202,7 @@ REVIEWED_SAFE = {
     "location_chart(r)",
     "c.spark",
     "card.spark",
+    "j.spark",  # the journey's sparkline on the owner's start page (reports/charts.py)
     "qr",
 }
 
