@@ -253,6 +253,11 @@ class HookReceiver:
     answers: list[int] = field(default_factory=list)
     received: list[Hook] = field(default_factory=list)
     redirect_to: str = "http://127.0.0.1:1/elsewhere"
+    # With `hold_first`, the first request waits for `release` before it is answered (a
+    # worker can be killed while it waits for the answer); `held` is set when it arrives.
+    hold_first: bool = False
+    held: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
     @property
     def url(self) -> str:
@@ -265,14 +270,20 @@ class _HookHandler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length)
         box.received.append(Hook(headers=dict(self.headers.items()), body=body))
+        if box.hold_first and not box.held.is_set():
+            box.held.set()
+            box.release.wait(timeout=300)
         code = box.answers.pop(0) if box.answers else 200
-        self.send_response(code)
-        if 300 <= code < 400:
-            self.send_header("Location", box.redirect_to)
         answer = b"ok" if code < 300 else f"receiver says {code}".encode()
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
+        try:
+            self.send_response(code)
+            if 300 <= code < 400:
+                self.send_header("Location", box.redirect_to)
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+        except OSError:  # the sender was killed while this request was held
+            pass
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass
