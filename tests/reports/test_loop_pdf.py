@@ -361,7 +361,7 @@ def test_pack_of_a_past_range_tells_its_end_and_the_unfiled_cases(
     assert "Keep spare cups behind the counter" in text
     assert text.count("Open at 30 Sep") >= 3  # the heading and each item's state
     assert "Done between 1 Aug 2026 and 30 Sep 2026" in text
-    assert "Nothing was marked done in that time." in text
+    assert "nothing was marked done in that time." in text
     assert "Handling a problem September 2026" in text and "2 open" in text
 
     # Filing one of them prints a fresh pack that counts one.

@@ -289,3 +289,32 @@ def test_critical_fails_group_by_question_most_frequent_first() -> None:
         (date(2026, 10, 3), "Harbour St"),
         (date(2026, 9, 9), "Harbour St"),
     ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("paper", ["a4"])
+def test_the_demo_pack_keeps_every_touchpoint_within_two_pages(
+    session: Session, demo_org: Organization, settings: Any, shared_renderer: Any, paper: str
+) -> None:
+    """Issue 14: on the demo (seeded as of the day the suite runs, so a full year and a part
+    month), each touchpoint's part of the pack is at most two A4 pages."""
+    from reports.filters import parse_filters
+    from reports.pdf.cache import PdfCache
+    from reports.pdf.services import pack_pdf
+
+    filters = parse_filters(session, demo_org, paper=paper)
+    cache = PdfCache(settings.data_dir / "demo-pack-cache", 10)
+    printed = pack_pdf(session, demo_org, filters, renderer=shared_renderer, cache=cache)
+    pages = pages_text(printed.pdf)
+    listed = contents(pages[0])
+    starts = sorted(listed.values())
+    assert len(starts) >= 8, listed  # map, glance and the demo's six touchpoints
+    spans = {
+        name: b - a
+        for (name, a), b in zip(
+            sorted(listed.items(), key=lambda item: item[1])[2:],
+            [*starts[3:], len(pages) + 1],
+            strict=True,
+        )
+    }
+    assert all(span <= 2 for span in spans.values()), spans
