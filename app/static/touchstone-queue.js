@@ -332,6 +332,13 @@
         return done;
       });
     }
+    if (!navigator.onLine) {
+      // The phone says it has no network: a send could only fail. `online` starts the
+      // queue again at once, and the retry timer looks again meanwhile.
+      later();
+      showQueue();
+      return Promise.resolve(false);
+    }
     var item = queue[0];
     sending = true;
     return window.fetch(item.url, {

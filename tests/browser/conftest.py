@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import (
@@ -25,11 +26,12 @@ from playwright.sync_api import (
     Page,
     Playwright,
     Response,
-    Route,
     ViewportSize,
     expect,
     sync_playwright,
 )
+
+from tests.browser.relay import Relay
 
 # CI installs Debian's chromium; Playwright's own browser download is never used.
 CHROMIUM = Path(os.environ.get("TOUCHSTONE_CHROMIUM", "/usr/bin/chromium"))
@@ -271,24 +273,31 @@ def browser(playwright: Playwright) -> Iterator[Browser | None]:
     chromium.close()
 
 
-def _no_network(route: Route) -> None:
-    route.abort("internetdisconnected")
+# The relay of each context that open_tab made (tests/browser/relay.py), by id(context).
+RELAYS: dict[int, Relay] = {}
+
+
+def relay_to(url: str) -> Relay:
+    """A relay to the server at `url`, for a context's `proxy=`."""
+    where = urlsplit(url)
+    return Relay((where.hostname or "127.0.0.1", where.port or 80))
 
 
 def signal(context: BrowserContext, on: bool) -> None:
     """Take the phone's signal away, or give it back.
 
-    Chromium's offline emulation alone is not a dead network: a request a reloaded page makes
-    as it starts can still reach the server (a queued photo removal went out "without signal"
-    on reload, once in CI and every time in a loop of reloads). So every request that would
-    leave the browser is also failed as a lost connection; what the service worker answers
-    from its caches is not a network request and still works.
+    The page learns it from the browser (navigator.onLine, the `online` event), and the
+    context's relay really cuts the way to the server: Chromium's offline emulation alone let
+    a request a reloaded page makes as it starts reach the server (tests/browser/relay.py).
+    What the service worker answers from its caches needs no network and still works.
     """
+    relay = RELAYS.get(id(context))
+    assert relay is not None, "a tab whose signal is cut is opened with open_tab(…, cuttable=True)"
+    if not on:
+        relay.set_signal(False)
     context.set_offline(not on)
     if on:
-        context.unroute("**/*", _no_network)
-    else:
-        context.route("**/*", _no_network)
+        relay.set_signal(True)
 
 
 @dataclass
@@ -387,15 +396,23 @@ def open_tab(browser: Browser | None, live_server: LiveServer) -> Iterator[TabFa
     """Open tabs in fresh contexts; after the test, none may have logged a console error."""
     tabs: list[Tab] = []
     contexts: list[BrowserContext] = []
+    relays: list[Relay] = []
 
-    def make(viewport: ViewportSize = DESKTOP) -> Tab:
+    def make(viewport: ViewportSize = DESKTOP, cuttable: bool = False) -> Tab:
+        """A tab; `cuttable`: its signal can be cut (`signal`), through a relay of its own."""
         if browser is None:
             pytest.fail(
                 f"Chromium is not installed at {CHROMIUM}. The browser tests need it: "
                 "`apt-get install chromium` (CI does), or set TOUCHSTONE_CHROMIUM to its path.",
                 pytrace=False,
             )
-        context = browser.new_context(viewport=viewport)
+        if cuttable:
+            relay = relay_to(live_server.url)
+            context = browser.new_context(viewport=viewport, proxy=relay.proxy)  # type: ignore[arg-type]
+            RELAYS[id(context)] = relay
+            relays.append(relay)
+        else:
+            context = browser.new_context(viewport=viewport)
         context.set_default_timeout(WAIT_MS)
         context.add_init_script(_CSP_WATCH)
         contexts.append(context)
@@ -407,6 +424,9 @@ def open_tab(browser: Browser | None, live_server: LiveServer) -> Iterator[TabFa
 
     yield make
     for context in contexts:
+        RELAYS.pop(id(context), None)
         context.close()
+    for relay in relays:
+        relay.close()
     problems = [p for tab in tabs for p in tab.problems]
     assert not problems, "the browser reported errors:\n" + "\n".join(problems)

@@ -77,7 +77,7 @@ def test_answers_given_offline_survive_a_login_ended_elsewhere(
     make_shopper(live_server)
     shop = arrange_shop(live_server, "Night Market", shopper_email=EMAIL)
     q = shop.questions
-    tab = open_tab(PHONE)
+    tab = open_tab(PHONE, cuttable=True)
     tab.expect_status(401)  # the browser's own console note about the refused sends
     page = tab.page
     tab.login(EMAIL, FIRST_PASSWORD)
@@ -174,7 +174,7 @@ def test_an_answer_the_server_refuses_is_shown_with_its_reason_not_retried(
 ) -> None:
     shop = arrange_shop(live_server, "Closed Corner")
     q = shop.questions
-    tab = open_tab(PHONE)
+    tab = open_tab(PHONE, cuttable=True)
     tab.expect_status(409)
     page = tab.page
     tab.login(SHOPPER)
@@ -204,7 +204,7 @@ def test_only_an_acknowledgement_naming_the_answer_drops_it(
     """A login page's 200, a redirect or a bare `{"ok": true}` is no acknowledgement."""
     shop = arrange_shop(live_server, "Proxy Parade")
     q = shop.questions
-    tab = open_tab(PHONE)
+    tab = open_tab(PHONE, cuttable=True)
     page = tab.page
     tab.login(SHOPPER)
     tab.goto(f"/shops/{shop.shop_id}/fill?section=1")

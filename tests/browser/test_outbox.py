@@ -105,7 +105,7 @@ def log_out(page: Page) -> None:
 def test_receipt_on_the_check_screen(open_tab: TabFactory, live_server: LiveServer) -> None:
     shop = arrange_shop(live_server, "Receipt Row")
     q = shop.questions
-    tab = open_tab(PHONE)
+    tab = open_tab(PHONE, cuttable=True)
     page = tab.page
     tab.login(SHOPPER)
     fill = f"/shops/{shop.shop_id}/fill"
@@ -148,7 +148,7 @@ def test_logout_with_answers_waiting_warns_and_keeps_them(
 ) -> None:
     shop = arrange_shop(live_server, "Logout Lane")
     q = shop.questions
-    tab = open_tab(PHONE)
+    tab = open_tab(PHONE, cuttable=True)
     page = tab.page
     tab.login(SHOPPER)
     fill = f"/shops/{shop.shop_id}/fill?section=2"
@@ -203,7 +203,7 @@ def test_two_users_on_one_phone_keep_their_own_outbox(
     make_other_shopper(live_server)
     mine = arrange_shop(live_server, "Shared Phone A")
     theirs = arrange_shop(live_server, "Shared Phone B", shopper_email=OTHER)
-    tab = open_tab(PHONE)
+    tab = open_tab(PHONE, cuttable=True)
     page = tab.page
 
     # A answers two questions that cannot be sent, and logs out anyway.
@@ -256,7 +256,7 @@ def test_text_typed_right_before_the_tab_is_killed_is_kept(
 ) -> None:
     shop = arrange_shop(live_server, "Closing Time")
     q = shop.questions
-    tab = open_tab(PHONE)
+    tab = open_tab(PHONE, cuttable=True)
     tab.login(SHOPPER)
     fill = f"/shops/{shop.shop_id}/fill?section=2"
     tab.goto(fill)

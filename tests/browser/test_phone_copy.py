@@ -33,7 +33,7 @@ def test_a_phone_copy_is_imported_by_the_owner_once(
 ) -> None:
     shop = arrange_shop(live_server, "No Signal Quay")
     q = shop.questions
-    phone = open_tab(PHONE)
+    phone = open_tab(PHONE, cuttable=True)
     page = phone.page
     phone.login(SHOPPER)
     phone.goto(f"/shops/{shop.shop_id}/fill?section=1")

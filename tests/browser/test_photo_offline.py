@@ -90,7 +90,7 @@ def test_photos_wait_on_the_phone_without_signal_and_arrive_once(
 ) -> None:
     shop = arrange_shop(live_server, "Basement Mall")
     yes_no, scale = shop.questions["yes_no"], shop.questions["scale"]
-    tab = open_tab(PHONE)
+    tab = open_tab(PHONE, cuttable=True)
     page = tab.page
     tab.login(SHOPPER)
     fill = f"{live_server.url}/shops/{shop.shop_id}/fill"

@@ -25,7 +25,7 @@ def test_a_photo_added_by_mistake_comes_off_even_without_signal(
 ) -> None:
     shop = arrange_shop(live_server, "Wrong Shot Row")
     yes_no = shop.questions["yes_no"]
-    tab = open_tab(PHONE)
+    tab = open_tab(PHONE, cuttable=True)
     page = tab.page
     tab.login(SHOPPER)
     fill = f"{live_server.url}/shops/{shop.shop_id}/fill?section=1"

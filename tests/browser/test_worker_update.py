@@ -28,8 +28,10 @@ from tests.browser.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PHONE,
+    RELAYS,
     LiveServer,
     free_port,
+    relay_to,
     signal,
     touchstone_command,
     wait_until_up,
@@ -71,16 +73,22 @@ def serving(workdir: Path, port: int, release: str) -> Iterator[None]:
             proc.wait(timeout=30)
 
 
-def phone(playwright: Playwright, profile: Path) -> BrowserContext:
+def phone(playwright: Playwright, profile: Path, url: str) -> BrowserContext:
+    """The phone's browser, reaching the server at `url` through a relay (`signal` cuts it)."""
     if not CHROMIUM.exists():
         pytest.fail(f"Chromium is missing at {CHROMIUM}", pytrace=False)
-    return playwright.chromium.launch_persistent_context(
+    relay = relay_to(url)
+    context = playwright.chromium.launch_persistent_context(
         str(profile),
         executable_path=str(CHROMIUM),
         headless=True,
         args=CHROMIUM_ARGS,
         viewport=PHONE,
+        proxy=relay.proxy,  # type: ignore[arg-type]
     )
+    RELAYS[id(context)] = relay
+    context.on("close", lambda _: (RELAYS.pop(id(context), None), relay.close()))
+    return context
 
 
 def worker_caches(page: Page) -> list[str]:
@@ -128,7 +136,7 @@ def test_a_new_release_keeps_the_queue_and_the_saved_screens(
     profile = tmp_path / "phone-profile"
 
     with serving(workdir, port, "one"):
-        context = phone(playwright, profile)
+        context = phone(playwright, profile, url)
         page = context.pages[0] if context.pages else context.new_page()
         page.goto(f"{url}/login")
         page.get_by_label("E-mail address").fill(SHOPPER)
@@ -159,7 +167,7 @@ def test_a_new_release_keeps_the_queue_and_the_saved_screens(
     # Release two is deployed. The phone has a network again, but the answers do not get
     # through yet: the new worker takes over while all three are still queued.
     with serving(workdir, port, "two"):
-        context = phone(playwright, profile)
+        context = phone(playwright, profile, url)
         context.route(ANSWERS, lambda route: route.abort())
         page = context.pages[0] if context.pages else context.new_page()
         page.goto(f"{url}/")
