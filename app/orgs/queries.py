@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from app.modelbase import utcnow
-from app.orgs.models import Invite, Location, Membership, Organization, User
+from app.orgs.models import Invite, Location, Membership, Organization, Role, User
 
 
 def locations_list(*, session: Session) -> list[Location]:
@@ -52,3 +52,20 @@ def first_membership(*, session: Session, user_id: int) -> Membership | None:
     return session.exec(
         select(Membership).where(Membership.user_id == user_id).order_by(col(Membership.id))
     ).first()
+
+
+def owner_addresses(session: Session, org_id: int) -> list[str]:
+    """The e-mail addresses of the organization's active owners, sorted (who is told of
+    alerts and of a paused webhook endpoint)."""
+    return list(
+        session.exec(
+            select(User.email)
+            .join(Membership, col(Membership.user_id) == col(User.id))
+            .where(
+                Membership.org_id == org_id,
+                Membership.role == Role.owner,
+                col(User.is_active).is_(True),
+            )
+            .order_by(col(User.email))
+        ).all()
+    )

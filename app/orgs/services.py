@@ -272,13 +272,17 @@ def invite_accept(
         _check_existing_password(
             session=session, user=user, password=password, address=address, settings=settings
         )
-        already = session.exec(
-            select(Membership).where(Membership.org_id == org.id, Membership.user_id == user.id)
-        ).first()
-        if already is not None:
-            # Accepting must never change an existing member's role (or demote the last owner).
-            raise ConflictError(MSG_ALREADY_MEMBER.format(email=user.email))
+        _refuse_member(session=session, org=org, user=user)
     return _invite_use(session=session, invite=invite, org=org, user=user)
+
+
+def _refuse_member(*, session: Session, org: Organization, user: User) -> None:
+    """Accepting must never change an existing member's role (or demote the last owner)."""
+    already = session.exec(
+        select(Membership).where(Membership.org_id == org.id, Membership.user_id == user.id)
+    ).first()
+    if already is not None:
+        raise ConflictError(MSG_ALREADY_MEMBER.format(email=user.email))
 
 
 def _invite_use(
@@ -318,11 +322,7 @@ def invite_accept_verified(
     else:
         if not user.is_active:
             raise DomainError(MSG_INVITE_UNKNOWN)
-        already = session.exec(
-            select(Membership).where(Membership.org_id == org.id, Membership.user_id == user.id)
-        ).first()
-        if already is not None:
-            raise ConflictError(MSG_ALREADY_MEMBER.format(email=user.email))
+        _refuse_member(session=session, org=org, user=user)
     return _invite_use(session=session, invite=invite, org=org, user=user)
 
 

@@ -39,7 +39,7 @@ from app.errors import ConflictError
 from app.jobs import runtime as jobs
 from app.jobs.runtime import JobContext, RetryLater
 from app.modelbase import ident, utcnow
-from app.orgs.models import Membership, Role, User
+from app.orgs.queries import owner_addresses
 from app.outbox.services import mail_queue
 from app.webhooks import signing
 from app.webhooks.models import (
@@ -327,21 +327,6 @@ def _should_pause(settings: Settings, endpoint: WebhookEndpoint, now: datetime) 
     )
 
 
-def _owner_addresses(session: Session, org_id: int) -> list[str]:
-    return list(
-        session.exec(
-            select(User.email)
-            .join(Membership, col(Membership.user_id) == col(User.id))
-            .where(
-                Membership.org_id == org_id,
-                Membership.role == Role.owner,
-                col(User.is_active).is_(True),
-            )
-            .order_by(col(User.email))
-        ).all()
-    )
-
-
 def _pause(session: Session, endpoint: WebhookEndpoint, error: str, now: datetime) -> None:
     """Stop sending to an endpoint that keeps failing, and tell the owners once."""
     since = endpoint.failing_since or now
@@ -354,7 +339,7 @@ def _pause(session: Session, endpoint: WebhookEndpoint, error: str, now: datetim
         error=error,
     )
     log.warning("webhook endpoint %s paused: %s", endpoint.id, error)
-    owners = _owner_addresses(session, endpoint.org_id)
+    owners = owner_addresses(session, endpoint.org_id)
     if owners:
         mail_queue(
             session=session,

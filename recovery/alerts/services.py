@@ -38,7 +38,8 @@ from app.errors import ConflictError
 from app.figures import score_text
 from app.jobs.runtime import JobContext
 from app.modelbase import ident, utcnow
-from app.orgs.models import Location, Membership, Organization, Role, User
+from app.orgs.models import Location, Organization
+from app.orgs.queries import owner_addresses
 from app.outbox.services import mail_queue
 from app.webhooks.models import WebhookEvent
 from app.webhooks.payloads import AlertData, AlertPayload
@@ -487,21 +488,6 @@ def alert_mail(alert: Alert, org: Organization, base_url: str) -> tuple[str, str
     return subject, "\n".join(lines) + "\n"
 
 
-def _owner_addresses(session: Session, org_id: int) -> list[str]:
-    return list(
-        session.exec(
-            select(User.email)
-            .join(Membership, col(Membership.user_id) == col(User.id))
-            .where(
-                Membership.org_id == org_id,
-                Membership.role == Role.owner,
-                col(User.is_active).is_(True),
-            )
-            .order_by(col(User.email))
-        ).all()
-    )
-
-
 def alerts_queue_mail(*, session: Session, base_url: str, now: datetime | None = None) -> int:
     """Put every alert not mailed yet (and not dismissed, and recent) in the outbox, one
     message to the organization's owners each; their jobs send them once this commits.
@@ -530,7 +516,7 @@ def alerts_queue_mail(*, session: Session, base_url: str, now: datetime | None =
     try:
         for alert, org in pending:
             if ident(org) not in owners:
-                owners[ident(org)] = _owner_addresses(session, ident(org))
+                owners[ident(org)] = owner_addresses(session, ident(org))
             claimed = session.execute(
                 update(table)
                 .where(table.c.id == alert.id, table.c.emailed_at.is_(None))
