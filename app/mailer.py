@@ -52,8 +52,9 @@ def deliver(
 
 def send(*, settings: Settings, to: str, subject: str, body: str) -> bool:
     """Send one plain-text message now; False (and a log line) when SMTP is off or fails.
-    For the invite form, which tells its owner at once; everything else goes through the
-    outbox (app/outbox), which retries."""
+    Only for the operator's command line and a security notice that no job queue took
+    (app.outbox.services.notice_queue); everything else goes through the outbox
+    (app/outbox), which retries."""
     if not settings.smtp_enabled:
         return False
     try:
@@ -64,16 +65,16 @@ def send(*, settings: Settings, to: str, subject: str, body: str) -> bool:
     return True
 
 
-def send_invite(*, settings: Settings, invite: Invite, link: str, org: Organization) -> bool:
+def invite_text(*, invite: Invite, link: str, org: Organization) -> tuple[str, str]:
+    """Subject and body of an invite e-mail; `link` may be a stand-in (the outbox's
+    SECRET_MARK) that the outbox replaces with the one-time link as the message leaves."""
     role = ROLE_LABELS[Role(invite.role)].lower()
     body = (
         f"You have been invited to join {org.name} on Touchstone as {role}.\n\n"
         f"Open this link to set your password and get started:\n{link}\n\n"
         f"The link works once and expires on {invite.expires_at:%d %b %Y at %H:%M} UTC.\n"
     )
-    return send(
-        settings=settings, to=invite.email, subject=f"Join {org.name} on Touchstone", body=body
-    )
+    return f"Join {org.name} on Touchstone", body
 
 
 def password_changed_text(*, settings: Settings, email: str) -> tuple[str, str]:

@@ -10,7 +10,6 @@ from fastapi.responses import RedirectResponse, Response
 from app import events, providers
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
-from app.mailer import send_invite
 from app.modelbase import ident
 from app.orgs import queries, services
 from app.orgs.deps import InviteDep, MembershipDep
@@ -111,9 +110,9 @@ def invite_create(
     created = None
     if data is not None:
         try:
-            invite, raw = services.invite_create(
+            invite, link = services.invite_create(
                 session=tenant.session,
-                org_id=tenant.org_id,
+                org=tenant.org,
                 data=data,
                 created_by=tenant.user_id,
                 settings=settings,
@@ -121,9 +120,7 @@ def invite_create(
         except DomainError as exc:
             errors = domain_errors(exc)
         else:
-            link = f"{settings.base_url.rstrip('/')}/invite/{raw}"
-            mailed = send_invite(settings=settings, invite=invite, link=link, org=tenant.org)
-            created = {"invite": invite, "link": link, "mailed": mailed}
+            created = {"invite": invite, "link": link, "mailing": settings.smtp_enabled}
     context = _people_context(
         tenant,
         errors=errors,

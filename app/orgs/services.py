@@ -11,9 +11,10 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from app import mailer
 from app.config import Settings
 from app.errors import ConflictError, DomainError, GoneError, NotFoundError, ThrottledError
-from app.modelbase import utcnow
+from app.modelbase import ident, utcnow
 from app.orgs import models
 from app.orgs.models import (
     ROLE_LABELS,
@@ -30,6 +31,8 @@ from app.orgs.models import (
     UserSession,
 )
 from app.orgs.tokens.services import api_tokens_revoke_all
+from app.outbox.models import SECRET_MARK
+from app.outbox.services import mail_queue
 from app.security import (
     digest,
     hash_password,
@@ -208,10 +211,18 @@ def password_change(
 # --- invites -----------------------------------------------------------------------------
 
 
+def invite_link(*, settings: Settings, raw: str) -> str:
+    return f"{settings.base_url.rstrip('/')}/invite/{raw}"
+
+
 def invite_create(
-    *, session: Session, org_id: int, data: InviteCreate, created_by: int, settings: Settings
+    *, session: Session, org: Organization, data: InviteCreate, created_by: int, settings: Settings
 ) -> tuple[Invite, str]:
-    """Create an invite and return it with its one-time secret (only its digest is stored)."""
+    """Create an invite and return it with its one-time link (only the secret's digest is
+    stored). With e-mail on, the invite e-mail goes to the outbox in the same transaction, so
+    it is sent by a job, tried again when the mail server is down, and listed for the owners
+    if every try fails; the link stays out of the stored message (OutgoingMail.secret)."""
+    org_id = ident(org)
     existing = session.exec(
         select(Membership)
         .join(User, User.id == Membership.user_id)  # type: ignore[arg-type]
@@ -229,8 +240,21 @@ def invite_create(
         expires_at=utcnow() + timedelta(hours=settings.invite_lifetime_hours),
     )
     session.add(invite)
+    session.flush()
+    link = invite_link(settings=settings, raw=raw)
+    if settings.smtp_enabled:
+        subject, body = mailer.invite_text(invite=invite, link=SECRET_MARK, org=org)
+        mail_queue(
+            session=session,
+            org_id=org_id,
+            key=f"invite:{invite.id}",
+            to=invite.email,
+            subject=subject,
+            body=body,
+            secret=link,
+        )
     session.commit()
-    return invite, raw
+    return invite, link
 
 
 def invite_lookup(*, session: Session, raw: str) -> Invite:

@@ -19,6 +19,10 @@ class MailStatus(StrEnum):
     skipped = "skipped"  # e-mail is off (no SMTP_HOST)
 
 
+# Where a message's secret goes in its body (see OutgoingMail.secret).
+SECRET_MARK = "[[secret]]"
+
+
 class OutgoingMail(OrgOwned, table=True):
     """An e-mail of an organization. `key` names what it is about (`alert:12`,
     `password-changed:7:<time>`): a second message with the same key is never made, so a
@@ -32,6 +36,11 @@ class OutgoingMail(OrgOwned, table=True):
     to_addr: str = Field(sa_type=Text)  # addresses, comma-separated
     subject: str = Field(sa_type=String(300))
     body: str = Field(sa_type=Text)
+    # A one-time link (an invite's) that the body names as SECRET_MARK: put into the message
+    # only as it leaves, and blanked once it is sent, so the stored body never holds it and
+    # the row keeps it no longer than needed. Kept while the message waits or has failed, so
+    # that an owner's "send again" still works (the link expires with its invite anyway).
+    secret: str = Field(default="", sa_type=Text)
     status: MailStatus = Field(default=MailStatus.queued, sa_type=String(12), index=True)
     # Raised each time an owner sends it again: the job of each round is a job of its own.
     round: int = 0

@@ -36,7 +36,7 @@ from app.errors import ConflictError
 from app.jobs import runtime as jobs
 from app.jobs.runtime import JobContext, RetryLater
 from app.modelbase import ident, utcnow
-from app.outbox.models import MailAttachment, MailStatus, OutgoingMail
+from app.outbox.models import SECRET_MARK, MailAttachment, MailStatus, OutgoingMail
 
 log = logging.getLogger("touchstone.mail")
 
@@ -64,16 +64,20 @@ def mail_queue(
     subject: str,
     body: str,
     attachments: Sequence[mailer.Attachment] = (),
+    secret: str = "",
 ) -> OutgoingMail | None:
     """Add a message (and its attachments) to the outbox in the caller's transaction; its
     job is queued when that commits. None when the organization already has a message with
-    this key."""
+    this key. A `secret` (a one-time link) stands in the body as SECRET_MARK and is put in
+    only when the message is sent."""
     existing = session.exec(
         select(OutgoingMail.id).where(OutgoingMail.org_id == org_id, OutgoingMail.key == key)
     ).first()
     if existing is not None:
         return None
-    mail = OutgoingMail(org_id=org_id, key=key[:200], to_addr=to, subject=subject, body=body)
+    mail = OutgoingMail(
+        org_id=org_id, key=key[:200], to_addr=to, subject=subject, body=body, secret=secret
+    )
     session.add(mail)
     session.flush()
     for filename, content_type, data in attachments:
@@ -118,7 +122,7 @@ def _load(ctx: JobContext, mail_id: int) -> OutgoingMail | None:
         if mail is None or mail.status not in (MailStatus.queued, MailStatus.sending):
             return None
         if not ctx.settings.smtp_enabled:
-            mail.status, mail.last_error = MailStatus.skipped, MSG_MAIL_OFF
+            mail.status, mail.last_error, mail.secret = MailStatus.skipped, MSG_MAIL_OFF, ""
             session.add(mail)
             return None
         mail.status = MailStatus.sending
@@ -153,7 +157,7 @@ def mail_send(ctx: JobContext, mail_id: int) -> None:
             settings=ctx.settings,
             to=mail.to_addr,
             subject=mail.subject,
-            body=mail.body,
+            body=mail.body.replace(SECRET_MARK, mail.secret) if mail.secret else mail.body,
             message_id=message_id(mail),
             attachments=mail_attachments(ctx, mail_id),
         )
@@ -161,7 +165,7 @@ def mail_send(ctx: JobContext, mail_id: int) -> None:
         reason = f"{type(exc).__name__}: {exc}"[:500]
         _record(ctx, mail_id, status=MailStatus.queued, last_error=reason)
         raise RetryLater(reason) from exc
-    _record(ctx, mail_id, status=MailStatus.sent, sent_at=utcnow(), last_error="")
+    _record(ctx, mail_id, status=MailStatus.sent, sent_at=utcnow(), last_error="", secret="")
 
 
 def mail_give_up(ctx: JobContext, mail_id: int, reason: str) -> None:

@@ -77,16 +77,16 @@ def seed(server: LiveServer) -> str:
             session.commit()
             owner = session.exec(select(User).where(User.email == OWNER.email)).one()
             settings = Settings(_env_file=None, dev_mode=True)  # type: ignore[call-arg]
-            _, raw = invite_create(
+            _, link = invite_create(
                 session=session,
-                org_id=org.id,  # type: ignore[arg-type]
+                org=org,
                 data=InviteCreate(email=INVITEE.email, role=Role.viewer),
                 created_by=owner.id,  # type: ignore[arg-type]
                 settings=settings,
             )
     finally:
         db.dispose()
-    return f"/invite/{raw}"
+    return link.removeprefix(settings.base_url.rstrip("/"))
 
 
 @pytest.fixture(scope="module")
