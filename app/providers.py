@@ -29,7 +29,13 @@ RECOVERY_RATES = "recovery_rates"
 # Whether a starter journey of that key exists. Receives key=; returns a bool. (touchpoints)
 STARTER_KNOWN = "starter_known"
 
-PROVIDERS = frozenset({ANSWER_COUNTS, JOURNEY_CARDS, RECOVERY_RATES, STARTER_KNOWN})
+# The starter journeys a new organization may begin with, for the form on the account page.
+# Receives nothing; returns [(shelf, [(key, name), ...]), ...]. (touchpoints)
+STARTER_CHOICES = "starter_choices"
+
+PROVIDERS = frozenset(
+    {ANSWER_COUNTS, JOURNEY_CARDS, RECOVERY_RATES, STARTER_KNOWN, STARTER_CHOICES}
+)
 
 _providers: dict[str, Provider] = {}
 

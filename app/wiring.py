@@ -117,6 +117,7 @@ PROVIDERS: tuple[tuple[str, Callable[..., Any]], ...] = (
     (providers.JOURNEY_CARDS, reports_summary.journey_cards),
     (providers.RECOVERY_RATES, loop_summary.board_rates),
     (providers.STARTER_KNOWN, touchpoints_library.starter_known),
+    (providers.STARTER_CHOICES, touchpoints_library.starter_choices),
 )
 
 

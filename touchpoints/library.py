@@ -92,5 +92,13 @@ def starter_known(*, key: str) -> bool:
     return template_set(key) is not None
 
 
+def starter_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every template set by shelf, to start a new organization's journey with
+    (app.providers.STARTER_CHOICES, for the account page's form)."""
+    return [
+        (group, [(s.key, s.name) for s in template_sets() if s.group == group]) for group in GROUPS
+    ]
+
+
 def template_touchpoint(key: str) -> TemplateTouchpoint | None:
     return next((t for s in template_sets() for t in s.touchpoints if t.key == key), None)

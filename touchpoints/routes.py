@@ -102,8 +102,12 @@ def journey_page(request: Request, tenant: ReaderDep) -> Response:
 def stage_create(request: Request, tenant: OwnerDep, name: Annotated[str, Form()] = "") -> Response:
     data, errors = parse_form(StageCreate, {"name": name})
     if data is not None:
-        services.stage_create(session=tenant.session, org_id=tenant.org_id, data=data)
-        return _board(request, tenant)
+        try:
+            services.stage_create(session=tenant.session, org_id=tenant.org_id, data=data)
+        except DomainError as exc:
+            errors = domain_errors(exc)
+        else:
+            return _board(request, tenant)
     return _board(request, tenant, 400, stage_errors=errors, stage_form={"name": name})
 
 
@@ -117,12 +121,16 @@ def stage_update(
     request: Request, tenant: OwnerDep, stage: StageDep, name: Annotated[str, Form()] = ""
 ) -> Response:
     data, errors = parse_form(StageUpdate, {"name": name})
-    if data is None:
-        return _board(
-            request, tenant, 400, edit_stage_id=stage.id, rename_errors=errors, rename_value=name
-        )
-    services.stage_update(session=tenant.session, stage=stage, data=data)
-    return _board(request, tenant)
+    if data is not None:
+        try:
+            services.stage_update(session=tenant.session, stage=stage, data=data)
+        except DomainError as exc:
+            errors = domain_errors(exc)
+        else:
+            return _board(request, tenant)
+    return _board(
+        request, tenant, 400, edit_stage_id=stage.id, rename_errors=errors, rename_value=name
+    )
 
 
 @router.post("/stages/{stage_id}/move")

@@ -33,6 +33,10 @@ from touchpoints.models import (
 MSG_STAGE_UNKNOWN = "Choose a stage of this journey."
 MSG_STAGE_ARCHIVED = "That stage is archived; restore it first or choose another."
 MSG_STAGE_NOT_EMPTY = "This stage still has touchpoints. Move or archive them first."
+MSG_STAGE_NAME_TAKEN = "The journey already has a stage named “{name}”. Choose another name."
+MSG_STAGE_NAME_ARCHIVED = (
+    "An archived stage is named “{name}”. Restore it from the archive, or choose another name."
+)
 MSG_STALE_ORDER = (
     "The order you sent does not match the current list (someone else may have changed it). "
     "Reload and try again."
@@ -95,7 +99,18 @@ def stages_active(session: Session) -> list[Stage]:
     )
 
 
+def _stage_name_free(session: Session, name: str, stage: Stage | None = None) -> None:
+    """Stage names are unique in a journey, whatever their capitals (reports, filters and the
+    template library find stages by name); an archived stage keeps its name, to come back."""
+    for other in session.exec(select(Stage).where(func.lower(Stage.name) == name.lower())):
+        if stage is not None and other.id == stage.id:
+            continue
+        message = MSG_STAGE_NAME_ARCHIVED if other.archived_at else MSG_STAGE_NAME_TAKEN
+        raise ConflictError(message.format(name=other.name), field="name")
+
+
 def stage_create(*, session: Session, org_id: int, data: StageCreate) -> Stage:
+    _stage_name_free(session, data.name)
     stage = Stage(org_id=org_id, name=data.name, position=_next_position(session, Stage))
     session.add(stage)
     session.commit()
@@ -103,6 +118,7 @@ def stage_create(*, session: Session, org_id: int, data: StageCreate) -> Stage:
 
 
 def stage_update(*, session: Session, stage: Stage, data: StageUpdate) -> Stage:
+    _stage_name_free(session, data.name, stage)
     stage.name = data.name
     session.add(stage)
     session.commit()

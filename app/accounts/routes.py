@@ -17,6 +17,7 @@ from app.forms import domain_errors
 from app.mailer import password_changed_text
 from app.orgs import services
 from app.orgs.models import Organization, Role
+from app.orgs.queries import new_org_choices
 from app.outbox.services import notice_queue
 from app.security import (
     MAX_PASSWORD_LENGTH,
@@ -301,6 +302,7 @@ def _account(
         "recovery_left": two_step.recovery_codes_left(user),
         "recovery_low": two_step.RECOVERY_LOW,
         "two_step_required": tenant.role == Role.owner and tenant.org.owners_two_step,
+        **new_org_choices(),
         **more,
     }
     # htmx forms of the two-step section get that section back, drawn the same way.

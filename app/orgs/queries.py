@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+from zoneinfo import available_timezones
+
 from sqlmodel import Session, col, select
 
+from app import providers
 from app.modelbase import utcnow
 from app.orgs.models import Invite, Location, Membership, Organization, Role, User
+
+
+@cache
+def zone_names() -> list[str]:
+    """The time zones to pick from: the zone database's places (Europe/London), without the
+    aliases and fixed offsets that only confuse a picker."""
+    return sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
+
+
+def new_org_choices() -> dict[str, Any]:
+    """What the form for a new organization offers: time zones and starter journeys."""
+    return {"zones": zone_names(), "starters": providers.ask(providers.STARTER_CHOICES)}
 
 
 def locations_list(*, session: Session) -> list[Location]:

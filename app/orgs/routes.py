@@ -63,7 +63,12 @@ def org_create(
         return render(
             request,
             "orgs/account.html",
-            {"errors": {f"org_{k}": v for k, v in errors.items()}},
+            {
+                "errors": {f"org_{k}": v for k, v in errors.items()},
+                "form_timezone": timezone,
+                "form_starter": starter,
+                **queries.new_org_choices(),
+            },
             status_code=400,
         )
     org = services.org_create(session=tenant.session, data=data, owner=tenant.user)

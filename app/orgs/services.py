@@ -384,8 +384,22 @@ def _save_location(session: Session, location: Location) -> Location:
     return location
 
 
+def region_spelling(session: Session, region: str) -> str:
+    """The organization's own spelling of a region typed in any case ("north" becomes the
+    "North" its other locations have), so reports never split one region in two. A region
+    no location has yet is new, as typed."""
+    wanted = " ".join(region.split())
+    if not wanted:
+        return ""
+    known = session.exec(
+        select(Location.region).where(func.lower(Location.region) == wanted.lower())
+    ).first()
+    return known or wanted
+
+
 def location_create(*, session: Session, org_id: int, data: LocationCreate) -> Location:
     location = Location(org_id=org_id, **data.model_dump())
+    location.region = region_spelling(session, location.region)
     location.short_code = short_code_free(session, Location, models.location_short_code_new)
     return _save_location(session, location)
 
@@ -412,7 +426,10 @@ def short_code_free(
 
 
 def location_update(*, session: Session, location: Location, data: LocationUpdate) -> Location:
-    location.sqlmodel_update(data.model_dump(exclude_unset=True))
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("region") is not None:
+        changes["region"] = region_spelling(session, changes["region"])
+    location.sqlmodel_update(changes)
     return _save_location(session, location)
 
 

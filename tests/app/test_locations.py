@@ -184,3 +184,33 @@ def test_viewer_reads_but_cannot_write_shopper_cannot_read(
     assert denied.json()["detail"] == "Your role in this organization does not allow this."
     assert client.get("/api/v1/locations", headers=shopper).status_code == 403
     assert _names(session, org) == ["Visible"]
+
+
+def test_a_region_typed_in_other_capitals_joins_the_one_there_is(
+    client: Browser, session: Session
+) -> None:
+    """Reports group by region: "north" next to "North" would split one region in two."""
+    org = _owner(session, client)
+    make_location(session, org, name="Harbour", region="North Coast")
+    other_org = make_org(session, name="Elsewhere")
+    make_location(session, other_org, name="Far", region="NORTH SHORE")
+
+    page = client.get("/locations")
+    assert '<option value="North Coast">' in page.text  # offered as the list to pick from
+    assert "NORTH SHORE" not in page.text  # another organization's regions are not
+    client.htmx("POST", "/locations", {"name": "Quay", "region": "  north   coast "})
+    client.htmx("POST", "/locations", {"name": "Pier", "region": "north shore"})
+    edited = make_location(session, org, name="Market", region="")
+    client.htmx("POST", f"/locations/{edited.id}", {"name": "Market", "region": "NORTH coast"})
+
+    session.expire_all()
+    regions = {
+        loc.name: loc.region
+        for loc in session.exec(select(Location).where(Location.org_id == org.id))
+    }
+    assert regions == {
+        "Harbour": "North Coast",
+        "Quay": "North Coast",
+        "Market": "North Coast",
+        "Pier": "north shore",  # new here: as typed, not the other organization's spelling
+    }

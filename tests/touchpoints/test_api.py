@@ -38,6 +38,8 @@ from touchpoints.models import (
 from touchpoints.services import (
     MSG_MOVE_HIDDEN,
     MSG_STAGE_ARCHIVED,
+    MSG_STAGE_NAME_ARCHIVED,
+    MSG_STAGE_NAME_TAKEN,
     MSG_STAGE_NOT_EMPTY,
     MSG_STAGE_UNKNOWN,
     MSG_STALE_ORDER,
@@ -847,3 +849,24 @@ def test_page_and_api_refuse_a_foreign_stage_the_same_way(
     assert own.name in page.text  # type: ignore[attr-defined]
     session.rollback()
     assert session.exec(select(Touchpoint).where(col(Touchpoint.name) == "Sneaky")).all() == []
+
+
+def test_stage_names_are_unique_in_a_journey_whatever_their_capitals(
+    owner: Owner, session: Session
+) -> None:
+    visit = owner.post("/stages", {"name": "Visit"}).json()
+    after = owner.post("/stages", {"name": "After"}).json()
+
+    twin = owner.post("/stages", {"name": "  VISIT "})
+    assert twin.status_code == 409
+    assert twin.json()["detail"] == MSG_STAGE_NAME_TAKEN.format(name="Visit")
+    renamed = owner.patch(f"/stages/{after['id']}", {"name": "visit"})
+    assert renamed.status_code == 409
+    assert owner.patch(f"/stages/{visit['id']}", {"name": "VISIT"}).status_code == 200  # itself
+
+    owner.post(f"/stages/{after['id']}/archive")
+    back = owner.post("/stages", {"name": "after"})
+    assert back.status_code == 409
+    assert back.json()["detail"] == MSG_STAGE_NAME_ARCHIVED.format(name="After")
+    assert _journey(owner) == [("VISIT", [])]
+    assert _count(session, Stage, owner.org) == 2

@@ -24,7 +24,12 @@ from tests.factories import (
 )
 from touchpoints.library import template_set
 from touchpoints.models import MSG_CHOICE_OPTIONS, Question, QuestionStatus, Stage, Touchpoint
-from touchpoints.services import MSG_STAGE_ARCHIVED, MSG_STAGE_UNKNOWN, MSG_TOUCHPOINT_ARCHIVED
+from touchpoints.services import (
+    MSG_STAGE_ARCHIVED,
+    MSG_STAGE_NAME_TAKEN,
+    MSG_STAGE_UNKNOWN,
+    MSG_TOUCHPOINT_ARCHIVED,
+)
 
 STAGE_HEAD = re.compile(r'<h2><span class="stage-number" aria-hidden="true">\d+</span> (.*?)</h2>')
 CARD = re.compile(r'<a class="tp-name" href="/touchpoints/\d+">(.*?)</a>')
@@ -291,6 +296,25 @@ def test_renaming_a_stage_inline(
     assert f'id="stage-name-{stage.id}-error">Enter a name for the stage.' in blank.text  # type: ignore[attr-defined]
     saved = client.htmx("POST", f"/stages/{stage.id}", {"name": "In the shop"})
     assert board(saved.text) == [("In the shop", [])]  # type: ignore[attr-defined]
+
+
+def test_a_stage_name_the_journey_has_is_refused_next_to_the_field(
+    client: Browser, session: Session, owner_org: Organization
+) -> None:
+    visit = make_stage(session, owner_org, name="Visit")
+    make_stage(session, owner_org, name="After")
+    taken = MSG_STAGE_NAME_TAKEN.format(name="Visit")
+
+    added = client.htmx("POST", "/stages", {"name": "visit"})
+    assert added.status_code == 400  # type: ignore[attr-defined]
+    assert f'id="new-stage-name-error">{taken}</p>' in unescape(added.text)  # type: ignore[attr-defined]
+    renamed = client.htmx("POST", f"/stages/{visit.id}", {"name": "AFTER"})
+    assert renamed.status_code == 400  # type: ignore[attr-defined]
+    message = MSG_STAGE_NAME_TAKEN.format(name="After")
+    assert f'id="stage-name-{visit.id}-error">{message}' in unescape(renamed.text)  # type: ignore[attr-defined]
+    assert field_value(renamed.text, f"stage-name-{visit.id}") == "AFTER"  # type: ignore[attr-defined]
+    names = _fresh(session).exec(select(Stage.name).order_by(col(Stage.position))).all()
+    assert names == ["Visit", "After"]
 
 
 def test_archiving_and_restoring_a_touchpoint(

@@ -9,6 +9,7 @@ from app.tenancy import scope_session
 from tests.conftest import Browser, login
 from tests.factories import PASSWORD, make_member, make_org
 from touchpoints import queries
+from touchpoints.library import template_set
 
 
 def _new_org(session: Session, client: Browser, **form: str) -> tuple[int, Organization | None]:
@@ -53,3 +54,35 @@ def test_unknown_starter_is_refused_and_creates_nothing(client: Browser, session
     assert status == 400 and org is None
     page = client.form("/orgs", {"name": "Again", "starter": "no-such-set"})
     assert "Choose a journey from the list." in page.text  # type: ignore[attr-defined]
+
+
+def test_the_account_page_offers_every_business_journey_as_a_start(
+    client: Browser, session: Session
+) -> None:
+    org = make_org(session, name="Consultancy")
+    owner = make_member(session, org, Role.owner)
+    login(client, owner.email, PASSWORD)
+
+    page = client.get("/account").text
+    assert '<optgroup label="Journeys for a kind of business">' in page
+    for name in ("A bank branch", "A call centre", "A restaurant"):
+        assert f">{name}</option>" in page
+    assert '<datalist id="tz-list">' in page and '<option value="Europe/Dublin">' in page
+
+    refused = client.form("/orgs", {"name": "", "timezone": "Europe/Dublin", "starter": "bank"})
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    again = refused.text  # type: ignore[attr-defined]
+    assert 'value="Europe/Dublin"' in again  # what was chosen stays chosen
+    assert '<option value="bank" selected>' in again
+
+    response = client.form(
+        "/orgs", {"name": "Riverside Bank", "timezone": "Europe/Dublin", "starter": "bank"}
+    )
+    assert response.status_code == 303  # type: ignore[attr-defined]
+    session.expire_all()
+    created = session.exec(select(Organization).where(Organization.name == "Riverside Bank")).one()
+    scope_session(session, created.id)  # type: ignore[arg-type]
+    names = [t.name for v in queries.journey(session) for t in v.touchpoints]
+    bank = template_set("bank")
+    assert bank is not None
+    assert sorted(names) == sorted(t.name for t in bank.touchpoints)

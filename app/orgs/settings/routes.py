@@ -9,9 +9,7 @@ alone; both the page and the API validate through `OrganizationSettingsUpdate`.
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 from typing import Annotated, Any
-from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -21,6 +19,7 @@ from app.forms import parse_form
 from app.modelbase import utcnow
 from app.orgs import services
 from app.orgs.models import ApiTokenCreate, Organization, check_timezone
+from app.orgs.queries import zone_names
 from app.orgs.tokens.api import TokenDep
 from app.orgs.tokens.services import (
     api_token_create,
@@ -153,11 +152,6 @@ def org_settings_update(
 # --- page ----------------------------------------------------------------------------------
 
 
-@cache
-def _zones() -> list[str]:
-    return sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
-
-
 def _page(
     request: Request,
     tenant: OwnerDep,
@@ -169,7 +163,7 @@ def _page(
     return render(
         request,
         "orgs/settings.html",
-        {"form": form, "errors": errors, "zones": _zones(), **_tokens_context(tenant, **more)},
+        {"form": form, "errors": errors, "zones": zone_names(), **_tokens_context(tenant, **more)},
         fragment=TOKENS_FRAGMENT if more else None,
         status_code=status_code,
     )
