@@ -116,9 +116,12 @@ def render(
 ) -> HTMLResponse:
     """Render `template`, or only `fragment` when htmx asked for a part of the page.
 
-    Pages `{% include %}` their fragments, so both paths draw the same markup.
+    Pages `{% include %}` their fragments, so both paths draw the same markup. A fragment
+    drawn alone sees `fragment_only`, so it can add out-of-band parts (hx-swap-oob) for
+    what else on the page its save changed.
     """
     name = fragment if fragment is not None and is_htmx(request) else template
     ctx = dict(context or {})
+    ctx["fragment_only"] = name == fragment
     ctx.setdefault("tenant", getattr(request.state, "tenant", None))
     return templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)

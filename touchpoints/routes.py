@@ -201,6 +201,48 @@ def touchpoint_move(
     return _board(request, tenant)
 
 
+def _ids(raw: str) -> list[int] | None:
+    """A drag's new order, sent as "3,1,2"; None when it is not a list of ids."""
+    try:
+        return [int(part) for part in raw.split(",")] if raw else None
+    except ValueError:
+        return None
+
+
+@router.post("/journey/order")
+def stages_order(request: Request, tenant: OwnerDep, ids: Annotated[str, Form()] = "") -> Response:
+    """Stages dragged into a new order (the buttons are the keyboard's way)."""
+    order = _ids(ids)
+    try:
+        if order is None:
+            raise DomainError(services.MSG_STALE_ORDER, field="ids")
+        services.stages_reorder(session=tenant.session, ids=order)
+    except DomainError as exc:
+        return _board(request, tenant, 409, board_error=exc.message)
+    return _board(request, tenant)
+
+
+@router.post("/touchpoints/{touchpoint_id}/place")
+def touchpoint_place(
+    request: Request,
+    tenant: OwnerDep,
+    touchpoint: TouchpointDep,
+    stage_id: Annotated[str, Form()] = "",
+    ids: Annotated[str, Form()] = "",
+) -> Response:
+    """A touchpoint dropped on the map: into a stage, at a place in its order."""
+    order = _ids(ids)
+    try:
+        if order is None or not stage_id.isdigit():
+            raise DomainError(services.MSG_STALE_ORDER, field="ids")
+        services.touchpoint_place(
+            session=tenant.session, touchpoint=touchpoint, stage_id=int(stage_id), ids=order
+        )
+    except DomainError as exc:
+        return _board(request, tenant, 409, board_error=exc.message)
+    return _board(request, tenant)
+
+
 @router.post("/touchpoints/{touchpoint_id}/archive")
 def touchpoint_archive(request: Request, tenant: OwnerDep, touchpoint: TouchpointDep) -> Response:
     services.touchpoint_archive(session=tenant.session, touchpoint=touchpoint)

@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.errors import ConflictError, DomainError
-from app.modelbase import utcnow
+from app.modelbase import ident, utcnow
 from app.orgs.models import Organization
 from touchpoints import queries
 from touchpoints.library import TemplateTouchpoint, template_set, template_touchpoint
@@ -82,8 +82,8 @@ def _reorder(items: Sequence[Positioned], ids: Sequence[int]) -> None:
     if sorted(ids) != sorted(i.id for i in items) or len(set(ids)) != len(ids):  # type: ignore[type-var]
         raise ConflictError(MSG_STALE_ORDER, field="ids")
     by_id = {i.id: i for i in items}
-    for position, ident in enumerate(ids, start=1):
-        by_id[ident].position = position
+    for position, item_id in enumerate(ids, start=1):
+        by_id[item_id].position = position
 
 
 # --- stages --------------------------------------------------------------------------------
@@ -231,6 +231,23 @@ def touchpoints_reorder(*, session: Session, stage: Stage, ids: Sequence[int]) -
     _reorder(items, ids)
     session.commit()
     return touchpoints_in_stage(session, stage.id)  # type: ignore[arg-type]
+
+
+def touchpoint_place(
+    *, session: Session, touchpoint: Touchpoint, stage_id: int, ids: Sequence[int]
+) -> None:
+    """Put a touchpoint where it was dropped on the map: into a stage (its own or another),
+    with `ids` the stage's whole new order, the dropped touchpoint included. A list that
+    does not match the stage as it is now (another owner changed it) is refused, as with
+    any reorder, and nothing moves."""
+    if touchpoint.archived_at is not None:
+        raise ConflictError(MSG_MOVE_HIDDEN)
+    target = _stage_for(session, stage_id, touchpoint.org_id)
+    items = [t for t in touchpoints_in_stage(session, ident(target)) if t.id != touchpoint.id]
+    _reorder([*items, touchpoint], ids)
+    touchpoint.stage_id = ident(target)
+    session.add(touchpoint)
+    session.commit()
 
 
 def touchpoint_archive(*, session: Session, touchpoint: Touchpoint) -> None:

@@ -265,4 +265,77 @@
       if (said) said.textContent = "Copied.";
     }, selected);
   });
+  // The journey map (owners): drag a stage by its heading, a touchpoint by its card, to a
+  // new place; a card may go into another stage. The drop sends the new order and htmx
+  // swaps in the board the server drew, so what is shown is what was saved; a stale order
+  // (another owner changed the map) is refused with the usual banner. The arrow buttons
+  // stay as the keyboard's and the phone's way.
+  var dragged = null;
+
+  function dropZone(target) {
+    if (!dragged || !target.closest) return null;
+    return dragged.kind === "card"
+      ? target.closest("ol.cards[data-stage]")
+      : target.closest("ol.journey[data-drag-stages]");
+  }
+
+  function idsInOrder(zone, selector, event) {
+    // Where the pointer is among the other items: before the first whose middle it has
+    // not passed. Stages side by side compare across, stacked ones (a phone) down.
+    var items = Array.prototype.filter.call(zone.querySelectorAll(selector), function (el) {
+      return el !== dragged.el && el.parentElement === zone;
+    });
+    var across = items.length > 1 &&
+      Math.abs(items[0].getBoundingClientRect().top - items[1].getBoundingClientRect().top) < 4;
+    var index = items.length;
+    for (var i = 0; i < items.length; i++) {
+      var box = items[i].getBoundingClientRect();
+      var middle = across ? box.left + box.width / 2 : box.top + box.height / 2;
+      if ((across ? event.clientX : event.clientY) < middle) { index = i; break; }
+    }
+    items.splice(index, 0, dragged.el);
+    return items.map(function (el) { return el.id.split("-").pop(); });
+  }
+
+  document.addEventListener("dragstart", function (event) {
+    var target = event.target;
+    if (!target.closest) return;
+    var card = target.closest("[data-drag-card]");
+    var head = target.closest("[data-drag-stage]");
+    if (card) dragged = { kind: "card", el: card };
+    else if (head) dragged = { kind: "stage", el: head.closest("li.stage") };
+    else return;
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", dragged.el.id);
+    dragged.el.classList.add("is-dragging");
+  });
+  document.addEventListener("dragover", function (event) {
+    var zone = dropZone(event.target);
+    if (!zone) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+    document.querySelectorAll(".drop-zone").forEach(function (el) {
+      if (el !== zone) el.classList.remove("drop-zone");
+    });
+    zone.classList.add("drop-zone");
+  });
+  document.addEventListener("drop", function (event) {
+    var zone = dropZone(event.target);
+    if (!zone) return;
+    event.preventDefault();
+    var values, url;
+    if (dragged.kind === "card") {
+      values = { stage_id: zone.getAttribute("data-stage"), ids: idsInOrder(zone, "li.tp-card", event).join(",") };
+      url = "/touchpoints/" + dragged.el.id.split("-").pop() + "/place";
+    } else {
+      values = { ids: idsInOrder(zone, "li.stage[id]", event).join(",") };
+      url = "/journey/order";
+    }
+    htmx.ajax("POST", url, { source: zone, target: "#journey-board", swap: "outerHTML", values: values });
+  });
+  document.addEventListener("dragend", function () {
+    if (dragged) dragged.el.classList.remove("is-dragging");
+    document.querySelectorAll(".drop-zone").forEach(function (el) { el.classList.remove("drop-zone"); });
+    dragged = null;
+  });
 })();

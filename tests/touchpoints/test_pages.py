@@ -31,7 +31,9 @@ from touchpoints.services import (
     MSG_TOUCHPOINT_ARCHIVED,
 )
 
-STAGE_HEAD = re.compile(r'<h2><span class="stage-number" aria-hidden="true">\d+</span> (.*?)</h2>')
+STAGE_HEAD = re.compile(
+    r'<h2[^>]*><span class="stage-number" aria-hidden="true">\d+</span> (.*?)</h2>'
+)
 CARD = re.compile(r'<a class="tp-name" href="/touchpoints/\d+">(.*?)</a>')
 Q_TEXT = re.compile(r'<p class="q-text">(.*?)</p>')
 
@@ -807,3 +809,67 @@ def test_settings_refuse_another_organizations_stage_next_to_the_field(
     assert refused.status_code == 400  # type: ignore[attr-defined]
     assert f'<p class="error" id="s-stage-error">{MSG_STAGE_UNKNOWN}</p>' in text_of(refused)
     assert _fresh(session).get(Touchpoint, tp.id).stage_id == tp.stage_id  # type: ignore[union-attr]
+
+
+# --- drag and drop -------------------------------------------------------------------------
+
+
+def test_a_dropped_touchpoint_lands_in_its_stage_at_its_place(
+    client: Browser, session: Session, owner_org: Organization
+) -> None:
+    visit = make_stage(session, owner_org, name="Visit", position=1)
+    sale = make_stage(session, owner_org, name="Sale", position=2)
+    door = make_touchpoint(session, owner_org, visit, name="Door", position=1)
+    desk = make_touchpoint(session, owner_org, visit, name="Desk", position=2)
+    till = make_touchpoint(session, owner_org, sale, name="Till", position=1)
+
+    page = client.get("/journey").text
+    assert "data-drag-stages" in page and f'data-stage="{visit.id}"' in page
+    assert f'id="touchpoint-{door.id}" draggable="true" data-drag-card' in page
+
+    within = client.htmx(
+        "POST",
+        f"/touchpoints/{desk.id}/place",
+        {"stage_id": str(visit.id), "ids": f"{desk.id},{door.id}"},
+    )
+    assert board(within.text) == [("Visit", ["Desk", "Door"]), ("Sale", ["Till"])]  # type: ignore[attr-defined]
+    across = client.htmx(
+        "POST",
+        f"/touchpoints/{door.id}/place",
+        {"stage_id": str(sale.id), "ids": f"{door.id},{till.id}"},
+    )
+    assert board(across.text) == [("Visit", ["Desk"]), ("Sale", ["Door", "Till"])]  # type: ignore[attr-defined]
+    stages = client.htmx("POST", "/journey/order", {"ids": f"{sale.id},{visit.id}"})
+    assert board(stages.text) == [("Sale", ["Door", "Till"]), ("Visit", ["Desk"])]  # type: ignore[attr-defined]
+    assert board(client.get("/journey").text) == [("Sale", ["Door", "Till"]), ("Visit", ["Desk"])]
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"ids": "1,2"},  # no stage
+        {"stage_id": "x", "ids": "1"},
+        {"stage_id": "{sale}", "ids": "{door}"},  # Till is missing: a stale list
+        {"stage_id": "{sale}", "ids": "{door},{till},{till}"},
+        {"stage_id": "{sale}", "ids": "two,three"},
+        {"stage_id": "{other}", "ids": "{door}"},  # another organization's stage
+    ],
+)
+def test_a_drop_that_does_not_match_the_map_changes_nothing(
+    client: Browser, session: Session, owner_org: Organization, form: dict[str, str]
+) -> None:
+    visit = make_stage(session, owner_org, name="Visit", position=1)
+    sale = make_stage(session, owner_org, name="Sale", position=2)
+    door = make_touchpoint(session, owner_org, visit, name="Door")
+    till = make_touchpoint(session, owner_org, sale, name="Till")
+    elsewhere = make_org(session, name="Elsewhere")
+    other = make_stage(session, elsewhere, name="Theirs")
+    names = {"sale": sale.id, "door": door.id, "till": till.id, "other": other.id}
+    sent = {key: value.format(**names) for key, value in form.items()}
+
+    refused = client.htmx("POST", f"/touchpoints/{door.id}/place", sent)
+
+    assert refused.status_code == 409  # type: ignore[attr-defined]
+    assert board(client.get("/journey").text) == [("Visit", ["Door"]), ("Sale", ["Till"])]
+    assert _fresh(session).get(Touchpoint, door.id).stage_id == visit.id  # type: ignore[union-attr]
+    assert client.htmx("POST", "/journey/order", {"ids": f"{sale.id}"}).status_code == 409  # type: ignore[attr-defined]
