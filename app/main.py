@@ -32,6 +32,7 @@ from app.middleware import BodyLimit, RequestGate, SecurityHeaders, security_hea
 from app.orgs import api as orgs_api
 from app.orgs import routes as orgs_routes
 from app.orgs.locations import routes as locations_routes
+from app.orgs.logo import routes as logo_routes
 from app.orgs.settings import routes as settings_routes
 from app.orgs.tokens import api as tokens_api
 from app.outbox import routes as outbox_routes
@@ -205,6 +206,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(case_actions_routes.router)  # the case page's "make an action item"
     app.include_router(settings_routes.router)
     app.include_router(outbox_routes.router)
+    app.include_router(logo_routes.router)
     app.include_router(webhooks_routes.router)
     alerts_routes.install(app)  # e-mails new alerts after the response that raised them
 

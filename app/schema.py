@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+import app.orgs.logo.models  # noqa: F401
 import app.orgs.models  # noqa: F401
 import app.outbox.models  # noqa: F401
 import app.webhooks.models  # noqa: F401

@@ -1,8 +1,8 @@
 """Photos attached to answers: checked by content, resized, stripped of EXIF/GPS, stored on disk.
 
-A photo is re-encoded from its pixels only, so no metadata of the original (camera, time,
-GPS position, comments, colour profile, XMP, text chunks) can survive. Files live under
-DATA_DIR/photos/<org id>/<photo id>.<ext>.
+A photo is re-encoded from its pixels only (app/images.py), so no metadata of the original
+(camera, time, GPS position, comments, colour profile, XMP, text chunks) can survive. Files
+live under DATA_DIR/photos/<org id>/<photo id>.<ext>.
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ from __future__ import annotations
 import io
 import os
 import uuid
-import warnings
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from app.clock import filesystem_now
 from app.errors import ConflictError, DomainError, NotFoundError
+from app.images import NotAnImage, clean_image
 from app.jobs.runtime import JobContext
 from audits.models import OPEN_STATES, Answer, Photo, Shop
 from audits.services import MSG_NOT_YOURS, MSG_SHOP_CLOSED
@@ -26,8 +26,6 @@ from audits.services import MSG_NOT_YOURS, MSG_SHOP_CLOSED
 MAX_BYTES = 10 * 1024 * 1024
 MAX_SIDE = 1600
 MAX_PER_ANSWER = 3
-MAX_PIXELS = 40_000_000  # a 40-megapixel photo is plenty; more is a decompression bomb
-FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 MSG_TOO_LARGE = "That photo is too large: the limit is 10 MB."
 MSG_NOT_IMAGE = "That file is not a photo. Send a JPEG, PNG or WebP image."
@@ -46,47 +44,11 @@ def photo_dir(data_dir: Path, org_id: int) -> Path:
 
 
 def _clean(raw: bytes) -> tuple[bytes, str, int, int]:
-    """Re-encoded image bytes (no metadata), its content type, width and height."""
+    """Re-encoded photo bytes (no metadata), its content type, width and height."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(raw)) as probe:
-                kind = probe.format or ""
-                if kind not in FORMATS:
-                    raise DomainError(MSG_NOT_IMAGE, field="photo")
-                if probe.width * probe.height > MAX_PIXELS:
-                    raise DomainError(MSG_NOT_IMAGE, field="photo")
-                probe.load()
-                image = ImageOps.exif_transpose(probe)  # keep it upright once EXIF is gone
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        return clean_image(raw, max_side=MAX_SIDE)
+    except NotAnImage as exc:
         raise DomainError(MSG_NOT_IMAGE, field="photo") from exc
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise DomainError(MSG_NOT_IMAGE, field="photo") from exc
-    image.thumbnail((MAX_SIDE, MAX_SIDE))
-    transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
-    image = _pixels_only(image)
-    out = io.BytesIO()
-    if kind == "JPEG" or (kind == "WEBP" and not transparent):
-        image.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
-        content_type = "image/jpeg"
-    else:
-        # Transparent pictures (screenshots, PNG) stay PNG; only pixels are written.
-        image.save(out, "PNG", optimize=True)
-        content_type = "image/png"
-    return out.getvalue(), content_type, image.width, image.height
-
-
-def _pixels_only(image: Image.Image) -> Image.Image:
-    """A new image made of `image`'s pixels and nothing else. Pillow carries what it read
-    (`info`: comment, ICC profile, XMP, text chunks, EXIF) through `convert` and `copy` into
-    what it saves, so the pixels are copied into an image that never had any of it."""
-    if image.mode in ("P", "PA"):  # the palette's transparency lives in `info`: apply it
-        image = image.convert(
-            "RGBA" if "transparency" in image.info or image.mode == "PA" else "RGB"
-        )
-    elif image.mode not in ("RGB", "RGBA", "L", "LA"):
-        image = image.convert("RGBA")
-    return Image.frombytes(image.mode, image.size, image.tobytes())
 
 
 def photo_add(

@@ -46,6 +46,7 @@ from app.db import SAFE_METHODS, SessionDep, get_db
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
 from app.modelbase import ident, utcnow
+from app.orgs.logo.queries import logo_of, logo_url
 from app.orgs.models import Location, Organization
 from app.templating import render
 from app.tenancy import scope_session
@@ -162,6 +163,7 @@ class Place:
     location: Location | None
     org_key: str
     location_key: str | None
+    logo_url: str | None = None  # the organization's logo, shown in the page's bar
 
     @property
     def path(self) -> str:
@@ -186,7 +188,13 @@ def place_resolve(
         location = queries.location_by_public_key(session, location_key)
         if location is None:
             return None
-    return Place(org=org, location=location, org_key=org_key, location_key=location_key)
+    return Place(
+        org=org,
+        location=location,
+        org_key=org_key,
+        location_key=location_key,
+        logo_url=logo_url(org, logo_of(session, ident(org))),
+    )
 
 
 def _settings(request: Request) -> Settings:
@@ -311,6 +319,7 @@ def _form_page(
         "recovery/public_form.html",
         {
             "org_name": place.org.name,
+            "org_logo": place.logo_url,
             "location_name": place.location.name if place.location else None,
             "action": place.path,
             "form": form,
@@ -402,6 +411,7 @@ def complaint_thanks(request: Request, session: SessionDep, org_key: str, c: str
         "recovery/public_thanks.html",
         {
             "org_name": place.org.name,
+            "org_logo": place.logo_url,
             "location_name": place.location.name if place.location else None,
             "reference": str(data.get("r", "")),
             "fix_hours": FIX_WINDOW_HOURS,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from app.errors import NotFoundError
+from app.orgs.logo.queries import logo_data_uri, logo_of, logo_url
 from app.orgs.models import Location
 from app.pdf import attachment, get_renderer
 from app.templating import render
@@ -65,6 +66,7 @@ def posters_page(request: Request, tenant: OwnerDep) -> Response:
             "location_entries": entries[1:],
             "papers": PAPERS,
             "base_problem": base_url_problem(settings),
+            "logo_src": logo_url(tenant.org, logo_of(tenant.session, tenant.org_id)),
         },
     )
 
@@ -75,6 +77,7 @@ def _pdf(request: Request, tenant: OwnerDep, location: Location | None, paper: s
         location=location,
         paper=paper_parse(paper),
         settings=request.app.state.settings,
+        logo=logo_data_uri(logo_of(tenant.session, tenant.org_id)),
     )
     # One page with one SVG renders in a fraction of a second, but WeasyPrint still belongs
     # in the report workers (time limit, no network, memory kept out of the web process).

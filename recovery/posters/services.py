@@ -133,6 +133,7 @@ class Poster:
     paper: Paper
     # Why BASE_URL would not work on a wall (printed in small print); None when it would.
     problem: str | None = None
+    logo: str | None = None  # the organization's logo as a data: URI (the printer reads no network)
 
     @property
     def filename(self) -> str:
@@ -147,6 +148,7 @@ def poster_for(
     location: Location | None,
     paper: Paper,
     settings: Settings,
+    logo: str | None = None,
 ) -> Poster:
     """What one poster shows (only reads)."""
     org_key = org.public_key
@@ -161,6 +163,7 @@ def poster_for(
         short=typed(short_url(settings, code)),
         paper=paper,
         problem=base_url_problem(settings),
+        logo=logo,
     )
 
 

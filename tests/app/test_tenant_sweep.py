@@ -61,6 +61,9 @@ PUBLIC = {
     ("GET", "/complain/{org_key}/thanks"),
     # Its short address on the posters: sends on to the form above; misses are throttled.
     ("GET", "/c/{code}"),
+    # The organization's logo shown on that form, by the same unguessable key: it shows
+    # nothing the form does not (app/orgs/logo/routes.py).
+    ("GET", "/logo/{public_key}"),
 }
 PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 

@@ -165,3 +165,86 @@ def test_an_unknown_paper_size_is_named(
     response = owner.get("/recovery/posters/org.pdf?paper=tabloid")
     assert response.status_code == 400
     assert MSG_PAPER in response.text
+
+
+# --- the organization's logo ---------------------------------------------------------------
+
+
+def _png(width: int, height: int, *, note: str = "") -> bytes:
+    from PIL import PngImagePlugin
+
+    image = Image.new("RGBA", (width, height), (200, 30, 40, 255))
+    for x in range(width // 2):
+        for y in range(0, height, 7):
+            image.putpixel((x, y), (20, 60, 200, 255))
+    info = PngImagePlugin.PngInfo()
+    if note:
+        info.add_text("Comment", note)
+    out = io.BytesIO()
+    image.save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def _upload(owner: Browser, raw: bytes | None, name: str = "logo.png") -> object:
+    files = {"logo": (name, raw or b"", "image/png")}
+    return owner.form("/settings/logo", files=files, headers={"HX-Request": "true"})
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (None, "Choose a picture file to upload."),
+        (b"%PDF-1.4 not a picture at all", "That file is not a picture."),
+        (b"\x89PNG" + b"0" * (2 * 1024 * 1024), "That picture is too large: the limit is 2 MB."),
+    ],
+)
+def test_a_bad_logo_is_refused_next_to_the_field(
+    app: FastAPI, browser_factory: object, session: Session, raw: bytes | None, message: str
+) -> None:
+    from app.orgs.logo.models import OrgLogo
+
+    owner, _ = _owner(app, browser_factory, session)
+    refused = _upload(owner, raw)
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    assert f'<p class="error" id="f-logo-error">{message}' in refused.text  # type: ignore[attr-defined]
+    session.expire_all()
+    assert session.exec(select(OrgLogo)).all() == []
+
+
+def test_a_logo_goes_on_the_posters_and_the_complaint_form_and_can_be_removed(
+    app: FastAPI, browser_factory: object, session: Session
+) -> None:
+    owner, org = _owner(app, browser_factory, session)
+    other = make_org(session, name="Elsewhere Ltd")
+    saved = _upload(owner, _png(1600, 400, note="private note from the camera"))
+    assert saved.status_code == 200  # type: ignore[attr-defined]
+    assert "Logo saved." in saved.text  # type: ignore[attr-defined]
+    assert "800 × 200 pixels" in saved.text  # type: ignore[attr-defined]
+
+    org_key, _ = _keys(session, org)
+    visitor = browser_factory()  # type: ignore[operator]
+    form = visitor.get(f"/complain/{org_key}").text  # type: ignore[attr-defined]
+    src = re.search(r'<img class="public-logo" src="([^"]+)"', form)
+    assert src and src.group(1).startswith(f"/logo/{org_key}?v=")
+    picture = visitor.get(src.group(1))  # type: ignore[attr-defined]
+    assert picture.status_code == 200 and picture.headers["content-type"] == "image/png"
+    assert b"private note" not in picture.content  # only pixels were kept
+    assert Image.open(io.BytesIO(picture.content)).size == (800, 200)
+    assert visitor.get(f"/logo/{other.public_key}").status_code == 404  # type: ignore[attr-defined]
+    assert "public-logo" not in visitor.get(f"/complain/{other.public_key}").text  # type: ignore[attr-defined]
+    assert "Change or remove it" in owner.get("/recovery/posters").text  # type: ignore[attr-defined]
+
+    poster = PdfReader(io.BytesIO(owner.get("/recovery/posters/org.pdf").content))  # type: ignore[attr-defined]
+    images = poster.pages[0].images
+    assert len(images) == 1 and images[0].image is not None
+    assert images[0].image.size == (800, 200)
+    location = session.exec(select(Location).where(Location.name == "Canal Walk")).one()
+    for paper in ("a4", "letter"):  # the logo takes room: the poster still fits one page
+        pdf = owner.get(f"/recovery/posters/location/{location.id}.pdf?paper={paper}")  # type: ignore[attr-defined]
+        assert len(PdfReader(io.BytesIO(pdf.content)).pages) == 1
+
+    removed = owner.htmx("POST", "/settings/logo/remove")
+    assert "Logo removed." in removed.text and "No logo yet" in removed.text  # type: ignore[attr-defined]
+    assert visitor.get(src.group(1)).status_code == 404  # type: ignore[attr-defined]
+    bare = PdfReader(io.BytesIO(owner.get("/recovery/posters/org.pdf").content))  # type: ignore[attr-defined]
+    assert list(bare.pages[0].images) == []
