@@ -49,7 +49,7 @@ MSG_EMPTY = "The file is empty."
 MSG_TOO_LARGE = "The file is larger than 2 MB; a journey file is far smaller than that."
 MSG_NOT_UTF8 = "The file is not UTF-8 text (is it a journey file at all?)."
 MSG_NOT_JSON = "The file is not valid JSON: {reason}."
-MSG_NOT_OBJECT = "A journey file holds one JSON object, starting with {{."
+MSG_NOT_OBJECT = "A journey file holds one JSON object, starting with {."
 MSG_NOT_JOURNEY = 'This is not a Touchstone journey file: "format" should be "touchstone-journey".'
 MSG_NEWER_VERSION = (
     "This file is format version {version}, written by a newer Touchstone; this one reads "
@@ -175,8 +175,10 @@ def json_path(path: PathKey) -> str:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _refuse(message: str, line: int | None = None, column: int | None = None) -> FileRefused:
-    return FileRefused([FileProblem(message=message, line=line, column=column)])
+def _refuse(
+    message: str, line: int | None = None, column: int | None = None, path: str | None = None
+) -> FileRefused:
+    return FileRefused([FileProblem(message=message, path=path, line=line, column=column)])
 
 
 def _no_constants(name: str) -> Any:
@@ -246,6 +248,8 @@ def _schema_messages(error: SchemaError) -> Iterator[tuple[str, PathKey, bool]]:
         yield (f'"{key}" belongs only to {what} questions; remove it here.', (*path, key), True)
         return
     field = str(path[-1]) if path else "the file"
+    if len(path) > 1 and isinstance(path[-1], int):
+        field = f"{path[-2]}[{path[-1]}]"  # an item of a list: "scale_labels[4]"
     if kind == "type":
         expected = value if isinstance(value, str) else value[0]
         yield f'"{field}" must be {_TYPES.get(expected, expected)}.', path, False
@@ -365,10 +369,11 @@ def read(data: bytes) -> JourneyFile:
             problems.append(FileProblem(message, json_path(path), line, column))
         raise FileRefused(problems)
     if document.get("format") != FORMAT:
-        raise _refuse(MSG_NOT_JOURNEY, *positions.of(("format",)))
+        raise _refuse(MSG_NOT_JOURNEY, *positions.of(("format",)), path="$.format")
     version = document.get("format_version")
     if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
-        raise _refuse(MSG_NEWER_VERSION.format(version=version), *positions.of(("format_version",)))
+        message = MSG_NEWER_VERSION.format(version=version)
+        raise _refuse(message, *positions.of(("format_version",)), path="$.format_version")
     problems = _check_schema(document, positions)
     if problems:
         raise FileRefused(problems[:MAX_PROBLEMS])
@@ -396,8 +401,8 @@ def touchpoint_entry(tp: FileTouchpoint) -> dict[str, Any]:
     if tp.template_key:
         entry["template_key"] = tp.template_key
     entry.update(
-        channel=tp.channel.value,
-        mode=tp.mode.value,
+        channel=str(tp.channel),
+        mode=str(tp.mode),
         team=tp.team,
         description=tp.description,
         target=tp.target,
