@@ -94,6 +94,19 @@ def test_a_file_that_is_no_journey_file_is_refused_in_plain_words(
     assert [p.message for p in refused(data)] == [message]
 
 
+def test_text_no_database_can_store_is_refused_where_it_is() -> None:
+    data = text_of(journey(guidance="Ask \u0000 twice"))
+    [problem] = refused(data)
+    assert problem.message == document.MSG_BAD_ESCAPE
+    assert problem.path == "$.stages[0].touchpoints[0].questions[0].guidance"
+    assert problem.line == line_of(data, '"guidance"')
+    lone = json.dumps(journey(text="Smile \ud83d")).encode()  # ASCII: the half pair escaped
+    assert b"\\ud83d" in lone
+    assert refused(lone)[0].path == "$.stages[0].touchpoints[0].questions[0].text"
+    pair = text_of(journey(text="Smile \U0001f600"))
+    assert document.read(pair).stages[0].touchpoints[0].questions[0].text == "Smile \U0001f600"
+
+
 def test_a_file_from_a_newer_format_version_says_so() -> None:
     doc = journey()
     doc["format_version"] = 2

@@ -92,14 +92,14 @@ def journey_export(tenant: OwnerDep) -> dict[str, Any]:
     """The whole journey as a journey file: stages, touchpoints and the current version of
     every question (archived stages and touchpoints are left out). 409 when it is empty."""
     journey = queries.journey_file(tenant.session, org_name=tenant.org.name)
-    return document.write(journey, exported_from=tenant.org.name)
+    return document.write(journey, **queries.export_about(tenant.org.name))
 
 
 @router.get("/touchpoints/{touchpoint_id}/export", response_model=dict[str, Any])
 def touchpoint_export(tenant: OwnerDep, touchpoint: TouchpointDep) -> dict[str, Any]:
     """One touchpoint and its questions as a journey file, inside its stage."""
     journey = queries.touchpoint_file(tenant.session, touchpoint)
-    return document.write(journey, exported_from=tenant.org.name)
+    return document.write(journey, **queries.export_about(tenant.org.name))
 
 
 def _plan_out(plan: queries.ImportPlan, made: list[int] | None) -> ImportPublic:

@@ -57,6 +57,10 @@ MSG_NEWER_VERSION = (
 )
 MSG_DUPLICATE_KEY = 'The key "{key}" appears twice here; keep one.'
 MSG_NUMBER_CONSTANT = "The file is not valid JSON: {name} is not a JSON number."
+MSG_BAD_ESCAPE = (
+    "The text here holds a character no database can store (\\u0000, or half of a "
+    "\\uD800-style surrogate pair)."
+)
 
 
 class FileRefused(Exception):
@@ -175,6 +179,30 @@ def json_path(path: PathKey) -> str:
 # --- reading ---------------------------------------------------------------------------------
 
 
+def _unstorable(value: str) -> bool:
+    return any(c == "\x00" or "\ud800" <= c <= "\udfff" for c in value)
+
+
+def _first_unstorable(value: Any, path: PathKey = ()) -> PathKey | None:
+    """Where the first text (a value or a key) that holds NUL or a lone surrogate is: JSON
+    allows both as escapes, PostgreSQL stores neither, and a refusal beats an error there."""
+    if isinstance(value, str):
+        return path if _unstorable(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _unstorable(key):
+                return (*path, key)
+            found = _first_unstorable(item, (*path, key))
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _first_unstorable(item, (*path, index))
+            if found is not None:
+                return found
+    return None
+
+
 def _refuse(
     message: str, line: int | None = None, column: int | None = None, path: str | None = None
 ) -> FileRefused:
@@ -205,8 +233,11 @@ def _parse(data: bytes) -> tuple[Any, _Positions]:
         raise _refuse(MSG_NOT_JSON.format(reason="it is nested too deeply")) from exc
     try:
         positions = _Positions(text)
+        bad = _first_unstorable(document)
     except RecursionError as exc:
         raise _refuse(MSG_NOT_JSON.format(reason="it is nested too deeply")) from exc
+    if bad is not None:
+        raise _refuse(MSG_BAD_ESCAPE, *positions.of(bad, key=True), path=json_path(bad))
     return document, positions
 
 

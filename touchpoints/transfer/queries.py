@@ -7,12 +7,18 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
+from app.clock import utcnow
 from app.errors import ConflictError
 from touchpoints import queries as journey_queries
 from touchpoints.models import Channel, Mode, QuestionStatus, Stage, Touchpoint
 from touchpoints.transfer.models import FileStage, FileTouchpoint, JourneyFile
 
 MSG_NOTHING_TO_EXPORT = "The journey has no stages yet, so there is nothing to export."
+
+
+def export_about(org_name: str) -> dict[str, str]:
+    """What an exported file says about where and when it was made (informative only)."""
+    return {"exported_from": org_name, "exported_at": utcnow().isoformat(timespec="seconds")}
 
 
 def _file_touchpoint(session: Session, tp: Touchpoint) -> FileTouchpoint:

@@ -30,7 +30,7 @@ def _slug(name: str) -> str:
 
 
 def _download(journey: JourneyFile, tenant: Tenant, filename: str) -> Response:
-    text = document.dumps(document.write(journey, exported_from=tenant.org.name))
+    text = document.dumps(document.write(journey, **queries.export_about(tenant.org.name)))
     return Response(
         text.encode("utf-8"),
         media_type="application/json; charset=utf-8",
