@@ -105,3 +105,26 @@ def test_the_export_and_import_page_on_a_phone(open_tab: TabFactory) -> None:
     expect(preview.get_by_role("button", name="Import 6 touchpoints")).to_be_visible()
     tab.check_phone_layout()
     tab.screenshot("journey-import-preview-phone")
+
+
+def test_one_touchpoint_is_exported_from_its_page_on_a_phone(
+    open_tab: TabFactory, tmp_path: Path
+) -> None:
+    tab = open_tab(PHONE)
+    page = tab.page
+    tab.login(OWNER)
+    tab.goto("/journey")
+    first = page.locator(".tp-card a.tp-name").first
+    name = first.inner_text()
+    first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    tab.check_phone_layout()
+    tab.screenshot("touchpoint-export-phone", full_page=False)
+    with page.expect_download() as caught:
+        page.get_by_role("link", name=f"Export {name} as a journey file").click()
+    saved = tmp_path / caught.value.suggested_filename
+    caught.value.save_as(saved)
+    content = json.loads(saved.read_text())
+    [stage] = content["stages"]
+    assert [tp["name"] for tp in stage["touchpoints"]] == [name]
+    assert stage["touchpoints"][0]["questions"], "the checklist comes with it"

@@ -214,6 +214,26 @@ def test_a_broken_file_is_refused_on_the_page_with_line_and_reason(
     assert preview.status_code == 200
     assert "already on your journey" in preview.text  # the stage "Visit" is matched
     assert "<b>Door</b>" not in preview.text and "&lt;b&gt;Door&lt;/b&gt;" in preview.text
+    confirmed = client.post(
+        "/journey/import/confirm",
+        data={"csrf_token": client.csrf, "filename": "door.json", "document": good},
+        headers=HEADERS,
+    )
+    assert confirmed.status_code == 303
+    scope_session(session, org.id)  # type: ignore[arg-type]
+    [door] = session.exec(select(Touchpoint)).all()
+    session.rollback()
+
+    # The imported touchpoint goes out again from its own page, inside its stage.
+    one = client.get(f"/touchpoints/{door.id}/export.json")
+    assert one.status_code == 200
+    assert one.headers["content-disposition"] == 'attachment; filename="b-door-b.json"'
+    assert one.headers["content-type"] == "application/json; charset=utf-8"
+    content = json.loads(one.text)
+    assert content["exported_from"] == "Quayside"
+    # The same content, the defaults now written out.
+    assert document.read(one.content).stages == document.read(good.encode()).stages
+    assert "Download the journey" in client.get("/journey/transfer").text
 
 
 def test_a_failure_halfway_through_an_import_leaves_nothing(
