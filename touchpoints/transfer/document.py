@@ -17,12 +17,8 @@ Nothing here touches the database: the template library reads its files through
 from __future__ import annotations
 
 import json
-import re
-from bisect import bisect_right
 from collections.abc import Iterator
 from functools import cache
-from json.decoder import scanstring  # type: ignore[attr-defined]
-from json.scanner import NUMBER_RE
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +34,7 @@ from touchpoints.transfer.models import (
     JourneyFile,
     LibraryEntry,
 )
+from touchpoints.transfer.positions import PathKey, Positions, json_path
 
 FORMAT = "touchstone-journey"
 FORMAT_VERSION = 1
@@ -83,99 +80,6 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(schema())
 
 
-# --- where things are in the text ------------------------------------------------------------
-
-PathKey = tuple[str | int, ...]
-_SPACE = re.compile(r"[ \t\n\r]*")
-
-
-class _Positions:
-    """Where each value (and each object key) of an already well-formed JSON text starts.
-
-    The standard library's parser keeps no positions, so this walks the text once more with
-    the parser's own pieces (its string scanner and number pattern); it needs no checks of
-    its own, because json.loads has accepted the text already.
-    """
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.values: dict[PathKey, int] = {}
-        self.keys: dict[PathKey, int] = {}
-        self.duplicates: list[tuple[PathKey, int]] = []
-        self._lines = [m.end() for m in re.finditer("\n", text)]
-        self._value(0, ())
-
-    def _skip(self, i: int) -> int:
-        match = _SPACE.match(self.text, i)
-        return match.end() if match else i
-
-    def _value(self, i: int, path: PathKey) -> int:
-        text = self.text
-        i = self._skip(i)
-        self.values[path] = i
-        char = text[i]
-        if char == "{":
-            i = self._skip(i + 1)
-            if text[i] == "}":
-                return i + 1
-            while True:
-                i = self._skip(i)
-                key, after = scanstring(text, i + 1)
-                here = (*path, key)
-                if here in self.keys:
-                    self.duplicates.append((here, i))
-                else:
-                    self.keys[here] = i
-                i = self._skip(after) + 1  # past the colon
-                i = self._skip(self._value(i, here))
-                if text[i] == ",":
-                    i += 1
-                    continue
-                return i + 1
-        if char == "[":
-            i = self._skip(i + 1)
-            if text[i] == "]":
-                return i + 1
-            index = 0
-            while True:
-                i = self._skip(self._value(i, (*path, index)))
-                index += 1
-                if text[i] == ",":
-                    i += 1
-                    continue
-                return i + 1
-        if char == '"':
-            return int(scanstring(text, i + 1)[1])
-        number = NUMBER_RE.match(text, i)
-        if number:
-            return int(number.end())
-        for word in ("true", "false", "null", "NaN", "Infinity", "-Infinity"):
-            if text.startswith(word, i):
-                return i + len(word)
-        return i + 1
-
-    def line_column(self, offset: int) -> tuple[int, int]:
-        line = bisect_right(self._lines, offset)
-        start = self._lines[line - 1] if line else 0
-        return line + 1, offset - start + 1
-
-    def of(self, path: PathKey, *, key: bool = False) -> tuple[int | None, int | None]:
-        """Line and column of the value at `path` (of its key, with key=True, when it has one);
-        the nearest enclosing value when the path is not in the file (a missing key)."""
-        found = self.keys.get(path) if key else None
-        while found is None:
-            found = self.values.get(path)
-            if found is None:
-                if not path:
-                    return None, None
-                path = path[:-1]
-        return self.line_column(found)
-
-
-def json_path(path: PathKey) -> str:
-    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
-
-
 # --- reading ---------------------------------------------------------------------------------
 
 
@@ -213,7 +117,7 @@ def _no_constants(name: str) -> Any:
     raise ValueError(MSG_NUMBER_CONSTANT.format(name=name))
 
 
-def _parse(data: bytes) -> tuple[Any, _Positions]:
+def _parse(data: bytes) -> tuple[Any, Positions]:
     if len(data) > MAX_BYTES:
         raise _refuse(MSG_TOO_LARGE)
     if not data.strip():
@@ -232,7 +136,7 @@ def _parse(data: bytes) -> tuple[Any, _Positions]:
     except RecursionError as exc:
         raise _refuse(MSG_NOT_JSON.format(reason="it is nested too deeply")) from exc
     try:
-        positions = _Positions(text)
+        positions = Positions(text)
         bad = _first_unstorable(document)
     except RecursionError as exc:
         raise _refuse(MSG_NOT_JSON.format(reason="it is nested too deeply")) from exc
@@ -317,7 +221,7 @@ def _sort_key(error: SchemaError) -> tuple[Any, ...]:
     return tuple((0, p) if isinstance(p, int) else (1, p) for p in error.absolute_path)
 
 
-def _check_schema(document: Any, positions: _Positions) -> list[FileProblem]:
+def _check_schema(document: Any, positions: Positions) -> list[FileProblem]:
     problems: list[FileProblem] = []
     seen: set[tuple[str, str]] = set()
     errors = sorted(_validator().iter_errors(document), key=_sort_key)
@@ -333,7 +237,7 @@ def _check_schema(document: Any, positions: _Positions) -> list[FileProblem]:
 
 
 def _question_problems(
-    error: ValidationError, path: PathKey, positions: _Positions
+    error: ValidationError, path: PathKey, positions: Positions
 ) -> list[FileProblem]:
     problems = []
     for item in error.errors():
@@ -347,7 +251,7 @@ def _question_problems(
     return problems
 
 
-def _build(document: dict[str, Any], positions: _Positions) -> JourneyFile:
+def _build(document: dict[str, Any], positions: Positions) -> JourneyFile:
     problems: list[FileProblem] = []
     stages = []
     for s_index, stage in enumerate(document["stages"]):
