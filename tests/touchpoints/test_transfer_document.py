@@ -226,3 +226,16 @@ def test_the_library_uses_the_files_wording() -> None:
     assert template.name == first["name"]
     assert [q.text for q in template.questions] == [q["text"] for q in first["questions"]]
     assert template.questions[0].kind == QuestionKind(first["questions"][0]["kind"])
+
+
+def test_the_format_carries_every_setting_a_question_has() -> None:
+    """A setting added to questions must travel too: add it to schema.json (an optional key,
+    so that files written before it still read), to docs/guide/journey-files.md, and to the
+    reader if it needs more than QuestionFields checks (a rule that names another question
+    must name it by its place in the file, not by a database id)."""
+    from touchpoints.models import QuestionFields
+
+    keys = set(document.schema()["$defs"]["question"]["properties"])
+    assert keys == set(QuestionFields.model_fields), (
+        f"questions and journey files disagree: {sorted(set(QuestionFields.model_fields) ^ keys)}"
+    )
