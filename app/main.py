@@ -75,6 +75,8 @@ from touchpoints import api as touchpoints_api
 from touchpoints import routes as touchpoints_routes
 from touchpoints.measures import api as measures_api
 from touchpoints.measures import routes as measures_routes
+from touchpoints.transfer import api as transfer_api
+from touchpoints.transfer import routes as transfer_routes
 
 log = logging.getLogger("touchstone")
 
@@ -208,6 +210,9 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(outbox_routes.router)
     app.include_router(logo_routes.router)
     app.include_router(webhooks_routes.router)
+    # Journey files (touchpoints/transfer): export, import with a preview, the schema.
+    app.include_router(transfer_api.router, prefix="/api/v1")
+    app.include_router(transfer_routes.router)
     alerts_routes.install(app)  # e-mails new alerts after the response that raised them
 
     @app.get("/healthz", include_in_schema=False)

@@ -406,25 +406,51 @@ def questions_reorder(
 # --- templates -----------------------------------------------------------------------------
 
 
-def _apply_one(session: Session, org_id: int, template: TemplateTouchpoint) -> Touchpoint:
-    stage = stage_find_or_create(session=session, org_id=org_id, name=template.stage)
+def touchpoint_build(
+    *,
+    session: Session,
+    org_id: int,
+    stage_name: str,
+    values: dict[str, Any],
+    questions: Sequence[QuestionFields],
+) -> Touchpoint:
+    """Add a touchpoint with its checklist at the end of the stage of that name (made when
+    the journey has none), without committing: the caller adds several in one transaction.
+
+    `values` holds the touchpoint's settings (name, channel, mode, team, target,
+    description, template_key). The template library and the journey-file import
+    (touchpoints/transfer) both add touchpoints through here.
+    """
+    stage = stage_find_or_create(session=session, org_id=org_id, name=stage_name)
     touchpoint = Touchpoint(
         org_id=org_id,
         stage_id=stage.id,  # type: ignore[arg-type]
-        name=template.name,
-        channel=template.channel,
-        mode=template.mode,
-        team=template.team,
-        target=template.target,
-        description=template.description,
-        template_key=template.key,
         position=_next_position(session, Touchpoint, Touchpoint.stage_id == stage.id),
+        **values,
     )
     session.add(touchpoint)
     session.flush()
-    for q in template.questions:
-        question_create(session=session, touchpoint=touchpoint, fields=q.fields(), commit=False)
+    for fields in questions:
+        question_create(session=session, touchpoint=touchpoint, fields=fields, commit=False)
     return touchpoint
+
+
+def _apply_one(session: Session, org_id: int, template: TemplateTouchpoint) -> Touchpoint:
+    return touchpoint_build(
+        session=session,
+        org_id=org_id,
+        stage_name=template.stage,
+        values={
+            "name": template.name,
+            "channel": template.channel,
+            "mode": template.mode,
+            "team": template.team,
+            "target": template.target,
+            "description": template.description,
+            "template_key": template.key,
+        },
+        questions=[q.fields() for q in template.questions],
+    )
 
 
 def template_apply(

@@ -23,7 +23,7 @@ from touchpoints.models import QuestionFields, Stage, Touchpoint
 
 pytestmark = pytest.mark.browser
 
-# The library's longest scale labels (touchpoints/library_content.py), which broke as
+# The library's longest scale labels (touchpoints/library_files/five-moments.json), which broke as
 # "Accepta ble" and "understa nd" at 390 px.
 ENTRANCE = [
     "Dirty or in visible disrepair",

@@ -1,4 +1,4 @@
-"""Whole journeys written for one kind of business, one module each.
+"""Whole journeys written for one kind of business, one journey file each in library_files/.
 
 Every journey uses the stage names of library_content (Inquiry, Visit, Sale, After the sale,
 Billing), so a restaurant added next to the five moments of truth fills the same columns
@@ -8,21 +8,8 @@ than the general sets: a shop that walks the whole journey must stay fillable on
 
 from __future__ import annotations
 
-from touchpoints.library import TemplateSet
-from touchpoints.library_business.bank import BANK
-from touchpoints.library_business.call_centre import CALL_CENTRE
-from touchpoints.library_business.clinic import CLINIC
-from touchpoints.library_business.dealership import DEALERSHIP
-from touchpoints.library_business.hotel import HOTEL
-from touchpoints.library_business.restaurant import RESTAURANT
-from touchpoints.library_business.retail import RETAIL
+from touchpoints.library import TemplateSet, load_sets
 
-BUSINESS_SETS: tuple[TemplateSet, ...] = (
-    RESTAURANT,
-    HOTEL,
-    RETAIL,
-    DEALERSHIP,
-    BANK,
-    CLINIC,
-    CALL_CENTRE,
+BUSINESS_SETS: tuple[TemplateSet, ...] = load_sets(
+    "restaurant", "hotel", "retail", "dealership", "bank", "clinic", "call-centre"
 )
