@@ -60,7 +60,7 @@ MSG_ANSWER_ID_TAKEN = (
 )
 MSG_ALREADY_APPROVED = "This shop is already approved."
 MSG_MISSING = "{count} required question{s} still need an answer."
-MSG_EVIDENCE = "{count} answer{s} still need a photo or a comment (see the question)."
+MSG_EVIDENCE = "{count} answer{s} still {need} a photo or a comment (see the question)."
 MSG_CANNOT = "A shop that is {status} cannot be {action}."
 MSG_RETURN_NOTE = "Say what the shopper should look at again."
 
@@ -598,7 +598,11 @@ def shop_submit(*, session: Session, shop: Shop, actor_id: int) -> Shop:
         )
     if problems:
         raise DomainError(
-            MSG_EVIDENCE.format(count=len(problems), s="" if len(problems) == 1 else "s"),
+            MSG_EVIDENCE.format(
+                count=len(problems),
+                s="" if len(problems) == 1 else "s",
+                need="needs" if len(problems) == 1 else "need",
+            ),
             field=f"question-{ident(problems[0].question)}",
         )
     _snapshot(session, shop)

@@ -176,6 +176,14 @@ def fill_page(
         hidden_ids=hidden_ids,
         answered=sum(1 for s in sections for qid in s.answers if shown.get(qid, True)),
         total_shown=total - len(hidden_ids),
+        # Each section's "answered of asked", of the questions shown (the check screen).
+        section_counts=[
+            (
+                sum(1 for qid in s.answers if shown.get(qid, True)),
+                sum(1 for q in s.questions if shown.get(ident(q), True)),
+            )
+            for s in sections
+        ],
         problems={ident(m.question): m.message for m in problems},
         problem_list=problems,
     )
