@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from app.db import Database
 from app.errors import DomainError
 from app.orgs.models import Role
 from app.tenancy import scope_session
@@ -18,6 +19,8 @@ from audits import services
 from audits.models import Answer, Shop, ShopStatus
 from audits.queries import MSG_NEEDS_COMMENT, MSG_NEEDS_PHOTO, handin_missing, shop_explain
 from audits.services import MSG_EVIDENCE, MSG_MISSING, AnswerInput, ShopPlan
+from tests.audits.test_owner_pages import text
+from tests.conftest import Browser, sign_in
 from tests.factories import (
     make_location,
     make_member,
@@ -171,3 +174,37 @@ def test_what_visits_would_score_follows_the_rules(session: Session) -> None:
     assert (failing.score.earned, failing.score.possible) == (0, 2)
     hidden = [q.hidden for q in failing.score.questions]
     assert hidden == [False, True, True, False]
+
+
+def test_review_shows_hidden_answers_and_missing_evidence(
+    client: Browser, db: Database, session: Session
+) -> None:
+    bar = Bar(session)
+    shop = bar.shop()
+    bar.answer(shop, bar.drink, True)
+    bar.answer(shop, bar.which, 0)
+    bar.answer(shop, bar.taste, True)  # asked only after coffee: kept, not counted
+    bar.answer(shop, bar.receipt, True)
+    make_photo(
+        session, session.exec(select(Answer).where(Answer.question_id == bar.receipt.id)).one()
+    )
+    bar.submit(shop)
+    # The owner asks for a comment on a failed drink after the hand-in.
+    drink = session.get(Question, bar.drink.id)
+    assert drink is not None
+    from touchpoints import services as journey
+
+    journey.question_update(
+        session=session,
+        question=drink,
+        fields=drink.fields().model_copy(update={"comment_on_fail": True, "photo_required": True}),
+    )
+    owner = sign_in(client, db, bar.owner, bar.org)
+    words = text(owner.get(f"/shops/{shop.id}").text)
+    assert (
+        "Coffee good? Answer: Yes not shown (its condition was not met): kept, not counted" in words
+    )
+    assert (
+        "Offered a drink? Answer: Yes ✓ Pass · 1 of 1 points "
+        "⚠ Photo missing: this question asks for one." in words
+    )
