@@ -29,6 +29,7 @@ from tests.factories import (
     make_question,
     make_touchpoint,
 )
+from tests.reports.test_export import get_csv, recompute
 from touchpoints.models import Question
 from touchpoints.preview import examples
 
@@ -208,3 +209,26 @@ def test_review_shows_hidden_answers_and_missing_evidence(
         "Offered a drink? Answer: Yes ✓ Pass · 1 of 1 points "
         "⚠ Photo missing: this question asks for one." in words
     )
+
+
+def test_the_answers_csv_counts_a_hidden_answer_for_nothing(
+    client: Browser, db: Database, session: Session
+) -> None:
+    bar = Bar(session)
+    shop = bar.shop()
+    bar.answer(shop, bar.drink, True)
+    bar.answer(shop, bar.which, 1)
+    bar.answer(shop, bar.taste, True)
+    bar.answer(shop, bar.drink, False)  # the follow-ups are hidden now, their answers kept
+    bar.submit(shop)
+    services.shop_approve(session=session, shop=shop, actor_id=bar.owner.id)  # type: ignore[arg-type]
+    sign_in(client, db, bar.owner, bar.org)
+    _, shops = get_csv(client, "/reports/export/shops.csv")
+    _, answers = get_csv(client, "/reports/export/answers.csv")
+    cells = {a["question_text"]: (a["value"], a["earned"], a["possible"]) for a in answers}
+    assert cells["Which drinks?"] == ("1", "0", "0")
+    assert cells["Coffee good?"] == ("true", "0", "0")
+    assert cells["Offered a drink?"] == ("false", "0", "1")
+    # So the shop's score recomputes from the file, by the rules of docs/definitions.md.
+    [row] = shops
+    assert recompute(answers)[row["shop_id"]] == pytest.approx(float(row["score"])) == 0.0
