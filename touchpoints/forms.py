@@ -24,7 +24,7 @@ CONDITION_TESTS = {
     "passed": "passed its rule",
     "failed": "failed its rule",
     "between": "is between (such as 1 to 2)",
-    "in": "is one of (option names, comma-separated)",
+    "in": "is one of (option names)",
 }
 MSG_COND_QUESTION = "Choose the earlier question this depends on."
 MSG_COND_NONE = "Choose at least one earlier question, or show the question always."

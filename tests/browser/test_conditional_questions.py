@@ -20,11 +20,12 @@ from playwright.sync_api import Page, expect
 from sqlmodel import select
 
 from app.db import Database
+from app.demo import DEMO_USERS
 from app.modelbase import utcnow
 from app.orgs.models import Location, Organization, User
 from app.tenancy import scope_session
 from audits.models import Answer, Shop, ShopTouchpoint
-from tests.browser.conftest import PHONE, WAIT_MS, LiveServer, TabFactory, signal
+from tests.browser.conftest import DESKTOP, PHONE, WAIT_MS, LiveServer, TabFactory, signal
 from tests.browser.test_photo_offline import add_photo, server_photos
 from tests.browser.test_shopper import (
     SHOPPER,
@@ -35,10 +36,11 @@ from tests.browser.test_shopper import (
     wait_for_offline_copy,
 )
 from touchpoints import services as journey
-from touchpoints.models import QuestionFields, Stage, Touchpoint
+from touchpoints.models import Question, QuestionFields, Stage, Touchpoint
 
 pytestmark = pytest.mark.browser
 
+OWNER = DEMO_USERS[0][0]
 VECTORS = Path(__file__).parents[1] / "touchpoints" / "condition_vectors.json"
 
 
@@ -51,7 +53,7 @@ class Drinks:
     receipt: int
 
 
-def arrange(server: LiveServer) -> Drinks:
+def arrange(server: LiveServer, place: str) -> Drinks:
     """A shop covering one touchpoint: offered a drink? → which drinks? → (coffee) how did it
     taste?, and a receipt question that needs a photo."""
     db = Database(server.database_url)
@@ -64,7 +66,7 @@ def arrange(server: LiveServer) -> Drinks:
         session.add(stage)
         session.flush()
         bar = Touchpoint(org_id=org.id, stage_id=stage.id, name="At the bar", target=80)  # type: ignore[arg-type]
-        location = Location(org_id=org.id, name="Follow-up Street")
+        location = Location(org_id=org.id, name=place)
         session.add_all([bar, location])
         session.flush()
 
@@ -147,7 +149,7 @@ def run_vectors_in_page(page: Page) -> list[list[str]]:
 def test_follow_ups_come_and_go_offline_and_hand_in_waits_for_them(
     open_tab: TabFactory, live_server: LiveServer
 ) -> None:
-    shop = arrange(live_server)
+    shop = arrange(live_server, "Follow-up Street")
     tab = open_tab(PHONE, cuttable=True)
     page = tab.page
     tab.login(SHOPPER)
@@ -261,3 +263,54 @@ def test_follow_ups_come_and_go_offline_and_hand_in_waits_for_them(
     assert saved.score_detail is not None
     assert saved.score_detail["earned"] == 1 and saved.score_detail["possible"] == 2
     forget_offline_noise(tab)
+
+
+def test_owner_sets_a_follow_up_inline_and_the_preview_follows_it(
+    open_tab: TabFactory, live_server: LiveServer
+) -> None:
+    shop = arrange(live_server, "Preview Lane")
+    db = Database(live_server.database_url)
+    with db.session() as session:
+        drink_q = session.exec(select(Question).where(Question.id == shop.drink)).one()
+        tp_id = drink_q.touchpoint_id
+    db.dispose()
+    for viewport, name in ((DESKTOP, "desktop"), (PHONE, "phone")):
+        tab = open_tab(viewport)
+        page = tab.page
+        tab.login(OWNER)
+        tab.goto(f"/touchpoints/{tp_id}")
+        preview = page.locator("[data-pv-frame]")
+        which = preview.locator('.pv-question[data-kind="choice"]')
+        taste = preview.locator('.pv-question[data-kind="scale"]')
+        expect(which).to_contain_text("Only when «Were you offered a drink?» is yes")
+        expect(which).to_have_attribute("data-hidden", "true")
+        drink = preview.locator(".pv-question").first
+        drink.get_by_role("button", name="Yes").click()
+        expect(which).to_have_attribute("data-hidden", "false")
+        which.get_by_role("button", name="Coffee").click()
+        expect(taste).to_have_attribute("data-hidden", "false")
+        drink.get_by_role("button", name="No").click()
+        expect(which).to_have_attribute("data-hidden", "true")
+        expect(taste).to_have_attribute("data-hidden", "true")
+        if name == "phone":
+            tab.check_phone_layout()
+        tab.screenshot(f"owner-conditional-preview-{name}")
+
+    # A new follow-up, set inline; a bad option first, refused next to its row.
+    form = page.locator("#new-question form")
+    form.get_by_label("Question", exact=True).fill("Was the water cold?")
+    form.get_by_label("Ask this question").select_option("all")
+    form.get_by_label("Condition 1: Earlier question").select_option(label="2. Which drinks?")
+    form.get_by_label("Condition 1: Answer").select_option("in")
+    form.get_by_label("Condition 1: Range or options").fill("Water, Lemonade")
+    tab.expect_status(400)
+    form.get_by_role("button", name="Add question").click()
+    expect(page.locator("#n-cond_0-error")).to_have_text(
+        "«Lemonade» is not an option of «Which drinks?»: choose from Water, Coffee, Juice."
+    )
+    tab.screenshot("owner-conditional-refused-phone")
+    page.locator("#n-cv-0").fill("Water")
+    page.locator("#new-question form").get_by_role("button", name="Add question").click()
+    expect(page.get_by_text("Question added.")).to_be_visible()
+    expect(page.locator(".questions")).to_contain_text("Asked only when «Which drinks?» is Water")
+    tab.check_phone_layout()
