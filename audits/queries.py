@@ -218,6 +218,17 @@ def shop_progress(sections: list[Section]) -> tuple[int, int]:
     return answered, total
 
 
+def shown_progress(sections: list[Section]) -> tuple[int, int]:
+    """(answered, asked) over the questions shown by their show-when rules: what the phone
+    counts. (shop_progress counts every question, as the autosave's reply does.)"""
+    answered = total = 0
+    for section in sections:
+        seen = section.shown()
+        total += sum(1 for shown in seen.values() if shown)
+        answered += sum(1 for qid in section.answers if seen.get(qid, True))
+    return answered, total
+
+
 def shopper_cards(session: Session, user_id: int, *, done_limit: int = 5) -> list[ShopCard]:
     """Every open shop of the shopper, then the few most recently handed in.
 
@@ -234,7 +245,7 @@ def shopper_cards(session: Session, user_id: int, *, done_limit: int = 5) -> lis
     for shop in open_shops + done:
         location = session.get(Location, shop.location_id)
         sections = shop_sections(session, shop)
-        answered, total = shop_progress(sections)
+        answered, total = shown_progress(sections)
         cards.append(
             ShopCard(
                 shop=shop,

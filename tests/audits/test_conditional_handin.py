@@ -17,7 +17,13 @@ from app.orgs.models import Role
 from app.tenancy import scope_session
 from audits import services
 from audits.models import Answer, Shop, ShopStatus
-from audits.queries import MSG_NEEDS_COMMENT, MSG_NEEDS_PHOTO, handin_missing, shop_explain
+from audits.queries import (
+    MSG_NEEDS_COMMENT,
+    MSG_NEEDS_PHOTO,
+    handin_missing,
+    shop_explain,
+    shopper_cards,
+)
 from audits.services import MSG_EVIDENCE, MSG_MISSING, AnswerInput, ShopPlan
 from tests.audits.test_owner_pages import text
 from tests.conftest import Browser, sign_in
@@ -232,3 +238,17 @@ def test_the_answers_csv_counts_a_hidden_answer_for_nothing(
     # So the shop's score recomputes from the file, by the rules of docs/definitions.md.
     [row] = shops
     assert recompute(answers)[row["shop_id"]] == pytest.approx(float(row["score"])) == 0.0
+
+
+def test_the_shoppers_home_counts_the_questions_shown(session: Session) -> None:
+    bar = Bar(session)
+    shop = bar.shop()
+    [card] = shopper_cards(session, bar.shopper.id)  # type: ignore[arg-type]
+    assert (card.answered, card.total) == (0, 2)  # the drink and the receipt
+    bar.answer(shop, bar.drink, True)
+    bar.answer(shop, bar.which, 1)
+    [card] = shopper_cards(session, bar.shopper.id)  # type: ignore[arg-type]
+    assert (card.answered, card.total) == (2, 4)
+    bar.answer(shop, bar.drink, False)
+    [card] = shopper_cards(session, bar.shopper.id)  # type: ignore[arg-type]
+    assert (card.answered, card.total) == (1, 2)
