@@ -237,10 +237,24 @@ class QuestionFields(BaseModel):
     options: list[ChoiceOption] | None = None
     # Shown only when earlier answers meet this rule (touchpoints/conditions.py: the rule
     # language); None: always shown. Checked against the checklist by the services.
-    show_if: dict[str, Any] | None = None
+    show_if: dict[str, Any] | None = PydField(
+        default=None,
+        description=(
+            "Ask this question only when earlier answers meet this rule; null: always. A test "
+            'names an earlier question of the touchpoint by lineage: {"question": …, "is": '
+            '"yes"|"no"|"na"|"passed"|"failed"}, {"question": …, "between": [1, 2]} (scale) or '
+            '{"question": …, "in": [0, 2]} (choice option indexes); {"all": […]} and '
+            '{"any": […]} combine them. See docs/guide/journey.md, "Conditional questions".'
+        ),
+    )
     # Evidence rules: hand-in waits for a photo, or for a comment when the answer fails.
-    photo_required: bool = False
-    comment_on_fail: bool = False
+    photo_required: bool = PydField(
+        default=False, description="Hand-in waits for a photo of the answer (unless N/A)."
+    )
+    comment_on_fail: bool = PydField(
+        default=False,
+        description="Hand-in waits for a comment when the answer fails (under half its points).",
+    )
 
     @field_validator("text", "guidance", "unit")
     @classmethod

@@ -335,6 +335,41 @@
     progress();
   }
 
+  // Evidence: a question that asks for a comment when its answer fails says so at once (the
+  // server's rule: earning under half its points; hand-in checks it again).
+  function fails(block, state) {
+    var rules = window.TouchstoneConditions;
+    if (!rules || state.na) return false;
+    var kind = block.getAttribute("data-kind");
+    var value = rules.stored(kind, state.value);
+    if (value === null) return false;
+    var config = JSON.parse(block.getAttribute("data-config") || "{}");
+    if (kind === "yes_no") return value === false;
+    if (kind === "scale") return (value - 1) / 4 < 0.5;
+    if (kind === "number") return rules.numberPasses(config, value) === false;
+    if (kind === "choice") {
+      var points = (config.points || []).map(Number);
+      var best = Math.max.apply(null, points.concat([0]));
+      return best > 0 && (points[value] || 0) / best < 0.5;
+    }
+    return false;
+  }
+
+  function evidenceNotes() {
+    if (!root) return;
+    root.querySelectorAll(".q[data-comment-on-fail]").forEach(function (block) {
+      var note = block.querySelector("[data-fail-note]");
+      if (!note) return;
+      var state = currentOf(block);
+      var comment = block.querySelector("[data-comment]");
+      var typed = comment ? comment.value : state.comment || "";
+      var needed = fails(block, state) && !typed.trim();
+      note.hidden = !needed;
+      var more = block.querySelector("details.q-more");
+      if (needed && more) more.open = true;
+    });
+  }
+
   // --- the queue ---------------------------------------------------------------------------
 
   function enqueue(item) {
@@ -683,6 +718,7 @@
     store(GIVEN, given);  // kept on the phone before anything is sent
     paint(block, next);
     applyConditions();
+    evidenceNotes();
     progress();
     if (next.value === null && !next.na) {
       mark(qid, "Your comment is kept here and sent with your answer.", "wait");
@@ -918,6 +954,7 @@
       mark(note.question || note.stateKey, note.message, note.kind || "error");
     });
     applyConditions();
+    evidenceNotes();
     progress();
   }
 

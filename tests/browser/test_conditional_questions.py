@@ -96,6 +96,7 @@ def arrange(server: LiveServer, place: str) -> Drinks:
             weight=4,
             scale_labels=["Awful", "Poor", "Fine", "Good", "Superb"],
             show_if={"question": which.lineage, "in": [1]},
+            comment_on_fail=True,
         )
         receipt = ask(
             text="Were you given a receipt?", kind="yes_no", weight=1, photo_required=True
@@ -220,6 +221,15 @@ def test_follow_ups_come_and_go_offline_and_hand_in_waits_for_them(
     )
     assert submissions(live_server, shop.shop_id) == 0
     taste.get_by_role("button", name=re.compile("^2")).click()
+    expect(state(page, shop.taste)).to_have_text("Saved")
+    # A 2 fails: the question asks for a comment then, and says so at once.
+    fail_note = taste.locator("[data-fail-note]")
+    expect(fail_note).to_have_text(
+        "This answer fails: say what you saw in the comment before you hand in."
+    )
+    taste.get_by_label("Comment").fill("Bitter, and barely warm.")
+    taste.get_by_label("Comment").blur()
+    expect(fail_note).to_be_hidden()
     expect(state(page, shop.taste)).to_have_text("Saved")
 
     # Then the receipt's photo.
