@@ -26,7 +26,7 @@ from typing import Any
 from touchpoints.conditions import Answered, RuleQuestion, visible
 
 FAIL_BELOW = 0.5
-REASON_HIDDEN = "not shown (its condition was not met): kept, not counted"
+REASON_HIDDEN = "not asked: condition not met"
 
 
 @dataclass(frozen=True)

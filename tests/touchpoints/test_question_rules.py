@@ -4,6 +4,8 @@ a refused rule gets its message next to its row on the page and a precise 4xx fr
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from typing import Any
 
 from sqlmodel import Session
@@ -281,3 +283,46 @@ def test_moving_a_follow_up_above_its_question_is_refused_on_the_page(
         text_of(moved).replace("&#171;", "«").replace("&#187;", "»")
     )
     assert [q.id for q in _questions(session, tp)] == [drink.id, which.id]
+
+
+def test_a_rule_the_rows_cannot_show_is_kept_through_an_edit(
+    client: Browser,
+    session: Session,
+    owner_org: Organization,  # noqa: F811
+) -> None:
+    tp = make_touchpoint(session, owner_org)
+    drink = make_question(session, tp, **DRINK)
+    which = make_question(session, tp, **WHICH)
+    nested = {
+        "any": [
+            {"question": drink.lineage, "is": "na"},
+            {
+                "all": [
+                    {"question": drink.lineage, "is": "yes"},
+                    {"question": which.lineage, "in": [1]},
+                ]
+            },
+        ]
+    }
+    taste = make_question(session, tp, text="Tasted?", kind="yes_no", show_if=nested)
+    form = client.get(f"/questions/{taste.id}/edit", headers={"HX-Request": "true"})
+    assert '<option value="keep" selected>keep the rule set through the API</option>' in form.text
+    kept = re.search(r'name="show_if_kept" value="([^"]*)"', form.text)
+    assert kept is not None
+    saved = client.htmx(
+        "POST",
+        f"/questions/{taste.id}",
+        {
+            "text": "Tasted the coffee?",
+            "kind": "yes_no",
+            "show_when": "keep",
+            "show_if_kept": unescape(kept.group(1)),
+        },
+    )
+    assert saved.status_code == 200, text_of(saved)  # type: ignore[attr-defined]
+    current = _questions(session, tp)[-1]
+    assert (current.text, current.show_if) == ("Tasted the coffee?", nested)
+    assert (
+        "Asked only when «Were you offered a drink?» is N/A or («Were you offered a drink?» is "
+        "yes and «Which drinks?» is Coffee)" in text_of(saved)
+    )
