@@ -208,9 +208,7 @@ def test_review_shows_hidden_answers_and_missing_evidence(
     )
     owner = sign_in(client, db, bar.owner, bar.org)
     words = text(owner.get(f"/shops/{shop.id}").text)
-    assert (
-        "Coffee good? Answer: Yes not asked: condition not met" in words
-    )
+    assert "Coffee good? Answer: Yes not asked: condition not met" in words
     assert (
         "Offered a drink? Answer: Yes ✓ Pass · 1 of 1 points "
         "⚠ Photo missing: this question asks for one." in words
