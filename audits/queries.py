@@ -26,13 +26,16 @@ from audits.models import (
 from touchpoints.models import Question, QuestionStatus, Touchpoint
 from touchpoints.preview import question_spec
 from touchpoints.scoring import (
+    FAIL_BELOW,
     Given,
     QuestionScore,
     SectionScore,
     ShopScore,
+    fraction,
     mark,
     score_section,
     score_shop,
+    shown,
 )
 
 # Once a shop is handed in, its checklist is what the shopper answered, nothing newer.
@@ -47,14 +50,20 @@ class Section:
     questions: list[Question] = field(default_factory=list)
     answers: dict[int, Answer] = field(default_factory=dict)  # by question id
 
-    def score(self) -> SectionScore:
-        given = {
+    def given(self) -> dict[int, Given]:
+        return {
             qid: Given(value=a.value, not_applicable=a.not_applicable)
             for qid, a in self.answers.items()
         }
+
+    def score(self) -> SectionScore:
         return score_section(
-            ident(self.touchpoint), [question_spec(q) for q in self.questions], given
+            ident(self.touchpoint), [question_spec(q) for q in self.questions], self.given()
         )
+
+    def shown(self) -> dict[int, bool]:
+        """question id -> shown, by the questions' show-when rules and the stored answers."""
+        return shown([question_spec(q) for q in self.questions], self.given())
 
 
 def shop_sections(session: Session, shop: Shop) -> list[Section]:
@@ -106,6 +115,69 @@ def shop_sections(session: Session, shop: Shop) -> list[Section]:
     return sections
 
 
+# --- hand-in: what is still missing (required answers shown, evidence) ---------------------
+
+MSG_NEEDS_ANSWER = "This question needs an answer (or N/A where that is allowed)."
+MSG_NEEDS_PHOTO = "This question needs a photo: add one below."
+MSG_NEEDS_COMMENT = "This answer failed: say what you saw in the comment."
+
+
+@dataclass(frozen=True)
+class Missing:
+    """One thing hand-in waits for: an answer, a photo or a comment to one question."""
+
+    question: Question
+    what: str  # "answer", "photo" or "comment"
+    message: str
+    section: int  # 1-based, the fill page's step of its section
+
+
+def _photo_counts(session: Session, sections: list[Section]) -> dict[uuid.UUID, int]:
+    ids = [a.id for s in sections for a in s.answers.values()]
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(Photo.answer_id, func.count())
+        .where(col(Photo.answer_id).in_(ids))
+        .group_by(col(Photo.answer_id))
+    ).all()
+    return {answer_id: int(n) for answer_id, n in rows}
+
+
+def handin_missing(
+    session: Session, shop: Shop, sections: list[Section] | None = None
+) -> list[Missing]:
+    """What hand-in waits for, in checklist order: a required question that is shown and
+    unanswered; a shown answer (not N/A) without the photo its question requires; a shown
+    answer that fails (docs/definitions.md) without the comment its question asks for then.
+    A question hidden by its show-when rule needs nothing."""
+    sections = shop_sections(session, shop) if sections is None else sections
+    photos = _photo_counts(session, sections)
+    missing: list[Missing] = []
+    for step, section in enumerate(sections, start=1):
+        seen = section.shown()
+        for question in section.questions:
+            if not seen[ident(question)]:
+                continue
+            answer = section.answers.get(ident(question))
+            if answer is None or (answer.value is None and not answer.not_applicable):
+                if question.required:
+                    missing.append(Missing(question, "answer", MSG_NEEDS_ANSWER, step))
+                continue
+            if answer.not_applicable:
+                continue
+            if question.photo_required and not photos.get(answer.id):
+                missing.append(Missing(question, "photo", MSG_NEEDS_PHOTO, step))
+            if (
+                question.comment_on_fail
+                and question.kind != "text"
+                and fraction(question_spec(question), answer.value) < FAIL_BELOW
+                and not answer.comment.strip()
+            ):
+                missing.append(Missing(question, "comment", MSG_NEEDS_COMMENT, step))
+    return missing
+
+
 def shop_score(session: Session, shop: Shop) -> ShopScore:
     return score_shop(s.score() for s in shop_sections(session, shop))
 
@@ -146,6 +218,17 @@ def shop_progress(sections: list[Section]) -> tuple[int, int]:
     return answered, total
 
 
+def shown_progress(sections: list[Section]) -> tuple[int, int]:
+    """(answered, asked) over the questions shown by their show-when rules: what the phone
+    counts. (shop_progress counts every question, as the autosave's reply does.)"""
+    answered = total = 0
+    for section in sections:
+        seen = section.shown()
+        total += sum(1 for shown in seen.values() if shown)
+        answered += sum(1 for qid in section.answers if seen.get(qid, True))
+    return answered, total
+
+
 def shopper_cards(session: Session, user_id: int, *, done_limit: int = 5) -> list[ShopCard]:
     """Every open shop of the shopper, then the few most recently handed in.
 
@@ -162,7 +245,7 @@ def shopper_cards(session: Session, user_id: int, *, done_limit: int = 5) -> lis
     for shop in open_shops + done:
         location = session.get(Location, shop.location_id)
         sections = shop_sections(session, shop)
-        answered, total = shop_progress(sections)
+        answered, total = shown_progress(sections)
         cards.append(
             ShopCard(
                 shop=shop,

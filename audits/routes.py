@@ -399,6 +399,13 @@ def _detail_context(tenant: Tenant, shop: Shop, **extra: Any) -> dict[str, Any]:
         "tz": tenant.org.timezone,
         "can_review": can_review,
         "flags": queries.flags_of(explained),
+        # Evidence the question asks for and the shop lacks (a photo, a comment on a fail):
+        # hand-in waits for it, but a rule set after hand-in, or a file import, can leave a gap.
+        "missing_evidence": {
+            ident(m.question): m
+            for m in queries.handin_missing(session, shop, [ex.section for ex in explained])
+            if m.what != "answer"
+        },
         # Other shops waiting after this one: "Approve and open next" needs one.
         "queue_others": (
             sum(1 for s in queries.review_queue(session) if s.id != shop.id) if can_review else 0

@@ -37,9 +37,11 @@ from audits.models import (
     Wave,
 )
 from audits.progress import shop_progress_counts
-from audits.queries import answer_words, review_flags, shop_score, shop_sections
+from audits.queries import answer_words, handin_missing, review_flags, shop_sections
+from audits.report_day import answer_share
 from touchpoints.models import Question, QuestionStatus, Touchpoint
-from touchpoints.scoring import score_snapshot
+from touchpoints.preview import question_spec
+from touchpoints.scoring import score_shop, score_snapshot
 
 MSG_NOT_YOURS = "Not found."  # a shopper is never told that another shopper's shop exists
 MSG_LOCATION_UNKNOWN = "Choose a location of this organization."
@@ -58,6 +60,7 @@ MSG_ANSWER_ID_TAKEN = (
 )
 MSG_ALREADY_APPROVED = "This shop is already approved."
 MSG_MISSING = "{count} required question{s} still need an answer."
+MSG_EVIDENCE = "{count} answer{s} still {need} a photo or a comment (see the question)."
 MSG_CANNOT = "A shop that is {status} cannot be {action}."
 MSG_RETURN_NOTE = "Say what the shopper should look at again."
 
@@ -552,18 +555,30 @@ def answer_record(*, session: Session, shop: Shop, actor_id: int, data: AnswerIn
 
 
 def missing_required(session: Session, shop: Shop) -> list[Question]:
-    missing = []
-    for section in shop_sections(session, shop):
-        for question in section.questions:
-            if question.required and question.id not in section.answers:
-                missing.append(question)
-    return missing
+    """Required questions shown to the shopper (by their show-when rules) and unanswered."""
+    return [m.question for m in handin_missing(session, shop) if m.what == "answer"]
 
 
 def _snapshot(session: Session, shop: Shop) -> None:
-    score = shop_score(session, shop)
+    sections = shop_sections(session, shop)
+    score = score_shop(s.score() for s in sections)
     shop.score = score.percent
     shop.score_detail = score_snapshot(score)
+    # An answer to a question its rule hides is kept but not counted: the reports read each
+    # answer's stored share (audits.report_day), so it is cleared here, where the whole
+    # section is known; a shown answer gets its share back.
+    for section, scored in zip(sections, score.sections, strict=True):
+        for question_score in scored.questions:
+            answer = section.answers.get(question_score.question_id)
+            if answer is None:
+                continue
+            share = None
+            if not question_score.hidden:
+                question = next(q for q in section.questions if q.id == question_score.question_id)
+                share = answer_share(question_spec(question), answer.value, answer.not_applicable)
+            if answer.share != share:
+                answer.share = share
+                session.add(answer)
 
 
 def shop_submit(*, session: Session, shop: Shop, actor_id: int) -> Shop:
@@ -574,11 +589,21 @@ def shop_submit(*, session: Session, shop: Shop, actor_id: int) -> Shop:
         return shop
     if shop.status == ShopStatus.approved:
         raise ConflictError(MSG_ALREADY_APPROVED)
-    missing = missing_required(session, shop)
+    problems = handin_missing(session, shop)
+    missing = [m.question for m in problems if m.what == "answer"]
     if missing:
         raise DomainError(
             MSG_MISSING.format(count=len(missing), s="" if len(missing) == 1 else "s"),
             field=f"question-{ident(missing[0])}",
+        )
+    if problems:
+        raise DomainError(
+            MSG_EVIDENCE.format(
+                count=len(problems),
+                s="" if len(problems) == 1 else "s",
+                need="needs" if len(problems) == 1 else "need",
+            ),
+            field=f"question-{ident(problems[0].question)}",
         )
     _snapshot(session, shop)
     shop.submitted_at = utcnow()

@@ -211,6 +211,7 @@ MSG_CHOICE_OPTIONS = "A choice question needs at least two options."
 MSG_CHOICE_POINTS = "At least one option must be worth points."
 MSG_TEXT_CRITICAL = "A free-text question is not scored, so it cannot be critical."
 MSG_WEIGHT_ZERO = "A scored question needs a weight above 0."
+MSG_TEXT_COMMENT_ON_FAIL = "A free-text question is not scored, so it cannot fail."
 
 
 def _rule_error(field: str, message: str) -> PydanticCustomError:
@@ -234,6 +235,26 @@ class QuestionFields(BaseModel):
     threshold: float | None = None
     unit: str = PydField(default="", max_length=40)
     options: list[ChoiceOption] | None = None
+    # Shown only when earlier answers meet this rule (touchpoints/conditions.py: the rule
+    # language); None: always shown. Checked against the checklist by the services.
+    show_if: dict[str, Any] | None = PydField(
+        default=None,
+        description=(
+            "Ask this question only when earlier answers meet this rule; null: always. A test "
+            'names an earlier question of the touchpoint by lineage: {"question": …, "is": '
+            '"yes"|"no"|"na"|"passed"|"failed"}, {"question": …, "between": [1, 2]} (scale) or '
+            '{"question": …, "in": [0, 2]} (choice option indexes); {"all": […]} and '
+            '{"any": […]} combine them. See docs/guide/journey.md, "Conditional questions".'
+        ),
+    )
+    # Evidence rules: hand-in waits for a photo, or for a comment when the answer fails.
+    photo_required: bool = PydField(
+        default=False, description="Hand-in waits for a photo of the answer (unless N/A)."
+    )
+    comment_on_fail: bool = PydField(
+        default=False,
+        description="Hand-in waits for a comment when the answer fails (under half its points).",
+    )
 
     @field_validator("text", "guidance", "unit")
     @classmethod
@@ -267,6 +288,8 @@ class QuestionFields(BaseModel):
         if self.kind == QuestionKind.text:
             if self.critical:
                 raise _rule_error("critical", MSG_TEXT_CRITICAL)
+            if self.comment_on_fail:
+                raise _rule_error("comment_on_fail", MSG_TEXT_COMMENT_ON_FAIL)
             self.weight = 0
         elif self.weight <= 0:
             raise _rule_error("weight", MSG_WEIGHT_ZERO)
@@ -307,6 +330,11 @@ class Question(OrgOwned, table=True):
     critical: bool = False
     required: bool = True
     created_at: datetime = utc_field(default_factory=utcnow)
+    # The condition that shows it (touchpoints/conditions.py), part of the version: a change
+    # makes a new version once answered. The evidence rules, like `required`, are not.
+    show_if: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    photo_required: bool = False
+    comment_on_fail: bool = False
 
     def fields(self) -> QuestionFields:
         return QuestionFields(
@@ -317,6 +345,9 @@ class Question(OrgOwned, table=True):
             allow_na=self.allow_na,
             critical=self.critical,
             required=self.required,
+            show_if=self.show_if,
+            photo_required=self.photo_required,
+            comment_on_fail=self.comment_on_fail,
             **self.config,
         )
 

@@ -25,6 +25,8 @@ def question_spec(question: Question) -> QuestionSpec:
         weight=question.weight,
         critical=question.critical,
         config=question.config,
+        lineage=question.lineage,
+        show_if=question.show_if,
     )
 
 

@@ -13,9 +13,15 @@ from app.forms import domain_errors, parse_form
 from app.modelbase import ident
 from app.templating import flash, redirect, render
 from app.tenancy import OwnerDep, ReaderDep, Tenant
-from touchpoints import queries, services
+from touchpoints import conditions, queries, services
 from touchpoints.deps import QuestionDep, StageDep, TouchpointDep
-from touchpoints.forms import OPTION_ROWS, form_values, parse_question_form
+from touchpoints.forms import (
+    CONDITION_ROWS,
+    CONDITION_TESTS,
+    OPTION_ROWS,
+    form_values,
+    parse_question_form,
+)
 from touchpoints.library import GROUPS, template_sets
 from touchpoints.models import (
     CHANNEL_LABELS,
@@ -48,6 +54,8 @@ TEMPLATE_GLOBALS: dict[str, object] = {
     "Mode": Mode,
     "QuestionKind": QuestionKind,
     "OPTION_ROWS": OPTION_ROWS,
+    "CONDITION_ROWS": CONDITION_ROWS,
+    "CONDITION_TESTS": CONDITION_TESTS,
 }
 
 BOARD = "journey-board"
@@ -259,11 +267,39 @@ def touchpoint_restore(request: Request, tenant: OwnerDep, touchpoint: Touchpoin
 # --- touchpoint page -----------------------------------------------------------------------
 
 
+def _earlier(current: list[Question], question: Question | None) -> list[Question]:
+    """The questions a rule on `question` may name: those before it (all, for a new one)."""
+    if question is None:
+        return current
+    ids = [q.id for q in current]
+    return current[: ids.index(question.id)] if question.id in ids else current
+
+
+def _rule_texts(current: list[Question]) -> dict[int, str]:
+    """Each question's show-when rule in words, for the checklist."""
+    find = {q.lineage: services.rule_question(q) for q in current}.get
+    return {ident(q): conditions.describe(q.show_if, find) for q in current if q.show_if}
+
+
+def _rule_errors(exc: DomainError, rows: list[int]) -> dict[str, str]:
+    """A refused rule's message goes next to the condition row it is about."""
+    if isinstance(exc, services.RuleError) and rows:
+        row = rows[exc.index] if exc.index is not None and exc.index < len(rows) else rows[0]
+        return {f"cond_{row}": exc.message}
+    return domain_errors(exc)
+
+
 def _checklist_context(tenant: Tenant, touchpoint: Touchpoint, **extra: Any) -> dict[str, Any]:
     tp_id = ident(touchpoint)
     current = services.questions_current(tenant.session, tp_id)
     retired = queries.questions(tenant.session, tp_id, status=QuestionStatus.retired)
+    edit_id = extra.get("edit_id")
+    edited = next((q for q in current if q.id == edit_id), None)
     return {
+        "earlier_new": current,
+        "earlier_edit": _earlier(current, edited),
+        "rule_texts": _rule_texts(current),
+        "question_texts": {q.lineage: q.text for q in current},
         "touchpoint": touchpoint,
         "stage": tenant.session.get(Stage, touchpoint.stage_id),
         "stages": services.stages_active(tenant.session),
@@ -380,7 +416,8 @@ def question_new_form(
 async def question_create(
     request: Request, tenant: OwnerDep, touchpoint: TouchpointDep
 ) -> Response:
-    fields, errors, raw = parse_question_form(await request.form())
+    current = services.questions_current(tenant.session, ident(touchpoint))
+    fields, errors, raw, rows = parse_question_form(await request.form(), current)
     if fields is not None:
         try:
             services.question_create(session=tenant.session, touchpoint=touchpoint, fields=fields)
@@ -389,7 +426,7 @@ async def question_create(
                 # About the touchpoint, not a field (archived meanwhile): the add form may not
                 # be drawn at all, so the message goes above the checklist.
                 return _checklist(request, tenant, touchpoint, 400, new_form=raw, error=exc.message)
-            errors = domain_errors(exc)
+            errors = _rule_errors(exc, rows)
         else:
             return _checklist(request, tenant, touchpoint, notice="Question added.")
     return _checklist(request, tenant, touchpoint, 400, new_form=raw, new_errors=errors)
@@ -403,15 +440,21 @@ def _touchpoint_of(tenant: Tenant, question: Question) -> Touchpoint:
 @router.get("/questions/{question_id}/edit")
 def question_edit_form(request: Request, tenant: OwnerDep, question: QuestionDep) -> Response:
     touchpoint = _touchpoint_of(tenant, question)
+    earlier = _earlier(services.questions_current(tenant.session, ident(touchpoint)), question)
     return _checklist(
-        request, tenant, touchpoint, edit_id=question.id, edit_form=form_values(question)
+        request,
+        tenant,
+        touchpoint,
+        edit_id=question.id,
+        edit_form=form_values(question, earlier=earlier),
     )
 
 
 @router.post("/questions/{question_id}")
 async def question_update(request: Request, tenant: OwnerDep, question: QuestionDep) -> Response:
     touchpoint = _touchpoint_of(tenant, question)
-    fields, errors, raw = parse_question_form(await request.form())
+    earlier = _earlier(services.questions_current(tenant.session, ident(touchpoint)), question)
+    fields, errors, raw, rows = parse_question_form(await request.form(), earlier)
     if fields is not None:
         try:
             current = services.question_update(
@@ -422,7 +465,7 @@ async def question_update(request: Request, tenant: OwnerDep, question: Question
                 # Not about a field (an older version, edited from an out-of-date page): the
                 # edit form belongs to a row no longer shown, so say it above the checklist.
                 return _checklist(request, tenant, touchpoint, 400, error=exc.message)
-            errors = domain_errors(exc)
+            errors = _rule_errors(exc, rows)
         else:
             notice = "Question saved."
             if current.id != question.id:
@@ -443,13 +486,20 @@ def question_move(
     question: QuestionDep,
     direction: Annotated[str, Form()] = "",
 ) -> Response:
-    services.question_move(session=tenant.session, question=question, direction=direction)
+    try:
+        services.question_move(session=tenant.session, question=question, direction=direction)
+    except DomainError as exc:
+        # A move that would put a question before one its rule depends on.
+        return _checklist(request, tenant, _touchpoint_of(tenant, question), 400, error=exc.message)
     return _checklist(request, tenant, _touchpoint_of(tenant, question))
 
 
 @router.post("/questions/{question_id}/remove")
 def question_remove(request: Request, tenant: OwnerDep, question: QuestionDep) -> Response:
-    outcome = services.question_remove(session=tenant.session, question=question)
+    try:
+        outcome = services.question_remove(session=tenant.session, question=question)
+    except DomainError as exc:
+        return _checklist(request, tenant, _touchpoint_of(tenant, question), 400, error=exc.message)
     notice = (
         "Question retired: it is off the checklist, and the shops that answered it keep it."
         if outcome == "retired"

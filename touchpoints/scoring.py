@@ -9,6 +9,9 @@ Rules (docs/definitions.md, "Scoring rules", states them for people):
   earned and the points possible.
 - A question *fails* when it earns less than half its points. A failed critical question
   zeroes the earned points of its touchpoint section for that shop.
+- A question whose show-when rule (touchpoints/conditions.py) does not hold for the shop's
+  answers was not shown: like N/A, it is out of both, and an answer stored for it while it
+  was shown is kept but not counted.
 - Section score = earned / possible × 100; shop score = all sections' earned / possible × 100.
   A section or shop with nothing possible has no score (None), not 0. Percents are kept at
   full precision; only the display rounds them (app.figures).
@@ -20,7 +23,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from touchpoints.conditions import Answered, RuleQuestion, visible
+
 FAIL_BELOW = 0.5
+REASON_HIDDEN = "not asked: condition not met"
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,8 @@ class QuestionSpec:
     weight: float
     critical: bool
     config: Mapping[str, Any] = field(default_factory=dict)
+    lineage: str = ""  # what other questions' rules name it by
+    show_if: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,7 @@ class QuestionScore:
     failed: bool
     critical_fail: bool
     reason: str  # plain words for the "how this score was calculated" view
+    hidden: bool = False  # its show-when rule did not hold: not shown, not counted
 
 
 @dataclass(frozen=True)
@@ -134,10 +143,37 @@ def mark(score: QuestionScore) -> str:
     return "pass" if score.earned >= score.possible else "partial"
 
 
+def shown(specs: Iterable[QuestionSpec], answers: Mapping[int, Given]) -> dict[int, bool]:
+    """question id -> shown, by the questions' show-when rules and these answers."""
+    specs = tuple(specs)
+    if all(s.show_if is None for s in specs):
+        return {s.id: True for s in specs}
+    key = {s.id: s.lineage or f"#{s.id}" for s in specs}
+    result = visible(
+        [
+            RuleQuestion(lineage=key[s.id], kind=s.kind, config=s.config, show_if=s.show_if)
+            for s in specs
+        ],
+        {
+            key[qid]: Answered(value=g.value, not_applicable=g.not_applicable)
+            for qid, g in answers.items()
+            if qid in key
+        },
+    )
+    return {s.id: result[key[s.id]] for s in specs}
+
+
 def score_section(
     touchpoint_id: int, specs: Iterable[QuestionSpec], answers: Mapping[int, Given]
 ) -> SectionScore:
-    scores = tuple(score_question(s, answers.get(s.id)) for s in specs)
+    specs = tuple(specs)
+    seen = shown(specs, answers)
+    scores = tuple(
+        score_question(s, answers.get(s.id))
+        if seen[s.id]
+        else QuestionScore(s.id, False, 0, 0, False, False, REASON_HIDDEN, hidden=True)
+        for s in specs
+    )
     possible = sum(q.possible for q in scores)
     raw = sum(q.earned for q in scores)
     critical = any(q.critical_fail for q in scores)

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from app.errors import ConflictError, DomainError
 from app.modelbase import ident, utcnow
 from app.orgs.models import Organization
-from touchpoints import queries
+from touchpoints import conditions, queries
 from touchpoints.library import TemplateTouchpoint, template_set, template_touchpoint
 from touchpoints.models import (
     Question,
@@ -47,7 +47,30 @@ MSG_MOVE_HIDDEN = "Only items shown on the list can be moved; restore it first."
 
 # Edits to these change what a question means or how it scores; once a question has been
 # answered, such an edit makes a new version instead of rewriting the old one.
-MEANING_FIELDS = ("text", "kind", "weight", "critical", "config")
+MEANING_FIELDS = ("text", "kind", "weight", "critical", "config", "show_if")
+
+MSG_RULE_DEPENDENT = (
+    "«{text}» is shown only when this question is answered a certain way, and that rule "
+    "would no longer hold: {reason} Change that question's rule first."
+)
+MSG_RULE_ORDER = (
+    "«{text}» depends on «{other}», so it must stay after it in the checklist. "
+    "Change its rule first."
+)
+MSG_RULE_REMOVE = (
+    "«{text}» is shown only when this question is answered a certain way. "
+    "Change or remove that rule first."
+)
+
+
+class RuleError(DomainError):
+    """A question's show-when rule refused; `index` is the condition at fault (0-based, at
+    the top level), so the owner's form shows the message next to that row."""
+
+    def __init__(self, message: str, index: int | None = None) -> None:
+        super().__init__(message, field="show_if")
+        self.index = index
+
 
 Positioned = TypeVar("Positioned", Stage, Touchpoint, Question)
 
@@ -302,13 +325,91 @@ def _row_values(fields: QuestionFields) -> dict[str, Any]:
         "allow_na": fields.allow_na,
         "critical": fields.critical,
         "required": fields.required,
+        "show_if": fields.show_if,
+        "photo_required": fields.photo_required,
+        "comment_on_fail": fields.comment_on_fail,
     }
+
+
+def rule_question(question: Question) -> conditions.RuleQuestion:
+    """A question as the rule language sees it."""
+    return conditions.RuleQuestion(
+        lineage=question.lineage,
+        kind=str(question.kind),
+        config=question.config,
+        show_if=question.show_if,
+        text=question.text,
+        allow_na=question.allow_na,
+    )
+
+
+def _checked_rules(
+    session: Session, touchpoint_id: int, values: dict[str, Any], question: Question | None
+) -> None:
+    """Check the rule in `values` against the checklist (earlier questions only, no loop)
+    and store it in its clean form; for an edit, check that the rules of the questions
+    that depend on this one still stand with its new settings."""
+    current = questions_current(session, touchpoint_id)
+    index = (
+        next((i for i, q in enumerate(current) if q.id == question.id), None) if question else None
+    )
+    earlier = current if index is None else current[:index]
+    later = [] if index is None else current[index + 1 :]
+    own = question.lineage if question is not None else None
+    try:
+        values["show_if"] = conditions.check_rule(
+            values["show_if"],
+            own=own,
+            earlier=[rule_question(q) for q in earlier],
+            later=[rule_question(q) for q in later],
+        )
+    except conditions.ConditionError as exc:
+        raise RuleError(exc.message, exc.index) from exc
+    if question is None:
+        return
+    changed = conditions.RuleQuestion(
+        lineage=question.lineage,
+        kind=str(values["kind"]),
+        config=values["config"],
+        show_if=values["show_if"],
+        text=values["text"],
+        allow_na=values["allow_na"],
+    )
+    for i, other in enumerate(later, start=len(earlier) + 1):
+        if question.lineage not in conditions.referenced(other.show_if):
+            continue
+        before = [rule_question(q) for q in current[:i] if q.id != question.id]
+        try:
+            conditions.check_rule(
+                other.show_if, own=other.lineage, earlier=[*before, changed], later=[]
+            )
+        except conditions.ConditionError as exc:
+            raise ConflictError(
+                MSG_RULE_DEPENDENT.format(text=other.text, reason=exc.message)
+            ) from exc
+
+
+def _rules_in_order(questions: Sequence[Question]) -> None:
+    """Every rule names only questions before it (after a move or a new order)."""
+    ordered = sorted(questions, key=lambda q: (q.position, q.id or 0))
+    seen: dict[str, Question] = {}
+    everyone = {q.lineage: q for q in questions}
+    for question in ordered:
+        for lineage in sorted(conditions.referenced(question.show_if)):
+            if lineage not in seen and lineage in everyone:
+                raise ConflictError(
+                    MSG_RULE_ORDER.format(text=question.text, other=everyone[lineage].text)
+                )
+        seen[question.lineage] = question
 
 
 def question_create(
     *, session: Session, touchpoint: Touchpoint, fields: QuestionFields, commit: bool = True
 ) -> Question:
     _editable(touchpoint)
+    values = _row_values(fields)
+    if values["show_if"] is not None:
+        _checked_rules(session, touchpoint.id, values, None)  # type: ignore[arg-type]
     question = Question(
         org_id=touchpoint.org_id,
         touchpoint_id=touchpoint.id,  # type: ignore[arg-type]
@@ -320,7 +421,7 @@ def question_create(
             Question.touchpoint_id == touchpoint.id,
             Question.status == QuestionStatus.active,
         ),
-        **_row_values(fields),
+        **values,
     )
     session.add(question)
     if commit:
@@ -338,6 +439,7 @@ def question_update(*, session: Session, question: Question, fields: QuestionFie
     assert touchpoint is not None
     _editable(touchpoint)
     values = _row_values(fields)
+    _checked_rules(session, question.touchpoint_id, values, question)
     meaning_changed = any(
         _normalized(getattr(question, f)) != _normalized(values[f]) for f in MEANING_FIELDS
     )
@@ -379,6 +481,9 @@ def question_remove(*, session: Session, question: Question) -> str:
     """Delete an unanswered question; retire an answered one. Returns what happened."""
     if question.status != QuestionStatus.active:
         raise ConflictError("This question is already off the checklist.")
+    for other in questions_current(session, question.touchpoint_id):
+        if question.lineage in conditions.referenced(other.show_if):
+            raise ConflictError(MSG_RULE_REMOVE.format(text=other.text))
     if question_in_use(session, question) or question.version > 1:
         question.status = QuestionStatus.retired
         session.add(question)
@@ -390,7 +495,13 @@ def question_remove(*, session: Session, question: Question) -> str:
 
 
 def question_move(*, session: Session, question: Question, direction: str) -> None:
-    _move(questions_current(session, question.touchpoint_id), question, direction)
+    items = questions_current(session, question.touchpoint_id)
+    _move(items, question, direction)
+    try:
+        _rules_in_order(items)
+    except ConflictError:
+        session.rollback()
+        raise
     session.commit()
 
 
@@ -399,6 +510,11 @@ def questions_reorder(
 ) -> list[Question]:
     items = questions_current(session, touchpoint.id)  # type: ignore[arg-type]
     _reorder(items, ids)
+    try:
+        _rules_in_order(items)
+    except ConflictError:
+        session.rollback()
+        raise
     session.commit()
     return questions_current(session, touchpoint.id)  # type: ignore[arg-type]
 

@@ -285,12 +285,89 @@
     Object.keys(given).forEach(function (id) {
       if (given[id].value !== null || given[id].na) ids[id] = true;
     });
-    var total = parseInt(root.getAttribute("data-total"), 10) || 0;
+    // Questions hidden by their show-when rule are not asked: out of both counts. On this
+    // screen as the phone judges now; on the others as the server judged.
+    var hidden = {};
+    JSON.parse(root.getAttribute("data-hidden-ids") || "[]").forEach(function (id) { hidden[String(id)] = true; });
+    root.querySelectorAll(".q[data-question]").forEach(function (block) {
+      var qid = block.getAttribute("data-question");
+      if (block.hidden) hidden[qid] = true;
+      else delete hidden[qid];
+    });
+    Object.keys(hidden).forEach(function (id) { delete ids[id]; });
+    var total = (parseInt(root.getAttribute("data-total"), 10) || 0) - Object.keys(hidden).length;
     var count = Math.min(Object.keys(ids).length, total);
     var label = root.querySelector("[data-answered]");
     if (label) label.textContent = count;
+    var shownTotal = root.querySelector("[data-total-shown]");
+    if (shownTotal) shownTotal.textContent = total;
     var bar = document.getElementById("progress-bar");
-    if (bar) bar.value = count;
+    if (bar) { bar.max = total || 1; bar.value = count; }
+  }
+
+  // --- conditional questions: shown only while earlier answers meet their rule -------------
+  // The rule language is touchstone-conditions.js (the server's touchpoints/conditions.py,
+  // the same vectors): judged here at every answer, so a follow-up appears and disappears at
+  // once, without signal. A hidden question's answer stays on the phone and is still sent:
+  // it is kept, and only not counted (docs/definitions.md).
+  function applyConditions() {
+    var rules = window.TouchstoneConditions;
+    if (!root || !rules) return;
+    var blocks = Array.prototype.slice.call(root.querySelectorAll(".q[data-question]"));
+    if (!blocks.some(function (b) { return b.hasAttribute("data-show-if"); })) return;
+    var answers = {};
+    var questions = blocks.map(function (block) {
+      var kind = block.getAttribute("data-kind");
+      var lineage = block.getAttribute("data-lineage");
+      var state = currentOf(block);
+      answers[lineage] = { value: state.na ? null : rules.stored(kind, state.value), na: !!state.na };
+      return {
+        lineage: lineage, kind: kind,
+        config: JSON.parse(block.getAttribute("data-config") || "{}"),
+        show_if: JSON.parse(block.getAttribute("data-show-if") || "null")
+      };
+    });
+    var shown = rules.visible(questions, answers);
+    blocks.forEach(function (block) {
+      var hide = !shown[block.getAttribute("data-lineage")];
+      if (block.hidden !== hide) block.hidden = hide;
+    });
+    progress();
+  }
+
+  // Evidence: a question that asks for a comment when its answer fails says so at once (the
+  // server's rule: earning under half its points; hand-in checks it again).
+  function fails(block, state) {
+    var rules = window.TouchstoneConditions;
+    if (!rules || state.na) return false;
+    var kind = block.getAttribute("data-kind");
+    var value = rules.stored(kind, state.value);
+    if (value === null) return false;
+    var config = JSON.parse(block.getAttribute("data-config") || "{}");
+    if (kind === "yes_no") return value === false;
+    if (kind === "scale") return (value - 1) / 4 < 0.5;
+    if (kind === "number") return rules.numberPasses(config, value) === false;
+    if (kind === "choice") {
+      var points = (config.points || []).map(Number);
+      var best = Math.max.apply(null, points.concat([0]));
+      return best > 0 && (points[value] || 0) / best < 0.5;
+    }
+    return false;
+  }
+
+  function evidenceNotes() {
+    if (!root) return;
+    root.querySelectorAll(".q[data-comment-on-fail]").forEach(function (block) {
+      var note = block.querySelector("[data-fail-note]");
+      if (!note) return;
+      var state = currentOf(block);
+      var comment = block.querySelector("[data-comment]");
+      var typed = comment ? comment.value : state.comment || "";
+      var needed = fails(block, state) && !typed.trim();
+      note.hidden = !needed;
+      var more = block.querySelector("details.q-more");
+      if (needed && more) more.open = true;
+    });
   }
 
   // --- the queue ---------------------------------------------------------------------------
@@ -640,6 +717,8 @@
     given[qid] = next;
     store(GIVEN, given);  // kept on the phone before anything is sent
     paint(block, next);
+    applyConditions();
+    evidenceNotes();
     progress();
     if (next.value === null && !next.na) {
       mark(qid, "Your comment is kept here and sent with your answer.", "wait");
@@ -874,6 +953,8 @@
       if (String(note.shop) !== String(shop) || pending[key]) return;
       mark(note.question || note.stateKey, note.message, note.kind || "error");
     });
+    applyConditions();
+    evidenceNotes();
     progress();
   }
 

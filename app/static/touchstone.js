@@ -339,3 +339,42 @@
     dragged = null;
   });
 })();
+
+// The touchpoint page's phone preview: tapping an answer judges the show-when rules with the
+// phone's own rule language (touchstone-conditions.js, loaded on that page), so a follow-up
+// fades in and out as it would on the phone.
+(function () {
+  "use strict";
+  function judge(frame) {
+    var rules = window.TouchstoneConditions;
+    if (!rules || !frame) return;
+    var blocks = Array.prototype.slice.call(frame.querySelectorAll(".pv-question"));
+    var answers = {};
+    var questions = blocks.map(function (block) {
+      var lineage = block.getAttribute("data-lineage");
+      var kind = block.getAttribute("data-kind");
+      var on = block.querySelector('[data-pv-value][aria-pressed="true"]');
+      if (on) {
+        var value = on.getAttribute("data-pv-value");
+        answers[lineage] = value === "na" ? { value: null, na: true } : { value: rules.stored(kind, value), na: false };
+      }
+      return {
+        lineage: lineage, kind: kind, config: JSON.parse(block.getAttribute("data-config") || "{}"),
+        show_if: JSON.parse(block.getAttribute("data-show-if") || "null")
+      };
+    });
+    var shown = rules.visible(questions, answers);
+    blocks.forEach(function (block) {
+      block.setAttribute("data-hidden", shown[block.getAttribute("data-lineage")] ? "false" : "true");
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-pv-value]");
+    if (!button) return;
+    var block = button.closest(".pv-question");
+    var was = button.getAttribute("aria-pressed") === "true";
+    block.querySelectorAll("[data-pv-value]").forEach(function (b) { b.setAttribute("aria-pressed", "false"); });
+    button.setAttribute("aria-pressed", was ? "false" : "true");
+    judge(button.closest("[data-pv-frame]"));
+  });
+})();

@@ -36,11 +36,10 @@ from audits import queries
 from audits.deps import ShopDep
 from audits.models import OPEN_STATES, Shop
 from audits.photos import services as photos
-from audits.queries import Section, shop_progress, shop_sections
+from audits.queries import Section, handin_missing, shop_progress, shop_sections
 from audits.services import (
     AnswerInput,
     answer_upsert,
-    missing_required,
     phone_time,
     section_comment_record,
     shop_submit,
@@ -63,7 +62,14 @@ def _settings(request: Request) -> Settings:
 
 
 # What the service worker keeps for pages opened without signal.
-SW_STATIC = ("touchstone.css", "touchstone.js", "touchstone-queue.js", HTMX_FILE, "favicon.svg")
+SW_STATIC = (
+    "touchstone.css",
+    "touchstone.js",
+    "touchstone-queue.js",
+    HTMX_FILE,
+    "favicon.svg",
+    "touchstone-conditions.js",
+)
 
 
 @lru_cache(maxsize=1)
@@ -140,6 +146,7 @@ def fill_page(
     tenant: ShopperDep,
     shop: ShopDep,
     section: Annotated[int, Query(ge=0, le=1000)] = 0,
+    missing: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     session = tenant.session
     sections = shop_sections(session, shop)
@@ -157,6 +164,29 @@ def fill_page(
         return render(request, "audits/shopper_done.html", context)
     last = len(sections) + 1  # 0: the visit, 1..n: touchpoints, n+1: check and hand in
     index = min(section, last)
+    # Shown by the show-when rules and the answers the server holds; the page's script
+    # (touchstone-conditions.js) judges again with what the phone holds, at every answer.
+    shown = {qid: seen for s in sections for qid, seen in s.shown().items()}
+    hidden_ids = sorted(qid for qid, seen in shown.items() if not seen)
+    # What hand-in waits for: listed on the check screen, and said next to the question a
+    # refused hand-in leads back to.
+    problems = handin_missing(session, shop, sections) if index == last or missing else []
+    context.update(
+        q_shown=shown,
+        hidden_ids=hidden_ids,
+        answered=sum(1 for s in sections for qid in s.answers if shown.get(qid, True)),
+        total_shown=total - len(hidden_ids),
+        # Each section's "answered of asked", of the questions shown (the check screen).
+        section_counts=[
+            (
+                sum(1 for qid in s.answers if shown.get(qid, True)),
+                sum(1 for q in s.questions if shown.get(ident(q), True)),
+            )
+            for s in sections
+        ],
+        problems={ident(m.question): m.message for m in problems},
+        problem_list=problems,
+    )
     context.update(
         index=index,
         last=last,
@@ -167,7 +197,7 @@ def fill_page(
         photos=photos.photos_by_question(session, shop),
         section_comments=queries.section_comments(session, shop),
         visited_at=_local_input(shop.visited_at, tenant.org.timezone),
-        missing=missing_required(session, shop) if index == last else [],
+        missing=[m.question for m in problems if m.what == "answer"] if index == last else [],
         recap=_visit_recap(shop, tenant.org.timezone) if index == last else None,
         # Every screen of this shop, so a reload without signal still finds each one.
         precache=["/"] + [f"/shops/{ident(shop)}/fill?section={i}" for i in range(last + 1)],

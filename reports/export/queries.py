@@ -443,6 +443,7 @@ def answer_rows(session: Session, filters: ExportFilter) -> Iterator[list[str]]:
             col(Answer.not_applicable),
             col(Answer.comment),
             type_coerce(col(Shop.report_day), String),
+            col(Answer.share),
         )
         .select_from(Answer)
         .join(Shop, col(Shop.id) == col(Answer.shop_id))
@@ -473,7 +474,7 @@ def answer_rows(session: Session, filters: ExportFilter) -> Iterator[list[str]]:
     result = session.connection().execute(query)
     last_shop: int | None = None
     shop_cells: list[str] = []
-    for sid, lid, visited_raw, qid, stored, na, comment, day in result:
+    for sid, lid, visited_raw, qid, stored, na, comment, day, share in result:
         if sid != last_shop:  # rows come shop by shop: make the shop's cells once
             location = locations.get(lid)
             visited = _utc(visited_raw)
@@ -489,6 +490,10 @@ def answer_rows(session: Session, filters: ExportFilter) -> Iterator[list[str]]:
         question = asked[qid]
         raw: str | None = None if stored is None or stored == "null" else str(stored)
         earned, possible = points.get(question, raw, bool(na))
+        if share is None and raw is not None and not na and question.scored and day is not None:
+            # An approved shop's scored answer without a share: its question's show-when rule
+            # hid it (audits.services keeps the share so), so it counts for nothing.
+            earned, possible = NOT_SCORED
         yield [
             *shop_cells,
             *question.cells,
