@@ -189,6 +189,18 @@ def referenced(rule: Mapping[str, Any] | None) -> set[str]:
     return {str(rule.get("question", ""))}
 
 
+def rename(rule: Mapping[str, Any] | None, name: Callable[[Any], Any]) -> dict[str, Any] | None:
+    """The rule with each test's question named anew by `name` (a lineage for a number in a
+    journey file, and back): journey files name questions by their place in the touchpoint,
+    since lineages belong to one organization's database."""
+    if not rule:
+        return None
+    if "all" in rule or "any" in rule:
+        key = "all" if "all" in rule else "any"
+        return {key: [rename(r, name) if isinstance(r, Mapping) else r for r in rule[key]]}
+    return {**rule, "question": name(rule.get("question"))}
+
+
 def depends_on(lineage: str, target: str, rules: Mapping[str, Mapping[str, Any] | None]) -> bool:
     """True when `lineage`'s rule names `target`, directly or through a chain."""
     seen: set[str] = set()

@@ -535,7 +535,9 @@ def touchpoint_build(
 
     `values` holds the touchpoint's settings (name, channel, mode, team, target,
     description, template_key). The template library and the journey-file import
-    (touchpoints/transfer) both add touchpoints through here.
+    (touchpoints/transfer) both add touchpoints through here. As in a journey file, a
+    question's rule names earlier questions by their number in `questions` (from 1); they
+    are named by the lineages made here before each question is checked and stored.
     """
     stage = stage_find_or_create(session=session, org_id=org_id, name=stage_name)
     touchpoint = Touchpoint(
@@ -546,8 +548,16 @@ def touchpoint_build(
     )
     session.add(touchpoint)
     session.flush()
+    made: list[str] = []
     for fields in questions:
-        question_create(session=session, touchpoint=touchpoint, fields=fields, commit=False)
+        if fields.show_if:
+            rule = conditions.rename(fields.show_if, lambda place: made[int(place) - 1])
+            fields = fields.model_copy(update={"show_if": rule})
+        made.append(
+            question_create(
+                session=session, touchpoint=touchpoint, fields=fields, commit=False
+            ).lineage
+        )
     return touchpoint
 
 

@@ -411,3 +411,49 @@ def test_the_api_exports_previews_imports_and_refuses_precisely(
     assert new_tp is not None and new_tp.org_id == target.id and new_tp.name == "Call"
     again = client.get("/api/v1/journey/export", headers=bearer(token)).json()
     assert again["stages"] == body["stages"]
+
+
+def test_a_chain_of_conditional_questions_travels_with_its_rules(
+    session: Session, db: Database
+) -> None:
+    """Rules name questions by lineage, which belongs to one database: the file names them by
+    number, and the import names them by the new questions' lineages."""
+    source = make_org(session, name="Consultant's client A")
+    tp = make_touchpoint(session, source, name="The bar")
+    offered = make_question(session, tp, text="Were you offered a drink?")
+    which = make_question(
+        session,
+        tp,
+        text="Which drink?",
+        kind="choice",
+        options=[{"label": "Coffee", "points": 1}, {"label": "Tea", "points": 1}],
+        show_if={"question": offered.lineage, "is": "yes"},
+    )
+    make_question(
+        session,
+        tp,
+        text="Was the coffee hot?",
+        comment_on_fail=True,
+        show_if={
+            "all": [
+                {"question": offered.lineage, "is": "yes"},
+                {"question": which.lineage, "in": [0]},
+            ]
+        },
+    )
+    session.commit()
+    scope_session(session, source.id)  # type: ignore[arg-type]
+    data = document.dumps(document.write(transfer_queries.journey_file(session, org_name="A")))
+    assert '"question": 1' in data and offered.lineage not in data
+
+    target = make_org(session, name="Consultant's client B")
+    scope_session(session, target.id)  # type: ignore[arg-type]
+    services.journey_import(session=session, org_id=target.id, journey=document.read(data.encode()))  # type: ignore[arg-type]
+
+    [new_tp] = session.exec(select(Touchpoint).where(Touchpoint.org_id == target.id)).all()
+    q1, q2, q3 = journey_queries.questions(session, new_tp.id, status=QuestionStatus.active)  # type: ignore[arg-type]
+    assert q2.show_if == {"question": q1.lineage, "is": "yes"}
+    assert q3.show_if == {
+        "all": [{"question": q1.lineage, "is": "yes"}, {"question": q2.lineage, "in": [0]}]
+    }
+    assert q3.comment_on_fail and not q2.comment_on_fail

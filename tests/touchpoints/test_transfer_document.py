@@ -118,12 +118,61 @@ def test_a_file_from_a_newer_format_version_says_so() -> None:
 
 
 def test_an_unknown_key_is_refused_at_its_line_with_the_keys_allowed() -> None:
-    doc = journey(show_if="q1 == yes")
+    doc = journey(visible_when="q1 == yes")
     data = text_of(doc)
     [problem] = refused(data)
+    assert problem.path == "$.stages[0].touchpoints[0].questions[0].visible_when"
+    assert problem.line == line_of(data, '"visible_when"')
+    assert 'Unknown key "visible_when"' in problem.message and "guidance" in problem.message
+
+
+def _chain(rule: Any) -> dict[str, Any]:
+    doc = journey()
+    doc["stages"][0]["touchpoints"][0]["questions"] = [
+        {"text": "Were you offered a drink?", "kind": "yes_no"},
+        {
+            "text": "Which drink?",
+            "kind": "choice",
+            "options": [{"label": "Coffee", "points": 1}, {"label": "Tea", "points": 1}],
+            "show_if": {"question": 1, "is": "yes"},
+        },
+        {"text": "Receipt seen?", "kind": "yes_no", "photo_required": True, "show_if": rule},
+    ]
+    return doc
+
+
+def test_a_rule_names_earlier_questions_by_number_and_is_checked_like_an_owners() -> None:
+    read = document.read(text_of(_chain({"question": 2, "in": [1]})))
+    [q1, q2, q3] = read.stages[0].touchpoints[0].questions
+    assert q2.show_if == {"question": "1", "is": "yes"}
+    assert q3.show_if == {"question": "2", "in": [1]} and q3.photo_required
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ({"question": 3, "is": "yes"}, "A question cannot depend on its own answer."),
+        ({"question": 2, "in": [5]}, "Option 6 does not exist: «Which drink?» has 2 options."),
+        ({"question": 1, "between": [1, 2]}, "«Were you offered a drink?» is not a 1–5 scale"),
+    ],
+)
+def test_a_rule_that_cannot_stand_is_refused_at_its_line(rule: Any, message: str) -> None:
+    data = text_of(_chain(rule))
+    [problem] = refused(data)
+    assert problem.path == "$.stages[0].touchpoints[0].questions[2].show_if"
+    assert message in problem.message
+    lines = data.decode().splitlines()
+    assert problem.line == [n for n, line in enumerate(lines, 1) if '"show_if"' in line][-1]
+
+
+def test_a_rule_on_a_later_question_is_refused() -> None:
+    doc = _chain(None)
+    questions = doc["stages"][0]["touchpoints"][0]["questions"]
+    questions[2].pop("show_if")
+    questions[0]["show_if"] = {"question": 3, "is": "yes"}
+    [problem] = refused(text_of(doc))
     assert problem.path == "$.stages[0].touchpoints[0].questions[0].show_if"
-    assert problem.line == line_of(data, '"show_if"')
-    assert 'Unknown key "show_if"' in problem.message and "guidance" in problem.message
+    assert "comes later in the checklist" in problem.message
 
 
 def test_a_duplicated_key_is_refused_at_its_second_line() -> None:

@@ -26,6 +26,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 from pydantic import ValidationError
 
+from touchpoints import conditions
 from touchpoints.models import Channel, Mode, QuestionFields
 from touchpoints.transfer.models import (
     FileProblem,
@@ -251,6 +252,46 @@ def _question_problems(
     return problems
 
 
+def _rules_checked(
+    questions: list[QuestionFields],
+    path: PathKey,
+    positions: Positions,
+    problems: list[FileProblem],
+) -> list[QuestionFields]:
+    """The touchpoint's questions with their rules checked as an owner's are (earlier
+    questions only, no loop, options that exist), each test naming its question by number
+    as a string ("2"): touchpoints.services.touchpoint_build turns them into lineages."""
+    seen = [
+        conditions.RuleQuestion(
+            lineage=str(place),
+            kind=str(q.kind),
+            config=q.config(),
+            show_if=q.show_if,
+            text=q.text,
+            allow_na=q.allow_na,
+        )
+        for place, q in enumerate(questions, start=1)
+    ]
+    out = []
+    for index, fields in enumerate(questions):
+        if fields.show_if:
+            try:
+                rule = conditions.check_rule(
+                    conditions.rename(fields.show_if, str),
+                    own=str(index + 1),
+                    earlier=seen[:index],
+                    later=seen[index + 1 :],
+                )
+            except conditions.ConditionError as exc:
+                at: PathKey = (*path, index, "show_if")
+                line, column = positions.of(at)
+                problems.append(FileProblem(exc.message, json_path(at), line, column))
+                continue
+            fields = fields.model_copy(update={"show_if": rule})
+        out.append(fields)
+    return out
+
+
 def _build(document: dict[str, Any], positions: Positions) -> JourneyFile:
     problems: list[FileProblem] = []
     stages = []
@@ -267,6 +308,8 @@ def _build(document: dict[str, Any], positions: Positions) -> JourneyFile:
                     questions.append(QuestionFields.model_validate(raw))
                 except ValidationError as exc:
                     problems.extend(_question_problems(exc, q_path, positions))
+            if len(questions) == len(tp["questions"]):
+                questions = _rules_checked(questions, (*t_path, "questions"), positions, problems)
             touchpoints.append(
                 FileTouchpoint(
                     name=tp["name"].strip(),
@@ -328,6 +371,9 @@ def question_entry(fields: QuestionFields) -> dict[str, Any]:
     entry: dict[str, Any] = fields.model_dump(mode="json", exclude_none=True)
     if fields.kind != "number":
         entry.pop("unit", None)
+    for evidence in ("photo_required", "comment_on_fail"):  # written only when asked for
+        if not entry.get(evidence):
+            entry.pop(evidence, None)
     return entry
 
 

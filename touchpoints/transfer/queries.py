@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from app.clock import utcnow
 from app.errors import ConflictError
+from touchpoints import conditions
 from touchpoints import queries as journey_queries
 from touchpoints.models import Channel, Mode, QuestionStatus, Stage, Touchpoint
 from touchpoints.transfer.models import FileStage, FileTouchpoint, JourneyFile
@@ -23,6 +24,15 @@ def export_about(org_name: str) -> dict[str, str]:
 
 def _file_touchpoint(session: Session, tp: Touchpoint) -> FileTouchpoint:
     current = journey_queries.questions(session, tp.id, status=QuestionStatus.active)  # type: ignore[arg-type]
+    # A rule names earlier questions by lineage here, by their number (from 1) in the file.
+    number = {q.lineage: place for place, q in enumerate(current, start=1)}
+    questions = []
+    for q in current:
+        fields = q.fields()
+        if fields.show_if:
+            rule = conditions.rename(fields.show_if, lambda lineage: number.get(lineage))
+            fields = fields.model_copy(update={"show_if": rule})
+        questions.append(fields)
     return FileTouchpoint(
         name=tp.name,
         channel=Channel(tp.channel),
@@ -30,7 +40,7 @@ def _file_touchpoint(session: Session, tp: Touchpoint) -> FileTouchpoint:
         team=tp.team,
         description=tp.description,
         target=tp.target,
-        questions=tuple(q.fields() for q in current),
+        questions=tuple(questions),
         template_key=tp.template_key,
     )
 
