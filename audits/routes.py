@@ -301,7 +301,9 @@ def _preview_rows(tenant: Tenant, planned: list[services.WaveShop]) -> list[dict
     return [
         {
             "location": names.get(one.location_id, "—"),
-            "shopper": shoppers.get(one.shopper_id, "—"),
+            "shopper": "On the job board"
+            if one.shopper_id is None
+            else shoppers.get(one.shopper_id, "—"),
             "due_from": one.due_from,
             "due_until": one.due_until,
             "touchpoints": [tp.name for tp in one.touchpoints],

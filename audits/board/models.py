@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import String, UniqueConstraint
 from sqlmodel import Field
 
-from app.modelbase import OrgOwned
+from app.modelbase import OrgOwned, utc_field, utcnow
 
 
 class WindowRule(StrEnum):
@@ -39,3 +40,22 @@ class VisitRules(OrgOwned, table=True):
     daily_limit: int = 0
     window_rule: WindowRule = Field(default=WindowRule.flag, sa_type=String(8))
     no_show: NoShowRule = Field(default=NoShowRule.board, sa_type=String(8))
+
+
+class ReleaseReason(StrEnum):
+    no_show = "no_show"  # not started by its deadline
+    taken_back = "taken_back"  # the owner took it off the shopper
+
+
+class ShopRelease(OrgOwned, table=True):
+    """A shop taken off a shopper: whose it was, why and when. The shop's own history
+    (shop_event) says the same in words; this row is what the shopper's record counts."""
+
+    __tablename__ = "shop_release"
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = Field(foreign_key="shop.id", index=True, ondelete="CASCADE")
+    shopper_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    reason: ReleaseReason = Field(sa_type=String(12))
+    deadline: datetime | None = utc_field(default=None)
+    at: datetime = utc_field(default_factory=utcnow)

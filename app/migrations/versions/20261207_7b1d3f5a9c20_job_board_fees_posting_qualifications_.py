@@ -41,6 +41,36 @@ def upgrade() -> None:
     with op.batch_alter_table("visit_rules", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_visit_rules_org_id"), ["org_id"], unique=False)
 
+    op.create_table(
+        "shop_release",
+        sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("shop_id", sa.Integer(), nullable=False),
+        sa.Column("shopper_id", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.String(length=12), nullable=False),
+        sa.Column("deadline", app.modelbase.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("at", app.modelbase.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organization.id"],
+            name="fk_shop_release_org_id_organization",
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["shop_id"], ["shop.id"], name="fk_shop_release_shop_id_shop", ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["shopper_id"], ["user.id"], name="fk_shop_release_shopper_id_user", ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("shop_release", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_shop_release_org_id"), ["org_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_shop_release_shop_id"), ["shop_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_shop_release_shopper_id"), ["shopper_id"], unique=False
+        )
+
     with op.batch_alter_table("membership", schema=None) as batch_op:
         batch_op.add_column(sa.Column("tags", sa.JSON(), nullable=True))
         batch_op.add_column(
@@ -77,6 +107,12 @@ def downgrade() -> None:
         batch_op.drop_column("region")
         batch_op.drop_column("tags")
 
+    with op.batch_alter_table("shop_release", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_shop_release_shopper_id"))
+        batch_op.drop_index(batch_op.f("ix_shop_release_shop_id"))
+        batch_op.drop_index(batch_op.f("ix_shop_release_org_id"))
+
+    op.drop_table("shop_release")
     with op.batch_alter_table("visit_rules", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_visit_rules_org_id"))
 
