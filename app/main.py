@@ -52,6 +52,8 @@ from app.webhooks import routes as webhooks_routes
 from app.wiring import wire
 from audits import api as audits_api
 from audits import routes as audits_routes
+from audits.board import api as board_api
+from audits.board import routes as board_routes
 from audits.fill import api as fill_api
 from audits.fill import routes as fill_routes
 from recovery import api as recovery_api
@@ -206,6 +208,10 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(settings_routes.router)
     app.include_router(outbox_routes.router)
     app.include_router(webhooks_routes.router)
+    # The job board (audits/board): its API, and its pages (/jobs, /shops/{id}/job,
+    # /waves/{id}/post, /shoppers, /settings/visit-rules), which share no path with the above.
+    app.include_router(board_api.router, prefix="/api/v1")
+    app.include_router(board_routes.router)
     alerts_routes.install(app)  # e-mails new alerts after the response that raised them
 
     @app.get("/healthz", include_in_schema=False)

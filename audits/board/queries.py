@@ -36,8 +36,8 @@ MSG_NOT_QUALIFIED = "This job asks for {what}, which your profile does not show.
 MSG_WRONG_REGION = "This job is for shoppers in the region {region}."
 
 # Currencies whose amounts have no minor unit (ISO 4217 exponent 0); every other has two.
-_NO_MINOR_UNIT = frozenset({"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG"})
-_NO_MINOR_UNIT |= frozenset({"RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"})
+NO_MINOR_UNIT = frozenset({"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG"})
+NO_MINOR_UNIT |= frozenset({"RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"})
 
 
 def visit_rules(session: Session) -> VisitRules:
@@ -52,7 +52,7 @@ def fee_words(fee_minor: int | None, currency: str) -> str:
     """ "EUR 25.00", "JPY 3000"; "" without a fee."""
     if fee_minor is None:
         return ""
-    if currency in _NO_MINOR_UNIT:
+    if currency in NO_MINOR_UNIT:
         return f"{currency} {fee_minor}"
     return f"{currency} {fee_minor // 100}.{fee_minor % 100:02d}".strip()
 

@@ -79,6 +79,24 @@ def check_fee(fee_minor: int | None, currency: str) -> tuple[int | None, str]:
     return fee_minor, currency
 
 
+def fee_from_text(text: str, currency: str) -> int | None:
+    """A fee as typed on a page ("25", "25.50", "25,50") in minor units; None when empty."""
+    text = text.strip().replace(" ", "")
+    if not text:
+        return None
+    if text.startswith("-"):
+        raise DomainError(MSG_FEE, field="fee")
+    whole, sep, cents = text.replace(",", ".").partition(".")
+    no_minor = currency.strip().upper() in queries.NO_MINOR_UNIT
+    if not whole.isdigit() or (sep and (no_minor or not cents.isdigit() or len(cents) > 2)):
+        raise DomainError(MSG_FEE, field="fee")
+    if len(whole) > 9:
+        raise DomainError(MSG_FEE_TOO_BIG, field="fee")
+    if no_minor:
+        return int(whole)
+    return int(whole) * 100 + int((cents or "0").ljust(2, "0"))
+
+
 class JobPost(BaseModel):
     """Put shops on the board: these shops, or every shop of a wave not started yet; who may
     claim them (every qualification listed, and the region when given); the fee, in minor
