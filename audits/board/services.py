@@ -7,7 +7,6 @@ also runs unscoped for every organization (the periodic job).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +19,7 @@ from app.errors import ConflictError, DomainError, ForbiddenError, NotFoundError
 from app.jobs.runtime import JobContext
 from app.modelbase import RowId, ident, utcnow
 from app.orgs.models import Location, Membership, Organization, Role, User
+from app.orgs.services import clean_tags
 from app.outbox.services import mail_queue
 from audits.board import queries
 from audits.board.models import NoShowRule, ReleaseReason, ShopRelease, VisitRules, WindowRule
@@ -37,7 +37,6 @@ MSG_SHOPPER_UNKNOWN = "Choose a member of this organization with the secret shop
 MSG_FEE = "Give the fee as an amount of 0 or more, such as 25 or 25.50."
 MSG_FEE_TOO_BIG = "That fee is too large; give at most 1,000,000."
 MSG_CURRENCY = "Give the currency as its three-letter code, such as EUR or USD."
-MSG_TAG = "Keep each qualification under 40 characters, at most 12 of them."
 MSG_REGION = "Keep the region under 80 characters."
 MSG_LOCKOUT_DAYS = "Give a whole number of days from 0 (no limit) to 365."
 MSG_DAILY_LIMIT = "Give a whole number of shops from 0 (no limit) to 50."
@@ -46,23 +45,6 @@ FEE_MAX_MINOR = 100_000_000  # 1,000,000.00
 
 
 # --- shapes --------------------------------------------------------------------------------
-
-
-def clean_tags(values: Sequence[str] | str | None) -> list[str]:
-    """Qualifications from a list or a comma-separated line: trimmed, once each (ignoring
-    case), in the order given."""
-    if values is None:
-        return []
-    items = values.split(",") if isinstance(values, str) else list(values)
-    seen: dict[str, str] = {}
-    for item in items:
-        tag = " ".join(str(item).split())
-        if tag and tag.casefold() not in seen:
-            seen[tag.casefold()] = tag
-    tags = list(seen.values())
-    if len(tags) > 12 or any(len(t) > 40 for t in tags):
-        raise ValueError(MSG_TAG)
-    return tags
 
 
 def check_fee(fee_minor: int | None, currency: str) -> tuple[int | None, str]:
