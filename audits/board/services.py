@@ -31,6 +31,9 @@ MSG_CANNOT_POST = "Only a shop that has not been started can be posted; this one
 MSG_CANNOT_TAKE_BACK = (
     "Only a job on the board or a shop not started yet can be taken back; this one is {status}."
 )
+MSG_NOTHING_TO_TAKE_BACK = (
+    "This shop is neither on the board nor with a shopper: it is yours already."
+)
 MSG_NOTHING_TO_POST = "Choose shops, or a wave, that have not been started yet."
 MSG_WAVE_UNKNOWN = "Choose a wave of this organization."
 MSG_SHOPPER_UNKNOWN = "Choose a member of this organization with the secret shopper role."
@@ -299,6 +302,8 @@ def job_take_back(*, session: Session, shop: Shop, actor_id: int) -> Shop:
         raise ConflictError(
             MSG_CANNOT_TAKE_BACK.format(status=shop.status.replace("_", " ")), field="shop_id"
         )
+    if shop.status == ShopStatus.assigned and shop.shopper_id is None:
+        raise ConflictError(MSG_NOTHING_TO_TAKE_BACK, field="shop_id")
     before = str(shop.status)
     note = "taken off the job board" if shop.status == ShopStatus.open else "taken back"
     if shop.shopper_id is not None:
