@@ -104,9 +104,12 @@ def window_of(shop: Shop, tz: str, now: datetime) -> Window:
         opens = "opens on " + _day_words(shop.due_from.astimezone(zone), local_now)
         state = "early"
     if shop.due_until is not None:
-        due = ("was due by " if now > shop.due_until else "due by ") + _day_words(
-            shop.due_until.astimezone(zone), local_now
-        )
+        end = shop.due_until.astimezone(zone)
+        same_day = opens and shop.due_from is not None
+        same_day = same_day and shop.due_from.astimezone(zone).date() == end.date()  # type: ignore[union-attr]
+        # "Opens on Thursday 08:00 · due by 18:00": the day once is enough.
+        when = f"{end:%H:%M}" if same_day else _day_words(end, local_now)
+        due = ("was due by " if now > shop.due_until else "due by ") + when
         if now > shop.due_until:
             state = "late"
     return Window(opens, due, state)
