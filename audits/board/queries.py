@@ -227,6 +227,33 @@ def jobs_for_shopper(session: Session, user_id: int) -> list[Shop]:
     return [s for s in open_jobs(session) if qualification_gap(s, member) is None]
 
 
+def waiting_for_owner(session: Session) -> list[Shop]:
+    """Shops without a shopper that are not on the board: taken back, or no-shows the
+    visit rules send to the owner."""
+    return list(
+        session.exec(
+            select(Shop)
+            .where(Shop.status == ShopStatus.assigned, col(Shop.shopper_id).is_(None))
+            .order_by(col(Shop.id))
+        )
+    )
+
+
+def wave_shops(session: Session, wave_id: int) -> list[Shop]:
+    return list(session.exec(select(Shop).where(Shop.wave_id == wave_id).order_by(col(Shop.id))))
+
+
+def shop_releases(session: Session, shop_id: int) -> list[ShopRelease]:
+    """Every time the shop was taken off a shopper, oldest first."""
+    return list(
+        session.exec(
+            select(ShopRelease)
+            .where(ShopRelease.shop_id == shop_id)
+            .order_by(col(ShopRelease.at), col(ShopRelease.id))
+        )
+    )
+
+
 @dataclass
 class JobCard:
     """One shop as a shopper (or the owner) reads it before going: where, the map, when,

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import Response
-from sqlmodel import col, select
 
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
@@ -17,7 +16,7 @@ from app.templating import flash, redirect, render
 from app.tenancy import OwnerDep, Tenant, require_role
 from audits import queries as shop_queries
 from audits.board import queries, services
-from audits.board.models import NoShowRule, ReleaseReason, ShopRelease, WindowRule
+from audits.board.models import NoShowRule, ReleaseReason, WindowRule
 from audits.deps import ShopDep
 from audits.models import Shop, ShopStatus, Wave
 
@@ -54,13 +53,7 @@ def _board_context(tenant: Tenant, **extra: Any) -> dict[str, Any]:
             "errors": {},
             **extra,
         }
-    waiting = list(
-        session.exec(
-            select(Shop)
-            .where(Shop.status == ShopStatus.assigned, col(Shop.shopper_id).is_(None))
-            .order_by(col(Shop.id))
-        )
-    )
+    waiting = queries.waiting_for_owner(session)
     return {
         "cards": queries.job_cards(session, queries.open_jobs(session), tz=tz, now=now),
         "waiting": queries.job_cards(session, waiting, tz=tz, now=now),
@@ -111,11 +104,7 @@ def _job_page(
     session = tenant.session
     card = queries.job_cards(session, [shop], tz=tenant.org.timezone, now=utcnow())[0]
     holder = shop_queries.user_names(session, {shop.shopper_id}) if shop.shopper_id else {}
-    releases = list(
-        session.exec(
-            select(ShopRelease).where(ShopRelease.shop_id == shop.id).order_by(col(ShopRelease.at))
-        )
-    )
+    releases = queries.shop_releases(session, ident(shop))
     names = shop_queries.user_names(session, {r.shopper_id for r in releases})
     context = {
         "shop": shop,
@@ -270,9 +259,7 @@ def _wave(tenant: Tenant, wave_id: int) -> Wave:
 def _wave_page(
     request: Request, tenant: Tenant, wave: Wave, status_code: int = 200, **extra: Any
 ) -> Response:
-    shops = list(
-        tenant.session.exec(select(Shop).where(Shop.wave_id == wave.id).order_by(col(Shop.id)))
-    )
+    shops = queries.wave_shops(tenant.session, ident(wave))
     context = {
         "wave": wave,
         "cards": queries.job_cards(tenant.session, shops, tz=tenant.org.timezone, now=utcnow()),
