@@ -11,11 +11,13 @@ import pytest
 from sqlmodel import Session, select
 
 from app import clock
+from app.config import Settings
 from app.db import Database
 from app.errors import ConflictError, DomainError, ForbiddenError, NotFoundError
+from app.jobs.runtime import JobContext
 from app.orgs.models import Location, Membership, Organization, Role, User
 from app.outbox.models import OutgoingMail
-from app.tenancy import scope_session
+from app.tenancy import scope_session, unscoped
 from audits import services
 from audits.board import queries as board_queries
 from audits.board import services as board
@@ -461,3 +463,49 @@ def test_records_count_on_time_late_and_returned(session: Session) -> None:
     ann = records["Ann"]
     assert (ann.on_time, ann.late, ann.dropped, ann.returned, ann.open_now) == (1, 1, 0, 1, 1)
     assert (records["Bob"].on_time, records["Bob"].late) == (0, 0)
+
+
+def test_the_periodic_job_releases_no_shows_of_every_organization(
+    session: Session, db: Database, settings: Settings
+) -> None:
+    """The heartbeat's body (registered in app.wiring) runs unscoped: each organization's
+    no-shows follow that organization's rules."""
+    from app import wiring
+
+    assert (board.NO_SHOW_JOB, "tick", board.no_shows_job) in wiring.SCHEDULES
+    w = _world(session)
+    shop = _post(session, w)
+    _claim(session, w, shop, w.ann)
+    with unscoped(session):
+        other = make_org(session, name="Elsewhere Ltd")
+        elsewhere_shopper = make_member(session, other, Role.shopper)
+        place = make_location(session, other)
+    scope_session(session, other.id)  # type: ignore[arg-type]
+    theirs = Shop(
+        org_id=other.id,  # type: ignore[arg-type]
+        location_id=place.id,  # type: ignore[arg-type]
+        shopper_id=elsewhere_shopper.id,
+        due_from=MONDAY,
+        due_until=MONDAY + timedelta(hours=8),
+    )
+    session.add(theirs)
+    session.commit()
+    _rules(
+        session, World(other, w.owner, w.ann, w.bob, place, place, w.touchpoint), no_show="owner"
+    )
+    ctx = JobContext(settings=settings, db=db)
+    with clock.moved_to(MONDAY + timedelta(hours=7)):
+        assert board.no_shows_job(ctx) == 0
+    with clock.moved_to(MONDAY + timedelta(hours=9)):
+        assert board.no_shows_job(ctx) == 2
+        assert board.no_shows_job(ctx) == 0  # run again: nothing more
+    session.rollback()
+    session.expire_all()
+    with db.session() as fresh:
+        mine, yours = fresh.get(Shop, shop.id), fresh.get(Shop, theirs.id)
+        assert mine is not None and (mine.status, mine.shopper_id) == (ShopStatus.open, None)
+        assert yours is not None and (yours.status, yours.shopper_id) == (ShopStatus.assigned, None)
+        mails = fresh.exec(select(OutgoingMail.org_id, OutgoingMail.to_addr)).all()
+        assert sorted(mails) == sorted(
+            [(w.org.id, "ann@board.example"), (other.id, elsewhere_shopper.email)]
+        )
