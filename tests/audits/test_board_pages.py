@@ -387,6 +387,15 @@ def test_planning_with_a_negative_fee_or_a_window_backwards_changes_nothing(
         json={**body, "fee_minor": 100, "fee_currency": "EURO"},
     )
     assert api.status_code == 400 and api.json()["field"] == "fee_currency"  # type: ignore[attr-defined]
+    backwards = {
+        **body,
+        "fee_minor": 100,
+        "fee_currency": "EUR",
+        "due_from": "2027-03-10T09:00:00Z",
+        "due_until": "2027-03-01T09:00:00Z",
+    }
+    api = _api(owner, p, "owner", "POST", "/api/v1/shops", json=backwards)
+    assert api.status_code == 422 and services.MSG_WINDOW in str(api.json())  # type: ignore[attr-defined]
     api = _api(owner, p, "owner", "POST", "/api/v1/jobs", json={"shop_ids": [], "fee_minor": -1})
     assert api.status_code == 422  # type: ignore[attr-defined]
     assert _count(session, Shop) == before
@@ -466,3 +475,59 @@ def test_qualifications_are_set_on_the_people_page(
     ]
     records = text(owner.get("/shoppers").text)
     assert "Ann Shopper" in records and "certified, has a car · North" in records
+
+
+def test_a_wave_is_planned_onto_the_board_and_posted_again_from_its_page(
+    session: Session, db: Database, browser_factory: Make
+) -> None:
+    p = _programme(session)
+    owner = _as(browser_factory, db, p, p.owner)
+    planned = owner.form(
+        "/waves",
+        {
+            "name": "Spring",
+            "location_ids": [str(p.place.id), str(p.other.id)],
+            "touchpoint_ids": str(p.tp.id),
+            "starts": "2027-04-01",
+            "ends": "2027-04-10",
+            "fee": "12",
+            "fee_currency": "EUR",
+            "post": "1",
+            "step": "plan",
+        },
+    )
+    assert planned.status_code == 303, planned.text  # type: ignore[attr-defined]
+    session.rollback()
+    session.expire_all()
+    shops = session.exec(select(Shop).order_by(Shop.id)).all()  # type: ignore[arg-type]
+    assert [(s.status, s.shopper_id, s.fee_minor) for s in shops] == [
+        (ShopStatus.open, None, 1200)
+    ] * 2
+    wave_id = shops[0].wave_id
+    no_shoppers = owner.form(
+        "/waves",
+        {
+            "name": "Summer",
+            "location_ids": str(p.place.id),
+            "touchpoint_ids": str(p.tp.id),
+            "starts": "2027-06-01",
+            "ends": "2027-06-10",
+            "step": "plan",
+        },
+    )
+    assert no_shoppers.status_code == 400  # type: ignore[attr-defined]
+    assert error_for(no_shoppers.text, "pw-shopper_ids")  # type: ignore[attr-defined]
+    page = owner.get(f"/waves/{wave_id}/post")
+    assert "Post the wave “Spring”" in text(page.text)
+    bad = owner.form(f"/waves/{wave_id}/post", {"fee": "1.234", "fee_currency": "EUR"})
+    assert bad.status_code == 400  # type: ignore[attr-defined]
+    assert error_for(bad.text, "f-fee") == board.MSG_FEE  # type: ignore[attr-defined]
+    posted = owner.form(
+        f"/waves/{wave_id}/post", {"tags": "certified", "fee": "15", "fee_currency": "EUR"}
+    )
+    assert posted.status_code == 303  # type: ignore[attr-defined]
+    session.rollback()
+    session.expire_all()
+    assert {(s.fee_minor, tuple(s.job_tags or ())) for s in session.exec(select(Shop))} == {
+        (1500, ("certified",))
+    }
