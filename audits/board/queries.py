@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from urllib.parse import quote, quote_plus
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import and_, case, func, not_, or_
 from sqlmodel import Session, col, select
 
 from app.orgs.models import Location, Membership, Role, User
@@ -344,23 +344,28 @@ def shopper_records(session: Session, user_id: int | None = None) -> list[Shoppe
     if not records:
         return []
     ids = list(records)
-    for shop in session.exec(
-        select(Shop).where(col(Shop.shopper_id).in_(ids), col(Shop.status) != ShopStatus.open)
+    # Counted in SQL: a long-serving shopper has hundreds of shops.
+    status, submitted, due = col(Shop.status), col(Shop.submitted_at), col(Shop.due_until)
+    handed_in = or_(
+        status.in_(list(_HANDED_IN)),
+        and_(status == ShopStatus.returned, submitted.is_not(None)),
+    )
+    late = and_(handed_in, due.is_not(None), submitted.is_not(None), submitted > due)
+    holding = status.in_([ShopStatus.assigned, ShopStatus.in_progress, ShopStatus.returned])
+    for holder, on_time, late_count, open_now in session.exec(
+        select(
+            Shop.shopper_id,
+            func.sum(case((and_(handed_in, not_(late)), 1), else_=0)),
+            func.sum(case((late, 1), else_=0)),
+            func.sum(case((holding, 1), else_=0)),
+        )
+        .where(col(Shop.shopper_id).in_(ids))
+        .group_by(col(Shop.shopper_id))
     ):
-        record = records[shop.shopper_id]  # type: ignore[index]
-        if shop.status in _HANDED_IN or (
-            shop.status == ShopStatus.returned and shop.submitted_at is not None
-        ):
-            if shop.due_until is not None and shop.submitted_at is not None:
-                late = shop.submitted_at > shop.due_until
-            else:
-                late = False
-            if late:
-                record.late += 1
-            else:
-                record.on_time += 1
-        if shop.status in (ShopStatus.assigned, ShopStatus.in_progress, ShopStatus.returned):
-            record.open_now += 1
+        if holder is not None:
+            record = records[holder]
+            record.on_time, record.late = int(on_time or 0), int(late_count or 0)
+            record.open_now = int(open_now or 0)
     for shopper_id, count in session.exec(
         select(ShopRelease.shopper_id, func.count())
         .where(col(ShopRelease.shopper_id).in_(ids), ShopRelease.reason == ReleaseReason.no_show)

@@ -509,3 +509,23 @@ def test_the_periodic_job_releases_no_shows_of_every_organization(
         assert sorted(mails) == sorted(
             [(w.org.id, "ann@board.example"), (other.id, elsewhere_shopper.email)]
         )
+
+
+def test_a_record_counts_a_shop_handed_in_without_a_time_or_a_window_as_on_time(
+    session: Session,
+) -> None:
+    w = _world(session)
+    for due_until, submitted_at in ((None, MONDAY), (MONDAY, None)):
+        session.add(
+            Shop(
+                org_id=w.org.id,  # type: ignore[arg-type]
+                location_id=w.place.id,  # type: ignore[arg-type]
+                shopper_id=w.bob.id,
+                status=ShopStatus.approved,
+                due_until=due_until,
+                submitted_at=submitted_at,
+            )
+        )
+    session.commit()
+    bob = board_queries.shopper_records(session, w.bob.id)[0]  # type: ignore[arg-type]
+    assert (bob.on_time, bob.late, bob.open_now) == (2, 0, 0)
