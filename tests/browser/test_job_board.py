@@ -206,6 +206,10 @@ def test_the_owners_board_pages_read_on_a_laptop(
     tab.goto("/shoppers")
     expect(page.get_by_role("heading", name="Shoppers’ records", level=1)).to_be_visible()
     _shot(tab, "records-desktop")
+    tab.goto("/shops")
+    page.get_by_text("Plan a shop", exact=True).click()
+    expect(page.get_by_label("Fee for the shopper").first).to_be_visible()
+    _shot(tab, "shops-plan-desktop")
     if SCREENSHOTS:
         for path in (
             "/jobs",
