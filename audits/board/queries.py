@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, not_, or_
 from sqlmodel import Session, col, select
 
+from app.modelbase import utcnow
 from app.orgs.models import Location, Membership, Role, User
 from audits.board.models import ReleaseReason, ShopRelease, VisitRules, WindowRule
 from audits.models import Shop, ShopEvent, ShopStatus
@@ -34,6 +35,7 @@ MSG_WINDOW_EARLY = "Refused by the visit rule “" + RULE_WINDOW + "”: this sh
 MSG_WINDOW_LATE = "Refused by the visit rule “" + RULE_WINDOW + "”: this shop was due by {when}."
 MSG_NOT_QUALIFIED = "This job asks for {what}, which your profile does not show."
 MSG_WRONG_REGION = "This job is for shoppers in the region {region}."
+MSG_JOB_OVER = "This job's visit window has ended, so it is no longer offered."
 
 # Currencies whose amounts have no minor unit (ISO 4217 exponent 0); every other has two.
 NO_MINOR_UNIT = frozenset({"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG"})
@@ -221,10 +223,16 @@ def open_jobs(session: Session) -> list[Shop]:
     return sorted(rows, key=lambda s: (s.due_until is None, s.due_until or s.created_at, s.id))
 
 
-def jobs_for_shopper(session: Session, user_id: int) -> list[Shop]:
-    """The open jobs this shopper qualifies for (none of other shoppers' shops)."""
+def jobs_for_shopper(session: Session, user_id: int, now: datetime | None = None) -> list[Shop]:
+    """The open jobs this shopper qualifies for and can still do in time (none of other
+    shoppers' shops). A job whose window has ended stays on the owner's board, marked late."""
     member = shopper_profile(session, user_id)
-    return [s for s in open_jobs(session) if qualification_gap(s, member) is None]
+    now = now or utcnow()
+    return [
+        s
+        for s in open_jobs(session)
+        if qualification_gap(s, member) is None and not (s.due_until and s.due_until < now)
+    ]
 
 
 def waiting_for_owner(session: Session) -> list[Shop]:

@@ -232,7 +232,10 @@ def job_claim(*, session: Session, shop_id: int, user_id: int, tz: str) -> Shop:
     gap = queries.qualification_gap(shop, queries.shopper_profile(session, user_id))
     if gap is not None:
         raise ForbiddenError(gap)
-    breach = queries.rule_breach(session, shop=shop, shopper_id=user_id, tz=tz, now=utcnow())
+    now = utcnow()
+    if shop.due_until is not None and shop.due_until < now:
+        raise ConflictError(queries.MSG_JOB_OVER)
+    breach = queries.rule_breach(session, shop=shop, shopper_id=user_id, tz=tz, now=now)
     if breach is not None:
         raise ConflictError(breach)
     claimed = session.execute(

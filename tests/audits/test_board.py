@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, select
@@ -29,8 +30,19 @@ from touchpoints.models import Touchpoint
 
 pytestmark = pytest.mark.db
 
+
 # A Monday; the organization is in Berlin (UTC+1 in winter).
-MONDAY = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
+def _monday_ahead() -> datetime:
+    """09:00 UTC on a Monday one to two weeks from now: jobs in the future whatever the day
+    the suite runs."""
+    today = clock.utcnow().date()
+    day = today + timedelta(days=7 + (7 - today.weekday()) % 7)
+    return datetime(day.year, day.month, day.day, 9, 0, tzinfo=UTC)
+
+
+MONDAY = _monday_ahead()
+BERLIN = ZoneInfo("Europe/Berlin")
+MONDAY_WORDS = f"Monday {MONDAY.day} {MONDAY:%B %Y}"
 
 
 @dataclass
@@ -316,7 +328,7 @@ def test_the_lockout_refuses_a_second_shop_at_the_same_location(session: Session
     with pytest.raises(ConflictError) as refused:
         _claim(session, w, second, w.ann)
     assert refused.value.message == board_queries.MSG_LOCKOUT.format(
-        days=30, location="High Street", day="Monday 4 January 2027"
+        days=30, location="High Street", day=MONDAY_WORDS
     )
     assert "no second visit to a location within 30 days" in refused.value.message
     session.expire_all()
@@ -351,7 +363,7 @@ def test_at_most_k_shops_a_day(session: Session) -> None:
     with pytest.raises(ConflictError) as refused:
         _claim(session, w, same_day, w.ann)
     assert refused.value.message == board_queries.MSG_DAILY.format(
-        limit=1, s="", count=1, day="Monday 4 January 2027"
+        limit=1, s="", count=1, day=MONDAY_WORDS
     )
     assert _claim(session, w, next_day, w.ann).shopper_id == w.ann.id
 
@@ -368,7 +380,9 @@ def test_a_visit_before_its_window_is_refused_or_flagged(session: Session) -> No
         with pytest.raises(ConflictError) as refused:
             services.answer_record(session=session, shop=shop, actor_id=w.ann.id, data=answer)  # type: ignore[arg-type]
         session.rollback()
-        assert refused.value.message == board_queries.MSG_WINDOW_EARLY.format(when="Thursday 10:00")
+        assert refused.value.message == board_queries.MSG_WINDOW_EARLY.format(
+            when=f"{(MONDAY + timedelta(days=3)).astimezone(BERLIN):%A %H:%M}"
+        )
         session.expire_all()
         shop = session.get(Shop, shop.id)  # type: ignore[assignment]
         assert shop.status == ShopStatus.assigned
@@ -529,3 +543,15 @@ def test_a_record_counts_a_shop_handed_in_without_a_time_or_a_window_as_on_time(
     session.commit()
     bob = board_queries.shopper_records(session, w.bob.id)[0]  # type: ignore[arg-type]
     assert (bob.on_time, bob.late, bob.open_now) == (2, 0, 0)
+
+
+def test_a_job_whose_window_ended_is_not_offered_to_shoppers(session: Session) -> None:
+    w = _world(session)
+    shop = _post(session, w)
+    assert shop.due_until is not None
+    with clock.moved_to(shop.due_until + timedelta(minutes=1)):
+        assert board_queries.jobs_for_shopper(session, w.ann.id) == []  # type: ignore[arg-type]
+        assert [s.id for s in board_queries.open_jobs(session)] == [shop.id]  # the owner's
+        with pytest.raises(ConflictError) as refused:
+            _claim(session, w, shop, w.ann)
+        assert refused.value.message == board_queries.MSG_JOB_OVER
