@@ -144,11 +144,12 @@ def window_refusal(rules: VisitRules, shop: Shop, tz: str, now: datetime) -> str
 # --- who may take a job --------------------------------------------------------------------
 
 
-def shopper_profile(session: Session, user_id: int) -> Membership | None:
-    """The shopper's membership in this organization (their qualifications and region)."""
-    return session.exec(
-        select(Membership).where(Membership.user_id == user_id, Membership.role == Role.shopper)
-    ).first()
+def shopper_profile(session: Session, user_id: int, *, lock: bool = False) -> Membership | None:
+    """The shopper's membership in this organization (their qualifications and region).
+    `lock`: held until the transaction ends (PostgreSQL; SQLite has one writer anyway), so
+    that one shopper's claims are judged against the visit rules one after the other."""
+    query = select(Membership).where(Membership.user_id == user_id, Membership.role == Role.shopper)
+    return session.exec(query.with_for_update() if lock else query).first()
 
 
 def qualification_gap(shop: Shop, member: Membership | None) -> str | None:

@@ -229,7 +229,10 @@ def job_claim(*, session: Session, shop_id: int, user_id: int, tz: str) -> Shop:
         raise NotFoundError(MSG_NOT_OPEN)
     if shop.shopper_id == user_id:
         return shop  # pressed twice, or a replayed request: it is already theirs
-    gap = queries.qualification_gap(shop, queries.shopper_profile(session, user_id))
+    # Locked: two claims of one shopper at once (two jobs the same day) take turns here,
+    # so the per-day limit and the lockout see the other claim.
+    member = queries.shopper_profile(session, user_id, lock=True)
+    gap = queries.qualification_gap(shop, member)
     if gap is not None:
         raise ForbiddenError(gap)
     now = utcnow()

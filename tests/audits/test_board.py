@@ -555,3 +555,35 @@ def test_a_job_whose_window_ended_is_not_offered_to_shoppers(session: Session) -
         with pytest.raises(ConflictError) as refused:
             _claim(session, w, shop, w.ann)
         assert refused.value.message == board_queries.MSG_JOB_OVER
+
+
+def test_one_shopper_claiming_two_jobs_of_one_day_at_once_gets_one_under_a_limit_of_one(
+    session: Session, db: Database
+) -> None:
+    w = _world(session)
+    _rules(session, w, daily_limit=1)
+    jobs = [_post(session, w), _post(session, w, place=w.other_place)]
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def press(job: Shop) -> None:
+        with db.session(write=True) as mine:
+            scope_session(mine, w.org.id)  # type: ignore[arg-type]
+            start.wait(timeout=30)
+            try:
+                _claim(mine, w, job, w.ann)
+                outcomes.append("claimed")
+            except ConflictError as exc:
+                outcomes.append(exc.message)
+
+    threads = [threading.Thread(target=press, args=(job,)) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert outcomes.count("claimed") == 1
+    assert any("at most 1 shop a day" in o for o in outcomes)
+    session.rollback()
+    session.expire_all()
+    held = session.exec(select(Shop).where(Shop.shopper_id == w.ann.id)).all()
+    assert len(held) == 1
