@@ -18,7 +18,7 @@ from app.db import WRITE_OPTION
 from app.errors import ConflictError, DomainError, ForbiddenError, NotFoundError
 from app.jobs.runtime import JobContext
 from app.modelbase import RowId, ident, utcnow
-from app.orgs.models import Location, Membership, Organization, Role, User
+from app.orgs.models import Location, Organization, User
 from app.orgs.services import clean_tags
 from app.outbox.services import mail_queue
 from audits.board import queries
@@ -272,9 +272,8 @@ def job_assign(*, session: Session, shop: Shop, shopper_id: int, actor_id: int, 
             "take it back first.",
             field="shopper_id",
         )
-    member = session.exec(
-        select(Membership).where(Membership.user_id == shopper_id, Membership.role == Role.shopper)
-    ).first()
+    # Locked like a claim's: the shopper's claims and assignments are judged in turn.
+    member = queries.shopper_profile(session, shopper_id, lock=True)
     if member is None:
         raise DomainError(MSG_SHOPPER_UNKNOWN, field="shopper_id")
     breach = queries.rule_breach(session, shop=shop, shopper_id=shopper_id, tz=tz, now=utcnow())
