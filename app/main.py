@@ -53,6 +53,8 @@ from app.webhooks import routes as webhooks_routes
 from app.wiring import wire
 from audits import api as audits_api
 from audits import routes as audits_routes
+from audits.board import api as board_api
+from audits.board import routes as board_routes
 from audits.fill import api as fill_api
 from audits.fill import routes as fill_routes
 from recovery import api as recovery_api
@@ -213,6 +215,10 @@ def _include_routers(app: FastAPI) -> None:
     # Journey files (touchpoints/transfer): export, import with a preview, the schema.
     app.include_router(transfer_api.router, prefix="/api/v1")
     app.include_router(transfer_routes.router)
+    # The job board (audits/board): its API, and its pages (/jobs, /shops/{id}/job,
+    # /waves/{id}/post, /shoppers, /settings/visit-rules), which share no path with the above.
+    app.include_router(board_api.router, prefix="/api/v1")
+    app.include_router(board_routes.router)
     alerts_routes.install(app)  # e-mails new alerts after the response that raised them
 
     @app.get("/healthz", include_in_schema=False)

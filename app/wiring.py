@@ -25,6 +25,7 @@ from app.webhooks import services as webhooks
 from audits import queries as audits_queries
 from audits import report_day as audits_report_day
 from audits import routes as audits_routes
+from audits.board import services as board_services
 from audits.photos import services as photos_services
 from recovery import report_day as recovery_report_day
 from recovery import retention
@@ -90,6 +91,8 @@ SCHEDULES: tuple[tuple[str, str, Callable[..., Any]], ...] = (
     (schedule_jobs.DUE_JOB, "tick", schedule_jobs.schedules_due_job),
     ("retention.contacts", "0 15 3 * * *", retention.retention_job),
     ("photos.drafts", "0 20 3 * * *", photos_services.photo_drafts_job),
+    # shops not started by their deadline go back to the job board (or to the owner)
+    (board_services.NO_SHOW_JOB, "tick", board_services.no_shows_job),
 )
 
 # Modules whose TEMPLATE_GLOBALS / TEMPLATE_FILTERS go on the shared Jinja environment.

@@ -64,6 +64,9 @@ class ShopPublic(ShopStaff):
 
     shopper_id: int | None
     shopper_name: str | None
+    # The fee (audits/board): minor units of fee_currency; never in a staff shape.
+    fee_minor: int | None
+    fee_currency: str
 
 
 class AnswerPublic(BaseModel):
@@ -141,6 +144,8 @@ class ShopDetailStaff(ShopStaff):
 class ShopDetail(ShopDetailStaff):
     shopper_id: int | None
     shopper_name: str | None
+    fee_minor: int | None
+    fee_currency: str
 
 
 class WavePublic(BaseModel):
@@ -221,7 +226,13 @@ def _summaries(tenant: Tenant, shops: list[Shop]) -> list[ShopStaff]:
     if not with_shopper:
         return [ShopStaff(**_summary_fields(r)) for r in rows]
     return [
-        ShopPublic(**_summary_fields(r), shopper_id=r.shop.shopper_id, shopper_name=r.shopper_name)
+        ShopPublic(
+            **_summary_fields(r),
+            shopper_id=r.shop.shopper_id,
+            shopper_name=r.shopper_name,
+            fee_minor=r.shop.fee_minor,
+            fee_currency=r.shop.fee_currency,
+        )
         for r in rows
     ]
 
@@ -311,7 +322,13 @@ def _detail(tenant: Tenant, shop: Shop) -> ShopDetailStaff:
     }
     if not with_shopper:
         return ShopDetailStaff(**fields)
-    return ShopDetail(**fields, shopper_id=shop.shopper_id, shopper_name=row.shopper_name)
+    return ShopDetail(
+        **fields,
+        shopper_id=shop.shopper_id,
+        shopper_name=row.shopper_name,
+        fee_minor=shop.fee_minor,
+        fee_currency=shop.fee_currency,
+    )
 
 
 def _json(model: BaseModel | list[Any], status_code: int = 200) -> JSONResponse:
@@ -323,7 +340,7 @@ def _json(model: BaseModel | list[Any], status_code: int = 200) -> JSONResponse:
     return JSONResponse(content, status_code=status_code)
 
 
-STAFF_NOTE = "Staff (viewers) get the same shape without `shopper_id` and `shopper_name`."
+STAFF_NOTE = "Staff (viewers) get the same shape without `shopper_id`, `shopper_name` and the fee."
 
 
 # --- endpoints -----------------------------------------------------------------------------

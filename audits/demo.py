@@ -447,6 +447,8 @@ def _open_shops(
             ),
             due_from=day - timedelta(days=1),
             due_until=day + timedelta(days=2),
+            fee_minor=2500,
+            fee_currency="GBP",
         ),
         services.ShopPlan(
             location_id=where("Customer Line"),
@@ -458,6 +460,8 @@ def _open_shops(
             ),
             due_from=day - timedelta(days=3),
             due_until=day + timedelta(days=4),
+            fee_minor=1500,
+            fee_currency="GBP",
         ),
         services.ShopPlan(
             location_id=where("Station Road"),
@@ -469,12 +473,44 @@ def _open_shops(
             ),
             due_from=day + timedelta(days=5),
             due_until=day + timedelta(days=12),
+            fee_minor=3000,
+            fee_currency="GBP",
         ),
     ]
     shops = [
         services.shop_plan(session=session, org_id=org_id, data=plan, actor_id=owner_id)
         for plan in plans
     ]
+    # Two jobs on the job board (audits/board) for any shopper to claim, with their fees.
+    for name, scenario, start, fee in (
+        (
+            "Riverside Mall",
+            "Ask to try on a jacket in two sizes and whether it can be held until Saturday.",
+            8,
+            2200,
+        ),
+        (
+            "Station Road",
+            "Ask how to move a delivery to another day, then change your mind.",
+            15,
+            1800,
+        ),
+    ):
+        services.shop_plan(
+            session=session,
+            org_id=org_id,
+            data=services.ShopPlan(
+                location_id=where(name),
+                touchpoint_ids=pick(Channel.walk_in),
+                scenario=scenario,
+                due_from=day + timedelta(days=start),
+                due_until=day + timedelta(days=start + 3),
+                fee_minor=fee,
+                fee_currency="GBP",
+                post=True,
+            ),
+            actor_id=owner_id,
+        )
     # The second one is under way: the visit logged and the first few answers in.
     started = shops[1]
     services.shop_visit_record(

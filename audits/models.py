@@ -14,6 +14,8 @@ from app.modelbase import OrgOwned, utc_field, utcnow
 
 
 class ShopStatus(StrEnum):
+    # On the job board (audits/board): no shopper yet; one who qualifies may claim it.
+    open = "open"
     assigned = "assigned"
     in_progress = "in_progress"
     submitted = "submitted"
@@ -44,6 +46,18 @@ class Shop(OrgOwned, table=True):
     # Kept by audits.report_day: the calendar day, in the org's time zone, of visited_at
     # (approved_at when no visit time) — what the reports' periods are made of.
     report_day: date | None = None
+    # What the shopper earns for it, in minor units (cents) of fee_currency (ISO 4217); None:
+    # no fee set. Shown to the owner and the shop's shopper, never to staff.
+    fee_minor: int | None = None
+    fee_currency: str = Field(default="", sa_type=String(3))
+    # The job board (audits/board): when it was last posted, and who may claim it — shoppers
+    # with every one of these qualifications, and (when set) of this region.
+    posted_at: datetime | None = utc_field(default=None)
+    job_tags: list[str] | None = Field(default=None, sa_type=JSON)
+    job_region: str = Field(default="", sa_type=String(80))
+    # "early" or "late" when it was started outside its visit window and the organization's
+    # visit rules flag rather than refuse that (audits/board/queries.py).
+    window_flag: str = Field(default="", sa_type=String(8))
 
 
 class ShopTouchpoint(OrgOwned, table=True):

@@ -21,6 +21,8 @@ from app.status import target_status, worst
 from app.templating import flash, redirect, render
 from app.tenancy import OwnerDep, ReaderDep, Tenant
 from audits import file_import, queries, services
+from audits.board import services as board_services
+from audits.board.queries import fee_words
 from audits.deps import ShopDep
 from audits.models import OPEN_STATES, Shop, ShopStatus
 from audits.services import MSG_TOUCHPOINTS_NEEDED, MSG_WINDOW, AnswerInput, ShopPlan, WavePlan
@@ -30,6 +32,7 @@ from touchpoints.queries import journey, question_counts
 router = APIRouter(include_in_schema=False)
 
 STATUS_LABELS = {
+    ShopStatus.open: "On the job board",
     ShopStatus.assigned: "Assigned",
     ShopStatus.in_progress: "In progress",
     ShopStatus.submitted: "Submitted",
@@ -40,6 +43,7 @@ STATUS_LABELS = {
 TEMPLATE_GLOBALS: dict[str, object] = {
     "SHOP_STATUS_LABELS": STATUS_LABELS,
     "ShopStatus": ShopStatus,
+    "fee_words": fee_words,
 }
 
 MSG_DATE = "Enter a date, such as 2026-03-14."
@@ -78,6 +82,18 @@ def _dates(
     if first and last and last <= first:
         errors.setdefault(list(fields)[1], MSG_WINDOW)
     return parsed
+
+
+def _fee_fields(raw: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """The plan forms' fee (as typed: "25.50"), currency and "post on the job board"."""
+    currency = str(raw.get("fee_currency") or "").strip()
+    fee_minor = None
+    try:
+        fee_minor = board_services.fee_from_text(str(raw.get("fee") or ""), currency)
+        board_services.check_fee(fee_minor, currency)
+    except DomainError as exc:
+        errors.update(domain_errors(exc))
+    return {"fee_minor": fee_minor, "fee_currency": currency, "post": bool(raw.get("post"))}
 
 
 def _ints(values: list[str]) -> list[int]:
@@ -206,6 +222,7 @@ async def shop_plan(request: Request, tenant: OwnerDep) -> Response:
             "shopper_id": raw.get("shopper_id") or None,
             "scenario": raw.get("scenario", ""),
             **dates,
+            **_fee_fields(raw, errors),
         },
     )
     _friendlier(
@@ -246,6 +263,7 @@ async def wave_plan(request: Request, tenant: OwnerDep) -> Response:
             "shopper_ids": _ints(raw["shopper_ids"]),
             "scenario": raw.get("scenario", ""),
             **{k: v for k, v in dates.items() if v is not None},
+            **_fee_fields(raw, errors),
         },
     )
     _friendlier(
@@ -301,7 +319,9 @@ def _preview_rows(tenant: Tenant, planned: list[services.WaveShop]) -> list[dict
     return [
         {
             "location": names.get(one.location_id, "—"),
-            "shopper": shoppers.get(one.shopper_id, "—"),
+            "shopper": "On the job board"
+            if one.shopper_id is None
+            else shoppers.get(one.shopper_id, "—"),
             "due_from": one.due_from,
             "due_until": one.due_until,
             "touchpoints": [tp.name for tp in one.touchpoints],
@@ -363,10 +383,13 @@ def _detail_context(tenant: Tenant, shop: Shop, **extra: Any) -> dict[str, Any]:
     row = queries.shop_rows(session, [shop], with_shopper=is_owner)[0]
     actors = queries.user_names(session, {e.actor_id for e in events if e.actor_id})
     who = {}
+    # Every shopper of the organization, not only the shop's own: a shop claimed from the
+    # job board may have had another shopper before (a no-show), whom staff must not learn.
+    shopper_ids = {uid for uid, _ in queries.shoppers(session)} | {shop.shopper_id}
     for event in events:
         if event.actor_id is None:
             who[ident(event)] = "—"
-        elif event.actor_id == shop.shopper_id:
+        elif event.actor_id in shopper_ids:
             # Staff never learn who the shopper was, not even from the log.
             who[ident(event)] = (
                 f"{actors.get(event.actor_id, 'Former member')} (shopper)"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 from sqlalchemy import and_, bindparam, exists, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -21,11 +21,19 @@ from sqlmodel import Session, col, select
 from app import events
 from app.errors import ConflictError, DomainError, NotFoundError
 from app.modelbase import RowId, ident, utcnow
-from app.orgs.models import Location, Membership, Role
+from app.orgs.models import Location, Membership, Organization, Role
 from app.webhooks.models import WebhookEvent
 from app.webhooks.payloads import ShopData, ShopPayload
 from app.webhooks.services import webhook_emit
 from audits.answers import MSG_EMPTY, MSG_NA_NOT_ALLOWED, clean_value
+from audits.board.queries import rule_breach
+from audits.board.services import (
+    FEE_MAX_MINOR,
+    MSG_FEE,
+    MSG_FEE_TOO_BIG,
+    check_fee,
+    visit_start_check,
+)
 from audits.models import (
     OPEN_STATES,
     Answer,
@@ -53,6 +61,8 @@ MSG_TOUCHPOINT_EMPTY = (
 )
 MSG_SHOPPER_UNKNOWN = "Choose a member of this organization with the secret shopper role."
 MSG_WINDOW = "The visit window must end after it starts."
+MSG_SHOPPERS_OR_POST = "Choose at least one shopper, or post the wave's shops on the job board."
+MSG_POST_OR_SHOPPER = "Leave the shopper empty to post the shop on the job board."
 MSG_QUESTION_NOT_IN_SHOP = "That question is not part of this shop."
 MSG_SHOP_CLOSED = "This shop has been handed in; answers can no longer change."
 MSG_ANSWER_ID_TAKEN = (
@@ -75,6 +85,16 @@ class ShopPlan(BaseModel):
     scenario: str = Field(default="", max_length=4000)
     due_from: datetime | None = None
     due_until: datetime | None = None
+    # What the shopper earns for it (audits/board): minor units of fee_currency (ISO 4217).
+    fee_minor: int | None = Field(default=None, description="minor units (cents); 0 or more")
+    fee_currency: str = Field(default="", description="ISO 4217 code, such as EUR")
+    # Put it on the job board instead of giving it to a shopper.
+    post: bool = False
+
+    @field_validator("fee_minor")
+    @classmethod
+    def _fee(cls, v: int | None) -> int | None:
+        return _fee_checked(v)
 
     @model_validator(mode="after")
     def _window(self) -> ShopPlan:
@@ -87,10 +107,27 @@ class WavePlan(BaseModel):
     name: str = Field(min_length=1, max_length=120)
     location_ids: list[RowId] = Field(min_length=1)
     touchpoint_ids: list[RowId] = Field(min_length=1)
-    shopper_ids: list[RowId] = Field(min_length=1)
+    # Put the wave's shops on the job board instead of giving them to shoppers.
+    post: bool = False
+    # Shoppers in turn; none when the wave's shops go on the job board (`post`).
+    shopper_ids: list[RowId] = Field(default_factory=list, validate_default=True)
     starts: datetime
     ends: datetime
     scenario: str = Field(default="", max_length=4000)
+    fee_minor: int | None = Field(default=None, description="minor units (cents); 0 or more")
+    fee_currency: str = Field(default="", description="ISO 4217 code, such as EUR")
+
+    @field_validator("fee_minor")
+    @classmethod
+    def _fee(cls, v: int | None) -> int | None:
+        return _fee_checked(v)
+
+    @field_validator("shopper_ids")
+    @classmethod
+    def _some_shoppers(cls, v: list[int], info: ValidationInfo) -> list[int]:
+        if not v and not info.data.get("post", False):
+            raise ValueError(MSG_SHOPPERS_OR_POST)
+        return v
 
     @field_validator("name")
     @classmethod
@@ -104,6 +141,14 @@ class WavePlan(BaseModel):
         if self.ends <= self.starts:
             raise ValueError(MSG_WINDOW)
         return self
+
+
+def _fee_checked(v: int | None) -> int | None:
+    if v is not None and v < 0:
+        raise ValueError(MSG_FEE)
+    if v is not None and v > FEE_MAX_MINOR:
+        raise ValueError(MSG_FEE_TOO_BIG)
+    return v
 
 
 def _log(
@@ -173,6 +218,9 @@ def _create_shop(
     touchpoints: list[Touchpoint],
     wave_id: int | None = None,
 ) -> Shop:
+    fee_minor, fee_currency = check_fee(plan.fee_minor, plan.fee_currency)
+    if plan.post and plan.shopper_id is not None:
+        raise DomainError(MSG_POST_OR_SHOPPER, field="shopper_id")
     shop = Shop(
         org_id=org_id,
         location_id=plan.location_id,
@@ -181,7 +229,25 @@ def _create_shop(
         due_from=plan.due_from,
         due_until=plan.due_until,
         wave_id=wave_id,
+        fee_minor=fee_minor,
+        fee_currency=fee_currency,
     )
+    if plan.shopper_id is not None:
+        # The visit rules apply to an owner's assignment as to a shopper's claim; the shops
+        # planned before this one in the same wave count (they are flushed by now).
+        org = session.get(Organization, org_id)
+        breach = rule_breach(
+            session,
+            shop=shop,
+            shopper_id=plan.shopper_id,
+            tz=org.timezone if org else "UTC",
+            now=utcnow(),
+        )
+        if breach is not None:
+            raise ConflictError(breach, field="shopper_id")
+    if plan.post:
+        shop.status = ShopStatus.open
+        shop.posted_at = utcnow()
     session.add(shop)
     session.flush()
     for position, tp in enumerate(touchpoints, start=1):
@@ -195,8 +261,8 @@ def _create_shop(
             org_id=org_id,
             shop_id=ident(shop),
             actor_id=actor_id,
-            to_status=ShopStatus.assigned,
-            note="planned",
+            to_status=shop.status,
+            note="planned and posted on the job board" if plan.post else "planned",
         )
     )
     return shop
@@ -216,7 +282,7 @@ class WaveShop:
     """One shop a wave will make: where, who, and its visit window."""
 
     location_id: int
-    shopper_id: int
+    shopper_id: int | None  # None: posted on the job board
     due_from: datetime
     due_until: datetime
     touchpoints: list[Touchpoint]
@@ -234,7 +300,7 @@ def wave_preview(*, session: Session, org_id: int, data: WavePlan) -> list[WaveS
     ends = starts[1:] + [data.ends]
     planned = []
     for i, location_id in enumerate(data.location_ids):
-        shopper_id = data.shopper_ids[i % len(data.shopper_ids)]
+        shopper_id = None if data.post else data.shopper_ids[i % len(data.shopper_ids)]
         touchpoints = _check_plan(session, org_id, location_id, data.touchpoint_ids, shopper_id)
         planned.append(
             WaveShop(
@@ -270,6 +336,9 @@ def wave_plan(
             scenario=data.scenario,
             due_from=one.due_from,
             due_until=one.due_until,
+            fee_minor=data.fee_minor,
+            fee_currency=data.fee_currency,
+            post=data.post,
         )
         shops.append(_create_shop(session, org_id, plan, actor_id, one.touchpoints, ident(wave)))
     session.commit()
@@ -295,6 +364,13 @@ def shop_for_member(*, session: Session, shop_id: int, user_id: int, role: Role)
     if role == Role.viewer and shop.status != ShopStatus.approved:
         raise NotFoundError(MSG_NOT_YOURS)
     return shop
+
+
+def _start(session: Session, shop: Shop) -> None:
+    """A shop is being started: the visit rules' window check (refused, or marked early or
+    late). Only on the first answer or visit time, so the autosave pays nothing after."""
+    org = session.get(Organization, shop.org_id)
+    visit_start_check(session, shop, org.timezone if org else "UTC", utcnow())
 
 
 def _transition(
@@ -534,6 +610,7 @@ def answer_upsert(
     answer.updated_at = received
     session.add(answer)
     if shop.status == ShopStatus.assigned:
+        _start(session, shop)
         _transition(session, shop, ShopStatus.in_progress, actor_id, "first answer")
     progress = None
     try:
@@ -714,6 +791,7 @@ def shop_visit_record(
     if comment is not None:
         shop.comment = comment.strip()[:4000]
     if shop.status == ShopStatus.assigned:
+        _start(session, shop)
         _transition(session, shop, ShopStatus.in_progress, actor_id, "visit recorded")
     session.add(shop)
     session.commit()

@@ -261,6 +261,8 @@ def make_world(session: Session, name: str) -> OrgWorld:
     world.objects["webhook_endpoint_id"] = endpoint.id
     world.objects["webhook_delivery_id"] = delivery.id
     world.objects["report_schedule_id"] = make_report_schedule(session, org).id
+    # A wave, which the job board posts as a whole (/waves/{wave_id}/post).
+    world.objects["wave_id"] = make_wave(session, org).id
     # A token of its own (revoking it must not cut the sweep's own tokens off).
     spare = digest(make_token(session, org, users[Role.owner]))
     world.objects["api_token_id"] = session.exec(  # type: ignore[assignment]
@@ -429,3 +431,12 @@ def make_complaint_place(session: Session, org: Organization, **overrides: Any) 
     location = make_location(session, org, **overrides)
     assert org.public_key is not None and location.public_key is not None
     return location
+
+
+def make_wave(session: Session, org: Organization, **overrides: Any) -> Any:
+    from audits.models import Wave
+
+    wave = Wave(**{"org_id": org.id, "name": f"Wave {next(_seq)}", **overrides})
+    session.add(wave)
+    session.commit()
+    return wave

@@ -158,6 +158,11 @@ class Membership(OrgOwned, table=True):
     user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
     role: Role = Field(sa_type=String(16))
     created_at: datetime = utc_field(default_factory=utcnow)
+    # A shopper's qualifications ("certified", "speaks German", "has a car") and region, set
+    # by an owner on the people page: the job board offers a job limited to some only to
+    # shoppers who have them.
+    tags: list[str] | None = Field(default=None, sa_type=JSON)
+    region: str = Field(default="", sa_type=String(80))
 
 
 class MembershipPublic(SQLModel):

@@ -94,6 +94,8 @@ def _people_context(tenant: OwnerDep, **extra: object) -> dict[str, object]:
         "errors": {},
         "form": {"email": "", "role": "shopper"},
         "created": None,
+        "qual_errors": {},
+        "qual_form": {},
         **extra,
     }
 
@@ -165,6 +167,32 @@ def member_role(
         message = exc.message if isinstance(exc, DomainError) else "Choose a role from the list."
         flash(request, message, "error")
     return RedirectResponse("/people", status_code=303)
+
+
+@router.post("/people/{membership_id}/qualifications")
+def member_qualify(
+    request: Request,
+    tenant: OwnerDep,
+    membership: MembershipDep,
+    tags: Annotated[str, Form()] = "",
+    region: Annotated[str, Form()] = "",
+) -> Response:
+    """A shopper's qualifications and region, for the job board (audits/board)."""
+    try:
+        services.membership_qualify(
+            session=tenant.session, membership=membership, tags=tags, region=region
+        )
+    except DomainError as exc:
+        tenant.session.rollback()
+        context = _people_context(
+            tenant,
+            qual_errors={membership.id: domain_errors(exc)},
+            qual_form={membership.id: {"tags": tags, "region": region}},
+        )
+        return render(request, "orgs/people.html", context, status_code=exc.status_code)
+    user = tenant.session.get(User, membership.user_id)
+    flash(request, f"Qualifications of {user.name if user else 'the shopper'} saved.")
+    return redirect(request, "/people")
 
 
 @router.post("/people/{membership_id}/remove")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -496,3 +496,48 @@ def login_session_close(*, session: Session, request: Request) -> None:
     """End the login session and commit."""
     session_end(session=session, request=request)
     session.commit()
+
+
+# --- a shopper's qualifications ------------------------------------------------------------
+
+MSG_TAGS = "Keep each qualification under 40 characters, at most 12 of them."
+MSG_MEMBER_REGION = "Keep the region under 80 characters."
+MSG_NOT_SHOPPER = "Qualifications are for secret shoppers."
+
+
+def clean_tags(values: Sequence[str] | str | None) -> list[str]:
+    """Qualifications from a list or a comma-separated line: trimmed, once each (ignoring
+    case), in the order given. ValueError(MSG_TAGS) when too many or too long."""
+    if values is None:
+        return []
+    items = values.split(",") if isinstance(values, str) else list(values)
+    seen: dict[str, str] = {}
+    for item in items:
+        tag = " ".join(str(item).split())
+        if tag and tag.casefold() not in seen:
+            seen[tag.casefold()] = tag
+    tags = list(seen.values())
+    if len(tags) > 12 or any(len(t) > 40 for t in tags):
+        raise ValueError(MSG_TAGS)
+    return tags
+
+
+def membership_qualify(
+    *, session: Session, membership: models.Membership, tags: str | Sequence[str], region: str
+) -> models.Membership:
+    """Set a shopper's qualifications ("certified", "speaks German") and region, which the
+    job board matches against what a job asks for."""
+    if membership.role != models.Role.shopper:
+        raise DomainError(MSG_NOT_SHOPPER, field="tags")
+    try:
+        cleaned = clean_tags(tags)
+    except ValueError as exc:
+        raise DomainError(MSG_TAGS, field="tags") from exc
+    region = " ".join(region.split())
+    if len(region) > 80:
+        raise DomainError(MSG_MEMBER_REGION, field="region")
+    membership.tags = cleaned or None
+    membership.region = region
+    session.add(membership)
+    session.commit()
+    return membership

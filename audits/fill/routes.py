@@ -28,13 +28,14 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from app.config import Settings
 from app.db import in_transaction
 from app.errors import DomainError
-from app.modelbase import ident
+from app.modelbase import ident, utcnow
 from app.orgs.models import Location, Role
 from app.templating import HTMX_FILE, STATIC_PREFIX, flash, redirect, render
 from app.tenancy import Tenant, require_role
 from audits import queries
+from audits.board.queries import job_cards, visit_rules, window_refusal
 from audits.deps import ShopDep
-from audits.models import OPEN_STATES, Shop
+from audits.models import OPEN_STATES, Shop, ShopStatus
 from audits.photos import services as photos
 from audits.queries import Section, handin_missing, shop_progress, shop_sections
 from audits.services import (
@@ -160,6 +161,9 @@ def fill_page(
         "total": total,
         "tz": tenant.org.timezone,
     }
+    now = utcnow()
+    # What the shopper needs to go: the address with a map link, the window, the fee.
+    context["go"] = job_cards(session, [shop], tz=tenant.org.timezone, now=now)[0]
     if shop.status not in OPEN_STATES:
         return render(request, "audits/shopper_done.html", context)
     last = len(sections) + 1  # 0: the visit, 1..n: touchpoints, n+1: check and hand in
@@ -202,6 +206,10 @@ def fill_page(
         # Every screen of this shop, so a reload without signal still finds each one.
         precache=["/"] + [f"/shops/{ident(shop)}/fill?section={i}" for i in range(last + 1)],
         section_of={ident(q): i for i, s in enumerate(sections, start=1) for q in s.questions},
+        # The visit rules refuse a start outside the window: said before anything is typed.
+        start_refused=window_refusal(visit_rules(session), shop, tenant.org.timezone, now)
+        if shop.status == ShopStatus.assigned
+        else None,
     )
     return render(request, "audits/shopper_fill.html", context)
 

@@ -11,6 +11,7 @@ from app.orgs import queries
 from app.orgs.models import Role
 from app.templating import render
 from app.tenancy import MemberDep
+from audits.board.queries import job_cards, jobs_for_shopper
 from audits.models import OPEN_STATES
 from audits.queries import shop_status_counts, shopper_cards
 from reports.home.overview import owner_day
@@ -35,6 +36,11 @@ def home(request: Request, tenant: MemberDep) -> Response:
     elif tenant.role == Role.shopper:
         context["cards"] = shopper_cards(tenant.session, tenant.user_id)
         context["OPEN_STATES"] = OPEN_STATES
+        # What the shopper needs to go (address and map, window, fee), and the open jobs.
+        shops = [c.shop for c in context["cards"]]  # type: ignore[attr-defined]
+        going = job_cards(tenant.session, shops, tz=tenant.org.timezone, now=utcnow())
+        context["go_cards"] = {c.shop.id: c for c in going}
+        context["job_count"] = len(jobs_for_shopper(tenant.session, tenant.user_id))
     else:  # staff start on the reports home, with its usual filters
         context, _ = overview_context(tenant, request)
         return render(request, "reports/home.html", context)

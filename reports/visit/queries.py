@@ -22,6 +22,7 @@ from audits.models import Shop, ShopStatus
 from touchpoints.scoring import mark
 
 STATUS_WORDS = {
+    ShopStatus.open: "On the job board, not claimed yet",
     ShopStatus.assigned: "Assigned, not started",
     ShopStatus.in_progress: "In progress: not handed in yet",
     ShopStatus.submitted: "Handed in, waiting for review: the score may still change",

@@ -172,10 +172,18 @@ def test_stored_scores_are_recomputed_at_full_precision(empty_db: Database) -> N
         ]
         for section, tp in zip(rounded["sections"], tps, strict=True):
             section["touchpoint_id"] = tp
+        # The job board's columns came later (7b1d3f5a9c20).
+        shop_table = _without(
+            t["shop"],
+            "fee_minor",
+            "fee_currency",
+            "posted_at",
+            "job_tags",
+            "job_region",
+            "window_flag",
+        )
         shop = conn.execute(
-            t["shop"]
-            .insert()
-            .values(
+            shop_table.insert().values(
                 org_id=org,
                 location_id=loc.inserted_primary_key[0],
                 score=66.7,
@@ -183,7 +191,7 @@ def test_stored_scores_are_recomputed_at_full_precision(empty_db: Database) -> N
             )
         ).inserted_primary_key[0]
         unscored = conn.execute(
-            t["shop"].insert().values(org_id=org, location_id=loc.inserted_primary_key[0])
+            shop_table.insert().values(org_id=org, location_id=loc.inserted_primary_key[0])
         ).inserted_primary_key[0]
         for position, (tp, pct) in enumerate(zip(tps, (93.3, 0.0), strict=True), start=1):
             conn.execute(

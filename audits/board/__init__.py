@@ -1,0 +1,1 @@
+"""The job board: open shops that qualified shoppers claim, visit rules and no-shows."""
