@@ -54,6 +54,7 @@ from audits import api as audits_api
 from audits import routes as audits_routes
 from audits.fill import api as fill_api
 from audits.fill import routes as fill_routes
+from audits.fill.lane import AnswerSaveLane
 from recovery import api as recovery_api
 from recovery import routes as recovery_routes
 from recovery.alerts import api as alerts_api
@@ -133,6 +134,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     # database gate (whose upload early read is such a reader). The last added is the
     # outermost.
     db_ = app.state.db
+    # Innermost: the answer saves' own lane past FastAPI's routing (audits/fill/lane.py).
+    app.add_middleware(AnswerSaveLane)
     slots = 1 if db_.is_sqlite else db_.engine.pool.size()
     app.add_middleware(RequestGate, slots=slots, writers_only=db_.is_sqlite)
     app.add_middleware(

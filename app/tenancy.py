@@ -30,9 +30,11 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import CursorResult, text
+from sqlalchemy import CursorResult, Insert, Table, bindparam, text
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.sql import operators, visitors
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter, ColumnClause
 from sqlmodel import Session, SQLModel, select
 
 from app.db import SessionDep
@@ -248,6 +250,77 @@ def org_sql(
     if problems:
         raise UnscopedSQL("; ".join(problems))
     statement = text(_expand(sql)).execution_options(**{ORG_SQL: org_id})
+    return session.connection().execute(statement, {**(params or {}), ORG_PARAM: org_id})
+
+
+# --- Core statements ------------------------------------------------------------------------
+
+
+def org_param() -> Any:
+    """The bound organization of a Core statement run by `org_core`: write
+    `Model.org_id == org_param()` for each organization's table the statement reads."""
+    return bindparam(ORG_PARAM)
+
+
+# Statements `org_core` has checked, by id; each entry holds its statement so that no other
+# can take its id. Hot statements are built once, so this stays small.
+_CHECKED: dict[int, Any] = {}
+_CHECKED_LOCK = threading.Lock()
+
+
+def core_unscoped_tables(statement: Any) -> list[str]:
+    """The organization tables `statement` reads without `<table>.org_id = :touchstone_org`
+    (for the organization table itself, `id`), [] if none."""
+    tables = org_tables()
+    read: set[Any] = set()  # tables and aliases of tables, as the statement names them
+    scoped: set[Any] = set()
+    for element in visitors.iterate(statement):
+        source = getattr(element, "table", None)
+        if isinstance(element, ColumnClause) and _base_name(source) in tables:
+            read.add(source)
+        if isinstance(element, BinaryExpression) and element.operator is operators.eq:
+            sides = (element.left, element.right)
+            if not any(_is_org_param(side) for side in sides):
+                continue
+            for side in sides:
+                source = getattr(side, "table", None)
+                column = "id" if _base_name(source) == "organization" else "org_id"
+                if isinstance(side, ColumnClause) and side.name == column:
+                    scoped.add(source)
+    if isinstance(statement, Insert):
+        # A new row is stamped with the organization (what stamp_org does for the ORM).
+        for target, value in (statement._values or {}).items():
+            if getattr(target, "name", target) == "org_id" and _is_org_param(value):
+                scoped.add(statement.table)
+    return sorted(str(_base_name(t)) for t in read - scoped)
+
+
+def _is_org_param(value: Any) -> bool:
+    return isinstance(value, BindParameter) and value.key == ORG_PARAM
+
+
+def _base_name(source: Any) -> str | None:
+    table = getattr(source, "element", source)  # an alias names the table it stands for
+    return table.name if isinstance(table, Table) else None
+
+
+def org_core(
+    session: OrmSession, statement: Any, params: Mapping[str, Any] | None = None
+) -> CursorResult[*tuple[Any, ...]]:
+    """Run a Core statement (built once, values bound) in the session's organization: the
+    counterpart of `org_sql` for statements that skip the ORM's objects on a hot path (the
+    answer save, docs/performance.md). `:touchstone_org` (`org_param()`) is bound to the
+    session's organization; a statement that reads an organization's table without that
+    filter is refused (UnscopedSQL), checked once per statement.
+    """
+    org_id = require_org(session)
+    key = id(statement)
+    if _CHECKED.get(key) is not statement:
+        problems = core_unscoped_tables(statement)
+        if problems:
+            raise UnscopedSQL("no organization filter on " + ", ".join(problems))
+        with _CHECKED_LOCK:
+            _CHECKED[key] = statement
     return session.connection().execute(statement, {**(params or {}), ORG_PARAM: org_id})
 
 
