@@ -121,6 +121,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url, schema=schema, pool_size=pool_size)
         self.write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
+        # For work on the event loop (SQLite): its BEGIN IMMEDIATE fails at once
+        # (OperationalError) when another process holds the write lock, instead of blocking
+        # every request of this worker while it waits; the caller then takes the thread pool.
         self.nowait_engine = self.engine.execution_options(
             **{WRITE_OPTION: True, NOWAIT_OPTION: True}
         )
@@ -148,15 +151,6 @@ class Database:
         if write and not writes_throughout:
             event.listen(session, "after_commit", self._reads_after_commit)
         return session
-
-    def nowait_session(self) -> Session:
-        """A write session for the event loop (SQLite only): its BEGIN IMMEDIATE fails at once
-        (OperationalError) when another process holds the write lock, instead of blocking
-        every request of this worker while it waits; the caller then takes the thread pool.
-        Commit or roll back, then close: nothing is read after the commit."""
-        if not _wired:
-            raise RuntimeError("app.wiring.wire() has not run: no session before start-up")
-        return Session(self.nowait_engine, expire_on_commit=False, close_resets_only=False)
 
     def _reads_after_commit(self, session: Session) -> None:
         # Only the write itself needs the lock up front. What a request reads after its

@@ -21,7 +21,7 @@ from actions import routes as actions_routes
 from actions.cases import api as case_actions_api
 from actions.cases import routes as case_actions_routes
 from app import apidocs
-from app.access_log import access_log_redact_install, redact
+from app.access_log import access_log_quiet_install, access_log_redact_install, redact
 from app.accounts import routes as accounts_routes
 from app.accounts import sso as sso_routes
 from app.config import Settings, get_settings
@@ -53,6 +53,7 @@ from app.wiring import wire
 from audits import api as audits_api
 from audits import routes as audits_routes
 from audits.fill import api as fill_api
+from audits.fill import lane
 from audits.fill import routes as fill_routes
 from audits.fill.lane import AnswerSaveLane
 from recovery import api as recovery_api
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.state.settings = settings
     jobs.use(settings)  # where this process queues background jobs (nowhere with JOBS=off)
     access_log_redact_install()  # invite links never reach the access log whole
+    access_log_quiet_install(lane.QUIET_PATHS)  # no line for each successful answer save
     app.state.db = db or Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
 
     # Outermost first: security headers, the session cookie, the body limit (which looks

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
 from pwdlib import PasswordHash
-from sqlalchemy import and_, bindparam, delete, func, text
+from sqlalchemy import Connection, and_, bindparam, delete, func, text
 from sqlmodel import Session, col, select
 from zxcvbn import zxcvbn
 
@@ -384,7 +384,7 @@ _SESSION_CALLER = _caller_query(UserSession)
 
 
 def caller_for_write(
-    session: Session, *, token: str | None = None, sid: str | None = None
+    connection: Connection, *, token: str | None = None, sid: str | None = None
 ) -> Caller | None:
     """The Caller of a write sent with this bearer token or login session id, in one query
     of plain columns; None whenever get_optional_auth and app.tenancy would do anything but
@@ -392,9 +392,9 @@ def caller_for_write(
     a token's last use due to be noted): the caller then takes the full path, which says
     why in its usual words."""
     if token is not None:
-        row = session.connection().execute(_TOKEN_CALLER, {"token_hash": digest(token)}).first()
+        row = connection.execute(_TOKEN_CALLER, {"token_hash": digest(token)}).first()
     elif sid is not None:
-        row = session.connection().execute(_SESSION_CALLER, {"token_hash": digest(sid)}).first()
+        row = connection.execute(_SESSION_CALLER, {"token_hash": digest(sid)}).first()
     else:
         return None
     if row is None:

@@ -30,7 +30,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import CursorResult, Insert, Table, bindparam, text
+from sqlalchemy import Connection, CursorResult, Insert, Table, bindparam, text
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.sql import operators, visitors
@@ -304,16 +304,33 @@ def _base_name(source: Any) -> str | None:
     return table.name if isinstance(table, Table) else None
 
 
+@dataclass(frozen=True)
+class OrgConnection:
+    """A Core connection inside one organization, for work that runs Core statements only
+    (the answer save's lane, docs/performance.md): what a scoped session is to the ORM,
+    without the session's bookkeeping. Made by whoever authenticated the caller, from the
+    organization the credential points at, as get_tenant scopes a request's session."""
+
+    connection: Connection
+    org_id: int
+
+
 def org_core(
-    session: OrmSession, statement: Any, params: Mapping[str, Any] | None = None
+    scoped: OrmSession | OrgConnection,
+    statement: Any,
+    params: Mapping[str, Any] | None = None,
 ) -> CursorResult[*tuple[Any, ...]]:
-    """Run a Core statement (built once, values bound) in the session's organization: the
-    counterpart of `org_sql` for statements that skip the ORM's objects on a hot path (the
-    answer save, docs/performance.md). `:touchstone_org` (`org_param()`) is bound to the
-    session's organization; a statement that reads an organization's table without that
-    filter is refused (UnscopedSQL), checked once per statement.
+    """Run a Core statement (built once, values bound) in the organization of a scoped
+    session or an OrgConnection: the counterpart of `org_sql` for statements that skip the
+    ORM's objects on a hot path (the answer save, docs/performance.md). `:touchstone_org`
+    (`org_param()`) is bound to the organization; a statement that reads an organization's
+    table without that filter, or inserts a row without stamping it with it, is refused
+    (UnscopedSQL), checked once per statement.
     """
-    org_id = require_org(session)
+    if isinstance(scoped, OrgConnection):
+        org_id, connection = scoped.org_id, scoped.connection
+    else:
+        org_id, connection = require_org(scoped), scoped.connection()
     key = id(statement)
     if _CHECKED.get(key) is not statement:
         problems = core_unscoped_tables(statement)
@@ -321,7 +338,7 @@ def org_core(
             raise UnscopedSQL("no organization filter on " + ", ".join(problems))
         with _CHECKED_LOCK:
             _CHECKED[key] = statement
-    return session.connection().execute(statement, {**(params or {}), ORG_PARAM: org_id})
+    return connection.execute(statement, {**(params or {}), ORG_PARAM: org_id})
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from sqlalchemy import and_, bindparam, literal, union_all
 from sqlmodel import Session, col, select
 
 from app.modelbase import ident
-from app.tenancy import org_core, org_param
+from app.tenancy import OrgConnection, org_core, org_param
 from audits.models import Answer, Shop, ShopTouchpoint
 from audits.queries import FROZEN
 from touchpoints.models import Question, QuestionStatus
@@ -48,12 +48,14 @@ def shop_progress_counts(session: Session, shop: Shop) -> tuple[int, int]:
     return progress_counts(session, shop_id=ident(shop), status=shop.status)
 
 
-def progress_counts(session: Session, *, shop_id: int, status: str) -> tuple[int, int]:
-    """shop_progress_counts for the shop `shop_id` of the session's organization, in `status`."""
+def progress_counts(
+    scoped: Session | OrgConnection, *, shop_id: int, status: str
+) -> tuple[int, int]:
+    """shop_progress_counts for the shop `shop_id` of the organization, in `status`."""
     active: dict[int, set[str]] = {}  # each shop touchpoint -> lineages of its active questions
     by_lineage: dict[str, int] = {}  # lineage answered -> touchpoint of the version asked
     # A Core query on the session's connection: its rows are plain tuples, no ORM objects.
-    rows = org_core(session, _PROGRESS, {"shop_id": shop_id})
+    rows = org_core(scoped, _PROGRESS, {"shop_id": shop_id})
     for kind, touchpoint_id, lineage in rows:
         if kind == ANSWERED:
             by_lineage[lineage] = touchpoint_id

@@ -17,16 +17,18 @@ A rule added to `answer_upsert` must be added here too, or be made a reason to r
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import and_, bindparam, exists, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from app.errors import DomainError
 from app.modelbase import utcnow
-from app.tenancy import org_core, org_param, require_org
+from app.tenancy import OrgConnection, org_core, org_param
 from audits.models import Answer, Photo, Shop, ShopStatus, ShopTouchpoint
 from audits.progress import progress_counts
 from audits.report_day import answer_share
@@ -142,7 +144,7 @@ _UPDATE = (
 
 def answer_save_quick(
     *,
-    session: Session,
+    scoped: OrgConnection,
     shop_id: int,
     actor_id: int,
     data: AnswerInput,
@@ -152,29 +154,29 @@ def answer_save_quick(
     """Save one answer as answer_upsert does, and commit; None (nothing written, the
     transaction rolled back) when anything is unusual: the caller then calls answer_upsert.
 
-    `session` is scoped to the organization (app.tenancy) and has begun its write
-    transaction.
+    `scoped`: the connection in the organization (app.tenancy), its write transaction
+    begun; committed here, or rolled back when the full path is to follow.
     """
     params = {"shop_id": shop_id, "question_id": data.question_id, "answer_id": data.id}
-    row = org_core(session, _SHOP_AND_QUESTION, params).first()
+    row = org_core(scoped, _SHOP_AND_QUESTION, params).first()
     if row is None:
-        return _full_path(session)
+        return _full_path(scoped)
     shopper_id, status, shop_created, *asked = row
-    question = _question(asked, org_id=require_org(session))
+    question = _question(asked)
     if shopper_id != actor_id or status not in QUICK_STATES or question is None:
-        return _full_path(session)
+        return _full_path(scoped)
     try:
-        value = checked_value(question, data)
+        value = checked_value(cast(Question, question), data)
     except DomainError:
-        return _full_path(session)
-    found = org_core(session, _ANSWER, params).all()
+        return _full_path(scoped)
+    found = org_core(scoped, _ANSWER, params).all()
     if len(found) > 1 or (found and found[0].shop_id != shop_id):
-        return _full_path(session)  # an id of another shop, or another answer's id
+        return _full_path(scoped)  # an id of another shop, or another answer's id
     received = utcnow()
     given = given_time_since(data.given_at, received=received, created=shop_created)
     stored = found[0] if found else None
     if stored is not None and given < stored.given_at:
-        return _full_path(session)  # a newer answer is kept: the full path says which
+        return _full_path(scoped)  # a newer answer is kept: the full path says which
     comment = data.comment.strip()
     values = {
         "question_id": question.id,
@@ -183,12 +185,12 @@ def answer_save_quick(
         "comment": comment,
         "given_at": given,
         "updated_at": received,
-        "share": answer_share(question_spec(question), value, data.not_applicable),
+        "share": answer_share(question_spec(cast(Question, question)), value, data.not_applicable),
     }
     photo_ids: list[uuid.UUID] = []
     try:
         if stored is None:
-            org_core(session, _INSERT, params | values)
+            org_core(scoped, _INSERT, params | values)
             revision, answered_at, answer_id = 1, received, data.id
         else:
             changed = (
@@ -201,28 +203,70 @@ def answer_save_quick(
             )
             revision = stored.revision + 1 if changed else stored.revision
             answered_at, answer_id = stored.answered_at, stored.id
-            org_core(session, _UPDATE, {**values, "answer_id": answer_id, "revision": revision})
+            changes = {**values, "answer_id": answer_id, "revision": revision}
+            org_core(scoped, _UPDATE, changes)
             if with_photos:
-                photo_ids = list(org_core(session, _PHOTO_IDS, {"answer_id": answer_id}).scalars())
+                ids = org_core(scoped, _PHOTO_IDS, {"answer_id": answer_id})
+                photo_ids = list(ids.scalars())
         progress = (
-            progress_counts(session, shop_id=shop_id, status=status) if with_progress else None
+            progress_counts(scoped, shop_id=shop_id, status=status) if with_progress else None
         )
-        session.commit()
+        scoped.connection.commit()
     except IntegrityError:
-        return _full_path(session)  # the id is taken, or a race: the full path says so
-    answer = Answer(
+        return _full_path(scoped)  # the id is taken, or a race: the full path says so
+    # Plain records in the shapes the replies read (answer_reply, answer_ack): building
+    # ORM objects cost a tenth of a save, and nothing here goes back to the database.
+    answer = _Saved(
         id=answer_id,
         shop_id=shop_id,
+        question_id=question.id,
+        value=value,
+        not_applicable=data.not_applicable,
+        comment=comment,
         answered_at=answered_at,
+        updated_at=received,
+        given_at=given,
         revision=revision,
-        **{name: values[name] for name in _WRITTEN},
     )
-    return SavedAnswer(answer=answer, question=question, photo_ids=photo_ids, progress=progress)
+    return SavedAnswer(
+        answer=cast(Answer, answer),
+        question=cast(Question, question),
+        photo_ids=photo_ids,
+        progress=progress,
+    )
 
 
-def _question(asked: list[Any], *, org_id: int) -> Question | None:
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """What checked_value, question_spec and answer_words read of a question version."""
+
+    id: int
+    kind: str
+    config: dict[str, Any]
+    allow_na: bool
+    weight: float
+    critical: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Saved:
+    """What the replies read of a saved answer (the columns of Answer)."""
+
+    id: uuid.UUID
+    shop_id: int
+    question_id: int
+    value: Any
+    not_applicable: bool
+    comment: str
+    answered_at: datetime
+    updated_at: datetime
+    given_at: datetime
+    revision: int
+
+
+def _question(asked: list[Any]) -> _Asked | None:
     """The question version if the shop asks it (question_in_shop's rule), else None."""
-    (qid, kind, config, allow_na, weight, critical, qstatus, touchpoint_id, lineage) = asked[:9]
+    (qid, kind, config, allow_na, weight, critical, qstatus, _touchpoint, _lineage) = asked[:9]
     in_shop, same_lineage = asked[9:]
     if qid is None or not in_shop:
         return None
@@ -230,21 +274,9 @@ def _question(asked: list[Any], *, org_id: int) -> Question | None:
         return None  # the shop answered another version of it
     if same_lineage is None and qstatus != QuestionStatus.active:
         return None
-    return Question(
-        id=qid,
-        kind=kind,
-        config=config,
-        allow_na=allow_na,
-        weight=weight,
-        critical=critical,
-        status=qstatus,
-        touchpoint_id=touchpoint_id,
-        lineage=lineage,
-        org_id=org_id,
-        text="",
-    )
+    return _Asked(qid, kind, config or {}, allow_na, weight, critical)
 
 
-def _full_path(session: Session) -> SavedAnswer | None:
-    session.rollback()
+def _full_path(scoped: OrgConnection) -> SavedAnswer | None:
+    scoped.connection.rollback()
     return None
