@@ -155,6 +155,10 @@ class Saving:
 
 @pytest.fixture
 def saving(session: Session, db: Database, client: Browser) -> Saving:
+    return make_saving(session, db, client)
+
+
+def make_saving(session: Session, db: Database, client: Browser) -> Saving:
     org = make_org(session, name="Cost Co")
     shopper = make_member(session, org, Role.shopper)
     # Several touchpoints and questions, so that a query per touchpoint or per question
