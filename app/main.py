@@ -127,8 +127,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     )
     app.state.settings = settings
     jobs.use(settings)  # where this process queues background jobs (nowhere with JOBS=off)
+    # No line for each successful answer save; first, so that nothing else reads those.
+    access_log_quiet_install(lane.QUIET_PATHS)
     access_log_redact_install()  # invite links never reach the access log whole
-    access_log_quiet_install(lane.QUIET_PATHS)  # no line for each successful answer save
     app.state.db = db or Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
 
     # Outermost first: security headers, the session cookie, the body limit (which looks
