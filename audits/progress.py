@@ -10,7 +10,7 @@ from sqlalchemy import and_, bindparam, literal, union_all
 from sqlmodel import Session, col, select
 
 from app.modelbase import ident
-from app.tenancy import OrgConnection, org_core, org_param
+from app.tenancy import OrgConnection, org_core, org_param, org_rows
 from audits.models import Answer, Shop, ShopTouchpoint
 from audits.queries import FROZEN
 from touchpoints.models import Question, QuestionStatus
@@ -55,7 +55,12 @@ def progress_counts(
     active: dict[int, set[str]] = {}  # each shop touchpoint -> lineages of its active questions
     by_lineage: dict[str, int] = {}  # lineage answered -> touchpoint of the version asked
     # A Core query on the session's connection: its rows are plain tuples, no ORM objects.
-    rows = org_core(scoped, _PROGRESS, {"shop_id": shop_id})
+    params = {"shop_id": shop_id}
+    rows = (
+        org_rows(scoped, _PROGRESS, params)
+        if isinstance(scoped, OrgConnection)
+        else org_core(scoped, _PROGRESS, params)
+    )
     for kind, touchpoint_id, lineage in rows:
         if kind == ANSWERED:
             by_lineage[lineage] = touchpoint_id

@@ -2,7 +2,7 @@
 statements built once, for the shopper's every tap (docs/performance.md, autosave).
 
 `answer_save_quick` does what `answer_upsert` does when nothing is unusual, with the same
-rules: the shop in the organization (app.tenancy.org_core binds it to every statement) and
+rules: the shop in the organization (app.tenancy.org_rows binds it to every statement) and
 the shopper's own; open; the question one the shop asks; the value checked
 (services.checked_value); the answer kept under the phone's id, or the shop's answer to the
 question updated; the one given last by the shopper's time kept; the reply read before the
@@ -19,7 +19,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import and_, bindparam, exists, insert, or_, update
 from sqlalchemy.exc import IntegrityError
@@ -28,7 +28,7 @@ from sqlmodel import col, select
 
 from app.errors import DomainError
 from app.modelbase import utcnow
-from app.tenancy import OrgConnection, org_core, org_param
+from app.tenancy import OrgConnection, org_param, org_rows
 from audits.models import Answer, Photo, Shop, ShopStatus, ShopTouchpoint
 from audits.progress import progress_counts
 from audits.report_day import answer_share
@@ -158,9 +158,10 @@ def answer_save_quick(
     begun; committed here, or rolled back when the full path is to follow.
     """
     params = {"shop_id": shop_id, "question_id": data.question_id, "answer_id": data.id}
-    row = org_core(scoped, _SHOP_AND_QUESTION, params).first()
-    if row is None:
+    rows = org_rows(scoped, _SHOP_AND_QUESTION, params)
+    if not rows:
         return _full_path(scoped)
+    row = rows[0]
     shopper_id, status, shop_created, *asked = row
     question = _question(asked)
     if shopper_id != actor_id or status not in QUICK_STATES or question is None:
@@ -169,7 +170,7 @@ def answer_save_quick(
         value = checked_value(cast(Question, question), data)
     except DomainError:
         return _full_path(scoped)
-    found = org_core(scoped, _ANSWER, params).all()
+    found = [_Stored(*r) for r in org_rows(scoped, _ANSWER, params)]
     if len(found) > 1 or (found and found[0].shop_id != shop_id):
         return _full_path(scoped)  # an id of another shop, or another answer's id
     received = utcnow()
@@ -190,7 +191,7 @@ def answer_save_quick(
     photo_ids: list[uuid.UUID] = []
     try:
         if stored is None:
-            org_core(scoped, _INSERT, params | values)
+            org_rows(scoped, _INSERT, params | values)
             revision, answered_at, answer_id = 1, received, data.id
         else:
             changed = (
@@ -204,10 +205,10 @@ def answer_save_quick(
             revision = stored.revision + 1 if changed else stored.revision
             answered_at, answer_id = stored.answered_at, stored.id
             changes = {**values, "answer_id": answer_id, "revision": revision}
-            org_core(scoped, _UPDATE, changes)
+            org_rows(scoped, _UPDATE, changes)
             if with_photos:
-                ids = org_core(scoped, _PHOTO_IDS, {"answer_id": answer_id})
-                photo_ids = list(ids.scalars())
+                ids = org_rows(scoped, _PHOTO_IDS, {"answer_id": answer_id})
+                photo_ids = [photo_id for (photo_id,) in ids]
         progress = (
             progress_counts(scoped, shop_id=shop_id, status=status) if with_progress else None
         )
@@ -234,6 +235,21 @@ def answer_save_quick(
         photo_ids=photo_ids,
         progress=progress,
     )
+
+
+class _Stored(NamedTuple):
+    """A stored answer as _ANSWER reads it."""
+
+    id: uuid.UUID
+    shop_id: int
+    question_id: int
+    value: Any
+    not_applicable: bool
+    comment: str
+    answered_at: datetime
+    updated_at: datetime
+    given_at: datetime
+    revision: int
 
 
 @dataclass(frozen=True, slots=True)
