@@ -15,7 +15,15 @@ from sqlmodel import Session, col, select
 from app.db import Database, in_transaction
 from app.modelbase import ident
 from app.orgs.models import Location
-from app.tenancy import OrgConnection, UnscopedSQL, org_core, org_param, org_sql, scope_session
+from app.tenancy import (
+    OrgConnection,
+    UnscopedSQL,
+    org_core,
+    org_param,
+    org_rows,
+    org_sql,
+    scope_session,
+)
 from audits.models import Shop
 from tests.factories import make_location, make_org
 from tests.sql_guard import ROOT, UnscopedTextualSQL
@@ -230,3 +238,27 @@ def test_org_core_refuses_a_statement_without_the_organizations_filter(
     scope_session(session, ident(make_org(session)))
     with pytest.raises(UnscopedSQL, match="no organization filter on"):
         org_core(session, statement)
+
+
+def test_org_rows_binds_checks_and_converts_as_org_core_does(
+    session: Session, db: Database
+) -> None:
+    """The lane's executor (statements compiled once, sent to the driver): the organization
+    bound, an unscoped statement refused, the values coming out as SQLAlchemy gives them."""
+    ours, theirs = make_org(session), make_org(session)
+    make_location(session, ours, name="Ours")
+    make_location(session, theirs, name="Theirs")
+    ours_id = ident(ours)
+    through_core = select(col(Location.name), col(Location.created_at), col(Location.id)).where(
+        col(Location.org_id) == org_param()
+    )
+    scope_session(session, ours_id)
+    expected = [tuple(row) for row in org_core(session, through_core).all()]
+    session.rollback()
+    with db.engine.connect() as connection:
+        scoped = OrgConnection(connection, ours_id)
+        for _ in range(2):  # compiled on the first call, reused on the second
+            assert org_rows(scoped, through_core, {}) == expected
+        assert expected[0][0] == "Ours" and expected[0][1].tzinfo is not None
+        with pytest.raises(UnscopedSQL, match="no organization filter on location"):
+            org_rows(scoped, select(col(Location.name)), {})
