@@ -119,6 +119,9 @@ class AnswerSaveLane:
         shop_id = int(match.group(1))
         if scheme.lower() != "bearer" or not token.strip() or shop_id > MAX_ID:
             return None
+        kind = headers.get("content-type", "application/json").split(";", 1)[0].strip().lower()
+        if kind != "application/json":
+            return None  # FastAPI reads other bodies differently: the route judges it
         try:
             sent = AnswerBody.model_validate_json(body)
         except ValidationError:

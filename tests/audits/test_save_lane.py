@@ -80,3 +80,13 @@ def test_a_viewer_s_token_is_refused_by_the_route(session: Session, saving: Savi
         headers={"Authorization": f"Bearer {token}"},
     )
     assert reply.status_code == 403, reply.text
+
+
+def test_a_body_not_sent_as_json_is_judged_by_the_route(saving: Saving) -> None:
+    assert saving.api(saving.questions[0], True, uuid.uuid4()).status_code == 200
+    reply = saving.client.put(
+        f"/api/v1/shops/{saving.shop_id}/answers/{uuid.uuid4()}",
+        content=b'{"question_id": %d, "value": true}' % saving.questions[1],
+        headers={"Authorization": f"Bearer {saving.token}", "Content-Type": "text/plain"},
+    )
+    assert reply.status_code == 422, reply.text  # FastAPI does not read it as JSON
