@@ -30,6 +30,30 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class QuietSuccess(logging.Filter):
+    """Leaves out the line of a request that succeeded on one of `paths` (method, regular
+    expression): the answer saves, a line for each of a shopper's taps, were a twentieth of
+    a save's CPU (docs/performance.md, autosave). Their refusals and failures are logged."""
+
+    def __init__(self, paths: tuple[tuple[str, re.Pattern[str]], ...]) -> None:
+        super().__init__()
+        self.paths = paths
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if not isinstance(args, tuple) or len(args) != 5 or args[4] != 200:
+            return True
+        method, path = args[1], args[2]
+        return not any(m == method and p.fullmatch(str(path)) for m, p in self.paths)
+
+
+def access_log_quiet_install(paths: tuple[tuple[str, re.Pattern[str]], ...]) -> None:
+    """Add QuietSuccess for `paths` to uvicorn's access logger, once per process."""
+    logger = logging.getLogger(ACCESS_LOGGER)
+    if not any(isinstance(f, QuietSuccess) for f in logger.filters):
+        logger.addFilter(QuietSuccess(paths))
+
+
 def access_log_redact_install() -> None:
     """Add the filter to uvicorn's access logger, once per process."""
     logger = logging.getLogger(ACCESS_LOGGER)

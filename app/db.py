@@ -19,6 +19,9 @@ T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("TS_BUSY_MS", "30000"))
 # Execution option that makes a SQLite transaction start with BEGIN IMMEDIATE.
 WRITE_OPTION = "touchstone_write"
+# With WRITE_OPTION: the BEGIN IMMEDIATE does not wait for another process's write lock but
+# fails at once (OperationalError, "database is locked"), for work run on the event loop.
+NOWAIT_OPTION = "touchstone_nowait"
 
 
 # Connections each server process keeps open to PostgreSQL (DB_POOL_SIZE); as many again may
@@ -85,7 +88,16 @@ def _tune_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         # A deferred transaction that later writes can fail at once with "database is
         # locked" (busy_timeout cannot help a lock upgrade); an immediate one waits its turn.
-        if conn.get_execution_options().get(WRITE_OPTION):
+        options = conn.get_execution_options()
+        if options.get(NOWAIT_OPTION):
+            # Straight on the driver's connection: two pragmas cost microseconds there.
+            raw = conn.connection.dbapi_connection
+            raw.execute("PRAGMA busy_timeout=0")
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        elif options.get(WRITE_OPTION):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
@@ -109,6 +121,12 @@ class Database:
         self.url = url
         self.engine = make_engine(url, schema=schema, pool_size=pool_size)
         self.write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
+        # For work on the event loop (SQLite): its BEGIN IMMEDIATE fails at once
+        # (OperationalError) when another process holds the write lock, instead of blocking
+        # every request of this worker while it waits; the caller then takes the thread pool.
+        self.nowait_engine = self.engine.execution_options(
+            **{WRITE_OPTION: True, NOWAIT_OPTION: True}
+        )
 
     @property
     def is_sqlite(self) -> bool:

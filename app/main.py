@@ -21,7 +21,7 @@ from actions import routes as actions_routes
 from actions.cases import api as case_actions_api
 from actions.cases import routes as case_actions_routes
 from app import apidocs
-from app.access_log import access_log_redact_install, redact
+from app.access_log import access_log_quiet_install, access_log_redact_install, redact
 from app.accounts import routes as accounts_routes
 from app.accounts import sso as sso_routes
 from app.config import Settings, get_settings
@@ -56,7 +56,9 @@ from audits import routes as audits_routes
 from audits.board import api as board_api
 from audits.board import routes as board_routes
 from audits.fill import api as fill_api
+from audits.fill import lane
 from audits.fill import routes as fill_routes
+from audits.fill.lane import AnswerSaveLane
 from recovery import api as recovery_api
 from recovery import routes as recovery_routes
 from recovery.alerts import api as alerts_api
@@ -130,6 +132,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     )
     app.state.settings = settings
     jobs.use(settings)  # where this process queues background jobs (nowhere with JOBS=off)
+    # No line for each successful answer save; first, so that nothing else reads those.
+    access_log_quiet_install(lane.QUIET_PATHS)
     access_log_redact_install()  # invite links never reach the access log whole
     app.state.db = db or Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
 
@@ -138,6 +142,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     # database gate (whose upload early read is such a reader). The last added is the
     # outermost.
     db_ = app.state.db
+    # Innermost: the answer saves' own lane past FastAPI's routing (audits/fill/lane.py).
+    app.add_middleware(AnswerSaveLane)
     slots = 1 if db_.is_sqlite else db_.engine.pool.size()
     app.add_middleware(RequestGate, slots=slots, writers_only=db_.is_sqlite)
     app.add_middleware(

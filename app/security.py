@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
 from pwdlib import PasswordHash
-from sqlalchemy import and_, bindparam, delete, func, text
+from sqlalchemy import Connection, and_, bindparam, delete, func, text
 from sqlmodel import Session, col, select
 from zxcvbn import zxcvbn
 
@@ -335,6 +335,83 @@ async def get_auth(auth: Annotated[Auth | None, Depends(get_optional_auth)]) -> 
 
 AuthDep = Annotated[Auth, Depends(get_auth)]
 OptionalAuthDep = Annotated[Auth | None, Depends(get_optional_auth)]
+
+
+# --- the answer save's credential check (audits/fill/lane.py) ----------------------------
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A credential that plainly authenticates a write: the user, the organization it points
+    at, and the user's role there. Read from the database on every request, so a revoked
+    token, a removed member or a login ended by a password change is refused at once, in
+    every worker."""
+
+    user_id: int
+    org_id: int
+    role: str
+
+
+def _caller_query(credential: type[ApiToken] | type[UserSession], *extra: Any) -> Any:
+    """What get_optional_auth reads, as plain columns (no ORM objects): built once."""
+    return (
+        select(  # type: ignore[call-overload]
+            col(credential.user_id),
+            col(credential.expires_at),
+            col(User.is_active),
+            col(Membership.org_id),
+            col(Membership.role),
+            col(Organization.id),
+            *extra,
+        )
+        .join(User, col(User.id) == col(credential.user_id))
+        .outerjoin(
+            Membership,
+            and_(
+                col(Membership.user_id) == col(credential.user_id),
+                col(Membership.org_id) == col(credential.org_id),
+            ),
+        )
+        .outerjoin(Organization, col(Organization.id) == col(Membership.org_id))
+        .where(col(credential.token_hash) == bindparam("token_hash"))
+    )
+
+
+_TOKEN_CALLER = _caller_query(
+    ApiToken, col(ApiToken.revoked_at), col(ApiToken.scope), col(ApiToken.last_used_at)
+)
+_SESSION_CALLER = _caller_query(UserSession)
+
+
+def caller_for_write(
+    connection: Connection, *, token: str | None = None, sid: str | None = None
+) -> Caller | None:
+    """The Caller of a write sent with this bearer token or login session id, in one query
+    of plain columns; None whenever get_optional_auth and app.tenancy would do anything but
+    let it through as is (unknown, revoked, expired, read-only, switched off, no membership,
+    a token's last use due to be noted): the caller then takes the full path, which says
+    why in its usual words."""
+    if token is not None:
+        row = connection.execute(_TOKEN_CALLER, {"token_hash": digest(token)}).first()
+    elif sid is not None:
+        row = connection.execute(_SESSION_CALLER, {"token_hash": digest(sid)}).first()
+    else:
+        return None
+    if row is None:
+        return None
+    user_id, expires_at, is_active, org_id, role, org, *token_only = row
+    now = utcnow()
+    if not is_active or org_id is None or org != org_id:
+        return None
+    if token is not None:
+        revoked_at, scope, last_used_at = token_only
+        if revoked_at is not None or scope != "write" or api_token_use_due(last_used_at, now):
+            return None
+        if expires_at is not None and expires_at <= now:
+            return None
+    elif expires_at <= now:
+        return None
+    return Caller(user_id=user_id, org_id=org_id, role=role)
 
 
 # --- CSRF --------------------------------------------------------------------------------

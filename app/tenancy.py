@@ -24,15 +24,17 @@ import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import CursorResult, text
+from sqlalchemy import Connection, CursorResult, Insert, Table, bindparam, text
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.sql import operators, visitors
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter, ColumnClause
 from sqlmodel import Session, SQLModel, select
 
 from app.db import SessionDep
@@ -249,6 +251,172 @@ def org_sql(
         raise UnscopedSQL("; ".join(problems))
     statement = text(_expand(sql)).execution_options(**{ORG_SQL: org_id})
     return session.connection().execute(statement, {**(params or {}), ORG_PARAM: org_id})
+
+
+# --- Core statements ------------------------------------------------------------------------
+
+
+def org_param() -> Any:
+    """The bound organization of a Core statement run by `org_core`: write
+    `Model.org_id == org_param()` for each organization's table the statement reads."""
+    return bindparam(ORG_PARAM)
+
+
+# Statements `org_core` has checked, by id; each entry holds its statement so that no other
+# can take its id. Hot statements are built once, so this stays small.
+_CHECKED: dict[int, Any] = {}
+_CHECKED_LOCK = threading.Lock()
+
+
+def core_unscoped_tables(statement: Any) -> list[str]:
+    """The organization tables `statement` reads without `<table>.org_id = :touchstone_org`
+    (for the organization table itself, `id`), [] if none."""
+    tables = org_tables()
+    read: set[Any] = set()  # tables and aliases of tables, as the statement names them
+    scoped: set[Any] = set()
+    for element in visitors.iterate(statement):
+        source = getattr(element, "table", None)
+        if isinstance(element, ColumnClause) and _base_name(source) in tables:
+            read.add(source)
+        if isinstance(element, BinaryExpression) and element.operator is operators.eq:
+            sides = (element.left, element.right)
+            if not any(_is_org_param(side) for side in sides):
+                continue
+            for side in sides:
+                source = getattr(side, "table", None)
+                column = "id" if _base_name(source) == "organization" else "org_id"
+                if isinstance(side, ColumnClause) and side.name == column:
+                    scoped.add(source)
+    if isinstance(statement, Insert):
+        # A new row is stamped with the organization (what stamp_org does for the ORM).
+        for target, value in (statement._values or {}).items():
+            if getattr(target, "name", target) == "org_id" and _is_org_param(value):
+                scoped.add(statement.table)
+    return sorted(str(_base_name(t)) for t in read - scoped)
+
+
+def _is_org_param(value: Any) -> bool:
+    return isinstance(value, BindParameter) and value.key == ORG_PARAM
+
+
+def _base_name(source: Any) -> str | None:
+    table = getattr(source, "element", source)  # an alias names the table it stands for
+    return table.name if isinstance(table, Table) else None
+
+
+@dataclass(frozen=True)
+class OrgConnection:
+    """A Core connection inside one organization, for work that runs Core statements only
+    (the answer save's lane, docs/performance.md): what a scoped session is to the ORM,
+    without the session's bookkeeping. Made by whoever authenticated the caller, from the
+    organization the credential points at, as get_tenant scopes a request's session."""
+
+    connection: Connection
+    org_id: int
+
+
+def org_core(
+    scoped: OrmSession | OrgConnection,
+    statement: Any,
+    params: Mapping[str, Any] | None = None,
+) -> CursorResult[*tuple[Any, ...]]:
+    """Run a Core statement (built once, values bound) in the organization of a scoped
+    session or an OrgConnection: the counterpart of `org_sql` for statements that skip the
+    ORM's objects on a hot path (the answer save, docs/performance.md). `:touchstone_org`
+    (`org_param()`) is bound to the organization; a statement that reads an organization's
+    table without that filter, or inserts a row without stamping it with it, is refused
+    (UnscopedSQL), checked once per statement.
+    """
+    if isinstance(scoped, OrgConnection):
+        org_id, connection = scoped.org_id, scoped.connection
+    else:
+        org_id, connection = require_org(scoped), scoped.connection()
+    key = id(statement)
+    if _CHECKED.get(key) is not statement:
+        problems = core_unscoped_tables(statement)
+        if problems:
+            raise UnscopedSQL("no organization filter on " + ", ".join(problems))
+        with _CHECKED_LOCK:
+            _CHECKED[key] = statement
+    return connection.execute(statement, {**(params or {}), ORG_PARAM: org_id})
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """A Core statement as its dialect sends it: the SQL, the order of its values, and the
+    converters of the values going in and of the columns coming out."""
+
+    sql: str
+    compiled: Any
+    positions: tuple[str, ...] | None  # qmark (SQLite); None: named (PostgreSQL)
+    binds: Mapping[str, Callable[[Any], Any]]
+    types: tuple[Any, ...]  # of the columns coming out
+    # The converters of the columns coming out, made on the first rows: some drivers' need
+    # the type the database names for each column (psycopg's).
+    results: list[tuple[Callable[[Any], Any] | None, ...]] = field(default_factory=list)
+
+
+_COMPILED: dict[tuple[int, str], tuple[Any, _Compiled]] = {}
+
+
+def _compiled(statement: Any, dialect: Any) -> _Compiled:
+    key = (id(statement), dialect.name)
+    hit = _COMPILED.get(key)
+    if hit is not None and hit[0] is statement:
+        return hit[1]
+    compiled = statement.compile(dialect=dialect)
+    positions = compiled.positiontup
+    made = _Compiled(
+        sql=str(compiled),
+        compiled=compiled,
+        positions=tuple(positions) if positions is not None else None,
+        binds=dict(compiled._bind_processors),
+        types=tuple(entry[3] for entry in compiled._result_columns),
+    )
+    with _CHECKED_LOCK:
+        _COMPILED[key] = (statement, made)
+    return made
+
+
+def org_rows(
+    scoped: OrgConnection, statement: Any, params: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """org_core for the hottest path (the answer save's lane, docs/performance.md): the
+    statement, checked as org_core checks it, compiled once per dialect and sent to the
+    driver as it stands, its values and rows converted as SQLAlchemy converts them; the
+    rows as plain tuples (none for a write). SQLAlchemy's per-execution work (the cache
+    key of the statement, its execution context, its result object) was most of a save's
+    database time."""
+    key = id(statement)
+    if _CHECKED.get(key) is not statement:
+        problems = core_unscoped_tables(statement)
+        if problems:
+            raise UnscopedSQL("no organization filter on " + ", ".join(problems))
+        with _CHECKED_LOCK:
+            _CHECKED[key] = statement
+    connection = scoped.connection
+    made = _compiled(statement, connection.dialect)
+    values = made.compiled.construct_params({**params, ORG_PARAM: scoped.org_id})
+    for name, convert in made.binds.items():
+        if name in values:
+            values[name] = convert(values[name])
+    sent: Any = values if made.positions is None else tuple(values[n] for n in made.positions)
+    result = connection.exec_driver_sql(made.sql, sent, execution_options={ORG_SQL: scoped.org_id})
+    if not result.returns_rows:
+        return []
+    if not made.results:
+        described = result.cursor.description
+        made.results.append(
+            tuple(
+                kind._cached_result_processor(connection.dialect, column[1])
+                for kind, column in zip(made.types, described, strict=True)
+            )
+        )
+    converters = made.results[0]
+    return [
+        tuple(v if c is None else c(v) for v, c in zip(row, converters, strict=True))
+        for row in result.fetchall()
+    ]
 
 
 @dataclass(frozen=True)

@@ -450,6 +450,12 @@ def _answer_save(
         ),
         with_photos=True,
     )
+    return answer_reply(saved)
+
+
+def answer_reply(saved: services.SavedAnswer) -> JSONResponse:
+    """The reply to an answer saved under the phone's id (AnswerSaved); also the quick
+    save's (audits/fill/lane.py)."""
     answer = saved.answer
     public = _answer_public(
         answer,

@@ -416,13 +416,19 @@ def given_time(given_at: datetime | None, *, received: datetime, shop: Shop) -> 
     was planned (a clock reset to 1970) cannot be true: the receive time counts instead.
     A naive time is taken as UTC. (docs/reliability.md, "Two devices, one answer")
     """
+    return given_time_since(given_at, received=received, created=shop.created_at)
+
+
+def given_time_since(
+    given_at: datetime | None, *, received: datetime, created: datetime | None
+) -> datetime:
+    """given_time for a shop planned at `created`."""
     if given_at is None:
         return received
     if given_at.tzinfo is None:
         given_at = given_at.replace(tzinfo=UTC)
     if given_at > received:
         return received
-    created = shop.created_at
     if created is not None and created.tzinfo is None:
         created = created.replace(tzinfo=UTC)
     if created is not None and given_at < created:
@@ -536,6 +542,9 @@ def answer_upsert(
     with_progress: bool = False,
 ) -> SavedAnswer:
     """Save one answer; the same id (or the same question) again updates it, never duplicates.
+
+    Its quick twin, audits/quick_save.py, does the same in Core statements for the usual
+    autosave: a rule added here goes there too (or becomes a reason for it to step aside).
 
     Replays are expected: a phone resends what it is not sure arrived. This runs on every
     autosave, so it reads little: the question and its place in the shop in one query, the

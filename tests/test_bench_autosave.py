@@ -1,10 +1,12 @@
 """The autosave bench's own parts, quickly: its arguments, the lines it gives wrk, and the
-floor server it measures Touchstone against. The bench itself is not run here (it prints
-figures, docs/performance.md)."""
+floor server it measures Touchstone against; and, marked slow, the whole bench run as small
+as it goes (its figures themselves are for docs/performance.md, not for a test to judge)."""
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bench.autosave import Shopper, items_file, parse_args
+from bench.autosave import ROOT, Shopper, items_file, parse_args
 from bench.autosave_floor import floor_setup, make_app
 
 
@@ -64,3 +66,28 @@ def test_the_floor_checks_the_token_and_upserts_the_answer(tmp_path: Path) -> No
     assert replies[0] == (200, {"id": str(answer), "question_id": 5, "revision": 1})
     assert replies[1] == (200, {"id": str(answer), "question_id": 5, "revision": 2})
     assert [status for status, _ in replies[2:]] == [401, 422]
+
+
+@pytest.mark.slow  # seeds the demo and starts two servers: about half a minute
+def test_the_bench_runs_briefly_and_prints_both_servers_figures() -> None:
+    """The whole bench, as small as it goes: wrk against `touchstone serve` and the floor,
+    one second each with two shoppers; every save answered 200 (0 errors) on both."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "autosave.py"), "-n", "2", "--seconds", "1"],
+        capture_output=True,
+        text=True,
+        timeout=600,  # a busy machine
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = {}
+    for line in done.stdout.splitlines():
+        cells = line.split()
+        if len(cells) >= 9 and cells[0] == "2" and cells[1] in ("touchstone", "floor"):
+            rows[cells[1]] = cells
+    assert rows.keys() == {"touchstone", "floor"}, done.stdout
+    for server, cells in rows.items():
+        saves, errors = int(cells[2]), int(cells[7])
+        assert saves > 0 and errors == 0, (server, cells)
+        assert cells[8].endswith("ms")  # CPU a save
+    assert rows["touchstone"][9].endswith("%")  # the share of the floor

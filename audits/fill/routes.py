@@ -40,6 +40,7 @@ from audits.photos import services as photos
 from audits.queries import Section, handin_missing, shop_progress, shop_sections
 from audits.services import (
     AnswerInput,
+    SavedAnswer,
     answer_upsert,
     phone_time,
     section_comment_record,
@@ -239,24 +240,12 @@ async def answer_save(request: Request, tenant: ShopperDep, shop: ShopDep) -> Re
         return _refused(exc)
     question_id = body.get("question_id")
     try:
-        answer_id = uuid.UUID(str(body.get("id")))
-        if not isinstance(question_id, int) or isinstance(question_id, bool):
-            raise DomainError("Say which question this answers.", field="question_id")
-        comment = body.get("comment") or ""
-        if not isinstance(comment, str):
-            raise DomainError("Write the comment as text.", field="comment")
-        data = AnswerInput(
-            id=answer_id,
-            question_id=question_id,
-            value=body.get("value"),
-            not_applicable=body.get("not_applicable") is True,
-            comment=comment,
-            given_at=phone_time(body.get("given_at")),
-        )
+        data = answer_input(body)
     except ValueError:
         return _refused(DomainError("The answer's id is not valid.", field="id"))
     except DomainError as exc:
         return _refused(exc, question_id=question_id)
+    answer_id = data.id
 
     def save() -> dict[str, Any]:
         saved = answer_upsert(
@@ -266,35 +255,62 @@ async def answer_save(request: Request, tenant: ShopperDep, shop: ShopDep) -> Re
             data=data,
             with_progress=True,
         )
-        answer = saved.answer
-        assert saved.progress is not None
-        answered, total = saved.progress
-        return {
-            "ok": True,
-            "ack": "answer",
-            "shop_id": ident(shop),
-            # The id the phone sent, and the id the answer is kept under: the same, unless
-            # the server already held this question's answer under another id.
-            "sent_id": str(answer_id),
-            "id": str(answer.id),
-            "question_id": answer.question_id,
-            "value": answer.value,
-            "not_applicable": answer.not_applicable,
-            "comment": answer.comment,
-            # False: the server holds an answer given later (by the shopper's time) on
-            # another device; the values above are that newer answer, and nothing changed.
-            "applied": saved.applied,
-            "given_at": _iso(answer.given_at),
-            "revision": answer.revision,
-            "answered": answered,
-            "total": total,
-        }
+        return answer_ack(ident(shop), answer_id, saved)
 
     try:
         return JSONResponse(await in_transaction(tenant.session, save))
     except DomainError as exc:
         tenant.session.rollback()
         return _refused(exc, question_id=question_id)
+
+
+def answer_input(body: Any) -> AnswerInput:
+    """The answer a page save's JSON body sends, or DomainError (ValueError for a bad id)."""
+    if not isinstance(body, dict):
+        raise DomainError("Send the answer as a JSON object.")
+    question_id = body.get("question_id")
+    answer_id = uuid.UUID(str(body.get("id")))
+    if not isinstance(question_id, int) or isinstance(question_id, bool):
+        raise DomainError("Say which question this answers.", field="question_id")
+    comment = body.get("comment") or ""
+    if not isinstance(comment, str):
+        raise DomainError("Write the comment as text.", field="comment")
+    return AnswerInput(
+        id=answer_id,
+        question_id=question_id,
+        value=body.get("value"),
+        not_applicable=body.get("not_applicable") is True,
+        comment=comment,
+        given_at=phone_time(body.get("given_at")),
+    )
+
+
+def answer_ack(shop_id: int, answer_id: uuid.UUID, saved: SavedAnswer) -> dict[str, Any]:
+    """What the offline queue needs to drop the item: the acknowledgement of a kept answer
+    (also the quick save's, audits/fill/lane.py)."""
+    answer = saved.answer
+    assert saved.progress is not None
+    answered, total = saved.progress
+    return {
+        "ok": True,
+        "ack": "answer",
+        "shop_id": shop_id,
+        # The id the phone sent, and the id the answer is kept under: the same, unless
+        # the server already held this question's answer under another id.
+        "sent_id": str(answer_id),
+        "id": str(answer.id),
+        "question_id": answer.question_id,
+        "value": answer.value,
+        "not_applicable": answer.not_applicable,
+        "comment": answer.comment,
+        # False: the server holds an answer given later (by the shopper's time) on
+        # another device; the values above are that newer answer, and nothing changed.
+        "applied": saved.applied,
+        "given_at": _iso(answer.given_at),
+        "revision": answer.revision,
+        "answered": answered,
+        "total": total,
+    }
 
 
 def _parse_local(value: str, tz: str) -> datetime | None:

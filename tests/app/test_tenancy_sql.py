@@ -6,15 +6,25 @@ import ast
 import asyncio
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert, text, update
 from sqlmodel import Session, col, select
 
-from app.db import in_transaction
+from app.db import Database, in_transaction
 from app.modelbase import ident
 from app.orgs.models import Location
-from app.tenancy import UnscopedSQL, org_sql, scope_session
+from app.tenancy import (
+    OrgConnection,
+    UnscopedSQL,
+    org_core,
+    org_param,
+    org_rows,
+    org_sql,
+    scope_session,
+)
+from audits.models import Shop
 from tests.factories import make_location, make_org
 from tests.sql_guard import ROOT, UnscopedTextualSQL
 
@@ -182,3 +192,73 @@ def test_in_transaction_stays_on_the_loop_only_inside_a_begun_sqlite_transaction
         assert after == loop_thread  # can no longer wait: no hop
     else:
         assert after != loop_thread  # every statement a round trip: the thread pool
+
+
+# --- Core statements: app.tenancy.org_core ----------------------------------------------------
+
+_OURS_CORE = select(col(Location.name)).where(col(Location.org_id) == org_param())
+
+
+def test_org_core_binds_the_organization_of_a_session_or_a_connection(
+    session: Session, db: Database
+) -> None:
+    ours, theirs = make_org(session), make_org(session)
+    make_location(session, ours, name="Ours")
+    make_location(session, theirs, name="Theirs")
+    ours_id, theirs_id = ident(ours), ident(theirs)
+    scope_session(session, ours_id)
+    assert org_core(session, _OURS_CORE).scalars().all() == ["Ours"]
+    session.rollback()
+    with db.engine.connect() as connection:
+        scoped = OrgConnection(connection, theirs_id)
+        assert org_core(scoped, _OURS_CORE).scalars().all() == ["Theirs"]
+
+
+def test_org_core_refuses_a_session_without_an_organization(session: Session) -> None:
+    with pytest.raises(UnscopedSQL, match="scoped session"):
+        org_core(session, _OURS_CORE)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        select(col(Location.name)),  # no filter at all
+        # the location filtered, the shop it joins not
+        select(col(Location.name), col(Shop.id))
+        .join(Shop, col(Shop.location_id) == col(Location.id))
+        .where(col(Location.org_id) == org_param()),
+        select(col(Location.name)).where(col(Location.org_id) == 1),  # a fixed organization
+        insert(Location).values(name="x", region="", address=""),  # a row not stamped
+        update(Location).values(name="x"),
+    ],
+)
+def test_org_core_refuses_a_statement_without_the_organizations_filter(
+    session: Session, statement: Any
+) -> None:
+    scope_session(session, ident(make_org(session)))
+    with pytest.raises(UnscopedSQL, match="no organization filter on"):
+        org_core(session, statement)
+
+
+def test_org_rows_binds_checks_and_converts_as_org_core_does(
+    session: Session, db: Database
+) -> None:
+    """The lane's executor (statements compiled once, sent to the driver): the organization
+    bound, an unscoped statement refused, the values coming out as SQLAlchemy gives them."""
+    ours, theirs = make_org(session), make_org(session)
+    make_location(session, ours, name="Ours")
+    make_location(session, theirs, name="Theirs")
+    ours_id = ident(ours)
+    through_core = select(col(Location.name), col(Location.created_at), col(Location.id)).where(
+        col(Location.org_id) == org_param()
+    )
+    scope_session(session, ours_id)
+    expected = [tuple(row) for row in org_core(session, through_core).all()]
+    session.rollback()
+    with db.engine.connect() as connection:
+        scoped = OrgConnection(connection, ours_id)
+        for _ in range(2):  # compiled on the first call, reused on the second
+            assert org_rows(scoped, through_core, {}) == expected
+        assert expected[0][0] == "Ours" and expected[0][1].tzinfo is not None
+        with pytest.raises(UnscopedSQL, match="no organization filter on location"):
+            org_rows(scoped, select(col(Location.name)), {})
