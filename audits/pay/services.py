@@ -119,6 +119,13 @@ def payment_run_cancel(*, session: Session, run: PaymentRun) -> None:
     """Cancel a run not paid yet: its lines are freed, owed again for a later run."""
     if run.paid_at is not None:
         raise ConflictError(MSG_PAID_CANNOT_CANCEL)
+    # Lines first, then the run only while it is still not paid (else all is rolled back);
+    # "fetch" takes the deleted rows out of this session too, so their ids can come again.
+    session.execute(
+        delete(PaymentLine)
+        .where(col(PaymentLine.run_id) == run.id)
+        .execution_options(synchronize_session="fetch")
+    )
     deleted = session.execute(
         delete(PaymentRun)
         .where(
@@ -126,10 +133,9 @@ def payment_run_cancel(*, session: Session, run: PaymentRun) -> None:
             col(PaymentRun.org_id) == run.org_id,
             col(PaymentRun.paid_at).is_(None),
         )
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")
     )
     if deleted.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         raise ConflictError(MSG_PAID_CANNOT_CANCEL)
-    session.execute(delete(PaymentLine).where(col(PaymentLine.run_id) == run.id))
     session.commit()
