@@ -430,3 +430,72 @@ def test_shopper_page_shows_owed_and_paid_and_only_their_own(
     sign_in(staff, db, w.viewer, w.org)
     assert staff.get("/pay").status_code == 403
     assert staff.get("/payments").status_code == 403
+
+
+def test_two_owners_marking_a_run_paid_at_once_pay_it_once(session: Session, db: Database) -> None:
+    w = _world(session)
+    _approved(session, w, w.ann, 2500, FIRST)
+    run = _make_run(session, w)
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def press() -> None:
+        with db.session(write=True) as mine:
+            scope_session(mine, w.org.id)  # type: ignore[arg-type]
+            start.wait(timeout=30)
+            mine_run = mine.get(PaymentRun, run.id)  # after the wait: it takes SQLite's lock
+            assert mine_run is not None
+            try:
+                services.payment_run_mark_paid(
+                    session=mine,
+                    run=mine_run,
+                    actor_id=w.owner.id,
+                    tz=TZ,  # type: ignore[arg-type]
+                )
+                outcomes.append("paid")
+            except ConflictError as exc:
+                outcomes.append(exc.message)
+
+    threads = [threading.Thread(target=press) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes)[1] == "paid" and outcomes.count("paid") == 1
+    assert sorted(outcomes)[0].startswith("This payment run was already marked paid on")
+
+
+def test_owner_pages_say_what_is_wrong_with_the_dates_and_cancel_a_run(
+    session: Session, db: Database, client: Browser
+) -> None:
+    w = _world(session)
+    _approved(session, w, w.ann, 2500, FIRST - timedelta(days=3))
+    shop = _approved(session, w, w.ann, 1200, LAST)
+    sign_in(client, db, w.owner, w.org)
+    garbled = client.get("/payments", params={"period_from": "soon", "period_until": "later"})
+    assert garbled.status_code == 400
+    assert 'id="f-period_from-error">Give a date, such as 2026-12-01.<' in garbled.text
+    page = client.get(
+        "/payments", params={"period_from": FIRST.isoformat(), "period_until": LAST.isoformat()}
+    )
+    # The fee approved before the period is named beside it, not added to it.
+    assert "1 fee approved before this period is in no payment run yet" in page.text
+    assert 'id="owed-total">EUR 12.00<' in page.text
+    made = client.form(
+        "/payments", {"period_from": FIRST.isoformat(), "period_until": LAST.isoformat()}
+    )
+    run_url = made.headers["location"]  # type: ignore[attr-defined]
+    cancelled = client.form(run_url + "/cancel")
+    assert cancelled.status_code == 303  # type: ignore[attr-defined]
+    session.expire_all()
+    assert _count(session, PaymentRun) == 0
+    assert [x.shop_id for x in queries.owed_lines(session, FIRST, LAST, TZ)] == [shop.id]
+    nothing = client.form(
+        "/payments",
+        {
+            "period_from": (LAST + timedelta(days=1)).isoformat(),
+            "period_until": (LAST + timedelta(days=1)).isoformat(),
+        },
+    )
+    assert nothing.status_code == 409  # type: ignore[attr-defined]
+    assert services.MSG_NOTHING_OWED in nothing.text  # type: ignore[attr-defined]
