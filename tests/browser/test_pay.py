@@ -152,6 +152,18 @@ def test_a_shopper_sees_owed_then_paid_after_the_owner_s_payment_run(
     phone.check_phone_layout()
     _shot(phone, "pay-shopper-paid-phone")
 
+    # The owner's pages read on a phone too.
+    owner_phone = open_tab(PHONE)
+    owner_phone.login(DEMO_USERS[0][0])
+    owner_phone.goto(f"/payments/{run_id}")
+    expect(owner_phone.page.locator("#run-state")).to_contain_text("Paid")
+    owner_phone.check_phone_layout()
+    _shot(owner_phone, "payment-run-phone")
+    owner_phone.goto("/payments")
+    expect(owner_phone.page.locator("#runs")).to_contain_text(f"#{run_id}")
+    owner_phone.check_phone_layout()
+    _shot(owner_phone, "payments-owner-phone")
+
     db = Database(live_server.database_url)
     with db.session() as session:
         run = session.get(PaymentRun, run_id)
