@@ -59,6 +59,8 @@ from audits.fill import api as fill_api
 from audits.fill import lane
 from audits.fill import routes as fill_routes
 from audits.fill.lane import AnswerSaveLane
+from audits.pay import api as pay_api
+from audits.pay import routes as pay_routes
 from recovery import api as recovery_api
 from recovery import routes as recovery_routes
 from recovery.alerts import api as alerts_api
@@ -225,6 +227,9 @@ def _include_routers(app: FastAPI) -> None:
     # /waves/{id}/post, /shoppers, /settings/visit-rules), which share no path with the above.
     app.include_router(board_api.router, prefix="/api/v1")
     app.include_router(board_routes.router)
+    # Paying shoppers (audits/pay): payment runs (/payments) and a shopper's own pay (/pay).
+    app.include_router(pay_api.router, prefix="/api/v1")
+    app.include_router(pay_routes.router)
     alerts_routes.install(app)  # e-mails new alerts after the response that raised them
 
     @app.get("/healthz", include_in_schema=False)

@@ -367,7 +367,8 @@ def wave_create(tenant: OwnerDep, data: WavePlanIn) -> JSONResponse:
 
 @router.get(
     "/shops",
-    response_model=list[ShopPublic],
+    # Staff get the shape without shopper or fee: both are the documented answer.
+    response_model=list[ShopPublic] | list[ShopStaff],
     description="Owners: every shop (filter with `status`); shoppers: their own; staff: "
     "approved shops only. A page at a time: `limit` (default 100, at most 500) from `offset`; "
     '`X-Total-Count` says how many there are and a `Link` header with `rel="next"` points '
@@ -411,7 +412,7 @@ def shops(
 
 @router.get(
     "/shops/{shop_id}",
-    response_model=ShopDetail,
+    response_model=ShopDetail | ShopDetailStaff,
     description="The shop with its sections, questions (the versions it asked), answers and "
     "score. " + STAFF_NOTE,
     responses={200: {"description": "The shop.", "model": ShopDetail | ShopDetailStaff}},

@@ -25,7 +25,7 @@ from app.orgs.models import (
     User,
 )
 from app.security import api_token_issue, digest, hash_password
-from audits.models import Answer, Photo, Shop, ShopTouchpoint
+from audits.models import Answer, Photo, Shop, ShopStatus, ShopTouchpoint
 from reports.pdf.models import JobStatus, ReportJob
 from touchpoints import services as journey_services
 from touchpoints.models import Question, QuestionFields, Stage, Touchpoint
@@ -263,6 +263,18 @@ def make_world(session: Session, name: str) -> OrgWorld:
     world.objects["report_schedule_id"] = make_report_schedule(session, org).id
     # A wave, which the job board posts as a whole (/waves/{wave_id}/post).
     world.objects["wave_id"] = make_wave(session, org).id
+    # A payment run of one approved shop's fee (/payments/{payment_run_id}, audits/pay).
+    paid_shop = make_shop(
+        session,
+        org,
+        location=location,
+        shopper_id=users[Role.shopper].id,
+        status=ShopStatus.approved,
+        approved_at=utcnow(),
+        fee_minor=2500,
+        fee_currency="EUR",
+    )
+    world.objects["payment_run_id"] = make_payment_run(session, org, [paid_shop]).id
     # A token of its own (revoking it must not cut the sweep's own tokens off).
     spare = digest(make_token(session, org, users[Role.owner]))
     world.objects["api_token_id"] = session.exec(  # type: ignore[assignment]
@@ -440,3 +452,38 @@ def make_wave(session: Session, org: Organization, **overrides: Any) -> Any:
     session.add(wave)
     session.commit()
     return wave
+
+
+def make_payment_run(
+    session: Session,
+    org: Organization,
+    shops: list[Shop] = (),
+    **overrides: Any,  # type: ignore[assignment]
+) -> Any:
+    """A payment run (audits/pay) whose lines are `shops`' fees, as a run made now claims."""
+    from datetime import date
+
+    from audits.pay.models import PaymentLine, PaymentRun
+
+    today = utcnow().date()
+    values: dict[str, Any] = {
+        "org_id": org.id,
+        "period_from": date(today.year, today.month, 1),
+        "period_until": today,
+    }
+    run = PaymentRun(**{**values, **overrides})
+    session.add(run)
+    session.flush()
+    for shop in shops:
+        session.add(
+            PaymentLine(
+                org_id=org.id,  # type: ignore[arg-type]
+                run_id=run.id,  # type: ignore[arg-type]
+                shop_id=shop.id,  # type: ignore[arg-type]
+                shopper_id=shop.shopper_id,  # type: ignore[arg-type]
+                amount_minor=shop.fee_minor or 0,
+                currency=shop.fee_currency,
+            )
+        )
+    session.commit()
+    return run

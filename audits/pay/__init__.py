@@ -1,0 +1,1 @@
+"""Paying shoppers: each shop's fee state, payment runs, and what a shopper is owed."""
