@@ -21,6 +21,7 @@ from app.paging import PAGE_HEADERS_DOC, page_headers
 from app.tenancy import MemberDep, OwnerDep, Tenant, require_role
 from audits import queries, services
 from audits.deps import ShopDep
+from audits.feedback.services import Rubric
 from audits.models import Answer, Shop, ShopStatus
 from audits.services import AnswerInput, ShopPlan, WavePlan
 
@@ -187,7 +188,24 @@ class VisitBody(BaseModel):
 
 
 class ReturnBody(BaseModel):
-    note: str = ""
+    note: str = Field(default="", description="What to fix, about the shop as a whole.")
+    question_notes: dict[int, str] = Field(
+        default_factory=dict,
+        description="What to fix, by question id: shown next to each question on the phone. "
+        "A return needs `note` or at least one of these.",
+    )
+
+
+Mark = Annotated[int | None, Field(default=None, ge=1, le=3, description="1 poor, 2 fair, 3 good")]
+
+
+class ApproveBody(BaseModel):
+    """The review rubric (each mark optional) and a note the shopper reads with the score."""
+
+    on_time: Mark = None
+    complete: Mark = None
+    detail: Mark = None
+    note: str = Field(default="", max_length=4000)
 
 
 # --- building the shapes -------------------------------------------------------------------
@@ -485,14 +503,28 @@ def shop_submit(tenant: ShopperDep, shop: ShopDep) -> JSONResponse:
 
 
 @router.post("/shops/{shop_id}/approve", response_model=ShopPublic)
-def shop_approve(tenant: OwnerDep, shop: ShopDep) -> JSONResponse:
-    """Approve a submitted shop; its score is recomputed and it counts in reports."""
-    services.shop_approve(session=tenant.session, shop=shop, actor_id=tenant.user_id)
+def shop_approve(tenant: OwnerDep, shop: ShopDep, data: ApproveBody | None = None) -> JSONResponse:
+    """Approve a submitted shop; its score is recomputed and it counts in reports. The body
+    is optional: the review rubric's marks (the shopper's record) and a note to the shopper."""
+    body = data or ApproveBody()
+    services.shop_approve(
+        session=tenant.session,
+        shop=shop,
+        actor_id=tenant.user_id,
+        rubric=Rubric(on_time=body.on_time, complete=body.complete, detail=body.detail),
+        note=body.note,
+    )
     return _json(_summary(tenant, shop))
 
 
 @router.post("/shops/{shop_id}/return", response_model=ShopPublic)
 def shop_return(tenant: OwnerDep, shop: ShopDep, data: ReturnBody) -> JSONResponse:
     """Send a submitted shop back to its shopper with a note saying what to look at."""
-    services.shop_return(session=tenant.session, shop=shop, actor_id=tenant.user_id, note=data.note)
+    services.shop_return(
+        session=tenant.session,
+        shop=shop,
+        actor_id=tenant.user_id,
+        note=data.note,
+        question_notes=data.question_notes,
+    )
     return _json(_summary(tenant, shop))
