@@ -27,6 +27,7 @@ from audits.deps import ShopDep
 from audits.feedback import queries as feedback_queries
 from audits.feedback.services import RUBRIC, rubric_checked
 from audits.models import OPEN_STATES, Shop, ShopStatus
+from audits.proof import queries as proof_queries
 from audits.services import MSG_TOUCHPOINTS_NEEDED, MSG_WINDOW, AnswerInput, ShopPlan, WavePlan
 from touchpoints.models import QuestionKind
 from touchpoints.queries import journey, question_counts
@@ -442,6 +443,8 @@ def _detail_context(tenant: Tenant, shop: Shop, **extra: Any) -> dict[str, Any]:
         "notes": feedback_queries.shop_notes(session, shop) if is_owner else [],
         "rating": feedback_queries.shop_rating(session, shop) if is_owner else None,
         "RUBRIC": RUBRIC,
+        # Proof of visit (audits/proof): the reviewer's, never staff's.
+        "proof": proof_queries.shop_proof(session, shop) if is_owner else None,
         "question_texts": {ident(q): q.text for ex in explained for q in ex.section.questions},
         "approve_errors": {},
         "approve_values": {},

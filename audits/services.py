@@ -47,6 +47,7 @@ from audits.models import (
     Wave,
 )
 from audits.progress import shop_progress_counts
+from audits.proof.services import proof_record
 from audits.queries import answer_words, handin_missing, review_flags, shop_sections
 from audits.report_day import answer_share
 from touchpoints.models import Question, QuestionStatus, Touchpoint
@@ -688,6 +689,7 @@ def shop_submit(*, session: Session, shop: Shop, actor_id: int) -> Shop:
         )
     _snapshot(session, shop)
     shop.submitted_at = utcnow()
+    proof_record(session, shop)  # when the phone says the visit started and ended
     _transition(session, shop, ShopStatus.submitted, actor_id)
     _webhook(session, shop, WebhookEvent.shop_submitted)
     session.commit()
