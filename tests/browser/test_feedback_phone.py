@@ -74,3 +74,40 @@ def test_a_question_note_reaches_the_phone_and_is_answered(
     expect(notes).to_contain_text("The shopper answered")
     expect(notes).to_contain_text(REPLY)
     owner.screenshot("feedback-notes-desktop")
+
+
+def test_approval_with_the_rubric_reaches_the_shopper_and_the_record(
+    open_tab: TabFactory, live_server: LiveServer
+) -> None:
+    queue = arrange_queue(live_server, "rubric", [(True, True, 5)])
+    (shop_id,) = queue.shop_ids
+    owner = open_tab(PHONE)
+    owner.login(queue.owner_email, PASSWORD)
+    page = owner.page
+    page.on("dialog", lambda dialog: dialog.accept())
+    owner.goto(f"/shops/{shop_id}")
+    page.get_by_label("On time").select_option("3")
+    page.get_by_label("Complete").select_option("2")
+    page.get_by_label("Note to the shopper with the approval").fill("Clear, thorough answers.")
+    owner.check_phone_layout()
+    owner.screenshot("feedback-rubric-phone")
+    bar = page.get_by_role("region", name="Approve or return this shop")
+    bar.get_by_role("button", name="Approve", exact=True).click()
+    expect(page.get_by_text("Approved: this shop now counts in reports.")).to_be_visible()
+    notes = page.get_by_role("region", name="Notes to the shopper")
+    expect(notes).to_contain_text("On time 3 · Complete 2 · Detailed comments —")
+    expect(notes).to_contain_text("Clear, thorough answers.")
+
+    owner.goto("/shoppers")
+    row = page.locator("tr", has_text="Shopper rubric")
+    expect(row.locator(".rubric-avg")).to_contain_text("3.0 · 2.0 · — (1 shop rated)")
+    owner.screenshot("feedback-records-phone")
+
+    shopper = open_tab(PHONE)
+    shopper.login(_email(live_server, "Shopper rubric"), PASSWORD)
+    shopper.goto(f"/shops/{shop_id}/fill")
+    result = shopper.page.get_by_role("region", name="Your shop’s result")
+    expect(result).to_contain_text("Score: 100")
+    expect(result).to_contain_text("Reviewer’s note: Clear, thorough answers.")
+    shopper.check_phone_layout()
+    shopper.screenshot("feedback-approved-phone")
