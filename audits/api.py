@@ -56,13 +56,14 @@ class ShopStaff(BaseModel):
         description="The stored score snapshot: percent at full precision, not rounded"
     )
     comment: str
-    return_note: str
     wave_id: int | None
 
 
 class ShopPublic(ShopStaff):
     """A shop as its owner, or its own shopper, sees it."""
 
+    # Written to the shopper: never in a staff shape (audits/feedback).
+    return_note: str
     shopper_id: int | None
     shopper_name: str | None
     # The fee (audits/board): minor units of fee_currency; never in a staff shape.
@@ -143,6 +144,7 @@ class ShopDetailStaff(ShopStaff):
 
 
 class ShopDetail(ShopDetailStaff):
+    return_note: str
     shopper_id: int | None
     shopper_name: str | None
     fee_minor: int | None
@@ -233,7 +235,6 @@ def _summary_fields(row: queries.ShopRow) -> dict[str, Any]:
         "approved_at": s.approved_at,
         "score": s.score,
         "comment": s.comment,
-        "return_note": s.return_note,
         "wave_id": s.wave_id,
     }
 
@@ -246,6 +247,7 @@ def _summaries(tenant: Tenant, shops: list[Shop]) -> list[ShopStaff]:
     return [
         ShopPublic(
             **_summary_fields(r),
+            return_note=r.shop.return_note,
             shopper_id=r.shop.shopper_id,
             shopper_name=r.shopper_name,
             fee_minor=r.shop.fee_minor,
@@ -342,6 +344,7 @@ def _detail(tenant: Tenant, shop: Shop) -> ShopDetailStaff:
         return ShopDetailStaff(**fields)
     return ShopDetail(
         **fields,
+        return_note=shop.return_note,
         shopper_id=shop.shopper_id,
         shopper_name=row.shopper_name,
         fee_minor=shop.fee_minor,
@@ -358,7 +361,10 @@ def _json(model: BaseModel | list[Any], status_code: int = 200) -> JSONResponse:
     return JSONResponse(content, status_code=status_code)
 
 
-STAFF_NOTE = "Staff (viewers) get the same shape without `shopper_id`, `shopper_name` and the fee."
+STAFF_NOTE = (
+    "Staff (viewers) get the same shape without `shopper_id`, `shopper_name`, the fee and "
+    "`return_note`."
+)
 
 
 # --- endpoints -----------------------------------------------------------------------------

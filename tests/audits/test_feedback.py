@@ -252,3 +252,17 @@ def test_feedback_api(api: Api) -> None:  # noqa: F811
     assert ok.status_code == 200 and ok.json()["status"] == "approved"
     kinds = [n["kind"] for n in api.shopper("GET", f"/shops/{sid}/notes").json()]
     assert kinds == ["returned", "approved"]
+
+
+def test_staff_never_get_a_return_note_from_the_api(api: Api) -> None:  # noqa: F811
+    from tests.audits.test_api import _fill, _plan
+
+    sid = _plan(api)["id"]
+    _fill(api, sid)
+    api.shopper("POST", f"/shops/{sid}/submit")
+    api.owner("POST", f"/shops/{sid}/return", {"note": "Which till was it?"})
+    api.shopper("POST", f"/shops/{sid}/submit")
+    api.owner("POST", f"/shops/{sid}/approve")
+    assert api.owner("GET", f"/shops/{sid}").json()["return_note"] == "Which till was it?"
+    for shape in (api.viewer("GET", f"/shops/{sid}").json(), api.viewer("GET", "/shops").json()[0]):
+        assert "return_note" not in shape
