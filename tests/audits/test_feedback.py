@@ -173,6 +173,8 @@ def test_approval_with_rubric_and_note_shown_to_the_shopper_not_to_staff(
     done = text(shopper.get(f"/shops/{shop.id}/fill").text)
     assert "Your shop’s result" in done and "Great detail, thanks." in done
     assert "Score:" in done
+    # My shops shows the score beside the approved shop.
+    assert re.search(r"Approved · \d", text(shopper.get("/").text))
 
     staff = _tab(browser_factory, db, w, viewer)
     seen = staff.get(f"/shops/{shop.id}")
