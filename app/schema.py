@@ -9,8 +9,10 @@ import app.orgs.models  # noqa: F401
 import app.outbox.models  # noqa: F401
 import app.webhooks.models  # noqa: F401
 import audits.board.models  # noqa: F401
+import audits.feedback.models  # noqa: F401
 import audits.models  # noqa: F401
 import audits.pay.models  # noqa: F401
+import audits.proof.models  # noqa: F401
 import recovery.models  # noqa: F401
 import reports.pdf.models  # noqa: F401
 import reports.schedules.models  # noqa: F401

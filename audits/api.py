@@ -21,6 +21,7 @@ from app.paging import PAGE_HEADERS_DOC, page_headers
 from app.tenancy import MemberDep, OwnerDep, Tenant, require_role
 from audits import queries, services
 from audits.deps import ShopDep
+from audits.feedback.services import Rubric
 from audits.models import Answer, Shop, ShopStatus
 from audits.services import AnswerInput, ShopPlan, WavePlan
 
@@ -55,13 +56,14 @@ class ShopStaff(BaseModel):
         description="The stored score snapshot: percent at full precision, not rounded"
     )
     comment: str
-    return_note: str
     wave_id: int | None
 
 
 class ShopPublic(ShopStaff):
     """A shop as its owner, or its own shopper, sees it."""
 
+    # Written to the shopper: never in a staff shape (audits/feedback).
+    return_note: str
     shopper_id: int | None
     shopper_name: str | None
     # The fee (audits/board): minor units of fee_currency; never in a staff shape.
@@ -142,6 +144,7 @@ class ShopDetailStaff(ShopStaff):
 
 
 class ShopDetail(ShopDetailStaff):
+    return_note: str
     shopper_id: int | None
     shopper_name: str | None
     fee_minor: int | None
@@ -187,7 +190,24 @@ class VisitBody(BaseModel):
 
 
 class ReturnBody(BaseModel):
-    note: str = ""
+    note: str = Field(default="", description="What to fix, about the shop as a whole.")
+    question_notes: dict[int, str] = Field(
+        default_factory=dict,
+        description="What to fix, by question id: shown next to each question on the phone. "
+        "A return needs `note` or at least one of these.",
+    )
+
+
+Mark = Annotated[int | None, Field(default=None, ge=1, le=3, description="1 poor, 2 fair, 3 good")]
+
+
+class ApproveBody(BaseModel):
+    """The review rubric (each mark optional) and a note the shopper reads with the score."""
+
+    on_time: Mark = None
+    complete: Mark = None
+    detail: Mark = None
+    note: str = Field(default="", max_length=4000)
 
 
 # --- building the shapes -------------------------------------------------------------------
@@ -215,7 +235,6 @@ def _summary_fields(row: queries.ShopRow) -> dict[str, Any]:
         "approved_at": s.approved_at,
         "score": s.score,
         "comment": s.comment,
-        "return_note": s.return_note,
         "wave_id": s.wave_id,
     }
 
@@ -228,6 +247,7 @@ def _summaries(tenant: Tenant, shops: list[Shop]) -> list[ShopStaff]:
     return [
         ShopPublic(
             **_summary_fields(r),
+            return_note=r.shop.return_note,
             shopper_id=r.shop.shopper_id,
             shopper_name=r.shopper_name,
             fee_minor=r.shop.fee_minor,
@@ -324,6 +344,7 @@ def _detail(tenant: Tenant, shop: Shop) -> ShopDetailStaff:
         return ShopDetailStaff(**fields)
     return ShopDetail(
         **fields,
+        return_note=shop.return_note,
         shopper_id=shop.shopper_id,
         shopper_name=row.shopper_name,
         fee_minor=shop.fee_minor,
@@ -340,7 +361,10 @@ def _json(model: BaseModel | list[Any], status_code: int = 200) -> JSONResponse:
     return JSONResponse(content, status_code=status_code)
 
 
-STAFF_NOTE = "Staff (viewers) get the same shape without `shopper_id`, `shopper_name` and the fee."
+STAFF_NOTE = (
+    "Staff (viewers) get the same shape without `shopper_id`, `shopper_name`, the fee and "
+    "`return_note`."
+)
 
 
 # --- endpoints -----------------------------------------------------------------------------
@@ -492,14 +516,28 @@ def shop_submit(tenant: ShopperDep, shop: ShopDep) -> JSONResponse:
 
 
 @router.post("/shops/{shop_id}/approve", response_model=ShopPublic)
-def shop_approve(tenant: OwnerDep, shop: ShopDep) -> JSONResponse:
-    """Approve a submitted shop; its score is recomputed and it counts in reports."""
-    services.shop_approve(session=tenant.session, shop=shop, actor_id=tenant.user_id)
+def shop_approve(tenant: OwnerDep, shop: ShopDep, data: ApproveBody | None = None) -> JSONResponse:
+    """Approve a submitted shop; its score is recomputed and it counts in reports. The body
+    is optional: the review rubric's marks (the shopper's record) and a note to the shopper."""
+    body = data or ApproveBody()
+    services.shop_approve(
+        session=tenant.session,
+        shop=shop,
+        actor_id=tenant.user_id,
+        rubric=Rubric(on_time=body.on_time, complete=body.complete, detail=body.detail),
+        note=body.note,
+    )
     return _json(_summary(tenant, shop))
 
 
 @router.post("/shops/{shop_id}/return", response_model=ShopPublic)
 def shop_return(tenant: OwnerDep, shop: ShopDep, data: ReturnBody) -> JSONResponse:
     """Send a submitted shop back to its shopper with a note saying what to look at."""
-    services.shop_return(session=tenant.session, shop=shop, actor_id=tenant.user_id, note=data.note)
+    services.shop_return(
+        session=tenant.session,
+        shop=shop,
+        actor_id=tenant.user_id,
+        note=data.note,
+        question_notes=data.question_notes,
+    )
     return _json(_summary(tenant, shop))

@@ -24,7 +24,10 @@ from audits import file_import, queries, services
 from audits.board import services as board_services
 from audits.board.queries import fee_words
 from audits.deps import ShopDep
+from audits.feedback import queries as feedback_queries
+from audits.feedback.services import RUBRIC, rubric_checked
 from audits.models import OPEN_STATES, Shop, ShopStatus
+from audits.proof import queries as proof_queries
 from audits.services import MSG_TOUCHPOINTS_NEEDED, MSG_WINDOW, AnswerInput, ShopPlan, WavePlan
 from touchpoints.models import QuestionKind
 from touchpoints.queries import journey, question_counts
@@ -435,6 +438,16 @@ def _detail_context(tenant: Tenant, shop: Shop, **extra: Any) -> dict[str, Any]:
         ),
         "return_errors": {},
         "return_note": "",
+        "question_notes": {},
+        # Notes exchanged with the shopper and the rubric: the owner's, never staff's.
+        "notes": feedback_queries.shop_notes(session, shop) if is_owner else [],
+        "rating": feedback_queries.shop_rating(session, shop) if is_owner else None,
+        "RUBRIC": RUBRIC,
+        # Proof of visit (audits/proof): the reviewer's, never staff's.
+        "proof": proof_queries.shop_proof(session, shop) if is_owner else None,
+        "question_texts": {ident(q): q.text for ex in explained for q in ex.section.questions},
+        "approve_errors": {},
+        "approve_values": {},
         "edit_id": None,
         "edit_errors": {},
         "can_import": is_owner and shop.status in OPEN_STATES,
@@ -462,13 +475,33 @@ def shop_page(request: Request, tenant: ReaderDep, shop: ShopDep) -> Response:
     return _detail(request, tenant, shop)
 
 
+APPROVE_FIELDS = ("on_time", "complete", "detail", "approve_note")
+
+
 @router.post("/shops/{shop_id}/approve")
-def shop_approve(
-    request: Request, tenant: OwnerDep, shop: ShopDep, then: Annotated[str, Form()] = ""
-) -> Response:
+async def shop_approve(request: Request, tenant: OwnerDep, shop: ShopDep) -> Response:
+    form = await request.form()
+    then = str(form.get("then") or "")
+    values = {name: str(form.get(name) or "") for name in APPROVE_FIELDS}
     try:
-        services.shop_approve(session=tenant.session, shop=shop, actor_id=tenant.user_id)
+        services.shop_approve(
+            session=tenant.session,
+            shop=shop,
+            actor_id=tenant.user_id,
+            rubric=rubric_checked(values),
+            note=values["approve_note"],
+        )
     except DomainError as exc:
+        tenant.session.rollback()
+        if exc.field in APPROVE_FIELDS:
+            return _detail(
+                request,
+                tenant,
+                shop,
+                400,
+                approve_errors=domain_errors(exc),
+                approve_values=values,
+            )
         return _detail(
             request, tenant, shop, exc.status_code, notice=exc.message, notice_kind="error"
         )
@@ -487,15 +520,34 @@ def shop_approve(
 
 
 @router.post("/shops/{shop_id}/return")
-def shop_return(
-    request: Request, tenant: OwnerDep, shop: ShopDep, note: Annotated[str, Form()] = ""
-) -> Response:
+async def shop_return(request: Request, tenant: OwnerDep, shop: ShopDep) -> Response:
+    form = await request.form()
+    note = str(form.get("note") or "")
+    # "qnote-<question id>": the note written next to that question on the review page.
+    question_notes = {
+        int(key.removeprefix("qnote-")): str(value)
+        for key, value in form.multi_items()
+        if key.startswith("qnote-") and key.removeprefix("qnote-").isdigit()
+    }
     try:
-        services.shop_return(session=tenant.session, shop=shop, actor_id=tenant.user_id, note=note)
+        services.shop_return(
+            session=tenant.session,
+            shop=shop,
+            actor_id=tenant.user_id,
+            note=note,
+            question_notes=question_notes,
+        )
     except DomainError as exc:
-        if exc.field == "note":
+        tenant.session.rollback()
+        if exc.field == "note" or (exc.field or "").startswith("qnote-"):
             return _detail(
-                request, tenant, shop, 400, return_errors=domain_errors(exc), return_note=note
+                request,
+                tenant,
+                shop,
+                400,
+                return_errors=domain_errors(exc),
+                return_note=note,
+                question_notes=question_notes,
             )
         return _detail(
             request, tenant, shop, exc.status_code, notice=exc.message, notice_kind="error"

@@ -7,7 +7,7 @@ beyond "is a member with role X" live here too: a shopper acts only on their own
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,6 +34,8 @@ from audits.board.services import (
     check_fee,
     visit_start_check,
 )
+from audits.feedback.models import NoteKind
+from audits.feedback.services import MSG_NOTE_LONG, NOTE_MAX, Rubric, note_add, rating_record
 from audits.models import (
     OPEN_STATES,
     Answer,
@@ -45,6 +47,7 @@ from audits.models import (
     Wave,
 )
 from audits.progress import shop_progress_counts
+from audits.proof.services import proof_record
 from audits.queries import answer_words, handin_missing, review_flags, shop_sections
 from audits.report_day import answer_share
 from touchpoints.models import Question, QuestionStatus, Touchpoint
@@ -72,7 +75,9 @@ MSG_ALREADY_APPROVED = "This shop is already approved."
 MSG_MISSING = "{count} required question{s} still need an answer."
 MSG_EVIDENCE = "{count} answer{s} still {need} a photo or a comment (see the question)."
 MSG_CANNOT = "A shop that is {status} cannot be {action}."
-MSG_RETURN_NOTE = "Say what the shopper should look at again."
+MSG_RETURN_NOTE = (
+    "Say what the shopper should fix: write a note here, or next to the questions it concerns."
+)
 
 
 # --- planning ------------------------------------------------------------------------------
@@ -693,21 +698,38 @@ def shop_submit(*, session: Session, shop: Shop, actor_id: int) -> Shop:
         )
     _snapshot(session, shop)
     shop.submitted_at = utcnow()
+    proof_record(session, shop)  # when the phone says the visit started and ended
     _transition(session, shop, ShopStatus.submitted, actor_id)
     _webhook(session, shop, WebhookEvent.shop_submitted)
     session.commit()
     return shop
 
 
-def shop_approve(*, session: Session, shop: Shop, actor_id: int) -> Shop:
+def shop_approve(
+    *,
+    session: Session,
+    shop: Shop,
+    actor_id: int,
+    rubric: Rubric | None = None,
+    note: str = "",
+) -> Shop:
+    """Approve a submitted shop; with it, optionally, the review rubric's marks and a note to
+    the shopper (audits.feedback: the shopper reads the note, the marks feed their record)."""
     if shop.status == ShopStatus.approved:
         return shop
     if shop.status != ShopStatus.submitted:
         raise ConflictError(
             MSG_CANNOT.format(status=shop.status.replace("_", " "), action="approved")
         )
+    note = note.strip()
+    if len(note) > NOTE_MAX:
+        raise DomainError(MSG_NOTE_LONG, field="approve_note")
     _snapshot(session, shop)  # recomputed: answers may have been corrected on review
     shop.approved_at = utcnow()
+    if rubric is not None:
+        rating_record(session, shop, rubric, actor_id)
+    if note:
+        note_add(session, shop, kind=NoteKind.approved, text=note, author_id=actor_id)
     _transition(session, shop, ShopStatus.approved, actor_id)
     # Recovery raises its alerts here (app.wiring registers the listener), in this
     # transaction, in a savepoint of its own: an alert problem never costs the approval.
@@ -762,15 +784,44 @@ def _webhook(session: Session, shop: Shop, event: WebhookEvent) -> None:
     webhook_emit(session=session, org_id=shop.org_id, event=event, data=ShopPayload(shop=data))
 
 
-def shop_return(*, session: Session, shop: Shop, actor_id: int, note: str) -> Shop:
-    if not note.strip():
+def shop_return(
+    *,
+    session: Session,
+    shop: Shop,
+    actor_id: int,
+    note: str,
+    question_notes: Mapping[int, str] | None = None,
+) -> Shop:
+    """Send a submitted shop back saying what to fix: an overall note, notes on questions
+    (audits.feedback, shown next to each on the shopper's phone), or both; never neither."""
+    note = note.strip()
+    per_question = {qid: text.strip() for qid, text in (question_notes or {}).items()}
+    per_question = {qid: text for qid, text in per_question.items() if text}
+    if not note and not per_question:
         raise DomainError(MSG_RETURN_NOTE, field="note")
     if shop.status != ShopStatus.submitted:
         raise ConflictError(
             MSG_CANNOT.format(status=shop.status.replace("_", " "), action="returned")
         )
-    shop.return_note = note.strip()
-    _transition(session, shop, ShopStatus.returned, actor_id, note.strip())
+    if len(note) > NOTE_MAX:
+        raise DomainError(MSG_NOTE_LONG, field="note")
+    asked = {ident(q) for section in shop_sections(session, shop) for q in section.questions}
+    for qid, text in per_question.items():
+        if qid not in asked:
+            raise DomainError(MSG_QUESTION_NOT_IN_SHOP, field="question_id")
+        if len(text) > NOTE_MAX:
+            raise DomainError(MSG_NOTE_LONG, field=f"qnote-{qid}")
+    count = len(per_question)
+    about = f"See the notes on {count} question{'s' if count != 1 else ''}." if count else ""
+    shop.return_note = note or about
+    if note:
+        note_add(session, shop, kind=NoteKind.returned, text=note, author_id=actor_id)
+    for qid, text in per_question.items():
+        note_add(
+            session, shop, kind=NoteKind.returned, text=text, author_id=actor_id, question_id=qid
+        )
+    log = shop.return_note + (f" ({about})" if note and about else "")
+    _transition(session, shop, ShopStatus.returned, actor_id, log)
     session.commit()
     return shop
 

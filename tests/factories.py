@@ -275,6 +275,9 @@ def make_world(session: Session, name: str) -> OrgWorld:
         fee_currency="EUR",
     )
     world.objects["payment_run_id"] = make_payment_run(session, org, [paid_shop]).id
+
+    # A reviewer's note to the shop's shopper, which the shopper answers (audits/feedback).
+    world.objects["note_id"] = make_review_note(session, shop, question_id=question.id).id
     # A token of its own (revoking it must not cut the sweep's own tokens off).
     spare = digest(make_token(session, org, users[Role.owner]))
     world.objects["api_token_id"] = session.exec(  # type: ignore[assignment]
@@ -487,3 +490,20 @@ def make_payment_run(
         )
     session.commit()
     return run
+
+
+def make_review_note(session: Session, shop: Any, **overrides: Any) -> Any:
+    """A return's note on one question of the shop (audits/feedback)."""
+    from audits.feedback.models import NoteKind, ReviewNote
+
+    values: dict[str, Any] = {
+        "org_id": shop.org_id,
+        "shop_id": shop.id,
+        "kind": NoteKind.returned,
+        "text": "Say which till you paid at.",
+        **overrides,
+    }
+    note = ReviewNote(**values)
+    session.add(note)
+    session.commit()
+    return note

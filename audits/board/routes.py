@@ -18,6 +18,7 @@ from audits import queries as shop_queries
 from audits.board import queries, services
 from audits.board.models import NoShowRule, ReleaseReason, WindowRule
 from audits.deps import ShopDep
+from audits.feedback import queries as feedback_queries
 from audits.models import Shop, ShopStatus, Wave
 
 router = APIRouter(include_in_schema=False)
@@ -309,7 +310,13 @@ def wave_post(
 @router.get("/shoppers")
 def records_page(request: Request, tenant: OwnerDep) -> Response:
     return render(
-        request, "board/records.html", {"records": queries.shopper_records(tenant.session)}
+        request,
+        "board/records.html",
+        {
+            "records": queries.shopper_records(tenant.session),
+            # The review rubric's averages (audits.feedback), by shopper id.
+            "rubric": feedback_queries.rubric_averages(tenant.session),
+        },
     )
 
 

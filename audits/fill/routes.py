@@ -35,6 +35,7 @@ from app.tenancy import Tenant, require_role
 from audits import queries
 from audits.board.queries import job_cards, visit_rules, window_refusal
 from audits.deps import ShopDep
+from audits.feedback import queries as feedback_queries
 from audits.models import OPEN_STATES, Shop, ShopStatus
 from audits.photos import services as photos
 from audits.queries import Section, handin_missing, shop_progress, shop_sections
@@ -162,6 +163,11 @@ def fill_page(
         "total": total,
         "tz": tenant.org.timezone,
     }
+    # The reviewer's notes: what to fix (by question) on a returned shop, how it went on an
+    # approved one; the shopper answers each in place (audits.feedback).
+    notes = feedback_queries.shop_notes(session, shop)
+    context["review_notes"] = feedback_queries.return_notes_by_question(notes)
+    context["approval_notes"] = feedback_queries.approval_notes(notes)
     now = utcnow()
     # What the shopper needs to go: the address with a map link, the window, the fee.
     context["go"] = job_cards(session, [shop], tz=tenant.org.timezone, now=now)[0]
@@ -207,6 +213,7 @@ def fill_page(
         # Every screen of this shop, so a reload without signal still finds each one.
         precache=["/"] + [f"/shops/{ident(shop)}/fill?section={i}" for i in range(last + 1)],
         section_of={ident(q): i for i, s in enumerate(sections, start=1) for q in s.questions},
+        question_text={ident(q): q.text for s in sections for q in s.questions},
         # The visit rules refuse a start outside the window: said before anything is typed.
         start_refused=window_refusal(visit_rules(session), shop, tenant.org.timezone, now)
         if shop.status == ShopStatus.assigned
