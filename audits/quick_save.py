@@ -262,6 +262,10 @@ class _Asked:
     allow_na: bool
     weight: float
     critical: bool
+    lineage: str
+    # A save stores the answer whether or not a rule hides it now (rules are judged at
+    # hand-in and in scoring), so the lane never reads the rule itself.
+    show_if: None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +286,7 @@ class _Saved:
 
 def _question(asked: list[Any]) -> _Asked | None:
     """The question version if the shop asks it (question_in_shop's rule), else None."""
-    (qid, kind, config, allow_na, weight, critical, qstatus, _touchpoint, _lineage) = asked[:9]
+    (qid, kind, config, allow_na, weight, critical, qstatus, _touchpoint, lineage) = asked[:9]
     in_shop, same_lineage = asked[9:]
     if qid is None or not in_shop:
         return None
@@ -290,7 +294,7 @@ def _question(asked: list[Any]) -> _Asked | None:
         return None  # the shop answered another version of it
     if same_lineage is None and qstatus != QuestionStatus.active:
         return None
-    return _Asked(qid, kind, config or {}, allow_na, weight, critical)
+    return _Asked(qid, kind, config or {}, allow_na, weight, critical, lineage)
 
 
 def _full_path(scoped: OrgConnection) -> SavedAnswer | None:
