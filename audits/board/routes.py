@@ -146,6 +146,18 @@ def job_page(request: Request, tenant: OwnerDep, shop: ShopDep) -> Response:
     return _job_page(request, tenant, shop)
 
 
+def _posted(request: Request, tenant: OwnerDep, data: Any) -> dict[str, str]:
+    """Post the jobs `data` names (a shop, or a wave's shops) and say so in a flash; the
+    errors to show next to the fields when the board refuses them, else {}."""
+    try:
+        posted = services.jobs_post(session=tenant.session, data=data, actor_id=tenant.user_id)
+    except DomainError as exc:
+        tenant.session.rollback()
+        return domain_errors(exc)
+    flash(request, MSG_POSTED.format(count=len(posted), s="" if len(posted) == 1 else "s"))
+    return {}
+
+
 def _post_data(
     tags: str, region: str, fee: str, fee_currency: str, **target: Any
 ) -> tuple[services.JobPost | None, dict[str, str]]:
@@ -184,13 +196,8 @@ def job_post(
     form = {"tags": tags, "region": region, "fee": fee, "fee_currency": fee_currency}
     data, errors = _post_data(tags, region, fee, fee_currency, shop_ids=[ident(shop)])
     if data is not None:
-        try:
-            posted = services.jobs_post(session=tenant.session, data=data, actor_id=tenant.user_id)
-        except DomainError as exc:
-            tenant.session.rollback()
-            errors = domain_errors(exc)
-        else:
-            flash(request, MSG_POSTED.format(count=len(posted), s="" if len(posted) == 1 else "s"))
+        errors = _posted(request, tenant, data)
+        if not errors:
             return redirect(request, f"/shops/{ident(shop)}/job")
     return _job_page(request, tenant, shop, 400, post_form=form, post_errors=errors)
 
@@ -293,13 +300,8 @@ def wave_post(
     form = {"tags": tags, "region": region, "fee": fee, "fee_currency": fee_currency}
     data, errors = _post_data(tags, region, fee, fee_currency, wave_id=ident(wave))
     if data is not None:
-        try:
-            posted = services.jobs_post(session=tenant.session, data=data, actor_id=tenant.user_id)
-        except DomainError as exc:
-            tenant.session.rollback()
-            errors = domain_errors(exc)
-        else:
-            flash(request, MSG_POSTED.format(count=len(posted), s="" if len(posted) == 1 else "s"))
+        errors = _posted(request, tenant, data)
+        if not errors:
             return redirect(request, "/jobs")
     return _wave_page(request, tenant, wave, 400, post_form=form, post_errors=errors)
 
