@@ -11,6 +11,7 @@ from sqlalchemy import JSON, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.modelbase import OrgOwned, utc_field, utcnow
+from app.orgs.staff_names import clean_staff_names
 
 
 class Role(StrEnum):
@@ -316,9 +317,19 @@ class Location(LocationBase, OrgOwned, table=True):
     public_key: str | None = Field(default_factory=public_key_new, sa_type=String(24))
     # The short address to type, `/c/{short_code}` (made with the row, never changed).
     short_code: str | None = Field(default_factory=location_short_code_new, sa_type=String(8))
+    # Names masked as "[staff]" in comments staff read (app.orgs.staff_names); None: none.
+    staff_names: list[str] | None = Field(default=None, sa_type=JSON)
 
 
 class LocationCreate(LocationBase):
+    # Text (comma- or line-separated) or a list; stored cleaned (app.orgs.staff_names).
+    staff_names: list[str] = Field(default_factory=list)
+
+    @field_validator("staff_names", mode="before")
+    @classmethod
+    def _staff(cls, v: object) -> list[str]:
+        return clean_staff_names(v)
+
     @field_validator("name", "address", "region")
     @classmethod
     def _strip(cls, v: str) -> str:
@@ -336,6 +347,12 @@ class LocationUpdate(SQLModel):
     name: str | None = Field(default=None, min_length=1, max_length=120)
     address: str | None = Field(default=None, max_length=300)
     region: str | None = Field(default=None, max_length=80)
+    staff_names: list[str] | None = None
+
+    @field_validator("staff_names", mode="before")
+    @classmethod
+    def _staff(cls, v: object) -> list[str] | None:
+        return None if v is None else clean_staff_names(v)
 
     @field_validator("name", "address", "region")
     @classmethod
@@ -353,3 +370,9 @@ class LocationUpdate(SQLModel):
 class LocationPublic(LocationBase):
     id: int
     created_at: datetime
+    staff_names: list[str] = Field(default_factory=list)
+
+    @field_validator("staff_names", mode="before")
+    @classmethod
+    def _none_empty(cls, v: list[str] | None) -> list[str]:
+        return v or []

@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 from app.clock import today_in
 from app.errors import DomainError
 from app.orgs.models import Location, Membership, Organization, Role, User
+from app.orgs.staff_names import mask_staff
 from app.spreadsheet import text_cell
 from app.tenancy import Tenant, scoped_org_id
 from audits.models import Answer, Shop, ShopStatus, ShopTouchpoint, Wave
@@ -105,6 +106,9 @@ class ExportFilter:
     location_ids: tuple[int, ...] | None
     all_statuses: bool
     with_shopper: bool
+    # Staff (viewers) get comments with the location's staff names masked (app.orgs.
+    # staff_names); owners the original text. Defaults to masked: the safe side.
+    mask_staff: bool = True
 
 
 def export_filter(
@@ -142,6 +146,7 @@ def export_filter(
         location_ids=ids,
         all_statuses=status == "all",
         with_shopper=is_owner,
+        mask_staff=not is_owner,
     )
 
 
@@ -474,6 +479,7 @@ def answer_rows(session: Session, filters: ExportFilter) -> Iterator[list[str]]:
     result = session.connection().execute(query)
     last_shop: int | None = None
     shop_cells: list[str] = []
+    location: Location | None = None
     for sid, lid, visited_raw, qid, stored, na, comment, day, share in result:
         if sid != last_shop:  # rows come shop by shop: make the shop's cells once
             location = locations.get(lid)
@@ -499,7 +505,11 @@ def answer_rows(session: Session, filters: ExportFilter) -> Iterator[list[str]]:
             *question.cells,
             raw_value_cell(raw),
             bool_cell(bool(na)),
-            text_cell(comment),
+            text_cell(
+                mask_staff(comment, location.staff_names if location else None)
+                if filters.mask_staff
+                else comment
+            ),
             earned,
             possible,
             "" if day is None else str(day)[:10],

@@ -11,19 +11,25 @@ from app.errors import DomainError
 from app.forms import domain_errors, parse_form
 from app.orgs import queries, services
 from app.orgs.deps import LocationDep
-from app.orgs.models import LocationCreate, LocationUpdate
+from app.orgs.models import Location, LocationCreate, LocationUpdate
 from app.templating import render
 from app.tenancy import OwnerDep
 
 router = APIRouter(include_in_schema=False)
 
-EMPTY_FORM = {"name": "", "address": "", "region": ""}
+EMPTY_FORM = {"name": "", "address": "", "region": "", "staff_names": ""}
 
 
 def _list_context(tenant: OwnerDep, **extra: object) -> dict[str, object]:
     locations = queries.locations_list(session=tenant.session)
     regions = sorted({loc.region for loc in locations if loc.region})
     return {"locations": locations, "regions": regions, "errors": {}, "form": EMPTY_FORM, **extra}
+
+
+def _form_of(location: Location) -> dict[str, str]:
+    form = location.model_dump(include={"name", "address", "region"})
+    form["staff_names"] = ", ".join(location.staff_names or [])
+    return form
 
 
 @router.get("/locations")
@@ -38,8 +44,9 @@ def location_create(
     name: Annotated[str, Form()] = "",
     address: Annotated[str, Form()] = "",
     region: Annotated[str, Form()] = "",
+    staff_names: Annotated[str, Form()] = "",
 ) -> Response:
-    form = {"name": name, "address": address, "region": region}
+    form = {"name": name, "address": address, "region": region, "staff_names": staff_names}
     data, errors = parse_form(LocationCreate, form)
     created = None
     if data is not None:
@@ -66,7 +73,7 @@ def location_edit_form(request: Request, tenant: OwnerDep, location: LocationDep
     return render(
         request,
         "orgs/location_edit.html",
-        {"location": location, "form": location.model_dump(), "errors": {}},
+        {"location": location, "form": _form_of(location), "errors": {}},
         fragment="orgs/_location_edit_row.html",
     )
 
@@ -77,7 +84,7 @@ def location_row(request: Request, tenant: OwnerDep, location: LocationDep) -> R
     return render(
         request,
         "orgs/location_edit.html",
-        {"location": location, "form": location.model_dump(), "errors": {}},
+        {"location": location, "form": _form_of(location), "errors": {}},
         fragment="orgs/_location_row.html",
     )
 
@@ -90,8 +97,9 @@ def location_update(
     name: Annotated[str, Form()] = "",
     address: Annotated[str, Form()] = "",
     region: Annotated[str, Form()] = "",
+    staff_names: Annotated[str, Form()] = "",
 ) -> Response:
-    form = {"name": name, "address": address, "region": region}
+    form = {"name": name, "address": address, "region": region, "staff_names": staff_names}
     data, errors = parse_form(LocationUpdate, form)
     if data is not None:
         try:
