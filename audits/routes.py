@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time
+from functools import partial
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -15,8 +16,9 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
 from app.modelbase import ident
-from app.orgs.models import Role
+from app.orgs.models import Location, Role
 from app.orgs.queries import locations_list
+from app.orgs.staff_names import mask_staff
 from app.status import target_status, worst
 from app.templating import flash, redirect, render
 from app.tenancy import OwnerDep, ReaderDep, Tenant
@@ -403,8 +405,14 @@ def _detail_context(tenant: Tenant, shop: Shop, **extra: Any) -> dict[str, Any]:
             who[ident(event)] = actors.get(event.actor_id, "Former member")
     near = tenant.org.near_target
     can_review = is_owner and shop.status == ShopStatus.submitted
+    # Staff read the shopper's comments with the location's staff names masked; the owner
+    # reads them as written, told that staff do not (app.orgs.staff_names).
+    place = session.get(Location, shop.location_id) if shop.location_id else None
+    staff_names = (place.staff_names if place else None) or []
     return {
         "shop": shop,
+        "masked": (lambda text: text) if is_owner else partial(mask_staff, names=staff_names),
+        "staff_masked_hint": is_owner and bool(staff_names),
         "row": row,
         "is_owner": is_owner,
         "explained": explained,

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from app.clock import utcnow
 from app.figures import rounded, score_text
 from app.orgs.models import Location, Organization
+from app.orgs.staff_names import mask_staff
 from app.status import Status, target_status
 from reports import queries
 from reports.charts import FEW_SHOPS, TrendPoint, fmt_value, line_chart, sparkline
@@ -450,13 +451,17 @@ def _comments(
         location_ids=filters.location_ids,
         region=filters.region,
     )
+    # The touchpoint report is the one staff read, print and share (page, API, PDFs and
+    # their cache, schedules): staff names are masked in it for every reader, owners too;
+    # owners read the original on the shop's page and in their export (docs/guide/shops.md).
+    staff = {loc.name: loc.staff_names for loc in org_locations(session) if loc.staff_names}
     # A shopper who pastes one remark under several questions is heard once.
     comments: dict[tuple[date, str, str], Comment] = {}
     for row in rows:
         text = row.text.strip()
         if text and (row.day, row.location, text) not in comments:
             comments[(row.day, row.location, text)] = Comment(
-                row.day, row.location, row.question, text
+                row.day, row.location, row.question, mask_staff(text, staff.get(row.location))
             )
     return list(comments.values())[:MAX_COMMENTS]
 

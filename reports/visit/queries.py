@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from app.modelbase import ident
 from app.orgs.models import Location, Organization
+from app.orgs.staff_names import mask_staff
 from audits import queries as shop_queries
 from audits.models import Shop, ShopStatus
 from touchpoints.scoring import mark
@@ -106,6 +107,10 @@ def visit_report(
     photos = shop_queries.shop_photos(session, shop)
     section_comments = shop_queries.section_comments(session, shop)
     row = shop_queries.shop_rows(session, [shop], with_shopper=with_shopper)[0]
+    # Staff's copy masks the location's staff names in the comments (app.orgs.staff_names);
+    # the owner's keeps them as written.
+    place = None if with_shopper else session.get(Location, shop.location_id)
+    staff = (place.staff_names if place is not None else None) or []
     sections = []
     for ex in explained:
         section, score = ex.section, ex.score
@@ -129,7 +134,11 @@ def visit_report(
                     possible=qs.possible,
                     mark=mark(qs),
                     reason=qs.reason,
-                    comment=(answer.comment or "").strip() if answer is not None else "",
+                    comment=(
+                        mask_staff((answer.comment or "").strip(), staff)
+                        if answer is not None
+                        else ""
+                    ),
                     photos=tuple(
                         VisitPhoto(p.id, p.path, p.bytes)
                         for p in (photos.get(answer.id, []) if answer is not None else [])
@@ -149,7 +158,9 @@ def visit_report(
                 critical_questions=tuple(
                     a.question for a in answers if a.critical and a.mark == "fail"
                 ),
-                comment=section_comments.get(ident(section.touchpoint), "").strip(),
+                comment=mask_staff(
+                    section_comments.get(ident(section.touchpoint), "").strip(), staff
+                ),
             )
         )
     return VisitReport(
@@ -169,7 +180,7 @@ def visit_report(
         earned=total.earned,
         possible=total.possible,
         percent=total.percent,
-        comment=shop.comment.strip(),
+        comment=mask_staff(shop.comment.strip(), staff),
         shopper=row.shopper_name if with_shopper else None,
         near_target=org.near_target,
     )
