@@ -76,7 +76,9 @@ def data_stamp(session: Session, org_id: int) -> str:
         "FROM touchpoint WHERE ORG_SCOPE(touchpoint) ORDER BY id",
         "questions": "SELECT id, lineage, version, status, text, weight, critical, position "
         "FROM question WHERE ORG_SCOPE(question) ORDER BY id",
-        "locations": "SELECT id, name, region FROM location WHERE ORG_SCOPE(location) ORDER BY id",
+        # Staff names: a printed report's comments mask them (app.orgs.staff_names).
+        "locations": "SELECT id, name, region, staff_names FROM location "
+        "WHERE ORG_SCOPE(location) ORDER BY id",
     }
     require_org(session, org_id)
     parts = {

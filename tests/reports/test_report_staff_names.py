@@ -7,6 +7,7 @@ import pytest
 from sqlmodel import Session
 
 from app.db import Database
+from reports.pdf.services import data_stamp
 from tests.conftest import Browser
 from tests.reports.test_dashboard import (
     World,
@@ -47,3 +48,14 @@ def test_report_comments_mask_staff_names(
     body = reader.get(f"/api/v1/reports/touchpoints/{two_months.tp.id}/trend").json()
     texts = {(c["location"], c["text"]) for c in body["comments"]}
     assert ("Harbour Street", MASKED) in texts and ("Hilltop", REMARK) in texts
+
+
+def test_a_new_staff_name_makes_printed_reports_print_again(
+    session: Session, two_months: World
+) -> None:
+    # The PDF cache keys on the data stamp: a name added must not leave a cached PDF unmasked.
+    before = data_stamp(session, two_months.org.id or 0)
+    two_months.north.staff_names = ["Anna"]
+    session.add(two_months.north)
+    session.commit()
+    assert data_stamp(session, two_months.org.id or 0) != before
