@@ -13,10 +13,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field
+from sqlmodel import col, select
 
 from app.db import in_transaction
 from app.modelbase import MAX_ID, RowId, ident
-from app.orgs.models import Role
+from app.orgs.models import Location, Role
+from app.orgs.staff_names import mask_staff
 from app.paging import PAGE_HEADERS_DOC, page_headers
 from app.tenancy import MemberDep, OwnerDep, Tenant, require_role
 from audits import queries, services
@@ -239,11 +241,29 @@ def _summary_fields(row: queries.ShopRow) -> dict[str, Any]:
     }
 
 
+def _staff_names(tenant: Tenant, shops: list[Shop]) -> dict[int | None, list[str]]:
+    """Each shop location's staff names, masked in what staff read (app.orgs.staff_names)."""
+    ids = {s.location_id for s in shops if s.location_id}
+    if not ids:
+        return {}
+    places = tenant.session.exec(select(Location).where(col(Location.id).in_(ids)))
+    return {p.id: p.staff_names or [] for p in places}
+
+
 def _summaries(tenant: Tenant, shops: list[Shop]) -> list[ShopStaff]:
     with_shopper = _sees_shopper(tenant)
     rows = queries.shop_rows(tenant.session, shops, with_shopper=with_shopper)
     if not with_shopper:
-        return [ShopStaff(**_summary_fields(r)) for r in rows]
+        names = _staff_names(tenant, shops)
+        return [
+            ShopStaff(
+                **{
+                    **_summary_fields(r),
+                    "comment": mask_staff(r.shop.comment, names.get(r.shop.location_id)),
+                }
+            )
+            for r in rows
+        ]
     return [
         ShopPublic(
             **_summary_fields(r),
@@ -261,14 +281,16 @@ def _summary(tenant: Tenant, shop: Shop) -> ShopStaff:
     return _summaries(tenant, [shop])[0]
 
 
-def _answer_public(answer: Answer, display: str, photo_ids: list[uuid.UUID]) -> AnswerPublic:
+def _answer_public(
+    answer: Answer, display: str, photo_ids: list[uuid.UUID], staff: list[str] | None = None
+) -> AnswerPublic:
     return AnswerPublic(
         id=answer.id,
         shop_id=answer.shop_id,
         question_id=answer.question_id,
         value=answer.value,
         not_applicable=answer.not_applicable,
-        comment=answer.comment,
+        comment=mask_staff(answer.comment, staff),
         display=display,
         answered_at=answer.answered_at,
         updated_at=answer.updated_at,
@@ -283,6 +305,8 @@ def _detail(tenant: Tenant, shop: Shop) -> ShopDetailStaff:
     explained, total = queries.shop_explain(session, shop)
     photos = queries.shop_photos(session, shop)
     comments = queries.section_comments(session, shop)
+    # Staff read the comments with the location's staff names masked; owners as written.
+    staff = [] if _sees_shopper(tenant) else _staff_names(tenant, [shop]).get(shop.location_id)
     sections = []
     for ex in explained:
         by_id = {q.question_id: q for q in ex.score.questions}
@@ -307,6 +331,7 @@ def _detail(tenant: Tenant, shop: Shop) -> ShopDetailStaff:
                         a,
                         queries.answer_words(q, a.value, a.not_applicable),
                         [p.id for p in photos.get(a.id, [])],
+                        staff=staff,
                     ),
                     points=QuestionScorePublic(
                         counted=qs.counted,
@@ -323,7 +348,7 @@ def _detail(tenant: Tenant, shop: Shop) -> ShopDetailStaff:
             SectionPublic(
                 touchpoint_id=ident(tp),
                 touchpoint_name=tp.name,
-                comment=comments.get(ident(tp), ""),
+                comment=mask_staff(comments.get(ident(tp), ""), staff),
                 percent=ex.score.percent,
                 earned=ex.score.earned,
                 possible=ex.score.possible,
@@ -341,6 +366,7 @@ def _detail(tenant: Tenant, shop: Shop) -> ShopDetailStaff:
         ),
     }
     if not with_shopper:
+        fields["comment"] = mask_staff(shop.comment, staff)
         return ShopDetailStaff(**fields)
     return ShopDetail(
         **fields,

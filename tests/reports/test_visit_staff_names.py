@@ -73,3 +73,32 @@ def test_the_owner_reads_them_as_written_with_a_hint(
     assert HINT in page and "[staff] smiled" not in page
     pdf = " ".join(pdf_text(owner.get(f"/shops/{visit.shop.id}/pdf").content).split())
     assert "Sam smiled at the end." in pdf
+
+
+def test_the_shops_api_masks_for_staff_only(
+    browser_factory: Any, db: Database, session: Session, visit: Visit
+) -> None:
+    _name_staff(session, visit)
+    seen = {}
+    for who, user in (("viewer", visit.viewer), ("owner", visit.owner)):
+        client = sign_in(browser_factory(), db, user, visit.org)
+        detail = client.get(f"/api/v1/shops/{visit.shop.id}").json()
+        listed = client.get("/api/v1/shops").json()
+        answers = [
+            q["answer"]["comment"]
+            for s in detail["sections"]
+            for q in s["questions"]
+            if q["answer"] and q["answer"]["comment"]
+        ]
+        seen[who] = (
+            detail["comment"],
+            listed[0]["comment"],
+            [s["comment"] for s in detail["sections"] if s["comment"]],
+            answers,
+        )
+    assert seen["viewer"][0] == seen["viewer"][1] == "Sampled the soup; [staff] was calm."
+    assert seen["viewer"][2] == ["Nobody at the door; then [staff] came."]
+    assert "[staff] smiled at the end." in seen["viewer"][3]
+    assert seen["owner"][0] == seen["owner"][1] == "Sampled the soup; sam was calm."
+    assert seen["owner"][2] == ["Nobody at the door; then SAM LEE came."]
+    assert "Sam smiled at the end." in seen["owner"][3]
