@@ -21,6 +21,7 @@ MAX_NAMES = 50
 MAX_NAME_LENGTH = 60
 MSG_TOO_MANY = f"List at most {MAX_NAMES} staff names per location."
 MSG_TOO_LONG = f"A staff name can be at most {MAX_NAME_LENGTH} characters: {{name!r}} is longer."
+MSG_NO_LETTER = "A staff name needs at least one letter: {name!r} has none."
 MSG_NOT_TEXT = "Give the staff names as text (comma- or line-separated) or a list of names."
 
 _SPLIT = re.compile(r"[,;\n\r]+")
@@ -48,6 +49,8 @@ def clean_staff_names(value: object) -> list[str]:
         name = _SPACES.sub(" ", part).strip()
         if not name or name.casefold() in seen:
             continue
+        if not any(c.isalpha() for c in name):  # "-" alone would mask every dash
+            raise ValueError(MSG_NO_LETTER.format(name=name))
         if len(name) > MAX_NAME_LENGTH:
             raise ValueError(MSG_TOO_LONG.format(name=name[:20] + "…"))
         seen.add(name.casefold())

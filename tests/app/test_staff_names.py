@@ -67,6 +67,8 @@ def test_the_list_has_limits() -> None:
         clean_staff_names([f"Name {i}" for i in range(MAX_NAMES + 1)])
     with pytest.raises(ValueError, match="at most 60 characters"):
         clean_staff_names(["x" * 61])
+    with pytest.raises(ValueError, match="needs at least one letter"):
+        clean_staff_names("Anna, -, Ben")
     with pytest.raises(ValueError, match=re.escape(MSG_NOT_TEXT)):
         clean_staff_names([1, 2])
 
