@@ -13,11 +13,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field
-from sqlmodel import col, select
 
 from app.db import in_transaction
 from app.modelbase import MAX_ID, RowId, ident
-from app.orgs.models import Location, Role
+from app.orgs.models import Role
 from app.orgs.staff_names import mask_staff
 from app.paging import PAGE_HEADERS_DOC, page_headers
 from app.tenancy import MemberDep, OwnerDep, Tenant, require_role
@@ -243,11 +242,7 @@ def _summary_fields(row: queries.ShopRow) -> dict[str, Any]:
 
 def _staff_names(tenant: Tenant, shops: list[Shop]) -> dict[int | None, list[str]]:
     """Each shop location's staff names, masked in what staff read (app.orgs.staff_names)."""
-    ids = {s.location_id for s in shops if s.location_id}
-    if not ids:
-        return {}
-    places = tenant.session.exec(select(Location).where(col(Location.id).in_(ids)))
-    return {p.id: p.staff_names or [] for p in places}
+    return queries.staff_names_of(tenant.session, {s.location_id for s in shops})
 
 
 def _summaries(tenant: Tenant, shops: list[Shop]) -> list[ShopStaff]:

@@ -583,3 +583,13 @@ def answer_counts(*, session: Session, question_ids: list[int]) -> dict[int, int
         .group_by(col(Answer.question_id))
     )
     return dict(rows.all())
+
+
+def staff_names_of(session: Session, location_ids: set[int | None]) -> dict[int | None, list[str]]:
+    """The staff names each location's owner listed, masked in what staff read of shoppers'
+    comments (app.orgs.staff_names)."""
+    ids = {i for i in location_ids if i}
+    if not ids:
+        return {}
+    places = session.exec(select(Location).where(col(Location.id).in_(ids)))
+    return {p.id: p.staff_names or [] for p in places}
