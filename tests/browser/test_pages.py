@@ -67,7 +67,7 @@ def test_tour_of_every_page(open_tab: TabFactory, viewport: ViewportSize) -> Non
     row = page.locator("tbody tr", has_text="Riverside Mall")
     row.get_by_role("button", name="Edit").click()
     editing = page.locator("tr.editing")
-    expect(editing.get_by_label("Name")).to_have_value("Riverside Mall")
+    expect(editing.get_by_label("Name", exact=True)).to_have_value("Riverside Mall")
     look("owner-locations")
     editing.get_by_role("button", name="Cancel").click()
     expect(page.locator("tr.editing")).to_have_count(0)
@@ -164,11 +164,11 @@ def test_owner_adds_edits_and_deletes_a_location_inline(
     # Edit inline: the row turns into a form and back into a row marked "Saved".
     row.get_by_role("button", name="Edit").click()
     editing = page.locator("tr.editing")
-    expect(editing.get_by_label("Name")).to_have_value(name)
+    expect(editing.get_by_label("Name", exact=True)).to_have_value(name)
     if phone:
         tab.check_phone_layout()
     renamed = f"{name} (quay)"
-    editing.get_by_label("Name").fill(renamed)
+    editing.get_by_label("Name", exact=True).fill(renamed)
     editing.get_by_role("button", name="Save").click()
     row = page.locator("tbody tr", has_text=renamed)
     expect(row.get_by_role("status")).to_have_text("Saved")
