@@ -170,7 +170,7 @@ def answer_save_quick(
         value = checked_value(cast(Question, question), data)
     except DomainError:
         return _full_path(scoped)
-    found = [_Stored(*r) for r in org_rows(scoped, _ANSWER, params)]
+    found = [_AnswerRow(*r) for r in org_rows(scoped, _ANSWER, params)]
     if len(found) > 1 or (found and found[0].shop_id != shop_id):
         return _full_path(scoped)  # an id of another shop, or another answer's id
     received = utcnow()
@@ -217,7 +217,7 @@ def answer_save_quick(
         return _full_path(scoped)  # the id is taken, or a race: the full path says so
     # Plain records in the shapes the replies read (answer_reply, answer_ack): building
     # ORM objects cost a tenth of a save, and nothing here goes back to the database.
-    answer = _Saved(
+    answer = _AnswerRow(
         id=answer_id,
         shop_id=shop_id,
         question_id=question.id,
@@ -237,8 +237,9 @@ def answer_save_quick(
     )
 
 
-class _Stored(NamedTuple):
-    """A stored answer as _ANSWER reads it."""
+class _AnswerRow(NamedTuple):
+    """An answer's columns: as _ANSWER reads a stored one, and as the replies (answer_reply,
+    answer_ack) read the one just saved."""
 
     id: uuid.UUID
     shop_id: int
@@ -266,22 +267,6 @@ class _Asked:
     # A save stores the answer whether or not a rule hides it now (rules are judged at
     # hand-in and in scoring), so the lane never reads the rule itself.
     show_if: None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Saved:
-    """What the replies read of a saved answer (the columns of Answer)."""
-
-    id: uuid.UUID
-    shop_id: int
-    question_id: int
-    value: Any
-    not_applicable: bool
-    comment: str
-    answered_at: datetime
-    updated_at: datetime
-    given_at: datetime
-    revision: int
 
 
 def _question(asked: list[Any]) -> _Asked | None:
