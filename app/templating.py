@@ -22,6 +22,10 @@ from app.status import target_status
 HTMX_FILE = "htmx-2.0.11.min.js"
 
 templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates"))
+templates.env.add_extension("jinja2.ext.i18n")
+# Templates mark their words with `_()` / `{% trans %}` (Jinja's i18n extension, Babel catalogs).
+# Until a request's language is chosen, the words are shown as written (English).
+templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
 
 def flash(request: Request, message: str, kind: str = "success") -> None:
