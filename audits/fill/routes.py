@@ -440,14 +440,15 @@ def submit(
     return redirect(request, f"/shops/{ident(shop)}/fill")
 
 
-async def _read_upload(request: Request) -> tuple[bytes, uuid.UUID | None]:
-    """The uploaded file's bytes and the id the phone gave it (if any).
+async def read_upload(request: Request, field: str = "photo") -> tuple[bytes, uuid.UUID | None]:
+    """The uploaded picture's bytes (form part `photo`) and the id the phone gave it (if any);
+    errors name `field` (a question's photo, or an expense's receipt).
 
     An oversized body is refused before it is read where possible.
     """
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > photos.MAX_BYTES + UPLOAD_SLACK:
-        raise photos.PhotoTooLarge(photos.MSG_TOO_LARGE, field="photo")
+        raise photos.PhotoTooLarge(photos.MSG_TOO_LARGE, field=field)
     form = await request.form(max_files=1, max_fields=5)
     given = form.get("id")
     photo_id = None
@@ -460,11 +461,11 @@ async def _read_upload(request: Request) -> tuple[bytes, uuid.UUID | None]:
     upload = form.get("photo")
     if upload is None or isinstance(upload, str):
         await form.close()
-        raise DomainError("Choose a photo to send.", field="photo")
+        raise DomainError("Choose a photo to send.", field=field)
     raw = await upload.read(photos.MAX_BYTES + 1)
     await form.close()
     if len(raw) > photos.MAX_BYTES:
-        raise photos.PhotoTooLarge(photos.MSG_TOO_LARGE, field="photo")
+        raise photos.PhotoTooLarge(photos.MSG_TOO_LARGE, field=field)
     return raw, photo_id
 
 
@@ -475,7 +476,7 @@ async def photo_upload(
 
     201 for a new photo; 200 with the stored photo when its id was already sent (a retry).
     """
-    raw, photo_id = await _read_upload(request)
+    raw, photo_id = await read_upload(request)
     data_dir = _settings(request).data_dir
 
     def save() -> JSONResponse:
