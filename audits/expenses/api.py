@@ -56,7 +56,7 @@ def _public(claim: ExpenseClaim) -> ExpensePublic:
         amount_minor=claim.amount_minor,
         currency=claim.currency,
         what_for=claim.what_for,
-        status=claim.status.value,
+        status=str(claim.status),
         reject_reason=claim.reject_reason,
         receipt_url=queries.receipt_url(claim),
         created_at=claim.created_at,

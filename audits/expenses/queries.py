@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from audits.board.queries import fee_words
+from audits.board.queries import NO_MINOR_UNIT, fee_words
 from audits.expenses.models import ExpenseClaim, ExpenseRules, ExpenseStatus
 from audits.models import Shop
 
@@ -64,3 +64,10 @@ def receipt_url(claim: ExpenseClaim) -> str | None:
     if claim.receipt_path is None:
         return None
     return f"/shops/{claim.shop_id}/expenses/{claim.id}/receipt"
+
+
+def amount_text(claim: ExpenseClaim) -> str:
+    """The amount as the phone's field takes it: "12.40", "3000"."""
+    if claim.currency in NO_MINOR_UNIT:
+        return str(claim.amount_minor)
+    return f"{claim.amount_minor // 100}.{claim.amount_minor % 100:02d}"

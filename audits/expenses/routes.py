@@ -29,6 +29,14 @@ ShopperDep = Annotated[Tenant, Depends(require_role(Role.shopper))]
 # The receipt is the owner's and the shop's shopper's (ShopDep admits only their own shop).
 PayerDep = Annotated[Tenant, Depends(require_role(Role.owner, Role.shopper))]
 
+# Registered on the shared Jinja environment by app.wiring at start-up.
+TEMPLATE_GLOBALS: dict[str, object] = {
+    "expense_receipt_url": queries.receipt_url,
+    "expense_amount_text": queries.amount_text,
+    "expense_words": queries.amount_words,
+    "EXPENSE_LABELS": queries.STATUS_LABELS,
+}
+
 MSG_APPROVED = "Expense approved: it is paid with the shop’s fee."
 MSG_REJECTED = "Expense rejected. The shopper sees your reason."
 MSG_RULES = "Saved: {what}."
@@ -55,7 +63,7 @@ def expense_ack(shop: Shop, claim: ExpenseClaim) -> dict[str, Any]:
         "amount_minor": claim.amount_minor,
         "currency": claim.currency,
         "what_for": claim.what_for,
-        "status": claim.status.value,
+        "status": str(claim.status),
         "has_receipt": claim.receipt_path is not None,
     }
 
@@ -206,7 +214,7 @@ def _card(
     return render(
         request,
         "expenses/_review_expense.html",
-        {"shop": shop, "claim": claim, "reject_error": "", "reason": "", **extra},
+        {"shop": shop, "claim": claim, "reject_error": "", "reason": "", "notice": "", "notice_error": "", **extra},
         status_code=status_code,
     )
 

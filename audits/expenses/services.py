@@ -124,7 +124,7 @@ def _claim_of(session: Session, shop: Shop, expense_id: uuid.UUID) -> ExpenseCla
 
 def _undecided(claim: ExpenseClaim) -> None:
     if claim.status != ExpenseStatus.claimed:
-        raise ConflictError(MSG_DECIDED.format(status=claim.status.value), field="expense")
+        raise ConflictError(MSG_DECIDED.format(status=str(claim.status)), field="expense")
 
 
 def expense_upsert(

@@ -35,6 +35,7 @@ from app.tenancy import Tenant, require_role
 from audits import queries
 from audits.board.queries import job_cards, visit_rules, window_refusal
 from audits.deps import ShopDep
+from audits.expenses import queries as expense_queries
 from audits.feedback import queries as feedback_queries
 from audits.models import OPEN_STATES, Shop, ShopStatus
 from audits.photos import services as photos
@@ -215,6 +216,9 @@ def fill_page(
         section_of={ident(q): i for i, s in enumerate(sections, start=1) for q in s.questions},
         question_text={ident(q): q.text for s in sections for q in s.questions},
         # The visit rules refuse a start outside the window: said before anything is typed.
+        # Expense claims (audits/expenses), on the check screen.
+        expenses=expense_queries.shop_expenses(session, shop) if index == last else [],
+        receipt_required=expense_queries.receipt_required(session),
         start_refused=window_refusal(visit_rules(session), shop, tenant.org.timezone, now)
         if shop.status == ShopStatus.assigned
         else None,

@@ -548,7 +548,7 @@ def shopper_expenses(session: Session, shopper_id: int, tz: str) -> list[Expense
                 amount_minor=claim.amount_minor,
                 currency=claim.currency,
                 state=state,
-                status=claim.status.value,
+                status=str(claim.status),
                 reason=reason,
                 run_id=run.id if run else None,
             )
