@@ -214,14 +214,22 @@ def _card(
     return render(
         request,
         "expenses/_review_expense.html",
-        {"shop": shop, "claim": claim, "reject_error": "", "reason": "", "notice": "", "notice_error": "", **extra},
+        {
+            "shop": shop,
+            "claim": claim,
+            "reject_error": "",
+            "reason": "",
+            "expense_notice": "",
+            "expense_error": "",
+            **extra,
+        },
         status_code=status_code,
     )
 
 
 def _decided(request: Request, tenant: Tenant, shop: Shop, claim: ExpenseClaim, msg: str) -> Any:
     if request.headers.get("hx-request"):
-        return _card(request, tenant, shop, claim, notice=msg)
+        return _card(request, tenant, shop, claim, expense_notice=msg)
     flash(request, msg)
     return redirect(request, f"/shops/{ident(shop)}#expenses")
 
@@ -237,7 +245,7 @@ def _failed(
         if exc.field == "reason":
             kw["reject_error"] = exc.message
         else:
-            kw["notice_error"] = exc.message
+            kw["expense_error"] = exc.message
         return _card(request, tenant, shop, claim, status_code=exc.status_code, **kw)
     flash(request, exc.message, "error")
     return redirect(request, f"/shops/{ident(shop)}#expense-{expense_id}")
