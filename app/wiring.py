@@ -25,8 +25,8 @@ from app.webhooks import services as webhooks
 from audits import queries as audits_queries
 from audits import report_day as audits_report_day
 from audits import routes as audits_routes
-from audits.expenses import routes as expenses_routes
 from audits.board import services as board_services
+from audits.expenses import routes as expenses_routes
 from audits.photos import services as photos_services
 from recovery import report_day as recovery_report_day
 from recovery import retention

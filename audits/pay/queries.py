@@ -252,7 +252,7 @@ def _pay_lines(session: Session, rows: list[_Row], tz: str) -> list[PayLine]:
 
 def _ordered(lines: list[PayLine]) -> list[PayLine]:
     """A shop's fee, then its expenses, shop by shop as they came."""
-    first = {}
+    first: dict[int, int] = {}
     for i, line in enumerate(lines):
         first.setdefault(line.shop_id, i)
     return sorted(lines, key=lambda x: (first[x.shop_id], x.kind != "fee"))
