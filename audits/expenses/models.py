@@ -21,7 +21,7 @@ class ExpenseStatus(StrEnum):
 class ExpenseClaim(OrgOwned, table=True):
     """One expense of a shop. The id is made on the phone (the offline queue may send the same
     claim again after a lost reply: a resend is an update). The receipt is a cleaned photo
-    under DATA_DIR/receipts/<org id>/; `receipt_id` is the phone's id for it, so a resent
+    under DATA_DIR/photos/<org id>/receipts/; `receipt_id` is the phone's id for it, so a resent
     receipt is recognised too. `run_id` is the payment run that claimed it once approved."""
 
     __tablename__ = "expense_claim"

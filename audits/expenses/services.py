@@ -22,7 +22,14 @@ from audits.board.queries import NO_MINOR_UNIT
 from audits.expenses import queries
 from audits.expenses.models import ExpenseClaim, ExpenseRules, ExpenseStatus
 from audits.models import OPEN_STATES, Shop, ShopStatus
-from audits.photos.services import MAX_BYTES, MAX_SIDE, MSG_NOT_IMAGE, MSG_TOO_LARGE, PhotoTooLarge
+from audits.photos.services import (
+    MAX_BYTES,
+    MAX_SIDE,
+    MSG_NOT_IMAGE,
+    MSG_TOO_LARGE,
+    PhotoTooLarge,
+    photo_dir,
+)
 
 MSG_AMOUNT = "Give the amount as more than 0, such as 12.40."
 MSG_AMOUNT_TOO_BIG = "That amount is too large; give at most 100,000."
@@ -184,7 +191,9 @@ def expense_upsert(
 
 
 def receipt_dir(data_dir: Path, org_id: int) -> Path:
-    return data_dir / "receipts" / str(org_id)
+    """Receipts live beside the organization's photos (DATA_DIR/photos/<org>/receipts), so
+    backups (app/backup.py) and the daily clean-up of unfinished uploads cover them too."""
+    return photo_dir(data_dir, org_id) / "receipts"
 
 
 def expense_receipt_add(
@@ -218,12 +227,13 @@ def expense_receipt_add(
     folder = receipt_dir(data_dir, shop.org_id)
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{receipt_id}.{'jpg' if content_type == 'image/jpeg' else 'png'}"
-    # Written aside and moved into place once the row is committed (as photos are).
-    draft = folder / f".{uuid.uuid4()}.part"
+    # Written aside and moved into place once the row is committed (as photos are); the
+    # draft sits where the photo clean-up looks for unfinished uploads.
+    draft = folder.parent / f".{uuid.uuid4()}.part"
     draft.write_bytes(data)
     old = claim.receipt_path
     claim.receipt_id = receipt_id
-    claim.receipt_path = f"receipts/{shop.org_id}/{name}"
+    claim.receipt_path = f"photos/{shop.org_id}/receipts/{name}"
     claim.receipt_type = content_type
     claim.updated_at = utcnow()
     session.add(claim)

@@ -434,6 +434,10 @@ def submit(
         session.rollback()
         flash(request, exc.message, "error")
         target = f"/shops/{ident(shop)}/fill"
+        if exc.field and exc.field.startswith("expense-"):
+            # A claim without its receipt: the check screen, where the expense says so.
+            last = len(shop_sections(session, shop)) + 1
+            return redirect(request, f"{target}?section={last}#{exc.field}")
         if exc.field and exc.field.startswith("question-"):
             question_id = int(exc.field.removeprefix("question-"))
             for i, section in enumerate(shop_sections(session, shop), start=1):

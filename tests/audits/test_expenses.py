@@ -511,3 +511,21 @@ def test_cancelling_a_run_frees_its_expenses(session: Session, client: Browser) 
     assert session.get(ExpenseClaim, claim.id).run_id is None  # type: ignore[union-attr]
     again = _api(client, token, "POST", "/api/v1/payments", json=period)
     assert again.status_code == 201 and again.json()["totals"] == {"EUR": 1240}  # type: ignore[attr-defined]
+
+
+def test_a_refused_hand_in_leads_to_the_expense_that_lacks_its_receipt(
+    session: Session, db: Database, client: Browser
+) -> None:
+    w = _world(session)
+    shop = _shop(session, w, w.ann)
+    claim = make_expense(session, shop, receipt_path=None, receipt_id=None, what_for="Parking")
+    sign_in(client, db, w.ann, w.org)
+    refused = client.form(f"/shops/{shop.id}/submit", {})
+    assert refused.status_code == 303  # type: ignore[attr-defined]
+    assert refused.headers["location"].endswith(f"?section=1#expense-{claim.id}")  # type: ignore[attr-defined]
+    page = client.get(f"/shops/{shop.id}/fill?section=1")
+    assert MSG_RECEIPT_MISSING.format(count=1, s="", need="needs") in page.text
+    item = page.text.split(f'id="expense-{claim.id}"', 1)[1].split("</li>", 1)[0]
+    assert "Parking" in item and "Add a photo of the receipt" in item
+    _fresh(session, shop)
+    assert shop.status == ShopStatus.assigned
