@@ -1348,8 +1348,11 @@
     if (input) input.setAttribute("aria-invalid", text ? "true" : "false");
   }
 
+  // "EUR 4.50" from "4,50" as the server writes it (until the page comes from the server).
   function money(amount, currency) {
-    return currency + " " + amount;
+    var parts = String(amount).replace(",", ".").split(".");
+    var cents = parts.length > 1 ? "." + (parts[1] + "00").slice(0, 2) : "";
+    return currency + " " + parts[0] + cents;
   }
 
   // The row of a claim as the page draws it (templates/audits/_fill_expenses.html).
@@ -1363,8 +1366,8 @@
       row.setAttribute("data-status", "claimed");
       row.innerHTML = '<div class="expense-head"><span class="expense-what"></span> <strong class="expense-amount"></strong></div>' +
         '<ul class="photo-list" data-receipt-list></ul><p class="q-state" aria-live="polite"></p>' +
-        '<div class="form-actions"><label class="btn btn-small">Receipt photo<input type="file" accept="image/jpeg,image/png,image/webp" class="sr-only" data-receipt-input></label> ' +
-        '<button type="button" class="btn btn-small" data-expense-edit>Change</button> ' +
+        '<div class="form-actions"><label class="btn btn-small">Change receipt<input type="file" accept="image/jpeg,image/png,image/webp" class="sr-only" data-receipt-input></label> ' +
+        '<button type="button" class="btn btn-small" data-expense-edit>Edit</button> ' +
         '<button type="button" class="btn btn-small" data-expense-remove>Remove</button></div>';
       row.querySelector(".q-state").setAttribute("data-state", "e" + id);
       expenseBox.querySelector("[data-expense-list]").appendChild(row);
