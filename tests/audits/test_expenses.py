@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -20,13 +21,16 @@ from sqlmodel import Session, func, select
 
 from app import clock
 from app.db import Database
+from app.errors import ConflictError
 from app.orgs.models import Location, Organization, Role, User
 from app.tenancy import scope_session
 from audits.expenses import services
 from audits.expenses.models import ExpenseClaim, ExpenseStatus
 from audits.expenses.queries import MSG_RECEIPT_MISSING
 from audits.models import Shop, ShopStatus
+from audits.pay import services as pay_services
 from audits.pay.csv_export import CSV_COLUMNS
+from audits.pay.models import PaymentRun
 from tests.conftest import Browser, sign_in
 from tests.factories import (
     make_expense,
@@ -529,3 +533,51 @@ def test_a_refused_hand_in_leads_to_the_expense_that_lacks_its_receipt(
     assert "Parking" in item and "Add a photo of the receipt" in item
     _fresh(session, shop)
     assert shop.status == ShopStatus.assigned
+
+
+def test_two_runs_made_at_the_same_moment_take_each_expense_once(
+    session: Session, db: Database
+) -> None:
+    """Expenses alone (shops without a fee): only the conditional update guards them."""
+    w = _world(session)
+    day = _yesterday()
+    at = datetime(day.year, day.month, day.day, 10, tzinfo=UTC)
+    for i in range(4):
+        shop = _shop(session, w, w.ann, status=ShopStatus.approved, approved_at=at, fee_minor=None)
+        make_expense(
+            session, shop, amount_minor=100 + i, status=ExpenseStatus.approved, decided_at=at
+        )
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def press() -> None:
+        with db.session(write=True) as mine:
+            scope_session(mine, w.org.id)  # type: ignore[arg-type]
+            start.wait(timeout=30)
+            try:
+                pay_services.payment_run_create(
+                    session=mine,
+                    org_id=w.org.id,  # type: ignore[arg-type]
+                    period=pay_services.PaymentPeriod(period_from=day, period_until=day),
+                    tz=TZ,
+                    actor_id=w.owner.id,  # type: ignore[arg-type]
+                )
+                outcomes.append("made")
+            except ConflictError as exc:
+                outcomes.append(exc.message)
+
+    threads = [threading.Thread(target=press) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(outcomes) == 2 and outcomes.count("made") == 1
+    assert [o for o in outcomes if o != "made"][0] in (
+        pay_services.MSG_NOTHING_OWED,
+        pay_services.MSG_CLAIMED,
+    )
+    session.commit()
+    session.expire_all()
+    runs = {c.run_id for c in session.exec(select(ExpenseClaim)).all()}
+    assert len(runs) == 1 and None not in runs
+    assert session.exec(select(func.count()).select_from(PaymentRun)).one() == 1
