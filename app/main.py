@@ -55,6 +55,8 @@ from audits import api as audits_api
 from audits import routes as audits_routes
 from audits.board import api as board_api
 from audits.board import routes as board_routes
+from audits.expenses import api as expenses_api
+from audits.expenses import routes as expenses_routes
 from audits.feedback import api as feedback_api
 from audits.feedback import routes as feedback_routes
 from audits.fill import api as fill_api
@@ -231,6 +233,9 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(board_routes.router)
     # Paying shoppers (audits/pay): payment runs (/payments) and a shopper's own pay (/pay).
     app.include_router(pay_api.router, prefix="/api/v1")
+    # Expense claims (audits/expenses): the phone's claims and receipts, the owner's decisions.
+    app.include_router(expenses_api.router, prefix="/api/v1")
+    app.include_router(expenses_routes.router)
     app.include_router(pay_routes.router)
     # Fair feedback (audits/feedback): a shop's notes to its shopper and their answers.
     app.include_router(feedback_api.router, prefix="/api/v1")

@@ -9,6 +9,7 @@ import app.orgs.models  # noqa: F401
 import app.outbox.models  # noqa: F401
 import app.webhooks.models  # noqa: F401
 import audits.board.models  # noqa: F401
+import audits.expenses.models  # noqa: F401
 import audits.feedback.models  # noqa: F401
 import audits.models  # noqa: F401
 import audits.pay.models  # noqa: F401

@@ -26,6 +26,7 @@ from audits import queries as audits_queries
 from audits import report_day as audits_report_day
 from audits import routes as audits_routes
 from audits.board import services as board_services
+from audits.expenses import routes as expenses_routes
 from audits.photos import services as photos_services
 from recovery import report_day as recovery_report_day
 from recovery import retention
@@ -101,6 +102,7 @@ TEMPLATE_MODULES = (
     touchpoints_routes,
     measures_routes,
     audits_routes,
+    expenses_routes,
     recovery_routes,
     alerts_routes,
     actions_routes,

@@ -22,6 +22,7 @@ from app.paging import PAGE_HEADERS_DOC, page_headers
 from app.tenancy import MemberDep, OwnerDep, Tenant, require_role
 from audits import queries, services
 from audits.deps import ShopDep
+from audits.expenses import services as expense_services
 from audits.feedback.services import Rubric
 from audits.models import Answer, Shop, ShopStatus
 from audits.services import AnswerInput, ShopPlan, WavePlan
@@ -209,6 +210,8 @@ class ApproveBody(BaseModel):
     complete: Mark = None
     detail: Mark = None
     note: str = Field(default="", max_length=4000)
+    # Approve the shop's expense claims still waiting with it (audits/expenses).
+    with_expenses: bool = True
 
 
 # --- building the shapes -------------------------------------------------------------------
@@ -548,6 +551,10 @@ def shop_approve(tenant: OwnerDep, shop: ShopDep, data: ApproveBody | None = Non
         rubric=Rubric(on_time=body.on_time, complete=body.complete, detail=body.detail),
         note=body.note,
     )
+    if body.with_expenses:
+        expense_services.expenses_approve_with_shop(
+            session=tenant.session, shop=shop, actor_id=tenant.user_id
+        )
     return _json(_summary(tenant, shop))
 
 

@@ -26,6 +26,8 @@ from audits import file_import, queries, services
 from audits.board import services as board_services
 from audits.board.queries import fee_words
 from audits.deps import ShopDep
+from audits.expenses import queries as expense_queries
+from audits.expenses import services as expense_services
 from audits.feedback import queries as feedback_queries
 from audits.feedback.services import RUBRIC, rubric_checked
 from audits.models import OPEN_STATES, Shop, ShopStatus
@@ -453,6 +455,8 @@ def _detail_context(tenant: Tenant, shop: Shop, **extra: Any) -> dict[str, Any]:
         "RUBRIC": RUBRIC,
         # Proof of visit (audits/proof): the reviewer's, never staff's.
         "proof": proof_queries.shop_proof(session, shop) if is_owner else None,
+        # Expense claims (audits/expenses): pay, so the owner's only, never staff's.
+        "expenses": expense_queries.shop_expenses(session, shop) if is_owner else [],
         "question_texts": {ident(q): q.text for ex in explained for q in ex.section.questions},
         "approve_errors": {},
         "approve_values": {},
@@ -499,6 +503,12 @@ async def shop_approve(request: Request, tenant: OwnerDep, shop: ShopDep) -> Res
             rubric=rubric_checked(values),
             note=values["approve_note"],
         )
+        # "Approve its expenses with the shop" (on by default; audits/expenses). A second
+        # step after the approval: should it fail, the claims stay waiting, shown as such.
+        if form.get("expenses_with_shop") in ("1", "on"):
+            expense_services.expenses_approve_with_shop(
+                session=tenant.session, shop=shop, actor_id=tenant.user_id
+            )
     except DomainError as exc:
         tenant.session.rollback()
         if exc.field in APPROVE_FIELDS:

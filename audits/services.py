@@ -34,6 +34,7 @@ from audits.board.services import (
     check_fee,
     visit_start_check,
 )
+from audits.expenses.queries import MSG_RECEIPT_MISSING, receipts_missing
 from audits.feedback.models import NoteKind
 from audits.feedback.services import MSG_NOTE_LONG, NOTE_MAX, Rubric, note_add, rating_record
 from audits.models import (
@@ -695,6 +696,15 @@ def shop_submit(*, session: Session, shop: Shop, actor_id: int) -> Shop:
                 need="needs" if len(problems) == 1 else "need",
             ),
             field=f"question-{ident(problems[0].question)}",
+        )
+    no_receipt = receipts_missing(session, shop)
+    if no_receipt:
+        n = len(no_receipt)
+        raise DomainError(
+            MSG_RECEIPT_MISSING.format(
+                count=n, s="" if n == 1 else "s", need="needs" if n == 1 else "need"
+            ),
+            field=f"expense-{no_receipt[0].id}",
         )
     _snapshot(session, shop)
     shop.submitted_at = utcnow()

@@ -25,6 +25,7 @@ from app.orgs.models import (
     User,
 )
 from app.security import api_token_issue, digest, hash_password
+from audits.expenses.models import ExpenseClaim
 from audits.models import Answer, Photo, Shop, ShopStatus, ShopTouchpoint
 from reports.pdf.models import JobStatus, ReportJob
 from touchpoints import services as journey_services
@@ -175,6 +176,31 @@ TINY_PNG = bytes.fromhex(
 )
 
 
+def make_expense(session: Session, shop: Shop, **overrides: Any) -> ExpenseClaim:
+    """An expense claim of `shop` by its shopper (EUR 12.40 "Coffee"), with a receipt: a
+    real 1x1 PNG in a temporary folder (an absolute path, as `make_photo`'s)."""
+    folder = Path(tempfile.mkdtemp(prefix="touchstone-receipt-"))
+    path = folder / "receipt.png"
+    path.write_bytes(TINY_PNG)
+    fields: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "org_id": shop.org_id,
+        "shop_id": shop.id,
+        "shopper_id": shop.shopper_id,
+        "amount_minor": 1240,
+        "currency": "EUR",
+        "what_for": "Coffee",
+        "receipt_id": uuid.uuid4(),
+        "receipt_path": str(path),
+        "receipt_type": "image/png",
+    }
+    fields.update(overrides)
+    claim = ExpenseClaim(**fields)
+    session.add(claim)
+    session.commit()
+    return claim
+
+
 def make_photo(session: Session, answer: Answer) -> Photo:
     """A stored photo of `answer`: a real 1x1 PNG in a temporary folder.
 
@@ -221,6 +247,7 @@ def make_world(session: Session, name: str) -> OrgWorld:
     )
     answer = make_answer(session, shop, question)
     photo = make_photo(session, answer)
+    expense = make_expense(session, shop)
     membership = session.exec(
         select(Membership).where(
             Membership.org_id == org.id, Membership.user_id == users[Role.shopper].id
@@ -248,6 +275,7 @@ def make_world(session: Session, name: str) -> OrgWorld:
         "shop_id": shop.id,  # type: ignore[dict-item]
         "answer_id": answer.id,  # type: ignore[dict-item]  # a UUID, made on the phone
         "photo_id": photo.id,  # type: ignore[dict-item]
+        "expense_id": expense.id,  # type: ignore[dict-item]  # a UUID, made on the phone
         "job_id": job.id,  # type: ignore[dict-item]  # a report job (meeting pack)
     }
     world.objects["recovery_case_id"] = make_recovery_case(

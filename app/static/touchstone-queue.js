@@ -38,6 +38,9 @@
   // Photos this phone sent, {photo id: {question, url}}: a saved copy of the page older than
   // the send (opened without signal, or on a slow one) still shows them.
   var SENT_PHOTOS = shopKey("photos", shop);
+  // Expense claims made or changed here (audits/expenses), shown also on a saved copy of the
+  // page older than them: {expense id: {amount, currency, what_for, receipt, removed}}.
+  var EXPENSES = shopKey("expenses", shop);
   // Notes kept next to a question until it is given again: a refusal, or an answer replaced
   // by a newer one from another device. {item key: {shop, question|stateKey, message, kind}}
   var REFUSED = "touchstone:refused:v1:" + USER;
@@ -497,6 +500,9 @@
   function acknowledges(item, data) {
     if (!data || data.ok !== true || !same(data.shop_id, item.shop)) return false;
     if (item.photo) return data.ack === "photo-removed" && same(data.photo_id, item.photo);
+    if (item.expense) {
+      return data.ack === (item.remove ? "expense-removed" : "expense") && same(data.expense_id, item.expense);
+    }
     if (item.question) {
       return data.ack === "answer" && same(data.sent_id, item.body.id) && same(data.question_id, item.question);
     }
@@ -1035,7 +1041,9 @@
 
   // Only on this shop's page: the same question can be part of another shop's queue.
   function sayFor(rec, text, kind) {
-    if (rec.shop === shop) sayPhoto(rec.question, text, kind);
+    if (rec.shop !== shop) return;
+    if (rec.expense) mark("e" + rec.expense, text.replace("photo", "receipt"), kind);
+    else sayPhoto(rec.question, text, kind);
   }
 
   function updatePhotoButton(block) {
@@ -1147,15 +1155,23 @@
     data.append("id", rec.id);  // the same id on every try: a resend finds the stored photo
     data.append("photo", rec.blob, "photo.jpg");
     sayFor(rec, "Sending the photo…", "wait");
-    return window.fetch("/shops/" + rec.shop + "/answers/" + answer + "/photos", {
+    // An expense's receipt goes to its claim (sent before it: photos follow the queue).
+    var url = rec.expense
+      ? "/shops/" + rec.shop + "/expenses/" + rec.expense + "/receipt"
+      : "/shops/" + rec.shop + "/answers/" + answer + "/photos";
+    return window.fetch(url, {
       method: "POST", credentials: "same-origin", redirect: "manual",
       headers: { "X-CSRF-Token": csrf, "Accept": "application/json" }, body: data
     }).then(function (response) {
       return reply(response).then(function (body) {
         var verdict = judge(response, body);
-        if (verdict === "kept" && body.ack === "photo" && same(body.id, rec.id)) {
+        var mine = rec.expense
+          ? body && body.ack === "receipt" && same(body.receipt_id, rec.id)
+          : body && body.ack === "photo" && same(body.id, rec.id);
+        if (verdict === "kept" && mine) {
           return dropPhoto(rec).then(function () {
-            photoSent(rec, body);
+            if (rec.expense) receiptSent(rec, body);
+            else photoSent(rec, body);
             return true;
           });
         }
@@ -1167,7 +1183,9 @@
         if (verdict === "refused") {
           // Refused for good (not a photo, too large, no such answer): trying again cannot help.
           return dropPhoto(rec).then(function () {
-            photoRefused(rec, refusalText(body, "The photo could not be saved."));
+            var why = refusalText(body, "The photo could not be saved.");
+            if (rec.expense) receiptRefused(rec, why);
+            else photoRefused(rec, why);
             return true;
           });
         }
@@ -1308,6 +1326,270 @@
     });
   }
 
+  // --- expenses: claims with a receipt photo (audits/expenses), kept like answers ---------
+  // The claim goes through the queue (key "e:<shop>:<id>", id made here, so a resend is an
+  // update); its receipt waits with the photos and follows once the claim is acknowledged.
+
+  var expenseBox = root ? root.querySelector("[data-expenses]") : null;
+  var editing = null;  // the id of the claim whose change the form holds
+
+  function expenseRow(id) {
+    return expenseBox ? expenseBox.querySelector('[data-expense-id="' + id + '"]') : null;
+  }
+
+  function fieldOf(name) {
+    return expenseBox.querySelector('[data-expense-field="' + name + '"]');
+  }
+
+  function fieldError(name, text) {
+    var box = expenseBox.querySelector('[data-expense-error="' + name + '"]');
+    var input = fieldOf(name);
+    if (box) { box.textContent = text || ""; box.hidden = !text; }
+    if (input) input.setAttribute("aria-invalid", text ? "true" : "false");
+  }
+
+  // "EUR 4.50" from "4,50" as the server writes it (until the page comes from the server).
+  function money(amount, currency) {
+    var parts = String(amount).replace(",", ".").split(".");
+    var cents = parts.length > 1 ? "." + (parts[1] + "00").slice(0, 2) : "";
+    return currency + " " + parts[0] + cents;
+  }
+
+  // The row of a claim as the page draws it (templates/audits/_fill_expenses.html).
+  function drawExpense(id, claim) {
+    var row = expenseRow(id);
+    if (!row) {
+      row = document.createElement("li");
+      row.className = "expense";
+      row.id = "expense-" + id;
+      row.setAttribute("data-expense-id", id);
+      row.setAttribute("data-status", "claimed");
+      row.innerHTML = '<div class="expense-head"><span class="expense-what"></span> <strong class="expense-amount"></strong></div>' +
+        '<ul class="photo-list" data-receipt-list></ul><p class="q-state" aria-live="polite"></p>' +
+        '<div class="form-actions"><label class="btn btn-small">Change receipt<input type="file" accept="image/jpeg,image/png,image/webp" class="sr-only" data-receipt-input></label> ' +
+        '<button type="button" class="btn btn-small" data-expense-edit>Edit</button> ' +
+        '<button type="button" class="btn btn-small" data-expense-remove>Remove</button></div>';
+      row.querySelector(".q-state").setAttribute("data-state", "e" + id);
+      expenseBox.querySelector("[data-expense-list]").appendChild(row);
+    }
+    row.setAttribute("data-claim", JSON.stringify(claim));
+    row.querySelector(".expense-what").textContent = claim.what_for;
+    row.querySelector(".expense-amount").textContent = money(claim.amount, claim.currency);
+    var missing = row.querySelector("[data-receipt-missing]");
+    if (missing && claim.receipt) missing.hidden = true;
+    return row;
+  }
+
+  function showReceipt(row, src, waiting) {
+    var list = row.querySelector("[data-receipt-list]");
+    if (!list) return;
+    list.innerHTML = "";
+    var item = document.createElement("li");
+    if (waiting) item.className = "photo-waiting";
+    var img = document.createElement("img");
+    img.src = src;
+    img.width = 96;
+    img.height = 96;
+    img.alt = waiting ? "Receipt, waiting to send" : "Receipt";
+    item.appendChild(img);
+    list.appendChild(item);
+    var missing = row.querySelector("[data-receipt-missing]");
+    if (missing) missing.hidden = true;
+  }
+
+  function keepClaim(id, change) {
+    var all = load(EXPENSES, {});
+    all[id] = Object.assign(all[id] || {}, change);
+    store(EXPENSES, all);
+    return all[id];
+  }
+
+  function queueReceipt(id, file) {
+    return shrink(file).then(function (blob) {
+      if (blob.size > 10 * 1024 * 1024) {
+        mark("e" + id, "That photo is too large: the limit is 10 MB.", "error");
+        return false;
+      }
+      var rec = { id: uuid(), user: USER, shop: shop, expense: id, blob: blob, at: Date.now() };
+      // One receipt per claim: an earlier one still waiting is replaced by this one.
+      return queuedPhotos().then(function (list) {
+        return Promise.all(list.filter(function (old) { return old.expense === id; }).map(dropPhoto));
+      }).then(function () {
+        return photoStore("readwrite", function (s) { return s.put(rec); });
+      }).then(function () {
+        keepClaim(id, { receipt: true });
+        var row = expenseRow(id);
+        if (row) showReceipt(row, window.URL.createObjectURL(blob), true);
+        mark("e" + id, "Receipt waiting to send: it is kept on this phone.", "wait");
+        return queuedPhotos().then(function () { showQueue(); flush(); return true; });
+      }, function () {
+        mark("e" + id, "This phone has no room to keep the photo. Free some space and add it again.", "error");
+        return false;
+      });
+    });
+  }
+
+  function receiptSent(rec, body) {
+    if (rec.shop !== shop) return;
+    var row = expenseRow(rec.expense);
+    if (row && body.url) showReceipt(row, body.url, false);
+    mark("e" + rec.expense, "Receipt saved.", "ok");
+  }
+
+  function receiptRefused(rec, message) {
+    if (rec.shop !== shop) return;
+    keepClaim(rec.expense, { receipt: false });
+    var row = expenseRow(rec.expense);
+    if (row) {
+      var list = row.querySelector("[data-receipt-list]");
+      if (list) list.innerHTML = "";
+    }
+    mark("e" + rec.expense, message, "error");
+  }
+
+  // Checked here as the server checks (audits/expenses/services.py), so a mistake is said
+  // next to its field at once, also without signal.
+  function readForm() {
+    var amount = fieldOf("amount").value.trim().replace(/\s/g, "");
+    var currency = fieldOf("currency").value.trim().toUpperCase();
+    var whatFor = fieldOf("what_for").value.replace(/\s+/g, " ").trim();
+    var file = fieldOf("receipt").files && fieldOf("receipt").files[0];
+    var ok = true;
+    ["amount", "currency", "what_for", "receipt"].forEach(function (n) { fieldError(n, ""); });
+    var digits = /^\d{1,9}([.,]\d{1,2})?$/.test(amount);
+    if (!digits || !/[1-9]/.test(amount)) {
+      fieldError("amount", "Give the amount as more than 0, such as 12.40.");
+      ok = false;
+    }
+    if (!/^[A-Z]{3}$/.test(currency)) {
+      fieldError("currency", "Give a currency by its three-letter ISO 4217 code, such as EUR or USD.");
+      ok = false;
+    }
+    if (!whatFor) {
+      fieldError("what_for", "Say what the expense was for, such as “Coffee and cake (required purchase)”.");
+      ok = false;
+    }
+    var had = editing && load(EXPENSES, {})[editing];
+    var hadReceipt = editing && ((had && had.receipt) ||
+      JSON.parse(expenseRow(editing).getAttribute("data-claim") || "{}").receipt);
+    if (!file && !hadReceipt && expenseBox.getAttribute("data-receipt-required") === "true") {
+      fieldError("receipt", "Add a photo of the receipt: this organization asks for one with each expense.");
+      ok = false;
+    }
+    return ok ? { amount: amount, currency: currency, what_for: whatFor, file: file } : null;
+  }
+
+  function resetForm() {
+    editing = null;
+    ["amount", "what_for", "receipt"].forEach(function (n) { fieldOf(n).value = ""; });
+    fieldOf("currency").value = expenseBox.getAttribute("data-currency") || fieldOf("currency").value;
+    expenseBox.querySelector("[data-expense-form-title]").textContent = "Add an expense";
+    expenseBox.querySelector("[data-expense-add]").textContent = "Add the expense";
+    expenseBox.querySelector("[data-expense-cancel]").hidden = true;
+  }
+
+  function sendClaim(id, claim) {
+    mark("e" + id, "Waiting to send…", "wait");
+    enqueue({
+      key: "e:" + shop + ":" + id, expense: id, stateKey: "e" + id,
+      url: "/shops/" + shop + "/expenses/" + id,
+      body: { amount: claim.amount, currency: claim.currency, what_for: claim.what_for }
+    });
+  }
+
+  function addExpense() {
+    var form = readForm();
+    if (!form) return;
+    var id = editing || uuid();
+    var before = expenseRow(id) ? JSON.parse(expenseRow(id).getAttribute("data-claim") || "{}") : {};
+    var claim = keepClaim(id, {
+      amount: form.amount, currency: form.currency, what_for: form.what_for,
+      receipt: !!(form.file || before.receipt), removed: false
+    });
+    drawExpense(id, claim);
+    sendClaim(id, claim);
+    if (form.file) queueReceipt(id, form.file);
+    mark("expense-form", editing ? "Change kept on this phone." : "Expense kept on this phone.", "ok");
+    resetForm();
+  }
+
+  function removeExpense(row) {
+    var id = row.getAttribute("data-expense-id");
+    keepClaim(id, { removed: true });
+    row.parentNode.removeChild(row);
+    if (editing === id) resetForm();
+    // A receipt still on the phone for it is forgotten; the claim goes off through the queue.
+    queuedPhotos().then(function (list) {
+      return Promise.all(list.filter(function (rec) { return rec.expense === id; }).map(dropPhoto));
+    }).then(function () { return queuedPhotos(); }).then(function () {
+      enqueue({
+        key: "e:" + shop + ":" + id, expense: id, remove: true, stateKey: "e" + id,
+        url: "/shops/" + shop + "/expenses/" + id + "/remove", body: {}
+      });
+      mark("expense-form", "Expense removed.", "ok");
+    });
+  }
+
+  function editExpense(row) {
+    var claim = JSON.parse(row.getAttribute("data-claim") || "{}");
+    editing = row.getAttribute("data-expense-id");
+    fieldOf("amount").value = claim.amount || "";
+    fieldOf("currency").value = claim.currency || "";
+    fieldOf("what_for").value = claim.what_for || "";
+    fieldOf("receipt").value = "";
+    expenseBox.querySelector("[data-expense-form-title]").textContent = "Change the expense";
+    expenseBox.querySelector("[data-expense-add]").textContent = "Save the change";
+    expenseBox.querySelector("[data-expense-cancel]").hidden = false;
+    fieldOf("amount").focus();
+  }
+
+  function restoreExpenses() {
+    var all = load(EXPENSES, {});
+    Object.keys(all).forEach(function (id) {
+      var row = expenseRow(id);
+      if (all[id].removed) {
+        if (row) row.parentNode.removeChild(row);
+        return;
+      }
+      if (row && row.getAttribute("data-status") !== "claimed") return;  // decided: the server's word
+      drawExpense(id, all[id]);
+    });
+    var pending = pendingKeys();
+    Object.keys(pending).forEach(function (key) {
+      var m = /^e:[^:]+:(.+)$/.exec(key);
+      if (m && key.indexOf("e:" + shop + ":") === 0) mark("e" + m[1], "Waiting to send…", "wait");
+    });
+    queuedPhotos().then(function (list) {
+      list.forEach(function (rec) {
+        if (!rec.expense || rec.shop !== shop) return;
+        var row = expenseRow(rec.expense);
+        if (row) showReceipt(row, window.URL.createObjectURL(rec.blob), true);
+        mark("e" + rec.expense, "Receipt waiting to send: it is kept on this phone.", "wait");
+      });
+    });
+  }
+
+  function wireExpenses() {
+    if (!expenseBox) return;
+    expenseBox.addEventListener("click", function (event) {
+      var t = event.target;
+      if (t.closest("[data-expense-add]")) return addExpense();
+      if (t.closest("[data-expense-cancel]")) return resetForm();
+      var row = t.closest("[data-expense-id]");
+      if (row && t.closest("[data-expense-remove]")) return removeExpense(row);
+      if (row && t.closest("[data-expense-edit]")) return editExpense(row);
+    });
+    expenseBox.addEventListener("change", function (event) {
+      var input = event.target;
+      if (!input.hasAttribute("data-receipt-input")) return;
+      var row = input.closest("[data-expense-id]");
+      var file = input.files && input.files[0];
+      input.value = "";
+      if (row && file) queueReceipt(row.getAttribute("data-expense-id"), file);
+    });
+    restoreExpenses();
+  }
+
   // --- the file fallback: a copy of this shop's waiting items the shopper can hand over ----
   // (docs/reliability.md, "A file when there is no signal"; imported on the owner's shop page)
 
@@ -1321,7 +1603,8 @@
   }
 
   function saveCopy() {
-    var items = shopItems().map(function (item) {
+    // Expense claims stay on the phone (their receipts cannot go in a file either).
+    var items = shopItems().filter(function (item) { return !item.expense; }).map(function (item) {
       var kind = /\/answers$/.test(item.url) ? "answer"
         : /\/visit$/.test(item.url) ? "visit" : "section-comment";
       return Object.assign({ kind: kind }, item.body);
@@ -1389,7 +1672,7 @@
 
   function clearShop() {
     // The server holds everything now; keep nothing of this shop on the phone.
-    [GIVEN, IDS, VISIT, DRAFTS, LAST_ACK, REMOVED, SENT_PHOTOS].forEach(function (key) { window.localStorage.removeItem(key); });
+    [GIVEN, IDS, VISIT, DRAFTS, LAST_ACK, REMOVED, SENT_PHOTOS, EXPENSES].forEach(function (key) { window.localStorage.removeItem(key); });
     forgetRefusals(shop);
   }
 
@@ -1430,12 +1713,14 @@
   if (done) {
     shop = done.getAttribute("data-shop-done");
     [shopKey("given", shop), shopKey("ids", shop), shopKey("visit", shop), shopKey("drafts", shop),
-      shopKey("acked", shop), shopKey("removed", shop), shopKey("photos", shop)].forEach(function (key) { window.localStorage.removeItem(key); });
+      shopKey("acked", shop), shopKey("removed", shop), shopKey("photos", shop),
+      shopKey("expenses", shop)].forEach(function (key) { window.localStorage.removeItem(key); });
     forgetRefusals(shop);
   }
 
   if (root) {
     wireQuestions();
+    wireExpenses();
     wireSubmit();
     restore();
     takeDrafts();

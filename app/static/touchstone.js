@@ -151,10 +151,11 @@
   // "nothing" when nothing waits. `queue` is the outbox's items, `pics` the photos kept.
   // The offline queue (touchstone-queue.js) says it the same way, through this.
   function keptWords(queue, pics) {
-    var counts = { answer: 0, comment: 0, visit: 0, removal: 0 };
+    var counts = { answer: 0, comment: 0, visit: 0, removal: 0, expense: 0 };
     queue.forEach(function (item) {
       if (item.question) counts.answer += 1;
       else if (item.photo) counts.removal += 1;
+      else if (item.expense) counts.expense += 1;
       else if (/^s:|:comment$/.test(item.key)) counts.comment += 1;
       else counts.visit += 1;
     });
@@ -165,7 +166,8 @@
     say(counts.visit, "visit detail", "visit details");
     say(pics, "photo", "photos");
     say(counts.removal, "photo removal", "photo removals");
-    var total = counts.answer + counts.comment + counts.visit + pics + counts.removal;
+    say(counts.expense, "expense", "expenses");
+    var total = counts.answer + counts.comment + counts.visit + pics + counts.removal + counts.expense;
     var last = parts.pop();
     if (!total) return { text: "nothing", total: 0 };
     return { text: (parts.length ? parts.join(", ") + " and " : "") + last, total: total };

@@ -35,6 +35,7 @@ from app.tenancy import Tenant, require_role
 from audits import queries
 from audits.board.queries import job_cards, visit_rules, window_refusal
 from audits.deps import ShopDep
+from audits.expenses import queries as expense_queries
 from audits.feedback import queries as feedback_queries
 from audits.models import OPEN_STATES, Shop, ShopStatus
 from audits.photos import services as photos
@@ -215,6 +216,9 @@ def fill_page(
         section_of={ident(q): i for i, s in enumerate(sections, start=1) for q in s.questions},
         question_text={ident(q): q.text for s in sections for q in s.questions},
         # The visit rules refuse a start outside the window: said before anything is typed.
+        # Expense claims (audits/expenses), on the check screen.
+        expenses=expense_queries.shop_expenses(session, shop) if index == last else [],
+        receipt_required=expense_queries.receipt_required(session),
         start_refused=window_refusal(visit_rules(session), shop, tenant.org.timezone, now)
         if shop.status == ShopStatus.assigned
         else None,
@@ -430,6 +434,10 @@ def submit(
         session.rollback()
         flash(request, exc.message, "error")
         target = f"/shops/{ident(shop)}/fill"
+        if exc.field and exc.field.startswith("expense-"):
+            # A claim without its receipt: the check screen, where the expense says so.
+            last = len(shop_sections(session, shop)) + 1
+            return redirect(request, f"{target}?section={last}#{exc.field}")
         if exc.field and exc.field.startswith("question-"):
             question_id = int(exc.field.removeprefix("question-"))
             for i, section in enumerate(shop_sections(session, shop), start=1):
@@ -440,14 +448,15 @@ def submit(
     return redirect(request, f"/shops/{ident(shop)}/fill")
 
 
-async def _read_upload(request: Request) -> tuple[bytes, uuid.UUID | None]:
-    """The uploaded file's bytes and the id the phone gave it (if any).
+async def read_upload(request: Request, field: str = "photo") -> tuple[bytes, uuid.UUID | None]:
+    """The uploaded picture's bytes (form part `photo`) and the id the phone gave it (if any);
+    errors name `field` (a question's photo, or an expense's receipt).
 
     An oversized body is refused before it is read where possible.
     """
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > photos.MAX_BYTES + UPLOAD_SLACK:
-        raise photos.PhotoTooLarge(photos.MSG_TOO_LARGE, field="photo")
+        raise photos.PhotoTooLarge(photos.MSG_TOO_LARGE, field=field)
     form = await request.form(max_files=1, max_fields=5)
     given = form.get("id")
     photo_id = None
@@ -460,11 +469,11 @@ async def _read_upload(request: Request) -> tuple[bytes, uuid.UUID | None]:
     upload = form.get("photo")
     if upload is None or isinstance(upload, str):
         await form.close()
-        raise DomainError("Choose a photo to send.", field="photo")
+        raise DomainError("Choose a photo to send.", field=field)
     raw = await upload.read(photos.MAX_BYTES + 1)
     await form.close()
     if len(raw) > photos.MAX_BYTES:
-        raise photos.PhotoTooLarge(photos.MSG_TOO_LARGE, field="photo")
+        raise photos.PhotoTooLarge(photos.MSG_TOO_LARGE, field=field)
     return raw, photo_id
 
 
@@ -475,7 +484,7 @@ async def photo_upload(
 
     201 for a new photo; 200 with the stored photo when its id was already sent (a retry).
     """
-    raw, photo_id = await _read_upload(request)
+    raw, photo_id = await read_upload(request)
     data_dir = _settings(request).data_dir
 
     def save() -> JSONResponse:

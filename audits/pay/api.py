@@ -32,13 +32,18 @@ class LinePublic(BaseModel):
     approved_on: date
     amount_minor: int
     currency: str
+    kind: str  # "fee" or "expense"
+    what_for: str  # an expense's "what for"; "" for a fee
+    expense_id: str  # "" for a fee
 
 
 class PayeePublic(BaseModel):
     shopper_id: int
     name: str
     email: str
-    totals: dict[str, int]  # minor units per currency code
+    totals: dict[str, int]  # minor units per currency code, fees and expenses
+    fee_totals: dict[str, int]
+    expense_totals: dict[str, int]
     lines: list[LinePublic]
 
 
@@ -71,10 +76,24 @@ class FeeItemPublic(BaseModel):
     run_id: int | None
 
 
+class ExpenseItemPublic(BaseModel):
+    expense_id: str
+    shop_id: int
+    location_name: str
+    what_for: str
+    amount_minor: int
+    currency: str
+    state: str  # pending, owed, paid, not_owed (as fees)
+    status: str  # the claim's own: claimed, approved, rejected
+    reason: str
+    run_id: int | None
+
+
 class MyPayPublic(BaseModel):
-    owed: dict[str, int]
-    paid: dict[str, int]
+    owed: dict[str, int]  # fees and expenses owed, per currency
+    paid: dict[str, int]  # fees and expenses paid, per currency
     items: list[FeeItemPublic]
+    expenses: list[ExpenseItemPublic]
 
 
 def _payees(lines: list[queries.PayLine]) -> list[PayeePublic]:
@@ -84,6 +103,8 @@ def _payees(lines: list[queries.PayLine]) -> list[PayeePublic]:
             name=p.name,
             email=p.email,
             totals=p.totals,
+            fee_totals=p.fee_totals,
+            expense_totals=p.expense_totals,
             lines=[LinePublic.model_validate(line, from_attributes=True) for line in p.lines],
         )
         for p in queries.payees(lines)
@@ -193,5 +214,20 @@ def my_pay(tenant: ShopperDep) -> MyPayPublic:
                 run_id=i.run_id,
             )
             for i in pay.items
+        ],
+        expenses=[
+            ExpenseItemPublic(
+                expense_id=e.expense_id,
+                shop_id=e.shop_id,
+                location_name=e.location_name,
+                what_for=e.what_for,
+                amount_minor=e.amount_minor,
+                currency=e.currency,
+                state=str(e.state),
+                status=e.status,
+                reason=e.reason,
+                run_id=e.run_id,
+            )
+            for e in pay.expenses
         ],
     )

@@ -1,4 +1,5 @@
-"""A payment run as CSV, one line per shop, for payroll or a bank upload."""
+"""A payment run as CSV for payroll or a bank upload: one line per shop's fee and one per
+approved expense (`kind` says which; docs/guide/payments.md, "The CSV")."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ CSV_COLUMNS = [
     "approved_on",
     "currency",
     "amount",
+    # Added with expense claims, at the end so that readers of the first nine columns go on.
+    "kind",
+    "what_for",
 ]
 
 
@@ -42,6 +46,8 @@ def run_csv(run: PaymentRun, lines: list[PayLine]) -> str:
                 line.approved_on.isoformat(),
                 line.currency,
                 decimal_text(line.amount_minor, line.currency),
+                line.kind,
+                _safe(line.what_for),
             ]
         )
     return out.getvalue()

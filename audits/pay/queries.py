@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from app.orgs.models import Location, User
 from audits.board.models import ReleaseReason, ShopRelease
 from audits.board.queries import NO_MINOR_UNIT, fee_words
+from audits.expenses.models import ExpenseClaim, ExpenseStatus
 from audits.models import Shop, ShopStatus
 from audits.pay.models import PaymentLine, PaymentRun
 
@@ -95,6 +96,10 @@ class PayLine:
     approved_on: date
     amount_minor: int
     currency: str
+    # "fee" (the shop's fee) or "expense" (an approved expense claim of the shop).
+    kind: str = "fee"
+    what_for: str = ""
+    expense_id: str = ""
 
     @property
     def amount(self) -> str:
@@ -117,6 +122,17 @@ class Payee:
     @property
     def totals_words(self) -> str:
         return " + ".join(money(a, c) for c, a in self.totals.items())
+
+    @property
+    def fee_totals(self) -> dict[str, int]:
+        return totals((x.amount_minor, x.currency) for x in self.lines if x.kind == "fee")
+
+    @property
+    def expense_totals(self) -> dict[str, int]:
+        return totals((x.amount_minor, x.currency) for x in self.lines if x.kind == "expense")
+
+    def words(self, sums: dict[str, int]) -> str:
+        return " + ".join(money(a, c) for c, a in sums.items()) or "—"
 
 
 def payees(lines: Iterable[PayLine]) -> list[Payee]:
@@ -149,9 +165,59 @@ def owed_shops(session: Session, start: datetime | None, end: datetime) -> list[
     return list(session.exec(_owed_query(start, end)))
 
 
-def _pay_lines(session: Session, rows: list[tuple[int, int, int, str]], tz: str) -> list[PayLine]:
-    """(shop id, shopper id, amount, currency) rows made into lines with names and days."""
-    shop_ids = [r[0] for r in rows]
+def owed_expenses(
+    session: Session, start: datetime | None, end: datetime
+) -> list[tuple[ExpenseClaim, Shop]]:
+    """Approved expense claims of approved shops that no payment run has claimed, owed from
+    the later of the two approvals, in [start, end) (docs/definitions.md, "Fees")."""
+    query = (
+        select(ExpenseClaim, Shop)
+        .join(Shop, col(Shop.id) == col(ExpenseClaim.shop_id))
+        .where(
+            ExpenseClaim.status == ExpenseStatus.approved,
+            col(ExpenseClaim.run_id).is_(None),
+            Shop.status == ShopStatus.approved,
+            col(Shop.approved_at) < end,
+            col(ExpenseClaim.decided_at) < end,
+        )
+    )
+    if start is not None:
+        query = query.where(
+            (col(Shop.approved_at) >= start) | (col(ExpenseClaim.decided_at) >= start)
+        )
+    query = query.order_by(col(Shop.approved_at), col(Shop.id), col(ExpenseClaim.created_at))
+    return [(claim, shop) for claim, shop in session.exec(query).all()]
+
+
+@dataclass
+class _Row:
+    shop_id: int
+    shopper_id: int
+    amount_minor: int
+    currency: str
+    kind: str = "fee"
+    what_for: str = ""
+    expense_id: str = ""
+    owed_from: datetime | None = None  # an expense: the later of its and its shop's approval
+
+
+def _expense_row(claim: ExpenseClaim, shop: Shop) -> _Row:
+    moments = [m for m in (shop.approved_at, claim.decided_at) if m is not None]
+    return _Row(
+        shop_id=claim.shop_id,
+        shopper_id=claim.shopper_id,
+        amount_minor=claim.amount_minor,
+        currency=claim.currency,
+        kind="expense",
+        what_for=claim.what_for,
+        expense_id=str(claim.id),
+        owed_from=max(moments) if moments else None,
+    )
+
+
+def _pay_lines(session: Session, rows: list[_Row], tz: str) -> list[PayLine]:
+    """Rows made into lines with names and days."""
+    shop_ids = [r.shop_id for r in rows]
     shops = {s.id: s for s in session.exec(select(Shop).where(col(Shop.id).in_(shop_ids)))}
     loc_ids = {s.location_id for s in shops.values()}
     locations = {
@@ -159,39 +225,56 @@ def _pay_lines(session: Session, rows: list[tuple[int, int, int, str]], tz: str)
         for loc in session.exec(select(Location).where(col(Location.id).in_(loc_ids)))
     }
     users = {
-        u.id: u for u in session.exec(select(User).where(col(User.id).in_({r[1] for r in rows})))
+        u.id: u
+        for u in session.exec(select(User).where(col(User.id).in_({r.shopper_id for r in rows})))
     }
     lines = []
-    for shop_id, shopper_id, amount, currency in rows:
-        shop, user = shops[shop_id], users.get(shopper_id)
-        approved = shop.approved_at or shop.created_at
+    for row in rows:
+        shop, user = shops[row.shop_id], users.get(row.shopper_id)
+        approved = row.owed_from or shop.approved_at or shop.created_at
         lines.append(
             PayLine(
-                shop_id=shop_id,
-                shopper_id=shopper_id,
+                shop_id=row.shop_id,
+                shopper_id=row.shopper_id,
                 shopper_name=user.name if user else "",
                 shopper_email=user.email if user else "",
                 location_name=locations.get(shop.location_id, ""),
                 approved_on=approved.astimezone(ZoneInfo(tz)).date(),
-                amount_minor=amount,
-                currency=currency,
+                amount_minor=row.amount_minor,
+                currency=row.currency,
+                kind=row.kind,
+                what_for=row.what_for,
+                expense_id=row.expense_id,
             )
         )
     return lines
 
 
+def _ordered(lines: list[PayLine]) -> list[PayLine]:
+    """A shop's fee, then its expenses, shop by shop as they came."""
+    first: dict[int, int] = {}
+    for i, line in enumerate(lines):
+        first.setdefault(line.shop_id, i)
+    return sorted(lines, key=lambda x: (first[x.shop_id], x.kind != "fee"))
+
+
 def owed_lines(session: Session, period_from: date, period_until: date, tz: str) -> list[PayLine]:
-    """What a run for this period would pay: every unclaimed fee of a shop approved in it."""
+    """What a run for this period would pay: every unclaimed fee of a shop approved in it,
+    and every unclaimed approved expense owed in it."""
     start, end = period_bounds(period_from, period_until, tz)
-    shops = owed_shops(session, start, end)
-    rows = [(s.id, s.shopper_id, s.fee_minor, s.fee_currency) for s in shops]
-    return _pay_lines(session, rows, tz)  # type: ignore[arg-type]
+    rows = [
+        _Row(s.id, s.shopper_id, s.fee_minor, s.fee_currency)  # type: ignore[arg-type]
+        for s in owed_shops(session, start, end)
+    ]
+    rows += [_expense_row(c, s) for c, s in owed_expenses(session, start, end)]
+    return _ordered(_pay_lines(session, rows, tz))
 
 
 def owed_before(session: Session, period_from: date, tz: str) -> int:
-    """How many fees approved before the period are still in no run (so not in this one)."""
+    """How many fees and expenses owed before the period are still in no run (so not in
+    this one)."""
     start, _ = period_bounds(period_from, period_from, tz)
-    return len(owed_shops(session, None, start))
+    return len(owed_shops(session, None, start)) + len(owed_expenses(session, None, start))
 
 
 def payment_runs(session: Session) -> list[PaymentRun]:
@@ -205,7 +288,7 @@ def payment_runs(session: Session) -> list[PaymentRun]:
 
 
 def run_lines(session: Session, run_id: int, tz: str) -> list[PayLine]:
-    rows = session.exec(
+    fees = session.exec(
         select(
             PaymentLine.shop_id,
             PaymentLine.shopper_id,
@@ -215,14 +298,27 @@ def run_lines(session: Session, run_id: int, tz: str) -> list[PayLine]:
         .where(PaymentLine.run_id == run_id)
         .order_by(col(PaymentLine.id))
     ).all()
-    return _pay_lines(session, [tuple(r) for r in rows], tz)  # type: ignore[misc]
+    rows = [_Row(*r) for r in fees]
+    expenses = session.exec(
+        select(ExpenseClaim, Shop)
+        .join(Shop, col(Shop.id) == col(ExpenseClaim.shop_id))
+        .where(ExpenseClaim.run_id == run_id)
+        .order_by(col(Shop.approved_at), col(Shop.id), col(ExpenseClaim.created_at))
+    ).all()
+    rows += [_expense_row(c, s) for c, s in expenses]
+    return _ordered(_pay_lines(session, rows, tz))
 
 
 def run_totals(session: Session, run_id: int) -> dict[str, int]:
     rows = session.exec(
         select(PaymentLine.amount_minor, PaymentLine.currency).where(PaymentLine.run_id == run_id)
     ).all()
-    return totals((a, c) for a, c in rows)
+    spent = session.exec(
+        select(ExpenseClaim.amount_minor, ExpenseClaim.currency).where(
+            ExpenseClaim.run_id == run_id
+        )
+    ).all()
+    return totals([(a, c) for a, c in rows] + [(a, c) for a, c in spent])
 
 
 # --- the shopper's side ---------------------------------------------------------------------
@@ -249,15 +345,85 @@ class FeeItem:
         return FEE_STATE_LABELS[self.state]
 
 
+EXPENSE_LABELS = {
+    FeeState.pending: "Waiting for approval",
+    FeeState.owed: "Approved, owed",
+    FeeState.paid: "Paid",
+    FeeState.not_owed: "Not owed",
+}
+
+E_REASON_CLAIMED = "Claimed; waiting for the organization to approve it."
+E_REASON_RETURNED = (
+    "The shop was sent back to fix: this expense is decided once you hand it in again."
+)
+E_REASON_APPROVED_SHOP_OPEN = "Approved; owed once the shop itself is approved."
+E_REASON_APPROVED = "Approved on {day}."
+E_REASON_IN_RUN = "Approved on {day}; in payment run #{run}, not paid yet."
+E_REASON_PAID = "Paid on {day} (payment run #{run})."
+E_REASON_REJECTED = "Rejected: {reason}"
+E_REASON_TAKEN = "The shop was taken off you, so this expense is not owed. Ask the organization."
+
+
+@dataclass
+class ExpenseItem:
+    """One expense claim as its shopper reads it: what for, how much, its state and why."""
+
+    expense_id: str
+    shop_id: int
+    location_name: str
+    what_for: str
+    amount_minor: int
+    currency: str
+    state: FeeState
+    status: str  # the claim's own: claimed, approved, rejected
+    reason: str
+    run_id: int | None = None
+
+    @property
+    def amount(self) -> str:
+        return money(self.amount_minor, self.currency)
+
+    @property
+    def label(self) -> str:
+        if self.status == ExpenseStatus.rejected:
+            return "Rejected"
+        return EXPENSE_LABELS[self.state]
+
+
+def expense_state(
+    claim: ExpenseClaim, shop: Shop, run: PaymentRun | None, tz: str
+) -> tuple[FeeState, str]:
+    """Where an expense stands for its shopper, and why: never left unsaid."""
+    if claim.status == ExpenseStatus.rejected:
+        return FeeState.not_owed, E_REASON_REJECTED.format(reason=claim.reject_reason)
+    if shop.shopper_id != claim.shopper_id:
+        return FeeState.not_owed, E_REASON_TAKEN
+    if claim.status == ExpenseStatus.claimed:
+        if shop.status == ShopStatus.returned:
+            return FeeState.pending, E_REASON_RETURNED
+        return FeeState.pending, E_REASON_CLAIMED
+    if shop.status != ShopStatus.approved:
+        return FeeState.pending, E_REASON_APPROVED_SHOP_OPEN
+    day = long_day(max(m for m in (shop.approved_at, claim.decided_at, claim.created_at) if m), tz)
+    if run is not None and run.paid_at is not None:
+        return FeeState.paid, E_REASON_PAID.format(day=long_day(run.paid_at, tz), run=run.id)
+    if run is not None:
+        return FeeState.owed, E_REASON_IN_RUN.format(day=day, run=run.id)
+    return FeeState.owed, E_REASON_APPROVED.format(day=day)
+
+
 @dataclass
 class ShopperPay:
     items: list[FeeItem]
+    expenses: list[ExpenseItem] = field(default_factory=list)
 
     def of(self, *states: FeeState) -> list[FeeItem]:
         return [i for i in self.items if i.state in states]
 
     def total(self, state: FeeState) -> dict[str, int]:
-        return totals((i.amount_minor, i.currency) for i in self.items if i.state == state)
+        """Fees and expenses in this state, per currency."""
+        both: list[FeeItem | ExpenseItem] = [*self.items, *self.expenses]
+        return totals((i.amount_minor, i.currency) for i in both if i.state == state)
 
     def total_words(self, state: FeeState) -> str:
         return " + ".join(money(a, c) for c, a in self.total(state).items())
@@ -351,7 +517,43 @@ def shopper_pay(session: Session, shopper_id: int, tz: str) -> ShopperPay:
                 reason=template.format(day=long_day(release.deadline or release.at, tz)),
             )
         )
-    return ShopperPay(items)
+    return ShopperPay(items, shopper_expenses(session, shopper_id, tz))
+
+
+def shopper_expenses(session: Session, shopper_id: int, tz: str) -> list[ExpenseItem]:
+    """Every expense this shopper claimed, newest first, with its state and why."""
+    rows = session.exec(
+        select(ExpenseClaim, Shop)
+        .join(Shop, col(Shop.id) == col(ExpenseClaim.shop_id))
+        .where(ExpenseClaim.shopper_id == shopper_id)
+        .order_by(col(ExpenseClaim.created_at).desc(), col(ExpenseClaim.id))
+    ).all()
+    run_ids = {c.run_id for c, _ in rows if c.run_id is not None}
+    runs = (
+        {r.id: r for r in session.exec(select(PaymentRun).where(col(PaymentRun.id).in_(run_ids)))}
+        if run_ids
+        else {}
+    )
+    names = _location_names(session, {shop.location_id for _, shop in rows})
+    items = []
+    for claim, shop in rows:
+        run = runs.get(claim.run_id) if claim.run_id is not None else None
+        state, reason = expense_state(claim, shop, run, tz)
+        items.append(
+            ExpenseItem(
+                expense_id=str(claim.id),
+                shop_id=claim.shop_id,
+                location_name=names.get(shop.location_id, ""),
+                what_for=claim.what_for,
+                amount_minor=claim.amount_minor,
+                currency=claim.currency,
+                state=state,
+                status=str(claim.status),
+                reason=reason,
+                run_id=run.id if run else None,
+            )
+        )
+    return items
 
 
 def _location_names(session: Session, ids: set[int]) -> dict[int, str]:

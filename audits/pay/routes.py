@@ -15,6 +15,7 @@ from app.modelbase import utcnow
 from app.orgs.models import Role
 from app.templating import flash, redirect, render
 from app.tenancy import OwnerDep, Tenant, path_loader, require_role
+from audits.expenses import queries as expense_queries
 from audits.pay import queries, services
 from audits.pay.csv_export import run_csv
 from audits.pay.models import PaymentRun
@@ -25,7 +26,9 @@ router = APIRouter(include_in_schema=False)
 ShopperDep = Annotated[Tenant, Depends(require_role(Role.shopper))]
 RunDep = Annotated[PaymentRun, Depends(path_loader(PaymentRun))]
 
-MSG_RUN_MADE = "Payment run #{id} made: {count} shop{s}. Export it, pay it, then mark it paid."
+MSG_RUN_MADE = (
+    "Payment run #{id} made: {count} shop{s}{more}. Export it, pay it, then mark it paid."
+)
 MSG_RUN_PAID = "Payment run #{id} marked paid. Its shoppers see it paid."
 MSG_RUN_CANCELLED = "Payment run #{id} cancelled: its shops are owed again."
 MSG_BAD_DATE = "Give a date, such as 2026-12-01."
@@ -63,6 +66,7 @@ def _payments_page(
         "runs": [(run, queries.run_totals(session, run.id)) for run in runs],  # type: ignore[arg-type]
         "money": queries.money,
         "long_day": lambda d: queries.long_day(d, tz),
+        "receipt_required": expense_queries.receipt_required(session),
     }
     return render(request, "pay/payments.html", context, status_code=status_code)
 
@@ -113,8 +117,14 @@ def payment_run_make(
         )
     except DomainError as exc:
         return _payments_page(request, tenant, form, domain_errors(exc), exc.status_code)
-    count = len(queries.run_lines(tenant.session, run.id, tenant.org.timezone))  # type: ignore[arg-type]
-    flash(request, MSG_RUN_MADE.format(id=run.id, count=count, s="" if count == 1 else "s"))
+    lines = queries.run_lines(tenant.session, run.id, tenant.org.timezone)  # type: ignore[arg-type]
+    count = sum(1 for x in lines if x.kind == "fee")
+    spent = len(lines) - count
+    more = f" and {spent} expense{'' if spent == 1 else 's'}" if spent else ""
+    flash(
+        request,
+        MSG_RUN_MADE.format(id=run.id, count=count, s="" if count == 1 else "s", more=more),
+    )
     return redirect(request, f"/payments/{run.id}")
 
 
@@ -130,7 +140,8 @@ def _run_page(
             "run": run,
             "payees": queries.payees(lines),
             "run_totals": queries.totals((x.amount_minor, x.currency) for x in lines),
-            "count": len(lines),
+            "count": sum(1 for x in lines if x.kind == "fee"),
+            "expense_count": sum(1 for x in lines if x.kind == "expense"),
             "error": error,
             "money": queries.money,
             "long_day": lambda d: queries.long_day(d, tz),

@@ -12,12 +12,16 @@ from sqlmodel import Session, col
 
 from app.errors import ConflictError, DomainError
 from app.modelbase import ident, utcnow
+from audits.expenses.models import ExpenseClaim, ExpenseStatus
 from audits.pay import queries
 from audits.pay.models import PaymentLine, PaymentRun
 
 MSG_PERIOD = "The period ends before it starts: give an end on or after its first day."
 MSG_PERIOD_LONG = "Keep a payment run's period under a year (366 days)."
-MSG_NOTHING_OWED = "Nothing is owed for this period: no approved shop with a fee is left unpaid."
+MSG_NOTHING_OWED = (
+    "Nothing is owed for this period: no approved shop with a fee, and no approved expense, "
+    "is left unpaid."
+)
 MSG_CLAIMED = (
     "Another payment run has just taken some of these shops. Look at the runs below, "
     "then make this one again for what is left."
@@ -60,7 +64,8 @@ def payment_run_create(
     """
     start, end = queries.period_bounds(period.period_from, period.period_until, tz)
     shops = queries.owed_shops(session, start, end)
-    if not shops:
+    expense_ids = [claim.id for claim, _ in queries.owed_expenses(session, start, end)]
+    if not shops and not expense_ids:
         raise ConflictError(MSG_NOTHING_OWED)
     run = PaymentRun(
         org_id=org_id,
@@ -86,6 +91,23 @@ def payment_run_create(
     except IntegrityError:
         session.rollback()
         raise ConflictError(MSG_CLAIMED) from None
+    if expense_ids:
+        # Expenses are claimed by one conditional update: one taken by another run meanwhile
+        # (or decided again) makes the count short, and the whole run is rolled back.
+        claimed = session.execute(
+            update(ExpenseClaim)
+            .where(
+                col(ExpenseClaim.id).in_(expense_ids),
+                col(ExpenseClaim.org_id) == org_id,
+                col(ExpenseClaim.run_id).is_(None),
+                col(ExpenseClaim.status) == ExpenseStatus.approved,
+            )
+            .values(run_id=ident(run))
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != len(expense_ids):  # type: ignore[attr-defined]
+            session.rollback()
+            raise ConflictError(MSG_CLAIMED)
     session.commit()
     return run
 
@@ -124,6 +146,12 @@ def payment_run_cancel(*, session: Session, run: PaymentRun) -> None:
     session.execute(
         delete(PaymentLine)
         .where(col(PaymentLine.run_id) == run.id)
+        .execution_options(synchronize_session="fetch")
+    )
+    session.execute(
+        update(ExpenseClaim)
+        .where(col(ExpenseClaim.run_id) == run.id, col(ExpenseClaim.org_id) == run.org_id)
+        .values(run_id=None)
         .execution_options(synchronize_session="fetch")
     )
     deleted = session.execute(

@@ -479,7 +479,7 @@ def test_owner_pages_say_what_is_wrong_with_the_dates_and_cancel_a_run(
         "/payments", params={"period_from": FIRST.isoformat(), "period_until": LAST.isoformat()}
     )
     # The fee approved before the period is named beside it, not added to it.
-    assert "1 fee approved before this period is in no payment run yet" in page.text
+    assert "1 fee or expense approved before this period is in no payment run yet" in page.text
     assert 'id="owed-total">EUR 12.00<' in page.text
     made = client.form(
         "/payments", {"period_from": FIRST.isoformat(), "period_until": LAST.isoformat()}

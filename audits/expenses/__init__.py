@@ -1,0 +1,1 @@
+"""Expense claims: what a shopper spent on a shop (with its receipt), approved or rejected."""
