@@ -131,6 +131,9 @@ class Touchpoint(TouchpointBase, OrgOwned, table=True):
     archived_at: datetime | None = utc_field(default=None)
     template_key: str | None = Field(default=None, sa_type=String(80))
     created_at: datetime = utc_field(default_factory=utcnow)
+    # Its name and description in the organization's other languages (touchpoints/wording.py):
+    # {"es": {"name": ..., "description": ...}}; None: none given.
+    translations: dict[str, Any] | None = Field(default=None, sa_type=JSON)
 
 
 class TouchpointCreate(TouchpointBase):
@@ -335,6 +338,11 @@ class Question(OrgOwned, table=True):
     show_if: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     photo_required: bool = False
     comment_on_fail: bool = False
+    # This version's wording in the organization's other languages (touchpoints/wording.py):
+    # {"es": {"text", "guidance", "options": [labels], "scale_labels": [five]}}. A fix to a
+    # translation rewrites it in place (answers keep counting); a change of meaning makes a
+    # new version, which starts with the translations of the one before.
+    translations: dict[str, Any] | None = Field(default=None, sa_type=JSON)
 
     def fields(self) -> QuestionFields:
         return QuestionFields(
