@@ -85,6 +85,8 @@ from touchpoints.measures import api as measures_api
 from touchpoints.measures import routes as measures_routes
 from touchpoints.transfer import api as transfer_api
 from touchpoints.transfer import routes as transfer_routes
+from touchpoints.translations import api as translations_api
+from touchpoints.translations import routes as translations_routes
 
 log = logging.getLogger("touchstone")
 
@@ -225,6 +227,10 @@ def _include_routers(app: FastAPI) -> None:
     # Journey files (touchpoints/transfer): export, import with a preview, the schema.
     app.include_router(transfer_api.router, prefix="/api/v1")
     app.include_router(transfer_routes.router)
+    # Checklists in several languages (touchpoints/translations): the API and the touchpoint
+    # page's translation forms.
+    app.include_router(translations_api.router, prefix="/api/v1")
+    app.include_router(translations_routes.router)
     # The job board (audits/board): its API, and its pages (/jobs, /shops/{id}/job,
     # /waves/{id}/post, /shoppers, /settings/visit-rules), which share no path with the above.
     app.include_router(board_api.router, prefix="/api/v1")

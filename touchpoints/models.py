@@ -179,6 +179,8 @@ class TouchpointPublic(TouchpointBase):
     stage_id: int
     position: int
     archived: bool
+    # Name and description per other language (touchpoints/translations).
+    translations: dict[str, Any] | None = None
 
 
 # --- questions ---------------------------------------------------------------------------
@@ -367,6 +369,9 @@ class QuestionPublic(QuestionFields):
     version: int
     status: QuestionStatus
     position: int
+    # This version's wording per other language (touchpoints/translations): text, guidance,
+    # options (labels in the options' order) and scale_labels; a part left out is untranslated.
+    translations: dict[str, Any] | None = None
 
 
 # --- measures ----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from app.modelbase import ident, utcnow
 from app.orgs.models import Organization
 from touchpoints import conditions, queries
 from touchpoints.library import TemplateTouchpoint, template_set, template_touchpoint
+from touchpoints.translations.queries import translations_carried
 from touchpoints.models import (
     Question,
     QuestionFields,
@@ -440,6 +441,8 @@ def question_update(*, session: Session, question: Question, fields: QuestionFie
     _editable(touchpoint)
     values = _row_values(fields)
     _checked_rules(session, question.touchpoint_id, values, question)
+    # Translations of the parts whose primary wording changed go (they say the old words).
+    values["translations"] = translations_carried(question, values)
     meaning_changed = any(
         _normalized(getattr(question, f)) != _normalized(values[f]) for f in MEANING_FIELDS
     )
