@@ -18,7 +18,6 @@ from app.modelbase import ident, utcnow
 from app.orgs.models import Organization
 from touchpoints import conditions, queries
 from touchpoints.library import TemplateTouchpoint, template_set, template_touchpoint
-from touchpoints.translations.queries import translations_carried
 from touchpoints.models import (
     Question,
     QuestionFields,
@@ -30,6 +29,7 @@ from touchpoints.models import (
     TouchpointCreate,
     TouchpointUpdate,
 )
+from touchpoints.translations.queries import translations_carried
 
 MSG_STAGE_UNKNOWN = "Choose a stage of this journey."
 MSG_STAGE_ARCHIVED = "That stage is archived; restore it first or choose another."
