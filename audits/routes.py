@@ -28,6 +28,7 @@ from audits.board.queries import fee_words
 from audits.deps import ShopDep
 from audits.feedback import queries as feedback_queries
 from audits.feedback.services import RUBRIC, rubric_checked
+from audits.languages.queries import filled_in
 from audits.models import OPEN_STATES, Shop, ShopStatus
 from audits.proof import queries as proof_queries
 from audits.services import MSG_TOUCHPOINTS_NEEDED, MSG_WINDOW, AnswerInput, ShopPlan, WavePlan
@@ -454,6 +455,8 @@ def _detail_context(tenant: Tenant, shop: Shop, **extra: Any) -> dict[str, Any]:
         # Proof of visit (audits/proof): the reviewer's, never staff's.
         "proof": proof_queries.shop_proof(session, shop) if is_owner else None,
         "question_texts": {ident(q): q.text for ex in explained for q in ex.section.questions},
+        # Questions show in the primary language; the shopper may have read another.
+        "filled_in": filled_in(shop, tenant.org),
         "approve_errors": {},
         "approve_values": {},
         "edit_id": None,

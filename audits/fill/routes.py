@@ -36,6 +36,7 @@ from audits import queries
 from audits.board.queries import job_cards, visit_rules, window_refusal
 from audits.deps import ShopDep
 from audits.feedback import queries as feedback_queries
+from audits.languages.queries import shop_wording
 from audits.models import OPEN_STATES, Shop, ShopStatus
 from audits.photos import services as photos
 from audits.queries import Section, handin_missing, shop_progress, shop_sections
@@ -162,6 +163,8 @@ def fill_page(
         "answered": answered,
         "total": total,
         "tz": tenant.org.timezone,
+        # The checklist in the language the shopper picked (audits/languages).
+        "wording": shop_wording(shop, tenant.org, sections),
     }
     # The reviewer's notes: what to fix (by question) on a returned shop, how it went on an
     # approved one; the shopper answers each in place (audits.feedback).
