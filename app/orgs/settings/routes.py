@@ -282,12 +282,13 @@ def settings_save(
     retention: Annotated[str, Form()] = "days",
     contact_retention_days: Annotated[str, Form()] = "",
     owners_two_step: Annotated[str, Form()] = "",
-    primary_language: Annotated[str, Form()] = "",
+    primary_language: Annotated[str | None, Form()] = None,
     other_languages: Annotated[list[str] | None, Form()] = None,
     report_language: Annotated[str, Form()] = "",
 ) -> Response:
     # The primary language first, then the others in the order the page lists them.
-    chosen = [primary_language.strip()] if primary_language.strip() else []
+    # A form without the languages section (an older page) leaves the languages alone.
+    chosen = [primary_language.strip()] if (primary_language or "").strip() else []
     chosen += [c for c in other_languages or [] if c and c not in chosen]
     form = {
         "name": name,
@@ -297,8 +298,8 @@ def settings_save(
         "retention": "keep" if retention == "keep" else "days",
         "contact_retention_days": contact_retention_days,
         "owners_two_step": owners_two_step == "on",
-        "languages": chosen,
-        "report_language": report_language,
+        "languages": chosen if primary_language is not None else list(tenant.org.languages),
+        "report_language": report_language or tenant.org.report_language,
     }
     values: dict[str, Any] = {
         "name": name,
@@ -307,8 +308,9 @@ def settings_save(
         "near_target": near_target,
         "contact_retention_days": None if retention == "keep" else contact_retention_days,
         "owners_two_step": owners_two_step == "on",
-        "languages": chosen,
     }
+    if primary_language is not None:
+        values["languages"] = chosen
     if report_language:
         values["report_language"] = report_language
     data, errors = parse_form(OrganizationSettingsUpdate, values)
