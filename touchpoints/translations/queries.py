@@ -165,3 +165,35 @@ def translations_carried(question: Question, values: dict[str, Any]) -> dict[str
         if left:
             kept[language] = left
     return kept or None
+
+
+def row_values(row: Any) -> dict[str, Any]:
+    """A row's stored columns by name (a copy's starting point; model_dump would warn on
+    the enum columns that the database hands back as plain strings)."""
+    return {c.name: getattr(row, c.name) for c in row.__table__.columns}
+
+
+def touchpoint_in(touchpoint: Touchpoint, language: str | None) -> Touchpoint:
+    """The touchpoint as a report in `language` names it.
+
+    With a translation, a detached copy that holds the translated name and description: it
+    is for drawing only and never added to a session (the row itself stays as it is).
+    Without one, the row itself."""
+    given = (touchpoint.translations or {}).get(language or "") or {}
+    if not given.get("name") and not given.get("description"):
+        return touchpoint
+    copy = Touchpoint(**row_values(touchpoint))
+    copy.name = str(given.get("name") or touchpoint.name)
+    copy.description = str(given.get("description") or touchpoint.description)
+    return copy
+
+
+def texts_in(questions: Sequence[Question], language: str | None) -> dict[str, str]:
+    """Each version's primary text -> its text in `language`, where one was given: reports
+    find questions by the wording stored with what was answered."""
+    out: dict[str, str] = {}
+    for question in questions:
+        given = ((question.translations or {}).get(language or "") or {}).get("text")
+        if given:
+            out.setdefault(question.text, str(given))
+    return out

@@ -22,6 +22,7 @@ from touchpoints.translations.models import (
     QuestionTranslationUpdate,
     TouchpointTranslation,
 )
+from touchpoints.translations.queries import row_values
 
 MSG_PRIMARY = (
     "{name} is your primary language: change that wording on the question itself "
@@ -91,7 +92,9 @@ def question_translate(
         question.status = QuestionStatus.superseded
         session.add(question)
         session.flush()  # free the lineage's single active slot before adding the next
-        keep = question.model_dump(exclude={"id", "version", "status", "created_at"})
+        keep = row_values(question)
+        for name in ("id", "version", "status", "created_at"):
+            keep.pop(name)
         successor = Question(**{**keep, "translations": translations}, version=question.version + 1)
         session.add(successor)
         session.commit()
