@@ -26,7 +26,13 @@ from app.orgs.models import Location, Organization, User
 from app.tenancy import scope_session
 from audits.models import Answer, Shop, ShopTouchpoint
 from tests.browser.conftest import DESKTOP, PHONE, WAIT_MS, LiveServer, TabFactory
-from tests.browser.test_shopper import SHOPPER, question, state, submissions
+from tests.browser.test_shopper import (
+    SHOPPER,
+    question,
+    state,
+    submissions,
+    wait_for_offline_copy,
+)
 from touchpoints import services as journey
 from touchpoints.models import QuestionFields, Stage, Touchpoint
 
@@ -127,12 +133,25 @@ def test_shopper_fills_in_spanish_and_the_owner_reads_english(
     tab.login(SHOPPER)
     fill = f"{live_server.url}/shops/{lobby.shop_id}/fill"
     page.goto(f"{fill}?section=1")
+    page.evaluate("async () => { await navigator.serviceWorker.ready; }")
+    page.goto(f"{fill}?section=1")
     expect(page.get_by_role("heading", name="At the front desk", level=1)).to_be_visible()
+    wait_for_offline_copy(page)  # every screen saved on the phone, in English
 
     page.get_by_label("Checklist language").select_option(label="Español")
     with page.expect_navigation():
         page.get_by_role("button", name="Show", exact=True).click()
     expect(page.get_by_role("heading", name="En la recepción", level=1)).to_be_visible()
+    # The screens saved on the phone follow: a reload without signal opens them in Spanish.
+    page.wait_for_function(
+        """async () => {
+          const cache = await caches.open("touchstone-pages-v1");
+          const hit = await cache.match("/shops/%d/fill?section=2");
+          return hit !== undefined && (await hit.text()).includes('lang="es" data-shop');
+        }"""
+        % lobby.shop_id,
+        polling=200,
+    )
     greet, drink, clean = (question(page, q) for q in (lobby.greet, lobby.drink, lobby.clean))
     expect(greet.locator(".q-text")).to_contain_text("¿Le saludaron al llegar?")
     expect(drink.get_by_role("button", name="Café")).to_be_visible()
