@@ -87,9 +87,7 @@ def test_owner_chooses_languages_on_the_settings_page(
 def test_a_report_language_outside_the_checklist_languages_is_refused_next_to_it(
     page: Browser, session: Session, org: Organization
 ) -> None:
-    refused = page.form(
-        "/settings", {**FORM, "primary_language": "en", "report_language": "fr"}
-    )
+    refused = page.form("/settings", {**FORM, "primary_language": "en", "report_language": "fr"})
     assert refused.status_code == 400  # type: ignore[attr-defined]
     message = re.search(
         r'<p class="error" id="f-report_language-error">([^<]*)</p>',

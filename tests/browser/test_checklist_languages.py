@@ -146,10 +146,9 @@ def test_shopper_fills_in_spanish_and_the_owner_reads_english(
     page.wait_for_function(
         """async () => {
           const cache = await caches.open("touchstone-pages-v1");
-          const hit = await cache.match("/shops/%d/fill?section=2");
+          const hit = await cache.match("/shops/SHOP/fill?section=2");
           return hit !== undefined && (await hit.text()).includes('lang="es" data-shop');
-        }"""
-        % lobby.shop_id,
+        }""".replace("SHOP", str(lobby.shop_id)),
         polling=200,
     )
     greet, drink, clean = (question(page, q) for q in (lobby.greet, lobby.drink, lobby.clean))

@@ -288,7 +288,8 @@ def settings_save(
 ) -> Response:
     # The primary language first, then the others in the order the page lists them.
     # A form without the languages section (an older page) leaves the languages alone.
-    chosen = [primary_language.strip()] if (primary_language or "").strip() else []
+    primary = (primary_language or "").strip()
+    chosen = [primary] if primary else []
     chosen += [c for c in other_languages or [] if c and c not in chosen]
     form = {
         "name": name,
