@@ -231,3 +231,28 @@ def test_owner_translates_the_missing_question_on_the_touchpoint_page(
     expect(card).to_contain_text("Español: all translated")
     expect(card).to_contain_text("¿Estaba limpio el vestíbulo?")
     tab.check_phone_layout()
+
+
+def test_owner_chooses_the_languages_on_the_settings_page(
+    open_tab: TabFactory, live_server: LiveServer, lobby: Lobby
+) -> None:
+    """The settings section at both widths; a report language outside the list is refused
+    next to its field. (Demo Co goes back to its languages after the test: `lobby`.)"""
+    for viewport, name in ((PHONE, "phone"), (DESKTOP, "desktop")):
+        tab = open_tab(viewport)
+        page = tab.page
+        tab.login(OWNER)
+        tab.goto("/settings")
+        section = page.locator("#languages")
+        expect(section.get_by_label("Español (es)")).to_be_checked()
+        section.get_by_label("Español (es)").uncheck()
+        section.get_by_label("Language of printed reports").select_option("es")
+        tab.expect_status(400)
+        page.get_by_role("button", name="Save settings").click()
+        expect(page.locator("#f-report_language-error")).to_contain_text(
+            "Reports can only use one of your checklist languages"
+        )
+        if name == "phone":
+            tab.check_phone_layout()
+        page.locator("#languages").scroll_into_view_if_needed()
+        tab.screenshot(f"settings-languages-refused-{name}", full_page=False)
