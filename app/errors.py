@@ -30,3 +30,10 @@ class ThrottledError(DomainError):
 
 class ForbiddenError(DomainError):
     status_code = 403
+
+
+class InvalidError(DomainError):
+    """Input that is well-formed but refused by a rule that needs the stored data to judge
+    (a translation in a language the organization does not use): a 422 naming its field."""
+
+    status_code = 422

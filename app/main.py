@@ -63,6 +63,8 @@ from audits.fill import api as fill_api
 from audits.fill import lane
 from audits.fill import routes as fill_routes
 from audits.fill.lane import AnswerSaveLane
+from audits.languages import api as shop_language_api
+from audits.languages import routes as shop_language_routes
 from audits.pay import api as pay_api
 from audits.pay import routes as pay_routes
 from recovery import api as recovery_api
@@ -87,6 +89,8 @@ from touchpoints.measures import api as measures_api
 from touchpoints.measures import routes as measures_routes
 from touchpoints.transfer import api as transfer_api
 from touchpoints.transfer import routes as transfer_routes
+from touchpoints.translations import api as translations_api
+from touchpoints.translations import routes as translations_routes
 
 log = logging.getLogger("touchstone")
 
@@ -227,6 +231,13 @@ def _include_routers(app: FastAPI) -> None:
     # Journey files (touchpoints/transfer): export, import with a preview, the schema.
     app.include_router(transfer_api.router, prefix="/api/v1")
     app.include_router(transfer_routes.router)
+    # Checklists in several languages (touchpoints/translations): the API and the touchpoint
+    # page's translation forms.
+    app.include_router(translations_api.router, prefix="/api/v1")
+    app.include_router(translations_routes.router)
+    # The language a shop is filled in (audits/languages): the fill page's picker and API.
+    app.include_router(shop_language_api.router, prefix="/api/v1")
+    app.include_router(shop_language_routes.router)
     # The job board (audits/board): its API, and its pages (/jobs, /shops/{id}/job,
     # /waves/{id}/post, /shoppers, /settings/visit-rules), which share no path with the above.
     app.include_router(board_api.router, prefix="/api/v1")

@@ -58,6 +58,9 @@ class Shop(OrgOwned, table=True):
     # "early" or "late" when it was started outside its visit window and the organization's
     # visit rules flag rather than refuse that (audits/board/queries.py).
     window_flag: str = Field(default="", sa_type=String(8))
+    # The checklist language the shopper chose on the phone; "" until they choose, which
+    # reads as the organization's primary language. Answers never depend on it.
+    language: str = Field(default="", sa_type=String(8))
 
 
 class ShopTouchpoint(OrgOwned, table=True):

@@ -30,6 +30,7 @@ from audits.expenses import queries as expense_queries
 from audits.expenses import services as expense_services
 from audits.feedback import queries as feedback_queries
 from audits.feedback.services import RUBRIC, rubric_checked
+from audits.languages.queries import filled_in
 from audits.models import OPEN_STATES, Shop, ShopStatus
 from audits.proof import queries as proof_queries
 from audits.services import MSG_TOUCHPOINTS_NEEDED, MSG_WINDOW, AnswerInput, ShopPlan, WavePlan
@@ -458,6 +459,8 @@ def _detail_context(tenant: Tenant, shop: Shop, **extra: Any) -> dict[str, Any]:
         # Expense claims (audits/expenses): pay, so the owner's only, never staff's.
         "expenses": expense_queries.shop_expenses(session, shop) if is_owner else [],
         "question_texts": {ident(q): q.text for ex in explained for q in ex.section.questions},
+        # Questions show in the primary language; the shopper may have read another.
+        "filled_in": filled_in(shop, tenant.org),
         "approve_errors": {},
         "approve_values": {},
         "edit_id": None,

@@ -262,7 +262,8 @@ def touchpoint_dashboard(
     # Comparing locations needs more than one of them.
     compare = report if report is not None and len(report.locations) > 1 else None
     context.update(
-        touchpoint=touchpoint,
+        # Named in the report language, like the results below (touchpoints/translations).
+        touchpoint=report.touchpoint if report is not None else touchpoint,
         stage=stage,
         report=report,
         location_chart=location_chart(compare) if compare else "",

@@ -7,7 +7,7 @@ queries (aggregated in SQL); this module only arranges, compares and words them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from reports.loop.summary import LoopReport, Medium, loop_report
 from reports.periods import TABLE_PERIODS, PeriodSlot
 from reports.stats import Change, Interval, change_call, mean_interval, ranked
 from touchpoints.models import Question, Stage, Touchpoint
+from touchpoints.translations.queries import texts_in, touchpoint_in
 
 # How many questions the "pulled the score down" and "biggest movers" lists name.
 TOP_QUESTIONS = 3
@@ -341,10 +342,16 @@ def touchpoint_report(
     for these filters."""
     args = filters.query_args()
     slots = filters.slots
+    # Reports name the touchpoint and its questions in the organization's report language,
+    # the primary wording where no translation was given (touchpoints/translations).
+    language = org.report_language if org.report_language != org.primary_language else None
+    touchpoint = touchpoint_in(touchpoint, language)
     periods = period_scores(session, touchpoint, filters)
     table_slots = slots[-TABLE_PERIODS:]
     questions = _question_lines(session, touchpoint, filters, periods, table_slots)
     critical = queries.critical_fails(session, touchpoint.id or 0, **args)  # type: ignore[arg-type]
+    worded = texts_in(_all_versions(session, touchpoint.id or 0), language) if language else {}
+    questions = [replace(q, text=worded.get(q.text, q.text)) for q in questions]
     stage = session.get(Stage, touchpoint.stage_id)
     assert stage is not None
     with_data = [p for p in periods if p.score is not None]
@@ -368,12 +375,17 @@ def touchpoint_report(
         questions=questions,
         critical=critical[:MAX_CRITICAL],
         critical_total=len(critical),
-        comments=_comments(session, touchpoint, filters, latest_slot) if latest_slot else [],
+        comments=[
+            replace(c, about=worded.get(c.about, c.about))
+            for c in (_comments(session, touchpoint, filters, latest_slot) if latest_slot else [])
+        ],
         locations=[row for _, row in ranks],
         location_ranks=[rank for rank, _ in ranks],
         extra_sections=loop.sections(medium),
         loop=loop,
-        critical_groups=critical_groups(critical),
+        critical_groups=[
+            replace(g, text=worded.get(g.text, g.text)) for g in critical_groups(critical)
+        ],
     )
 
 
@@ -423,6 +435,10 @@ def _question_lines(
             )
         )
     return lines
+
+
+def _all_versions(session: Session, touchpoint_id: int) -> list[Question]:
+    return list(session.exec(select(Question).where(Question.touchpoint_id == touchpoint_id)))
 
 
 def _newest_versions(session: Session, touchpoint_id: int) -> list[Question]:

@@ -235,7 +235,8 @@ class OrgWorld:
 
 
 def make_world(session: Session, name: str) -> OrgWorld:
-    org = make_org(session, name=name)
+    # Two checklist languages, so the translation pages answer the owner's own ids.
+    org = make_org(session, name=name, languages=["en", "es"])
     users = {role: make_member(session, org, role) for role in Role}
     tokens = {role: make_token(session, org, user) for role, user in users.items()}
     location = make_location(session, org)
@@ -306,6 +307,9 @@ def make_world(session: Session, name: str) -> OrgWorld:
 
     # A reviewer's note to the shop's shopper, which the shopper answers (audits/feedback).
     world.objects["note_id"] = make_review_note(session, shop, question_id=question.id).id
+    # A checklist language in a translation's address (touchpoints/translations): not an
+    # object, but the sweep must fill the path; the object ids beside it are what it tests.
+    world.objects["language"] = "es"  # type: ignore[assignment]
     # A token of its own (revoking it must not cut the sweep's own tokens off).
     spare = digest(make_token(session, org, users[Role.owner]))
     world.objects["api_token_id"] = session.exec(  # type: ignore[assignment]

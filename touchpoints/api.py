@@ -112,6 +112,7 @@ def question_out(q: Question) -> QuestionPublic:
         version=q.version,
         status=q.status,
         position=q.position,
+        translations=q.translations,
     )
 
 

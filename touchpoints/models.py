@@ -131,6 +131,9 @@ class Touchpoint(TouchpointBase, OrgOwned, table=True):
     archived_at: datetime | None = utc_field(default=None)
     template_key: str | None = Field(default=None, sa_type=String(80))
     created_at: datetime = utc_field(default_factory=utcnow)
+    # Its name and description in the organization's other languages (touchpoints/wording.py):
+    # {"es": {"name": ..., "description": ...}}; None: none given.
+    translations: dict[str, Any] | None = Field(default=None, sa_type=JSON)
 
 
 class TouchpointCreate(TouchpointBase):
@@ -176,6 +179,8 @@ class TouchpointPublic(TouchpointBase):
     stage_id: int
     position: int
     archived: bool
+    # Name and description per other language (touchpoints/translations).
+    translations: dict[str, Any] | None = None
 
 
 # --- questions ---------------------------------------------------------------------------
@@ -335,6 +340,11 @@ class Question(OrgOwned, table=True):
     show_if: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     photo_required: bool = False
     comment_on_fail: bool = False
+    # This version's wording in the organization's other languages (touchpoints/wording.py):
+    # {"es": {"text", "guidance", "options": [labels], "scale_labels": [five]}}. A fix to a
+    # translation rewrites it in place (answers keep counting); a change of meaning makes a
+    # new version, which starts with the translations of the one before.
+    translations: dict[str, Any] | None = Field(default=None, sa_type=JSON)
 
     def fields(self) -> QuestionFields:
         return QuestionFields(
@@ -359,6 +369,9 @@ class QuestionPublic(QuestionFields):
     version: int
     status: QuestionStatus
     position: int
+    # This version's wording per other language (touchpoints/translations): text, guidance,
+    # options (labels in the options' order) and scale_labels; a part left out is untranslated.
+    translations: dict[str, Any] | None = None
 
 
 # --- measures ----------------------------------------------------------------------------

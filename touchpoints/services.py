@@ -29,6 +29,7 @@ from touchpoints.models import (
     TouchpointCreate,
     TouchpointUpdate,
 )
+from touchpoints.translations.queries import translations_carried
 
 MSG_STAGE_UNKNOWN = "Choose a stage of this journey."
 MSG_STAGE_ARCHIVED = "That stage is archived; restore it first or choose another."
@@ -440,6 +441,8 @@ def question_update(*, session: Session, question: Question, fields: QuestionFie
     _editable(touchpoint)
     values = _row_values(fields)
     _checked_rules(session, question.touchpoint_id, values, question)
+    # Translations of the parts whose primary wording changed go (they say the old words).
+    values["translations"] = translations_carried(question, values)
     meaning_changed = any(
         _normalized(getattr(question, f)) != _normalized(values[f]) for f in MEANING_FIELDS
     )
@@ -529,12 +532,14 @@ def touchpoint_build(
     stage_name: str,
     values: dict[str, Any],
     questions: Sequence[QuestionFields],
+    translations: Sequence[dict[str, Any] | None] = (),
 ) -> Touchpoint:
     """Add a touchpoint with its checklist at the end of the stage of that name (made when
     the journey has none), without committing: the caller adds several in one transaction.
 
     `values` holds the touchpoint's settings (name, channel, mode, team, target,
-    description, template_key). The template library and the journey-file import
+    description, template_key, translations); `translations`, beside `questions`, each
+    question's wording in other languages. The template library and the journey-file import
     (touchpoints/transfer) both add touchpoints through here. As in a journey file, a
     question's rule names earlier questions by their number in `questions` (from 1); they
     are named by the lineages made here before each question is checked and stored.
@@ -549,15 +554,16 @@ def touchpoint_build(
     session.add(touchpoint)
     session.flush()
     made: list[str] = []
-    for fields in questions:
+    for index, fields in enumerate(questions):
         if fields.show_if:
             rule = conditions.rename(fields.show_if, lambda place: made[int(place) - 1])
             fields = fields.model_copy(update={"show_if": rule})
-        made.append(
-            question_create(
-                session=session, touchpoint=touchpoint, fields=fields, commit=False
-            ).lineage
+        question = question_create(
+            session=session, touchpoint=touchpoint, fields=fields, commit=False
         )
+        # A journey file's translations, checked by its reader (touchpoints/transfer).
+        question.translations = translations[index] if index < len(translations) else None
+        made.append(question.lineage)
     return touchpoint
 
 

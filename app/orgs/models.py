@@ -131,6 +131,15 @@ class Organization(OrganizationBase, table=True):
     )
     # Owners must log in with two steps (ASVS 4.3.1); owners without it are sent to /account.
     owners_two_step: bool = False
+    # The languages its checklists are written in (app/orgs/languages.py), in order: the first
+    # is the primary one, the fallback for every missing translation. Printed reports name
+    # touchpoints and questions in `report_language`, one of them.
+    languages: list[str] = Field(default_factory=lambda: ["en"], sa_type=JSON)
+    report_language: str = Field(default="en", sa_type=String(8))
+
+    @property
+    def primary_language(self) -> str:
+        return (self.languages or ["en"])[0]
 
 
 class OrganizationCreate(OrganizationBase):

@@ -1681,14 +1681,23 @@
   function precache() {
     if (!root || !("caches" in window) || !navigator.onLine) return;
     var urls = JSON.parse(root.getAttribute("data-precache") || "[]");
+    // The checklist's language (the shopper can pick another): screens saved in the one
+    // before are fetched again, so a reload without signal shows them in the new one.
+    var langKey = "touchstone-fill-lang-" + shop;
+    var lang = root.getAttribute("lang") || "";
+    var stale = window.localStorage.getItem(langKey) !== lang;
     window.caches.open("touchstone-pages-v1").then(function (cache) {
-      urls.forEach(function (url) {
-        cache.match(url).then(function (hit) {
-          if (hit) return;
-          window.fetch(url, { credentials: "same-origin" }).then(function (response) {
-            if (response.ok && !response.redirected) cache.put(url, response);
-          }, function () {});
+      var fetched = urls.map(function (url) {
+        return cache.match(url).then(function (hit) {
+          if (hit && !(stale && url !== window.location.pathname + window.location.search)) return true;
+          return window.fetch(url, { credentials: "same-origin" }).then(function (response) {
+            if (!response.ok || response.redirected) return false;
+            return cache.put(url, response).then(function () { return true; });
+          }, function () { return false; });
         });
+      });
+      Promise.all(fetched).then(function (done) {
+        if (done.every(Boolean)) window.localStorage.setItem(langKey, lang);
       });
     });
   }

@@ -37,6 +37,7 @@ from audits.board.queries import job_cards, visit_rules, window_refusal
 from audits.deps import ShopDep
 from audits.expenses import queries as expense_queries
 from audits.feedback import queries as feedback_queries
+from audits.languages.queries import shop_wording
 from audits.models import OPEN_STATES, Shop, ShopStatus
 from audits.photos import services as photos
 from audits.queries import Section, handin_missing, shop_progress, shop_sections
@@ -163,6 +164,8 @@ def fill_page(
         "answered": answered,
         "total": total,
         "tz": tenant.org.timezone,
+        # The checklist in the language the shopper picked (audits/languages).
+        "wording": shop_wording(shop, tenant.org, sections),
     }
     # The reviewer's notes: what to fix (by question) on a returned shop, how it went on an
     # approved one; the shopper answers each in place (audits.feedback).

@@ -28,6 +28,7 @@ from reports.summary import (
 )
 from touchpoints import queries as journey_queries
 from touchpoints.models import Stage, Touchpoint
+from touchpoints.translations.queries import touchpoint_in
 
 # The first page names this many overdue items; the rest are counted.
 MAX_OVERDUE_LISTED = 8
@@ -159,8 +160,12 @@ def pack_document(
     journey = journey_queries.journey(session)
     touchpoints = [tp for view in journey for tp in view.touchpoints]
     cards = card_summaries(session, touchpoints, filters, near=org.near_target)
+    # Touchpoints named in the organization's report language (touchpoints/translations).
+    language = org.report_language if org.report_language != org.primary_language else None
     lines = [
-        PackLine(view.stage, tp, cards[tp.id or 0]) for view in journey for tp in view.touchpoints
+        PackLine(view.stage, touchpoint_in(tp, language), cards[tp.id or 0])
+        for view in journey
+        for tp in view.touchpoints
     ]
     reports: list[TouchpointReport] = []
     loops: dict[int, LoopReport] = {}

@@ -69,13 +69,15 @@ def data_stamp(session: Session, org_id: int) -> str:
         "shops": "SELECT COUNT(*), MAX(id), MAX(approved_at) FROM shop "
         "WHERE ORG_SCOPE(shop) AND status = 'approved'",
         "events": "SELECT COUNT(*), MAX(id) FROM shop_event WHERE ORG_SCOPE(shop_event)",
-        "org": "SELECT name, timezone, near_target FROM organization WHERE ORG_SCOPE(organization)",
+        "org": "SELECT name, timezone, near_target, report_language, languages "
+        "FROM organization WHERE ORG_SCOPE(organization)",
         "stages": "SELECT id, name, position, archived_at FROM stage WHERE ORG_SCOPE(stage) "
         "ORDER BY id",
-        "touchpoints": "SELECT id, stage_id, name, target, team, position, archived_at "
-        "FROM touchpoint WHERE ORG_SCOPE(touchpoint) ORDER BY id",
-        "questions": "SELECT id, lineage, version, status, text, weight, critical, position "
-        "FROM question WHERE ORG_SCOPE(question) ORDER BY id",
+        # Translations too: reports name touchpoints and questions in the report language.
+        "touchpoints": "SELECT id, stage_id, name, target, team, position, archived_at, "
+        "translations FROM touchpoint WHERE ORG_SCOPE(touchpoint) ORDER BY id",
+        "questions": "SELECT id, lineage, version, status, text, weight, critical, position, "
+        "translations FROM question WHERE ORG_SCOPE(question) ORDER BY id",
         # Staff names: a printed report's comments mask them (app.orgs.staff_names).
         "locations": "SELECT id, name, region, staff_names FROM location "
         "WHERE ORG_SCOPE(location) ORDER BY id",

@@ -155,8 +155,11 @@ def test_stored_scores_are_recomputed_at_full_precision(empty_db: Database) -> N
         ],
     }
     with empty_db.engine.begin() as conn:
-        # short_code came later (f3a9c1d2b4e8), near_target later still (9d4b7e2a6c13).
-        org_table = _without(t["organization"], "short_code", "near_target")
+        # short_code came later (f3a9c1d2b4e8), near_target later still (9d4b7e2a6c13), the
+        # checklist languages last (d5a3e9c1b7f2).
+        org_table = _without(
+            t["organization"], "short_code", "near_target", "languages", "report_language"
+        )
         org = conn.execute(org_table.insert().values(name="Old Co")).inserted_primary_key[0]
         loc = conn.execute(
             _without(t["location"], "short_code").insert().values(org_id=org, name="High St")
@@ -181,6 +184,7 @@ def test_stored_scores_are_recomputed_at_full_precision(empty_db: Database) -> N
             "job_tags",
             "job_region",
             "window_flag",
+            "language",
         )
         shop = conn.execute(
             shop_table.insert().values(
@@ -227,3 +231,35 @@ def test_stored_scores_are_recomputed_at_full_precision(empty_db: Database) -> N
     )
     _downgrade(empty_db, "-1")
     assert stored() == (66.7, [93.3, 0.0], [93.3, 0.0], (None, None))
+
+
+def test_existing_organizations_get_english_checklists(empty_db: Database) -> None:
+    """d5a3e9c1b7f2: an organization made before checklist languages writes and prints in
+    English; its touchpoints and questions have no translations, its shops no language."""
+    migrate(empty_db.engine, "b7c1d9e2f4a6")
+    t = metadata.tables
+    with empty_db.engine.begin() as conn:
+        org = conn.execute(
+            _without(t["organization"], "languages", "report_language")
+            .insert()
+            .values(name="Old Co")
+        ).inserted_primary_key[0]
+        stage = conn.execute(t["stage"].insert().values(org_id=org, name="Visit"))
+        conn.execute(
+            _without(t["touchpoint"], "translations")
+            .insert()
+            .values(org_id=org, name="Door", stage_id=stage.inserted_primary_key[0])
+        )
+    migrate(empty_db.engine, "d5a3e9c1b7f2")
+    with empty_db.engine.connect() as conn:
+        languages, report = conn.execute(
+            text("SELECT languages, report_language FROM organization WHERE id = :id"),
+            {"id": org},
+        ).one()
+        translations = conn.execute(text("SELECT translations FROM touchpoint")).scalar_one()
+    if isinstance(languages, str):
+        languages = json.loads(languages)
+    assert (languages, report, translations) == (["en"], "en", None)
+    _downgrade(empty_db, "-1")
+    with empty_db.engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM organization")).scalar_one() == "Old Co"

@@ -211,6 +211,8 @@ def test_api_reads_and_patches_the_settings(
         "near_target": 5,
         "contact_retention_days": 365,
         "owners_two_step": False,
+        "languages": ["en"],
+        "report_language": "en",
     }
 
     changed = client.patch(
@@ -226,6 +228,8 @@ def test_api_reads_and_patches_the_settings(
         "near_target": 0,
         "contact_retention_days": None,
         "owners_two_step": False,
+        "languages": ["en"],
+        "report_language": "en",
     }
     _reload(session, org)
     assert (org.alert_margin, org.near_target, org.contact_retention_days) == (25, 0, None)

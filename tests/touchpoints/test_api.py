@@ -210,6 +210,7 @@ def test_touchpoint_crud_reorder_archive_and_restore(owner: Owner, session: Sess
         "target": 85,
         "position": 1,
         "archived": False,
+        "translations": None,
     }
     desk = owner.post("/touchpoints", {"name": "Desk", "stage_id": visit["id"]}).json()
     # Defaults for what was not sent.

@@ -164,7 +164,7 @@ async def journey_import(
     if len(body) > document.MAX_BYTES:
         return refused([FileProblem(message=document.MSG_TOO_LARGE)], 413)
     try:
-        journey = document.read(body)
+        journey = document.read(body, languages=list(tenant.org.languages))
     except document.FileRefused as exc:
         return refused(exc.problems)
     plan = queries.import_plan(tenant.session, journey)

@@ -17,7 +17,7 @@ Nothing here touches the database: the template library reads its files through
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 from pydantic import ValidationError
 
+from app.orgs.languages import language_name, not_used_message
 from touchpoints import conditions
 from touchpoints.models import Channel, Mode, QuestionFields
 from touchpoints.transfer.models import (
@@ -36,6 +37,7 @@ from touchpoints.transfer.models import (
     LibraryEntry,
 )
 from touchpoints.transfer.positions import PathKey, Positions, json_path
+from touchpoints.translations.models import QuestionTranslation, TouchpointTranslation
 
 FORMAT = "touchstone-journey"
 FORMAT_VERSION = 1
@@ -52,6 +54,10 @@ MSG_NOT_JOURNEY = 'This is not a Touchstone journey file: "format" should be "to
 MSG_NEWER_VERSION = (
     "This file is format version {version}, written by a newer Touchstone; this one reads "
     "format version 1. Export the journey again from a Touchstone of the same version."
+)
+MSG_PRIMARY_TRANSLATION = (
+    "{name} is your organization's primary language: the questions' own wording is in it, "
+    "so a translation into it is not imported. Remove it, or make another language primary."
 )
 MSG_DUPLICATE_KEY = 'The key "{key}" appears twice here; keep one.'
 MSG_NUMBER_CONSTANT = "The file is not valid JSON: {name} is not a JSON number."
@@ -198,6 +204,13 @@ def _schema_messages(error: SchemaError) -> Iterator[tuple[str, PathKey, bool]]:
         )
     elif kind == "const":
         yield f'"{field}" must be {json.dumps(value)}.', path, False
+    elif kind == "pattern" and "a-z]{2,3}" in str(value):
+        yield (
+            f"{json.dumps(instance)} is not a language code: use a short lowercase code, "
+            'such as "es" or "de".',
+            path,
+            False,
+        )
     elif kind == "minLength" or kind == "pattern" and isinstance(instance, str):
         if kind == "pattern" and "a-z0-9" in str(value):
             message = f'"{field}" may hold only lowercase letters, digits, dots and dashes.'
@@ -292,7 +305,62 @@ def _rules_checked(
     return out
 
 
-def _build(document: dict[str, Any], positions: Positions) -> JourneyFile:
+def _translations(
+    raw: Any,
+    path: PathKey,
+    positions: Positions,
+    languages: Sequence[str] | None,
+    problems: list[FileProblem],
+    question: QuestionFields | None = None,
+) -> dict[str, Any] | None:
+    """A touchpoint's or question's translations, checked like an owner's (the languages
+    the organization uses, a label per option, five scale labels); None when there are none."""
+    if not raw:
+        return None
+    out: dict[str, Any] = {}
+    for code, parts in raw.items():
+        at: PathKey = (*path, code)
+        if languages is not None and (code not in languages or code == languages[0]):
+            message = (
+                MSG_PRIMARY_TRANSLATION.format(name=language_name(code))
+                if code == languages[0]
+                else not_used_message(code, list(languages))
+            )
+            line, column = positions.of(at, key=True)
+            problems.append(FileProblem(message, json_path(at), line, column))
+            continue
+        if question is None:
+            kept = TouchpointTranslation.model_validate(parts).stored()
+        else:
+            given = QuestionTranslation.model_validate(parts)
+            problem = _labels_problem(question, given)
+            if problem is not None:
+                field, message = problem
+                line, column = positions.of((*at, field))
+                problems.append(FileProblem(message, json_path((*at, field)), line, column))
+                continue
+            kept = given.stored()
+        if kept:
+            out[code] = kept
+    return out or None
+
+
+def _labels_problem(question: QuestionFields, given: QuestionTranslation) -> tuple[str, str] | None:
+    options = question.options or []
+    if any(given.options) and len(given.options) != len(options):
+        if not options:
+            return "options", 'This question has no options to translate; remove "options".'
+        return "options", f"Give one label for each of the {len(options)} options, in order."
+    if any(given.scale_labels) and (not question.scale_labels or len(given.scale_labels) != 5):
+        if not question.scale_labels:
+            return "scale_labels", 'This question has no scale; remove "scale_labels".'
+        return "scale_labels", "Give five scale labels, for 1 to 5."
+    return None
+
+
+def _build(
+    document: dict[str, Any], positions: Positions, languages: Sequence[str] | None = None
+) -> JourneyFile:
     problems: list[FileProblem] = []
     stages = []
     for s_index, stage in enumerate(document["stages"]):
@@ -308,8 +376,17 @@ def _build(document: dict[str, Any], positions: Positions) -> JourneyFile:
                     questions.append(QuestionFields.model_validate(raw))
                 except ValidationError as exc:
                     problems.extend(_question_problems(exc, q_path, positions))
+            worded: list[dict[str, Any] | None] = []
             if len(questions) == len(tp["questions"]):
                 questions = _rules_checked(questions, (*t_path, "questions"), positions, problems)
+                for q_index, raw in enumerate(tp["questions"]):
+                    q_path = (*t_path, "questions", q_index, "translations")
+                    fields = QuestionFields.model_validate(raw)
+                    worded.append(
+                        _translations(
+                            raw.get("translations"), q_path, positions, languages, problems, fields
+                        )
+                    )
             touchpoints.append(
                 FileTouchpoint(
                     name=tp["name"].strip(),
@@ -320,6 +397,14 @@ def _build(document: dict[str, Any], positions: Positions) -> JourneyFile:
                     target=int(tp.get("target", 80)),
                     questions=tuple(questions),
                     template_key=tp.get("template_key"),
+                    translations=_translations(
+                        tp.get("translations"),
+                        (*t_path, "translations"),
+                        positions,
+                        languages,
+                        problems,
+                    ),
+                    question_translations=tuple(worded),
                 )
             )
         stages.append(FileStage(name=name, touchpoints=tuple(touchpoints)))
@@ -334,8 +419,12 @@ def _build(document: dict[str, Any], positions: Positions) -> JourneyFile:
     )
 
 
-def read(data: bytes) -> JourneyFile:
-    """The checked content of a journey file, or FileRefused with every problem found."""
+def read(data: bytes, languages: Sequence[str] | None = None) -> JourneyFile:
+    """The checked content of a journey file, or FileRefused with every problem found.
+
+    `languages`: the importing organization's checklist languages (primary first); a
+    translation into any other language, or into the primary one, is refused where it sits.
+    None (the template library) takes translations as they are."""
     document, positions = _parse(data)
     if not isinstance(document, dict):
         raise _refuse(MSG_NOT_OBJECT, *positions.of(()))
@@ -355,7 +444,7 @@ def read(data: bytes) -> JourneyFile:
     problems = _check_schema(document, positions)
     if problems:
         raise FileRefused(problems[:MAX_PROBLEMS])
-    return _build(document, positions)
+    return _build(document, positions, languages)
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -387,8 +476,14 @@ def touchpoint_entry(tp: FileTouchpoint) -> dict[str, Any]:
         team=tp.team,
         description=tp.description,
         target=tp.target,
-        questions=[question_entry(q) for q in tp.questions],
     )
+    if tp.translations:  # written only when there are some: older readers never see the key
+        entry["translations"] = tp.translations
+    questions = [question_entry(q) for q in tp.questions]
+    for question, worded in zip(questions, tp.question_translations, strict=False):
+        if worded:
+            question["translations"] = worded
+    entry["questions"] = questions
     return entry
 
 

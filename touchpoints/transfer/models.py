@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from touchpoints.models import Channel, Mode, QuestionFields
 
@@ -27,6 +28,10 @@ class FileTouchpoint:
     target: int
     questions: tuple[QuestionFields, ...]
     template_key: str | None = None
+    # Checklists in several languages (touchpoints/translations): the touchpoint's name and
+    # description per other language, and each question's wording, beside `questions`.
+    translations: dict[str, Any] | None = None
+    question_translations: tuple[dict[str, Any] | None, ...] = ()
 
 
 @dataclass(frozen=True)

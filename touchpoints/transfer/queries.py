@@ -42,6 +42,8 @@ def _file_touchpoint(session: Session, tp: Touchpoint) -> FileTouchpoint:
         target=tp.target,
         questions=tuple(questions),
         template_key=tp.template_key,
+        translations=tp.translations or None,
+        question_translations=tuple(q.translations or None for q in current),
     )
 
 

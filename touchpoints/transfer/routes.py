@@ -87,7 +87,7 @@ async def _upload(request: Request) -> tuple[bytes, str] | None:
 def _checked(request: Request, tenant: Tenant, raw: bytes, filename: str) -> JourneyFile | Response:
     """The file's journey, or the page listing its problems (400)."""
     try:
-        return document.read(raw)
+        return document.read(raw, languages=list(tenant.org.languages))
     except document.FileRefused as exc:
         return _page(request, tenant, 400, problems=exc.problems, filename=filename)
 

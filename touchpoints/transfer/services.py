@@ -35,8 +35,10 @@ def journey_import(*, session: Session, org_id: int, journey: JourneyFile) -> li
                             "target": tp.target,
                             "description": tp.description,
                             "template_key": tp.template_key,
+                            "translations": tp.translations,
                         },
                         questions=tp.questions,
+                        translations=tp.question_translations,
                     )
                 )
             if not stage.touchpoints:

@@ -15,9 +15,16 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from app.forms import parse_form
+from app.errors import InvalidError
+from app.forms import domain_errors, parse_form
 from app.modelbase import utcnow
 from app.orgs import services
+from app.orgs.languages import (
+    MSG_REPORT_LANGUAGE,
+    clean_languages,
+    language_name,
+    offered,
+)
 from app.orgs.models import ApiTokenCreate, Organization, check_timezone
 from app.orgs.queries import zone_names
 from app.orgs.tokens.api import TokenDep
@@ -75,6 +82,10 @@ class OrganizationSettings(BaseModel):
     near_target: int
     contact_retention_days: int | None  # null: contact details are kept
     owners_two_step: bool  # owners must use two-step login to reach owner pages
+    # Checklist languages in order (the first is the primary one and the fallback), and
+    # the one printed reports use.
+    languages: list[str]
+    report_language: str
 
 
 class OrganizationSettingsUpdate(BaseModel):
@@ -89,6 +100,8 @@ class OrganizationSettingsUpdate(BaseModel):
     near_target: int | None = None
     contact_retention_days: int | None = None
     owners_two_step: bool | None = None
+    languages: list[str] | None = None
+    report_language: str | None = None
 
     @field_validator("name", mode="before")
     @classmethod
@@ -128,6 +141,32 @@ class OrganizationSettingsUpdate(BaseModel):
     def _retention(cls, v: Any) -> int | None:
         return None if v is None else _whole(v, RETENTION_MIN, RETENTION_MAX, MSG_RETENTION)
 
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _languages(cls, v: Any) -> list[str]:
+        return clean_languages(v)
+
+    @field_validator("report_language", mode="before")
+    @classmethod
+    def _report_language(cls, v: Any) -> str:
+        if not isinstance(v, str) or not v.strip():
+            raise ValueError("Give the report language as a code, such as en.")
+        return v.strip().lower()
+
+
+def _report_language_fits(org: Organization, data: OrganizationSettingsUpdate) -> None:
+    """The report language must be one of the checklist languages (the ones sent, else the
+    stored ones); when the languages change and leave the stored report language out, it
+    moves to the new primary language, so a shorter list never strands the reports."""
+    languages = data.languages if data.languages is not None else org.languages
+    if data.report_language is not None:
+        if data.report_language not in languages:
+            raise InvalidError(
+                MSG_REPORT_LANGUAGE.format(code=data.report_language), field="report_language"
+            )
+    elif org.report_language not in languages:
+        data.report_language = languages[0]
+
 
 def settings_of(org: Organization) -> OrganizationSettings:
     return OrganizationSettings(
@@ -137,6 +176,8 @@ def settings_of(org: Organization) -> OrganizationSettings:
         near_target=org.near_target,
         contact_retention_days=org.contact_retention_days,
         owners_two_step=org.owners_two_step,
+        languages=list(org.languages),
+        report_language=org.report_language,
     )
 
 
@@ -144,9 +185,11 @@ def org_settings_update(
     *, session: Any, org: Organization, data: OrganizationSettingsUpdate
 ) -> Organization:
     """Store the changed settings (`app.orgs.services.org_update` commits them)."""
-    return services.org_update(
-        session=session, org=org, changes=data.model_dump(exclude_unset=True)
-    )
+    _report_language_fits(org, data)
+    changes = data.model_dump(exclude_unset=True)
+    if data.report_language is not None:
+        changes["report_language"] = data.report_language
+    return services.org_update(session=session, org=org, changes=changes)
 
 
 # --- page ----------------------------------------------------------------------------------
@@ -163,10 +206,23 @@ def _page(
     return render(
         request,
         "orgs/settings.html",
-        {"form": form, "errors": errors, "zones": zone_names(), **_tokens_context(tenant, **more)},
+        {
+            "form": form,
+            "errors": errors,
+            "zones": zone_names(),
+            "language_choices": _language_choices(form.get("languages") or []),
+            **_tokens_context(tenant, **more),
+        },
         fragment=TOKENS_FRAGMENT if more else None,
         status_code=status_code,
     )
+
+
+def _language_choices(chosen: list[str]) -> list[tuple[str, str]]:
+    """The offered languages, plus any chosen through the API that the page does not offer."""
+    choices = offered()
+    codes = {code for code, _ in choices}
+    return choices + [(c, language_name(c)) for c in chosen if c not in codes]
 
 
 def _tokens_context(tenant: OwnerDep, **more: Any) -> dict[str, Any]:
@@ -226,7 +282,15 @@ def settings_save(
     retention: Annotated[str, Form()] = "days",
     contact_retention_days: Annotated[str, Form()] = "",
     owners_two_step: Annotated[str, Form()] = "",
+    primary_language: Annotated[str | None, Form()] = None,
+    other_languages: Annotated[list[str] | None, Form()] = None,
+    report_language: Annotated[str, Form()] = "",
 ) -> Response:
+    # The primary language first, then the others in the order the page lists them.
+    # A form without the languages section (an older page) leaves the languages alone.
+    primary = (primary_language or "").strip()
+    chosen = [primary] if primary else []
+    chosen += [c for c in other_languages or [] if c and c not in chosen]
     form = {
         "name": name,
         "timezone": timezone,
@@ -235,6 +299,8 @@ def settings_save(
         "retention": "keep" if retention == "keep" else "days",
         "contact_retention_days": contact_retention_days,
         "owners_two_step": owners_two_step == "on",
+        "languages": chosen if primary_language is not None else list(tenant.org.languages),
+        "report_language": report_language or tenant.org.report_language,
     }
     values: dict[str, Any] = {
         "name": name,
@@ -244,11 +310,18 @@ def settings_save(
         "contact_retention_days": None if retention == "keep" else contact_retention_days,
         "owners_two_step": owners_two_step == "on",
     }
+    if primary_language is not None:
+        values["languages"] = chosen
+    if report_language:
+        values["report_language"] = report_language
     data, errors = parse_form(OrganizationSettingsUpdate, values)
     if data is None:
         return _page(request, tenant, form, errors, status_code=400)
     moved = data.timezone is not None and data.timezone != tenant.org.timezone
-    org = org_settings_update(session=tenant.session, org=tenant.org, data=data)
+    try:
+        org = org_settings_update(session=tenant.session, org=tenant.org, data=data)
+    except InvalidError as exc:
+        return _page(request, tenant, form, domain_errors(exc), status_code=400)
     flash(request, MSG_SAVED + (MSG_TZ_MOVED.format(tz=org.timezone) if moved else ""))
     return redirect(request, "/settings")
 
@@ -262,6 +335,8 @@ def _settings_form(org: Organization) -> dict[str, Any]:
         "retention": "keep" if org.contact_retention_days is None else "days",
         "contact_retention_days": str(org.contact_retention_days or 365),
         "owners_two_step": org.owners_two_step,
+        "languages": list(org.languages),
+        "report_language": org.report_language,
     }
 
 

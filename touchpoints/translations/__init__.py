@@ -1,0 +1,1 @@
+"""Checklists in several languages: translations of touchpoints and question versions."""
