@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.config import PROJECT_ROOT
 from app.figures import points_text, score_text
+from app.i18n import jinja as i18n_jinja
 from app.status import target_status
 from reports.charts import hbar_chart
 from reports.filters import ReportFilters
@@ -111,6 +112,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    i18n_jinja.install(env)  # `_()` and `{% trans %}` in the reader's language (app/i18n)
     env.filters["score"] = score_text  # the same rule as the pages
     env.filters["css_string"] = css_string
     env.filters["pts"] = points_text  # points as the shop page shows them
