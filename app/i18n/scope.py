@@ -13,6 +13,9 @@ from __future__ import annotations
 MARKED_TEMPLATE_DIRS: tuple[str, ...] = (
     "base.html",
     "macros.html",
+    # Printed reports and the complaint poster (printed for customers).
+    "reports/pdf",
+    "recovery/poster.html",
 )
 
 SPANISH_COMPLETE: tuple[str, ...] = (
@@ -20,4 +23,18 @@ SPANISH_COMPLETE: tuple[str, ...] = (
     "templates/macros.html",
     "app/orgs/models.py",
     "app/accounts/services.py",
+    # Printed reports: their templates, the poster, and the Python that writes their words.
+    "templates/reports/pdf/*",
+    "templates/recovery/poster.html",
+    "app/status.py",
+    "reports/language.py",
+    "reports/periods.py",
+    "reports/filters.py",
+    "reports/stats.py",
+    "reports/charts.py",
+    "reports/summary.py",
+    "reports/loop/summary.py",
+    "reports/pdf/documents.py",
+    "reports/visit/queries.py",
+    "reports/visit/services.py",
 )
