@@ -10,13 +10,16 @@ written in Python follows the same language as the words around it. Outside such
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+
+from babel.dates import format_date, format_datetime
 
 from app.figures import points_text, score_text
 from app.i18n import catalogs
 from app.i18n.current import current_language
-from app.i18n.formats import day_text, number_text
+from app.i18n.formats import cldr_pattern, day_text, number_text
+from app.i18n.languages import DEFAULT_LANGUAGE, locale_of
 from app.i18n.printing import report_language
 
 __all__ = ["report_language"]  # decided in app.i18n.printing, one place for every print
@@ -53,9 +56,19 @@ def number(value: float | int | str) -> str:
     return number_text(value, lang())
 
 
-def day(value: date | None, fmt: str = "%-d %b %Y") -> str:
-    """A calendar day by a strftime format, with the language's month and day names."""
-    return day_text(value, fmt, lang())
+def day(value: date | datetime | None, fmt: str = "%-d %b %Y") -> str:
+    """A day (or a moment, in its own zone) by a strftime format, with the language's month
+    and day names."""
+    code = lang()
+    if isinstance(value, datetime):
+        if code == DEFAULT_LANGUAGE:
+            return value.strftime(fmt)  # the house style, as the prints always said
+        # As the moment reads where it is (never shifted to another zone).
+        pattern = cldr_pattern(fmt)
+        return format_datetime(value, pattern, tzinfo=value.tzinfo, locale=locale_of(code)).replace(
+            ".", ""
+        )
+    return day_text(value, fmt, code)
 
 
 def period_word(period: str) -> str:
@@ -71,3 +84,11 @@ def periods_word(period: str, n: int) -> str:
     if period == "quarter":
         return ngettext("%(num)s quarter", "%(num)s quarters", n)
     return ngettext("%(num)s month", "%(num)s months", n)
+
+
+def long_day(value: date) -> str:
+    """A day written out: "5 October 2026", "5 de octubre de 2026" (CLDR's long date)."""
+    code = lang()
+    if code == DEFAULT_LANGUAGE:
+        return f"{value.day} {value:%B %Y}"
+    return format_date(value, "long", locale=locale_of(code))

@@ -17,7 +17,7 @@ from app.i18n import jinja as i18n_jinja
 from app.status import target_status
 from reports.charts import hbar_chart
 from reports.filters import ReportFilters
-from reports.language import _, day, lang, period_word, periods_word, points, score
+from reports.language import _, day, lang, long_day, period_word, periods_word, points, score
 from reports.loop.summary import TITLE_ACTIONS, TITLE_MEASURES, TITLE_RECOVERY, unfiled_words
 from reports.pdf.pack import PackDocument
 from reports.periods import coverage_words
@@ -154,6 +154,7 @@ def environment() -> Environment:
     env.filters["css_page_counter"] = page_counter_css
     env.filters["pts"] = points  # points as the shop page shows them
     env.filters["day"] = day
+    env.filters["long_day"] = long_day
     env.filters["format_quoted"] = lambda text: f"“{text}”"
     env.filters["period_word"] = period_word
     env.globals["periods_word"] = periods_word
