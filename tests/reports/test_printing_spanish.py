@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from app.db import Database
 from app.orgs.models import Organization
-from tests.conftest import Browser
+from tests.conftest import Browser, sign_in
 from tests.helpers import pdf_pages, pdf_text, shown
 from tests.reports.csv_figures import figures_from_csv
 from tests.reports.test_printing import (  # noqa: F401  (the fixtures)
@@ -35,6 +35,7 @@ from tests.reports.test_printing import (  # noqa: F401  (the fixtures)
     signed_in,
     wait_for_job,
 )
+from tests.reports.test_visit_report import Visit, by_hand, get_report, visit  # noqa: F401
 
 pytestmark = pytest.mark.slow  # real WeasyPrint renders
 
@@ -209,3 +210,25 @@ def test_the_demo_prints_in_spanish_each_touchpoint_within_two_pages(
     start = report.latest.slot.start
     assert f"{es(report.latest.score)} en {month[start.month]} de {start.year}" in own_text
     assert "Puntuación por mes" in own_text and "Score per" not in own_text
+
+
+def test_visit_report_in_spanish_has_the_sums_by_hand(
+    client: Browser,
+    db: Database,
+    visit: Visit,  # noqa: F811
+    spanish: None,
+) -> None:
+    sign_in(client, db, visit.owner, visit.org)
+    response = get_report(client, visit.shop)
+    assert response.status_code == 200, response.text
+    text = pdf_text(response.content)
+    e = by_hand()
+    assert f"Visita n.º {visit.shop.id} · Harbour St" in text
+    assert "Cómo se calculó la puntuación" in text and "Se aplicó la regla crítica." in text
+    assert f"{es(e['shop'])}" in text  # the shop's score, with a decimal comma
+    raw = f"{e['bill_raw']:g}".replace(".", ",")
+    assert f"de lo contrario habría obtenido {raw} de 4 puntos" in text
+    assert "15 oct 2026, 12:05" in text  # visited, in the organization's zone
+    assert "35 minutos" in text and "Aprobada" in text
+    for english in ("How the score was calculated", "Critical rule applied", "points"):
+        assert english not in text, english
