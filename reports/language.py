@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 
 from app.figures import points_text, score_text
 from app.i18n import catalogs
@@ -54,6 +55,15 @@ def points(value: float) -> str:
 def number(value: float | int | str) -> str:
     """A figure already rounded as it is shown, with the language's marks."""
     return number_text(value, lang())
+
+
+def whole(value: int) -> str:
+    """A whole number with the language's thousands separator: "1,240", "1240" / "12.400"
+    (CLDR leaves a four-digit Spanish number ungrouped)."""
+    code = lang()
+    if code == DEFAULT_LANGUAGE:
+        return f"{value:,}"
+    return format_decimal(value, format="#,##0", locale=locale_of(code))
 
 
 def day(value: date | datetime | None, fmt: str = "%-d %b %Y") -> str:

@@ -28,9 +28,8 @@ from app.orgs.models import Organization
 from recovery.models import FIX_WINDOW_HOURS
 from reports.charts import fmt_value
 from reports.filters import ReportFilters, parse_filters
-from reports.language import _, ngettext, period_word
+from reports.language import _, ngettext, period_word, whole
 from reports.language import day as day_words
-from reports.language import number as number_words
 from reports.loop import queries as q
 from reports.periods import TABLE_PERIODS, PeriodSlot, slot_of
 from touchpoints.models import (
@@ -249,7 +248,7 @@ def board_rates(
 
 def measure_value(value: float, unit: str) -> str:
     """A measure's figure as printed: '1,240', '7.5', '92 %', '38 min'."""
-    number = number_words(round(value)) if abs(value) >= 1000 else fmt_value(value)
+    number = whole(round(value)) if abs(value) >= 1000 else fmt_value(value)
     if not unit:
         return number
     return f"{number}{NBSP}%" if unit == "%" else f"{number}{NBSP}{unit}"

@@ -92,3 +92,13 @@ def test_page_counter_in_css_keeps_each_languages_order() -> None:
         assert page_counter_css(page_counter()) == ('"página " counter(page) " de " counter(pages)')
     # Text around the counters is a CSS string: a quote cannot end it early.
     assert page_counter_css('a"\x01') == '"a\\22 " counter(page)'
+
+
+def test_measure_figures_in_spanish() -> None:
+    from reports.loop.summary import measure_value
+
+    assert measure_value(1240.4, "") == "1,240"  # English as it was
+    assert measure_value(7.5, "%") == "7.5\u00a0%"
+    with using("es"):
+        assert measure_value(1240.4, "") == "1.240"
+        assert measure_value(7.5, "%") == "7,5\u00a0%"
