@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-dev
 # linters) come with the first `make test`, which installs the rest into the same .venv.
 RUN_STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast test-dates lint fmt typecheck pytest pytest-fast bench clean
+.PHONY: run test test-fast test-dates lint fmt typecheck pytest pytest-fast bench clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,3 +67,18 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The interface's words (docs/development.md, "Languages"): extract what the code marks into
+# app/locale/messages.pot and bring each language's catalog up to date with it; then
+# translate what is new in app/locale/<lang>/LC_MESSAGES/messages.po. No compile step: the
+# app reads the .po files.
+LOCALES := en es
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --sort-by-file --no-wrap --add-location=file --omit-header -o app/locale/messages.pot .
+	@set -e; for lang in $(LOCALES); do \
+	  if [ -f app/locale/$$lang/LC_MESSAGES/messages.po ]; then \
+	    $(BIN)/pybabel update --no-wrap --ignore-obsolete -i app/locale/messages.pot -d app/locale -l $$lang; \
+	  else \
+	    $(BIN)/pybabel init -i app/locale/messages.pot -d app/locale -l $$lang; \
+	  fi; \
+	done

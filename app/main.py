@@ -22,6 +22,7 @@ from actions.cases import api as case_actions_api
 from actions.cases import routes as case_actions_routes
 from app import apidocs
 from app.access_log import access_log_quiet_install, access_log_redact_install, redact
+from app.accounts import language as language_routes
 from app.accounts import routes as accounts_routes
 from app.accounts import sso as sso_routes
 from app.config import Settings, get_settings
@@ -205,6 +206,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(tokens_api.api_router, prefix="/api/v1")
     app.include_router(webhooks_api.router, prefix="/api/v1")
     app.include_router(accounts_routes.router)
+    app.include_router(language_routes.router)
     app.include_router(sso_routes.router)
     app.include_router(locations_routes.router)
     app.include_router(home_routes.router)

@@ -20,6 +20,7 @@ from zxcvbn import zxcvbn
 
 from app.config import Settings
 from app.db import SAFE_METHODS, SessionDep, get_db
+from app.i18n.current import SESSION_KEY as LANGUAGE_SESSION_KEY
 from app.modelbase import utcnow
 from app.orgs.models import ApiToken, LoginAttempt, Membership, Organization, User, UserSession
 from app.token_use import api_token_touch, api_token_touch_within, api_token_use_due
@@ -175,9 +176,13 @@ def session_start(
             expires_at=utcnow() + timedelta(hours=settings.session_lifetime_hours),
         )
     )
+    # The language this browser chose before signing in stays chosen (app/i18n/current.py).
+    language = request.session.get(LANGUAGE_SESSION_KEY)
     request.session.clear()
     request.session["sid"] = raw
     request.session["csrf"] = new_secret()
+    if language:
+        request.session[LANGUAGE_SESSION_KEY] = language
 
 
 def session_end(*, session: Session, request: Request) -> None:
@@ -300,6 +305,7 @@ def get_optional_auth(request: Request, session: SessionDep) -> Auth | None:
                 api_token_touch_within(session=session, token_hash=token_hash, now=now)
             else:
                 api_token_touch(db=get_db(request), token_hash=token_hash, now=now)
+        request.state.user_language = user.language  # the page's language (app/i18n)
         return Auth(
             user=user,
             org_id=token.org_id,
@@ -316,6 +322,7 @@ def get_optional_auth(request: Request, session: SessionDep) -> Auth | None:
     row, user, membership, org = found
     if row.expires_at <= utcnow() or not user.is_active:
         return None
+    request.state.user_language = user.language  # the page's language (app/i18n)
     return Auth(
         user=user,
         org_id=row.org_id,

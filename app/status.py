@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from app.figures import rounded
+from app.i18n.catalogs import N_
 
 StatusKey = Literal["met", "near", "below"]
 
@@ -44,9 +45,10 @@ class Status:
         return f"{self.mark} {self.word}"
 
 
-MET = Status("met", "✓", "met")
-NEAR = Status("near", "◐", "near")
-BELOW = Status("below", "✗", "below")
+# The words are marked for translation; pages and prints show them with `translate()`.
+MET = Status("met", "✓", N_("met"))
+NEAR = Status("near", "◐", N_("near"))
+BELOW = Status("below", "✗", N_("below"))
 STATUSES: dict[StatusKey, Status] = {s.key: s for s in (MET, NEAR, BELOW)}
 
 

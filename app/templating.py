@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -15,6 +14,12 @@ from jinja2.runtime import Context
 from app.clock import utcnow
 from app.config import PROJECT_ROOT
 from app.figures import points_text, score_text
+from app.i18n import formats
+from app.i18n import jinja as i18n_jinja
+from app.i18n.current import request_language, using
+from app.i18n.formats import local_when
+from app.i18n.jinja import context_language
+from app.i18n.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES
 from app.orgs.models import ROLE_LABELS, Role
 from app.security import CSRF_FIELD, CSRF_HEADER, csrf_token
 from app.status import target_status
@@ -22,10 +27,9 @@ from app.status import target_status
 HTMX_FILE = "htmx-2.0.11.min.js"
 
 templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates"))
-templates.env.add_extension("jinja2.ext.i18n")
-# Templates mark their words with `_()` / `{% trans %}` (Jinja's i18n extension, Babel catalogs).
-# Until a request's language is chosen, the words are shown as written (English).
-templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+# Templates mark their words with `_()` / `{% trans %}`; Babel's catalogs translate them into
+# the language of the page (app/i18n, docs/development.md "Languages").
+i18n_jinja.install(templates.env)
 
 
 def flash(request: Request, message: str, kind: str = "success") -> None:
@@ -55,22 +59,49 @@ def static_url(context: Context, path: str) -> str:
     return f"{root}{STATIC_PREFIX}{path}"
 
 
-def _local_time(value: datetime | None, tz: str = "UTC", fmt: str = "%d %b %Y, %H:%M") -> str:
-    if value is None:
-        return ""
-    return value.astimezone(ZoneInfo(tz)).strftime(fmt)
+# Dates and numbers in the page's language (app/i18n/formats.py); English as it always read.
 
 
-def local_when(value: datetime | None, tz: str = "UTC", now: datetime | None = None) -> str:
-    """A moment in the zone `tz`, short where the year goes without saying: "Sun 29 Nov,
-    14:05" in the current year (of that zone), "3 Mar 2025, 14:10" in any other."""
-    if value is None:
-        return ""
-    zone = ZoneInfo(tz)
-    local = value.astimezone(zone)
-    if local.year == (now or utcnow()).astimezone(zone).year:
-        return f"{local:%a} {local.day} {local:%b, %H:%M}"
-    return f"{local.day} {local:%b %Y, %H:%M}"
+@pass_context
+def _local_time(
+    context: Context,
+    value: datetime | None,
+    tz: str = "UTC",
+    fmt: str = formats.DEFAULT_TIME_FORMAT,
+) -> str:
+    return formats.local_time(value, tz, fmt, lang=context_language(context))
+
+
+@pass_context
+def _local_when(
+    context: Context, value: datetime | None, tz: str = "UTC", now: datetime | None = None
+) -> str:
+    return local_when(value, tz, now or utcnow(), lang=context_language(context))
+
+
+@pass_context
+def _day(context: Context, value: date | None, fmt: str = "%d %b %Y") -> str:
+    return formats.day_text(value, fmt, lang=context_language(context))
+
+
+@pass_context
+def _number(context: Context, value: Any) -> str:
+    return formats.number_text(value, lang=context_language(context))
+
+
+@pass_context
+def _score(context: Context, value: float | None) -> str:
+    return formats.number_text(score_text(value), lang=context_language(context))
+
+
+@pass_context
+def _points(context: Context, value: float) -> str:
+    return formats.number_text(points_text(value), lang=context_language(context))
+
+
+@pass_context
+def _money(context: Context, amount: Any, currency: str) -> str:
+    return formats.money_text(amount, currency, lang=context_language(context))
 
 
 # The environment's globals and filters are registered by app.wiring at start-up.
@@ -85,16 +116,22 @@ TEMPLATE_GLOBALS: dict[str, object] = {
     "static_url": static_url,
     # The one status rule (met / near / below), for pages that judge a score themselves.
     "target_status": target_status,
+    "LANGUAGES": LANGUAGES,
+    "LANGUAGE_NAMES": LANGUAGE_NAMES,
 }
 
 
 TEMPLATE_FILTERS: dict[str, object] = {
     "localtime": _local_time,
-    "localwhen": local_when,
-    # Figures go through app.figures, the one rounding rule (half away from zero).
-    "pts": points_text,
+    "localwhen": _local_when,
+    "day": _day,
+    # Figures go through app.figures, the one rounding rule (half away from zero), then get
+    # the language's decimal mark.
+    "pts": _points,
     # Scores everywhere: "58.5", whole numbers bare, no "%" and no "/ 100" (definitions.md).
-    "score": score_text,
+    "score": _score,
+    "number": _number,
+    "money": _money,
 }
 
 
@@ -128,4 +165,15 @@ def render(
     ctx = dict(context or {})
     ctx["fragment_only"] = name == fragment
     ctx.setdefault("tenant", getattr(request.state, "tenant", None))
-    return templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)
+    ctx.setdefault("lang", request_language(request))
+    # TemplateResponse draws the page here and now, so the language holds for all of it.
+    with using(ctx["lang"]):
+        return templates.TemplateResponse(
+            request, name, ctx, status_code=status_code, headers=headers
+        )
+
+
+def render_text(template: str, context: dict[str, Any], *, lang: str | None = None) -> str:
+    """Draw `template` outside a request (an e-mail, a printed report) in `lang`."""
+    with using(lang or context.get("lang") or DEFAULT_LANGUAGE) as code:
+        return templates.env.get_template(template).render({**context, "lang": code})

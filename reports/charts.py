@@ -20,7 +20,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from app.figures import score_text
+from reports.language import _
+from reports.language import score as score_words
 
 FONT = "DejaVu Sans, sans-serif"
 BLACK, DARK, MID, LIGHT, WHITE = "#000", "#444", "#777", "#bbb", "#fff"
@@ -55,10 +56,26 @@ def _num(x: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def _point_words(p: TrendPoint) -> str:
+    """One point of a trend in words, for the chart's description."""
+    if p.value is None:
+        return _("no data in %(period)s", period=p.label)
+    if p.low is not None and p.high is not None:
+        return _(
+            "%(score)s (95 %% interval %(low)s to %(high)s) in %(period)s",
+            score=fmt_value(p.value),
+            low=fmt_value(p.low),
+            high=fmt_value(p.high),
+            period=p.label,
+        )
+    return _("%(score)s in %(period)s", score=fmt_value(p.value), period=p.label)
+
+
 def fmt_value(value: float) -> str:
     """A score as printed next to a point: whole numbers bare, otherwise one decimal, by the
-    one display rule (`app.figures.score_text`: half away from zero)."""
-    return score_text(value)
+    one display rule (`app.figures.score_text`: half away from zero), with the decimal mark
+    of the report's language."""
+    return score_words(value)
 
 
 def _chart_id(kind: str, *parts: object) -> str:
@@ -188,10 +205,17 @@ def line_chart(
             f'<line class="target" x1="{_num(left)}" y1="{_num(ty)}" x2="{_num(left + plot_w)}" '
             f'y2="{_num(ty)}" stroke="{DARK}" stroke-width="1.2" stroke-dasharray="6 4"/>'
         )
-        body.append(_text(left + plot_w + 4, ty + 3.5, f"target {fmt_value(target)}", size=9))
+        body.append(
+            _text(
+                left + plot_w + 4,
+                ty + 3.5,
+                _("target %(target)s", target=fmt_value(target)),
+                size=9,
+            )
+        )
 
     if count == 0:
-        body.append(_text(left + plot_w / 2, top + plot_h / 2, "no data", anchor="middle"))
+        body.append(_text(left + plot_w / 2, top + plot_h / 2, _("no data"), anchor="middle"))
 
     # Thin the labels when crowded: keep every k-th, counted back from the latest period, which
     # is the one the meeting talks about. Every point still gets its marker.
@@ -209,7 +233,7 @@ def line_chart(
             pts = " ".join(f"{_num(x)},{_num(y)}" for x, y in highs + bottoms)
             body.append(f'<polygon class="band" points="{pts}" fill="{BAND}" stroke="none"/>')
         else:
-            (x, top_y), (_, low_y) = highs[0], bottoms[0]
+            (x, top_y), (_x, low_y) = highs[0], bottoms[0]
             body.append(
                 f'<path class="band" d="M{_num(x - 4)} {_num(top_y)}H{_num(x + 4)}'
                 f"M{_num(x)} {_num(top_y)}V{_num(low_y)}M{_num(x - 4)} {_num(low_y)}"
@@ -253,25 +277,20 @@ def line_chart(
                 )
             )
 
-    desc = [
-        f"{fmt_value(p.value) if p.value is not None else 'no data'}"
-        + (
-            f" (95 % interval {fmt_value(p.low)} to {fmt_value(p.high)})"
-            if p.value is not None and p.low is not None and p.high is not None
-            else ""
-        )
-        + f" in {p.label}"
-        for p in points
+    desc = [_point_words(p) for p in points]
+    sentences = [
+        _("Score by period: %(points)s.", points=", ".join(desc)) if desc else _("No data.")
     ]
-    sentences = [("Score by period: " + ", ".join(desc) + ".") if desc else "No data."]
     if target is not None:
-        sentences.append(f"Target {fmt_value(target)}.")
+        sentences.append(_("Target %(target)s.", target=fmt_value(target)))
     few_points = [p for p in points if p.value is not None and p.n < FEW_SHOPS]
     if few_points:
         listed = ", ".join(f"{p.label} (n={p.n})" for p in few_points)
-        sentences.append(f"Fewer than {FEW_SHOPS} shops, drawn hollow: {listed}.")
+        sentences.append(
+            _("Fewer than %(few)s shops, drawn hollow: %(listed)s.", few=FEW_SHOPS, listed=listed)
+        )
     if any(p.value is not None and p.low is not None for p in points):
-        sentences.append("The grey band is each period's 95 % interval.")
+        sentences.append(_("The grey band is each period's 95 % interval."))
     chart_id = _chart_id("line", title, tuple(points), target, width, height, y_min, y_max)
     return _svg(width, height, chart_id, title, " ".join(sentences), body, css_class="line-chart")
 
@@ -313,10 +332,10 @@ def sparkline(
             f'r="2.5" fill="{BLACK}"/>'
         )
 
-    shown = ", ".join(fmt_value(v) if v is not None else "no data" for v in values)
-    title = f"Trend: {shown}" if values else "Trend: no data"
+    shown = ", ".join(fmt_value(v) if v is not None else _("no data") for v in values)
+    title = _("Trend: %(values)s", values=shown if values else _("no data"))
     if target is not None:
-        title += f" (target {fmt_value(target)})"
+        title += " (" + _("target %(target)s", target=fmt_value(target)) + ")"
     chart_id = _chart_id("spark", tuple(values), target, width, height)
     return _svg(width, height, chart_id, title, None, body, css_class="sparkline")
 
@@ -361,7 +380,7 @@ def hbar_chart(
                 _text(
                     bar_x + 2,
                     mid,
-                    "no data",
+                    _("no data"),
                     size=9,
                     fill=DARK,
                     extra=' class="no-data" font-style="italic"',
@@ -390,17 +409,31 @@ def hbar_chart(
             f'<line class="target" x1="{_num(tx)}" y1="{_num(top - 4)}" x2="{_num(tx)}" '
             f'y2="{_num(base_y)}" stroke="{DARK}" stroke-width="1.2" stroke-dasharray="4 3"/>'
         )
-        body.append(_text(tx, top - 7, f"target {fmt_value(target)}", size=9, anchor="middle"))
+        body.append(
+            _text(
+                tx,
+                top - 7,
+                _("target %(target)s", target=fmt_value(target)),
+                size=9,
+                anchor="middle",
+            )
+        )
 
     desc = [
-        f"{label}: {fmt_value(value) if value is not None else 'no data'} (n={n})"
+        f"{label}: {fmt_value(value) if value is not None else _('no data')} (n={n})"
         for label, value, n in rows
     ]
-    sentences = ["; ".join(desc) + "." if desc else "No data."]
+    sentences = ["; ".join(desc) + "." if desc else _("No data.")]
     if target is not None:
-        sentences.append(f"Target {fmt_value(target)}.")
+        sentences.append(_("Target %(target)s.", target=fmt_value(target)))
     few_rows = [label for label, value, n in rows if value is not None and n < FEW_SHOPS]
     if few_rows:
-        sentences.append(f"Fewer than {FEW_SHOPS} shops, dashed outline: {', '.join(few_rows)}.")
+        sentences.append(
+            _(
+                "Fewer than %(few)s shops, dashed outline: %(listed)s.",
+                few=FEW_SHOPS,
+                listed=", ".join(few_rows),
+            )
+        )
     chart_id = _chart_id("hbar", title, tuple(rows), target, width)
     return _svg(width, height, chart_id, title, " ".join(sentences), body, css_class="hbar-chart")

@@ -18,6 +18,7 @@ from app.clock import today_in
 from app.errors import DomainError
 from app.modelbase import MAX_ID
 from app.orgs.models import Location, Organization
+from reports.language import _
 from reports.periods import PeriodSlot, default_start, slots_between
 from reports.sql import PERIODS, Period
 
@@ -66,8 +67,8 @@ class ReportFilters:
         if self.location_names:
             return ", ".join(self.location_names)
         if self.region:
-            return f"Region {self.region}"
-        return "All locations"
+            return _("Region %(region)s", region=self.region)
+        return _("All locations")
 
     def as_params(self) -> dict[str, object]:
         """Canonical, JSON-ready form (fingerprints, job records, links)."""

@@ -10,6 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from babel.dates import format_skeleton
+
+from app.i18n.languages import locale_of
+from reports.language import _, lang
+from reports.language import day as day_words
 from reports.sql import PERIODS
 
 # How far back a report reaches when no start is given: a year of months, half a year of
@@ -24,8 +29,53 @@ class PeriodSlot:
     key: str
     start: date
     end: date  # inclusive last day
-    label: str  # "October 2026"
-    short: str  # "Oct 26" — under a chart point
+    kind: str = ""  # week, month or quarter; "" for a span that has its own `name`
+    name: str = ""  # such a span's label ("Whole range")
+
+    # The labels are written when they are read, in the language of the report being drawn
+    # (reports.language): the same slots serve an English page and a Spanish print.
+    @property
+    def label(self) -> str:
+        """ "October 2026", "week 44 of 2026 (26 Oct)", "Q3 2026"."""
+        if self.kind == "week":
+            year, week, _weekday = self.start.isocalendar()
+            return _(
+                "week %(week)s of %(year)s (%(day)s)",
+                week=week,
+                year=year,
+                day=day_words(self.start, "%-d %b"),
+            )
+        if self.kind == "month":
+            return month_name(self.start)
+        if self.kind == "quarter":
+            return _("Q%(quarter)s %(year)s", quarter=_quarter(self.start), year=self.start.year)
+        return self.name
+
+    @property
+    def short(self) -> str:
+        """ "Oct 26" — under a chart point."""
+        if self.kind == "week":
+            return day_words(self.start, "%-d %b")
+        if self.kind == "month":
+            return day_words(self.start, "%b %y")
+        if self.kind == "quarter":
+            return _(
+                "Q%(quarter)s %(year)s",
+                quarter=_quarter(self.start),
+                year=self.start.strftime("%y"),
+            )
+        return self.name
+
+
+def _quarter(day_: date) -> int:
+    return (day_.month - 1) // 3 + 1
+
+
+def month_name(value: date) -> str:
+    """A month and its year as a heading says it: "October 2026", "octubre de 2026"."""
+    if lang() == "en":
+        return f"{value:%B %Y}"
+    return format_skeleton("yMMMM", value, locale=locale_of(lang()))
 
 
 def check_period(period: str) -> str:
@@ -41,17 +91,16 @@ def slot_of(period: str, day: date) -> PeriodSlot:
         year, week, weekday = day.isocalendar()
         start = day - timedelta(days=weekday - 1)
         end = start + timedelta(days=6)
-        label = f"week {week} of {year} ({start:%-d %b})"
-        return PeriodSlot(f"{year}-W{week:02d}", start, end, label, f"{start:%-d %b}")
+        return PeriodSlot(f"{year}-W{week:02d}", start, end, "week")
     if period == "month":
         start = day.replace(day=1)
         end = _next_month(start) - timedelta(days=1)
-        return PeriodSlot(f"{day:%Y-%m}", start, end, f"{day:%B %Y}", f"{day:%b %y}")
+        return PeriodSlot(f"{day:%Y-%m}", start, end, "month")
     quarter = (day.month - 1) // 3 + 1
     start = date(day.year, 3 * quarter - 2, 1)
     end = _next_month(_next_month(_next_month(start))) - timedelta(days=1)
     key = f"{day.year}-Q{quarter}"
-    return PeriodSlot(key, start, end, f"Q{quarter} {day.year}", f"Q{quarter} {day:%y}")
+    return PeriodSlot(key, start, end, "quarter")
 
 
 def _next_month(first: date) -> date:
@@ -71,7 +120,7 @@ def slots_between(period: str, start: date, end: date) -> list[PeriodSlot]:
 def default_start(period: str, end: date) -> date:
     """The first day of the period `DEFAULT_SPAN - 1` periods before the one holding `end`."""
     slot = slot_of(period, end)
-    for _ in range(DEFAULT_SPAN[period] - 1):
+    for _step in range(DEFAULT_SPAN[period] - 1):
         slot = slot_of(period, slot.start - timedelta(days=1))
     return slot.start
 
@@ -89,8 +138,24 @@ def coverage_words(slot: PeriodSlot, start: date, end: date, *, today: date) -> 
         return ""
     if last < slot.end and first == slot.start:
         if last >= today:
-            return f"to date, {covered} of {days} days"
-        return f"to {last:%-d %b}, {covered} of {days} days"
+            return _("to date, %(covered)s of %(days)s days", covered=covered, days=days)
+        return _(
+            "to %(last)s, %(covered)s of %(days)s days",
+            last=day_words(last, "%-d %b"),
+            covered=covered,
+            days=days,
+        )
     if first > slot.start and last == slot.end:
-        return f"from {first:%-d %b}, {covered} of {days} days"
-    return f"{first:%-d %b} to {last:%-d %b}, {covered} of {days} days"
+        return _(
+            "from %(first)s, %(covered)s of %(days)s days",
+            first=day_words(first, "%-d %b"),
+            covered=covered,
+            days=days,
+        )
+    return _(
+        "%(first)s to %(last)s, %(covered)s of %(days)s days",
+        first=day_words(first, "%-d %b"),
+        last=day_words(last, "%-d %b"),
+        covered=covered,
+        days=days,
+    )

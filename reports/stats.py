@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from app.figures import score_text
+from reports.language import _, score
 
 CONFIDENCE = 0.95
 # A location ranks only with at least this many shops in the period (as the charts' "few").
@@ -91,7 +92,7 @@ def t_quantile(p: float, df: float) -> float:
     low, high = 0.0, 1.0
     while t_upper_tail(high, df) > tail:
         high *= 2.0
-    for _ in range(200):
+    for _step in range(200):
         mid = (low + high) / 2.0
         if t_upper_tail(mid, df) > tail:
             low = mid
@@ -119,8 +120,8 @@ class Interval:
         """ "± 6.2"; an interval cut at an end of the scale is printed as its ends instead
         ("0 to 100"): a "± 317.7" on a 0–100 scale would read as a mistake."""
         if self.cut:
-            return f"{score_text(self.low)} to {score_text(self.high)}"
-        return "± " + score_text(self.margin)
+            return _("%(low)s to %(high)s", low=score(self.low), high=score(self.high))
+        return "± " + score(self.margin)
 
 
 def mean_interval(mean: float | None, sd: float | None, n: int) -> Interval | None:

@@ -14,13 +14,15 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from app.clock import utcnow
-from app.figures import rounded, score_text
+from app.figures import rounded
 from app.orgs.models import Location, Organization
 from app.orgs.staff_names import mask_staff
 from app.status import Status, target_status
 from reports import queries
-from reports.charts import FEW_SHOPS, TrendPoint, fmt_value, line_chart, sparkline
+from reports.charts import FEW_SHOPS, TrendPoint, line_chart, sparkline
 from reports.filters import ReportFilters, parse_filters
+from reports.language import _, ngettext, period_word
+from reports.language import score as fmt_value
 from reports.loop.summary import LoopReport, Medium, loop_report
 from reports.periods import TABLE_PERIODS, PeriodSlot
 from reports.stats import Change, Interval, change_call, mean_interval, ranked
@@ -250,7 +252,11 @@ class TouchpointReport:
             target=self.touchpoint.target,
             width=width,
             height=height,
-            title=f"{self.touchpoint.name}: score per {self.filters.period}",
+            title=_(
+                "%(touchpoint)s: score per %(period)s",
+                touchpoint=self.touchpoint.name,
+                period=period_word(self.filters.period),
+            ),
         )
 
     def sparkline(self) -> str:
@@ -263,24 +269,26 @@ def headline(latest: PeriodScore | None, previous: PeriodScore | None, target: f
     called up or down only when it is bigger than the noise (reports.stats); otherwise
     "about the same as October 2026 (+1.2 points, within the noise)"."""
     if latest is None or latest.score is None:
-        return "No approved shops in this range yet."
-    parts = [f"{fmt_value(latest.score)} in {latest.slot.label}"]
+        return _("No approved shops in this range yet.")
+    first = _("%(score)s in %(period)s", score=fmt_value(latest.score), period=latest.slot.label)
     moves: list[str] = []
     change = period_change(previous, latest)
     if previous is not None and change is not None:
         moves.append(change_sentence(change, previous.slot.label))
     gap = rounded(latest.score - target)
     if gap < 0:
-        moves.append(f"{fmt_value(-gap)} below target")
+        moves.append(_("%(points)s below target", points=fmt_value(-gap)))
     elif gap > 0:
-        moves.append(f"{fmt_value(gap)} above target")
+        moves.append(_("%(points)s above target", points=fmt_value(gap)))
     else:
-        moves.append("right on target")
-    return f"{parts[0]}: {', '.join(moves)}."
+        moves.append(_("right on target"))
+    return _("%(first)s: %(moves)s.", first=first, moves=", ".join(moves))
 
 
 def _points(value: float) -> str:
-    return f"{fmt_value(value)} point{'' if value == 1 else 's'}"
+    return ngettext(
+        "%(points)s point", "%(points)s points", 1 if value == 1 else 2, points=fmt_value(value)
+    )
 
 
 def signed_points(value: float) -> str:
@@ -288,7 +296,7 @@ def signed_points(value: float) -> str:
     shown = rounded(value)
     if shown == 0:
         return "±0"
-    return ("+" if shown > 0 else "−") + score_text(abs(shown))
+    return ("+" if shown > 0 else "−") + fmt_value(abs(shown))
 
 
 def change_sentence(change: Change, since: str) -> str:
@@ -296,14 +304,26 @@ def change_sentence(change: Change, since: str) -> str:
     "up" or "down"."""
     diff = rounded(change.diff)
     if change.call == "up":
-        return f"up {_points(diff)} since {since}"
+        return _("up %(points)s since %(since)s", points=_points(diff), since=since)
     if change.call == "down":
-        return f"down {_points(-diff)} since {since}"
+        return _("down %(points)s since %(since)s", points=_points(-diff), since=since)
     amount = signed_points(change.diff)
-    unit = "point" if abs(diff) == 1 else "points"
+    n = 1 if abs(diff) == 1 else 2
     if change.call == "about the same":
-        return f"about the same as {since} ({amount} {unit}, within the noise)"
-    return f"{amount} {unit} on {since}, too few shops to tell a change from noise"
+        return ngettext(
+            "about the same as %(since)s (%(amount)s point, within the noise)",
+            "about the same as %(since)s (%(amount)s points, within the noise)",
+            n,
+            since=since,
+            amount=amount,
+        )
+    return ngettext(
+        "%(amount)s point on %(since)s, too few shops to tell a change from noise",
+        "%(amount)s points on %(since)s, too few shops to tell a change from noise",
+        n,
+        since=since,
+        amount=amount,
+    )
 
 
 # --- building ---------------------------------------------------------------------------------

@@ -48,6 +48,21 @@ def pdf_pages(pdf: bytes | Path) -> int:
     return len(_reader(pdf).pages)
 
 
+def print_in(db: Any, lang: str) -> None:
+    """Every organization of the test prints in `lang`: its report language (and so one of its
+    languages), set in the database as an owner would on the settings page."""
+    from sqlmodel import Session, select
+
+    from app.orgs.models import Organization
+
+    with Session(db.engine) as s:
+        for org in s.exec(select(Organization)).all():
+            org.languages = list(dict.fromkeys([*org.languages, lang]))
+            org.report_language = lang
+            s.add(org)
+        s.commit()
+
+
 def make_shopper_shop(session: Any, db: Any, client: Any) -> dict[str, object]:
     """An organization whose shopper, signed in on `client`, has a shop with two answers
     ("answer" and "other", client-made UUIDs), and an owner; with the shopper's API token."""

@@ -12,6 +12,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.i18n.catalogs import N_
 from app.modelbase import OrgOwned, RowId, utc_field, utcnow
 
 
@@ -34,7 +35,7 @@ CHANNEL_LABELS = {
     Channel.billing: "Billing",
     Channel.web: "Web",
     Channel.email: "E-mail",
-    Channel.other: "Other",
+    Channel.other: N_("Other"),
 }
 
 
@@ -438,10 +439,10 @@ class ActionStatus(StrEnum):
 
 
 ACTION_STATUS_LABELS = {
-    ActionStatus.open: "Open",
-    ActionStatus.doing: "Doing",
-    ActionStatus.done: "Done",
-    ActionStatus.dropped: "Dropped",
+    ActionStatus.open: N_("Open"),
+    ActionStatus.doing: N_("Doing"),
+    ActionStatus.done: N_("Done"),
+    ActionStatus.dropped: N_("Dropped"),
 }
 
 
@@ -453,9 +454,9 @@ class ActionSource(StrEnum):
 
 
 ACTION_SOURCE_LABELS = {
-    ActionSource.meeting: "Staff meeting",
-    ActionSource.shop: "Mystery shop",
-    ActionSource.recovery_case: "Recovery case",
+    ActionSource.meeting: N_("Staff meeting"),
+    ActionSource.shop: N_("Mystery shop"),
+    ActionSource.recovery_case: N_("Recovery case"),
     ActionSource.other: "Other",
 }
 

@@ -22,6 +22,8 @@ from app import mailer
 from app.clock import epoch_seconds
 from app.config import Settings
 from app.errors import DomainError, ThrottledError
+from app.i18n.catalogs import N_
+from app.i18n.languages import supported
 from app.modelbase import utcnow
 from app.orgs.models import User, UserSession
 from app.orgs.services import MSG_LOGIN_THROTTLED, MSG_WRONG_PASSWORD
@@ -369,3 +371,22 @@ def two_step_login_verify(
     session.add(user)
     login_failures_clear(session=session, email=user.email)
     return recovery_codes_left(user) < codes_before
+
+
+# --- the interface language ---------------------------------------------------------------
+
+MSG_LANGUAGE_UNKNOWN = N_("Touchstone does not speak that language yet; pick one from the list.")
+# The form's value for "whatever my browser asks for".
+FOLLOW_BROWSER = ""
+
+
+def user_language_set(*, session: Session, user: User, language: str) -> str | None:
+    """Remember `user`'s interface language, or "" to follow the browser again; gives the
+    language stored. A language the interface does not ship is refused."""
+    code = supported(language)
+    if language != FOLLOW_BROWSER and code is None:
+        raise DomainError(MSG_LANGUAGE_UNKNOWN, field="language")
+    user.language = code
+    session.add(user)
+    session.commit()
+    return code

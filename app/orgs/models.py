@@ -10,6 +10,7 @@ from pydantic import EmailStr, field_validator
 from sqlalchemy import JSON, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.i18n.catalogs import N_
 from app.modelbase import OrgOwned, utc_field, utcnow
 from app.orgs.staff_names import clean_staff_names
 
@@ -21,9 +22,9 @@ class Role(StrEnum):
 
 
 ROLE_LABELS = {
-    Role.owner: "Owner",
-    Role.shopper: "Secret shopper",
-    Role.viewer: "Staff (viewer)",
+    Role.owner: N_("Owner"),
+    Role.shopper: N_("Secret shopper"),
+    Role.viewer: N_("Staff (viewer)"),
 }
 
 
@@ -43,6 +44,9 @@ class User(SQLModel, table=True):
     totp_secret: str | None = Field(default=None, sa_type=String(64))
     totp_last_step: int | None = None
     totp_recovery_hashes: list[str] | None = Field(default=None, sa_type=JSON)
+    # The interface language this person chose ("es"); None follows the browser
+    # (app/i18n/current.py). Remembered across logins and devices.
+    language: str | None = Field(default=None, sa_type=String(8))
 
     @property
     def two_step_on(self) -> bool:

@@ -20,6 +20,8 @@ from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.errors import DomainError, NotFoundError
+from app.i18n.current import using
+from app.i18n.printing import report_language
 from app.orgs.models import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH, Location, Organization
 from app.templating import templates
 from recovery.models import FIX_WINDOW_HOURS
@@ -168,9 +170,13 @@ def poster_for(
 
 
 def poster_html(poster: Poster) -> str:
-    return templates.get_template("recovery/poster.html").render(
-        poster=poster,
-        qr=qr_svg(poster.url),
-        page_size="A4" if poster.paper == "a4" else "letter",
-        fix_hours=FIX_WINDOW_HOURS,
-    )
+    # Printed for customers, in the organization's report language.
+    lang = report_language(poster.org)
+    with using(lang):
+        return templates.get_template("recovery/poster.html").render(
+            lang=lang,
+            poster=poster,
+            qr=qr_svg(poster.url),
+            page_size="A4" if poster.paper == "a4" else "letter",
+            fix_hours=FIX_WINDOW_HOURS,
+        )

@@ -21,11 +21,15 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import Session
 
 from app.config import PROJECT_ROOT
+from app.i18n import jinja as i18n_jinja
+from app.i18n.catalogs import N_
 from app.modelbase import utcnow
 from app.orgs.models import Organization
 from recovery.models import FIX_WINDOW_HOURS
 from reports.charts import fmt_value
 from reports.filters import ReportFilters, parse_filters
+from reports.language import _, ngettext, period_word, whole
+from reports.language import day as day_words
 from reports.loop import queries as q
 from reports.periods import TABLE_PERIODS, PeriodSlot, slot_of
 from touchpoints.models import (
@@ -40,9 +44,9 @@ Medium = Literal["screen", "print"]
 E = TypeVar("E", bound=StrEnum)
 NBSP = "\u00a0"
 # Section titles: the dashboard cards and the PDF headings say the same.
-TITLE_RECOVERY = "Service recovery"
-TITLE_MEASURES = "Measures"
-TITLE_ACTIONS = "Action items"
+TITLE_RECOVERY = N_("Service recovery")
+TITLE_MEASURES = N_("Measures")
+TITLE_ACTIONS = N_("Action items")
 
 
 def percent(n: int, d: int) -> int | None:
@@ -64,23 +68,28 @@ class Ratio:
     def words(self, what: str) -> str:
         """'7 of 9 fixed within 24 h (78 %)'; without a base, 'none due yet'."""
         if self.d == 0:
-            return f"{what}: none due yet"
-        return f"{self.n} of {self.d} {what} ({self.pct}{NBSP}%)"
+            return _("%(what)s: none due yet", what=what)
+        return _(
+            "%(n)s of %(d)s %(what)s (%(pct)s\u00a0%%)", n=self.n, d=self.d, what=what, pct=self.pct
+        )
 
     @property
     def cell(self) -> str:
         """The table form: '7 of 9 (78 %)', or '–' without a base."""
         if self.d == 0:
             return "–"
-        return f"{self.n} of {self.d} ({self.pct}{NBSP}%)"
+        return _("%(n)s of %(d)s (%(pct)s\u00a0%%)", n=self.n, d=self.d, pct=self.pct)
 
     def __add__(self, other: Ratio) -> Ratio:
         return Ratio(self.n + other.n, self.d + other.d)
 
 
-FIXED_WORDS = f"fixed within {FIX_WINDOW_HOURS}{NBSP}h"
-SATISFIED_WORDS = "followed up and fully satisfied"
-SURPRISED_WORDS = "surprised"
+def fixed_words() -> str:
+    return _("fixed within %(hours)s\u00a0h", hours=FIX_WINDOW_HOURS)
+
+
+SATISFIED_WORDS = N_("followed up and fully satisfied")
+SURPRISED_WORDS = N_("surprised")
 
 
 @dataclass(frozen=True)
@@ -94,11 +103,14 @@ class RatePeriod:
 
     def line(self) -> str:
         """The rates of one period in a sentence, as read out at the meeting."""
-        champions = f"{self.champions} champion{'' if self.champions == 1 else 's'}"
-        return (
-            f"{self.slot.label}: {self.cases} case{'' if self.cases == 1 else 's'}; "
-            f"{self.fixed.words(FIXED_WORDS)}, {self.satisfied.words(SATISFIED_WORDS)}, "
-            f"{self.surprised.words(SURPRISED_WORDS)}, {champions}."
+        return _(
+            "%(period)s: %(cases)s; %(fixed)s, %(satisfied)s, %(surprised)s, %(champions)s.",
+            period=self.slot.label,
+            cases=ngettext("%(num)s case", "%(num)s cases", self.cases),
+            fixed=self.fixed.words(fixed_words()),
+            satisfied=self.satisfied.words(_(SATISFIED_WORDS)),
+            surprised=self.surprised.words(_(SURPRISED_WORDS)),
+            champions=ngettext("%(num)s champion", "%(num)s champions", self.champions),
         )
 
 
@@ -107,10 +119,22 @@ def _change_points(latest: int | None, previous: int | None, since: str) -> str:
         return ""
     diff = latest - previous
     if diff > 0:
-        return f"▲ up {diff} point{'' if diff == 1 else 's'} since {since} ({previous}{NBSP}%)"
+        return ngettext(
+            "▲ up %(num)s point since %(since)s (%(previous)s\u00a0%%)",
+            "▲ up %(num)s points since %(since)s (%(previous)s\u00a0%%)",
+            diff,
+            since=since,
+            previous=previous,
+        )
     if diff < 0:
-        return f"▼ down {-diff} point{'' if diff == -1 else 's'} since {since} ({previous}{NBSP}%)"
-    return f"▬ level with {since} ({previous}{NBSP}%)"
+        return ngettext(
+            "▼ down %(num)s point since %(since)s (%(previous)s\u00a0%%)",
+            "▼ down %(num)s points since %(since)s (%(previous)s\u00a0%%)",
+            -diff,
+            since=since,
+            previous=previous,
+        )
+    return _("▬ level with %(since)s (%(previous)s\u00a0%%)", since=since, previous=previous)
 
 
 @dataclass
@@ -127,7 +151,7 @@ class RecoverySummary:
 
     @property
     def headline(self) -> str:
-        return self.latest.line() if self.latest else "No recovery cases in this range."
+        return self.latest.line() if self.latest else _("No recovery cases in this range.")
 
     @property
     def fixed_change(self) -> str:
@@ -136,7 +160,9 @@ class RecoverySummary:
         if latest is None or previous is None:
             return ""
         moved = _change_points(latest.fixed.pct, previous.fixed.pct, previous.slot.label)
-        return f"Fixed within {FIX_WINDOW_HOURS}{NBSP}h: {moved}." if moved else ""
+        if not moved:
+            return ""
+        return _("Fixed within %(hours)s\u00a0h: %(moved)s.", hours=FIX_WINDOW_HOURS, moved=moved)
 
     @property
     def total(self) -> RatePeriod | None:
@@ -144,10 +170,10 @@ class RecoverySummary:
         if not self.periods:
             return None
         first, last = self.periods[0].slot, self.periods[-1].slot
-        label = "Whole range" if first != last else first.label
+        label = _("Whole range") if first != last else first.label
         zero = Ratio(0, 0)
         return RatePeriod(
-            PeriodSlot("total", first.start, last.end, label, label),
+            PeriodSlot("total", first.start, last.end, name=label),
             sum(p.cases for p in self.periods),
             sum((p.fixed for p in self.periods), zero),
             sum((p.satisfied for p in self.periods), zero),
@@ -222,7 +248,7 @@ def board_rates(
 
 def measure_value(value: float, unit: str) -> str:
     """A measure's figure as printed: '1,240', '7.5', '92 %', '38 min'."""
-    number = f"{round(value):,}" if abs(value) >= 1000 else fmt_value(value)
+    number = whole(round(value)) if abs(value) >= 1000 else fmt_value(value)
     if not unit:
         return number
     return f"{number}{NBSP}%" if unit == "%" else f"{number}{NBSP}{unit}"
@@ -269,31 +295,47 @@ class MeasureLine:
         """'▲ up 12 since October 2026: worse' — arrow, number and verdict, never colour."""
         change = self.change
         if change is None or self.previous is None:
-            return "no earlier period to compare"
+            return _("no earlier period to compare")
         since = self.previous[0].label
         # A period still running holds part of its figures: said, so a half-counted total
         # is not read as a drop.
         running = ""
         if self.latest is not None and self.latest[0].end >= self.today:
-            running = f" ({self.latest[0].label} so far)"
+            running = " " + _("(%(period)s so far)", period=self.latest[0].label)
         if change == 0:
-            return f"▬ level with {since}{running}"
+            return _("▬ level with %(since)s", since=since) + running
         if self.info.unit == "%":  # a change of a percentage is in points, not percent
             size = fmt_value(abs(change))
-            amount = f"{size} point{'' if size == '1' else 's'}"
+            amount = ngettext(
+                "%(size)s point", "%(size)s points", 1 if abs(change) == 1 else 2, size=size
+            )
         else:
             amount = measure_value(abs(change), self.info.unit)
-        arrow, way = ("▲", "up") if change > 0 else ("▼", "down")
-        verdict = "better" if self.better else "worse"
-        return f"{arrow} {way} {amount} since {since}{running}: {verdict}"
+        if change > 0:
+            moved = _("▲ up %(amount)s since %(since)s", amount=amount, since=since)
+        else:
+            moved = _("▼ down %(amount)s since %(since)s", amount=amount, since=since)
+        verdict = _("better") if self.better else _("worse")
+        return f"{moved}{running}: {verdict}"
 
     @property
     def how(self) -> str:
         """How the figure is made, in a few words ('total of 4 locations, per month')."""
-        every = "weekly" if self.info.period == "week" else "monthly"
-        rollup = "total" if self.info.aggregate == "sum" else "average"
-        aim = "higher is better" if self.info.higher_is_better else "lower is better"
-        return f"{every} figures, {rollup} per period; {aim}"
+        weekly, total = self.info.period == "week", self.info.aggregate == "sum"
+        if weekly:
+            made = (
+                _("weekly figures, total per period")
+                if total
+                else _("weekly figures, average per period")
+            )
+        else:
+            made = (
+                _("monthly figures, total per period")
+                if total
+                else _("monthly figures, average per period")
+            )
+        aim = _("higher is better") if self.info.higher_is_better else _("lower is better")
+        return f"{made}; {aim}"
 
 
 def measure_lines(
@@ -362,7 +404,7 @@ class ActionLine:
 
 
 def _day(value: date | None) -> str:
-    return "" if value is None else f"{value:%-d %b %Y}"
+    return "" if value is None else day_words(value, "%-d %b %Y")
 
 
 def _member(kind: type[E], value: str) -> E | None:
@@ -375,7 +417,7 @@ def _member(kind: type[E], value: str) -> E | None:
 def open_at_words(day: date) -> str:
     """An item's state on a past day: open then, but whether anyone was already doing it
     is not kept, so it is not claimed."""
-    return f"Open at {day:%-d %b}"
+    return _("Open at %(day)s", day=day_words(day, "%-d %b"))
 
 
 def _action_line(
@@ -385,7 +427,7 @@ def _action_line(
     and whether it was overdue are those of that day, not today's."""
     status = _member(ActionStatus, row.status)
     source = _member(ActionSource, row.source) or ActionSource.other
-    origin = ACTION_SOURCE_LABELS[source]
+    origin = _(ACTION_SOURCE_LABELS[source])
     if row.meeting_on is not None and source == ActionSource.meeting:
         origin += f", {_day(row.meeting_on)}"
     closed = "" if row.closed_at is None else _day(row.closed_at.astimezone(tz).date())
@@ -394,7 +436,7 @@ def _action_line(
         words = open_at_words(as_of)
     else:
         overdue = row.status in ("open", "doing") and row.due_on is not None and row.due_on < today
-        words = ACTION_STATUS_LABELS[status] if status else row.status
+        words = _(ACTION_STATUS_LABELS[status]) if status else row.status
     return ActionLine(
         row=row, overdue=overdue, due=_day(row.due_on), status=words, origin=origin, closed=closed
     )
@@ -429,15 +471,17 @@ class LoopReport:
     @property
     def open_heading(self) -> str:
         """'Open', or 'Open at 31 Mar 2026' for a range that has ended."""
-        return "Open" if self.as_of is None else f"Open at {_day(self.as_of)}"
+        if self.as_of is None:
+            return _("Open")
+        return _("Open at %(day)s", day=_day(self.as_of))
 
     @property
     def done_heading(self) -> str:
         """'Done since 1 Mar 2026', or with an end for a range that has ended."""
         start = _day(self.since.start)
         if self.as_of is None:
-            return f"Done since {start}"
-        return f"Done between {start} and {_day(self.as_of)}"
+            return _("Done since %(start)s", start=start)
+        return _("Done between %(start)s and %(end)s", start=start, end=_day(self.as_of))
 
     @property
     def has_recovery(self) -> bool:
@@ -524,14 +568,12 @@ def unfiled_words(count: int) -> str:
     """The plain line for reports about cases no touchpoint holds yet; '' when there are none."""
     if count <= 0:
         return ""
-    if count == 1:
-        return (
-            "1 recovery case reported in this range is not yet filed under a touchpoint. "
-            "It counts in no touchpoint's rates until someone files it."
-        )
-    return (
-        f"{count} recovery cases reported in this range are not yet filed under a touchpoint. "
-        "They count in no touchpoint's rates until someone files them."
+    return ngettext(
+        "%(num)s recovery case reported in this range is not yet filed under a touchpoint. "
+        "It counts in no touchpoint's rates until someone files it.",
+        "%(num)s recovery cases reported in this range are not yet filed under a touchpoint. "
+        "They count in no touchpoint's rates until someone files them.",
+        count,
     )
 
 
@@ -539,9 +581,12 @@ def unfiled_words(count: int) -> str:
 def _sections_environment() -> Environment:
     """The loop sections' templates need only Jinja's own filters: an environment of their
     own, set up as the print one is (reports.pdf builds on this package, not the reverse)."""
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(str(PROJECT_ROOT / "templates")),
         autoescape=select_autoescape(["html"], default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    i18n_jinja.install(env)  # the sections' words in the language of the render under way
+    env.filters["period_word"] = period_word
+    return env

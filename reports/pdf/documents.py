@@ -13,10 +13,11 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.config import PROJECT_ROOT
-from app.figures import points_text, score_text
+from app.i18n import jinja as i18n_jinja
 from app.status import target_status
 from reports.charts import hbar_chart
 from reports.filters import ReportFilters
+from reports.language import _, day, lang, long_day, period_word, periods_word, points, score
 from reports.loop.summary import TITLE_ACTIONS, TITLE_MEASURES, TITLE_RECOVERY, unfiled_words
 from reports.pdf.pack import PackDocument
 from reports.periods import coverage_words
@@ -40,11 +41,41 @@ def css_string(value: object) -> str:
     return f'"{escaped}"'
 
 
+PAGE_MARK, PAGES_MARK = "\x01", "\x02"
+
+
+def page_counter_css(text: object) -> str:
+    """ "page \x01 of \x02" (a translated "page %(page)s of %(pages)s") as CSS content:
+    `"page " counter(page) " of " counter(pages)`, so each language orders them its own way."""
+    out: list[str] = []
+    literal = ""
+    for ch in str(text):
+        if ch in (PAGE_MARK, PAGES_MARK):
+            if literal:
+                out.append(_css_literal(literal))
+                literal = ""
+            out.append("counter(page)" if ch == PAGE_MARK else "counter(pages)")
+        else:
+            literal += ch
+    if literal:
+        out.append(_css_literal(literal))
+    return " ".join(out)
+
+
+def _css_literal(text: str) -> str:
+    # Spaces kept as they are (they sit between the counters); quotes and '<' escaped.
+    return (
+        '"'
+        + "".join(f"\\{ord(ch):x} " if ch in '"\\<>' or ord(ch) < 0x20 else ch for ch in text)
+        + '"'
+    )
+
+
 def range_label(filters: ReportFilters) -> str:
     start, end = filters.start, filters.end
     if start.year == end.year:
-        return f"{start:%-d %b} – {end:%-d %b %Y}"
-    return f"{start:%-d %b %Y} – {end:%-d %b %Y}"
+        return f"{day(start, '%-d %b')} – {day(end)}"
+    return f"{day(start)} – {day(end)}"
 
 
 def locations_period(report: TouchpointReport) -> str:
@@ -99,7 +130,11 @@ def location_chart(report: TouchpointReport, width: int = 640, *, printed: bool 
         rows,
         target=report.touchpoint.target,
         width=width,
-        title=f"{report.touchpoint.name}: score per location in {locations_period(report)}",
+        title=_(
+            "%(touchpoint)s: score per location in %(period)s",
+            touchpoint=report.touchpoint.name,
+            period=locations_period(report),
+        ),
     )
 
 
@@ -111,9 +146,18 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["score"] = score_text  # the same rule as the pages
+    i18n_jinja.install(env)  # `_()` and `{% trans %}` in the reader's language (app/i18n)
+    # Figures and days in the report's language (reports.language): the same rounding rule
+    # as the pages, the language's decimal mark and month names.
+    env.filters["score"] = score
     env.filters["css_string"] = css_string
-    env.filters["pts"] = points_text  # points as the shop page shows them
+    env.filters["css_page_counter"] = page_counter_css
+    env.filters["pts"] = points  # points as the shop page shows them
+    env.filters["day"] = day
+    env.filters["long_day"] = long_day
+    env.filters["format_quoted"] = lambda text: f"“{text}”"
+    env.filters["period_word"] = period_word
+    env.globals["periods_word"] = periods_word
     env.globals.update(
         latest_label=locations_period,
         location_chart=lambda report: location_chart(report, printed=True),
@@ -133,7 +177,13 @@ def environment() -> Environment:
 
 def _page(filters: ReportFilters) -> dict[str, str]:
     portrait, landscape = PAGE_SIZES[filters.paper]
-    return {"page_size": portrait, "landscape_size": landscape}
+    return {"page_size": portrait, "landscape_size": landscape, "page_counter": page_counter()}
+
+
+def page_counter() -> str:
+    """The footer's "page 3 of 20" in the report's language, the counters as marks that
+    `page_counter_css` turns into CSS (written here, as the print CSS is not extracted)."""
+    return _("page %(page)s of %(pages)s", page=PAGE_MARK, pages=PAGES_MARK)
 
 
 def touchpoint_html(report: TouchpointReport, *, today: date) -> str:
@@ -141,15 +191,18 @@ def touchpoint_html(report: TouchpointReport, *, today: date) -> str:
     org, tp = report.org, report.touchpoint
     filters = report.filters
     context: dict[str, Any] = {
+        "lang": lang(),
         "report": report,
         "coverage": lambda slot: coverage_words(slot, filters.start, filters.end, today=today),
         "compact": False,
         "range_label": range_label(report.filters),
         "header_left": org.name,
         "header_right": f"{report.stage.name} · {tp.name}",
-        "footer_left": (
-            f"Touchstone touchpoint report · {range_label(report.filters)} · "
-            f"{report.filters.scope_label()} · printed {report.generated_at:%-d %b %Y}"
+        "footer_left": _(
+            "Touchstone touchpoint report · %(range)s · %(scope)s · printed %(day)s",
+            range=range_label(report.filters),
+            scope=report.filters.scope_label(),
+            day=day(report.generated_at.date()),
         ),
         **_page(report.filters),
     }
@@ -183,23 +236,26 @@ def pack_html(doc: PackDocument) -> str:
     first to the last ("page 14 of 20") and the contents can name each part's page."""
     filters = doc.filters
     context: dict[str, Any] = {
+        "lang": lang(),
         "doc": doc,
         "attention": doc.attention,
         "org_name": doc.org.name,
         "filters": filters,
         "generated_at": doc.generated_at,
         # The organization's near band as the legends print it.
-        "near": score_text(doc.org.near_target),
+        "near": score(doc.org.near_target),
         "range_label": range_label(filters),
         "coverage": doc.coverage,
         "compact": True,
         "unfiled_line": unfiled_words(doc.unfiled),
         "header_left": doc.org.name,
-        "header_right": "Meeting pack",
+        "header_right": _("Meeting pack"),
         "running_header": True,
-        "footer_left": (
-            f"Touchstone meeting pack · {range_label(filters)} · {filters.scope_label()} · "
-            f"printed {doc.generated_at:%-d %b %Y, %H:%M}"
+        "footer_left": _(
+            "Touchstone meeting pack · %(range)s · %(scope)s · printed %(day)s",
+            range=range_label(filters),
+            scope=filters.scope_label(),
+            day=day(doc.generated_at, "%-d %b %Y, %H:%M"),
         ),
         **_page(filters),
     }

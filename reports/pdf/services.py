@@ -18,12 +18,15 @@ from sqlmodel import Session
 from app import figures, status
 from app.clock import today_in
 from app.errors import NotFoundError
+from app.i18n.catalogs import LOCALE_DIR
+from app.i18n.current import using
 from app.modelbase import utcnow
 from app.orgs.models import Organization
 from app.pdf import Renderer
 from app.tenancy import org_sql, require_org
-from reports import stats, summary
+from reports import language, periods, stats, summary
 from reports.filters import ReportFilters
+from reports.language import report_language
 from reports.loop import summary as loop
 from reports.loop.queries import loop_stamp
 from reports.pdf import documents
@@ -41,6 +44,8 @@ MSG_NO_TOUCHPOINT = "No touchpoint of this organization is called or numbered {v
 # figures rounded twice, and the stored percents changed under them without a new stamp.
 ASSEMBLY_VERSION = 3
 LOOP_MODULE = Path(loop.__file__)
+PERIODS_MODULE = Path(periods.__file__)
+CATALOG_DIR = LOCALE_DIR
 FIGURES_MODULE = Path(figures.__file__)  # the display rounding of every printed figure
 # The status rule, the intervals and change calls, and the headline's words.
 STATUS_MODULES = [
@@ -49,6 +54,9 @@ STATUS_MODULES = [
     Path(summary.__file__),
     documents.STATUS_TEMPLATE,
 ]
+
+# The words of a report in other languages: a new translation prints anew.
+LANGUAGE_FILES = [Path(language.__file__), PERIODS_MODULE, CATALOG_DIR]
 
 Progress = Callable[[int, int, str], None]  # (parts done, parts in all, what is happening)
 
@@ -96,10 +104,12 @@ def data_stamp(session: Session, org_id: int) -> str:
     return fingerprint(json.dumps(parts, default=str, sort_keys=True))
 
 
-def _fingerprint(kind: str, stamp: str, **parts: object) -> str:
-    """The cache key of a printed report: what it is, how it is laid out, the data under it."""
+def _fingerprint(kind: str, stamp: str, *, lang: str, **parts: object) -> str:
+    """The cache key of a printed report: what it is, its language, how it is laid out, the
+    data under it. The language is part of it, so a Spanish PDF is never served for English."""
     return fingerprint(
         kind,
+        lang,
         ASSEMBLY_VERSION,
         # The loop's wording ("7 of 9 fixed within 24 h") is written in Python, like the charts.
         template_version(
@@ -109,6 +119,7 @@ def _fingerprint(kind: str, stamp: str, **parts: object) -> str:
                 LOOP_MODULE,
                 FIGURES_MODULE,
                 *STATUS_MODULES,
+                *LANGUAGE_FILES,
             ]
         ),
         stamp,
@@ -156,9 +167,11 @@ def touchpoint_pdf(
 ) -> Printed:
     """One touchpoint's report as a PDF: from the cache when nothing it shows has changed."""
     stamp = data_stamp(session, org.id or 0)
+    lang = report_language(org)
     key = _fingerprint(
         "touchpoint",
         stamp,
+        lang=lang,
         touchpoint=touchpoint.id,
         to_date=_to_date(org, filters),
         **filters.as_params(),
@@ -169,9 +182,13 @@ def touchpoint_pdf(
     cached = cache.get(key)
     if cached is not None:
         return Printed(cached, key, True, name)
-    report = touchpoint_report(session, org, touchpoint, filters, medium="print")
-    today = report.generated_at.date()
-    pdf = renderer.render(documents.touchpoint_html(report, today=today)).pdf
+    # Built and drawn in the report's language: headlines and period names are written in
+    # Python as the report is put together (reports.language).
+    with using(lang):
+        report = touchpoint_report(session, org, touchpoint, filters, medium="print")
+        today = report.generated_at.date()
+        html = documents.touchpoint_html(report, today=today)
+    pdf = renderer.render(html).pdf
     cache.put(key, pdf)
     return Printed(pdf, key, False, name)
 
@@ -185,6 +202,7 @@ def pack_fingerprint(session: Session, org: Organization, filters: ReportFilters
     return _fingerprint(
         "pack",
         data_stamp(session, org.id or 0),
+        lang=report_language(org),
         to_date=_to_date(org, filters),
         **filters.as_params(),
     )
@@ -219,7 +237,9 @@ def pack_pdf(
 
     progress(0, 1, "Collecting the results")
     now = utcnow().astimezone(ZoneInfo(org.timezone))
-    doc = pack_document(session, org, filters, now=now, today=now.date())
+    with using(report_language(org)):
+        doc = pack_document(session, org, filters, now=now, today=now.date())
+        html = documents.pack_html(doc)
     parts = len(doc.reports) + 3  # first page, map, glance, a part per touchpoint
     # The job's total counts the parts, so a job is only given up as lost (reports.pdf.jobs:
     # the time limit per part) well after this one document's own limit has passed.
@@ -227,7 +247,7 @@ def pack_pdf(
     progress(1, total, f"Printing {parts} parts as one document")
     # One document does the work the parts did side by side: it gets their time together.
     limit = renderer.time_limit * max(1, parts / 2)
-    pdf = renderer.render(documents.pack_html(doc), time_limit=limit).pdf
+    pdf = renderer.render(html, time_limit=limit).pdf
     cache.put(key, pdf)
     progress(total, total, "Ready")
     return Printed(pdf, key, False, name)

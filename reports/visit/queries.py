@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from app.i18n.catalogs import N_
 from app.modelbase import ident
 from app.orgs.models import Location, Organization
 from app.orgs.staff_names import mask_staff
@@ -23,13 +24,26 @@ from audits.models import Shop, ShopStatus
 from touchpoints.scoring import mark
 
 STATUS_WORDS = {
-    ShopStatus.open: "On the job board, not claimed yet",
-    ShopStatus.assigned: "Assigned, not started",
-    ShopStatus.in_progress: "In progress: not handed in yet",
-    ShopStatus.submitted: "Handed in, waiting for review: the score may still change",
-    ShopStatus.returned: "Returned to the shopper: the score may still change",
-    ShopStatus.approved: "Approved",
+    ShopStatus.open: N_("On the job board, not claimed yet"),
+    ShopStatus.assigned: N_("Assigned, not started"),
+    ShopStatus.in_progress: N_("In progress: not handed in yet"),
+    ShopStatus.submitted: N_("Handed in, waiting for review: the score may still change"),
+    ShopStatus.returned: N_("Returned to the shopper: the score may still change"),
+    ShopStatus.approved: N_("Approved"),
 }
+
+# Words the report shows that are written elsewhere in English (touchpoints.scoring's reasons
+# a question does not count, audits.queries' plain answers): marked here so the printed
+# report, which shows them with `translate()`, has them in every language.
+PRINTED_WORDS = (
+    N_("not scored"),
+    N_("not answered"),
+    N_("N/A: left out"),
+    N_("Yes"),
+    N_("No"),
+    N_("N/A"),
+    N_("Not answered"),
+)
 
 
 @dataclass(frozen=True)

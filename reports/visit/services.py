@@ -9,14 +9,16 @@ from typing import Any
 from sqlmodel import Session
 
 from app.errors import DomainError
+from app.i18n.current import using
 from app.orgs.models import Organization
 from app.pdf import Renderer
 from audits.models import Shop
 from audits.photos.services import photo_thumbnail
 from reports.filters import MSG_PAPER, PAPERS
+from reports.language import _, day, lang, report_language
 from reports.pdf import documents
 from reports.pdf.cache import PdfCache, fingerprint, template_version
-from reports.pdf.services import FIGURES_MODULE, Printed, pdf_filename
+from reports.pdf.services import FIGURES_MODULE, LANGUAGE_FILES, Printed, pdf_filename
 from reports.visit.queries import VisitReport, visit_report
 
 # Bumped by hand when the report's assembly changes (its template is hashed anyway).
@@ -51,16 +53,22 @@ def visit_html(report: VisitReport, *, paper: str, thumbnails: dict[str, str]) -
     """The report of one visit: its answers, marks, comments, photos and score sums."""
     portrait, landscape = documents.PAGE_SIZES[paper]
     visited = report.visited_at
+    footer = _(
+        "Touchstone visit report · shop #%(id)s · %(location)s",
+        id=report.shop_id,
+        location=report.location,
+    )
+    if visited:
+        footer += " · " + _("visited %(day)s", day=day(visited))
     context: dict[str, Any] = {
+        "lang": lang(),
         "v": report,
         "thumbnails": thumbnails,
         "header_left": report.org_name,
-        "header_right": f"Visit report · shop #{report.shop_id}",
-        "footer_left": (
-            f"Touchstone visit report · shop #{report.shop_id} · {report.location}"
-            + (f" · visited {visited:%-d %b %Y}" if visited else "")
-        ),
+        "header_right": _("Visit report · shop #%(id)s", id=report.shop_id),
+        "footer_left": footer,
         "page_size": portrait,
+        "page_counter": documents.page_counter(),
         "landscape_size": landscape,
     }
     return documents.environment().get_template("reports/pdf/visit.html").render(context)
@@ -79,10 +87,12 @@ def visit_pdf(
 ) -> Printed:
     """The visit's PDF, from the cache when nothing it shows has changed."""
     report = visit_report(session, org, shop, with_shopper=with_shopper)
+    code = report_language(org)
     key = fingerprint(
         "visit",
+        code,  # a Spanish print is never served for an English one
         VISIT_VERSION,
-        template_version([documents.PDF_TEMPLATES, FIGURES_MODULE]),
+        template_version([documents.PDF_TEMPLATES, FIGURES_MODULE, *LANGUAGE_FILES]),
         report,
         paper,
     )
@@ -91,7 +101,8 @@ def visit_pdf(
     cached = cache.get(key)
     if cached is not None:
         return Printed(cached, key, True, name)
-    html = visit_html(report, paper=paper, thumbnails=_thumbnails(report, data_dir))
+    with using(code):
+        html = visit_html(report, paper=paper, thumbnails=_thumbnails(report, data_dir))
     pdf = renderer.render(html).pdf
     cache.put(key, pdf)
     return Printed(pdf, key, False, name)

@@ -53,6 +53,9 @@ PUBLIC = {
     # answers with a verdict on the text it was sent (app/accounts/routes.py).
     ("POST", "/password/strength"),
     ("GET", "/healthz"),
+    # The interface language (app/accounts/language.py): CSRF-protected like every form; it
+    # sets this browser's choice and, when signed in, only the caller's own user.language.
+    ("POST", "/language"),
     # The customers' complaint form (recovery/public.py): reached by unguessable keys.
     ("GET", "/complain/{org_key}"),
     ("POST", "/complain/{org_key}"),
