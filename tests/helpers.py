@@ -48,7 +48,7 @@ def pdf_pages(pdf: bytes | Path) -> int:
     return len(_reader(pdf).pages)
 
 
-def print_in(db: Any, lang: str) -> None:
+def print_in(db: Any, lang: str, also: tuple[str, ...] = ()) -> None:
     """Every organization of the test prints in `lang`: its report language (and so one of its
     languages), set in the database as an owner would on the settings page."""
     from sqlmodel import Session, select
@@ -57,7 +57,7 @@ def print_in(db: Any, lang: str) -> None:
 
     with Session(db.engine) as s:
         for org in s.exec(select(Organization)).all():
-            org.languages = list(dict.fromkeys([*org.languages, lang]))
+            org.languages = list(dict.fromkeys([*org.languages, lang, *also]))
             org.report_language = lang
             s.add(org)
         s.commit()
