@@ -63,6 +63,8 @@ from audits.fill import routes as fill_routes
 from audits.fill.lane import AnswerSaveLane
 from audits.pay import api as pay_api
 from audits.pay import routes as pay_routes
+from audits.proof import api as proof_api
+from audits.proof import routes as proof_routes
 from recovery import api as recovery_api
 from recovery import routes as recovery_routes
 from recovery.alerts import api as alerts_api
@@ -235,6 +237,9 @@ def _include_routers(app: FastAPI) -> None:
     # Fair feedback (audits/feedback): a shop's notes to its shopper and their answers.
     app.include_router(feedback_api.router, prefix="/api/v1")
     app.include_router(feedback_routes.router)
+    # Proof of visit (audits/proof): the phone's visit start, the owner's reading of it.
+    app.include_router(proof_api.router, prefix="/api/v1")
+    app.include_router(proof_routes.router)
     alerts_routes.install(app)  # e-mails new alerts after the response that raised them
 
     @app.get("/healthz", include_in_schema=False)

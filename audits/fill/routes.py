@@ -38,6 +38,8 @@ from audits.deps import ShopDep
 from audits.feedback import queries as feedback_queries
 from audits.models import OPEN_STATES, Shop, ShopStatus
 from audits.photos import services as photos
+from audits.proof.queries import visit_start_state
+from audits.proof.services import proof_opened
 from audits.queries import Section, handin_missing, shop_progress, shop_sections
 from audits.services import (
     AnswerInput,
@@ -173,6 +175,10 @@ def fill_page(
     context["go"] = job_cards(session, [shop], tz=tenant.org.timezone, now=now)[0]
     if shop.status not in OPEN_STATES:
         return render(request, "audits/shopper_done.html", context)
+    # Proof of visit: the first opening (the server's time), the start button's state, and
+    # whether it asks for a location check (audits/proof).
+    proof_opened(session=session, shop=shop, now=now)
+    context["visit_start"] = visit_start_state(session, shop)
     last = len(sections) + 1  # 0: the visit, 1..n: touchpoints, n+1: check and hand in
     index = min(section, last)
     # Shown by the show-when rules and the answers the server holds; the page's script

@@ -1,5 +1,6 @@
 """The organization's settings: name, time zone, alert margin, how long customer contact
-details are kept, whether owners must use two-step login. One owner page (`/settings`) and
+details are kept, whether owners must use two-step login, whether a visit's start is
+checked against the location (with the shopper's consent). One owner page (`/settings`) and
 `GET/PATCH /api/v1/organization/settings`.
 
 The shapes and the one write live here with the routes because they concern this page
@@ -75,6 +76,9 @@ class OrganizationSettings(BaseModel):
     near_target: int
     contact_retention_days: int | None  # null: contact details are kept
     owners_two_step: bool  # owners must use two-step login to reach owner pages
+    # With the shopper's consent, how far the phone was from the location when the visit
+    # started (seen by owners only; kept as long as contact details).
+    location_check: bool
 
 
 class OrganizationSettingsUpdate(BaseModel):
@@ -89,6 +93,7 @@ class OrganizationSettingsUpdate(BaseModel):
     near_target: int | None = None
     contact_retention_days: int | None = None
     owners_two_step: bool | None = None
+    location_check: bool | None = None
 
     @field_validator("name", mode="before")
     @classmethod
@@ -116,7 +121,7 @@ class OrganizationSettingsUpdate(BaseModel):
     def _near(cls, v: Any) -> int:
         return _whole(v, 0, NEAR_MAX, MSG_NEAR)
 
-    @field_validator("owners_two_step", mode="before")
+    @field_validator("owners_two_step", "location_check", mode="before")
     @classmethod
     def _two_step(cls, v: Any) -> bool:
         if not isinstance(v, bool):  # no "yes" or 1: a typo must not quietly change security
@@ -137,6 +142,7 @@ def settings_of(org: Organization) -> OrganizationSettings:
         near_target=org.near_target,
         contact_retention_days=org.contact_retention_days,
         owners_two_step=org.owners_two_step,
+        location_check=org.location_check,
     )
 
 
@@ -226,6 +232,7 @@ def settings_save(
     retention: Annotated[str, Form()] = "days",
     contact_retention_days: Annotated[str, Form()] = "",
     owners_two_step: Annotated[str, Form()] = "",
+    location_check: Annotated[str, Form()] = "",
 ) -> Response:
     form = {
         "name": name,
@@ -235,6 +242,7 @@ def settings_save(
         "retention": "keep" if retention == "keep" else "days",
         "contact_retention_days": contact_retention_days,
         "owners_two_step": owners_two_step == "on",
+        "location_check": location_check == "on",
     }
     values: dict[str, Any] = {
         "name": name,
@@ -243,6 +251,7 @@ def settings_save(
         "near_target": near_target,
         "contact_retention_days": None if retention == "keep" else contact_retention_days,
         "owners_two_step": owners_two_step == "on",
+        "location_check": location_check == "on",
     }
     data, errors = parse_form(OrganizationSettingsUpdate, values)
     if data is None:
@@ -262,6 +271,7 @@ def _settings_form(org: Organization) -> dict[str, Any]:
         "retention": "keep" if org.contact_retention_days is None else "days",
         "contact_retention_days": str(org.contact_retention_days or 365),
         "owners_two_step": org.owners_two_step,
+        "location_check": org.location_check,
     }
 
 
