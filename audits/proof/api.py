@@ -96,7 +96,7 @@ def proof_read(tenant: OwnerDep, shop: ShopDep) -> ProofPublic:
         location_check=None
         if check is None
         else LocationCheckPublic(
-            outcome=check.outcome,
+            outcome=str(check.outcome),
             distance_m=check.distance_m,
             accuracy_m=check.accuracy_m,
             checked_at=check.checked_at,

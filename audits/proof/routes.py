@@ -47,7 +47,7 @@ def visit_start_body(tenant: Tenant, shop: Any, body: object) -> dict[str, Any]:
         "start_at": _iso(proof.start_at),
         # Whether a location check is kept for this visit ("measured", "declined",
         # "unavailable"), or null: none asked for.
-        "location_check": stored.outcome.value if stored is not None else None,
+        "location_check": str(stored.outcome) if stored is not None else None,
     }
 
 
