@@ -36,10 +36,6 @@ class LocationCheckInput:
     longitude: float | None = None
     accuracy: float | None = None
 
-    @property
-    def has_position(self) -> bool:
-        return self.latitude is not None and self.longitude is not None
-
 
 def _number(raw: object, low: float, high: float, message: str, field: str) -> float | None:
     if raw is None:
@@ -114,18 +110,25 @@ def proof_start_record(
         return proof, stored
     place = session.get(Location, shop.location_id)
     assert place is not None and place.latitude is not None and place.longitude is not None
-    row = VisitLocationCheck(
-        org_id=shop.org_id, shop_id=ident(shop), checked_at=start_at, recorded_at=received
-    )
+    distance = accuracy = None
     if not check.consent:
-        row.outcome = CheckOutcome.declined
+        outcome = CheckOutcome.declined
     elif check.latitude is None or check.longitude is None:
-        row.outcome = CheckOutcome.unavailable
+        outcome = CheckOutcome.unavailable
     else:
-        row.outcome = CheckOutcome.measured
+        outcome = CheckOutcome.measured
         metres = distance_m(place.latitude, place.longitude, check.latitude, check.longitude)
-        row.distance_m = round(metres)
-        row.accuracy_m = None if check.accuracy is None else round(check.accuracy)
+        distance = round(metres)
+        accuracy = None if check.accuracy is None else round(check.accuracy)
+    row = VisitLocationCheck(
+        org_id=shop.org_id,
+        shop_id=ident(shop),
+        outcome=outcome,
+        distance_m=distance,
+        accuracy_m=accuracy,
+        checked_at=start_at,
+        recorded_at=received,
+    )
     session.add(row)
     return proof, row
 
