@@ -24,7 +24,15 @@ from app.orgs.services import membership_set, user_create
 from app.tenancy import scope_session
 from audits import services
 from audits.proof.models import CheckOutcome, VisitLocationCheck
-from tests.browser.conftest import DESKTOP, PHONE, LiveServer, Tab, TabFactory, signal
+from tests.browser.conftest import (
+    DESKTOP,
+    PHONE,
+    LiveServer,
+    Tab,
+    TabFactory,
+    htmx_settled,
+    signal,
+)
 from tests.browser.test_photo_offline import wait_for_offline_copy
 from touchpoints.models import Question, QuestionStatus
 
@@ -206,3 +214,40 @@ def test_the_shopper_declines_and_the_visit_goes_on(
     expect(page.locator(".q").first).to_be_visible()
 
     assert _reviewer_reads(open_tab, visits.declined).startswith("shopper declined")
+
+
+def test_owner_gives_a_location_its_coordinates(open_tab: TabFactory) -> None:
+    """Inline on Locations, at 1280 and 390 px: a value that is not a point is refused next
+    to the field; a pasted map link is read; emptied, they are gone."""
+    for viewport, size in ((DESKTOP, "1280"), (PHONE, "390")):
+        owner = open_tab(viewport)
+        owner.login(DEMO_USERS[0][0])
+        owner.goto("/locations")
+        page = owner.page
+        row = page.locator("#locations-panel tbody tr").first
+        row.get_by_role("button", name="Edit").click()
+        field = page.locator("tr.editing").get_by_label("Coordinates")
+        expect(field).to_be_visible()
+        field.fill("near the station")
+        owner.expect_status(400)
+        page.get_by_role("button", name="Save").click()
+        htmx_settled(page)
+        expect(page.locator("tr.editing .error")).to_contain_text("Give the latitude and longitude")
+        owner.screenshot(f"location-coordinates-refused-{size}")
+        page.locator("tr.editing").get_by_label("Coordinates").fill(
+            "https://www.openstreetmap.org/?mlat=52.51628&mlon=13.37770#map=18/52.51628/13.37770"
+        )
+        page.get_by_role("button", name="Save").click()
+        htmx_settled(page)
+        first = page.locator("#locations-panel tbody tr").first
+        expect(first).to_contain_text("At 52.51628, 13.37770")
+        if size == "390":
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], f"the locations page scrolls sideways ({width}px)"
+        owner.screenshot(f"location-coordinates-saved-{size}")
+        # Leave the shared demo server as it was for the other browser tests.
+        first.get_by_role("button", name="Edit").click()
+        page.locator("tr.editing").get_by_label("Coordinates").fill("")
+        page.get_by_role("button", name="Save").click()
+        htmx_settled(page)
+        expect(page.locator("#locations-panel tbody tr").first).not_to_contain_text("At 52.5")
