@@ -545,6 +545,7 @@
         store(IDS, known);
       }
     } else if (item.stateKey) {
+      if (item.stateKey === "start") startKept(item.shop);
       if (!pendingKeys()[item.key]) mark(item.stateKey, "Saved", "ok");
     }
     progress();
@@ -664,6 +665,7 @@
       mark(item.question, message, "error");
       progress();
     } else if (item.stateKey) {
+      if (item.stateKey === "start") startRefused(item.shop);
       mark(item.stateKey, message, "error");
     } else if (item.photo && item.shop === shop) {
       sayPhoto(item.photoQuestion, message, "error");
@@ -967,12 +969,38 @@
     });
   }
 
+  // The server kept the start: this phone shows it as done, also on a saved page older
+  // than the start.
+  function startKept(shopId) {
+    var key = shopKey("start", shopId);
+    var kept = load(key, null);
+    if (kept) { kept.acked = true; store(key, kept); }
+  }
+
+  // The server refused the start (the shop is handed in, or its window is closed): the
+  // phone forgets it, and the button comes back beside the reason.
+  function startRefused(shopId) {
+    window.localStorage.removeItem(shopKey("start", shopId));
+    var box = String(shopId) === String(shop) ? startBox() : null;
+    if (!box || box.getAttribute("data-start-at")) return;
+    box.querySelector("[data-started-text]").hidden = true;
+    box.querySelector("[data-start-ask]").hidden = false;
+    var consent = box.querySelector("[data-start-consent]");
+    if (consent) {
+      consent.hidden = true;
+      consent.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+    }
+  }
+
   function wireStart() {
     var box = startBox();
     if (!box) return;
     var kept = load(START, null);
-    var known = box.getAttribute("data-start-at") || (kept && kept.at);
-    if (known) return showStarted(known);
+    // Started here: kept by the server, or still waiting in the queue (a refused start is
+    // forgotten, so the button shows again).
+    var here = kept && (kept.acked || pendingKeys()["start:" + shop]) ? kept.at : "";
+    // The server's start is written into the page in the organization's time zone.
+    if (here && !box.getAttribute("data-start-at")) showStarted(here);
     var consent = box.querySelector("[data-start-consent]");
     box.addEventListener("click", function (event) {
       var target = event.target.closest ? event.target.closest("button") : null;

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -78,13 +79,19 @@ def _proof(session: Session, shop: Shop) -> VisitProof:
 
 def proof_opened(*, session: Session, shop: Shop, now: datetime) -> None:
     """The first time the shopper opened the shop's fill page (a later opening changes
-    nothing, and costs one read). Commits when it writes."""
+    nothing, and costs one read). Commits when it writes; never fails the page."""
     proof = _proof(session, shop)
     if proof.opened_at is not None:
         return
     proof.opened_at = now
     session.add(proof)
-    session.commit()
+    try:
+        session.commit()
+    except DBAPIError:
+        # The page's own saved copies are fetched at the same moment, and SQLite refuses to
+        # turn a page's read into a write once another has written: the page must open all
+        # the same. Another of those requests keeps the time (the next opening at worst).
+        session.rollback()
 
 
 def proof_start_record(

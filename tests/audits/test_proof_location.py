@@ -28,7 +28,7 @@ from app.orgs.coordinates import (
     distance_m,
 )
 from app.orgs.models import Location, Organization, Role
-from app.tenancy import unscoped
+from app.tenancy import scope_session, unscoped
 from audits import services
 from audits.board.queries import map_links
 from audits.models import Shop, ShopStatus
@@ -611,3 +611,31 @@ def _kept_elsewhere(session: Session) -> int:
         session.add(row)
         session.commit()
         return row.id  # type: ignore[return-value]
+
+
+@pytest.mark.db
+def test_two_first_openings_at_once_never_fail_the_page(
+    db: Database, session: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page and its saved copies are fetched at the same moment: when another request
+    stores the opening between this one's read and its write, this one gives way."""
+    from audits.proof import services as proof_services
+
+    shop = _shop(session, world)
+    earlier = clock.utcnow() - timedelta(seconds=1)
+    original = proof_services._proof
+
+    def raced(s: Session, the_shop: Shop) -> VisitProof:
+        mine = original(s, the_shop)
+        with db.write() as other:
+            other.add(VisitProof(org_id=the_shop.org_id, shop_id=the_shop.id, opened_at=earlier))  # type: ignore[arg-type]
+        return mine
+
+    monkeypatch.setattr(proof_services, "_proof", raced)
+    with db.session() as page:
+        scope_session(page, world.org.id)  # type: ignore[arg-type]
+        loaded = page.get(Shop, shop.id)
+        assert loaded is not None
+        proof_services.proof_opened(session=page, shop=loaded, now=clock.utcnow())
+        assert page.get(Shop, shop.id) is not None  # the session goes on
+    assert _proof(session, shop).opened_at == earlier
