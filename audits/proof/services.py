@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy import select as sa_select
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from app.errors import DomainError
