@@ -220,18 +220,26 @@ def restore(
 
 @cli.command()
 def cleanup() -> None:
-    """Daily clean-up: remove customer contact details kept past each organization's limit,
-    and photo uploads a stopped server left unfinished."""
+    """Daily clean-up: remove customer contact details (and visits' location checks) kept
+    past each organization's limit, and photo uploads a stopped server left unfinished."""
     from app.modelbase import utcnow
     from audits.photos.services import photo_drafts_remove
+    from audits.proof.services import location_checks_purge
     from recovery.retention import contacts_purge
 
     db = _db()
     try:
         with db.write() as session:
-            counts = contacts_purge(session=session, now=utcnow())
+            now = utcnow()
+            counts = contacts_purge(session=session, now=now)
+            checks = location_checks_purge(session=session, now=now)
     finally:
         db.dispose()
+    if checks:
+        typer.echo(
+            f"Removed {checks} visit location check{'' if checks == 1 else 's'} kept past "
+            "the contact-details limit."
+        )
     drafts = photo_drafts_remove(_settings().data_dir)
     if drafts:
         typer.echo(f"Removed {drafts} unfinished photo upload{'' if drafts == 1 else 's'}.")

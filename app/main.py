@@ -68,6 +68,8 @@ from audits.languages import api as shop_language_api
 from audits.languages import routes as shop_language_routes
 from audits.pay import api as pay_api
 from audits.pay import routes as pay_routes
+from audits.proof import api as proof_api
+from audits.proof import routes as proof_routes
 from recovery import api as recovery_api
 from recovery import routes as recovery_routes
 from recovery.alerts import api as alerts_api
@@ -253,6 +255,9 @@ def _include_routers(app: FastAPI) -> None:
     # Fair feedback (audits/feedback): a shop's notes to its shopper and their answers.
     app.include_router(feedback_api.router, prefix="/api/v1")
     app.include_router(feedback_routes.router)
+    # Proof of visit (audits/proof): the phone's visit start, the owner's reading of it.
+    app.include_router(proof_api.router, prefix="/api/v1")
+    app.include_router(proof_routes.router)
     alerts_routes.install(app)  # e-mails new alerts after the response that raised them
 
     @app.get("/healthz", include_in_schema=False)

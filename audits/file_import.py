@@ -32,6 +32,7 @@ from audits.services import (
     question_in_shop,
     section_comment_record,
     shop_visit_record,
+    shop_visit_start,
 )
 
 FORMAT = "touchstone-phone-copy"
@@ -92,6 +93,10 @@ class _Parsed:
     answers: list[AnswerInput]
     visit: dict[str, Any] | None
     sections: list[tuple[int, str]]
+    # "Start the visit", by the phone's clock. The phone's copy leaves the location check
+    # out (a position must not pass through anyone's hands), so none is recorded.
+    start: datetime | None = None
+    started: bool = False
 
 
 def read_file(raw: bytes) -> dict[str, Any]:
@@ -161,6 +166,9 @@ def _check(session: Session, shop: Shop, data: dict[str, Any], tz: str) -> _Pars
             parsed.answers.append(answer)
         elif kind == "visit":
             parsed.visit = _visit(item, tz, index, shop, parsed.visit or {})
+        elif kind == "visit-start":
+            parsed.started = True
+            parsed.start = phone_time(item.get("started_at"))
         elif kind == "section-comment":
             tp = item.get("touchpoint_id")
             comment = item.get("comment") or ""
@@ -225,6 +233,10 @@ def import_file(*, session: Session, shop: Shop, raw: bytes, tz: str) -> ImportR
         a.question_id: a.revision
         for a in session.exec(select(Answer).where(Answer.shop_id == shop.id))
     }
+    if parsed.started:
+        shop_visit_start(
+            session=session, shop=shop, actor_id=shopper, started_at=parsed.start, check=None
+        )
     for answer in parsed.answers:
         saved = answer_upsert(session=session, shop=shop, actor_id=shopper, data=answer)
         result.answers += 1

@@ -347,6 +347,8 @@ def _review_context(tenant: Tenant, **extra: Any) -> dict[str, Any]:
         "rows": queries.shop_rows(tenant.session, shops, with_shopper=True),
         # Per shop: failed answers and failed critical questions (judged as now).
         "flags": {ident(s): queries.review_flags(tenant.session, s) for s in shops},
+        # Proof of visit beside each shop: the review queue is the owner's alone.
+        "proofs": proof_queries.proof_views(tenant.session, shops),
         "bulk_error": "",
         **extra,
     }
@@ -455,7 +457,7 @@ def _detail_context(tenant: Tenant, shop: Shop, **extra: Any) -> dict[str, Any]:
         "rating": feedback_queries.shop_rating(session, shop) if is_owner else None,
         "RUBRIC": RUBRIC,
         # Proof of visit (audits/proof): the reviewer's, never staff's.
-        "proof": proof_queries.shop_proof(session, shop) if is_owner else None,
+        "proof": proof_queries.proof_view(session, shop) if is_owner else None,
         # Expense claims (audits/expenses): pay, so the owner's only, never staff's.
         "expenses": expense_queries.shop_expenses(session, shop) if is_owner else [],
         "question_texts": {ident(q): q.text for ex in explained for q in ex.section.questions},

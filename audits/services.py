@@ -48,7 +48,8 @@ from audits.models import (
     Wave,
 )
 from audits.progress import shop_progress_counts
-from audits.proof.services import proof_record
+from audits.proof.models import VisitLocationCheck, VisitProof
+from audits.proof.services import LocationCheckInput, proof_record, proof_start_record
 from audits.queries import answer_words, handin_missing, review_flags, shop_sections
 from audits.report_day import answer_share
 from touchpoints.models import Question, QuestionStatus, Touchpoint
@@ -928,3 +929,34 @@ def answer_correct(*, session: Session, shop: Shop, actor_id: int, data: AnswerI
     _log(session, shop, ShopStatus.submitted, actor_id, "; ".join(notes))
     session.commit()
     return answer
+
+
+def shop_visit_start(
+    *,
+    session: Session,
+    shop: Shop,
+    actor_id: int,
+    started_at: datetime | None,
+    check: LocationCheckInput | None,
+) -> tuple[VisitProof, VisitLocationCheck | None]:
+    """The shopper pressed "Start the visit" (proof of visit, audits/proof): the phone's time
+    of it, and the location check when the organization asks for one. Starts the shop like
+    a first answer (the visit window's rule), fills in the visit's time when the shopper
+    has not, and commits. A resend or a second press keeps the first start."""
+    if shop.shopper_id != actor_id:
+        raise NotFoundError(MSG_NOT_YOURS)
+    if shop.status not in OPEN_STATES:
+        raise ConflictError(MSG_SHOP_CLOSED)
+    received = utcnow()
+    start_at = given_time(started_at, received=received, shop=shop)
+    if shop.status == ShopStatus.assigned:
+        _start(session, shop)
+        _transition(session, shop, ShopStatus.in_progress, actor_id, "visit started")
+    proof, stored = proof_start_record(
+        session=session, shop=shop, start_at=start_at, check=check, received=received
+    )
+    if shop.visited_at is None and proof.start_at is not None:
+        shop.visited_at = proof.start_at.replace(second=0, microsecond=0)
+        session.add(shop)
+    session.commit()
+    return proof, stored

@@ -2,7 +2,9 @@
 organization says (`Organization.contact_retention_days`), then removed by a daily clean-up.
 
 The case itself stays — what happened, how it was recovered and the triage are what the
-organization learns from; only who complained, and how to reach them, goes. `touchstone
+organization learns from; only who complained, and how to reach them, goes. The same days
+apply to the shoppers' location checks at the start of a visit (audits.proof), deleted by
+the same job. `touchstone
 cleanup` runs `contacts_purge` for every organization (once a day from cron).
 """
 
@@ -18,6 +20,7 @@ from app.jobs.runtime import JobContext
 from app.modelbase import ident, utcnow
 from app.orgs.models import Organization
 from app.tenancy import unscoped
+from audits.proof.services import location_checks_purge
 from recovery.models import RecoveryCase
 
 
@@ -77,7 +80,10 @@ def contacts_purge(*, session: Session, now: datetime) -> list[PurgeCount]:
 
 
 def retention_job(ctx: JobContext) -> int:
-    """The daily `retention.contacts` job: what `touchstone cleanup` does for contacts."""
+    """The daily `retention.contacts` job: what `touchstone cleanup` does for contacts, and
+    for the visits' location checks (kept by the same rule, audits.proof)."""
     with ctx.db.write() as session:
-        counts = contacts_purge(session=session, now=utcnow())
-    return sum(c.removed for c in counts)
+        now = utcnow()
+        counts = contacts_purge(session=session, now=now)
+        checks = location_checks_purge(session=session, now=now)
+    return sum(c.removed for c in counts) + checks

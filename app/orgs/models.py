@@ -5,13 +5,16 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from pydantic import EmailStr, field_validator
+from pydantic import EmailStr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.i18n.catalogs import N_
 from app.modelbase import OrgOwned, utc_field, utcnow
+from app.orgs.coordinates import MSG_BOTH, check_latitude, check_longitude
 from app.orgs.staff_names import clean_staff_names
 
 
@@ -144,6 +147,10 @@ class Organization(OrganizationBase, table=True):
     @property
     def primary_language(self) -> str:
         return (self.languages or ["en"])[0]
+    # Proof of visit: with the shopper's consent, the phone's position at the start of a
+    # visit is measured against the location's coordinates (audits/proof). Off unless an
+    # owner turns it on.
+    location_check: bool = False
 
 
 class OrganizationCreate(OrganizationBase):
@@ -315,6 +322,32 @@ class LocationBase(SQLModel):
     name: str = Field(sa_type=String(120), min_length=1, max_length=120)
     address: str = Field(default="", sa_type=String(300), max_length=300)
     region: str = Field(default="", sa_type=String(80), max_length=80)
+    # Where it is (WGS 84 degrees), typed or pasted by the owner (app/orgs/coordinates.py):
+    # the shopper's map link points there, and the visit's location check measures from it.
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+class _Coordinates(SQLModel):
+    """Both coordinates or neither, each within its range (the API's 422 names the field)."""
+
+    @field_validator("latitude", check_fields=False)
+    @classmethod
+    def _lat(cls, v: float | None) -> float | None:
+        return None if v is None else check_latitude(v)
+
+    @field_validator("longitude", check_fields=False)
+    @classmethod
+    def _lon(cls, v: float | None) -> float | None:
+        return None if v is None else check_longitude(v)
+
+    @model_validator(mode="after")
+    def _both(self) -> Any:
+        given = self.model_fields_set & {"latitude", "longitude"}
+        lat, lon = getattr(self, "latitude", None), getattr(self, "longitude", None)
+        if given and (len(given) == 1 or (lat is None) != (lon is None)):
+            raise PydanticCustomError("value_error", MSG_BOTH, {"field": "longitude"})
+        return self
 
 
 class Location(LocationBase, OrgOwned, table=True):
@@ -334,7 +367,7 @@ class Location(LocationBase, OrgOwned, table=True):
     staff_names: list[str] | None = Field(default=None, sa_type=JSON)
 
 
-class LocationCreate(LocationBase):
+class LocationCreate(_Coordinates, LocationBase):
     # Text (comma- or line-separated) or a list; stored cleaned (app.orgs.staff_names).
     staff_names: list[str] = Field(default_factory=list)
 
@@ -356,10 +389,12 @@ class LocationCreate(LocationBase):
         return v
 
 
-class LocationUpdate(SQLModel):
+class LocationUpdate(_Coordinates):
     name: str | None = Field(default=None, min_length=1, max_length=120)
     address: str | None = Field(default=None, max_length=300)
     region: str | None = Field(default=None, max_length=80)
+    latitude: float | None = None
+    longitude: float | None = None
     staff_names: list[str] | None = None
 
     @field_validator("staff_names", mode="before")

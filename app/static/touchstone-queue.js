@@ -506,6 +506,7 @@
     if (item.question) {
       return data.ack === "answer" && same(data.sent_id, item.body.id) && same(data.question_id, item.question);
     }
+    if (/\/visit-start$/.test(item.url)) return data.ack === "visit-start";
     if (/\/visit$/.test(item.url)) {
       var fields = data.fields || [];
       return data.ack === "visit" &&
@@ -550,6 +551,7 @@
         store(IDS, known);
       }
     } else if (item.stateKey) {
+      if (item.stateKey === "start") startKept(item.shop);
       if (!pendingKeys()[item.key]) mark(item.stateKey, "Saved", "ok");
     }
     progress();
@@ -669,6 +671,7 @@
       mark(item.question, message, "error");
       progress();
     } else if (item.stateKey) {
+      if (item.stateKey === "start") startRefused(item.shop);
       mark(item.stateKey, message, "error");
     } else if (item.photo && item.shop === shop) {
       sayPhoto(item.photoQuestion, message, "error");
@@ -911,6 +914,115 @@
     enqueue({
       key: "s:" + shop + ":" + tp, stateKey: "s" + tp, url: "/shops/" + shop + "/section-comment",
       body: { touchpoint_id: Number(tp), comment: el.value }
+    });
+  }
+
+  // --- proof of visit: "Start the visit", with the location check when asked --------------
+  // The phone's time of the press goes out through the queue like an answer (offline too).
+  // When the page asks for a location check (the organization's setting, the location has
+  // coordinates), the shopper is asked first; only with a yes is the position read, once,
+  // and sent with the start: the server turns it into a distance and keeps only that. A
+  // no, or a phone that gives no position, starts the visit all the same.
+
+  var START = shopKey("start", shop);  // {at: ISO time} once pressed on this phone
+
+  function startBox() { return root ? root.querySelector("[data-visit-start]") : null; }
+
+  function showStarted(iso) {
+    var box = startBox();
+    if (!box) return;
+    var at = new Date(iso);
+    var two = function (n) { return (n < 10 ? "0" : "") + n; };
+    var text = box.querySelector("[data-started-text]");
+    text.textContent = "Visit started at " + two(at.getHours()) + ":" + two(at.getMinutes()) + ".";
+    text.hidden = false;
+    box.querySelector("[data-start-ask]").hidden = true;
+    var consent = box.querySelector("[data-start-consent]");
+    if (consent) consent.hidden = true;
+  }
+
+  function visitStart(check) {
+    var at = new Date().toISOString();
+    var body = { started_at: at };
+    if (check) body.location_check = check;
+    store(START, { at: at });
+    showStarted(at);
+    mark("start", "Waiting to send…", "wait");
+    enqueue({ key: "start:" + shop, stateKey: "start", url: "/shops/" + shop + "/visit-start", body: body });
+    // The visit's time, where the shopper has not typed one: the server fills it in too.
+    var field = root.querySelector('[data-visit-field="visited_at"]');
+    if (field && !field.value) {
+      var d = new Date(at);
+      var two = function (n) { return (n < 10 ? "0" : "") + n; };
+      field.value = d.getFullYear() + "-" + two(d.getMonth() + 1) + "-" + two(d.getDate()) +
+        "T" + two(d.getHours()) + ":" + two(d.getMinutes());
+    }
+  }
+
+  // The position, once: {consent, latitude, longitude, accuracy}, or {consent: true} alone
+  // when the phone gives none (permission refused, no fix in time). Never blocks the start.
+  function locate() {
+    return new Promise(function (resolve) {
+      if (!navigator.geolocation) return resolve({ consent: true });
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        resolve({
+          consent: true, latitude: pos.coords.latitude, longitude: pos.coords.longitude,
+          accuracy: pos.coords.accuracy
+        });
+      }, function () {
+        resolve({ consent: true });
+      }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
+    });
+  }
+
+  // The server kept the start: this phone shows it as done, also on a saved page older
+  // than the start.
+  function startKept(shopId) {
+    var key = shopKey("start", shopId);
+    var kept = load(key, null);
+    if (kept) { kept.acked = true; store(key, kept); }
+  }
+
+  // The server refused the start (the shop is handed in, or its window is closed): the
+  // phone forgets it, and the button comes back beside the reason.
+  function startRefused(shopId) {
+    window.localStorage.removeItem(shopKey("start", shopId));
+    var box = String(shopId) === String(shop) ? startBox() : null;
+    if (!box || box.getAttribute("data-start-at")) return;
+    box.querySelector("[data-started-text]").hidden = true;
+    box.querySelector("[data-start-ask]").hidden = false;
+    var consent = box.querySelector("[data-start-consent]");
+    if (consent) {
+      consent.hidden = true;
+      consent.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+    }
+  }
+
+  function wireStart() {
+    var box = startBox();
+    if (!box) return;
+    var kept = load(START, null);
+    // Started here: kept by the server, or still waiting in the queue (a refused start is
+    // forgotten, so the button shows again).
+    var here = kept && (kept.acked || pendingKeys()["start:" + shop]) ? kept.at : "";
+    // The server's start is written into the page in the organization's time zone.
+    if (here && !box.getAttribute("data-start-at")) showStarted(here);
+    var consent = box.querySelector("[data-start-consent]");
+    box.addEventListener("click", function (event) {
+      var target = event.target.closest ? event.target.closest("button") : null;
+      if (!target) return;
+      if (target.hasAttribute("data-start-visit")) {
+        if (!consent) return visitStart(null);
+        box.querySelector("[data-start-ask]").hidden = true;
+        consent.hidden = false;
+        consent.querySelector('[data-consent="yes"]').focus();
+      } else if (target.getAttribute("data-consent") === "no") {
+        visitStart({ consent: false });
+      } else if (target.getAttribute("data-consent") === "yes") {
+        consent.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+        mark("start", "Checking where you are…", "wait");
+        locate().then(visitStart);
+      }
     });
   }
 
@@ -1606,7 +1718,10 @@
     // Expense claims stay on the phone (their receipts cannot go in a file either).
     var items = shopItems().filter(function (item) { return !item.expense; }).map(function (item) {
       var kind = /\/answers$/.test(item.url) ? "answer"
-        : /\/visit$/.test(item.url) ? "visit" : "section-comment";
+        : /\/visit$/.test(item.url) ? "visit"
+        : /\/visit-start$/.test(item.url) ? "visit-start" : "section-comment";
+      // The start's time only: a position never goes into a file someone else handles.
+      if (kind === "visit-start") return { kind: kind, started_at: item.body.started_at };
       return Object.assign({ kind: kind }, item.body);
     });
     var now = new Date();
@@ -1672,7 +1787,7 @@
 
   function clearShop() {
     // The server holds everything now; keep nothing of this shop on the phone.
-    [GIVEN, IDS, VISIT, DRAFTS, LAST_ACK, REMOVED, SENT_PHOTOS, EXPENSES].forEach(function (key) { window.localStorage.removeItem(key); });
+    [GIVEN, IDS, VISIT, DRAFTS, LAST_ACK, REMOVED, SENT_PHOTOS, EXPENSES, START].forEach(function (key) { window.localStorage.removeItem(key); });
     forgetRefusals(shop);
   }
 
@@ -1723,13 +1838,14 @@
     shop = done.getAttribute("data-shop-done");
     [shopKey("given", shop), shopKey("ids", shop), shopKey("visit", shop), shopKey("drafts", shop),
       shopKey("acked", shop), shopKey("removed", shop), shopKey("photos", shop),
-      shopKey("expenses", shop)].forEach(function (key) { window.localStorage.removeItem(key); });
+      shopKey("expenses", shop), shopKey("start", shop)].forEach(function (key) { window.localStorage.removeItem(key); });
     forgetRefusals(shop);
   }
 
   if (root) {
     wireQuestions();
     wireExpenses();
+    wireStart();
     wireSubmit();
     restore();
     takeDrafts();

@@ -59,15 +59,30 @@ def fee_words(fee_minor: int | None, currency: str) -> str:
     return f"{currency} {fee_minor // 100}.{fee_minor % 100:02d}".strip()
 
 
-def map_links(address: str) -> dict[str, str]:
-    """Links that open the address in the phone's map app (a `geo:` URI) and on
-    OpenStreetMap's search: no script, no tracking; {} without an address."""
+def map_links(
+    address: str, latitude: float | None = None, longitude: float | None = None
+) -> dict[str, str]:
+    """Links that open the place in the phone's map app (a `geo:` URI) and on
+    OpenStreetMap: no script, no tracking. The location's coordinates when the owner gave
+    them (the exact door, not a search), else a search for the address; {} with neither."""
+    if latitude is not None and longitude is not None:
+        point = f"{_degrees(latitude)},{_degrees(longitude)}"
+        lat, lon = _degrees(latitude), _degrees(longitude)
+        return {
+            "geo": f"geo:{point}?q={point}",
+            "osm": f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}",
+        }
     if not address.strip():
         return {}
     return {
         "geo": "geo:0,0?q=" + quote(address.strip(), safe=""),
         "osm": "https://www.openstreetmap.org/search?query=" + quote_plus(address.strip()),
     }
+
+
+def _degrees(value: float) -> str:
+    """Degrees as a map link writes them: at most 6 decimals (about 10 cm), no trailing 0."""
+    return f"{value:.6f}".rstrip("0").rstrip(".")
 
 
 def _day_words(moment: datetime, now: datetime) -> str:
@@ -294,7 +309,7 @@ def job_cards(session: Session, shops: Sequence[Shop], *, tz: str, now: datetime
                 location_name=row.location_name,
                 address=address,
                 region=loc.region if loc else "",
-                maps=map_links(address),
+                maps=map_links(address, loc.latitude, loc.longitude) if loc else {},
                 window=window_of(row.shop, tz, now),
                 fee=fee_words(row.shop.fee_minor, row.shop.fee_currency),
                 touchpoint_names=row.touchpoint_names,

@@ -40,6 +40,8 @@ from audits.feedback import queries as feedback_queries
 from audits.languages.queries import shop_wording
 from audits.models import OPEN_STATES, Shop, ShopStatus
 from audits.photos import services as photos
+from audits.proof.queries import visit_start_state
+from audits.proof.services import proof_opened
 from audits.queries import Section, handin_missing, shop_progress, shop_sections
 from audits.services import (
     AnswerInput,
@@ -154,6 +156,10 @@ def fill_page(
     missing: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     session = tenant.session
+    if shop.status in OPEN_STATES:
+        # Proof of visit: the first opening, by the server's clock (audits/proof), before
+        # anything is loaded for the page (its commit would expire it all).
+        proof_opened(session=session, shop=shop, now=utcnow())
     sections = shop_sections(session, shop)
     location = session.get(Location, shop.location_id)
     answered, total = shop_progress(sections)
@@ -177,6 +183,8 @@ def fill_page(
     context["go"] = job_cards(session, [shop], tz=tenant.org.timezone, now=now)[0]
     if shop.status not in OPEN_STATES:
         return render(request, "audits/shopper_done.html", context)
+    # Proof of visit: the start button's state, and whether it asks for a location check.
+    context["visit_start"] = visit_start_state(session, shop)
     last = len(sections) + 1  # 0: the visit, 1..n: touchpoints, n+1: check and hand in
     index = min(section, last)
     # Shown by the show-when rules and the answers the server holds; the page's script

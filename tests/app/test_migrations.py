@@ -156,9 +156,14 @@ def test_stored_scores_are_recomputed_at_full_precision(empty_db: Database) -> N
     }
     with empty_db.engine.begin() as conn:
         # short_code came later (f3a9c1d2b4e8), near_target later still (9d4b7e2a6c13), the
-        # checklist languages last (d5a3e9c1b7f2).
+        # checklist languages (d5a3e9c1b7f2) and location_check (c8d2e4f6a1b3) last.
         org_table = _without(
-            t["organization"], "short_code", "near_target", "languages", "report_language"
+            t["organization"],
+            "short_code",
+            "near_target",
+            "languages",
+            "report_language",
+            "location_check",
         )
         org = conn.execute(org_table.insert().values(name="Old Co")).inserted_primary_key[0]
         loc = conn.execute(
@@ -240,7 +245,7 @@ def test_existing_organizations_get_english_checklists(empty_db: Database) -> No
     t = metadata.tables
     with empty_db.engine.begin() as conn:
         org = conn.execute(
-            _without(t["organization"], "languages", "report_language")
+            _without(t["organization"], "languages", "report_language", "location_check")
             .insert()
             .values(name="Old Co")
         ).inserted_primary_key[0]
@@ -263,3 +268,32 @@ def test_existing_organizations_get_english_checklists(empty_db: Database) -> No
     _downgrade(empty_db, "-1")
     with empty_db.engine.connect() as conn:
         assert conn.execute(text("SELECT name FROM organization")).scalar_one() == "Old Co"
+
+
+def test_location_check_migration_keeps_rows_and_starts_off(empty_db: Database) -> None:
+    """c8d2e4f6a1b3: an existing organization gets the location check off and its locations
+    no coordinates; a downgrade drops them again and keeps the rows."""
+    migrate(empty_db.engine, "b7c1d9e2f4a6")
+    t = metadata.tables
+    with empty_db.engine.begin() as conn:
+        org = conn.execute(
+            _without(t["organization"], "languages", "report_language", "location_check")
+            .insert()
+            .values(name="Old Co")
+        ).inserted_primary_key[0]
+        conn.execute(
+            _without(t["location"], "latitude", "longitude")
+            .insert()
+            .values(org_id=org, name="High St")
+        )
+    migrate(empty_db.engine, "c8d2e4f6a1b3")
+    with empty_db.engine.connect() as conn:
+        check = conn.execute(text("SELECT location_check FROM organization")).scalar_one()
+        point = conn.execute(text("SELECT latitude, longitude FROM location")).one()
+    assert check in (False, 0)
+    assert tuple(point) == (None, None)
+    assert "visit_location_check" in _tables(empty_db)
+    _downgrade(empty_db, "b7c1d9e2f4a6")
+    assert "visit_location_check" not in _tables(empty_db)
+    with empty_db.engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM location")).scalar_one() == "High St"

@@ -213,11 +213,17 @@ def test_api_reads_and_patches_the_settings(
         "owners_two_step": False,
         "languages": ["en"],
         "report_language": "en",
+        "location_check": False,
     }
 
     changed = client.patch(
         "/api/v1/organization/settings",
-        json={"alert_margin": 25, "near_target": 0, "contact_retention_days": None},
+        json={
+            "alert_margin": 25,
+            "near_target": 0,
+            "contact_retention_days": None,
+            "location_check": True,
+        },
         headers=auth,
     )
     assert changed.status_code == 200
@@ -230,9 +236,11 @@ def test_api_reads_and_patches_the_settings(
         "owners_two_step": False,
         "languages": ["en"],
         "report_language": "en",
+        "location_check": True,
     }
     _reload(session, org)
     assert (org.alert_margin, org.near_target, org.contact_retention_days) == (25, 0, None)
+    assert org.location_check is True
 
 
 @pytest.mark.parametrize(
@@ -253,6 +261,9 @@ def test_api_reads_and_patches_the_settings(
         ({"name": ""}, "name"),
         ({"name": None}, "name"),
         ({"colour": "blue"}, "colour"),
+        ({"location_check": "yes"}, "location_check"),
+        ({"location_check": 1}, "location_check"),
+        ({"location_check": None}, "location_check"),
     ],
 )
 def test_api_refuses_a_bad_value_with_422_naming_the_field(

@@ -200,6 +200,12 @@ def test_every_route_is_scoped_and_role_checked(app: FastAPI, session: Session) 
     # The sweep really covered the routes that carry ids.
     swept = {ep.path for ep in endpoints(app) if ep.params and (ep.method, ep.path) not in PUBLIC}
     assert {"/locations/{location_id}", "/api/v1/locations/{location_id}"} <= swept
+    # Proof of visit (audits/proof): the phone's start and the owner's reading of it.
+    assert {
+        "/shops/{shop_id}/visit-start",
+        "/api/v1/shops/{shop_id}/visit-start",
+        "/api/v1/shops/{shop_id}/proof",
+    } <= swept
     for c in clients.values():
         c.close()
 

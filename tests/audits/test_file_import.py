@@ -245,3 +245,29 @@ def test_a_visit_in_the_future_refuses_the_whole_file(world: World, session: Ses
     assert response.status_code == 400
     assert "in the future" in response.text
     assert answers(session, world.shop) == {}
+
+
+def test_the_files_visit_start_is_kept_without_any_location_check(
+    world: World, session: Session
+) -> None:
+    """The phone's copy carries the start's time only; even a file that carries a position
+    records no location check (a position never passes through a manager's hands)."""
+    from audits.proof.models import VisitLocationCheck, VisitProof
+
+    started = (utcnow() - timedelta(minutes=12)).isoformat()
+    items = [
+        {
+            "kind": "visit-start",
+            "started_at": started,
+            "location_check": {"consent": True, "latitude": 51.5, "longitude": -0.12},
+        },
+        answer(world.yes_no, True, 10),
+    ]
+    response = send(world, phone_file(world, items))
+    assert response.status_code == 200, response.text
+    session.rollback()
+    session.expire_all()
+    proof = session.exec(select(VisitProof).where(VisitProof.shop_id == world.shop.id)).one()
+    assert proof.start_at is not None
+    assert proof.start_at.isoformat() == started
+    assert session.exec(select(VisitLocationCheck)).first() is None

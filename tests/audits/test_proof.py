@@ -74,7 +74,8 @@ def test_hand_in_keeps_the_phones_visit_times_for_the_reviewer_only(
 
     owner = _tab(browser_factory, db, w, w.owner)
     words = text(owner.get(f"/shops/{shop.id}").text)
-    assert "On the phone" in words and "(25 min, 4 answers)" in words
+    assert "Proof of visit" in words and "25 min (4 answers)" in words
+    assert "(the first answer, by the phone’s clock)" in words
 
     # Returned and handed in again: the last answer moves, the start stays the first answer.
     returned = owner.form(f"/shops/{shop.id}/return", {"note": "Fix one"})
@@ -92,4 +93,4 @@ def test_hand_in_keeps_the_phones_visit_times_for_the_reviewer_only(
     assert approved.status_code == 303  # type: ignore[attr-defined]
     staff = _tab(browser_factory, db, w, viewer)
     seen = staff.get(f"/shops/{shop.id}")
-    assert seen.status_code == 200 and "On the phone" not in seen.text
+    assert seen.status_code == 200 and "Proof of visit" not in seen.text

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -398,8 +399,9 @@ def open_tab(browser: Browser | None, live_server: LiveServer) -> Iterator[TabFa
     contexts: list[BrowserContext] = []
     relays: list[Relay] = []
 
-    def make(viewport: ViewportSize = DESKTOP, cuttable: bool = False) -> Tab:
-        """A tab; `cuttable`: its signal can be cut (`signal`), through a relay of its own."""
+    def make(viewport: ViewportSize = DESKTOP, cuttable: bool = False, **options: Any) -> Tab:
+        """A tab; `cuttable`: its signal can be cut (`signal`), through a relay of its own;
+        `options`: more of the context's settings (a phone's `geolocation`, `permissions`)."""
         if browser is None:
             pytest.fail(
                 f"Chromium is not installed at {CHROMIUM}. The browser tests need it: "
@@ -408,11 +410,11 @@ def open_tab(browser: Browser | None, live_server: LiveServer) -> Iterator[TabFa
             )
         if cuttable:
             relay = relay_to(live_server.url)
-            context = browser.new_context(viewport=viewport, proxy=relay.proxy)  # type: ignore[arg-type]
+            context = browser.new_context(viewport=viewport, proxy=relay.proxy, **options)  # type: ignore[arg-type]
             RELAYS[id(context)] = relay
             relays.append(relay)
         else:
-            context = browser.new_context(viewport=viewport)
+            context = browser.new_context(viewport=viewport, **options)
         context.set_default_timeout(WAIT_MS)
         context.add_init_script(_CSP_WATCH)
         contexts.append(context)

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
 from app.orgs import queries, services
+from app.orgs.coordinates import coordinates_parse, coordinates_text
 from app.orgs.deps import LocationDep
 from app.orgs.models import Location, LocationCreate, LocationUpdate
 from app.templating import render
@@ -17,7 +18,7 @@ from app.tenancy import OwnerDep
 
 router = APIRouter(include_in_schema=False)
 
-EMPTY_FORM = {"name": "", "address": "", "region": "", "staff_names": ""}
+EMPTY_FORM = {"name": "", "address": "", "region": "", "staff_names": "", "coordinates": ""}
 
 
 def _list_context(tenant: OwnerDep, **extra: object) -> dict[str, object]:
@@ -29,7 +30,33 @@ def _list_context(tenant: OwnerDep, **extra: object) -> dict[str, object]:
 def _form_of(location: Location) -> dict[str, str]:
     form = location.model_dump(include={"name", "address", "region"})
     form["staff_names"] = ", ".join(location.staff_names or [])
+    form["coordinates"] = coordinates_text(location.latitude, location.longitude)
     return form
+
+
+def _with_coordinates(form: dict[str, str]) -> tuple[dict[str, object], dict[str, str]]:
+    """The form's values for the model, the one "coordinates" field read as latitude and
+    longitude; the field's own error when it cannot be read."""
+    values: dict[str, object] = {k: v for k, v in form.items() if k != "coordinates"}
+    try:
+        point = coordinates_parse(form["coordinates"])
+    except ValueError as exc:
+        return values, {"coordinates": str(exc)}
+    values["latitude"], values["longitude"] = point if point else (None, None)
+    return values, {}
+
+
+def _parse(
+    model: type[LocationCreate] | type[LocationUpdate], form: dict[str, str]
+) -> tuple[LocationCreate | LocationUpdate | None, dict[str, str]]:
+    values, point_errors = _with_coordinates(form)
+    data, errors = parse_form(model, values)
+    # The model's words about latitude or longitude belong next to the one field.
+    for name in ("latitude", "longitude"):
+        if name in errors:
+            point_errors.setdefault("coordinates", errors.pop(name))
+    errors |= point_errors
+    return (None if errors else data), errors
 
 
 @router.get("/locations")
@@ -45,11 +72,18 @@ def location_create(
     address: Annotated[str, Form()] = "",
     region: Annotated[str, Form()] = "",
     staff_names: Annotated[str, Form()] = "",
+    coordinates: Annotated[str, Form()] = "",
 ) -> Response:
-    form = {"name": name, "address": address, "region": region, "staff_names": staff_names}
-    data, errors = parse_form(LocationCreate, form)
+    form = {
+        "name": name,
+        "address": address,
+        "region": region,
+        "staff_names": staff_names,
+        "coordinates": coordinates,
+    }
+    data, errors = _parse(LocationCreate, form)
     created = None
-    if data is not None:
+    if isinstance(data, LocationCreate):
         try:
             created = services.location_create(
                 session=tenant.session, org_id=tenant.org_id, data=data
@@ -98,10 +132,17 @@ def location_update(
     address: Annotated[str, Form()] = "",
     region: Annotated[str, Form()] = "",
     staff_names: Annotated[str, Form()] = "",
+    coordinates: Annotated[str, Form()] = "",
 ) -> Response:
-    form = {"name": name, "address": address, "region": region, "staff_names": staff_names}
-    data, errors = parse_form(LocationUpdate, form)
-    if data is not None:
+    form = {
+        "name": name,
+        "address": address,
+        "region": region,
+        "staff_names": staff_names,
+        "coordinates": coordinates,
+    }
+    data, errors = _parse(LocationUpdate, form)
+    if isinstance(data, LocationUpdate):
         try:
             services.location_update(session=tenant.session, location=location, data=data)
         except DomainError as exc:

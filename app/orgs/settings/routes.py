@@ -1,5 +1,6 @@
 """The organization's settings: name, time zone, alert margin, how long customer contact
-details are kept, whether owners must use two-step login. One owner page (`/settings`) and
+details are kept, whether owners must use two-step login, whether a visit's start is
+checked against the location (with the shopper's consent). One owner page (`/settings`) and
 `GET/PATCH /api/v1/organization/settings`.
 
 The shapes and the one write live here with the routes because they concern this page
@@ -86,6 +87,9 @@ class OrganizationSettings(BaseModel):
     # the one printed reports use.
     languages: list[str]
     report_language: str
+    # With the shopper's consent, how far the phone was from the location when the visit
+    # started (seen by owners only; kept as long as contact details).
+    location_check: bool
 
 
 class OrganizationSettingsUpdate(BaseModel):
@@ -102,6 +106,7 @@ class OrganizationSettingsUpdate(BaseModel):
     owners_two_step: bool | None = None
     languages: list[str] | None = None
     report_language: str | None = None
+    location_check: bool | None = None
 
     @field_validator("name", mode="before")
     @classmethod
@@ -129,7 +134,7 @@ class OrganizationSettingsUpdate(BaseModel):
     def _near(cls, v: Any) -> int:
         return _whole(v, 0, NEAR_MAX, MSG_NEAR)
 
-    @field_validator("owners_two_step", mode="before")
+    @field_validator("owners_two_step", "location_check", mode="before")
     @classmethod
     def _two_step(cls, v: Any) -> bool:
         if not isinstance(v, bool):  # no "yes" or 1: a typo must not quietly change security
@@ -178,6 +183,7 @@ def settings_of(org: Organization) -> OrganizationSettings:
         owners_two_step=org.owners_two_step,
         languages=list(org.languages),
         report_language=org.report_language,
+        location_check=org.location_check,
     )
 
 
@@ -285,6 +291,7 @@ def settings_save(
     primary_language: Annotated[str | None, Form()] = None,
     other_languages: Annotated[list[str] | None, Form()] = None,
     report_language: Annotated[str, Form()] = "",
+    location_check: Annotated[str, Form()] = "",
 ) -> Response:
     # The primary language first, then the others in the order the page lists them.
     # A form without the languages section (an older page) leaves the languages alone.
@@ -301,6 +308,7 @@ def settings_save(
         "owners_two_step": owners_two_step == "on",
         "languages": chosen if primary_language is not None else list(tenant.org.languages),
         "report_language": report_language or tenant.org.report_language,
+        "location_check": location_check == "on",
     }
     values: dict[str, Any] = {
         "name": name,
@@ -309,6 +317,7 @@ def settings_save(
         "near_target": near_target,
         "contact_retention_days": None if retention == "keep" else contact_retention_days,
         "owners_two_step": owners_two_step == "on",
+        "location_check": location_check == "on",
     }
     if primary_language is not None:
         values["languages"] = chosen
@@ -337,6 +346,7 @@ def _settings_form(org: Organization) -> dict[str, Any]:
         "owners_two_step": org.owners_two_step,
         "languages": list(org.languages),
         "report_language": org.report_language,
+        "location_check": org.location_check,
     }
 
 
