@@ -66,7 +66,8 @@ API_REPLAY = (
         "SELECT photo",  # the stored answer's photo ids, for the reply
     ]
 )
-# The page's reply says "12 of 54 answered": one query counts it, before the commit.
+# The page's reply says "12 of 54 answered": one query counts it, before the commit (its
+# three counts in one row: audits/progress.py).
 PAGE_PROGRESS = "SELECT shop_touchpoint"
 PAGE_NEW = PAGE_AUTH + CHECK_AND_FIND + ["INSERT answer", PAGE_PROGRESS]
 PAGE_REPLAY = PAGE_AUTH + CHECK_AND_FIND + ["UPDATE answer", PAGE_PROGRESS]
@@ -82,8 +83,10 @@ API_NOTE = "UPDATE api_token"
 FIRST_ANSWER = ["INSERT answer", "UPDATE shop", "INSERT shop_event"]
 
 WRITE = re.compile(r'^\s*(INSERT INTO|UPDATE|DELETE FROM)\s+"?(\w+)"?', re.IGNORECASE)
-# A SELECT is named after the table of its first column ("user" is quoted on PostgreSQL).
+# A SELECT is named after the table of its first column ("user" is quoted on PostgreSQL);
+# one that begins with common table expressions, after the first column of the first.
 FIRST_COLUMN = re.compile(r'^\s*SELECT\s.*?"?(\w+)"?\.\w', re.IGNORECASE | re.DOTALL)
+WITH = re.compile(r"^\s*WITH\s+\w+\s+AS\s*\(", re.IGNORECASE)
 
 
 def _label(sql: str) -> str:
@@ -91,7 +94,7 @@ def _label(sql: str) -> str:
     write = WRITE.match(sql)
     if write is not None:
         return f"{write.group(1).split()[0].upper()} {write.group(2)}"
-    select = FIRST_COLUMN.match(sql)
+    select = FIRST_COLUMN.match(WITH.sub("", sql, count=1))
     if select is not None:
         return f"SELECT {select.group(1)}"
     return " ".join(sql.split()[:2])
