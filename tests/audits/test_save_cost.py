@@ -31,6 +31,7 @@ from tests.factories import (
     make_location,
     make_member,
     make_org,
+    make_photo,
     make_question,
     make_shop,
     make_token,
@@ -51,26 +52,23 @@ API_AUTH = [
 PAGE_AUTH = [
     "SELECT user_session",  # the login session with its user, membership and organization
 ]
-CHECK_AND_FIND = [
+CHECK = [
     # the shop (org-scoped, the shopper's own) with the question, whether the shop asks it
     # and which version of it the shop answered
     "SELECT shop",
-    "SELECT answer",  # the stored answer under this id, or to this question
 ]
-API_NEW = API_AUTH + CHECK_AND_FIND + ["INSERT answer"]
-API_REPLAY = (
-    API_AUTH
-    + CHECK_AND_FIND
-    + [
-        "UPDATE answer",
-        "SELECT photo",  # the stored answer's photo ids, for the reply
-    ]
-)
+# The answer kept under the phone's id, new or stored before, in one statement: INSERT ...
+# ON CONFLICT (id) DO UPDATE ... WHERE (this shop's, given no earlier) RETURNING the
+# revision, the first answer's time and the answer's number of photos.
+UPSERT = "INSERT answer"
+API_NEW = API_AUTH + CHECK + [UPSERT]
+API_REPLAY = API_AUTH + CHECK + [UPSERT]
+PHOTO_IDS = "SELECT photo"  # only when the answer has photos: their ids, for the API's reply
 # The page's reply says "12 of 54 answered": one query counts it, before the commit (its
 # three counts in one row: audits/progress.py).
 PAGE_PROGRESS = "SELECT shop_touchpoint"
-PAGE_NEW = PAGE_AUTH + CHECK_AND_FIND + ["INSERT answer", PAGE_PROGRESS]
-PAGE_REPLAY = PAGE_AUTH + CHECK_AND_FIND + ["UPDATE answer", PAGE_PROGRESS]
+PAGE_NEW = PAGE_AUTH + CHECK + [UPSERT, PAGE_PROGRESS]
+PAGE_REPLAY = PAGE_AUTH + CHECK + [UPSERT, PAGE_PROGRESS]
 
 # What the lane leaves to the routes (the token's note once a minute, the shop's first
 # answer, any refusal) costs the lane's first statements, then the routes' own save:
@@ -188,7 +186,7 @@ def _stored(session: Session, shop_id: int) -> dict[int, Any]:
     return {a.question_id: a.value for a in answers}
 
 
-def test_an_api_save_costs_four_statements_and_a_replay_five(
+def test_an_api_save_costs_three_statements_new_or_replayed(
     saving: Saving, session: Session
 ) -> None:
     q1, q2 = saving.questions[0], saving.questions[4]
@@ -230,15 +228,24 @@ def test_an_api_save_costs_four_statements_and_a_replay_five(
         assert (new.transactions, replay.transactions) == (1, 1)
     assert _stored(session, saving.shop_id) == {q1: True, q2: False}
 
+    # An answer with a photo: its ids come in one statement more, for the reply.
+    answer = session.exec(select(Answer).where(Answer.id == answer_id)).one()
+    photo_id = make_photo(session, answer).id
+    with recorded(saving.db) as with_photo:
+        reply = saving.api(q2, True, answer_id)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["photo_ids"] == [str(photo_id)] and reply.json()["revision"] == 3
+    assert with_photo.sql == API_REPLAY + [PHOTO_IDS], with_photo.statements
 
-def test_a_page_save_costs_five_statements(saving: Saving, session: Session) -> None:
+
+def test_a_page_save_costs_four_statements(saving: Saving, session: Session) -> None:
     q1, q2 = saving.questions[0], saving.questions[8]
     with recorded(saving.db) as first:
         reply = saving.page(q1, True, uuid.uuid4())
     assert reply.status_code == 200, reply.text
     # The shop's first answer: the lane looks, and leaves it to the route.
     assert first.sql == (
-        PAGE_AUTH + CHECK_AND_FIND[:1] + ROUTE_PAGE_AUTH + ROUTE_CHECK_AND_FIND + FIRST_ANSWER
+        PAGE_AUTH + CHECK + ROUTE_PAGE_AUTH + ROUTE_CHECK_AND_FIND + FIRST_ANSWER
     ) + [PAGE_PROGRESS], first.statements
     assert reply.json()["answered"] == 1 and reply.json()["total"] == 9
 
@@ -272,7 +279,7 @@ def test_a_refused_save_stops_early(saving: Saving, session: Session) -> None:
     assert reply.status_code == 400
     assert reply.json()["field"] == "question_id"
     assert refused.sql == (
-        PAGE_AUTH + CHECK_AND_FIND[:1] + ROUTE_PAGE_AUTH + ["SELECT question"]
+        PAGE_AUTH + CHECK + ROUTE_PAGE_AUTH + ["SELECT question"]
     ), refused.statements
 
 
