@@ -104,6 +104,7 @@ class Result:
     p99: float
     errors: int
     cpu_per_save_ms: float
+    load: float = 0.0  # the 1-minute load average as the run ended
 
     @property
     def rate(self) -> float:
@@ -334,6 +335,7 @@ def measure(
         f["p99"],
         errors,
         1000 * f["cpu"] / saves if saves else float("nan"),
+        os.getloadavg()[0],
     )
 
 
@@ -474,12 +476,9 @@ def bench(args: argparse.Namespace, database_url: str, tmp: Path) -> None:
         page_runs = [run for run in args.runs if run[0] == "page"]
         if page_runs:
             widest = max(page_runs, key=lambda run: run[1])
-            with ThreadPoolExecutor(4) as pool:  # argon2 checks each password: a moment each
-                list(
-                    pool.map(
-                        lambda s: log_in(base, s, s.shops[widest]), shoppers[: widest[1]]
-                    )
-                )
+            # argon2 checks each password: a moment each, so four at a time
+            with ThreadPoolExecutor(4) as pool:
+                list(pool.map(lambda s: log_in(base, s, s.shops[widest]), shoppers[: widest[1]]))
         report(args, database_url, shoppers, tmp, (base, pid), (floor_base, floor_pid))
 
 
@@ -504,9 +503,11 @@ def report(
     )
     mode = f"paced at {args.rate:g} saves/s" if args.rate else "closed loop"
     print(f"wrk {mode}, {args.threads} threads, {args.seconds:g} s per run")
+    # "load": the machine's 1-minute load average as each run ended (others' work moves
+    # every rate; CPU/save moves much less).
     print(
-        f"{'N':>4} {'mode':<4} {'server':<10} {'saves':>6} {'saves/s':>8} {'p50 ms':>7} {'p95 ms':>7}"
-        f" {'p99 ms':>7} {'errors':>6} {'CPU/save':>8} {'share':>6}"
+        f"{'N':>4} {'mode':<4} {'server':<10} {'saves':>6} {'saves/s':>8} {'p50 ms':>7}"
+        f" {'p95 ms':>7} {'p99 ms':>7} {'errors':>6} {'CPU/save':>8} {'share':>6} {'load':>5}"
     )
     for run in args.runs:
         mode, n = run
@@ -522,8 +523,9 @@ def report(
                 else ""
             )
             print(
-                f"{n:>4} {r.mode:<4} {r.server:<10} {r.saves:>6} {r.rate:>8.0f} {r.p50:>7.1f} {r.p95:>7.1f}"
-                f" {r.p99:>7.1f} {r.errors:>6} {r.cpu_per_save_ms:>6.2f}ms {share:>6}",
+                f"{n:>4} {r.mode:<4} {r.server:<10} {r.saves:>6} {r.rate:>8.0f} {r.p50:>7.1f}"
+                f" {r.p95:>7.1f} {r.p99:>7.1f} {r.errors:>6} {r.cpu_per_save_ms:>6.2f}ms"
+                f" {share:>6} {r.load:>5.1f}",
                 flush=True,
             )
 
