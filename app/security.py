@@ -18,7 +18,6 @@ from sqlalchemy import Connection, and_, bindparam, delete, func, text
 from sqlmodel import Session, col, select
 from zxcvbn import zxcvbn
 
-from app.compiled_sql import ALL_ORGS, driver_rows
 from app.config import Settings
 from app.db import SAFE_METHODS, SessionDep, get_db
 from app.modelbase import utcnow
@@ -382,7 +381,6 @@ _TOKEN_CALLER = _caller_query(
     ApiToken, col(ApiToken.revoked_at), col(ApiToken.scope), col(ApiToken.last_used_at)
 )
 _SESSION_CALLER = _caller_query(UserSession)
-_CALLER = {ALL_ORGS: True}
 
 
 def caller_for_write(
@@ -393,18 +391,15 @@ def caller_for_write(
     let it through as is (unknown, revoked, expired, read-only, switched off, no membership,
     a token's last use due to be noted): the caller then takes the full path, which says
     why in its usual words."""
-    # Compiled once and sent straight to the driver (app.compiled_sql): SQLAlchemy's own
-    # work for each execution cost as much as the query. Across organizations on purpose:
-    # this is the query that finds the caller's organization.
     if token is not None:
-        rows = driver_rows(connection, _TOKEN_CALLER, {"token_hash": digest(token)}, _CALLER)
+        row = connection.execute(_TOKEN_CALLER, {"token_hash": digest(token)}).first()
     elif sid is not None:
-        rows = driver_rows(connection, _SESSION_CALLER, {"token_hash": digest(sid)}, _CALLER)
+        row = connection.execute(_SESSION_CALLER, {"token_hash": digest(sid)}).first()
     else:
         return None
-    if not rows:
+    if row is None:
         return None
-    user_id, expires_at, is_active, org_id, role, org, *token_only = rows[0]
+    user_id, expires_at, is_active, org_id, role, org, *token_only = row
     now = utcnow()
     if not is_active or org_id is None or org != org_id:
         return None

@@ -24,7 +24,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
@@ -37,16 +37,15 @@ from sqlalchemy.sql import operators, visitors
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, ColumnClause
 from sqlmodel import Session, SQLModel, select
 
-from app.compiled_sql import ALL_ORGS, driver_rows
 from app.db import SessionDep
 from app.modelbase import MAX_ID, OrgOwned
 from app.orgs.models import Membership, Organization, Role, User
 from app.security import AuthDep, NotAuthenticated
 
 SCOPE_KEY = "touchstone_org_id"
-# ALL_ORGS (app.compiled_sql, where app.security can reach it): the execution option for the
-# few reads that must look across organizations on purpose (the organization switcher, the
-# credential's own query). Grep for it: every use is a deliberate exception.
+# Execution option for the few reads that must look across organizations on purpose
+# (the organization switcher). Grep for it: every use is a deliberate exception.
+ALL_ORGS = "touchstone_all_orgs"
 MSG_NO_ORG = "You are not a member of an organization yet. Ask an owner to invite you."
 MSG_FORBIDDEN = "Your role in this organization does not allow this."
 MSG_NOT_FOUND = "Not found."
@@ -342,13 +341,52 @@ def org_core(
     return connection.execute(statement, {**(params or {}), ORG_PARAM: org_id})
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    """A Core statement as its dialect sends it: the SQL, the order of its values, and the
+    converters of the values going in and of the columns coming out."""
+
+    sql: str
+    compiled: Any
+    positions: tuple[str, ...] | None  # qmark (SQLite); None: named (PostgreSQL)
+    binds: Mapping[str, Callable[[Any], Any]]
+    types: tuple[Any, ...]  # of the columns coming out
+    # The converters of the columns coming out, made on the first rows: some drivers' need
+    # the type the database names for each column (psycopg's).
+    results: list[tuple[Callable[[Any], Any] | None, ...]] = field(default_factory=list)
+
+
+_COMPILED: dict[tuple[int, str], tuple[Any, _Compiled]] = {}
+
+
+def _compiled(statement: Any, dialect: Any) -> _Compiled:
+    key = (id(statement), dialect.name)
+    hit = _COMPILED.get(key)
+    if hit is not None and hit[0] is statement:
+        return hit[1]
+    compiled = statement.compile(dialect=dialect)
+    positions = compiled.positiontup
+    made = _Compiled(
+        sql=str(compiled),
+        compiled=compiled,
+        positions=tuple(positions) if positions is not None else None,
+        binds=dict(compiled._bind_processors),
+        types=tuple(entry[3] for entry in compiled._result_columns),
+    )
+    with _CHECKED_LOCK:
+        _COMPILED[key] = (statement, made)
+    return made
+
+
 def org_rows(
     scoped: OrgConnection, statement: Any, params: Mapping[str, Any]
 ) -> list[tuple[Any, ...]]:
     """org_core for the hottest path (the answer save's lane, docs/performance.md): the
     statement, checked as org_core checks it, compiled once per dialect and sent to the
-    driver as it stands (app.compiled_sql), its values and rows converted as SQLAlchemy
-    converts them; the rows as plain tuples (none for a write without RETURNING)."""
+    driver as it stands, its values and rows converted as SQLAlchemy converts them; the
+    rows as plain tuples (none for a write). SQLAlchemy's per-execution work (the cache
+    key of the statement, its execution context, its result object) was most of a save's
+    database time."""
     key = id(statement)
     if _CHECKED.get(key) is not statement:
         problems = core_unscoped_tables(statement)
@@ -356,12 +394,29 @@ def org_rows(
             raise UnscopedSQL("no organization filter on " + ", ".join(problems))
         with _CHECKED_LOCK:
             _CHECKED[key] = statement
-    return driver_rows(
-        scoped.connection,
-        statement,
-        {**params, ORG_PARAM: scoped.org_id},
-        {ORG_SQL: scoped.org_id},
-    )
+    connection = scoped.connection
+    made = _compiled(statement, connection.dialect)
+    values = made.compiled.construct_params({**params, ORG_PARAM: scoped.org_id})
+    for name, convert in made.binds.items():
+        if name in values:
+            values[name] = convert(values[name])
+    sent: Any = values if made.positions is None else tuple(values[n] for n in made.positions)
+    result = connection.exec_driver_sql(made.sql, sent, execution_options={ORG_SQL: scoped.org_id})
+    if not result.returns_rows:
+        return []
+    if not made.results:
+        described = result.cursor.description
+        made.results.append(
+            tuple(
+                kind._cached_result_processor(connection.dialect, column[1])
+                for kind, column in zip(made.types, described, strict=True)
+            )
+        )
+    converters = made.results[0]
+    return [
+        tuple(v if c is None else c(v) for v, c in zip(row, converters, strict=True))
+        for row in result.fetchall()
+    ]
 
 
 @dataclass(frozen=True)

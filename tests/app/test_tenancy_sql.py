@@ -38,7 +38,6 @@ TEXTUAL_NAMES = frozenset(
 ALLOWED = {
     "app/tenancy.py": "org_sql itself",
     "app/db.py": "SQLite's pragmas and BEGIN IMMEDIATE",
-    "app/compiled_sql.py": "statements compiled once (org_rows, the credential)",
     "app/token_use.py": "the lock timeouts of a token's last-use write",
     "app/security.py": "an advisory lock (rate limits)",
     "recovery/complaints/throttle.py": "an advisory lock (complaint throttle)",

@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from app.compiled_sql import compiled
 from app.db import Database, sqlite_statistics_refresh
 from app.orgs.models import ApiToken, Organization, Role, User
+from app.tenancy import _compiled as compiled
 from app.tenancy import scope_session
 from audits.models import Answer, Shop, ShopEvent, ShopStatus, ShopTouchpoint
 from audits.progress import _PROGRESS, shop_progress_counts
