@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session, select
 
+from app.clock import utcnow
 from app.db import Database, sqlite_statistics_refresh
 from app.orgs.models import ApiToken, Organization, Role, User
 from app.tenancy import _compiled as compiled
@@ -238,6 +239,14 @@ def test_an_api_save_costs_three_statements_new_or_replayed(
     assert reply.status_code == 200, reply.text
     assert reply.json()["photo_ids"] == [str(photo_id)] and reply.json()["revision"] == 3
     assert with_photo.sql == API_REPLAY + [PHOTO_IDS], with_photo.statements
+    # The same answer sent twice with the phone's time (a replay of the queue): the first
+    # changes it (a new time), the second changes nothing, and the revision stays.
+    body = {"question_id": q2, "value": True, "given_at": utcnow().isoformat()}
+    path = f"/api/v1/shops/{saving.shop_id}/answers/{answer_id}"
+    bearer = {"Authorization": f"Bearer {saving.token}"}
+    revisions = [saving.client.put(path, json=body, headers=bearer).json() for _ in range(2)]
+    assert [r["revision"] for r in revisions] == [4, 4], revisions
+    assert revisions[1]["photo_ids"] == [str(photo_id)]
 
 
 def test_a_page_save_costs_four_statements(saving: Saving, session: Session) -> None:
