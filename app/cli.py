@@ -42,10 +42,12 @@ def start() -> None:
 @cli.command()
 def migrate() -> None:
     """Apply every database migration, the job queue's included (safe to run again)."""
+    from app.db import sqlite_statistics_refresh
     from app.jobs import runtime as jobs
 
     db = _db()
     typer.echo(f"Database is up to date ({db.engine.url.render_as_string(hide_password=True)}).")
+    sqlite_statistics_refresh(db.engine)
     db.dispose()
     settings = _settings()
     if settings.jobs != "off":

@@ -71,6 +71,28 @@ def sqlite_file_create(path: Path) -> None:
     os.chmod(path, 0o600)  # whatever the umask
 
 
+# Rows ANALYZE reads of each index at most: enough for the planner to tell a shop's rows
+# from an organization's, and quick on any size of file (SQLite's advice: 100-1000).
+SQLITE_ANALYSIS_LIMIT = 1000
+
+
+def sqlite_statistics_refresh(engine: Engine) -> None:
+    """Give SQLite's query planner the statistics of the tables (ANALYZE, sqlite_stat1).
+
+    Without them SQLite counts every index as equally selective, and its choice between
+    `answer.org_id` (all the organization's answers) and `answer.shop_id` (one shop's) for
+    the answer save's queries came down to the file's shape: on one file a save read a
+    shop's 54 rows, on another the organization's thousands, five times the cost of the
+    whole save (docs/performance.md, autosave). Run when the server starts (`touchstone
+    serve`, `touchstone migrate`); PostgreSQL keeps its own statistics (autovacuum)."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")
+        connection.exec_driver_sql("ANALYZE")
+        connection.commit()
+
+
 def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -1,15 +1,17 @@
-"""The answer save's quick way: the usual save (`services.answer_upsert`) in a few Core
+"""The answer save's quick way: the usual save (`services.answer_upsert`) in two Core
 statements built once, for the shopper's every tap (docs/performance.md, autosave).
 
 `answer_save_quick` does what `answer_upsert` does when nothing is unusual, with the same
 rules: the shop in the organization (app.tenancy.org_rows binds it to every statement) and
 the shopper's own; open; the question one the shop asks; the value checked
-(services.checked_value); the answer kept under the phone's id, or the shop's answer to the
-question updated; the one given last by the shopper's time kept; the reply read before the
-commit. Whenever anything is unusual it writes nothing and returns None, and the caller
-takes the full path, which says why in its own words: a refusal of any kind, the shop's
-first answer (which moves the shop to "in progress"), an answer given before the one
-stored (`applied: false`), an id of another shop or organization.
+(services.checked_value): one statement; the answer kept under the phone's id, the one
+given last by the shopper's time kept, and the reply's figures read back: one more
+(INSERT ... ON CONFLICT DO UPDATE ... WHERE ... RETURNING, on SQLite as on PostgreSQL).
+Whenever anything is unusual it writes nothing and returns None, and the caller takes the
+full path, which says why in its own words: a refusal of any kind, the shop's first answer
+(which moves the shop to "in progress"), an answer given before the one stored
+(`applied: false`), an id of another shop or organization, another answer to the question
+under another id (a second device's).
 
 A rule added to `answer_upsert` must be added here too, or be made a reason to return None.
 """
@@ -21,7 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import and_, bindparam, exists, insert, or_, update
+from sqlalchemy import Text, and_, bindparam, case, exists, func, or_
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
@@ -87,59 +92,70 @@ _SHOP_AND_QUESTION = (
     )
     .where(col(Shop.id) == bindparam("shop_id"), col(Shop.org_id) == org_param())
 )
-_ANSWER_COLUMNS = (
-    col(Answer.id),
-    col(Answer.shop_id),
-    col(Answer.question_id),
-    col(Answer.value),
-    col(Answer.not_applicable),
-    col(Answer.comment),
-    col(Answer.answered_at),
-    col(Answer.updated_at),
-    col(Answer.given_at),
-    col(Answer.revision),
-)
-# The stored answer under this id, and the shop's answer to this question; locked (on
-# PostgreSQL) until the save commits, so that two devices' saves of it compare in turn.
-_ANSWER = (
-    select(*_ANSWER_COLUMNS)  # type: ignore[call-overload]
-    .where(
-        or_(
-            col(Answer.id) == bindparam("answer_id"),
-            and_(
-                col(Answer.shop_id) == bindparam("shop_id"),
-                col(Answer.question_id) == bindparam("question_id"),
-            ),
-        ),
-        col(Answer.org_id) == org_param(),
-    )
-    .with_for_update()
-)
 _PHOTO_IDS = (
     select(col(Photo.id))
     .where(col(Photo.answer_id) == bindparam("answer_id"), col(Photo.org_id) == org_param())
     .order_by(col(Photo.created_at))
 )
 _WRITTEN = ("question_id", "value", "not_applicable", "comment", "given_at", "updated_at")
-_INSERT = insert(Answer).values(
-    id=bindparam("answer_id"),
-    org_id=org_param(),
-    shop_id=bindparam("shop_id"),
-    answered_at=bindparam("updated_at"),
-    revision=1,
-    share=bindparam("share"),
-    report_day=None,  # the shop is open: it counts on no day yet (audits.report_day)
-    **{name: bindparam(name) for name in _WRITTEN},
-)
-_UPDATE = (
-    update(Answer)
-    .where(col(Answer.id) == bindparam("answer_id"), col(Answer.org_id) == org_param())
-    .values(
-        revision=bindparam("revision"),
+
+
+def _upsert(dialect_insert: Any) -> Any:
+    """The answer kept under the phone's id in one statement, with what the reply needs.
+
+    A new id inserts the answer. An id stored before updates it, but only when it is this
+    shop's (and organization's) and this answer was given no earlier than the stored one,
+    by the shopper's time (the conflict rule, services.answer_upsert): otherwise no row comes
+    back and nothing is written. The revision goes up only when something changed. Another
+    answer to the question under another id (a second device) breaks the shop-and-question
+    unique constraint: an IntegrityError, and the full path keeps it under the stored id.
+    RETURNING: the revision, the first answer's time and how many photos the answer has
+    (the API's reply lists them; nearly always none, so no query for them)."""
+    statement = dialect_insert(Answer).values(
+        id=bindparam("answer_id"),
+        org_id=org_param(),
+        shop_id=bindparam("shop_id"),
+        answered_at=bindparam("updated_at"),
+        revision=1,
         share=bindparam("share"),
+        report_day=None,  # the shop is open: it counts on no day yet (audits.report_day)
         **{name: bindparam(name) for name in _WRITTEN},
     )
-)
+    new = statement.excluded
+    # Values compared as the JSON text both were written as: on PostgreSQL `json` has no
+    # equality, and as text 1 and true (or 1 and 1.0) differ, as the ORM path tells them.
+    changed = or_(
+        col(Answer.question_id) != new.question_id,
+        sql_cast(col(Answer.value), Text).is_distinct_from(sql_cast(new.value, Text)),
+        col(Answer.not_applicable) != new.not_applicable,
+        col(Answer.comment) != new.comment,
+        col(Answer.given_at) != new.given_at,
+    )
+    photos = (
+        select(func.count())
+        .select_from(Photo)
+        # The phone's id: the only row this statement writes (SQLite names no table in
+        # RETURNING, so nothing here is correlated).
+        .where(col(Photo.answer_id) == bindparam("answer_id"), col(Photo.org_id) == org_param())
+        .scalar_subquery()
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[col(Answer.id)],
+        set_={
+            **{name: getattr(new, name) for name in _WRITTEN},
+            "share": new.share,
+            "revision": col(Answer.revision) + case((changed, 1), else_=0),
+        },
+        where=and_(
+            col(Answer.org_id) == org_param(),
+            new.org_id == org_param(),
+            col(Answer.shop_id) == new.shop_id,
+            new.given_at >= col(Answer.given_at),
+        ),
+    ).returning(col(Answer.revision), col(Answer.answered_at), photos)
+
+
+_UPSERT = {"sqlite": _upsert(sqlite_insert), "postgresql": _upsert(postgresql_insert)}
 
 
 def answer_save_quick(
@@ -170,14 +186,8 @@ def answer_save_quick(
         value = checked_value(cast(Question, question), data)
     except DomainError:
         return _full_path(scoped)
-    found = [_AnswerRow(*r) for r in org_rows(scoped, _ANSWER, params)]
-    if len(found) > 1 or (found and found[0].shop_id != shop_id):
-        return _full_path(scoped)  # an id of another shop, or another answer's id
     received = utcnow()
     given = given_time_since(data.given_at, received=received, created=shop_created)
-    stored = found[0] if found else None
-    if stored is not None and given < stored.given_at:
-        return _full_path(scoped)  # a newer answer is kept: the full path says which
     comment = data.comment.strip()
     values = {
         "question_id": question.id,
@@ -188,33 +198,25 @@ def answer_save_quick(
         "updated_at": received,
         "share": answer_share(question_spec(cast(Question, question)), value, data.not_applicable),
     }
-    photo_ids: list[uuid.UUID] = []
+    upsert = _UPSERT[scoped.connection.dialect.name]
     try:
-        if stored is None:
-            org_rows(scoped, _INSERT, params | values)
-            revision, answered_at, answer_id = 1, received, data.id
-        else:
-            changed = (
-                stored.question_id != question.id
-                or stored.value != value
-                or type(stored.value) is not type(value)
-                or stored.not_applicable != data.not_applicable
-                or stored.comment != comment
-                or stored.given_at != given
-            )
-            revision = stored.revision + 1 if changed else stored.revision
-            answered_at, answer_id = stored.answered_at, stored.id
-            changes = {**values, "answer_id": answer_id, "revision": revision}
-            org_rows(scoped, _UPDATE, changes)
-            if with_photos:
-                ids = org_rows(scoped, _PHOTO_IDS, {"answer_id": answer_id})
-                photo_ids = [photo_id for (photo_id,) in ids]
+        kept = org_rows(scoped, upsert, params | values)
+        if not kept:
+            # An id of another shop or organization, or a newer answer stored: the full
+            # path says which (`applied: false` for the newer answer).
+            return _full_path(scoped)
+        revision, answered_at, photos = kept[0]
+        photo_ids: list[uuid.UUID] = []
+        if with_photos and photos:
+            ids = org_rows(scoped, _PHOTO_IDS, {"answer_id": data.id})
+            photo_ids = [photo_id for (photo_id,) in ids]
         progress = (
             progress_counts(scoped, shop_id=shop_id, status=status) if with_progress else None
         )
         scoped.connection.commit()
     except IntegrityError:
-        return _full_path(scoped)  # the id is taken, or a race: the full path says so
+        return _full_path(scoped)  # another answer to the question, or a race: see _upsert
+    answer_id = data.id
     # Plain records in the shapes the replies read (answer_reply, answer_ack): building
     # ORM objects cost a tenth of a save, and nothing here goes back to the database.
     answer = _AnswerRow(
@@ -238,8 +240,8 @@ def answer_save_quick(
 
 
 class _AnswerRow(NamedTuple):
-    """An answer's columns: as _ANSWER reads a stored one, and as the replies (answer_reply,
-    answer_ack) read the one just saved."""
+    """An answer's columns, as the replies (answer_reply, answer_ack) read the one just
+    saved."""
 
     id: uuid.UUID
     shop_id: int

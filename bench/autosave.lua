@@ -1,8 +1,12 @@
 -- wrk script for bench/autosave.py: answer saves, each request another shopper's answer.
 --
--- wrk -s bench/autosave.lua URL -- ITEMS_FILE THREADS [RATE]
+-- wrk -s bench/autosave.lua URL -- ITEMS_FILE THREADS [RATE [MODE]]
 --
--- ITEMS_FILE: one save a line, "token shop_id question_id answer_uuid value_json". Thread t
+-- MODE "api" (the default): PUT /api/v1/shops/{shop}/answers/{uuid} with a bearer token;
+-- ITEMS_FILE has one save a line, "token shop_id question_id answer_uuid value_json".
+-- MODE "page": the fill page's save, POST /shops/{shop}/answers with the login session's
+-- cookie and its CSRF token (bench/autosave.py logs each shopper in first); a line is
+-- "cookie csrf_token shop_id question_id answer_uuid value_json". Thread t
 -- (of THREADS) sends the lines t, t+THREADS, t+2*THREADS... in turn and starts again at the
 -- end (the second round upserts under the same ids, as a phone's replay does). Lines follow
 -- each other shopper by shopper, so the saves in flight at once are to different answers.
@@ -37,19 +41,41 @@ non200 = 0 -- global: done() reads it from every thread
 
 function init(args)
   local path, nthreads, rate = args[1], tonumber(args[2]), tonumber(args[3] or "0")
+  local mode = args[4] or "api"
+  -- the page's origin, as a browser sends it with a POST: scheme://host:port of the URL
+  local origin = wrk.scheme .. "://" .. wrk.host .. ":" .. wrk.port
   local n = 0
   for line in io.lines(path) do
     if n % nthreads == index then
-      local token, shop, question, id, value = line:match("^(%S+) (%S+) (%S+) (%S+) (.+)$")
-      table.insert(items, {
-        path = "/api/v1/shops/" .. shop .. "/answers/" .. id,
-        headers = {
-          ["Authorization"] = "Bearer " .. token,
-          ["Content-Type"] = "application/json",
-        },
-        body = '{"question_id": ' .. question .. ', "value": ' .. value
-          .. ', "not_applicable": false, "comment": ""}',
-      })
+      if mode == "page" then
+        local cookie, csrf, shop, question, id, value =
+          line:match("^(%S+) (%S+) (%S+) (%S+) (%S+) (.+)$")
+        table.insert(items, {
+          method = "POST",
+          path = "/shops/" .. shop .. "/answers",
+          -- what touchstone.js sends from the fill page
+          headers = {
+            ["Cookie"] = cookie,
+            ["X-CSRF-Token"] = csrf,
+            ["Origin"] = origin,
+            ["Content-Type"] = "application/json",
+          },
+          body = '{"id": "' .. id .. '", "question_id": ' .. question .. ', "value": '
+            .. value .. ', "not_applicable": false, "comment": ""}',
+        })
+      else
+        local token, shop, question, id, value = line:match("^(%S+) (%S+) (%S+) (%S+) (.+)$")
+        table.insert(items, {
+          method = "PUT",
+          path = "/api/v1/shops/" .. shop .. "/answers/" .. id,
+          headers = {
+            ["Authorization"] = "Bearer " .. token,
+            ["Content-Type"] = "application/json",
+          },
+          body = '{"question_id": ' .. question .. ', "value": ' .. value
+            .. ', "not_applicable": false, "comment": ""}',
+        })
+      end
     end
     n = n + 1
   end
@@ -61,7 +87,7 @@ end
 function request()
   position = position % #items + 1
   local item = items[position]
-  return wrk.format("PUT", item.path, item.headers, item.body)
+  return wrk.format(item.method, item.path, item.headers, item.body)
 end
 
 -- Paced mode: every request of this thread is due `interval` ms after the one before,

@@ -11,12 +11,18 @@ What it does:
    (bench/autosave_floor.py: a bare ASGI app under the same uvicorn that checks the bearer
    token, parses the JSON and upserts the answer into a WAL SQLite file under BEGIN
    IMMEDIATE, with none of Touchstone's guarantees);
-4. for each N, drives each server in turn with `wrk` (C, epoll: /usr/bin/wrk, Debian's
-   `wrk` package) over N connections, with bench/autosave.lua choosing every request's
-   shopper, question and answer id: PUT /api/v1/shops/{shop_id}/answers/{uuid}, first each
-   answer once, then the same ids again (upserts), as a phone replaying its queue;
-5. prints, per N and server: saves/s, p50/p95/p99 latency, errors (any status but 200, any
-   socket error or timeout), the server's CPU per save, and Touchstone's share of the floor.
+4. for the page mode, logs each shopper in through the login form (GET /login, POST /login)
+   and opens their fill page, as a phone does, for the session cookie and its CSRF token;
+5. for each mode and N, drives each server in turn with `wrk` (C, epoll: /usr/bin/wrk,
+   Debian's `wrk` package) over N connections, with bench/autosave.lua choosing every
+   request's shopper, question and answer id, first each answer once, then the same ids
+   again (upserts), as a phone replaying its queue:
+     api   PUT /api/v1/shops/{shop_id}/answers/{uuid} with the shopper's API token;
+     page  POST /shops/{shop_id}/answers, the fill page's save (what the phones use), with
+           the login session's cookie, the X-CSRF-Token header and the Origin header;
+6. prints, per mode, N and server: saves/s, p50/p95/p99 latency, errors (any status but
+   200, any socket error or timeout), the server's CPU per save, and Touchstone's share of
+   the floor (which takes the page mode's saves with the token in a cookie).
 
 Two ways to load the servers:
 
@@ -27,8 +33,10 @@ Two ways to load the servers:
                          server did not keep up. Latency is measured from each send, so use
                          it to see what latency a rate below the maximum gets.
 
-Usage:  .venv/bin/python bench/autosave.py [-n 10,50,100] [--seconds 10] [--rate 0]
-            [--workers 1] [--database-url postgresql://...] [--no-floor] [--keep]
+Usage:  .venv/bin/python bench/autosave.py [--mode api,page] [-n 10,50,100] [--seconds 10]
+            [--rate 0] [--workers 1] [--database-url postgresql://...] [--no-floor] [--keep]
+With no arguments it prints everything docs/performance.md gives (both modes, 10/50/100
+shoppers, the floor and the share) in about three minutes.
 Prints figures; it is not a pass/fail test. wrk runs on the same machine and takes some
 CPU from the server (much less than a Python client would: one that was tried capped at
 about 150 requests/s here against a server that did nothing).
@@ -40,6 +48,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import socket
 import sqlite3
@@ -49,6 +58,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,19 +73,29 @@ TOUCHSTONE = Path(os.environ.get("BENCH_TOUCHSTONE") or Path(sys.executable).par
 WRK = os.environ.get("BENCH_WRK", "/usr/bin/wrk")
 LUA = Path(__file__).resolve().parent / "autosave.lua"
 FLOOR = Path(__file__).resolve().parent / "autosave_floor.py"
+MODES = ("api", "page")
+PASSWORD = "bench-shopper-password"
+_CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+Run = tuple[str, int]  # (mode, N): each run saves into shops of its own
 
 
 @dataclass
 class Shopper:
     user_id: int
     token: str
-    shops: dict[int, int] = field(default_factory=dict)  # N of the run -> shop id
-    questions: dict[int, list[tuple[int, Any]]] = field(default_factory=dict)
+    email: str = ""
+    shops: dict[Run, int] = field(default_factory=dict)  # the run -> shop id
+    questions: dict[Run, list[tuple[int, Any]]] = field(default_factory=dict)
+    cookie: str = ""  # the page mode's "name=value" session cookie, after logging in
+    csrf: str = ""  # and its CSRF token, as the fill page gives it
 
 
 @dataclass
 class Result:
     server: str
+    mode: str
     n: int
     saves: int
     seconds: float
@@ -84,6 +104,7 @@ class Result:
     p99: float
     errors: int
     cpu_per_save_ms: float
+    load: float = 0.0  # the 1-minute load average as the run ended
 
     @property
     def rate(self) -> float:
@@ -108,7 +129,7 @@ def sample_value(kind: str, config: dict[str, Any]) -> Any:
     return "Fine, nothing to add."
 
 
-def prepare(database_url: str, runs: list[int]) -> list[Shopper]:
+def prepare(database_url: str, runs: list[Run]) -> list[Shopper]:
     """Shopper accounts, tokens and one fresh shop per shopper per run, straight in the DB."""
     from sqlmodel import select
 
@@ -136,21 +157,20 @@ def prepare(database_url: str, runs: list[int]) -> list[Shopper]:
         assert owner is not None
         locations = [ident(loc) for loc in session.exec(select(Location))]
         touchpoints = [ident(tp) for tp in session.exec(select(Touchpoint))]
-        password = hash_password("bench-shopper-password")  # one hash for all: argon2 is slow
-        for i in range(max(runs)):
-            user = User(
-                email=f"bench-shopper-{i}@bench.example", name=f"Bench {i}", password_hash=password
-            )
+        password = hash_password(PASSWORD)  # one hash for all: argon2 is slow
+        for i in range(max(n for _, n in runs)):
+            email = f"bench-shopper-{i}@bench.example"
+            user = User(email=email, name=f"Bench {i}", password_hash=password)
             session.add(user)
             session.flush()
             session.add(Membership(org_id=org_id, user_id=ident(user), role=Role.shopper))
             token = api_token_issue(
                 session=session, user_id=ident(user), org_id=org_id, name="autosave bench"
             )
-            shoppers.append(Shopper(user_id=ident(user), token=token))
+            shoppers.append(Shopper(user_id=ident(user), token=token, email=email))
         session.commit()
-        for n in runs:
-            for i, shopper in enumerate(shoppers[:n]):
+        for run in runs:
+            for i, shopper in enumerate(shoppers[: run[1]]):
                 shop = services.shop_plan(
                     session=session,
                     org_id=org_id,
@@ -162,8 +182,8 @@ def prepare(database_url: str, runs: list[int]) -> list[Shopper]:
                     ),
                     actor_id=owner.user_id,
                 )
-                shopper.shops[n] = ident(shop)
-                shopper.questions[n] = [
+                shopper.shops[run] = ident(shop)
+                shopper.questions[run] = [
                     (ident(q), sample_value(str(q.kind), q.config or {}))
                     for section in shop_sections(session, shop)
                     for q in section.questions
@@ -172,20 +192,54 @@ def prepare(database_url: str, runs: list[int]) -> list[Shopper]:
     return shoppers
 
 
-def items_file(path: Path, shoppers: list[Shopper], n: int) -> Path:
-    """The saves of the run with N shoppers, one a line for bench/autosave.lua: line k is
+def items_file(path: Path, shoppers: list[Shopper], run: Run, *, floor: bool = False) -> Path:
+    """The saves of the run (mode, N), one a line for bench/autosave.lua: line k is
     shopper k mod N's answer to question k div N, so neighbouring lines (sent at the same
-    time) are different shoppers' answers. Each answer id is made once, as a phone makes it."""
+    time) are different shoppers' answers. Each answer id is made once, as a phone makes it.
+    A page line starts with the session cookie and CSRF token (for the floor: its cookie with
+    the shopper's token, and no CSRF token to check)."""
+    mode, n = run
     lines = []
-    count = min(len(s.questions[n]) for s in shoppers[:n])
+    count = min(len(s.questions[run]) for s in shoppers[:n])
     for q in range(count):
         for who in shoppers[:n]:
-            question_id, value = who.questions[n][q]
+            question_id, value = who.questions[run][q]
+            if mode == "api":
+                credential = who.token
+            elif floor:
+                credential = f"floor={who.token} -"
+            else:
+                credential = f"{who.cookie} {who.csrf}"
             lines.append(
-                f"{who.token} {who.shops[n]} {question_id} {uuid.uuid4()} {json.dumps(value)}"
+                f"{credential} {who.shops[run]} {question_id} {uuid.uuid4()} {json.dumps(value)}"
             )
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def log_in(base: str, shopper: Shopper, shop_id: int) -> None:
+    """Log the shopper in through the login form and open a fill page, as a phone does:
+    the session cookie and the CSRF token the page's saves then send."""
+    with httpx.Client(base_url=base, timeout=60) as client:
+        page = client.get("/login")
+        csrf = _CSRF_META.search(page.text)
+        if csrf is None:
+            raise SystemExit(f"no CSRF token on the login page ({page.status_code})")
+        done = client.post(
+            "/login",
+            data={"email": shopper.email, "password": PASSWORD, "csrf_token": csrf.group(1)},
+        )
+        if done.status_code != 303:
+            raise SystemExit(f"{shopper.email} could not log in: {done.status_code}")
+        fill = client.get(f"/shops/{shop_id}/fill")
+        csrf = _CSRF_META.search(fill.text)
+        if fill.status_code != 200 or csrf is None:
+            raise SystemExit(f"{shopper.email}'s fill page: {fill.status_code}")
+        cookies = list(client.cookies.jar)
+        if len(cookies) != 1:
+            raise SystemExit(f"expected one session cookie, got {[c.name for c in cookies]}")
+        shopper.cookie = f"{cookies[0].name}={cookies[0].value}"
+        shopper.csrf = csrf.group(1)
 
 
 def process_cpu(pid: int) -> float:
@@ -206,7 +260,15 @@ def process_cpu(pid: int) -> float:
 
 
 def wrk(
-    base: str, items: Path, *, n: int, seconds: float, rate: float, threads: int, pid: int
+    base: str,
+    items: Path,
+    *,
+    mode: str,
+    n: int,
+    seconds: float,
+    rate: float,
+    threads: int,
+    pid: int,
 ) -> dict[str, Any]:
     threads = max(1, min(threads, n))
     cpu = process_cpu(pid)
@@ -228,6 +290,7 @@ def wrk(
             str(items),
             str(threads),
             f"{rate:g}",
+            mode,
         ],
         capture_output=True,
         text=True,
@@ -244,15 +307,26 @@ def wrk(
 
 
 def measure(
-    server: str, base: str, items: Path, args: argparse.Namespace, n: int, pid: int
+    server: str, base: str, items: Path, args: argparse.Namespace, run: Run, pid: int
 ) -> Result:
-    f = wrk(base, items, n=n, seconds=args.seconds, rate=args.rate, threads=args.threads, pid=pid)
+    mode, n = run
+    f = wrk(
+        base,
+        items,
+        mode=mode,
+        n=n,
+        seconds=args.seconds,
+        rate=args.rate,
+        threads=args.threads,
+        pid=pid,
+    )
     errors = sum(f[k] for k in ("non200", "connect", "read", "write", "timeout"))
     saves = int(f["requests"])
     if f["stderr"] and errors:
         print("       " + f["stderr"].replace("\n", "\n       "))
     return Result(
         server,
+        mode,
         n,
         saves,
         float(f["seconds"]),
@@ -261,6 +335,7 @@ def measure(
         f["p99"],
         errors,
         1000 * f["cpu"] / saves if saves else float("nan"),
+        os.getloadavg()[0],
     )
 
 
@@ -323,6 +398,11 @@ def database(url: str, workdir: Path, *, keep: bool) -> Iterator[str]:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument(
+        "--mode",
+        default="api,page",
+        help="api (PUT with a token), page (the fill page's POST with a session), or both",
+    )
+    parser.add_argument(
         "-n", default="10,50,100", help="shopper counts (connections), comma-separated"
     )
     parser.add_argument("--seconds", type=float, default=10, help="length of each run")
@@ -335,9 +415,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-floor", action="store_true", help="measure Touchstone only")
     parser.add_argument("--keep", action="store_true", help="keep the temp directory")
     args = parser.parse_args(argv)
-    args.runs = [int(x) for x in args.n.split(",")]
-    if min(args.runs) < 1 or args.seconds <= 0 or args.rate < 0 or args.workers < 1:
+    args.modes = [m.strip() for m in args.mode.split(",") if m.strip()]
+    if not args.modes or any(m not in MODES for m in args.modes):
+        parser.error("--mode takes api, page or api,page")
+    try:
+        counts = [int(x) for x in args.n.split(",")]
+    except ValueError:
+        parser.error("-n takes whole numbers, comma-separated")
+    if min(counts) < 1 or args.seconds <= 0 or args.rate < 0 or args.workers < 1:
         parser.error("shopper counts, --seconds and --workers must be positive, --rate >= 0")
+    args.runs = [(mode, n) for mode in args.modes for n in counts]
     return args
 
 
@@ -377,6 +464,8 @@ def bench(args: argparse.Namespace, database_url: str, tmp: Path) -> None:
     port, floor_port = free_port(), free_port()
     base, floor_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{floor_port}"
     serve = [str(TOUCHSTONE), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    # The pages' own address, so that the Origin header a browser sends is ours.
+    env["BASE_URL"] = base
     if args.workers > 1:
         serve += ["--workers", str(args.workers)]
     floor = [sys.executable, str(FLOOR), "--db", str(floor_db), "--port", str(floor_port)]
@@ -384,6 +473,12 @@ def bench(args: argparse.Namespace, database_url: str, tmp: Path) -> None:
         started(serve, {**env, "LOG_LEVEL": "warning"}, tmp / "serve.log", base, "/healthz") as pid,
         started(floor, env, tmp / "floor.log", floor_base, "/") as floor_pid,
     ):
+        page_runs = [run for run in args.runs if run[0] == "page"]
+        if page_runs:
+            widest = max(page_runs, key=lambda run: run[1])
+            # argon2 checks each password: a moment each, so four at a time
+            with ThreadPoolExecutor(4) as pool:
+                list(pool.map(lambda s: log_in(base, s, s.shops[widest]), shoppers[: widest[1]]))
         report(args, database_url, shoppers, tmp, (base, pid), (floor_base, floor_pid))
 
 
@@ -408,15 +503,19 @@ def report(
     )
     mode = f"paced at {args.rate:g} saves/s" if args.rate else "closed loop"
     print(f"wrk {mode}, {args.threads} threads, {args.seconds:g} s per run")
+    # "load": the machine's 1-minute load average as each run ended (others' work moves
+    # every rate; CPU/save moves much less).
     print(
-        f"{'N':>4} {'server':<10} {'saves':>6} {'saves/s':>8} {'p50 ms':>7} {'p95 ms':>7}"
-        f" {'p99 ms':>7} {'errors':>6} {'CPU/save':>8} {'share':>6}"
+        f"{'N':>4} {'mode':<4} {'server':<10} {'saves':>6} {'saves/s':>8} {'p50 ms':>7}"
+        f" {'p95 ms':>7} {'p99 ms':>7} {'errors':>6} {'CPU/save':>8} {'share':>6} {'load':>5}"
     )
-    for n in args.runs:
-        items = items_file(tmp / f"items-{n}.txt", shoppers, n)
-        results = [measure("touchstone", touchstone[0], items, args, n, touchstone[1])]
+    for run in args.runs:
+        mode, n = run
+        items = items_file(tmp / f"items-{mode}-{n}.txt", shoppers, run)
+        results = [measure("touchstone", touchstone[0], items, args, run, touchstone[1])]
         if not args.no_floor:
-            results.append(measure("floor", floor[0], items, args, n, floor[1]))
+            floor_items = items_file(tmp / f"floor-{mode}-{n}.txt", shoppers, run, floor=True)
+            results.append(measure("floor", floor[0], floor_items, args, run, floor[1]))
         for r in results:
             share = (
                 f"{100 * results[0].rate / results[1].rate:>5.1f}%"
@@ -424,8 +523,9 @@ def report(
                 else ""
             )
             print(
-                f"{n:>4} {r.server:<10} {r.saves:>6} {r.rate:>8.0f} {r.p50:>7.1f} {r.p95:>7.1f}"
-                f" {r.p99:>7.1f} {r.errors:>6} {r.cpu_per_save_ms:>6.2f}ms {share:>6}",
+                f"{n:>4} {r.mode:<4} {r.server:<10} {r.saves:>6} {r.rate:>8.0f} {r.p50:>7.1f}"
+                f" {r.p95:>7.1f} {r.p99:>7.1f} {r.errors:>6} {r.cpu_per_save_ms:>6.2f}ms"
+                f" {share:>6} {r.load:>5.1f}",
                 flush=True,
             )
 
