@@ -13,11 +13,48 @@ from __future__ import annotations
 MARKED_TEMPLATE_DIRS: tuple[str, ...] = (
     "base.html",
     "macros.html",
+    "errors",
+    "feedback",
+    "audits/shopper_fill.html",
+    "audits/_fill_question.html",
+    "audits/_fill_section.html",
+    "_js_strings.html",
+    "audits/_fill_submit.html",
+    "audits/_fill_visit.html",
+    "audits/shopper_done.html",
+    "orgs/home_shopper.html",
+    "orgs/login.html",
+    "board/jobs_shopper.html",
+    "board/_go.html",
+    "pay/mine.html",
+    "recovery/public_base.html",
+    "recovery/public_form.html",
+    "recovery/public_problem.html",
+    "recovery/public_thanks.html",
 )
 
 SPANISH_COMPLETE: tuple[str, ...] = (
+    # what every page shows, and the shopper's pages
     "templates/base.html",
+    "templates/_js_strings.html",
     "templates/macros.html",
+    "templates/errors/*",
+    "templates/feedback/*",
+    "templates/audits/shopper_*.html",
+    "templates/audits/_fill_*.html",
+    "templates/orgs/home_shopper.html",
+    "templates/orgs/login.html",
+    "templates/board/jobs_shopper.html",
+    "templates/board/_go.html",
+    "templates/pay/mine.html",
     "app/orgs/models.py",
     "app/accounts/services.py",
+    "audits/routes.py",
+    "audits/board/queries.py",
+    "audits/pay/queries.py",
+    # the public complaint pages
+    "templates/recovery/public_*.html",
+    "recovery/complaints/*.py",
+    # printed reports
+    "templates/reports/pdf/*",
 )
