@@ -55,6 +55,8 @@ SPANISH_COMPLETE: tuple[str, ...] = (
     # the public complaint pages
     "templates/recovery/public_*.html",
     "recovery/complaints/*.py",
+    # e-mails to customers: the ready-made replies, in the complaint's language
+    "recovery/replies.py",
     # printed reports
     "templates/reports/pdf/*",
 )

@@ -586,6 +586,7 @@ def _submit(
             data=data,
             reference=reference,
             address=address,
+            language=request_language(request),
         )
     except IntegrityError:
         if not _case_exists(session, reference):

@@ -1,4 +1,5 @@
-"""user language: the interface language a person chose (None follows the browser)
+"""user and complaint language: the interface language a person chose (None follows the
+browser), and the language a customer wrote a complaint in (the replies to them use it)
 
 Revision ID: d5e1a7c3b9f2
 Revises: b7c1d9e2f4a6
@@ -19,8 +20,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.add_column(sa.Column('language', sa.String(length=8), nullable=True))
+    with op.batch_alter_table('recovery_case', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('language', sa.String(length=8), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('recovery_case', schema=None) as batch_op:
+        batch_op.drop_column('language')
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.drop_column('language')
