@@ -69,6 +69,12 @@ def gettext(message: str, lang: str, **variables: Any) -> str:
     return text % variables if variables else text
 
 
+def pgettext(context: str, message: str, lang: str, **variables: Any) -> str:
+    """`message` in `lang` as meant in `context` (the same English can need different words)."""
+    text = translations(lang).pgettext(context, message)
+    return text % variables if variables else text
+
+
 def ngettext(singular: str, plural: str, n: int, lang: str, **variables: Any) -> str:
     """The singular or plural form for `n` in `lang` (Spanish and English both have two);
     `%(num)s` is `n` unless given."""

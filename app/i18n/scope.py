@@ -57,6 +57,8 @@ SPANISH_COMPLETE: tuple[str, ...] = (
     "recovery/complaints/*.py",
     # e-mails to customers: the ready-made replies, in the complaint's language
     "recovery/replies.py",
+    # e-mails to shoppers: the no-show notice
+    "audits/board/services.py",
     # printed reports
     "templates/reports/pdf/*",
 )

@@ -14,7 +14,7 @@ from babel.dates import format_date
 from sqlalchemy import and_, case, func, not_, or_
 from sqlmodel import Session, col, select
 
-from app.i18n.catalogs import gettext
+from app.i18n.catalogs import gettext, pgettext
 from app.i18n.languages import DEFAULT_LANGUAGE, locale_of
 from app.modelbase import utcnow
 from app.orgs.models import Location, Membership, Role, User
@@ -83,11 +83,14 @@ def _day_words(moment: datetime, now: datetime, lang: str = DEFAULT_LANGUAGE) ->
     if now.date() - timedelta(days=6) <= moment.date() < now.date() + timedelta(days=7):
         if lang == DEFAULT_LANGUAGE:
             return f"{moment:%A}{clock}"
-        return format_date(moment, "EEEE", locale=locale) + clock
-    year = "" if moment.year == now.year else f" {moment.year}"
-    if lang == DEFAULT_LANGUAGE:
-        return f"{moment.day} {moment:%B}{year}{clock}"
-    return format_date(moment, "d 'de' MMMM", locale=locale) + year + clock
+        day = format_date(moment, "EEEE", locale=locale) + clock
+    else:
+        year = "" if moment.year == now.year else f" {moment.year}"
+        if lang == DEFAULT_LANGUAGE:
+            return f"{moment.day} {moment:%B}{year}{clock}"
+        day = format_date(moment, "d 'de' MMMM", locale=locale) + year + clock
+    # A day or a date, as against "today": Spanish puts an article before it ("el jueves").
+    return pgettext("a day, not today", "%(when)s", lang, when=day)
 
 
 @dataclass(frozen=True)
@@ -109,14 +112,19 @@ class Window:
         when = _day_words(self.opens_at, self.local_now, lang)
         return gettext("opens on %(when)s", lang, when=when)
 
+    def due_when_in(self, lang: str) -> str:
+        """ "Friday 18:00": when it is due, in `lang`; "" without an end."""
+        if self.due_at is None:
+            return ""
+        if self.same_day:
+            return f"{self.due_at:%H:%M}"
+        return _day_words(self.due_at, self.local_now, lang)
+
     def due_in(self, lang: str) -> str:
         """ "due by Friday 18:00", "was due by ..."; "" without an end."""
         if self.due_at is None:
             return ""
-        if self.same_day:
-            when = f"{self.due_at:%H:%M}"
-        else:
-            when = _day_words(self.due_at, self.local_now, lang)
+        when = self.due_when_in(lang)
         if self.late:
             return gettext("was due by %(when)s", lang, when=when)
         return gettext("due by %(when)s", lang, when=when)

@@ -107,3 +107,39 @@ def test_a_shopper_fills_a_shop_in_spanish(open_tab: TabFactory, live_server: Li
     expect(page.get_by_role("button", name="Entregar la visita")).to_be_visible()
     tab.check_phone_layout()
     tab.screenshot("shopper-es-check")
+
+
+def complaint_path(server: LiveServer) -> str:
+    db = Database(server.database_url)
+    with db.session() as session:
+        org = session.exec(select(Organization).where(Organization.name == "Demo Co")).one()
+        key = org.public_key
+    db.dispose()
+    assert key
+    return f"/complain/{key}"
+
+
+def test_the_complaint_page_follows_the_phone_and_switches(
+    open_tab: TabFactory, live_server: LiveServer
+) -> None:
+    phone = open_tab(PHONE)
+    page = phone.page
+    page.set_extra_http_headers({"Accept-Language": "es-ES,es;q=0.9"})
+    phone.goto(complaint_path(live_server))
+    expect(page.get_by_role("heading", name="¿Algo no ha ido bien?")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    # The counter's words come from the page, its numbers written the Spanish way.
+    page.get_by_label("¿Qué ocurrió?").fill("El pan estaba duro.")
+    expect(page.locator("#f-summary-count")).to_have_text("19 de 2000 caracteres")
+    phone.check_phone_layout()
+    phone.check_labels()
+    phone.screenshot("complaint-form-es-phone")
+
+    # The switch in the bar: English, whatever the phone asks for.
+    with page.expect_navigation():
+        page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", name="Something not right?")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("button", name="Español")).to_be_visible()
+    phone.check_phone_layout()
+    phone.screenshot("complaint-form-en-switch-phone")

@@ -70,7 +70,9 @@ def test_refusals_and_thanks_are_in_spanish_and_the_case_keeps_the_language(
     long = send(client, place.path, token, summary="x" * 2001)
     assert "Use como máximo 2000 caracteres (este tiene 2001)." in long.text  # type: ignore[attr-defined]
 
-    sent = send(client, place.path, token, customer_name="Lucía", customer_contact="lucia@example.test")
+    sent = send(
+        client, place.path, token, customer_name="Lucía", customer_contact="lucia@example.test"
+    )
     assert sent.status_code == 303  # type: ignore[attr-defined]
     thanks = client.get(sent.headers["location"])  # type: ignore[attr-defined]
     assert "Gracias por contárnoslo" in thanks.text and "Su referencia" in thanks.text
