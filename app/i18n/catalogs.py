@@ -71,7 +71,7 @@ def gettext(message: str, lang: str, **variables: Any) -> str:
 
 def pgettext(context: str, message: str, lang: str, **variables: Any) -> str:
     """`message` in `lang` as meant in `context` (the same English can need different words)."""
-    text = translations(lang).pgettext(context, message)
+    text = str(translations(lang).pgettext(context, message))
     return text % variables if variables else text
 
 
