@@ -143,3 +143,23 @@ def test_the_complaint_page_follows_the_phone_and_switches(
     expect(page.get_by_role("button", name="Español")).to_be_visible()
     phone.check_phone_layout()
     phone.screenshot("complaint-form-en-switch-phone")
+
+
+def test_the_account_page_shows_the_choice(open_tab: TabFactory, live_server: LiveServer) -> None:
+    make_spanish_shopper(live_server)
+    tab = open_tab(PHONE)
+    page = tab.page
+    tab.login(LUCIA, LUCIA_PASSWORD)
+    tab.goto("/account")
+    card = page.locator("#language")
+    select = card.get_by_role("combobox")
+    # Spanish when the first test chose it; choose it here so the test stands alone.
+    select.select_option("es")
+    with page.expect_navigation():
+        card.get_by_role("button").click()
+    page.goto(f"{tab.base_url}/account")
+    expect(page.locator("#language h2")).to_have_text("Idioma")
+    expect(page.locator("#account-language")).to_have_value("es")
+    tab.check_phone_layout()
+    tab.check_labels()
+    tab.screenshot("account-language-es-phone")
