@@ -16,7 +16,7 @@ from app.config import PROJECT_ROOT
 from app.figures import points_text, score_text
 from app.i18n import formats
 from app.i18n import jinja as i18n_jinja
-from app.i18n.current import request_language, using
+from app.i18n.current import current_language, request_language, using
 from app.i18n.formats import local_when
 from app.i18n.jinja import context_language
 from app.i18n.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES
@@ -100,6 +100,14 @@ def _points(context: Context, value: float) -> str:
 
 
 @pass_context
+def _grouped(context: Context, value: int) -> str:
+    """A whole number with the language's thousands separator: "2,000", "2000" in Spanish
+    (CLDR groups four-digit numbers only from five digits on there)."""
+    lang = context_language(context)
+    return f"{value:,}" if lang == DEFAULT_LANGUAGE else formats.number_text(value, lang)
+
+
+@pass_context
 def _money(context: Context, amount: Any, currency: str) -> str:
     return formats.money_text(amount, currency, lang=context_language(context))
 
@@ -117,6 +125,8 @@ TEMPLATE_GLOBALS: dict[str, object] = {
     # The one status rule (met / near / below), for pages that judge a score themselves.
     "target_status": target_status,
     "LANGUAGES": LANGUAGES,
+    # The language of the render under way, for macros imported without context.
+    "page_lang": current_language.get,
     "LANGUAGE_NAMES": LANGUAGE_NAMES,
 }
 
@@ -131,6 +141,7 @@ TEMPLATE_FILTERS: dict[str, object] = {
     # Scores everywhere: "58.5", whole numbers bare, no "%" and no "/ 100" (definitions.md).
     "score": _score,
     "number": _number,
+    "grouped": _grouped,
     "money": _money,
 }
 

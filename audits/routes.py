@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
+from app.i18n.catalogs import N_
 from app.modelbase import ident
 from app.orgs.models import Location, Role
 from app.orgs.queries import locations_list
@@ -40,12 +41,12 @@ from touchpoints.queries import journey, question_counts
 router = APIRouter(include_in_schema=False)
 
 STATUS_LABELS = {
-    ShopStatus.open: "On the job board",
-    ShopStatus.assigned: "Assigned",
-    ShopStatus.in_progress: "In progress",
-    ShopStatus.submitted: "Submitted",
-    ShopStatus.returned: "Returned",
-    ShopStatus.approved: "Approved",
+    ShopStatus.open: N_("On the job board"),
+    ShopStatus.assigned: N_("Assigned"),
+    ShopStatus.in_progress: N_("In progress"),
+    ShopStatus.submitted: N_("Submitted"),
+    ShopStatus.returned: N_("Returned"),
+    ShopStatus.approved: N_("Approved"),
 }
 # Registered on the shared Jinja environment by app.wiring at start-up.
 TEMPLATE_GLOBALS: dict[str, object] = {

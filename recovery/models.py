@@ -95,6 +95,9 @@ class RecoveryCase(OrgOwned, table=True):
     # Customer contact: optional, and removed after the organization's retention period.
     customer_name: str = Field(default="", sa_type=String(120))
     customer_contact: str = Field(default="", sa_type=String(200))
+    # The language the customer wrote in (the complaint page's, app/i18n): the ready-made
+    # replies to them are in it. None for cases the organization opened itself (English).
+    language: str | None = Field(default=None, sa_type=String(8))
     contact_removed_at: datetime | None = utc_field(default=None)
 
     acknowledged_at: datetime | None = utc_field(default=None)

@@ -447,7 +447,13 @@ def case_action_item(session: Session, case: RecoveryCase) -> ActionItem | None:
 
 
 def complaint_open(
-    *, session: Session, org_id: int, data: CaseOpen, reference: str, address: str
+    *,
+    session: Session,
+    org_id: int,
+    data: CaseOpen,
+    reference: str,
+    address: str,
+    language: str | None = None,
 ) -> None:
     """Open the case of a complaint from the public form, under the reference of the form
     the customer was served, and count the post with it (one transaction).
@@ -457,7 +463,7 @@ def complaint_open(
     form's case exists. A refusal (DomainError) is raised after the post alone is counted."""
     public_post_record(session=session, address=address)
     try:
-        case_open(
+        case = case_open(
             session=session,
             org_id=org_id,
             data=data,
@@ -465,6 +471,7 @@ def complaint_open(
             commit=False,
             reference=reference,
         )
+        case.language = language  # the replies to the customer are written in it
         session.commit()
     except IntegrityError:
         session.rollback()

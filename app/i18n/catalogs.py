@@ -1,7 +1,7 @@
 """Message catalogs: app/locale/<lang>/LC_MESSAGES/messages.po, read with Babel and compiled
 in memory the first time a language is asked for (no .mo files are committed or built).
 
-`gettext(lang, msgid)` gives the translation, or the English msgid itself when the catalog
+`gettext(msgid, lang)` gives the translation, or the English msgid itself when the catalog
 has none (or marks it fuzzy): an untranslated word is shown in English, never blank.
 """
 
@@ -60,13 +60,22 @@ def translations(lang: str) -> NullTranslations:
     return translations_from_catalog(catalog_read(path, code))
 
 
-def gettext(lang: str, message: str, **variables: Any) -> str:
-    """`message` in `lang`; `%(name)s` placeholders filled from `variables` when given."""
+def gettext(message: str, lang: str, **variables: Any) -> str:
+    """`message` in `lang`; `%(name)s` placeholders filled from `variables` when given.
+
+    The message comes first, as gettext's own does: Babel's extractor takes the first
+    argument of `gettext(...)` for the msgid."""
     text = translations(lang).gettext(message)
     return text % variables if variables else text
 
 
-def ngettext(lang: str, singular: str, plural: str, n: int, **variables: Any) -> str:
+def pgettext(context: str, message: str, lang: str, **variables: Any) -> str:
+    """`message` in `lang` as meant in `context` (the same English can need different words)."""
+    text = str(translations(lang).pgettext(context, message))
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, lang: str, **variables: Any) -> str:
     """The singular or plural form for `n` in `lang` (Spanish and English both have two);
     `%(num)s` is `n` unless given."""
     text = translations(lang).ngettext(singular, plural, n)

@@ -122,6 +122,11 @@ def day_text(value: date | None, fmt: str = "%d %b %Y", lang: str = DEFAULT_LANG
     return _clean(format_date(value, cldr_pattern(fmt), locale=locale_of(lang)))
 
 
+# CLDR's minimumGroupingDigits, which Babel's formatting does not apply: Spanish groups the
+# thousands only from five digits on ("2000", "20.000"), as the RAE writes them.
+MIN_GROUPING_DIGITS = {"es": 2}
+
+
 def number_text(value: float | int | Decimal | str, lang: str = DEFAULT_LANGUAGE) -> str:
     """A number already rounded as Touchstone rounds it ("58.5", "80", "—"), with `lang`'s
     decimal mark; anything that is not a number is given back as it came."""
@@ -135,7 +140,8 @@ def number_text(value: float | int | Decimal | str, lang: str = DEFAULT_LANGUAGE
     if not number.is_finite():
         return text
     places = max(0, -int(number.as_tuple().exponent))
-    pattern = "#,##0" + ("." + "0" * places if places else "")
+    grouped = abs(number) >= 10 ** (2 + MIN_GROUPING_DIGITS.get(lang, 1))
+    pattern = ("#,##0" if grouped else "0") + ("." + "0" * places if places else "")
     return format_decimal(number, format=pattern, locale=locale_of(lang))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 from app.i18n import catalogs
 from app.i18n.current import current_language
@@ -42,12 +43,14 @@ def _npgettext(context: Context, ctx: str, singular: str, plural: str, n: int) -
 
 
 @pass_context
-def translate(context: Context, message: str | None) -> str:
+def translate(context: Context, message: object) -> str:
     """A message that came from the code (a service's MSG_ constant marked with `N_()`, a
     flash) in the page's language; as it came when no catalog has it. Unlike `_()`, it fills
     in no `%(name)s` placeholders, so a message with a literal "%" is safe."""
     if not message:
         return ""
+    if isinstance(message, Markup) or not isinstance(message, str):
+        return message  # type: ignore[return-value]  # markup built by the code, or no text
     return catalogs.translations(context_language(context)).gettext(message)
 
 

@@ -16,11 +16,40 @@ MARKED_TEMPLATE_DIRS: tuple[str, ...] = (
     # Printed reports and the complaint poster (printed for customers).
     "reports/pdf",
     "recovery/poster.html",
+    "errors",
+    "feedback",
+    "audits/shopper_fill.html",
+    "audits/_fill_question.html",
+    "audits/_fill_section.html",
+    "_js_strings.html",
+    "audits/_fill_submit.html",
+    "audits/_fill_visit.html",
+    "audits/shopper_done.html",
+    "orgs/home_shopper.html",
+    "orgs/login.html",
+    "board/jobs_shopper.html",
+    "board/_go.html",
+    "pay/mine.html",
+    "recovery/public_base.html",
+    "recovery/public_form.html",
+    "recovery/public_problem.html",
+    "recovery/public_thanks.html",
 )
 
 SPANISH_COMPLETE: tuple[str, ...] = (
+    # what every page shows, and the shopper's pages
     "templates/base.html",
+    "templates/_js_strings.html",
     "templates/macros.html",
+    "templates/errors/*",
+    "templates/feedback/*",
+    "templates/audits/shopper_*.html",
+    "templates/audits/_fill_*.html",
+    "templates/orgs/home_shopper.html",
+    "templates/orgs/login.html",
+    "templates/board/jobs_shopper.html",
+    "templates/board/_go.html",
+    "templates/pay/mine.html",
     "app/orgs/models.py",
     "app/accounts/services.py",
     # Printed reports: their templates, the poster, and the Python that writes their words.
@@ -37,4 +66,15 @@ SPANISH_COMPLETE: tuple[str, ...] = (
     "reports/pdf/documents.py",
     "reports/visit/queries.py",
     "reports/visit/services.py",
+    "audits/routes.py",
+    "audits/board/queries.py",
+    "audits/pay/queries.py",
+    # the public complaint pages
+    "templates/recovery/public_*.html",
+    "recovery/complaints/*.py",
+    # e-mails to customers: the ready-made replies, in the complaint's language
+    "recovery/replies.py",
+    # e-mails to shoppers: the no-show notice
+    "audits/board/services.py",
+    # printed reports
 )

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from app import mailer
 from app.config import Settings
 from app.errors import ConflictError, DomainError, GoneError, NotFoundError, ThrottledError
+from app.i18n.catalogs import N_
 from app.modelbase import ident, utcnow
 from app.orgs import models
 from app.orgs.models import (
@@ -49,7 +50,7 @@ from app.security import (
 from app.tenancy import unscoped
 
 MSG_EMAIL_TAKEN = "An account with this e-mail address already exists."
-MSG_LOGIN_FAILED = "E-mail address or password is wrong."
+MSG_LOGIN_FAILED = N_("E-mail address or password is wrong.")
 MSG_LOGIN_THROTTLED = (
     "Too many failed attempts. Wait {minutes} minutes, then try again, or ask an owner "
     "to send you a new invite link."

@@ -3,13 +3,27 @@
 (function () {
   "use strict";
 
+  // The words come from the page, in its language (data-count-text, data-left-text: "{n}"
+  // and the like are filled in here), and the numbers are written as that language does.
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (all, key) {
+      return key in values ? values[key] : all;
+    });
+  }
+
   function count(area) {
     var out = document.getElementById(area.getAttribute("data-count"));
     if (!out) return;
+    var lang = document.documentElement.lang || "en";
     var max = parseInt(area.getAttribute("maxlength"), 10);
     var left = max - area.value.length;
-    out.textContent = area.value.length.toLocaleString("en") + " of " + max.toLocaleString("en") +
-      " characters" + (left < 100 ? " (" + left.toLocaleString("en") + " left)" : "");
+    var num = function (n) { return n.toLocaleString(lang); };
+    var text = fill(area.getAttribute("data-count-text") || "{n} of {max} characters",
+      { n: num(area.value.length), max: num(max) });
+    if (left < 100) {
+      text += " " + fill(area.getAttribute("data-left-text") || "({left} left)", { left: num(left) });
+    }
+    out.textContent = text;
   }
 
   document.querySelectorAll("textarea[data-count]").forEach(function (area) {

@@ -18,6 +18,10 @@
   // shared phone never shows or sends one person's answers under another's login.
   var USER = document.body.getAttribute("data-user") || "";
   if (!USER) return;  // no login: nothing to keep or send
+
+  // What this script says, in the page's language (touchstone.js reads the page's words).
+  var t = window.touchstoneT || function (text) { return text; };
+  var tn = window.touchstoneTn || function (one, many, n) { return n === 1 ? one : many; };
   var QUEUE = "touchstone:queue:v1:" + USER;
   var root = document.getElementById("fill");
   var shop = root ? root.getAttribute("data-shop") : null;
@@ -67,7 +71,7 @@
       window.localStorage.setItem(key, JSON.stringify(value));
       return true;
     } catch (e) {
-      status("This phone's storage is full: answers cannot be kept offline. Stay on this page until they are sent.", true);
+      status(t("This phone's storage is full: answers cannot be kept offline. Stay on this page until they are sent."), true);
       return false;
     }
   }
@@ -137,22 +141,17 @@
   // The login page, coming back here afterwards (the queue then sends what it keeps).
   function loginLink() {
     var here = window.location.pathname + window.location.search;
-    return { href: "/login?next=" + encodeURIComponent(here), text: "Log in again" };
+    return { href: "/login?next=" + encodeURIComponent(here), text: t("Log in again") };
   }
 
   function stoppedText(pics) {
+    var here = keptHere(pics);
     var kept = load(QUEUE, []).length || pics
-      ? stillHere(pics) + " kept on this phone and go out once you are back."
-      : "Log in again to go on.";
-    if (stopped === "login") return "Your login has ended: " + kept;
-    return stopped + " " + kept;
-  }
-
-  // "2 answers and 1 photo are", "3 answers, 1 comment and 1 visit detail are", "1 photo
-  // is": what is still kept on this phone (the queue, and `pics` photos).
-  function stillHere(pics) {
-    var kept = keptHere(pics);
-    return kept.text + (kept.total === 1 ? " is" : " are");
+      ? tn("{kept} is kept on this phone and go out once you are back.",
+        "{kept} are kept on this phone and go out once you are back.", here.total, { kept: here.text })
+      : t("Log in again to go on.");
+    if (stopped === "login") return t("Your login has ended: {rest}", { rest: kept });
+    return t(stopped) + " " + kept;
   }
 
   // {text: "2 answers and 1 photo", total: 3}; text "nothing" when nothing waits. The
@@ -179,9 +178,10 @@
       ? navigator.storage.persisted().catch(function () { return null; })
       : Promise.resolve(null);
     asked.then(function (kept) {
-      var words = kept === true ? "kept until sent"
-        : "the browser may clear it if space runs low";
-      box.textContent = "Kept on this phone: " + keptHere(photoWaiting).text + ". Storage: " + words + ".";
+      var words = kept === true ? t("kept until sent")
+        : t("the browser may clear it if space runs low");
+      box.textContent = t("Kept on this phone: {kept}. Storage: {storage}.",
+        { kept: keptHere(photoWaiting).text, storage: words });
       box.hidden = false;
     });
   }
@@ -194,9 +194,13 @@
   function handInHeldText(pics) {
     // Exact about what happens by itself: the waiting items go out when the signal returns;
     // the hand-in does not, the shopper presses it again.
-    return "No connection: the shop is not handed in. " + stillHere(pics) +
+    var here = keptHere(pics);
+    return tn("No connection: the shop is not handed in. {kept} is" +
       " still on this phone and go out by themselves when the signal returns. " +
-      "The hand-in does not: press “Hand in the shop” again then.";
+      "The hand-in does not: press “Hand in the shop” again then.",
+      "No connection: the shop is not handed in. {kept} are" +
+      " still on this phone and go out by themselves when the signal returns. " +
+      "The hand-in does not: press “Hand in the shop” again then.", here.total, { kept: here.text });
   }
 
   // The sync receipt on the check screen: the answers the server holds (the page's, plus
@@ -217,20 +221,22 @@
     });
     var total = Object.keys(given).length;
     if (!total) {
-      box.textContent = "No answers are on the server yet.";
+      box.textContent = t("No answers are on the server yet.");
     } else if (waiting) {
-      box.textContent = waiting + " of " + total + (total === 1 ? " answer" : " answers") +
-        (waiting === 1 ? " is" : " are") + " still on this phone.";
+      box.textContent = waiting === 1
+        ? tn("{waiting} of {n} answer is still on this phone.", "{waiting} of {n} answers is still on this phone.", total, { waiting: waiting })
+        : tn("{waiting} of {n} answer are still on this phone.", "{waiting} of {n} answers are still on this phone.", total, { waiting: waiting });
     } else {
       var last = Math.max(acked.at || 0, time(root.getAttribute("data-last-saved")) || 0);
       var at = "";
       if (last) {
-        var t = new Date(last);
+        var lastAt = new Date(last);
         var two = function (n) { return (n < 10 ? "0" : "") + n; };
-        at = ", last at " + two(t.getHours()) + ":" + two(t.getMinutes());
+        at = two(lastAt.getHours()) + ":" + two(lastAt.getMinutes());
       }
-      box.textContent = (total === 1 ? "Your 1 answer is" : "All " + total + " answers are") +
-        " on the server" + at + ".";
+      box.textContent = at
+        ? tn("Your {n} answer is on the server, last at {at}.", "All {n} answers are on the server, last at {at}.", total, { at: at })
+        : tn("Your {n} answer is on the server.", "All {n} answers are on the server.", total);
     }
   }
 
@@ -245,10 +251,10 @@
     } else if (handInHeld) {
       status(handInHeldText(photoWaiting), true);
     } else if (waiting || photoWaiting) {
-      var one = keptHere(photoWaiting).total === 1;
-      status(stillHere(photoWaiting) + " waiting to send. " +
-        (one ? "It is kept on this phone and goes out" : "They are kept on this phone and go out") +
-        " when the signal returns.", false);
+      var here = keptHere(photoWaiting);
+      status(tn("{kept} is waiting to send. It is kept on this phone and goes out when the signal returns.",
+        "{kept} are waiting to send. They are kept on this phone and go out when the signal returns.",
+        here.total, { kept: here.text }), false);
     } else {
       status("", false);
     }
@@ -445,7 +451,7 @@
           // Refused for a reason the shopper can act on: out of the queue (sending it again
           // cannot help), and the reason stays next to the question.
           drop(item);
-          refused(item, refusalText(data, "This could not be saved."));
+          refused(item, refusalText(data, t("This could not be saved.")));
           return flush();
         }
         // No word from the server that it kept this item (a server error, an answer that is
@@ -483,7 +489,7 @@
   }
 
   function refusalText(data, fallback) {
-    return data && typeof data.detail === "string" ? data.detail : fallback;
+    return data && typeof data.detail === "string" ? t(data.detail) : fallback;
   }
 
   function stop(response, data) {
@@ -517,7 +523,7 @@
 
   function acknowledged(item, data) {
     if (item.photo) {
-      if (item.shop === shop) sayPhoto(item.photoQuestion, "Photo removed.", "ok");
+      if (item.shop === shop) sayPhoto(item.photoQuestion, t("Photo removed."), "ok");
       return showQueue();
     }
     if (item.question) settle(item, data);
@@ -535,7 +541,7 @@
         if (shown) paint(shown, serverCopy(data));
         mark(item.question, changedText(data.given_at), "changed");
       } else if (!pending) {
-        mark(item.question, "Saved", "ok");
+        mark(item.question, t("Saved"), "ok");
       }
       var ids = JSON.parse(root ? root.getAttribute("data-answered-ids") || "[]" : "[]");
       if (root && ids.indexOf(Number(item.question)) < 0) {
@@ -552,7 +558,7 @@
       }
     } else if (item.stateKey) {
       if (item.stateKey === "start") startKept(item.shop);
-      if (!pendingKeys()[item.key]) mark(item.stateKey, "Saved", "ok");
+      if (!pendingKeys()[item.key]) mark(item.stateKey, t("Saved"), "ok");
     }
     progress();
     showQueue();
@@ -577,16 +583,16 @@
   }
 
   function time(iso) {
-    var t = Date.parse(iso || "");
-    return isNaN(t) ? NaN : t;
+    var ms = Date.parse(iso || "");
+    return isNaN(ms) ? NaN : ms;
   }
 
   function changedText(iso) {
-    var t = new Date(time(iso));
-    if (isNaN(t.getTime())) return "Changed on another device; this is the newer answer.";
+    var when = new Date(time(iso));
+    if (isNaN(when.getTime())) return t("Changed on another device; this is the newer answer.");
     var two = function (n) { return (n < 10 ? "0" : "") + n; };
-    return "Changed on another device at " + two(t.getHours()) + ":" + two(t.getMinutes()) +
-      "; this is the newer answer.";
+    return t("Changed on another device at {at}; this is the newer answer.",
+      { at: two(when.getHours()) + ":" + two(when.getMinutes()) });
   }
 
   function sameAnswer(a, b) {
@@ -730,10 +736,10 @@
     evidenceNotes();
     progress();
     if (next.value === null && !next.na) {
-      mark(qid, "Your comment is kept here and sent with your answer.", "wait");
+      mark(qid, t("Your comment is kept here and sent with your answer."), "wait");
       return;
     }
-    mark(qid, "Waiting to send…", "wait");
+    mark(qid, t("Waiting to send…"), "wait");
     var value = next.value;
     var kind = block.getAttribute("data-kind");
     if ((kind === "scale" || kind === "choice") && value !== null) value = Number(value);
@@ -792,7 +798,7 @@
         var input = block.querySelector("[data-input]");
         var comment = block.querySelector("[data-comment]");
         draft("q" + qid, { input: input ? input.value : null, comment: comment ? comment.value : null });
-        mark(qid, "Typing… kept on this phone, sent when you pause.", "wait");
+        mark(qid, t("Typing… kept on this phone, sent when you pause."), "wait");
         debounce(qid, function () { takeTyped(block); }, 800);
       } else if (el.hasAttribute("data-section-comment")) {
         draft("s" + el.getAttribute("data-section-comment"), el.value);
@@ -882,7 +888,7 @@
     var same = (change.value === undefined || String(change.value) === String(state.value)) &&
       (change.comment === undefined || change.comment === (state.comment || "")) && load(GIVEN, {})[block.getAttribute("data-question")];
     if (same && !pendingKeys()["a:" + shop + ":" + block.getAttribute("data-question")]) {
-      mark(block.getAttribute("data-question"), "Saved", "ok");
+      mark(block.getAttribute("data-question"), t("Saved"), "ok");
       return;
     }
     give(block, change);
@@ -899,7 +905,7 @@
       saved[el.getAttribute("data-visit-field")] = el.value;
     });
     store(VISIT, saved);
-    mark("visit", "Waiting to send…", "wait");
+    mark("visit", t("Waiting to send…"), "wait");
     var key = body.comment !== undefined ? "v:" + shop + ":comment" : "v:" + shop;
     enqueue({ key: key, stateKey: "visit", url: "/shops/" + shop + "/visit", body: body });
   }
@@ -910,7 +916,7 @@
     var saved = load(VISIT, {});
     saved["s" + tp] = el.value;
     store(VISIT, saved);
-    mark("s" + tp, "Waiting to send…", "wait");
+    mark("s" + tp, t("Waiting to send…"), "wait");
     enqueue({
       key: "s:" + shop + ":" + tp, stateKey: "s" + tp, url: "/shops/" + shop + "/section-comment",
       body: { touchpoint_id: Number(tp), comment: el.value }
@@ -1043,8 +1049,8 @@
       var qid = block.getAttribute("data-question");
       if (given[qid]) {
         paint(block, given[qid]);
-        if (pending["a:" + shop + ":" + qid]) mark(qid, "Waiting to send…", "wait");
-        else if (given[qid].value !== null || given[qid].na) mark(qid, "Saved", "ok");
+        if (pending["a:" + shop + ":" + qid]) mark(qid, t("Waiting to send…"), "wait");
+        else if (given[qid].value !== null || given[qid].na) mark(qid, t("Saved"), "ok");
       }
     });
     // A comment typed here on a question answered on another device goes out with that answer.
@@ -1061,9 +1067,9 @@
     root.querySelectorAll("[data-section-comment]").forEach(function (el) {
       var tp = el.getAttribute("data-section-comment");
       if (saved["s" + tp] !== undefined) el.value = saved["s" + tp];
-      if (pending["s:" + shop + ":" + tp]) mark("s" + tp, "Waiting to send…", "wait");
+      if (pending["s:" + shop + ":" + tp]) mark("s" + tp, t("Waiting to send…"), "wait");
     });
-    if (pending["v:" + shop] || pending["v:" + shop + ":comment"]) mark("visit", "Waiting to send…", "wait");
+    if (pending["v:" + shop] || pending["v:" + shop + ":comment"]) mark("visit", t("Waiting to send…"), "wait");
     // What the server refused, with its reason, until the shopper gives it again.
     var notes = load(REFUSED, {});
     Object.keys(notes).forEach(function (key) {
@@ -1079,7 +1085,7 @@
   // --- photos: kept in IndexedDB (blobs do not fit localStorage) until the server has them ---
 
   var PHOTO_DB = "touchstone-photos";
-  var PHOTO_TOO_LARGE = "That photo is too large: the limit is 10 MB.";
+  var PHOTO_TOO_LARGE = t("That photo is too large: the limit is 10 MB.");
   var photoWaiting = 0;     // photos kept on this phone, every shop: counted in the status line
   var photoSending = null;  // the send under way; a second caller waits for it
   var opening = null;
@@ -1175,10 +1181,11 @@
     img.src = window.URL.createObjectURL(rec.blob);
     img.width = 96;
     img.height = 96;
-    img.alt = "Photo " + (list.children.length + 1) + " for this question, waiting to send";
+    img.alt = t("Photo {n} for this question, waiting to send", { n: list.children.length + 1 });
+    img.setAttribute("data-n", String(list.children.length + 1));
     var note = document.createElement("span");
     note.className = "q-state q-state-wait";
-    note.textContent = "Waiting to send";
+    note.textContent = t("Waiting to send");
     item.appendChild(img);
     item.appendChild(note);
     item.appendChild(removeButton(list.children.length + 1));
@@ -1207,7 +1214,7 @@
       img.src = sent[id].url;
       img.width = 96;
       img.height = 96;
-      img.alt = "Photo " + (list.children.length + 1) + " for this question";
+      img.alt = t("Photo {n} for this question", { n: list.children.length + 1 });
       item.appendChild(img);
       item.appendChild(removeButton(list.children.length + 1));
       list.appendChild(item);
@@ -1219,7 +1226,7 @@
         var block = rec.shop === shop ? blockOf(rec.question) : null;
         if (!block) return;
         showWaiting(block, rec);
-        sayFor(rec, "Photo waiting to send: it is kept on this phone.", "wait");
+        sayFor(rec, t("Photo waiting to send: it is kept on this phone."), "wait");
       });
       root.querySelectorAll(".q[data-question]").forEach(updatePhotoButton);
       showQueue();
@@ -1236,12 +1243,12 @@
       var img = item.querySelector("img");
       var local = img.src;
       img.src = body.url;
-      img.alt = img.alt.replace(", waiting to send", "");
+      img.alt = t("Photo {n} for this question", { n: img.getAttribute("data-n") || "" });
       window.URL.revokeObjectURL(local);
       item.className = "";
       item.removeChild(item.querySelector(".q-state"));
     }
-    sayFor(rec, "Photo saved.", "ok");
+    sayFor(rec, t("Photo saved."), "ok");
   }
 
   function photoRefused(rec, message) {
@@ -1266,7 +1273,7 @@
     var data = new FormData();
     data.append("id", rec.id);  // the same id on every try: a resend finds the stored photo
     data.append("photo", rec.blob, "photo.jpg");
-    sayFor(rec, "Sending the photo…", "wait");
+    sayFor(rec, t("Sending the photo…"), "wait");
     // An expense's receipt goes to its claim (sent before it: photos follow the queue).
     var url = rec.expense
       ? "/shops/" + rec.shop + "/expenses/" + rec.expense + "/receipt"
@@ -1289,13 +1296,13 @@
         }
         if (verdict === "login") {
           stop(response, body);
-          sayFor(rec, "Photo waiting to send: it is kept on this phone.", "wait");
+          sayFor(rec, t("Photo waiting to send: it is kept on this phone."), "wait");
           return false;
         }
         if (verdict === "refused") {
           // Refused for good (not a photo, too large, no such answer): trying again cannot help.
           return dropPhoto(rec).then(function () {
-            var why = refusalText(body, "The photo could not be saved.");
+            var why = refusalText(body, t("The photo could not be saved."));
             if (rec.expense) receiptRefused(rec, why);
             else photoRefused(rec, why);
             return true;
@@ -1306,7 +1313,7 @@
       });
     }, function () {
       later();
-      sayFor(rec, "No connection: the photo is kept on this phone and goes out when the signal returns.", "wait");
+      sayFor(rec, t("No connection: the photo is kept on this phone and goes out when the signal returns."), "wait");
       return false;
     });
   }
@@ -1320,8 +1327,8 @@
     button.type = "button";
     button.className = "btn btn-small photo-remove";
     button.setAttribute("data-photo-remove", "");
-    button.setAttribute("aria-label", "Remove photo " + n);
-    button.textContent = "Remove";
+    button.setAttribute("aria-label", t("Remove photo {n}", { n: n }));
+    button.textContent = t("Remove");
     return button;
   }
 
@@ -1341,7 +1348,7 @@
     if (img && img.src.indexOf("blob:") === 0) window.URL.revokeObjectURL(img.src);
     item.parentNode.removeChild(item);
     updatePhotoButton(block);
-    sayPhoto(qid, "Photo removed.", "ok");
+    sayPhoto(qid, t("Photo removed."), "ok");
     // A send under way may be delivering this very photo: wait for it, then look again.
     var before = photoSending || Promise.resolve(true);
     return before.then(function () {
@@ -1418,11 +1425,11 @@
     var qid = block.getAttribute("data-question");
     // The answer only has to be given (it may still be queued): the photo waits for it.
     if (!answered(block)) {
-      return sayPhoto(qid, "Answer the question first; photos can be added once the answer is saved.", "error");
+      return sayPhoto(qid, t("Answer the question first; photos can be added once the answer is saved."), "error");
     }
     var list = block.querySelector("[data-photo-list]");
-    if (list && list.children.length >= 3) return sayPhoto(qid, "A question can have at most 3 photos.", "error");
-    sayPhoto(qid, "Keeping the photo on this phone…", "wait");
+    if (list && list.children.length >= 3) return sayPhoto(qid, t("A question can have at most 3 photos."), "error");
+    sayPhoto(qid, t("Keeping the photo on this phone…"), "wait");
     shrink(file).then(function (blob) {
       if (blob.size > 10 * 1024 * 1024) return sayPhoto(qid, PHOTO_TOO_LARGE, "error");
       var rec = { id: uuid(), user: USER, shop: shop, question: qid, answer: answerId(block), blob: blob, at: Date.now() };
@@ -1430,10 +1437,10 @@
         showWaiting(block, rec);
         photoWaiting += 1;
         showQueue();
-        sayPhoto(qid, "Photo waiting to send: it is kept on this phone.", "wait");
+        sayPhoto(qid, t("Photo waiting to send: it is kept on this phone."), "wait");
         flush();
       }, function () {
-        sayPhoto(qid, "This phone has no room to keep the photo. Free some space and add it again.", "error");
+        sayPhoto(qid, t("This phone has no room to keep the photo. Free some space and add it again."), "error");
       });
     });
   }
@@ -1758,12 +1765,12 @@
         var held = load(QUEUE, []).length;
         handInHeld = !!(held || photoWaiting);
         status(handInHeld ? handInHeldText(photoWaiting)
-          : "No connection: the shop is not handed in. Press “Hand in the shop” again once you have signal.", true);
+          : t("No connection: the shop is not handed in. Press “Hand in the shop” again once you have signal."), true);
         return;
       }
       var button = document.querySelector("[data-submit-button]");
       if (button) button.disabled = true;
-      status(photoWaiting ? "Sending your last answers and photos…" : "Sending your last answers…", false);
+      status(photoWaiting ? t("Sending your last answers and photos…") : t("Sending your last answers…"), false);
       flush().then(function (empty) {
         // Count again: a photo may have been added while the last ones were going out.
         return queuedPhotos().then(function () { return empty; });
@@ -1779,7 +1786,7 @@
           if (stopped) return showQueue();
           status(handInHeld
             ? handInHeldText(photoWaiting)
-            : "Some answers were refused; see the messages above.", true);
+            : t("Some answers were refused; see the messages above."), true);
         }
       });
     });

@@ -3,12 +3,39 @@
 (function () {
   "use strict";
 
+  // The words the scripts say, in the page's language: a page not in English carries them
+  // in <script type="application/json" id="ts-strings"> (templates/_js_strings.html, marked
+  // there for translation). The English text is the key, and what is said without a match.
+  // "{n}" and the like are filled in from `values`.
+  var STRINGS = (function () {
+    var el = document.getElementById("ts-strings");
+    if (!el) return {};
+    try { return JSON.parse(el.textContent) || {}; } catch (e) { return {}; }
+  })();
+
+  function t(text, values) {
+    var out = STRINGS[text] || text;
+    if (!values) return out;
+    return out.replace(/\{(\w+)\}/g, function (all, key) {
+      return key in values ? String(values[key]) : all;
+    });
+  }
+
+  // The singular or the plural sentence for `n` (English and Spanish both have two forms).
+  function tn(one, many, n, values) {
+    var v = values || {};
+    v.n = n;
+    return t(n === 1 ? one : many, v);
+  }
+  window.touchstoneT = t;
+  window.touchstoneTn = tn;
+
   var MESSAGES = {
-    403: "That was refused: your role may not allow it, or the page is out of date. Reload the page and try again.",
-    404: "That item no longer exists. Reload the page to see the current state.",
-    409: "Someone changed this in the meantime. Reload the page and try again.",
-    413: "That was too large to send.",
-    429: "Too many attempts. Wait a little, then try again."
+    403: t("That was refused: your role may not allow it, or the page is out of date. Reload the page and try again."),
+    404: t("That item no longer exists. Reload the page to see the current state."),
+    409: t("Someone changed this in the meantime. Reload the page and try again."),
+    413: t("That was too large to send."),
+    429: t("Too many attempts. Wait a little, then try again.")
   };
 
   function banner(text) {
@@ -23,10 +50,10 @@
   // without this the user would see nothing at all when a change did not go through.
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
-    banner(MESSAGES[status] || "Something went wrong on our side (error " + status + "). Your change was not saved; please try again.");
+    banner(MESSAGES[status] || t("Something went wrong on our side (error {status}). Your change was not saved; please try again.", { status: status }));
   });
   document.addEventListener("htmx:sendError", function () {
-    banner("No connection to the server. Your change was not saved; try again when you are back online.");
+    banner(t("No connection to the server. Your change was not saved; try again when you are back online."));
   });
   document.addEventListener("click", function (event) {
     var close = event.target.closest && event.target.closest("[data-dismiss]");
@@ -70,7 +97,7 @@
       button.className = "btn password-toggle";
       // Named by its text, "Show" plus the field's label for screen readers (not aria-label,
       // which would make the button a second match for the field's own label).
-      button.textContent = "Show";
+      button.textContent = t("Show");
       var which = document.createElement("span");
       which.className = "sr-only";
       which.textContent = " " + name.charAt(0).toLowerCase() + name.slice(1);
@@ -143,8 +170,7 @@
       queue = queue.concat(JSON.parse(window.localStorage.getItem("touchstone:queue:v1")) || []);
     } catch (e) { queue = []; }
     var kept = keptWords(queue, pics);
-    if (!kept.total) return "";
-    return kept.text + (kept.total === 1 ? " is" : " are");
+    return kept.total ? kept : null;
   }
 
   // What waits on the phone in words: {text: "2 answers and 1 photo", total: 3}, text
@@ -160,17 +186,18 @@
       else counts.visit += 1;
     });
     var parts = [];
-    function say(n, one, many) { if (n) parts.push(n + " " + (n === 1 ? one : many)); }
-    say(counts.answer, "answer", "answers");
-    say(counts.comment, "comment", "comments");
-    say(counts.visit, "visit detail", "visit details");
-    say(pics, "photo", "photos");
-    say(counts.removal, "photo removal", "photo removals");
-    say(counts.expense, "expense", "expenses");
+    function say(n, one, many) { if (n) parts.push(tn(one, many, n)); }
+    say(counts.answer, "{n} answer", "{n} answers");
+    say(counts.comment, "{n} comment", "{n} comments");
+    say(counts.visit, "{n} visit detail", "{n} visit details");
+    say(pics, "{n} photo", "{n} photos");
+    say(counts.removal, "{n} photo removal", "{n} photo removals");
+    say(counts.expense, "{n} expense", "{n} expenses");
     var total = counts.answer + counts.comment + counts.visit + pics + counts.removal + counts.expense;
     var last = parts.pop();
-    if (!total) return { text: "nothing", total: 0 };
-    return { text: (parts.length ? parts.join(", ") + " and " : "") + last, total: total };
+    if (!total) return { text: t("nothing"), total: 0 };
+    var text = parts.length ? t("{list} and {last}", { list: parts.join(", "), last: last }) : last;
+    return { text: text, total: total };
   }
   window.touchstoneKeptWords = keptWords;
 
@@ -192,11 +219,11 @@
       var send = document.createElement("button");
       send.type = "button";
       send.className = "btn btn-small btn-primary";
-      send.textContent = "Send them first";
+      send.textContent = t("Send them first");
       var anyway = document.createElement("button");
       anyway.type = "button";
       anyway.className = "btn btn-small";
-      anyway.textContent = "Log out anyway";
+      anyway.textContent = t("Log out anyway");
       box.appendChild(words);
       box.appendChild(send);
       box.appendChild(document.createTextNode(" "));
@@ -209,7 +236,7 @@
           window.location.href = "/";
           return;
         }
-        words.textContent = "Sending…";
+        words.textContent = t("Sending…");
         send.disabled = true;
         window.touchstoneQueue.send().then(function () {
           return photosWaiting(user);
@@ -217,14 +244,20 @@
           send.disabled = false;
           var left = waitingText(user, pics);
           if (!left) return logOut(form);
-          words.textContent = "Not sent: there is no connection, or the server did not take them. " +
-            left + " still on this phone. Send them when you have signal, or log out anyway and " +
-            "they stay on this phone for your next login.";
+          words.textContent = tn("Not sent: there is no connection, or the server did not take them. " +
+            "{kept} is still on this phone. Send them when you have signal, or log out anyway and " +
+            "they stay on this phone for your next login.",
+            "Not sent: there is no connection, or the server did not take them. " +
+            "{kept} are still on this phone. Send them when you have signal, or log out anyway and " +
+            "they stay on this phone for your next login.", left.total, { kept: left.text });
         });
       });
     }
-    box.querySelector("[data-text]").textContent = text + " not on the server yet. Send them first " +
-      "(needs signal) or log out anyway and they stay on this phone for your next login.";
+    box.querySelector("[data-text]").textContent = tn("{kept} is not on the server yet. Send them first " +
+      "(needs signal) or log out anyway and they stay on this phone for your next login.",
+      "{kept} are not on the server yet. Send them first " +
+      "(needs signal) or log out anyway and they stay on this phone for your next login.",
+      text.total, { kept: text.text });
     box.hidden = false;
   }
 

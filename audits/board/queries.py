@@ -10,9 +10,12 @@ from datetime import date, datetime, timedelta
 from urllib.parse import quote, quote_plus
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from sqlalchemy import and_, case, func, not_, or_
 from sqlmodel import Session, col, select
 
+from app.i18n.catalogs import gettext, pgettext
+from app.i18n.languages import DEFAULT_LANGUAGE, locale_of
 from app.modelbase import utcnow
 from app.orgs.models import Location, Membership, Role, User
 from audits.board.models import ReleaseReason, ShopRelease, VisitRules, WindowRule
@@ -85,51 +88,100 @@ def _degrees(value: float) -> str:
     return f"{value:.6f}".rstrip("0").rstrip(".")
 
 
-def _day_words(moment: datetime, now: datetime) -> str:
+def _day_words(moment: datetime, now: datetime, lang: str = DEFAULT_LANGUAGE) -> str:
     """ "Friday 18:00" within the coming week, "3 January 18:00" further off (a year when it
-    is not the current one); the time left out at midnight."""
+    is not the current one); the time left out at midnight. In `lang`'s words."""
     clock = "" if (moment.hour, moment.minute) == (0, 0) else f" {moment:%H:%M}"
+    locale = locale_of(lang)
     if moment.date() == now.date():
-        return f"today{clock}"
+        return gettext("today", lang) + clock
     if now.date() - timedelta(days=6) <= moment.date() < now.date() + timedelta(days=7):
-        return f"{moment:%A}{clock}"
-    year = "" if moment.year == now.year else f" {moment.year}"
-    return f"{moment.day} {moment:%B}{year}{clock}"
+        if lang == DEFAULT_LANGUAGE:
+            return f"{moment:%A}{clock}"
+        day = format_date(moment, "EEEE", locale=locale) + clock
+    else:
+        year = "" if moment.year == now.year else f" {moment.year}"
+        if lang == DEFAULT_LANGUAGE:
+            return f"{moment.day} {moment:%B}{year}{clock}"
+        day = format_date(moment, "d 'de' MMMM", locale=locale) + year + clock
+    # A day or a date, as against "today": Spanish puts an article before it ("el jueves").
+    return pgettext("a day, not today", "%(when)s", lang, when=day)
 
 
 @dataclass(frozen=True)
 class Window:
-    """A shop's visit window in words, in the organization's time zone."""
+    """A shop's visit window, in the organization's time zone, and in words in any language
+    (`words_in(lang)`); `opens`, `due` and `words` are the English ones."""
 
-    opens: str  # "opens on 3 January"; "" once open (or without a start)
-    due: str  # "due by Friday 18:00"; "" without an end
+    opens_at: datetime | None  # local; set only while the window has not opened yet
+    due_at: datetime | None  # local
+    local_now: datetime
+    late: bool
+    same_day: bool  # opens and is due on the same day: "due by 18:00" says enough
     state: str  # "early", "open", "late" or "" (no window)
+
+    def opens_in(self, lang: str) -> str:
+        """ "opens on 3 January"; "" once open (or without a start)."""
+        if self.opens_at is None:
+            return ""
+        when = _day_words(self.opens_at, self.local_now, lang)
+        return gettext("opens on %(when)s", lang, when=when)
+
+    def due_when_in(self, lang: str) -> str:
+        """ "Friday 18:00": when it is due, in `lang`; "" without an end."""
+        if self.due_at is None:
+            return ""
+        if self.same_day:
+            return f"{self.due_at:%H:%M}"
+        return _day_words(self.due_at, self.local_now, lang)
+
+    def due_in(self, lang: str) -> str:
+        """ "due by Friday 18:00", "was due by ..."; "" without an end."""
+        if self.due_at is None:
+            return ""
+        when = self.due_when_in(lang)
+        if self.late:
+            return gettext("was due by %(when)s", lang, when=when)
+        return gettext("due by %(when)s", lang, when=when)
+
+    def words_in(self, lang: str) -> str:
+        parts = [p for p in (self.opens_in(lang), self.due_in(lang)) if p]
+        text = " · ".join(parts)
+        if self.state == "late":
+            return gettext("Late: %(when)s", lang, when=text)
+        return text[:1].upper() + text[1:]
+
+    @property
+    def opens(self) -> str:
+        return self.opens_in(DEFAULT_LANGUAGE)
+
+    @property
+    def due(self) -> str:
+        return self.due_in(DEFAULT_LANGUAGE)
 
     @property
     def words(self) -> str:
-        parts = [p for p in (self.opens, self.due) if p]
-        text = " · ".join(parts)
-        return f"Late: {text}" if self.state == "late" else text[:1].upper() + text[1:]
+        return self.words_in(DEFAULT_LANGUAGE)
 
 
 def window_of(shop: Shop, tz: str, now: datetime) -> Window:
     zone = ZoneInfo(tz or "UTC")
     local_now = now.astimezone(zone)
-    opens = due = ""
+    opens_at = due_at = None
+    late = False
     state = "open" if (shop.due_from or shop.due_until) else ""
     if shop.due_from is not None and now < shop.due_from:
-        opens = "opens on " + _day_words(shop.due_from.astimezone(zone), local_now)
+        opens_at = shop.due_from.astimezone(zone)
         state = "early"
+    same_day = False
     if shop.due_until is not None:
-        end = shop.due_until.astimezone(zone)
-        same_day = opens and shop.due_from is not None
-        same_day = same_day and shop.due_from.astimezone(zone).date() == end.date()  # type: ignore[union-attr]
+        due_at = shop.due_until.astimezone(zone)
         # "Opens on Thursday 08:00 · due by 18:00": the day once is enough.
-        when = f"{end:%H:%M}" if same_day else _day_words(end, local_now)
-        due = ("was due by " if now > shop.due_until else "due by ") + when
-        if now > shop.due_until:
+        same_day = opens_at is not None and opens_at.date() == due_at.date()
+        late = now > shop.due_until
+        if late:
             state = "late"
-    return Window(opens, due, state)
+    return Window(opens_at, due_at, local_now, late, same_day, state)
 
 
 def window_breach(shop: Shop, now: datetime) -> str:

@@ -16,6 +16,8 @@ from sqlmodel import Session, col, select
 
 from app.db import WRITE_OPTION
 from app.errors import ConflictError, DomainError, ForbiddenError, NotFoundError
+from app.i18n.catalogs import N_, gettext
+from app.i18n.languages import DEFAULT_LANGUAGE, supported
 from app.jobs.runtime import JobContext
 from app.modelbase import RowId, ident, utcnow
 from app.orgs.models import Location, Organization, User
@@ -363,8 +365,22 @@ def visit_start_check(session: Session, shop: Shop, tz: str, now: datetime) -> N
 # --- no-shows ------------------------------------------------------------------------------
 
 NO_SHOW_JOB = "board.no_shows"
-NO_SHOW_SUBJECT = "Your shop at {location} went back to the job board"
-NO_SHOW_SUBJECT_OWNER = "Your shop at {location} was taken off you"
+# The no-show notice, in the shopper's own language (user.language; English when unset).
+NO_SHOW_SUBJECT = N_("Your shop at %(location)s went back to the job board")
+NO_SHOW_SUBJECT_OWNER = N_("Your shop at %(location)s was taken off you")
+NO_SHOW_BODY = N_(
+    "Hello %(name)s,\n\n"
+    "Your shop at %(location)s was due by %(deadline)s and had not been started, so it is no "
+    "longer yours and is back on the job board. It counts as dropped on your record.\n\n"
+    "If something kept you from going, tell the owner who planned it.\n"
+)
+NO_SHOW_BODY_OWNER = N_(
+    "Hello %(name)s,\n\n"
+    "Your shop at %(location)s was due by %(deadline)s and had not been started, so it is no "
+    "longer yours. It counts as dropped on your record.\n\n"
+    "If something kept you from going, tell the owner who planned it.\n"
+)
+NO_SHOW_JOBS = N_("Open jobs: %(url)s")
 
 
 def no_shows_release(*, session: Session, now: datetime, base_url: str = "") -> list[Shop]:
@@ -414,7 +430,8 @@ def no_shows_release(*, session: Session, now: datetime, base_url: str = "") -> 
             continue  # started or taken back meanwhile
         org = session.get(Organization, shop.org_id)
         tz = org.timezone if org is not None else "UTC"
-        deadline = queries.window_of(shop, tz, now).due.replace("was due by ", "")
+        window = queries.window_of(shop, tz, now)
+        deadline = window.due_when_in(DEFAULT_LANGUAGE)
         where = "back on the job board" if to_board else "waiting for the owner"
         _log(
             session,
@@ -434,28 +451,35 @@ def no_shows_release(*, session: Session, now: datetime, base_url: str = "") -> 
                 at=now,
             )
         )
-        _tell_shopper(session, shop, shopper_id, deadline, to_board, base_url)
+        _tell_shopper(session, shop, shopper_id, window, to_board, base_url)
         released.append(shop)
     return released
 
 
 def _tell_shopper(
-    session: Session, shop: Shop, shopper_id: int, deadline: str, to_board: bool, base_url: str
+    session: Session,
+    shop: Shop,
+    shopper_id: int,
+    window: queries.Window,
+    to_board: bool,
+    base_url: str,
 ) -> None:
     user = session.get(User, shopper_id)
     location = session.get(Location, shop.location_id)
     if user is None:
         return
-    name = location.name if location else "a location"
-    subject = (NO_SHOW_SUBJECT if to_board else NO_SHOW_SUBJECT_OWNER).format(location=name)
-    body = (
-        f"Hello {user.name},\n\n"
-        f"Your shop at {name} was due by {deadline} and had not been started, so it is no "
-        f"longer yours{' and is back on the job board' if to_board else ''}. It counts as "
-        "dropped on your record.\n\n"
-        "If something kept you from going, tell the owner who planned it.\n"
-        + (f"\nOpen jobs: {base_url.rstrip('/')}/jobs\n" if base_url else "")
+    lang = supported(user.language) or DEFAULT_LANGUAGE
+    name = location.name if location else gettext("a location", lang)
+    subject = gettext(NO_SHOW_SUBJECT if to_board else NO_SHOW_SUBJECT_OWNER, lang, location=name)
+    body = gettext(
+        NO_SHOW_BODY if to_board else NO_SHOW_BODY_OWNER,
+        lang,
+        name=user.name,
+        location=name,
+        deadline=window.due_when_in(lang),
     )
+    if base_url:
+        body += "\n" + gettext(NO_SHOW_JOBS, lang, url=f"{base_url.rstrip('/')}/jobs") + "\n"
     assert shop.due_until is not None
     mail_queue(
         session=session,

@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -28,6 +29,9 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from app.config import Settings
 from app.db import in_transaction
 from app.errors import DomainError
+from app.i18n.catalogs import ngettext
+from app.i18n.current import request_language
+from app.i18n.languages import DEFAULT_LANGUAGE, locale_of
 from app.modelbase import ident, utcnow
 from app.orgs.models import Location, Role
 from app.templating import HTMX_FILE, STATIC_PREFIX, flash, redirect, render
@@ -133,17 +137,21 @@ def _local_input(value: datetime | None, tz: str) -> str:
     return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
 
 
-def _visit_recap(shop: Shop, tz: str) -> dict[str, str]:
+def _visit_recap(shop: Shop, tz: str, lang: str = DEFAULT_LANGUAGE) -> dict[str, str]:
     """The visit as the check screen reads it back: "Monday 5 January 2026", "10:30",
-    "20 minutes"; an empty string where the shopper has not given it yet."""
+    "20 minutes" ("lunes, 5 de enero de 2026" in Spanish); an empty string where the
+    shopper has not given it yet."""
     recap = {"date": "", "time": "", "length": ""}
     if shop.visited_at is not None:
         local = shop.visited_at.astimezone(ZoneInfo(tz))
-        recap["date"] = f"{local:%A} {local.day} {local:%B %Y}"
+        if lang == DEFAULT_LANGUAGE:
+            recap["date"] = f"{local:%A} {local.day} {local:%B %Y}"
+        else:
+            recap["date"] = format_date(local, "full", locale=locale_of(lang))
         recap["time"] = f"{local:%H:%M}"
     if shop.duration_minutes is not None:
         minutes = shop.duration_minutes
-        recap["length"] = f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"
+        recap["length"] = ngettext("%(num)s minute", "%(num)s minutes", minutes, lang)
     return recap
 
 
@@ -221,7 +229,9 @@ def fill_page(
         section_comments=queries.section_comments(session, shop),
         visited_at=_local_input(shop.visited_at, tenant.org.timezone),
         missing=[m.question for m in problems if m.what == "answer"] if index == last else [],
-        recap=_visit_recap(shop, tenant.org.timezone) if index == last else None,
+        recap=_visit_recap(shop, tenant.org.timezone, request_language(request))
+        if index == last
+        else None,
         # Every screen of this shop, so a reload without signal still finds each one.
         precache=["/"] + [f"/shops/{ident(shop)}/fill?section={i}" for i in range(last + 1)],
         section_of={ident(q): i for i, s in enumerate(sections, start=1) for q in s.questions},

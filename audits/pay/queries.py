@@ -11,8 +11,11 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from sqlmodel import Session, col, select
 
+from app.i18n.catalogs import N_, gettext
+from app.i18n.languages import DEFAULT_LANGUAGE, locale_of
 from app.orgs.models import Location, User
 from audits.board.models import ReleaseReason, ShopRelease
 from audits.board.queries import NO_MINOR_UNIT, fee_words
@@ -31,20 +34,27 @@ class FeeState(StrEnum):
 
 
 FEE_STATE_LABELS = {
-    FeeState.pending: "Owed once approved",
-    FeeState.owed: "Owed",
-    FeeState.paid: "Paid",
-    FeeState.not_owed: "Not owed",
+    FeeState.pending: N_("Owed once approved"),
+    FeeState.owed: N_("Owed"),
+    FeeState.paid: N_("Paid"),
+    FeeState.not_owed: N_("Not owed"),
 }
 
-REASON_HELD = "Owed once you hand it in and it is approved."
-REASON_SUBMITTED = "Handed in: owed once it is approved."
-REASON_RETURNED = "Sent back to fix, so not owed yet; owed once it is approved. The note: {note}"
-REASON_NO_SHOW = "Not started by its deadline ({day}): it went to another shopper, no fee is owed."
-REASON_TAKEN_BACK = "Taken back by the organization on {day} before it was started: no fee is owed."
-REASON_APPROVED = "Approved on {day}."
-REASON_IN_RUN = "Approved on {day}; in payment run #{run}, not paid yet."
-REASON_PAID = "Paid on {day} (payment run #{run})."
+# Shown to the shopper in their language (`shopper_pay(..., lang=)`): %(name)s placeholders.
+REASON_HELD = N_("Owed once you hand it in and it is approved.")
+REASON_SUBMITTED = N_("Handed in: owed once it is approved.")
+REASON_RETURNED = N_(
+    "Sent back to fix, so not owed yet; owed once it is approved. The note: %(note)s"
+)
+REASON_NO_SHOW = N_(
+    "Not started by its deadline (%(day)s): it went to another shopper, no fee is owed."
+)
+REASON_TAKEN_BACK = N_(
+    "Taken back by the organization on %(day)s before it was started: no fee is owed."
+)
+REASON_APPROVED = N_("Approved on %(day)s.")
+REASON_IN_RUN = N_("Approved on %(day)s; in payment run #%(run)s, not paid yet.")
+REASON_PAID = N_("Paid on %(day)s (payment run #%(run)s).")
 
 
 def money(amount_minor: int, currency: str) -> str:
@@ -59,10 +69,13 @@ def decimal_text(amount_minor: int, currency: str) -> str:
     return f"{amount_minor // 100}.{amount_minor % 100:02d}"
 
 
-def long_day(moment: datetime | date, tz: str) -> str:
+def long_day(moment: datetime | date, tz: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """ "3 March 2026"; "3 de marzo de 2026" in Spanish."""
     if isinstance(moment, datetime):
         moment = moment.astimezone(ZoneInfo(tz)).date()
-    return f"{moment.day} {moment:%B %Y}"
+    if lang == DEFAULT_LANGUAGE:
+        return f"{moment.day} {moment:%B %Y}"
+    return format_date(moment, "long", locale=locale_of(lang))
 
 
 def period_bounds(period_from: date, period_until: date, tz: str) -> tuple[datetime, datetime]:
@@ -430,24 +443,32 @@ class ShopperPay:
 
 
 def fee_state(
-    shop: Shop, line: PaymentLine | None, run: PaymentRun | None, tz: str
+    shop: Shop,
+    line: PaymentLine | None,
+    run: PaymentRun | None,
+    tz: str,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> tuple[FeeState, str]:
-    """The state of the fee of a shop its shopper holds (or held to approval), and why."""
+    """The state of the fee of a shop its shopper holds (or held to approval), and why (in
+    `lang`)."""
     if shop.status == ShopStatus.approved:
-        day = long_day(shop.approved_at or shop.created_at, tz)
+        day = long_day(shop.approved_at or shop.created_at, tz, lang)
         if run is not None and run.paid_at is not None:
-            return FeeState.paid, REASON_PAID.format(day=long_day(run.paid_at, tz), run=run.id)
+            paid = long_day(run.paid_at, tz, lang)
+            return FeeState.paid, gettext(REASON_PAID, lang, day=paid, run=run.id)
         if run is not None:
-            return FeeState.owed, REASON_IN_RUN.format(day=day, run=run.id)
-        return FeeState.owed, REASON_APPROVED.format(day=day)
+            return FeeState.owed, gettext(REASON_IN_RUN, lang, day=day, run=run.id)
+        return FeeState.owed, gettext(REASON_APPROVED, lang, day=day)
     if shop.status == ShopStatus.returned:
-        return FeeState.not_owed, REASON_RETURNED.format(note=shop.return_note or "—")
+        return FeeState.not_owed, gettext(REASON_RETURNED, lang, note=shop.return_note or "—")
     if shop.status == ShopStatus.submitted:
-        return FeeState.pending, REASON_SUBMITTED
-    return FeeState.pending, REASON_HELD
+        return FeeState.pending, gettext(REASON_SUBMITTED, lang)
+    return FeeState.pending, gettext(REASON_HELD, lang)
 
 
-def shopper_pay(session: Session, shopper_id: int, tz: str) -> ShopperPay:
+def shopper_pay(
+    session: Session, shopper_id: int, tz: str, lang: str = DEFAULT_LANGUAGE
+) -> ShopperPay:
     """Every fee of this shopper's shops: held, owed, paid, and those not owed with why
     (sent back to fix, or taken off them). Only theirs: nothing of another shopper's."""
     shops = list(
@@ -477,7 +498,7 @@ def shopper_pay(session: Session, shopper_id: int, tz: str) -> ShopperPay:
     for shop in shops:
         line = lines.get(shop.id)  # type: ignore[arg-type]
         run = runs.get(line.run_id) if line else None
-        state, reason = fee_state(shop, line, run, tz)
+        state, reason = fee_state(shop, line, run, tz, lang)
         amount, currency = (
             (line.amount_minor, line.currency) if line else (shop.fee_minor, shop.fee_currency)
         )
@@ -514,7 +535,9 @@ def shopper_pay(session: Session, shopper_id: int, tz: str) -> ShopperPay:
                 amount_minor=shop.fee_minor or 0,
                 currency=shop.fee_currency,
                 state=FeeState.not_owed,
-                reason=template.format(day=long_day(release.deadline or release.at, tz)),
+                reason=gettext(
+                    template, lang, day=long_day(release.deadline or release.at, tz, lang)
+                ),
             )
         )
     return ShopperPay(items, shopper_expenses(session, shopper_id, tz))

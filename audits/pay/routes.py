@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
+from app.i18n.current import request_language
 from app.modelbase import utcnow
 from app.orgs.models import Role
 from app.templating import flash, redirect, render
@@ -192,7 +193,9 @@ def payment_run_cancel(request: Request, tenant: OwnerDep, run: RunDep) -> Respo
 
 @router.get("/pay")
 def my_pay(request: Request, tenant: ShopperDep) -> Response:
-    pay = queries.shopper_pay(tenant.session, tenant.user_id, tenant.org.timezone)
+    pay = queries.shopper_pay(
+        tenant.session, tenant.user_id, tenant.org.timezone, request_language(request)
+    )
     return render(
         request,
         "pay/mine.html",

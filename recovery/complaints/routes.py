@@ -45,6 +45,10 @@ from app.config import Settings
 from app.db import SAFE_METHODS, SessionDep, get_db
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
+from app.i18n.catalogs import N_, gettext
+from app.i18n.current import request_language
+from app.i18n.formats import number_text
+from app.i18n.languages import DEFAULT_LANGUAGE
 from app.modelbase import ident, utcnow
 from app.orgs.logo.queries import logo_of, logo_url
 from app.orgs.models import Location, Organization
@@ -61,26 +65,28 @@ NAME_MAX = 120
 CONTACT_MAX = 200
 HONEYPOT = "website"  # a name form-filling bots like to fill in
 
-MSG_NOT_FOUND = (
+MSG_NOT_FOUND = N_(
     "We could not find this complaint form. The link may be mistyped, or it is no longer "
     "in use. Please ask the staff for the current one."
 )
-MSG_TOO_LARGE = (
+MSG_TOO_LARGE = N_(
     "What you sent was too large for this form. Please go back, shorten your message to "
     "at most 2,000 characters and send it again."
 )
-MSG_SUMMARY_EMPTY = "Please tell us what happened, in a sentence or two."
-MSG_SUMMARY_LONG = "Please keep it to {max:,} characters or fewer (this is {n:,})."
-MSG_NAME_LONG = f"Please keep your name to {NAME_MAX} characters or fewer."
-MSG_CONTACT_LONG = f"Please keep this to {CONTACT_MAX} characters or fewer."
-MSG_WHEN_FORMAT = "Give the date and the time, for example 2026-11-29 14:30."
-MSG_WHEN_FUTURE = "That time has not come yet. When did it happen?"
-MSG_WHEN_OLD = "Please choose a time within the last year."
-MSG_FORM_BROKEN = (
+MSG_SUMMARY_EMPTY = N_("Please tell us what happened, in a sentence or two.")
+MSG_SUMMARY_LONG = N_("Please keep it to %(max)s characters or fewer (this is %(n)s).")
+MSG_NAME_LONG = N_("Please keep your name to %(max)s characters or fewer.")
+MSG_CONTACT_LONG = N_("Please keep this to %(max)s characters or fewer.")
+MSG_WHEN_FORMAT = N_("Give the date and the time, for example 2026-11-29 14:30.")
+MSG_WHEN_FUTURE = N_("That time has not come yet. When did it happen?")
+MSG_WHEN_OLD = N_("Please choose a time within the last year.")
+MSG_FORM_BROKEN = N_(
     "This form could not be checked. We have loaded it again: please send it once more."
 )
-MSG_FORM_OLD = "This page was open for a long time. We have refreshed it: please send it once more."
-MSG_TOO_FAST = (
+MSG_FORM_OLD = N_(
+    "This page was open for a long time. We have refreshed it: please send it once more."
+)
+MSG_TOO_FAST = N_(
     "That was sent quicker than anyone can type. Please check your message and send it again."
 )
 
@@ -138,7 +144,7 @@ def _with_body(request: Request, body: bytes) -> Request:
 
 
 def _too_large(request: Request) -> Response:
-    return _problem(request, 413, "That was too much to send", MSG_TOO_LARGE)
+    return _problem(request, 413, N_("That was too much to send"), MSG_TOO_LARGE)
 
 
 router = APIRouter(include_in_schema=False, route_class=LimitedBodyRoute)
@@ -281,18 +287,26 @@ def _problem(
     org_name: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """A public page's refusal, without the member pages' "go to the start page" link."""
+    """A public page's refusal, without the member pages' "go to the start page" link.
+    `title` and `detail` are marked messages (N_), translated here, or text already in the
+    page's language."""
+    lang = request_language(request)
     return render(
         request,
         "recovery/public_problem.html",
-        {"status": status, "title": title, "detail": detail, "org_name": org_name},
+        {
+            "status": status,
+            "title": gettext(title, lang),
+            "detail": gettext(detail, lang),
+            "org_name": org_name,
+        },
         status_code=status,
         headers=headers,
     )
 
 
 def _not_found(request: Request) -> Response:
-    return _problem(request, 404, "Form not found", MSG_NOT_FOUND)
+    return _problem(request, 404, N_("Form not found"), MSG_NOT_FOUND)
 
 
 def _form_page(
@@ -306,6 +320,7 @@ def _form_page(
     headers: dict[str, str] | None = None,
 ) -> Response:
     settings = _settings(request)
+    lang = request_language(request)
     now_local = _local_now(place.org)
     form = {
         "summary": "",
@@ -323,7 +338,8 @@ def _form_page(
             "location_name": place.location.name if place.location else None,
             "action": place.path,
             "form": form,
-            "errors": errors or {},
+            # Messages of the code (N_) in the page's language; _check's are already.
+            "errors": {k: gettext(v, lang) for k, v in (errors or {}).items()},
             "form_token": token or form_token_issue(settings, place),
             "max_when": now_local.strftime("%Y-%m-%dT%H:%M"),
             "summary_max": SUMMARY_MAX,
@@ -361,8 +377,8 @@ def complaint_short(request: Request, session: SessionDep, code: str) -> Respons
         return _problem(
             request,
             429,
-            "Please wait a moment",
-            exc.message_in("UTC", exc.retry_at),
+            N_("Please wait a moment"),
+            exc.message_in("UTC", exc.retry_at, request_language(request)),
             headers={"Retry-After": str(exc.retry_after_seconds)},
         )
     path = _short_path_resolve(session, code)
@@ -509,7 +525,11 @@ def _submit(
             request,
             place,
             values=values,
-            errors={"__all__": exc.message_in(place.org.timezone, exc.retry_at)},
+            errors={
+                "__all__": exc.message_in(
+                    place.org.timezone, exc.retry_at, request_language(request)
+                )
+            },
             token=token,
             status_code=429,
             headers={"Retry-After": str(exc.retry_after_seconds)},
@@ -539,7 +559,7 @@ def _submit(
     if _case_exists(session, reference):
         return thanks(done)  # the same form sent again: the case it opened
 
-    errors = _check(values, place.org)
+    errors = _check(values, place.org, request_language(request))
     data, parse_errors = parse_form(
         CaseOpen,
         {
@@ -566,6 +586,7 @@ def _submit(
             data=data,
             reference=reference,
             address=address,
+            language=request_language(request),
         )
     except IntegrityError:
         if not _case_exists(session, reference):
@@ -579,17 +600,27 @@ def _case_exists(session: Session, reference: str) -> bool:
     return queries.case_reference_exists(session, reference)
 
 
-def _check(values: dict[str, str], org: Organization) -> dict[str, str]:
-    """The public form's own limits (stricter than the owner's form) and its time field."""
+def _count(n: int, lang: str) -> str:
+    return f"{n:,}" if lang == DEFAULT_LANGUAGE else number_text(n, lang)
+
+
+def _check(values: dict[str, str], org: Organization, lang: str) -> dict[str, str]:
+    """The public form's own limits (stricter than the owner's form) and its time field,
+    each message in `lang`."""
     errors: dict[str, str] = {}
     if not values["summary"]:
-        errors["summary"] = MSG_SUMMARY_EMPTY
+        errors["summary"] = gettext(MSG_SUMMARY_EMPTY, lang)
     elif len(values["summary"]) > SUMMARY_MAX:
-        errors["summary"] = MSG_SUMMARY_LONG.format(max=SUMMARY_MAX, n=len(values["summary"]))
+        errors["summary"] = gettext(
+            MSG_SUMMARY_LONG,
+            lang,
+            max=_count(SUMMARY_MAX, lang),
+            n=_count(len(values["summary"]), lang),
+        )
     if len(values["customer_name"]) > NAME_MAX:
-        errors["customer_name"] = MSG_NAME_LONG
+        errors["customer_name"] = gettext(MSG_NAME_LONG, lang, max=_count(NAME_MAX, lang))
     if len(values["customer_contact"]) > CONTACT_MAX:
-        errors["customer_contact"] = MSG_CONTACT_LONG
+        errors["customer_contact"] = gettext(MSG_CONTACT_LONG, lang, max=_count(CONTACT_MAX, lang))
     try:
         happened_parse(values["happened_at"], org)
     except DomainError as exc:

@@ -9,20 +9,22 @@ ceiling per day. Refused posts are not recorded, so a flood cannot grow the tabl
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, text
 from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.errors import ThrottledError
+from app.i18n.catalogs import N_, gettext, ngettext
+from app.i18n.formats import local_time, number_text
+from app.i18n.languages import DEFAULT_LANGUAGE
 from app.modelbase import utcnow
 from recovery.models import PublicPost
 
-MSG_THROTTLED = (
+MSG_THROTTLED = N_(
     "We have received several messages from your connection in a short time, so we are "
     "pausing new ones for a while. Your message has not been sent yet: please try again in "
-    "{minutes}, after {at}."
+    "%(minutes)s, after %(at)s."
 )
 # Rows older than the longest window count for nothing and are removed as posts come in.
 KEEP = timedelta(days=1)
@@ -40,13 +42,17 @@ class PostsThrottled(ThrottledError):
         return max(1, int((self.retry_at - utcnow()).total_seconds()) + 1)
 
     @staticmethod
-    def message_in(timezone: str, retry_at: datetime) -> str:
-        """The message with the time to come back, as the clocks of `timezone` show it."""
+    def message_in(timezone: str, retry_at: datetime, lang: str = DEFAULT_LANGUAGE) -> str:
+        """The message with the time to come back, as the clocks of `timezone` show it, in
+        the language `lang`."""
         minutes = max(1, -(-int((retry_at - utcnow()).total_seconds()) // 60))
-        local = retry_at.astimezone(ZoneInfo(timezone))
-        return MSG_THROTTLED.format(
-            minutes="1 minute" if minutes == 1 else f"{minutes:,} minutes",
-            at=local.strftime("%H:%M") if minutes < 12 * 60 else local.strftime("%H:%M on %d %b"),
+        fmt = "%H:%M" if minutes < 12 * 60 else gettext("%H:%M on %d %b", lang)
+        num = f"{minutes:,}" if lang == DEFAULT_LANGUAGE else number_text(minutes, lang)
+        return gettext(
+            MSG_THROTTLED,
+            lang,
+            minutes=ngettext("%(num)s minute", "%(num)s minutes", minutes, lang, num=num),
+            at=local_time(retry_at, timezone, fmt, lang=lang),
         )
 
 

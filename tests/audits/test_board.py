@@ -438,7 +438,7 @@ def test_a_no_show_goes_back_to_the_board_the_shopper_is_told_and_it_counts(
     assert event.note.startswith("no-show: not started by its deadline")
     mail = session.exec(select(OutgoingMail)).one()
     assert mail.to_addr == "ann@board.example"
-    assert mail.subject == board.NO_SHOW_SUBJECT.format(location="High Street")
+    assert mail.subject == board.NO_SHOW_SUBJECT % {"location": "High Street"}
     record = board_queries.shopper_records(session, w.ann.id)[0]  # type: ignore[arg-type]
     assert (record.on_time, record.late, record.dropped, record.returned) == (0, 0, 1, 0)
     # Run again: nothing more, no second mail.

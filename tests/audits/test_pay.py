@@ -147,13 +147,13 @@ def test_every_fee_of_a_shopper_has_a_state_and_a_returned_or_dropped_one_its_re
     assert states[approved.id][0] == FeeState.owed  # type: ignore[index]
     assert states[returned.id] == (  # type: ignore[index]
         FeeState.not_owed,
-        queries.REASON_RETURNED.format(note="Photo of the receipt missing"),
+        queries.REASON_RETURNED % {"note": "Photo of the receipt missing"},
     )
     assert states[handed_in.id] == (FeeState.pending, queries.REASON_SUBMITTED)  # type: ignore[index]
     assert states[held.id] == (FeeState.pending, queries.REASON_HELD)  # type: ignore[index]
     assert states[dropped.id] == (  # type: ignore[index]
         FeeState.not_owed,
-        queries.REASON_NO_SHOW.format(day=f"{LAST.day} {LAST:%B %Y}"),
+        queries.REASON_NO_SHOW % {"day": f"{LAST.day} {LAST:%B %Y}"},
     )
     assert no_fee.id not in states
     assert pay.total(FeeState.owed) == {"EUR": 2500}

@@ -85,8 +85,9 @@ def test_a_fuzzy_translation_is_not_shown(tmp_path: Path) -> None:
 
 
 def test_gettext_per_language() -> None:
-    assert catalogs.gettext("es", "Log out") == "Cerrar sesión"
-    assert catalogs.gettext("en", "Log out") == "Log out"
-    assert catalogs.gettext("fr", "Log out") == "Log out"  # not shipped: English
-    assert catalogs.gettext("es", "A sentence no catalog has") == "A sentence no catalog has"
+    assert catalogs.gettext("Log out", "es") == "Cerrar sesión"
+    assert catalogs.gettext("Log out", "en") == "Log out"
+    assert catalogs.gettext("Log out", "fr") == "Log out"  # not shipped: English
+    assert catalogs.gettext("A sentence no catalog has", "es") == "A sentence no catalog has"
+    assert catalogs.ngettext("%(num)s minute", "%(num)s minutes", 3, "es") == "3 minutos"
     assert catalogs.N_("Log out") == "Log out"

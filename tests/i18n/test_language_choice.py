@@ -75,7 +75,9 @@ def test_a_signed_in_users_choice_is_remembered_across_logins(
     login(other, user.email, PASSWORD)
     assert "Mis visitas" in _page(other, "/", **{"Accept-Language": "en"})
     # The picker shows the choice; "as my browser asks" goes back to following the browser.
-    assert '<option value="es" lang="es" selected>' in _page(other, "/account")
+    account = _page(other, "/account")
+    assert account.count('<option value="es" lang="es" selected>') == 2  # the menu, the card
+    assert 'id="account-language"' in account and 'id="lang-pick"' in account
     other.form("/language", {"language": "", "next": "/"})
     assert "My shops" in _page(other, "/", **{"Accept-Language": "en"})
     assert "Mis visitas" in _page(other, "/", **{"Accept-Language": "es"})

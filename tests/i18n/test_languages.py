@@ -76,6 +76,8 @@ def test_numbers_follow_the_language() -> None:
     assert formats.number_text("58.5", lang="es") == "58,5"
     assert formats.number_text("12345.25", lang="es") == "12.345,25"
     assert formats.number_text("80", lang="es") == "80"
+    assert formats.number_text(2000, lang="es") == "2000"  # four digits: no separator
+    assert formats.number_text(-20000, lang="es") == "-20.000"
     assert formats.number_text("—", lang="es") == "—"
     assert formats.money_text(12.5, "EUR", lang="es") == "12,50\xa0€"
     assert formats.money_text(12.5, "EUR") == "€12.50"

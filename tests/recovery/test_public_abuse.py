@@ -22,7 +22,7 @@ from tests.recovery.test_public_form import cases, open_form, send
 pytestmark = pytest.mark.db
 
 SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)><b>bold</b>'
-THROTTLE_START = MSG_THROTTLED.split("{", 1)[0]
+THROTTLE_START = MSG_THROTTLED.split("%(", 1)[0]
 
 
 @pytest.fixture

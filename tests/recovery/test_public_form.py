@@ -246,9 +246,10 @@ def test_mistakes_are_named_next_to_their_field_and_the_input_is_kept(
     assert 'value="Ann Example"' in empty.text  # type: ignore[attr-defined]
 
     long = send(client, place.path, token, summary="x" * (SUMMARY_MAX + 1))
-    assert _field_error(long.text, "summary") == MSG_SUMMARY_LONG.format(  # type: ignore[attr-defined]
-        max=SUMMARY_MAX, n=SUMMARY_MAX + 1
-    )
+    assert _field_error(long.text, "summary") == MSG_SUMMARY_LONG % {  # type: ignore[attr-defined]
+        "max": f"{SUMMARY_MAX:,}",
+        "n": f"{SUMMARY_MAX + 1:,}",
+    }
 
     tomorrow = (utcnow() + timedelta(days=1)).astimezone(ZoneInfo("Europe/Berlin"))
     future = send(client, place.path, token, happened_at=tomorrow.strftime("%Y-%m-%dT%H:%M"))
