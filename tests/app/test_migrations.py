@@ -14,14 +14,13 @@ from pprint import pformat
 from typing import Any
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, Table, inspect, text
 
 from app.db import Database
-from app.migrate import alembic_config, migrate
+from app.migrate import alembic_config, downgrade, migrate
 from app.schema import metadata
 from tests.conftest import empty_database
 
@@ -75,10 +74,7 @@ def _tables(database: Database) -> set[str]:
 
 
 def _downgrade(database: Database, revision: str) -> None:
-    cfg = alembic_config()
-    with database.engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.downgrade(cfg, revision)
+    downgrade(database.engine, revision)
 
 
 def test_migrations_match_models(empty_db: Database) -> None:
