@@ -13,6 +13,8 @@ from __future__ import annotations
 MARKED_TEMPLATE_DIRS: tuple[str, ...] = (
     "base.html",
     "macros.html",
+    # Owner pages: marked, complete in English (issue 15).
+    "touchpoints",
 )
 
 SPANISH_COMPLETE: tuple[str, ...] = (
