@@ -15,6 +15,25 @@ MARKED_TEMPLATE_DIRS: tuple[str, ...] = (
     "macros.html",
     # Owner pages: marked, complete in English (issue 15).
     "touchpoints",
+    "orgs/_api_tokens.html",
+    "orgs/_location_edit_row.html",
+    "orgs/_location_row.html",
+    "orgs/_locations_panel.html",
+    "orgs/_logo.html",
+    "orgs/_mail_panel.html",
+    "orgs/_password_meter.html",
+    "orgs/_people_invites.html",
+    "orgs/_two_step.html",
+    "orgs/account.html",
+    "orgs/home_owner.html",
+    "orgs/location_edit.html",
+    "orgs/locations.html",
+    "orgs/logo.html",
+    "orgs/mail.html",
+    "orgs/people.html",
+    "orgs/settings.html",
+    "orgs/webhook.html",
+    "orgs/webhooks.html",
 )
 
 SPANISH_COMPLETE: tuple[str, ...] = (
