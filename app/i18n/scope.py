@@ -34,6 +34,22 @@ MARKED_TEMPLATE_DIRS: tuple[str, ...] = (
     "orgs/settings.html",
     "orgs/webhook.html",
     "orgs/webhooks.html",
+    "recovery/_alert_card.html",
+    "recovery/_alert_count.html",
+    "recovery/_alerts_panel.html",
+    "recovery/_board.html",
+    "recovery/_case.html",
+    "recovery/_case_close.html",
+    "recovery/_case_details.html",
+    "recovery/_case_replies.html",
+    "recovery/_case_steps.html",
+    "recovery/_case_triage.html",
+    "recovery/alerts.html",
+    "recovery/board.html",
+    "recovery/case.html",
+    "recovery/case_new.html",
+    "recovery/poster.html",
+    "recovery/posters.html",
 )
 
 SPANISH_COMPLETE: tuple[str, ...] = (
