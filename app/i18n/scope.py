@@ -50,6 +50,19 @@ MARKED_TEMPLATE_DIRS: tuple[str, ...] = (
     "recovery/case_new.html",
     "recovery/poster.html",
     "recovery/posters.html",
+    "reports/_filters.html",
+    "reports/_home_body.html",
+    "reports/_home_results.html",
+    "reports/_loop_actions.html",
+    "reports/_loop_measures.html",
+    "reports/_loop_recovery.html",
+    "reports/_macros.html",
+    "reports/_print_job.html",
+    "reports/_touchpoint_results.html",
+    "reports/home.html",
+    "reports/print_job.html",
+    "reports/schedules.html",
+    "reports/touchpoint.html",
 )
 
 SPANISH_COMPLETE: tuple[str, ...] = (
