@@ -63,6 +63,19 @@ MARKED_TEMPLATE_DIRS: tuple[str, ...] = (
     "reports/print_job.html",
     "reports/schedules.html",
     "reports/touchpoint.html",
+    "audits/shops.html",
+    "audits/shop.html",
+    "audits/review.html",
+    "audits/_shop_detail.html",
+    "audits/_shop_table.html",
+    "audits/_shops_panel.html",
+    "board/jobs_owner.html",
+    "board/records.html",
+    "board/visit_rules.html",
+    "board/wave_post.html",
+    "board/_post_form.html",
+    "pay/payments.html",
+    "pay/run.html",
 )
 
 SPANISH_COMPLETE: tuple[str, ...] = (
