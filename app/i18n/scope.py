@@ -76,6 +76,7 @@ MARKED_TEMPLATE_DIRS: tuple[str, ...] = (
     "board/_post_form.html",
     "pay/payments.html",
     "pay/run.html",
+    "_status.html",
 )
 
 SPANISH_COMPLETE: tuple[str, ...] = (
