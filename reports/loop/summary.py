@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import Session
 
 from app.config import PROJECT_ROOT
+from app.i18n import jinja as i18n_jinja
 from app.modelbase import utcnow
 from app.orgs.models import Organization
 from recovery.models import FIX_WINDOW_HOURS
@@ -537,11 +538,14 @@ def unfiled_words(count: int) -> str:
 
 @cache
 def _sections_environment() -> Environment:
-    """The loop sections' templates need only Jinja's own filters: an environment of their
-    own, set up as the print one is (reports.pdf builds on this package, not the reverse)."""
-    return Environment(
+    """The loop sections' templates need only Jinja's own filters and the i18n extension: an
+    environment of their own, set up as the print one is (reports.pdf builds on this package,
+    not the reverse). Their words follow the language of the render under way (app/i18n)."""
+    env = Environment(
         loader=FileSystemLoader(str(PROJECT_ROOT / "templates")),
         autoescape=select_autoescape(["html"], default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    i18n_jinja.install(env)
+    return env
