@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session, col, select
 
 from app.errors import DomainError
+from app.i18n.catalogs import N_
 from app.modelbase import RowId, ident, utcnow
 from app.webhooks.models import WebhookEvent
 from app.webhooks.payloads import ActionItemData, ActionItemPayload
@@ -28,14 +29,14 @@ from audits.models import Shop
 from recovery.models import RecoveryCase
 from touchpoints.models import ActionItem, ActionSource, ActionStatus, Touchpoint
 
-MSG_TITLE = "Say what will be done."
-MSG_TOUCHPOINT_UNKNOWN = "Choose a touchpoint of this journey."
-MSG_MEETING_DATE = "Give the date of the staff meeting where this was agreed."
-MSG_SHOP_NEEDED = "Give the number of the mystery shop this came from."
-MSG_SHOP_UNKNOWN = "There is no mystery shop with that number."
-MSG_CASE_NEEDED = "Give the number of the recovery case this came from."
-MSG_CASE_UNKNOWN = "There is no recovery case with that number."
-MSG_STATUS = "Choose open, doing, done or dropped."
+MSG_TITLE = N_("Say what will be done.")
+MSG_TOUCHPOINT_UNKNOWN = N_("Choose a touchpoint of this journey.")
+MSG_MEETING_DATE = N_("Give the date of the staff meeting where this was agreed.")
+MSG_SHOP_NEEDED = N_("Give the number of the mystery shop this came from.")
+MSG_SHOP_UNKNOWN = N_("There is no mystery shop with that number.")
+MSG_CASE_NEEDED = N_("Give the number of the recovery case this came from.")
+MSG_CASE_UNKNOWN = N_("There is no recovery case with that number.")
+MSG_STATUS = N_("Choose open, doing, done or dropped.")
 
 CLOSED_STATES = frozenset({ActionStatus.done, ActionStatus.dropped})
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from app import providers
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
+from app.i18n.catalogs import N_
 from app.modelbase import MAX_ID, ident, utcnow
 from app.orgs.queries import locations_list
 from app.templating import flash, redirect, render
@@ -75,8 +76,8 @@ TEMPLATE_GLOBALS: dict[str, object] = {
     "recovery_when": local_words,
 }
 
-MSG_DATETIME = "Enter a date and time, such as 2026-11-29 14:05."
-MSG_CHOOSE = "Choose one of the options."
+MSG_DATETIME = N_("Enter a date and time, such as 2026-11-29 14:05.")
+MSG_CHOOSE = N_("Choose one of the options.")
 
 
 # --- form helpers --------------------------------------------------------------------------

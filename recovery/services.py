@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.errors import ConflictError, DomainError
+from app.i18n.catalogs import N_
 from app.modelbase import RowId, ident, utcnow
 from app.orgs.models import Location
 from app.webhooks.models import WebhookEvent
@@ -26,22 +27,22 @@ from recovery.models import CaseSource, CauseCategory, RecoveryCase, Verdict
 from recovery.webhooks import case_webhook
 from touchpoints.models import ActionItem, Touchpoint
 
-MSG_SUMMARY = "Say what happened, in a sentence or two."
-MSG_LOCATION_UNKNOWN = "Choose a location of this organization."
-MSG_TOUCHPOINT_UNKNOWN = "Choose a touchpoint of this journey."
-MSG_REPORTED_FUTURE = "The time it was reported cannot be in the future."
-MSG_TIME_ZONE = "Give the time with its time zone."
-MSG_TOO_EARLY = "That date is too far back; check the year."
-MSG_NUL = "Remove the invisible control characters from this text."
-MSG_STEP_FUTURE = "This time is in the future. Leave it empty to record it as now."
-MSG_STEP_BEFORE_REPORT = "This time is before the customer reported the problem."
-MSG_REPORTED_AFTER_STEPS = "A step of this case was recorded before that time."
-MSG_FIX_NOTE = "Say what was fixed or replaced."
-MSG_SURPRISE_NOTE = "Say what unexpected thing was done for the customer."
-MSG_VERDICT = "Choose what the customer said: satisfied, partly or not satisfied."
-MSG_CLOSED = "This case is closed. Reopen it to change it."
-MSG_NOT_CLOSED = "This case is open already."
-MSG_UNKNOWN_STEP = "Choose one of the steps: acknowledge, fix, surprise or follow up."
+MSG_SUMMARY = N_("Say what happened, in a sentence or two.")
+MSG_LOCATION_UNKNOWN = N_("Choose a location of this organization.")
+MSG_TOUCHPOINT_UNKNOWN = N_("Choose a touchpoint of this journey.")
+MSG_REPORTED_FUTURE = N_("The time it was reported cannot be in the future.")
+MSG_TIME_ZONE = N_("Give the time with its time zone.")
+MSG_TOO_EARLY = N_("That date is too far back; check the year.")
+MSG_NUL = N_("Remove the invisible control characters from this text.")
+MSG_STEP_FUTURE = N_("This time is in the future. Leave it empty to record it as now.")
+MSG_STEP_BEFORE_REPORT = N_("This time is before the customer reported the problem.")
+MSG_REPORTED_AFTER_STEPS = N_("A step of this case was recorded before that time.")
+MSG_FIX_NOTE = N_("Say what was fixed or replaced.")
+MSG_SURPRISE_NOTE = N_("Say what unexpected thing was done for the customer.")
+MSG_VERDICT = N_("Choose what the customer said: satisfied, partly or not satisfied.")
+MSG_CLOSED = N_("This case is closed. Reopen it to change it.")
+MSG_NOT_CLOSED = N_("This case is open already.")
+MSG_UNKNOWN_STEP = N_("Choose one of the steps: acknowledge, fix, surprise or follow up.")
 
 # Times before this are typing mistakes (and far-off years overflow when turned into UTC).
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)

@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.i18n.catalogs import N_
+
 IS_VALUES = ("yes", "no", "na", "passed", "failed")
 MAX_TESTS = 20
 MAX_DEPTH = 3
@@ -32,10 +34,10 @@ MSG_SHAPE = (
     'A rule is a test such as {"question": …, "is": "yes"}, or {"all": […]} / '
     '{"any": […]} of such tests.'
 )
-MSG_EMPTY_GROUP = "Give at least one condition."
+MSG_EMPTY_GROUP = N_("Give at least one condition.")
 MSG_TOO_BIG = f"A rule can hold at most {MAX_TESTS} conditions, {MAX_DEPTH} groups deep."
-MSG_UNKNOWN = "Choose an earlier question of this touchpoint."
-MSG_SELF = "A question cannot depend on its own answer."
+MSG_UNKNOWN = N_("Choose an earlier question of this touchpoint.")
+MSG_SELF = N_("A question cannot depend on its own answer.")
 MSG_FORWARD = (
     "«{text}» comes later in the checklist: a question can depend only on questions "
     "asked before it."
@@ -44,12 +46,12 @@ MSG_CYCLE = (
     "«{text}» already depends on this question, so this rule would make a loop: "
     "a question can depend only on questions asked before it."
 )
-MSG_TEST = "Say what the answer must be: is yes, no, N/A, passed, failed, between or one of."
+MSG_TEST = N_("Say what the answer must be: is yes, no, N/A, passed, failed, between or one of.")
 MSG_YES_NO = "«{text}» is not a yes/no question: use another condition."
 MSG_NA = "«{text}» cannot be answered N/A."
 MSG_PASSED = "«{text}» has no pass rule: passed and failed are for number questions."
 MSG_BETWEEN = "«{text}» is not a 1–5 scale: 'between' is for scale questions."
-MSG_BETWEEN_RANGE = "Give the range as two points from 1 to 5, the lower first, such as 1 to 2."
+MSG_BETWEEN_RANGE = N_("Give the range as two points from 1 to 5, the lower first, such as 1 to 2.")
 MSG_IN = "«{text}» is not a choice question: 'one of' is for choice questions."
 MSG_IN_EMPTY = "Choose at least one option of «{text}»."
 MSG_OPTION = "Option {n} does not exist: «{text}» has {count} options."

@@ -10,6 +10,7 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from app.forms import parse_form
+from app.i18n.catalogs import N_
 from touchpoints.models import Question, QuestionFields
 
 OPTION_ROWS = 6
@@ -26,10 +27,10 @@ CONDITION_TESTS = {
     "between": "is between (such as 1 to 2)",
     "in": "is one of (option names)",
 }
-MSG_COND_QUESTION = "Choose the earlier question this depends on."
-MSG_COND_NONE = "Choose at least one earlier question, or show the question always."
-MSG_COND_RANGE = "Give the range as two points from 1 to 5, such as 1 to 2."
-MSG_COND_OPTIONS = "Name at least one option, such as Coffee, Tea."
+MSG_COND_QUESTION = N_("Choose the earlier question this depends on.")
+MSG_COND_NONE = N_("Choose at least one earlier question, or show the question always.")
+MSG_COND_RANGE = N_("Give the range as two points from 1 to 5, such as 1 to 2.")
+MSG_COND_OPTIONS = N_("Name at least one option, such as Coffee, Tea.")
 MSG_COND_OPTION = "«{label}» is not an option of «{text}»: choose from {labels}."
 
 

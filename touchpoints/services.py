@@ -14,6 +14,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.errors import ConflictError, DomainError
+from app.i18n.catalogs import N_
 from app.modelbase import ident, utcnow
 from app.orgs.models import Organization
 from touchpoints import conditions, queries
@@ -31,20 +32,20 @@ from touchpoints.models import (
 )
 from touchpoints.translations.queries import translations_carried
 
-MSG_STAGE_UNKNOWN = "Choose a stage of this journey."
-MSG_STAGE_ARCHIVED = "That stage is archived; restore it first or choose another."
-MSG_STAGE_NOT_EMPTY = "This stage still has touchpoints. Move or archive them first."
+MSG_STAGE_UNKNOWN = N_("Choose a stage of this journey.")
+MSG_STAGE_ARCHIVED = N_("That stage is archived; restore it first or choose another.")
+MSG_STAGE_NOT_EMPTY = N_("This stage still has touchpoints. Move or archive them first.")
 MSG_STAGE_NAME_TAKEN = "The journey already has a stage named “{name}”. Choose another name."
 MSG_STAGE_NAME_ARCHIVED = (
     "An archived stage is named “{name}”. Restore it from the archive, or choose another name."
 )
-MSG_STALE_ORDER = (
+MSG_STALE_ORDER = N_(
     "The order you sent does not match the current list (someone else may have changed it). "
     "Reload and try again."
 )
-MSG_TEMPLATE_UNKNOWN = "There is no template with that name."
-MSG_TOUCHPOINT_ARCHIVED = "This touchpoint is archived; restore it to change its checklist."
-MSG_MOVE_HIDDEN = "Only items shown on the list can be moved; restore it first."
+MSG_TEMPLATE_UNKNOWN = N_("There is no template with that name.")
+MSG_TOUCHPOINT_ARCHIVED = N_("This touchpoint is archived; restore it to change its checklist.")
+MSG_MOVE_HIDDEN = N_("Only items shown on the list can be moved; restore it first.")
 
 # Edits to these change what a question means or how it scores; once a question has been
 # answered, such an edit makes a new version instead of rewriting the old one.

@@ -10,13 +10,14 @@ from sqlmodel import Session, select
 
 from actions.services import MSG_TOUCHPOINT_UNKNOWN, ActionItemFields, action_item_create
 from app.errors import DomainError
+from app.i18n.catalogs import N_
 from app.modelbase import ident, utcnow
 from recovery.models import RecoveryCase
 from recovery.services import case_action_item
 from touchpoints.models import ActionItem, ActionSource, Touchpoint
 
-MSG_ACTION_NO_TOUCHPOINT = "File the case under a touchpoint first: action items belong to one."
-MSG_ACTION_NO_TEXT = "Write what we will do differently first."
+MSG_ACTION_NO_TOUCHPOINT = N_("File the case under a touchpoint first: action items belong to one.")
+MSG_ACTION_NO_TEXT = N_("Write what we will do differently first.")
 
 
 def case_action_item_make(

@@ -44,6 +44,9 @@ _TAG = re.compile(r"<[!/?]?[a-zA-Z][^>]*>", re.S)
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
 _ATTR = re.compile(r"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*("[^"]*"|'[^']*')""", re.S)
 _WORD = re.compile(r"[^\W\d_]+")
+# A macro that writes attributes for the tag it is called in (`aria-invalid="true"
+# aria-describedby="{{ p }}-error"`): attribute text outside a tag, not words.
+_ATTR_TEXT = re.compile(r'[a-zA-Z][-a-zA-Z]*="[^"<>\x00]*"?|(?<=\x00)-[-a-zA-Z]*"')
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,9 @@ def _stream(node: nodes.Node) -> Iterator[tuple[int, str]]:
         return
     if isinstance(node, nodes.Expr):
         yield node.lineno, HOLE
+        return
+    if isinstance(node, nodes.Block) and node.name.endswith("_class"):
+        yield node.lineno, HOLE  # CSS class names (`{% block main_class %}`), not words
         return
     for inner in node.iter_child_nodes():
         yield from _stream(inner)
@@ -134,6 +140,7 @@ def _text_findings(template: str, ast: nodes.Template) -> Iterator[Unmarked]:
             yield Unmarked(template, _line_at(offsets, original, match.start()), value, where)
     source = _TAG.sub(blank, source)
     source = _ENTITY.sub(lambda m: " " * len(m.group(0)), source)
+    source = _ATTR_TEXT.sub(blank, source)
     for match in re.finditer(OPEN + "(.*?)" + CLOSE, source, re.S):
         line = _line_at(offsets, original, match.start())
         yield Unmarked(template, line, match.group(1), "string")

@@ -16,13 +16,15 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from app.i18n.catalogs import N_
+
 MASK = "[staff]"
 MAX_NAMES = 50
 MAX_NAME_LENGTH = 60
 MSG_TOO_MANY = f"List at most {MAX_NAMES} staff names per location."
 MSG_TOO_LONG = f"A staff name can be at most {MAX_NAME_LENGTH} characters: {{name!r}} is longer."
 MSG_NO_LETTER = "A staff name needs at least one letter: {name!r} has none."
-MSG_NOT_TEXT = "Give the staff names as text (comma- or line-separated) or a list of names."
+MSG_NOT_TEXT = N_("Give the staff names as text (comma- or line-separated) or a list of names.")
 
 _SPLIT = re.compile(r"[,;\n\r]+")
 _SPACES = re.compile(r"\s+")

@@ -33,6 +33,7 @@ from starlette.background import BackgroundTask
 from app import mailer
 from app.config import Settings
 from app.errors import ConflictError
+from app.i18n.catalogs import N_
 from app.jobs import runtime as jobs
 from app.jobs.runtime import JobContext, RetryLater
 from app.modelbase import ident, utcnow
@@ -43,8 +44,8 @@ log = logging.getLogger("touchstone.mail")
 SEND_JOB = "mail.send"
 SWEEP_JOB = "mail.sweep"
 _QUEUED = "touchstone_mail_queued"
-MSG_NOT_FAILED = "This e-mail is not waiting to be sent again."
-MSG_MAIL_OFF = "E-mail is off (SMTP_HOST is not set)."
+MSG_NOT_FAILED = N_("This e-mail is not waiting to be sent again.")
+MSG_MAIL_OFF = N_("E-mail is off (SMTP_HOST is not set).")
 # A queued message older than this without its job running is queued again by the sweep
 # (the process that committed it died before queueing the job, or the queue was down).
 SWEEP_AFTER = timedelta(seconds=30)

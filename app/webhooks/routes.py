@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from app.errors import DomainError
 from app.forms import parse_form
+from app.i18n.catalogs import N_
 from app.templating import flash, redirect, render
 from app.tenancy import OwnerDep, path_loader
 from app.webhooks import queries, services
@@ -25,8 +26,8 @@ router = APIRouter(include_in_schema=False)
 EndpointDep = Annotated[WebhookEndpoint, Depends(path_loader(WebhookEndpoint))]
 DeliveryDep = Annotated[WebhookDelivery, Depends(path_loader(WebhookDelivery))]
 
-MSG_RESENT = "Sending it again. Its attempts show below as they happen."
-MSG_RESUMED = "Resumed: new events are sent to this endpoint again."
+MSG_RESENT = N_("Sending it again. Its attempts show below as they happen.")
+MSG_RESUMED = N_("Resumed: new events are sent to this endpoint again.")
 MSG_DELETED = "The endpoint {url} is removed; it receives nothing more."
 EVENT_CHOICES = [(e.value, EVENT_LABELS[e]) for e in WebhookEvent]
 

@@ -36,6 +36,7 @@ from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.errors import ConflictError
+from app.i18n.catalogs import N_
 from app.jobs import runtime as jobs
 from app.jobs.runtime import JobContext, RetryLater
 from app.modelbase import ident, utcnow
@@ -63,10 +64,10 @@ RESPONSE_READ = 4096  # bytes of an answer read, for the log's error text
 SWEEP_AFTER = timedelta(seconds=30)
 USER_AGENT = "Touchstone-Webhooks/1"
 
-MSG_NOT_RESENDABLE = "This delivery is still on its way; it can be sent again once it is done."
-MSG_PAUSED = "This endpoint is paused. Resume it first, then send the delivery again."
-MSG_NOT_PAUSED = "This endpoint is not paused."
-MSG_PAUSED_DELIVERY = "Not sent: the endpoint was paused."
+MSG_NOT_RESENDABLE = N_("This delivery is still on its way; it can be sent again once it is done.")
+MSG_PAUSED = N_("This endpoint is paused. Resume it first, then send the delivery again.")
+MSG_NOT_PAUSED = N_("This endpoint is not paused.")
+MSG_PAUSED_DELIVERY = N_("Not sent: the endpoint was paused.")
 MSG_PAUSE_REASON = (
     "Since {when}: every request for {hours} hours failed ({failures} in a row). The last "
     "answer: {error}"

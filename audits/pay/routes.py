@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
 from app.i18n.current import request_language
+from app.i18n.catalogs import N_
 from app.modelbase import utcnow
 from app.orgs.models import Role
 from app.templating import flash, redirect, render
@@ -32,7 +33,7 @@ MSG_RUN_MADE = (
 )
 MSG_RUN_PAID = "Payment run #{id} marked paid. Its shoppers see it paid."
 MSG_RUN_CANCELLED = "Payment run #{id} cancelled: its shops are owed again."
-MSG_BAD_DATE = "Give a date, such as 2026-12-01."
+MSG_BAD_DATE = N_("Give a date, such as 2026-12-01.")
 
 
 def _today(tenant: Tenant) -> date:

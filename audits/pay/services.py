@@ -11,23 +11,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from app.errors import ConflictError, DomainError
+from app.i18n.catalogs import N_
 from app.modelbase import ident, utcnow
 from audits.expenses.models import ExpenseClaim, ExpenseStatus
 from audits.pay import queries
 from audits.pay.models import PaymentLine, PaymentRun
 
-MSG_PERIOD = "The period ends before it starts: give an end on or after its first day."
-MSG_PERIOD_LONG = "Keep a payment run's period under a year (366 days)."
-MSG_NOTHING_OWED = (
+MSG_PERIOD = N_("The period ends before it starts: give an end on or after its first day.")
+MSG_PERIOD_LONG = N_("Keep a payment run's period under a year (366 days).")
+MSG_NOTHING_OWED = N_(
     "Nothing is owed for this period: no approved shop with a fee, and no approved expense, "
     "is left unpaid."
 )
-MSG_CLAIMED = (
+MSG_CLAIMED = N_(
     "Another payment run has just taken some of these shops. Look at the runs below, "
     "then make this one again for what is left."
 )
 MSG_ALREADY_PAID = "This payment run was already marked paid on {day}: nothing was changed."
-MSG_PAID_CANNOT_CANCEL = "This payment run is marked paid, so it cannot be cancelled."
+MSG_PAID_CANNOT_CANCEL = N_("This payment run is marked paid, so it cannot be cancelled.")
 
 MAX_PERIOD_DAYS = 366
 

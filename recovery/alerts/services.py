@@ -36,6 +36,7 @@ from app.config import Settings
 from app.db import WRITE_OPTION
 from app.errors import ConflictError
 from app.figures import score_text
+from app.i18n.catalogs import N_
 from app.jobs.runtime import JobContext
 from app.modelbase import ident, utcnow
 from app.orgs.models import Location, Organization
@@ -52,8 +53,8 @@ from recovery.window import WINDOW, is_overdue, local_words
 
 log = logging.getLogger("touchstone.alerts")
 
-MSG_ALREADY_DISMISSED = "This alert is already dismissed."
-MSG_NOT_DISMISSED = "This alert is not dismissed."
+MSG_ALREADY_DISMISSED = N_("This alert is already dismissed.")
+MSG_NOT_DISMISSED = N_("This alert is not dismissed.")
 # An alert older than this when SMTP is first configured (or after a long outage) is not
 # mailed any more: a flood of stale messages helps nobody; the alerts page still lists it.
 MAIL_MAX_AGE = timedelta(days=3)

@@ -22,14 +22,15 @@ from app.config import Settings
 from app.errors import DomainError, NotFoundError
 from app.i18n.current import using
 from app.i18n.printing import report_language
+from app.i18n.catalogs import N_
 from app.orgs.models import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH, Location, Organization
 from app.templating import templates
 from recovery.models import FIX_WINDOW_HOURS
 
 PAPERS: dict[str, str] = {"a4": "A4", "letter": "US Letter"}
 Paper = Literal["a4", "letter"]
-MSG_PAPER = "Choose a4 or letter."
-MSG_NO_KEY = "This place has no complaint address yet. Run `touchstone migrate` to give it one."
+MSG_PAPER = N_("Choose a4 or letter.")
+MSG_NO_KEY = N_("This place has no complaint address yet. Run `touchstone migrate` to give it one.")
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,24}")
 SHORT_CODE_PATTERN = re.compile(f"[{SHORT_CODE_ALPHABET}]{{{SHORT_CODE_LENGTH}}}")
 MSG_BASE_LOOPBACK = (

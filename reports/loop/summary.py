@@ -579,8 +579,9 @@ def unfiled_words(count: int) -> str:
 
 @cache
 def _sections_environment() -> Environment:
-    """The loop sections' templates need only Jinja's own filters: an environment of their
-    own, set up as the print one is (reports.pdf builds on this package, not the reverse)."""
+    """The loop sections' templates need only Jinja's own filters and the i18n extension: an
+    environment of their own, set up as the print one is (reports.pdf builds on this package,
+    not the reverse). Their words follow the language of the render under way (app/i18n)."""
     env = Environment(
         loader=FileSystemLoader(str(PROJECT_ROOT / "templates")),
         autoescape=select_autoescape(["html"], default_for_string=True),

@@ -62,6 +62,8 @@ def _env(source: str) -> Environment:
             "attribute placeholder",
         ),
         ("{% if x %}<p>Only {{ x }} then</p>{% endif %}", "Only", "text"),
+        ("{% block content %}Plain words{% endblock %}", "Plain words", "text"),
+        ('<p>Say "yes" to it</p>', 'Say "yes" to it', "text"),
     ],
 )
 def test_finder_catches(source: str, text: str, where: str) -> None:
@@ -85,6 +87,9 @@ def test_finder_catches(source: str, text: str, where: str) -> None:
         '{{ "%.1f"|format(v) }} {{ " · " if not loop.last }}',
         "<p>Touchstone</p>",
         '<span class="chip {{ \'chip-bad\' if bad }}" data-kind="x">{{ translate(msg) }}</span>',
+        # A block that holds CSS classes, and a macro that writes attributes for its caller.
+        "{% block main_class %}container wide{% endblock %}",
+        '{% if e %}aria-invalid="true" aria-describedby="{{ p }}-{{ n }}-error"{% endif %}',
     ],
 )
 def test_finder_passes_marked_or_wordless(source: str) -> None:

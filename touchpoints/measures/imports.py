@@ -16,6 +16,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+from app.i18n.catalogs import N_
 from app.orgs.models import Location
 from app.spreadsheet import text_cell
 from touchpoints.measures import services as measures
@@ -35,13 +36,13 @@ MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 20_000
 MAX_SHOWN = 200  # problems listed on the page; the API returns them all
 
-MSG_EMPTY = "The file is empty: it needs a header line and at least one row."
-MSG_NO_ROWS = "The file has a header but no rows of values."
-MSG_NOT_UTF8 = "The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again."
+MSG_EMPTY = N_("The file is empty: it needs a header line and at least one row.")
+MSG_NO_ROWS = N_("The file has a header but no rows of values.")
+MSG_NOT_UTF8 = N_("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.")
 MSG_TOO_LARGE = f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB. Split it into parts."
 MSG_TOO_MANY_ROWS = f"The file has more than {MAX_ROWS:,} rows. Split it into parts."
-MSG_NO_FILE = "Choose a CSV file to upload."
-MSG_NOT_CSV = "The file could not be read as CSV."
+MSG_NO_FILE = N_("Choose a CSV file to upload.")
+MSG_NOT_CSV = N_("The file could not be read as CSV.")
 MSG_MISSING_COLUMN = "The header has no “{column}” column."
 MSG_TOUCHPOINT_UNKNOWN = "No touchpoint is called “{name}”."
 MSG_TOUCHPOINT_AMBIGUOUS = "Several touchpoints are called “{name}”; rename one to tell them apart."

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from app.clock import today_in
 from app.errors import ConflictError, DomainError
+from app.i18n.catalogs import N_
 from app.modelbase import RowId, utcnow
 from app.orgs.models import Location, Organization
 from touchpoints.models import (
@@ -33,23 +34,23 @@ from touchpoints.models import (
     Touchpoint,
 )
 
-MSG_NAME = "Give the measure a name."
-MSG_NAME_TAKEN = "This touchpoint already has a measure with that name."
-MSG_PERIOD_LOCKED = (
+MSG_NAME = N_("Give the measure a name.")
+MSG_NAME_TAKEN = N_("This touchpoint already has a measure with that name.")
+MSG_PERIOD_LOCKED = N_(
     "This measure already has values; its period can no longer change. "
     "Archive it and add a new measure instead."
 )
-MSG_ARCHIVED = "This measure is archived; restore it to enter values."
-MSG_TOUCHPOINT_ARCHIVED = "This touchpoint is archived; restore it to add measures."
-MSG_NOT_NUMBER = "Enter a number, such as 12 or 4.5."
-MSG_NEGATIVE = "Enter zero or more: a measure counts what happened."
-MSG_TOO_BIG = "That number is too large."
-MSG_LOCATION_UNKNOWN = "Choose a location of this organization."
-MSG_FUTURE = "That period has not started yet."
-MSG_WEEK_START = "A weekly value starts on a Monday: give the Monday of its week."
-MSG_MONTH_START = "A monthly value starts on the 1st: give the first day of its month."
-MSG_PERIOD_TEXT_MONTH = "Write the month as 2026-10."
-MSG_PERIOD_TEXT_WEEK = "Write the week as 2026-W43, or as the date of its Monday (2026-10-19)."
+MSG_ARCHIVED = N_("This measure is archived; restore it to enter values.")
+MSG_TOUCHPOINT_ARCHIVED = N_("This touchpoint is archived; restore it to add measures.")
+MSG_NOT_NUMBER = N_("Enter a number, such as 12 or 4.5.")
+MSG_NEGATIVE = N_("Enter zero or more: a measure counts what happened.")
+MSG_TOO_BIG = N_("That number is too large.")
+MSG_LOCATION_UNKNOWN = N_("Choose a location of this organization.")
+MSG_FUTURE = N_("That period has not started yet.")
+MSG_WEEK_START = N_("A weekly value starts on a Monday: give the Monday of its week.")
+MSG_MONTH_START = N_("A monthly value starts on the 1st: give the first day of its month.")
+MSG_PERIOD_TEXT_MONTH = N_("Write the month as 2026-10.")
+MSG_PERIOD_TEXT_WEEK = N_("Write the week as 2026-W43, or as the date of its Monday (2026-10-19).")
 
 MAX_VALUE = 1e12
 # How many periods the grid shows at once: half a year of months, two months of weeks.

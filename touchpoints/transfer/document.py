@@ -27,6 +27,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from pydantic import ValidationError
 
 from app.orgs.languages import language_name, not_used_message
+from app.i18n.catalogs import N_
 from touchpoints import conditions
 from touchpoints.models import Channel, Mode, QuestionFields
 from touchpoints.transfer.models import (
@@ -45,9 +46,9 @@ SCHEMA_PATH = Path(__file__).with_name("schema.json")
 MAX_BYTES = 2 * 1024 * 1024
 MAX_PROBLEMS = 50  # a file that is wrong everywhere is not listed line by line to the end
 
-MSG_EMPTY = "The file is empty."
-MSG_TOO_LARGE = "The file is larger than 2 MB; a journey file is far smaller than that."
-MSG_NOT_UTF8 = "The file is not UTF-8 text (is it a journey file at all?)."
+MSG_EMPTY = N_("The file is empty.")
+MSG_TOO_LARGE = N_("The file is larger than 2 MB; a journey file is far smaller than that.")
+MSG_NOT_UTF8 = N_("The file is not UTF-8 text (is it a journey file at all?).")
 MSG_NOT_JSON = "The file is not valid JSON: {reason}."
 MSG_NOT_OBJECT = "A journey file holds one JSON object, starting with {."
 MSG_NOT_JOURNEY = 'This is not a Touchstone journey file: "format" should be "touchstone-journey".'
@@ -61,7 +62,7 @@ MSG_PRIMARY_TRANSLATION = (
 )
 MSG_DUPLICATE_KEY = 'The key "{key}" appears twice here; keep one.'
 MSG_NUMBER_CONSTANT = "The file is not valid JSON: {name} is not a JSON number."
-MSG_BAD_ESCAPE = (
+MSG_BAD_ESCAPE = N_(
     "The text here holds a character no database can store (\\u0000, or half of a "
     "\\uD800-style surrogate pair)."
 )

@@ -9,12 +9,13 @@ from sqlmodel import Session
 
 from app.clock import utcnow
 from app.errors import ConflictError
+from app.i18n.catalogs import N_
 from touchpoints import conditions
 from touchpoints import queries as journey_queries
 from touchpoints.models import Channel, Mode, QuestionStatus, Stage, Touchpoint
 from touchpoints.transfer.models import FileStage, FileTouchpoint, JourneyFile
 
-MSG_NOTHING_TO_EXPORT = "The journey has no stages yet, so there is nothing to export."
+MSG_NOTHING_TO_EXPORT = N_("The journey has no stages yet, so there is nothing to export.")
 
 
 def export_about(org_name: str) -> dict[str, str]:

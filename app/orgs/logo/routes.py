@@ -11,13 +11,14 @@ from starlette.datastructures import UploadFile
 from app.db import SessionDep
 from app.errors import DomainError, NotFoundError
 from app.forms import domain_errors
+from app.i18n.catalogs import N_
 from app.orgs.logo import queries, services
 from app.templating import flash, redirect, render
 from app.tenancy import OwnerDep
 
 router = APIRouter(include_in_schema=False)
-MSG_SAVED = "Logo saved. It is on your posters and your complaint page."
-MSG_REMOVED = "Logo removed."
+MSG_SAVED = N_("Logo saved. It is on your posters and your complaint page.")
+MSG_REMOVED = N_("Logo removed.")
 
 
 def _page(request: Request, tenant: OwnerDep, status_code: int = 200, **extra: Any) -> Response:

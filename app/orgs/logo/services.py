@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from app.errors import DomainError
+from app.i18n.catalogs import N_
 from app.images import NotAnImage, clean_image
 from app.modelbase import utcnow
 from app.orgs.logo.models import OrgLogo
@@ -12,9 +13,9 @@ from app.orgs.logo.queries import logo_of
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_SIDE = 800  # enough for a poster's header at print resolution
-MSG_LOGO_NONE = "Choose a picture file to upload."
-MSG_LOGO_TOO_LARGE = "That picture is too large: the limit is 2 MB."
-MSG_LOGO_NOT_IMAGE = "That file is not a picture. Upload a PNG, JPEG or WebP image."
+MSG_LOGO_NONE = N_("Choose a picture file to upload.")
+MSG_LOGO_TOO_LARGE = N_("That picture is too large: the limit is 2 MB.")
+MSG_LOGO_NOT_IMAGE = N_("That file is not a picture. Upload a PNG, JPEG or WebP image.")
 
 
 def logo_set(*, session: Session, org_id: int, raw: bytes) -> OrgLogo:

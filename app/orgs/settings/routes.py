@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from app.errors import InvalidError
 from app.forms import domain_errors, parse_form
+from app.forms import parse_form
+from app.i18n.catalogs import N_
 from app.modelbase import utcnow
 from app.orgs import services
 from app.orgs.languages import (
@@ -44,15 +46,15 @@ api_router = APIRouter(tags=["organization"])
 
 MARGIN_MAX = 100
 RETENTION_MIN, RETENTION_MAX = 1, 3650
-MSG_NAME = "Enter the organization's name (at most 120 characters)."
+MSG_NAME = N_("Enter the organization's name (at most 120 characters).")
 MSG_MARGIN = f"Give the margin as a whole number of points from 0 to {MARGIN_MAX}."
 MSG_NEAR = f"Give the near band as a whole number of points from 0 to {NEAR_MAX}."
 MSG_RETENTION = (
     f"Give a whole number of days from {RETENTION_MIN} to {RETENTION_MAX}, "
     "or choose to keep the details."
 )
-MSG_TWO_STEP = "Give true or false."
-MSG_SAVED = "Settings saved."
+MSG_TWO_STEP = N_("Give true or false.")
+MSG_SAVED = N_("Settings saved.")
 TOKENS_FRAGMENT = "orgs/_api_tokens.html"
 MSG_TZ_MOVED = " Shops and recovery cases now count on their days in {tz}."
 

@@ -10,12 +10,13 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.errors import ForbiddenError
+from app.i18n.catalogs import N_
 from app.modelbase import utcnow
 from app.orgs.models import ApiToken, ApiTokenCreate, ApiTokenPublic, User, UserPublic
 from app.security import api_token_issue, digest
 from app.tenancy import ALL_ORGS
 
-MSG_TOKEN_MADE_BY_TOKEN = (
+MSG_TOKEN_MADE_BY_TOKEN = N_(
     "An API token cannot make another API token: log in, or ask the server's administrator "
     "(touchstone token create)."
 )
