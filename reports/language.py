@@ -33,12 +33,12 @@ def lang() -> str:
 
 def _(message: str, **variables: Any) -> str:
     """`message` in the report's language, `%(name)s` placeholders filled from `variables`."""
-    return catalogs.gettext(lang(), message, **variables)
+    return catalogs.gettext(message, lang(), **variables)
 
 
 def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
     """The singular or plural form for `n` in the report's language (`%(num)s` is `n`)."""
-    return catalogs.ngettext(lang(), singular, plural, n, **variables)
+    return catalogs.ngettext(singular, plural, n, lang(), **variables)
 
 
 def score(value: float | None) -> str:

@@ -147,6 +147,7 @@ class Organization(OrganizationBase, table=True):
     @property
     def primary_language(self) -> str:
         return (self.languages or ["en"])[0]
+
     # Proof of visit: with the shopper's consent, the phone's position at the start of a
     # visit is measured against the location's coordinates (audits/proof). Off unless an
     # owner turns it on.

@@ -11,8 +11,8 @@ from fastapi.responses import Response
 
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
-from app.i18n.current import request_language
 from app.i18n.catalogs import N_
+from app.i18n.current import request_language
 from app.modelbase import utcnow
 from app.orgs.models import Role
 from app.templating import flash, redirect, render

@@ -20,9 +20,9 @@ from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.errors import DomainError, NotFoundError
+from app.i18n.catalogs import N_
 from app.i18n.current import using
 from app.i18n.printing import report_language
-from app.i18n.catalogs import N_
 from app.orgs.models import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH, Location, Organization
 from app.templating import templates
 from recovery.models import FIX_WINDOW_HOURS

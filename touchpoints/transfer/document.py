@@ -26,8 +26,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 from pydantic import ValidationError
 
-from app.orgs.languages import language_name, not_used_message
 from app.i18n.catalogs import N_
+from app.orgs.languages import language_name, not_used_message
 from touchpoints import conditions
 from touchpoints.models import Channel, Mode, QuestionFields
 from touchpoints.transfer.models import (

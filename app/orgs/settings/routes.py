@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from app.errors import InvalidError
 from app.forms import domain_errors, parse_form
-from app.forms import parse_form
 from app.i18n.catalogs import N_
 from app.modelbase import utcnow
 from app.orgs import services
