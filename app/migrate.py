@@ -40,8 +40,8 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
         try:
             with connection.begin():
                 yield connection
-                if sqlite:
-                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if raw is not None:
+                    broken = raw.execute("PRAGMA foreign_key_check").fetchall()
                     if broken:
                         raise BrokenReferences(f"rows point at missing rows: {broken[:5]}")
         finally:
