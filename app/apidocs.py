@@ -113,6 +113,25 @@ def security_describe(app: FastAPI, schema: dict[str, Any]) -> None:
             operation["description"] = (said + "\n\n" + _who(roles, method)).strip()
 
 
+def unprocessable_describe(schema: dict[str, Any]) -> None:
+    """A 422 has two shapes, and the document says so: the request's own validation answers
+    a list of errors (FastAPI's `HTTPValidationError`), a rule the service checks (a language
+    the organization does not use, a period out of order) answers one sentence with the
+    `field` it is about (app.main's DomainError handler)."""
+    body = schema.get("components", {}).get("schemas", {}).get("HTTPValidationError")
+    if not body:
+        return
+    properties = body.setdefault("properties", {})
+    listed = properties.get("detail", {"type": "array"})
+    properties["detail"] = {
+        "anyOf": [listed, {"type": "string"}],
+        "title": "Detail",
+        "description": "The request's validation errors, or one sentence for a rule a "
+        "service checks.",
+    }
+    properties["field"] = {"type": "string", "description": "The field a sentence is about."}
+
+
 def install(app: FastAPI, path: str = "/api/docs") -> None:
     # Added like FastAPI adds its own docs page: a plain route, outside the OpenAPI schema.
     app.add_route(path, api_docs, include_in_schema=False)
@@ -122,6 +141,7 @@ def install(app: FastAPI, path: str = "/api/docs") -> None:
         if app.openapi_schema is None:
             schema = generate()  # FastAPI's document, kept in app.openapi_schema
             security_describe(app, schema)
+            unprocessable_describe(schema)
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]

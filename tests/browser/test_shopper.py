@@ -207,7 +207,7 @@ def test_shopper_fills_a_shop_through_a_dead_spot(
     card.get_by_role("link", name=re.compile("^Start")).click()
 
     # The visit screen.
-    expect(page.get_by_role("heading", name="Your visit")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your visit", exact=True)).to_be_visible()
     page.get_by_label("Date and time of the visit").fill("2026-01-05T10:30")
     page.get_by_label("How long it took, in minutes").fill("20")
     page.get_by_label("How long it took, in minutes").blur()
