@@ -94,7 +94,7 @@ def test_finder_catches(source: str, text: str, where: str) -> None:
         # A block that holds CSS classes, and a macro that writes attributes for its caller.
         "{% block main_class %}container wide{% endblock %}",
         '{% if e %}aria-invalid="true" aria-describedby="{{ p }}-{{ n }}-error"{% endif %}',
-        "{% set a %}hx-post=\"/x\" hx-vals='{{ {\"k\": v}|tojson }}' hx-swap=\"none\"{% endset %}",
+        '{% set a %}hx-post="/x" hx-vals=\'{{ {"k": v}|tojson }}\' hx-swap="none"{% endset %}',
         # A field for a currency code shows a code as its example.
         '<input maxlength="3" placeholder="EUR">',
     ],
