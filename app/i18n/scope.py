@@ -27,6 +27,8 @@ SPANISH_COMPLETE: tuple[str, ...] = (
     "templates/audits/_fill_*.html",
     "templates/orgs/home_shopper.html",
     "templates/orgs/login.html",
+    "templates/orgs/login_code.html",
+    "templates/orgs/invite_accept.html",
     "templates/board/jobs_shopper.html",
     "templates/board/_go.html",
     "templates/pay/mine.html",

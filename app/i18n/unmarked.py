@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from babel.numbers import list_currencies
 from jinja2 import Environment, nodes
 
 # Words that read the same in every language and are not translated.
@@ -45,8 +46,14 @@ _ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
 _ATTR = re.compile(r"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*("[^"]*"|'[^']*')""", re.S)
 _WORD = re.compile(r"[^\W\d_]+")
 # A macro that writes attributes for the tag it is called in (`aria-invalid="true"
-# aria-describedby="{{ p }}-error"`): attribute text outside a tag, not words.
-_ATTR_TEXT = re.compile(r'[a-zA-Z][-a-zA-Z]*="[^"<>\x00]*"?|(?<=\x00)-[-a-zA-Z]*"')
+# aria-describedby="{{ p }}-error"`), or a `{% set %}` block holding attributes for one
+# (`hx-vals='{{ data|tojson }}'`): attribute text outside a tag, not words.
+_ATTR_TEXT = re.compile(
+    r"[a-zA-Z][-a-zA-Z]*=(?:\"[^\"<>\x00]*\"?|'[^'<>\x00]*'?)|(?<=\x00)-[-a-zA-Z]*\""
+)
+# A placeholder showing an ISO 4217 code ("EUR") gives an example of a code, the same in
+# every language: a field for a currency code, not a word to translate.
+_CURRENCY_CODES = frozenset(list_currencies())
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,8 @@ def _attribute_findings(tag: str) -> Iterator[tuple[str, str]]:
     attrs = {name.lower(): value[1:-1] for name, value in _ATTR.findall(tag)}
     for name in USER_ATTRS:
         if name in attrs and words(attrs[name]):
+            if name == "placeholder" and attrs[name] in _CURRENCY_CODES:
+                continue
             yield f"attribute {name}", attrs[name]
     kind = attrs.get("type", "").lower()
     if tag.lower().startswith("<input") and kind in ("submit", "button", "reset"):

@@ -940,7 +940,7 @@
     var at = new Date(iso);
     var two = function (n) { return (n < 10 ? "0" : "") + n; };
     var text = box.querySelector("[data-started-text]");
-    text.textContent = "Visit started at " + two(at.getHours()) + ":" + two(at.getMinutes()) + ".";
+    text.textContent = t("Visit started at {time}.", { time: two(at.getHours()) + ":" + two(at.getMinutes()) });
     text.hidden = false;
     box.querySelector("[data-start-ask]").hidden = true;
     var consent = box.querySelector("[data-start-consent]");
@@ -953,7 +953,7 @@
     if (check) body.location_check = check;
     store(START, { at: at });
     showStarted(at);
-    mark("start", "Waiting to send…", "wait");
+    mark("start", t("Waiting to send…"), "wait");
     enqueue({ key: "start:" + shop, stateKey: "start", url: "/shops/" + shop + "/visit-start", body: body });
     // The visit's time, where the shopper has not typed one: the server fills it in too.
     var field = root.querySelector('[data-visit-field="visited_at"]');
@@ -1026,7 +1026,7 @@
         visitStart({ consent: false });
       } else if (target.getAttribute("data-consent") === "yes") {
         consent.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
-        mark("start", "Checking where you are…", "wait");
+        mark("start", t("Checking where you are…"), "wait");
         locate().then(visitStart);
       }
     });
@@ -1485,10 +1485,15 @@
       row.setAttribute("data-status", "claimed");
       row.innerHTML = '<div class="expense-head"><span class="expense-what"></span> <strong class="expense-amount"></strong></div>' +
         '<ul class="photo-list" data-receipt-list></ul><p class="q-state" aria-live="polite"></p>' +
-        '<div class="form-actions"><label class="btn btn-small">Change receipt<input type="file" accept="image/jpeg,image/png,image/webp" class="sr-only" data-receipt-input></label> ' +
-        '<button type="button" class="btn btn-small" data-expense-edit>Edit</button> ' +
-        '<button type="button" class="btn btn-small" data-expense-remove>Remove</button></div>';
+        '<div class="form-actions"><label class="btn btn-small"><input type="file" accept="image/jpeg,image/png,image/webp" class="sr-only" data-receipt-input></label> ' +
+        '<button type="button" class="btn btn-small" data-expense-edit></button> ' +
+        '<button type="button" class="btn btn-small" data-expense-remove></button></div>';
       row.querySelector(".q-state").setAttribute("data-state", "e" + id);
+      // The words go in as text (a translation is never read as markup).
+      var label = row.querySelector("label.btn");
+      label.insertBefore(document.createTextNode(t("Change receipt")), label.firstChild);
+      row.querySelector("[data-expense-edit]").textContent = t("Edit");
+      row.querySelector("[data-expense-remove]").textContent = t("Remove");
       expenseBox.querySelector("[data-expense-list]").appendChild(row);
     }
     row.setAttribute("data-claim", JSON.stringify(claim));
@@ -1509,7 +1514,7 @@
     img.src = src;
     img.width = 96;
     img.height = 96;
-    img.alt = waiting ? "Receipt, waiting to send" : "Receipt";
+    img.alt = waiting ? t("Receipt, waiting to send") : t("Receipt");
     item.appendChild(img);
     list.appendChild(item);
     var missing = row.querySelector("[data-receipt-missing]");
@@ -1526,7 +1531,7 @@
   function queueReceipt(id, file) {
     return shrink(file).then(function (blob) {
       if (blob.size > 10 * 1024 * 1024) {
-        mark("e" + id, "That photo is too large: the limit is 10 MB.", "error");
+        mark("e" + id, PHOTO_TOO_LARGE, "error");
         return false;
       }
       var rec = { id: uuid(), user: USER, shop: shop, expense: id, blob: blob, at: Date.now() };
@@ -1539,10 +1544,10 @@
         keepClaim(id, { receipt: true });
         var row = expenseRow(id);
         if (row) showReceipt(row, window.URL.createObjectURL(blob), true);
-        mark("e" + id, "Receipt waiting to send: it is kept on this phone.", "wait");
+        mark("e" + id, t("Receipt waiting to send: it is kept on this phone."), "wait");
         return queuedPhotos().then(function () { showQueue(); flush(); return true; });
       }, function () {
-        mark("e" + id, "This phone has no room to keep the photo. Free some space and add it again.", "error");
+        mark("e" + id, t("This phone has no room to keep the photo. Free some space and add it again."), "error");
         return false;
       });
     });
@@ -1552,7 +1557,7 @@
     if (rec.shop !== shop) return;
     var row = expenseRow(rec.expense);
     if (row && body.url) showReceipt(row, body.url, false);
-    mark("e" + rec.expense, "Receipt saved.", "ok");
+    mark("e" + rec.expense, t("Receipt saved."), "ok");
   }
 
   function receiptRefused(rec, message) {
@@ -1577,22 +1582,22 @@
     ["amount", "currency", "what_for", "receipt"].forEach(function (n) { fieldError(n, ""); });
     var digits = /^\d{1,9}([.,]\d{1,2})?$/.test(amount);
     if (!digits || !/[1-9]/.test(amount)) {
-      fieldError("amount", "Give the amount as more than 0, such as 12.40.");
+      fieldError("amount", t("Give the amount as more than 0, such as 12.40."));
       ok = false;
     }
     if (!/^[A-Z]{3}$/.test(currency)) {
-      fieldError("currency", "Give a currency by its three-letter ISO 4217 code, such as EUR or USD.");
+      fieldError("currency", t("Give a currency by its three-letter ISO 4217 code, such as EUR or USD."));
       ok = false;
     }
     if (!whatFor) {
-      fieldError("what_for", "Say what the expense was for, such as “Coffee and cake (required purchase)”.");
+      fieldError("what_for", t("Say what the expense was for, such as “Coffee and cake (required purchase)”."));
       ok = false;
     }
     var had = editing && load(EXPENSES, {})[editing];
     var hadReceipt = editing && ((had && had.receipt) ||
       JSON.parse(expenseRow(editing).getAttribute("data-claim") || "{}").receipt);
     if (!file && !hadReceipt && expenseBox.getAttribute("data-receipt-required") === "true") {
-      fieldError("receipt", "Add a photo of the receipt: this organization asks for one with each expense.");
+      fieldError("receipt", t("Add a photo of the receipt: this organization asks for one with each expense."));
       ok = false;
     }
     return ok ? { amount: amount, currency: currency, what_for: whatFor, file: file } : null;
@@ -1602,13 +1607,13 @@
     editing = null;
     ["amount", "what_for", "receipt"].forEach(function (n) { fieldOf(n).value = ""; });
     fieldOf("currency").value = expenseBox.getAttribute("data-currency") || fieldOf("currency").value;
-    expenseBox.querySelector("[data-expense-form-title]").textContent = "Add an expense";
-    expenseBox.querySelector("[data-expense-add]").textContent = "Add the expense";
+    expenseBox.querySelector("[data-expense-form-title]").textContent = t("Add an expense");
+    expenseBox.querySelector("[data-expense-add]").textContent = t("Add the expense");
     expenseBox.querySelector("[data-expense-cancel]").hidden = true;
   }
 
   function sendClaim(id, claim) {
-    mark("e" + id, "Waiting to send…", "wait");
+    mark("e" + id, t("Waiting to send…"), "wait");
     enqueue({
       key: "e:" + shop + ":" + id, expense: id, stateKey: "e" + id,
       url: "/shops/" + shop + "/expenses/" + id,
@@ -1628,7 +1633,7 @@
     drawExpense(id, claim);
     sendClaim(id, claim);
     if (form.file) queueReceipt(id, form.file);
-    mark("expense-form", editing ? "Change kept on this phone." : "Expense kept on this phone.", "ok");
+    mark("expense-form", editing ? t("Change kept on this phone.") : t("Expense kept on this phone."), "ok");
     resetForm();
   }
 
@@ -1645,7 +1650,7 @@
         key: "e:" + shop + ":" + id, expense: id, remove: true, stateKey: "e" + id,
         url: "/shops/" + shop + "/expenses/" + id + "/remove", body: {}
       });
-      mark("expense-form", "Expense removed.", "ok");
+      mark("expense-form", t("Expense removed."), "ok");
     });
   }
 
@@ -1656,8 +1661,8 @@
     fieldOf("currency").value = claim.currency || "";
     fieldOf("what_for").value = claim.what_for || "";
     fieldOf("receipt").value = "";
-    expenseBox.querySelector("[data-expense-form-title]").textContent = "Change the expense";
-    expenseBox.querySelector("[data-expense-add]").textContent = "Save the change";
+    expenseBox.querySelector("[data-expense-form-title]").textContent = t("Change the expense");
+    expenseBox.querySelector("[data-expense-add]").textContent = t("Save the change");
     expenseBox.querySelector("[data-expense-cancel]").hidden = false;
     fieldOf("amount").focus();
   }
@@ -1676,14 +1681,14 @@
     var pending = pendingKeys();
     Object.keys(pending).forEach(function (key) {
       var m = /^e:[^:]+:(.+)$/.exec(key);
-      if (m && key.indexOf("e:" + shop + ":") === 0) mark("e" + m[1], "Waiting to send…", "wait");
+      if (m && key.indexOf("e:" + shop + ":") === 0) mark("e" + m[1], t("Waiting to send…"), "wait");
     });
     queuedPhotos().then(function (list) {
       list.forEach(function (rec) {
         if (!rec.expense || rec.shop !== shop) return;
         var row = expenseRow(rec.expense);
         if (row) showReceipt(row, window.URL.createObjectURL(rec.blob), true);
-        mark("e" + rec.expense, "Receipt waiting to send: it is kept on this phone.", "wait");
+        mark("e" + rec.expense, t("Receipt waiting to send: it is kept on this phone."), "wait");
       });
     });
   }
@@ -1735,7 +1740,7 @@
     var copy = {
       format: "touchstone-phone-copy", version: 1, shop_id: Number(shop), user_id: USER,
       written_at: now.toISOString(), photos_left_out: photoWaiting || 0,
-      note: "Photos are not in this file: they stay on the phone until it has signal.",
+      note: t("Photos are not in this file: they stay on the phone until it has signal."),
       items: items
     };
     var blob = new Blob([JSON.stringify(copy, null, 1)], { type: "application/json" });

@@ -82,3 +82,43 @@ def test_a_claim_is_changed_and_one_taken_off_offline_never_arrives(
     assert server_claims(live_server, shop.shop_id) == [("Parking", 450, "EUR", True)]
     page.reload()
     expect(expenses.locator("[data-expense-id]", has_text="Parking")).to_contain_text("EUR 4.50")
+
+
+def test_the_expense_form_speaks_spanish(open_tab: TabFactory, live_server: LiveServer) -> None:
+    """What the script says about a claim (its checks, its state, its buttons) comes from the
+    page's translations: a phone in Spanish reads Spanish."""
+    shop = arrange_shop(live_server, "Plaza Mayor")
+    tab = open_tab(PHONE)
+    page = tab.page
+    tab.login(SHOPPER)
+    page.set_extra_http_headers({"Accept-Language": "es-ES,es;q=0.9"})
+    page.goto(f"{live_server.url}/shops/{shop.shop_id}/fill?section=3")
+    expenses = page.locator("#expenses")
+    expect(expenses.get_by_role("heading", name="Gastos")).to_be_visible()
+
+    page.get_by_label("Moneda").fill("")
+    page.get_by_role("button", name="Añadir el gasto").click()
+    expect(page.locator("#expense-amount-error")).to_have_text(
+        "Indique un importe mayor que 0, por ejemplo 12,40."
+    )
+    expect(page.locator("#expense-currency-error")).to_contain_text("código ISO 4217")
+    expect(page.locator("#expense-what-error")).to_contain_text("Diga en qué consistió el gasto")
+    tab.screenshot("expense-errors-spanish-phone")
+
+    page.get_by_label("Importe").fill("2,80")
+    page.get_by_label("Moneda").fill("eur")
+    page.get_by_label("Concepto").fill("Café")
+    page.get_by_label("Foto del recibo").set_input_files(files=[jpeg((200, 150, 90))])  # type: ignore[list-item]
+    page.get_by_role("button", name="Añadir el gasto").click()
+    expect(page.locator('[data-state="expense-form"]')).to_have_text(
+        "Gasto guardado en este teléfono."
+    )
+    coffee = expenses.locator("[data-expense-id]", has_text="Café")
+    expect(coffee.locator("[data-state]")).to_have_text("Recibo guardado.", timeout=WAIT_MS)
+    expect(coffee.get_by_role("img", name="Recibo")).to_be_visible()
+    coffee.get_by_role("button", name="Editar").click()
+    expect(expenses.locator("[data-expense-form-title]")).to_have_text("Cambiar el gasto")
+    expect(expenses.get_by_role("button", name="Guardar el cambio")).to_be_visible()
+    tab.check_phone_layout()
+    tab.screenshot("expense-edit-spanish-phone")
+    assert server_claims(live_server, shop.shop_id) == [("Café", 280, "EUR", True)]

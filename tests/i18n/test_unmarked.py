@@ -64,6 +64,10 @@ def _env(source: str) -> Environment:
         ("{% if x %}<p>Only {{ x }} then</p>{% endif %}", "Only", "text"),
         ("{% block content %}Plain words{% endblock %}", "Plain words", "text"),
         ('<p>Say "yes" to it</p>', 'Say "yes" to it', "text"),
+        # Only an ISO 4217 code passes as a placeholder; a currency's name is a word.
+        ('<input placeholder="Euro">', "Euro", "attribute placeholder"),
+        ('<input placeholder="EUR or USD">', "EUR or USD", "attribute placeholder"),
+        ('<p title="EUR">x</p>', "EUR", "attribute title"),
     ],
 )
 def test_finder_catches(source: str, text: str, where: str) -> None:
@@ -90,6 +94,9 @@ def test_finder_catches(source: str, text: str, where: str) -> None:
         # A block that holds CSS classes, and a macro that writes attributes for its caller.
         "{% block main_class %}container wide{% endblock %}",
         '{% if e %}aria-invalid="true" aria-describedby="{{ p }}-{{ n }}-error"{% endif %}',
+        '{% set a %}hx-post="/x" hx-vals=\'{{ {"k": v}|tojson }}\' hx-swap="none"{% endset %}',
+        # A field for a currency code shows a code as its example.
+        '<input maxlength="3" placeholder="EUR">',
     ],
 )
 def test_finder_passes_marked_or_wordless(source: str) -> None:
