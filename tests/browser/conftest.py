@@ -294,11 +294,22 @@ def signal(context: BrowserContext, on: bool) -> None:
     """
     relay = RELAYS.get(id(context))
     assert relay is not None, "a tab whose signal is cut is opened with open_tab(…, cuttable=True)"
-    if not on:
-        relay.set_signal(False)
+    # The way to the server is cut before the page hears it is offline, and open again
+    # before it hears it is online: its `online` event sends at once, and a send into a
+    # relay still cut is a failed request (a console error) the queue must then retry.
+    relay.set_signal(on)
     context.set_offline(not on)
-    if on:
-        relay.set_signal(True)
+    # The renderer hears of it a moment later: on a busy machine a click right after could
+    # still find navigator.onLine as it was, and its send would hit the cut relay.
+    for page in context.pages:
+        page.evaluate(
+            """async (want) => {
+              for (let i = 0; i < 400 && navigator.onLine !== want; i++) {
+                await new Promise((resolve) => setTimeout(resolve, 25));
+              }
+            }""",
+            on,
+        )
 
 
 @dataclass
