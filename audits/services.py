@@ -34,7 +34,7 @@ from audits.board.services import (
     check_fee,
     visit_start_check,
 )
-from audits.expenses.queries import MSG_RECEIPT_MISSING, receipts_missing
+from audits.expenses.queries import receipts_missing
 from audits.feedback.models import NoteKind
 from audits.feedback.services import MSG_NOTE_LONG, NOTE_MAX, Rubric, note_add, rating_record
 from audits.models import (
@@ -52,6 +52,15 @@ from audits.proof.models import VisitLocationCheck, VisitProof
 from audits.proof.services import LocationCheckInput, proof_record, proof_start_record
 from audits.queries import answer_words, handin_missing, review_flags, shop_sections
 from audits.report_day import answer_share
+from audits.shopper_refusals import (  # noqa: F401 (MSG_*: their names here before)
+    MSG_EVIDENCE,
+    MSG_EVIDENCE_ONE,
+    MSG_MISSING,
+    MSG_MISSING_ONE,
+    evidence_missing,
+    questions_missing,
+    receipts_missing_text,
+)
 from touchpoints.models import Question, QuestionStatus, Touchpoint
 from touchpoints.preview import question_spec
 from touchpoints.scoring import score_shop, score_snapshot
@@ -74,8 +83,6 @@ MSG_ANSWER_ID_TAKEN = (
     "That answer id is already used by another answer. Send the answer again with a new id."
 )
 MSG_ALREADY_APPROVED = "This shop is already approved."
-MSG_MISSING = "{count} required question{s} still need an answer."
-MSG_EVIDENCE = "{count} answer{s} still {need} a photo or a comment (see the question)."
 MSG_CANNOT = "A shop that is {status} cannot be {action}."
 MSG_RETURN_NOTE = (
     "Say what the shopper should fix: write a note here, or next to the questions it concerns."
@@ -685,26 +692,16 @@ def shop_submit(*, session: Session, shop: Shop, actor_id: int) -> Shop:
     problems = handin_missing(session, shop)
     missing = [m.question for m in problems if m.what == "answer"]
     if missing:
-        raise DomainError(
-            MSG_MISSING.format(count=len(missing), s="" if len(missing) == 1 else "s"),
-            field=f"question-{ident(missing[0])}",
-        )
+        raise DomainError(questions_missing(len(missing)), field=f"question-{ident(missing[0])}")
     if problems:
         raise DomainError(
-            MSG_EVIDENCE.format(
-                count=len(problems),
-                s="" if len(problems) == 1 else "s",
-                need="needs" if len(problems) == 1 else "need",
-            ),
-            field=f"question-{ident(problems[0].question)}",
+            evidence_missing(len(problems)), field=f"question-{ident(problems[0].question)}"
         )
     no_receipt = receipts_missing(session, shop)
     if no_receipt:
         n = len(no_receipt)
         raise DomainError(
-            MSG_RECEIPT_MISSING.format(
-                count=n, s="" if n == 1 else "s", need="needs" if n == 1 else "need"
-            ),
+            receipts_missing_text(n),
             field=f"expense-{no_receipt[0].id}",
         )
     _snapshot(session, shop)

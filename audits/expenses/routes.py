@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from app.config import Settings
 from app.errors import DomainError, NotFoundError
+from app.i18n.current import request_language
 from app.modelbase import ident
 from app.orgs.models import Role
 from app.templating import flash, redirect, render
@@ -47,9 +48,10 @@ def _data_dir(request: Request) -> Any:
     return settings.data_dir
 
 
-def _refused(exc: DomainError, **extra: Any) -> JSONResponse:
+def _refused(request: Request, exc: DomainError, **extra: Any) -> JSONResponse:
     return JSONResponse(
-        {"detail": exc.message, "field": exc.field, **extra}, status_code=exc.status_code
+        {"detail": exc.text(request_language(request)), "field": exc.field, **extra},
+        status_code=exc.status_code,
     )
 
 
@@ -110,7 +112,7 @@ async def expense_save(
         return JSONResponse(await run_in_threadpool(save))
     except DomainError as exc:
         tenant.session.rollback()
-        return _refused(exc, expense_id=str(expense_id))
+        return _refused(request, exc, expense_id=str(expense_id))
 
 
 async def receipt_upload(
@@ -157,7 +159,7 @@ async def receipt_add_page(
     try:
         return await receipt_upload(request, tenant, shop, expense_id)
     except DomainError as exc:
-        return _refused(exc, expense_id=str(expense_id))
+        return _refused(request, exc, expense_id=str(expense_id))
 
 
 @router.post("/shops/{shop_id}/expenses/{expense_id}/remove")
@@ -175,7 +177,7 @@ def expense_remove_page(
         )
     except DomainError as exc:
         tenant.session.rollback()
-        return _refused(exc, expense_id=str(expense_id))
+        return _refused(request, exc, expense_id=str(expense_id))
     return JSONResponse(
         {
             "ok": True,
