@@ -20,6 +20,8 @@ from sqlmodel import Session, col, select
 
 from app import events
 from app.errors import ConflictError, DomainError, NotFoundError
+from app.i18n.catalogs import N_
+from app.i18n.message import message
 from app.modelbase import RowId, ident, utcnow
 from app.orgs.models import Location, Membership, Organization, Role
 from app.webhooks.models import WebhookEvent
@@ -69,8 +71,8 @@ MSG_NOT_YOURS = "Not found."  # a shopper is never told that another shopper's s
 MSG_LOCATION_UNKNOWN = "Choose a location of this organization."
 MSG_TOUCHPOINTS_NEEDED = "Choose at least one active touchpoint for the shop to cover."
 MSG_TOUCHPOINT_UNKNOWN = "Choose touchpoints of this journey that are not archived."
-MSG_TOUCHPOINT_EMPTY = (
-    "{name} has no questions yet, so a shopper would have nothing to answer there. "
+MSG_TOUCHPOINT_EMPTY = N_(
+    "%(name)s has no questions yet, so a shopper would have nothing to answer there. "
     "Add its questions first, or leave it out."
 )
 MSG_SHOPPER_UNKNOWN = "Choose a member of this organization with the secret shopper role."
@@ -83,7 +85,7 @@ MSG_ANSWER_ID_TAKEN = (
     "That answer id is already used by another answer. Send the answer again with a new id."
 )
 MSG_ALREADY_APPROVED = "This shop is already approved."
-MSG_CANNOT = "A shop that is {status} cannot be {action}."
+MSG_CANNOT = N_("A shop that is %(status)s cannot be %(action)s.")
 MSG_RETURN_NOTE = (
     "Say what the shopper should fix: write a note here, or next to the questions it concerns."
 )
@@ -210,7 +212,7 @@ def _check_plan(
     )
     for tp in touchpoints:
         if tp.id not in with_questions:
-            raise DomainError(MSG_TOUCHPOINT_EMPTY.format(name=tp.name), field="touchpoint_ids")
+            raise DomainError(message(MSG_TOUCHPOINT_EMPTY, name=tp.name), field="touchpoint_ids")
     if shopper_id is not None:
         member = session.exec(
             select(Membership).where(
@@ -727,7 +729,7 @@ def shop_approve(
         return shop
     if shop.status != ShopStatus.submitted:
         raise ConflictError(
-            MSG_CANNOT.format(status=shop.status.replace("_", " "), action="approved")
+            message(MSG_CANNOT, status=shop.status.replace("_", " "), action="approved")
         )
     note = note.strip()
     if len(note) > NOTE_MAX:
@@ -809,7 +811,7 @@ def shop_return(
         raise DomainError(MSG_RETURN_NOTE, field="note")
     if shop.status != ShopStatus.submitted:
         raise ConflictError(
-            MSG_CANNOT.format(status=shop.status.replace("_", " "), action="returned")
+            message(MSG_CANNOT, status=shop.status.replace("_", " "), action="returned")
         )
     if len(note) > NOTE_MAX:
         raise DomainError(MSG_NOTE_LONG, field="note")

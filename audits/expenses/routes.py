@@ -13,7 +13,9 @@ from pydantic import ValidationError
 
 from app.config import Settings
 from app.errors import DomainError, NotFoundError
+from app.i18n.catalogs import N_
 from app.i18n.current import request_language
+from app.i18n.message import message
 from app.modelbase import ident
 from app.orgs.models import Role
 from app.templating import flash, redirect, render
@@ -40,7 +42,7 @@ TEMPLATE_GLOBALS: dict[str, object] = {
 
 MSG_APPROVED = "Expense approved: it is paid with the shop’s fee."
 MSG_REJECTED = "Expense rejected. The shopper sees your reason."
-MSG_RULES = "Saved: {what}."
+MSG_RULES = N_("Saved: %(what)s.")
 
 
 def _data_dir(request: Request) -> Any:
@@ -302,5 +304,5 @@ def expense_rules_save(
         if required
         else "expenses may be claimed without a receipt photo"
     )
-    flash(request, MSG_RULES.format(what=what))
+    flash(request, message(MSG_RULES, what=what))
     return redirect(request, "/payments#expense-rules")

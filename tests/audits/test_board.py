@@ -382,9 +382,9 @@ def test_a_visit_before_its_window_is_refused_or_flagged(session: Session) -> No
         with pytest.raises(ConflictError) as refused:
             services.answer_record(session=session, shop=shop, actor_id=w.ann.id, data=answer)  # type: ignore[arg-type]
         session.rollback()
-        assert refused.value.message == board_queries.MSG_WINDOW_EARLY % dict(
-            when=f"{(MONDAY + timedelta(days=3)).astimezone(BERLIN):%A %H:%M}"
-        )
+        assert refused.value.message == board_queries.MSG_WINDOW_EARLY % {
+            "when": f"{(MONDAY + timedelta(days=3)).astimezone(BERLIN):%A %H:%M}"
+        }
         session.expire_all()
         shop = session.get(Shop, shop.id)  # type: ignore[assignment]
         assert shop.status == ShopStatus.assigned

@@ -155,7 +155,7 @@ def test_a_shopper_sees_the_job_claims_it_and_is_refused_the_lockout(
     claimed = ann.form(f"/jobs/{first.id}/claim")
     assert claimed.status_code == 303 and claimed.headers["location"] == "/"  # type: ignore[attr-defined]
     home = text(ann.get("/").text)
-    assert board_routes.MSG_CLAIMED.format(location="Kingsway") in home
+    assert board_routes.MSG_CLAIMED % {"location": "Kingsway"} in home
     assert ADDRESS in home and "GBP 25.00" in home and "Opens on" in home
 
     refused = ann.form(f"/jobs/{second.id}/claim")

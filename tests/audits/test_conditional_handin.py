@@ -24,7 +24,7 @@ from audits.queries import (
     shop_explain,
     shopper_cards,
 )
-from audits.services import MSG_EVIDENCE, MSG_MISSING, AnswerInput, ShopPlan
+from audits.services import AnswerInput, ShopPlan
 from tests.audits.test_owner_pages import text
 from tests.conftest import Browser, sign_in
 from tests.factories import (
