@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
 from app.i18n.catalogs import N_
-from app.i18n.message import message
+from app.i18n.message import message, plural_message
 from app.modelbase import MAX_ID, ident, utcnow
 from app.orgs.models import Role
 from app.templating import flash, redirect, render
@@ -29,7 +29,8 @@ BoardDep = Annotated[Tenant, Depends(require_role(Role.owner, Role.shopper))]
 ShopperDep = Annotated[Tenant, Depends(require_role(Role.shopper))]
 
 MSG_CLAIMED = N_("The shop at %(location)s is yours. It is on your list with its brief.")
-MSG_POSTED = "Posted on the job board: {count} shop{s}."
+MSG_POSTED_ONE = N_("Posted on the job board: %(num)s shop.")
+MSG_POSTED = N_("Posted on the job board: %(num)s shops.")
 MSG_TAKEN_BACK = N_("Taken back: shop #%(id)s waits for you to post or assign it.")
 MSG_ASSIGNED = N_("Shop #%(id)s assigned to %(name)s.")
 MSG_RULES_SAVED = "Visit rules saved."
@@ -156,7 +157,7 @@ def _posted(request: Request, tenant: OwnerDep, data: Any) -> dict[str, str]:
     except DomainError as exc:
         tenant.session.rollback()
         return domain_errors(exc)
-    flash(request, MSG_POSTED.format(count=len(posted), s="" if len(posted) == 1 else "s"))
+    flash(request, plural_message(MSG_POSTED_ONE, MSG_POSTED, len(posted)))
     return {}
 
 
