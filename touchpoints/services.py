@@ -131,8 +131,8 @@ def _stage_name_free(session: Session, name: str, stage: Stage | None = None) ->
     for other in session.exec(select(Stage).where(func.lower(Stage.name) == name.lower())):
         if stage is not None and other.id == stage.id:
             continue
-        message = MSG_STAGE_NAME_ARCHIVED if other.archived_at else MSG_STAGE_NAME_TAKEN
-        raise ConflictError(message.format(name=other.name), field="name")
+        said = MSG_STAGE_NAME_ARCHIVED if other.archived_at else MSG_STAGE_NAME_TAKEN
+        raise ConflictError.of(said, field="name", name=other.name)
 
 
 def stage_create(*, session: Session, org_id: int, data: StageCreate) -> Stage:
