@@ -15,7 +15,7 @@ from app.config import Settings
 from app.errors import DomainError, NotFoundError
 from app.i18n.catalogs import N_
 from app.i18n.current import request_language
-from app.i18n.message import message
+from app.i18n.message import message, text_in
 from app.modelbase import ident
 from app.orgs.models import Role
 from app.templating import flash, redirect, render
@@ -52,7 +52,7 @@ def _data_dir(request: Request) -> Any:
 
 def _refused(request: Request, exc: DomainError, **extra: Any) -> JSONResponse:
     return JSONResponse(
-        {"detail": exc.text(request_language(request)), "field": exc.field, **extra},
+        {"detail": text_in(exc.message, request_language(request)), "field": exc.field, **extra},
         status_code=exc.status_code,
     )
 

@@ -32,6 +32,7 @@ from app.errors import DomainError
 from app.i18n.catalogs import ngettext
 from app.i18n.current import request_language
 from app.i18n.languages import DEFAULT_LANGUAGE, locale_of
+from app.i18n.message import text_in
 from app.modelbase import ident, utcnow
 from app.orgs.models import Location, Role
 from app.templating import HTMX_FILE, STATIC_PREFIX, flash, redirect, render
@@ -249,7 +250,7 @@ def fill_page(
 
 def _refused(request: Request, exc: DomainError, **extra: Any) -> JSONResponse:
     return JSONResponse(
-        {"detail": exc.text(request_language(request)), "field": exc.field, **extra},
+        {"detail": text_in(exc.message, request_language(request)), "field": exc.field, **extra},
         status_code=exc.status_code,
     )
 
