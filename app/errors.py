@@ -1,6 +1,16 @@
-"""Domain errors raised by services; pages show them next to a field, the API as 4xx JSON."""
+"""Domain errors raised by services; pages show them next to a field, the API as 4xx JSON.
+
+A message with values is raised with `DomainError.of(MSG_X, field=..., name=...)`: its
+`message` is the English text (the API answers in English), and `text(lang)` writes it in a
+page's language with the values in place (`app.i18n.message`).
+"""
 
 from __future__ import annotations
+
+from typing import Any, Self
+
+from app.i18n.message import message as _message
+from app.i18n.message import text_in
 
 
 class DomainError(Exception):
@@ -10,6 +20,16 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+    @classmethod
+    def of(cls, template: str, *, field: str | None = None, **values: Any) -> Self:
+        """The error saying `template % values`, translatable on a page (the template is a
+        constant marked with `N_()`, `%(name)s` placeholders)."""
+        return cls(_message(template, **values), field=field)
+
+    def text(self, lang: str) -> str:
+        """The message in `lang`, values in place; English words where no catalog has it."""
+        return text_in(self.message, lang)
 
 
 class NotFoundError(DomainError):

@@ -22,6 +22,8 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import SAFE_METHODS
+from app.i18n.catalogs import N_
+from app.i18n.message import message
 from app.security import MSG_LOGIN_ENDED, MSG_NOT_AUTHENTICATED, asks_json
 
 SECURITY_HEADERS = {
@@ -163,7 +165,7 @@ async def _bad_request(send: Send) -> None:
 
 # --- the request-body limit -------------------------------------------------------------
 
-MSG_TOO_LARGE = "The request body is larger than this server accepts ({limit} bytes)."
+MSG_TOO_LARGE = N_("The request body is larger than this server accepts (%(limit)s bytes).")
 
 
 class BodyTooLarge(StarletteHTTPException):
@@ -171,7 +173,7 @@ class BodyTooLarge(StarletteHTTPException):
     reading the body answers the app's own 413 (JSON for the API, a page otherwise)."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, MSG_TOO_LARGE.format(limit=limit))
+        super().__init__(413, message(MSG_TOO_LARGE, limit=limit))
 
 
 def _needs_auth(dependant: Any, auth: Callable[..., Any]) -> bool:
@@ -299,11 +301,11 @@ class BodyLimit:
 
 
 async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-    message = MSG_TOO_LARGE.format(limit=limit)
+    text = message(MSG_TOO_LARGE, limit=limit)
     response = (
-        JSONResponse({"detail": message}, status_code=413)
+        JSONResponse({"detail": text}, status_code=413)
         if scope["path"].startswith("/api/")
-        else PlainTextResponse(message, status_code=413)
+        else PlainTextResponse(text, status_code=413)
     )
     response.headers["Connection"] = "close"  # the rest of the body is never read
     await response(scope, receive, send)

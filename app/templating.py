@@ -20,6 +20,7 @@ from app.i18n.current import current_language, request_language, using
 from app.i18n.formats import local_when
 from app.i18n.jinja import context_language
 from app.i18n.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES
+from app.i18n.message import Message
 from app.orgs.models import ROLE_LABELS, Role
 from app.security import CSRF_FIELD, CSRF_HEADER, csrf_token
 from app.status import target_status
@@ -33,7 +34,11 @@ i18n_jinja.install(templates.env)
 
 
 def flash(request: Request, message: str, kind: str = "success") -> None:
-    """Queue a one-time message for the next page this browser renders."""
+    """Queue a one-time message for the next page this browser renders. A message with
+    values (`app.i18n.message.Message`) is written in this browser's language now: the
+    session keeps text, not the values."""
+    if isinstance(message, Message):
+        message = message.text(request_language(request))
     messages = list(request.session.get("flash", []))
     messages.append({"kind": kind, "message": message})
     request.session["flash"] = messages

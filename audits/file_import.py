@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from app.errors import ConflictError, DomainError
+from app.i18n.catalogs import N_
+from app.i18n.message import message
 from app.modelbase import utcnow
 from audits.models import OPEN_STATES, Answer, Shop, ShopTouchpoint
 from audits.services import (
@@ -43,16 +45,18 @@ MSG_TOO_BIG = "That file is larger than 1 MB; a phone's copy is much smaller. Ch
 MSG_NO_FILE = "Choose the file saved on the phone (a .json file)."
 MSG_NOT_JSON = "That file is not a phone's copy: it cannot be read as JSON."
 MSG_WRONG_FORMAT = "That file is not a phone's copy of Touchstone answers."
-MSG_WRONG_VERSION = "That file was written by another version of Touchstone ({version})."
-MSG_OTHER_SHOP = "That file holds the answers of shop #{other}, not of this shop."
+MSG_WRONG_VERSION = N_("That file was written by another version of Touchstone (%(version)s).")
+MSG_OTHER_SHOP = N_("That file holds the answers of shop #%(other)s, not of this shop.")
 MSG_OTHER_USER = "That file was written by someone who is not this shop's shopper."
-MSG_CLOSED = (
-    "A shop that is {status} does not take answers from a file. "
+MSG_CLOSED = N_(
+    "A shop that is %(status)s does not take answers from a file. "
     "Return it to the shopper first if the answers should change."
 )
-MSG_UNKNOWN_QUESTION = "The file answers a question that is not part of this shop ({question})."
-MSG_BAD_ITEM = "The file has an item that cannot be read (item {index})."
-MSG_BAD_ANSWER = "Item {index}: {message}"
+MSG_UNKNOWN_QUESTION = N_(
+    "The file answers a question that is not part of this shop (%(question)s)."
+)
+MSG_BAD_ITEM = N_("The file has an item that cannot be read (item %(index)s).")
+MSG_BAD_ANSWER = N_("Item %(index)s: %(message)s")
 
 
 @dataclass
@@ -112,18 +116,18 @@ def read_file(raw: bytes) -> dict[str, Any]:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise DomainError(MSG_WRONG_FORMAT, field="file")
     if data.get("version") != VERSION:
-        raise DomainError(MSG_WRONG_VERSION.format(version=data.get("version")), field="file")
+        raise DomainError(message(MSG_WRONG_VERSION, version=data.get("version")), field="file")
     return data
 
 
 def _check(session: Session, shop: Shop, data: dict[str, Any], tz: str) -> _Parsed:
     """Every item of the file checked against this shop; nothing written."""
     if data.get("shop_id") != shop.id:
-        raise DomainError(MSG_OTHER_SHOP.format(other=data.get("shop_id")), field="file")
+        raise DomainError(message(MSG_OTHER_SHOP, other=data.get("shop_id")), field="file")
     if shop.shopper_id is None or str(data.get("user_id")) != str(shop.shopper_id):
         raise DomainError(MSG_OTHER_USER, field="file")
     if shop.status not in OPEN_STATES:
-        raise ConflictError(MSG_CLOSED.format(status=str(shop.status).replace("_", " ")))
+        raise ConflictError(message(MSG_CLOSED, status=str(shop.status).replace("_", " ")))
     items = data.get("items")
     if not isinstance(items, list):
         raise DomainError(MSG_WRONG_FORMAT, field="file")
@@ -134,17 +138,17 @@ def _check(session: Session, shop: Shop, data: dict[str, Any], tz: str) -> _Pars
     }
     for index, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            raise DomainError(MSG_BAD_ITEM.format(index=index), field="file")
+            raise DomainError(message(MSG_BAD_ITEM, index=index), field="file")
         kind = item.get("kind")
         if kind == "answer":
             qid = item.get("question_id")
             comment = item.get("comment") or ""
             if not isinstance(qid, int) or isinstance(qid, bool) or not isinstance(comment, str):
-                raise DomainError(MSG_BAD_ITEM.format(index=index), field="file")
+                raise DomainError(message(MSG_BAD_ITEM, index=index), field="file")
             try:
                 answer_id = uuid.UUID(str(item.get("id")))
             except ValueError as exc:
-                raise DomainError(MSG_BAD_ITEM.format(index=index), field="file") from exc
+                raise DomainError(message(MSG_BAD_ITEM, index=index), field="file") from exc
             answer = AnswerInput(
                 id=answer_id,
                 question_id=qid,
@@ -156,12 +160,14 @@ def _check(session: Session, shop: Shop, data: dict[str, Any], tz: str) -> _Pars
             try:
                 question = question_in_shop(session, shop, qid)
             except DomainError as exc:
-                raise DomainError(MSG_UNKNOWN_QUESTION.format(question=qid), field="file") from exc
+                raise DomainError(
+                    message(MSG_UNKNOWN_QUESTION, question=qid), field="file"
+                ) from exc
             try:
                 checked_value(question, answer)
             except DomainError as exc:
                 raise DomainError(
-                    MSG_BAD_ANSWER.format(index=index, message=exc.message), field="file"
+                    message(MSG_BAD_ANSWER, index=index, message=exc.message), field="file"
                 ) from exc
             parsed.answers.append(answer)
         elif kind == "visit":
@@ -173,10 +179,10 @@ def _check(session: Session, shop: Shop, data: dict[str, Any], tz: str) -> _Pars
             tp = item.get("touchpoint_id")
             comment = item.get("comment") or ""
             if not isinstance(tp, int) or not isinstance(comment, str) or tp not in links:
-                raise DomainError(MSG_BAD_ITEM.format(index=index), field="file")
+                raise DomainError(message(MSG_BAD_ITEM, index=index), field="file")
             parsed.sections.append((tp, comment))
         else:
-            raise DomainError(MSG_BAD_ITEM.format(index=index), field="file")
+            raise DomainError(message(MSG_BAD_ITEM, index=index), field="file")
     return parsed
 
 
@@ -184,7 +190,7 @@ def _visit(
     item: dict[str, Any], tz: str, index: int, shop: Shop, before: dict[str, Any]
 ) -> dict[str, Any]:
     """The visit fields as the phone's page typed them (a local date and time, minutes)."""
-    bad = DomainError(MSG_BAD_ITEM.format(index=index), field="file")
+    bad = DomainError(message(MSG_BAD_ITEM, index=index), field="file")
     out = dict(before)
     if "visited_at" in item:
         raw = str(item.get("visited_at") or "").strip()

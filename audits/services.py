@@ -20,6 +20,8 @@ from sqlmodel import Session, col, select
 
 from app import events
 from app.errors import ConflictError, DomainError, NotFoundError
+from app.i18n.catalogs import N_
+from app.i18n.message import message
 from app.modelbase import RowId, ident, utcnow
 from app.orgs.models import Location, Membership, Organization, Role
 from app.webhooks.models import WebhookEvent
@@ -34,7 +36,7 @@ from audits.board.services import (
     check_fee,
     visit_start_check,
 )
-from audits.expenses.queries import MSG_RECEIPT_MISSING, receipts_missing
+from audits.expenses.queries import receipts_missing
 from audits.feedback.models import NoteKind
 from audits.feedback.services import MSG_NOTE_LONG, NOTE_MAX, Rubric, note_add, rating_record
 from audits.models import (
@@ -52,6 +54,15 @@ from audits.proof.models import VisitLocationCheck, VisitProof
 from audits.proof.services import LocationCheckInput, proof_record, proof_start_record
 from audits.queries import answer_words, handin_missing, review_flags, shop_sections
 from audits.report_day import answer_share
+from audits.shopper_refusals import (  # noqa: F401 (MSG_*: their names here before)
+    MSG_EVIDENCE,
+    MSG_EVIDENCE_ONE,
+    MSG_MISSING,
+    MSG_MISSING_ONE,
+    evidence_missing,
+    questions_missing,
+    receipts_missing_text,
+)
 from touchpoints.models import Question, QuestionStatus, Touchpoint
 from touchpoints.preview import question_spec
 from touchpoints.scoring import score_shop, score_snapshot
@@ -60,8 +71,8 @@ MSG_NOT_YOURS = "Not found."  # a shopper is never told that another shopper's s
 MSG_LOCATION_UNKNOWN = "Choose a location of this organization."
 MSG_TOUCHPOINTS_NEEDED = "Choose at least one active touchpoint for the shop to cover."
 MSG_TOUCHPOINT_UNKNOWN = "Choose touchpoints of this journey that are not archived."
-MSG_TOUCHPOINT_EMPTY = (
-    "{name} has no questions yet, so a shopper would have nothing to answer there. "
+MSG_TOUCHPOINT_EMPTY = N_(
+    "%(name)s has no questions yet, so a shopper would have nothing to answer there. "
     "Add its questions first, or leave it out."
 )
 MSG_SHOPPER_UNKNOWN = "Choose a member of this organization with the secret shopper role."
@@ -74,9 +85,7 @@ MSG_ANSWER_ID_TAKEN = (
     "That answer id is already used by another answer. Send the answer again with a new id."
 )
 MSG_ALREADY_APPROVED = "This shop is already approved."
-MSG_MISSING = "{count} required question{s} still need an answer."
-MSG_EVIDENCE = "{count} answer{s} still {need} a photo or a comment (see the question)."
-MSG_CANNOT = "A shop that is {status} cannot be {action}."
+MSG_CANNOT = N_("A shop that is %(status)s cannot be %(action)s.")
 MSG_RETURN_NOTE = (
     "Say what the shopper should fix: write a note here, or next to the questions it concerns."
 )
@@ -203,7 +212,7 @@ def _check_plan(
     )
     for tp in touchpoints:
         if tp.id not in with_questions:
-            raise DomainError(MSG_TOUCHPOINT_EMPTY.format(name=tp.name), field="touchpoint_ids")
+            raise DomainError(message(MSG_TOUCHPOINT_EMPTY, name=tp.name), field="touchpoint_ids")
     if shopper_id is not None:
         member = session.exec(
             select(Membership).where(
@@ -685,26 +694,16 @@ def shop_submit(*, session: Session, shop: Shop, actor_id: int) -> Shop:
     problems = handin_missing(session, shop)
     missing = [m.question for m in problems if m.what == "answer"]
     if missing:
-        raise DomainError(
-            MSG_MISSING.format(count=len(missing), s="" if len(missing) == 1 else "s"),
-            field=f"question-{ident(missing[0])}",
-        )
+        raise DomainError(questions_missing(len(missing)), field=f"question-{ident(missing[0])}")
     if problems:
         raise DomainError(
-            MSG_EVIDENCE.format(
-                count=len(problems),
-                s="" if len(problems) == 1 else "s",
-                need="needs" if len(problems) == 1 else "need",
-            ),
-            field=f"question-{ident(problems[0].question)}",
+            evidence_missing(len(problems)), field=f"question-{ident(problems[0].question)}"
         )
     no_receipt = receipts_missing(session, shop)
     if no_receipt:
         n = len(no_receipt)
         raise DomainError(
-            MSG_RECEIPT_MISSING.format(
-                count=n, s="" if n == 1 else "s", need="needs" if n == 1 else "need"
-            ),
+            receipts_missing_text(n),
             field=f"expense-{no_receipt[0].id}",
         )
     _snapshot(session, shop)
@@ -730,7 +729,7 @@ def shop_approve(
         return shop
     if shop.status != ShopStatus.submitted:
         raise ConflictError(
-            MSG_CANNOT.format(status=shop.status.replace("_", " "), action="approved")
+            message(MSG_CANNOT, status=shop.status.replace("_", " "), action="approved")
         )
     note = note.strip()
     if len(note) > NOTE_MAX:
@@ -812,7 +811,7 @@ def shop_return(
         raise DomainError(MSG_RETURN_NOTE, field="note")
     if shop.status != ShopStatus.submitted:
         raise ConflictError(
-            MSG_CANNOT.format(status=shop.status.replace("_", " "), action="returned")
+            message(MSG_CANNOT, status=shop.status.replace("_", " "), action="returned")
         )
     if len(note) > NOTE_MAX:
         raise DomainError(MSG_NOTE_LONG, field="note")

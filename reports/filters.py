@@ -16,6 +16,8 @@ from sqlmodel import Session, col, select
 
 from app.clock import today_in
 from app.errors import DomainError
+from app.i18n.catalogs import N_
+from app.i18n.message import message
 from app.modelbase import MAX_ID
 from app.orgs.models import Location, Organization
 from reports.language import _
@@ -29,13 +31,13 @@ MSG_PERIOD = "Choose week, month or quarter."
 MSG_PAPER = "Choose A4 or US Letter paper."
 MSG_DATE = "Enter a date as YYYY-MM-DD, between the years 1900 and 2999."
 MIN_YEAR, MAX_YEAR = 1900, 2999
-MSG_RANGE = "The range ends before it starts: pick an end on or after {start}."
-MSG_LOCATION = "{value} is not one of this organization's locations."
-MSG_REGION = "No location of this organization is in the region {value!r}."
+MSG_RANGE = N_("The range ends before it starts: pick an end on or after %(start)s.")
+MSG_LOCATION = N_("%(value)s is not one of this organization's locations.")
+MSG_REGION = N_("No location of this organization is in the region %(value)r.")
 # A PDF per week over ten years would be thousands of periods: keep ranges printable.
 MAX_SLOTS = 160
-MSG_TOO_LONG = (
-    "That range holds {n} periods; pick at most {max} (a shorter range or a longer period)."
+MSG_TOO_LONG = N_(
+    "That range holds %(n)s periods; pick at most %(max)s (a shorter range or a longer period)."
 )
 
 
@@ -104,7 +106,7 @@ def parse_day(value: str | date | None, field: str) -> date | None:
 
 def check_range(first: date | None, last: date | None) -> None:
     if first is not None and last is not None and last < first:
-        raise DomainError(MSG_RANGE.format(start=first.isoformat()), field="to")
+        raise DomainError(message(MSG_RANGE, start=first.isoformat()), field="to")
 
 
 def check_locations(session: Session, ids: Iterable[int]) -> dict[int, str]:
@@ -113,7 +115,7 @@ def check_locations(session: Session, ids: Iterable[int]) -> dict[int, str]:
     wanted = list(dict.fromkeys(ids))
     for location_id in wanted:
         if not 0 <= location_id <= MAX_ID:  # no row has it, and the database would refuse it
-            raise DomainError(MSG_LOCATION.format(value=location_id), field="location")
+            raise DomainError(message(MSG_LOCATION, value=location_id), field="location")
     found = {
         loc.id: loc.name
         for loc in session.exec(select(Location).where(col(Location.id).in_(wanted))).all()
@@ -121,7 +123,7 @@ def check_locations(session: Session, ids: Iterable[int]) -> dict[int, str]:
     }
     for location_id in wanted:
         if location_id not in found:
-            raise DomainError(MSG_LOCATION.format(value=location_id), field="location")
+            raise DomainError(message(MSG_LOCATION, value=location_id), field="location")
     return found
 
 
@@ -134,7 +136,7 @@ def _location_ids(values: Iterable[str | int] | None) -> list[int]:
         try:
             ids.append(int(text))
         except ValueError:
-            raise DomainError(MSG_LOCATION.format(value=repr(text)), field="location") from None
+            raise DomainError(message(MSG_LOCATION, value=repr(text)), field="location") from None
     return ids
 
 
@@ -163,7 +165,7 @@ def parse_filters(
     check_range(first, last)
     count = len(slots_between(period, first, last))
     if count > MAX_SLOTS:
-        raise DomainError(MSG_TOO_LONG.format(n=count, max=MAX_SLOTS), field="from")
+        raise DomainError(message(MSG_TOO_LONG, n=count, max=MAX_SLOTS), field="from")
 
     ids = _location_ids(locations)
     names: tuple[str, ...] = ()
@@ -175,7 +177,7 @@ def parse_filters(
     if region is not None:
         known = session.exec(select(Location.id).where(Location.region == region)).first()
         if known is None:
-            raise DomainError(MSG_REGION.format(value=region), field="region")
+            raise DomainError(message(MSG_REGION, value=region), field="region")
     return ReportFilters(
         period=period,  # type: ignore[arg-type]
         start=first,

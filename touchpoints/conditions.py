@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.i18n.catalogs import N_
+from app.i18n.message import message
 
 IS_VALUES = ("yes", "no", "na", "passed", "failed")
 MAX_TESTS = 20
@@ -38,23 +39,23 @@ MSG_EMPTY_GROUP = N_("Give at least one condition.")
 MSG_TOO_BIG = f"A rule can hold at most {MAX_TESTS} conditions, {MAX_DEPTH} groups deep."
 MSG_UNKNOWN = N_("Choose an earlier question of this touchpoint.")
 MSG_SELF = N_("A question cannot depend on its own answer.")
-MSG_FORWARD = (
-    "«{text}» comes later in the checklist: a question can depend only on questions "
+MSG_FORWARD = N_(
+    "«%(text)s» comes later in the checklist: a question can depend only on questions "
     "asked before it."
 )
-MSG_CYCLE = (
-    "«{text}» already depends on this question, so this rule would make a loop: "
+MSG_CYCLE = N_(
+    "«%(text)s» already depends on this question, so this rule would make a loop: "
     "a question can depend only on questions asked before it."
 )
 MSG_TEST = N_("Say what the answer must be: is yes, no, N/A, passed, failed, between or one of.")
-MSG_YES_NO = "«{text}» is not a yes/no question: use another condition."
-MSG_NA = "«{text}» cannot be answered N/A."
-MSG_PASSED = "«{text}» has no pass rule: passed and failed are for number questions."
-MSG_BETWEEN = "«{text}» is not a 1–5 scale: 'between' is for scale questions."
+MSG_YES_NO = N_("«%(text)s» is not a yes/no question: use another condition.")
+MSG_NA = N_("«%(text)s» cannot be answered N/A.")
+MSG_PASSED = N_("«%(text)s» has no pass rule: passed and failed are for number questions.")
+MSG_BETWEEN = N_("«%(text)s» is not a 1–5 scale: 'between' is for scale questions.")
 MSG_BETWEEN_RANGE = N_("Give the range as two points from 1 to 5, the lower first, such as 1 to 2.")
-MSG_IN = "«{text}» is not a choice question: 'one of' is for choice questions."
-MSG_IN_EMPTY = "Choose at least one option of «{text}»."
-MSG_OPTION = "Option {n} does not exist: «{text}» has {count} options."
+MSG_IN = N_("«%(text)s» is not a choice question: 'one of' is for choice questions.")
+MSG_IN_EMPTY = N_("Choose at least one option of «%(text)s».")
+MSG_OPTION = N_("Option %(n)s does not exist: «%(text)s» has %(count)s options.")
 
 
 class ConditionError(ValueError):
@@ -287,8 +288,8 @@ def _check_test(
     if target in after:
         later = after[target]
         if own is not None and depends_on(target, own, rules):
-            raise fail(MSG_CYCLE.format(text=later.text))
-        raise fail(MSG_FORWARD.format(text=later.text))
+            raise fail(message(MSG_CYCLE, text=later.text))
+        raise fail(message(MSG_FORWARD, text=later.text))
     question = before.get(target)
     if question is None:
         raise fail(MSG_UNKNOWN)
@@ -302,15 +303,15 @@ def _check_test(
         if wanted not in IS_VALUES:
             raise fail(MSG_TEST)
         if wanted in ("yes", "no") and question.kind != "yes_no":
-            raise fail(MSG_YES_NO.format(text=text))
+            raise fail(message(MSG_YES_NO, text=text))
         if wanted == "na" and not question.allow_na:
-            raise fail(MSG_NA.format(text=text))
+            raise fail(message(MSG_NA, text=text))
         if wanted in ("passed", "failed") and question.kind != "number":
-            raise fail(MSG_PASSED.format(text=text))
+            raise fail(message(MSG_PASSED, text=text))
         return {"question": target, "is": wanted}
     if test == "between":
         if question.kind != "scale":
-            raise fail(MSG_BETWEEN.format(text=text))
+            raise fail(message(MSG_BETWEEN, text=text))
         pair = node["between"]
         ok = (
             isinstance(pair, list)
@@ -322,15 +323,15 @@ def _check_test(
             raise fail(MSG_BETWEEN_RANGE)
         return {"question": target, "between": [int(pair[0]), int(pair[1])]}
     if question.kind != "choice":
-        raise fail(MSG_IN.format(text=text))
+        raise fail(message(MSG_IN, text=text))
     chosen = node["in"]
     if not isinstance(chosen, list) or not chosen:
-        raise fail(MSG_IN_EMPTY.format(text=text))
+        raise fail(message(MSG_IN_EMPTY, text=text))
     count = len(question.config.get("options") or [])
     for item in chosen:
         if not isinstance(item, int) or isinstance(item, bool) or not 0 <= item < count:
             shown = item + 1 if isinstance(item, int) and not isinstance(item, bool) else item
-            raise fail(MSG_OPTION.format(n=shown, text=text, count=count))
+            raise fail(message(MSG_OPTION, n=shown, text=text, count=count))
     return {"question": target, "in": sorted(set(chosen))}
 
 

@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 
 from app.forms import parse_form
 from app.i18n.catalogs import N_
+from app.i18n.message import message
 from touchpoints.models import Question, QuestionFields
 
 OPTION_ROWS = 6
@@ -31,7 +32,7 @@ MSG_COND_QUESTION = N_("Choose the earlier question this depends on.")
 MSG_COND_NONE = N_("Choose at least one earlier question, or show the question always.")
 MSG_COND_RANGE = N_("Give the range as two points from 1 to 5, such as 1 to 2.")
 MSG_COND_OPTIONS = N_("Name at least one option, such as Coffee, Tea.")
-MSG_COND_OPTION = "«{label}» is not an option of «{text}»: choose from {labels}."
+MSG_COND_OPTION = N_("«%(label)s» is not an option of «%(text)s»: choose from %(labels)s.")
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -117,8 +118,11 @@ def _rule_from_rows(
                 chosen = []
                 for label in labels:
                     if label.casefold() not in folded:
-                        errors[f"cond_{i}"] = MSG_COND_OPTION.format(
-                            label=label, text=question.text, labels=", ".join(names)
+                        errors[f"cond_{i}"] = message(
+                            MSG_COND_OPTION,
+                            label=label,
+                            text=question.text,
+                            labels=", ".join(names),
                         )
                         break
                     chosen.append(folded.index(label.casefold()))

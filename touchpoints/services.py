@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from app.errors import ConflictError, DomainError
 from app.i18n.catalogs import N_
+from app.i18n.message import message
 from app.modelbase import ident, utcnow
 from app.orgs.models import Organization
 from touchpoints import conditions, queries
@@ -35,9 +36,9 @@ from touchpoints.translations.queries import translations_carried
 MSG_STAGE_UNKNOWN = N_("Choose a stage of this journey.")
 MSG_STAGE_ARCHIVED = N_("That stage is archived; restore it first or choose another.")
 MSG_STAGE_NOT_EMPTY = N_("This stage still has touchpoints. Move or archive them first.")
-MSG_STAGE_NAME_TAKEN = "The journey already has a stage named “{name}”. Choose another name."
-MSG_STAGE_NAME_ARCHIVED = (
-    "An archived stage is named “{name}”. Restore it from the archive, or choose another name."
+MSG_STAGE_NAME_TAKEN = N_("The journey already has a stage named “%(name)s”. Choose another name.")
+MSG_STAGE_NAME_ARCHIVED = N_(
+    "An archived stage is named “%(name)s”. Restore it from the archive, or choose another name."
 )
 MSG_STALE_ORDER = N_(
     "The order you sent does not match the current list (someone else may have changed it). "
@@ -51,16 +52,16 @@ MSG_MOVE_HIDDEN = N_("Only items shown on the list can be moved; restore it firs
 # answered, such an edit makes a new version instead of rewriting the old one.
 MEANING_FIELDS = ("text", "kind", "weight", "critical", "config", "show_if")
 
-MSG_RULE_DEPENDENT = (
-    "«{text}» is shown only when this question is answered a certain way, and that rule "
-    "would no longer hold: {reason} Change that question's rule first."
+MSG_RULE_DEPENDENT = N_(
+    "«%(text)s» is shown only when this question is answered a certain way, and that rule "
+    "would no longer hold: %(reason)s Change that question's rule first."
 )
-MSG_RULE_ORDER = (
-    "«{text}» depends on «{other}», so it must stay after it in the checklist. "
+MSG_RULE_ORDER = N_(
+    "«%(text)s» depends on «%(other)s», so it must stay after it in the checklist. "
     "Change its rule first."
 )
-MSG_RULE_REMOVE = (
-    "«{text}» is shown only when this question is answered a certain way. "
+MSG_RULE_REMOVE = N_(
+    "«%(text)s» is shown only when this question is answered a certain way. "
     "Change or remove that rule first."
 )
 
@@ -130,8 +131,8 @@ def _stage_name_free(session: Session, name: str, stage: Stage | None = None) ->
     for other in session.exec(select(Stage).where(func.lower(Stage.name) == name.lower())):
         if stage is not None and other.id == stage.id:
             continue
-        message = MSG_STAGE_NAME_ARCHIVED if other.archived_at else MSG_STAGE_NAME_TAKEN
-        raise ConflictError(message.format(name=other.name), field="name")
+        said = MSG_STAGE_NAME_ARCHIVED if other.archived_at else MSG_STAGE_NAME_TAKEN
+        raise ConflictError.of(said, field="name", name=other.name)
 
 
 def stage_create(*, session: Session, org_id: int, data: StageCreate) -> Stage:
@@ -387,7 +388,7 @@ def _checked_rules(
             )
         except conditions.ConditionError as exc:
             raise ConflictError(
-                MSG_RULE_DEPENDENT.format(text=other.text, reason=exc.message)
+                message(MSG_RULE_DEPENDENT, text=other.text, reason=exc.message)
             ) from exc
 
 
@@ -400,7 +401,7 @@ def _rules_in_order(questions: Sequence[Question]) -> None:
         for lineage in sorted(conditions.referenced(question.show_if)):
             if lineage not in seen and lineage in everyone:
                 raise ConflictError(
-                    MSG_RULE_ORDER.format(text=question.text, other=everyone[lineage].text)
+                    message(MSG_RULE_ORDER, text=question.text, other=everyone[lineage].text)
                 )
         seen[question.lineage] = question
 
@@ -487,7 +488,7 @@ def question_remove(*, session: Session, question: Question) -> str:
         raise ConflictError("This question is already off the checklist.")
     for other in questions_current(session, question.touchpoint_id):
         if question.lineage in conditions.referenced(other.show_if):
-            raise ConflictError(MSG_RULE_REMOVE.format(text=other.text))
+            raise ConflictError(message(MSG_RULE_REMOVE, text=other.text))
     if question_in_use(session, question) or question.version > 1:
         question.status = QuestionStatus.retired
         session.add(question)

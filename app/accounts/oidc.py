@@ -19,18 +19,22 @@ from fastapi.responses import Response
 from joserfc.errors import JoseError
 
 from app.config import Settings
+from app.i18n.catalogs import N_
+from app.i18n.message import message
 
 SCOPES = "openid email profile"
 CALLBACK_PATH = "/login/sso/callback"
 # How long one call to the provider (discovery, token, keys, userinfo) may take.
 PROVIDER_TIMEOUT_SECONDS = 10
 
-MSG_CANCELLED = "You cancelled the login at {name}, or {name} refused it. Nothing was changed."
-MSG_FAILED = "The login at {name} did not work ({reason}). Try again."
-MSG_EXPIRED = (
-    "That login at {name} had expired or was started in another browser. Try again from here."
+MSG_CANCELLED = N_(
+    "You cancelled the login at %(name)s, or %(name)s refused it. Nothing was changed."
 )
-MSG_UNREACHABLE = "Touchstone could not reach {name} just now. Try again in a minute."
+MSG_FAILED = N_("The login at %(name)s did not work (%(reason)s). Try again.")
+MSG_EXPIRED = N_(
+    "That login at %(name)s had expired or was started in another browser. Try again from here."
+)
+MSG_UNREACHABLE = N_("Touchstone could not reach %(name)s just now. Try again in a minute.")
 
 
 class SsoError(Exception):
@@ -80,7 +84,7 @@ async def login_redirect(request: Request) -> Response:
             request, callback_url(settings)
         )
     except (httpx2.HTTPError, ValueError, KeyError, RuntimeError) as exc:
-        raise SsoError(MSG_UNREACHABLE.format(name=settings.oidc_name)) from exc
+        raise SsoError(message(MSG_UNREACHABLE, name=settings.oidc_name)) from exc
     return response
 
 
@@ -94,24 +98,28 @@ async def claims_from_callback(request: Request) -> dict[str, Any]:
         token = await client.authorize_access_token(request)
         claims = dict(token.get("userinfo") or {})
         if not claims.get("sub"):
-            raise SsoError(MSG_FAILED.format(name=name, reason="no ID token came back"))
+            raise SsoError(message(MSG_FAILED, name=name, reason="no ID token came back"))
         if "email" not in claims:
             # Many providers put the e-mail address in the userinfo answer only. Its subject
             # must be the ID token's (OpenID Connect Core 5.3.2).
             info = dict(await client.userinfo(token=token))
             if info.get("sub") != claims["sub"]:
-                raise SsoError(MSG_FAILED.format(name=name, reason="the user information differs"))
+                raise SsoError(
+                    message(MSG_FAILED, name=name, reason="the user information differs")
+                )
             claims = {**info, **claims}
     except OAuthError as exc:
         if exc.error == "access_denied":
-            raise SsoError(MSG_CANCELLED.format(name=name)) from exc
+            raise SsoError(message(MSG_CANCELLED, name=name)) from exc
         if exc.error == "mismatching_state":  # no such login started in this browser
-            raise SsoError(MSG_EXPIRED.format(name=name)) from exc
-        raise SsoError(MSG_FAILED.format(name=name, reason=exc.error or "no reason given")) from exc
+            raise SsoError(message(MSG_EXPIRED, name=name)) from exc
+        raise SsoError(
+            message(MSG_FAILED, name=name, reason=exc.error or "no reason given")
+        ) from exc
     except httpx2.HTTPError as exc:
-        raise SsoError(MSG_UNREACHABLE.format(name=name)) from exc
+        raise SsoError(message(MSG_UNREACHABLE, name=name)) from exc
     except (AuthlibBaseError, JoseError, ValueError, KeyError) as exc:
         # A token that does not verify (signature, issuer, audience, nonce, lifetime).
         reason = getattr(exc, "error", None) or type(exc).__name__
-        raise SsoError(MSG_FAILED.format(name=name, reason=reason)) from exc
+        raise SsoError(message(MSG_FAILED, name=name, reason=reason)) from exc
     return claims

@@ -24,6 +24,7 @@ from app.config import Settings
 from app.errors import DomainError, ThrottledError
 from app.i18n.catalogs import N_
 from app.i18n.languages import supported
+from app.i18n.message import message
 from app.modelbase import utcnow
 from app.orgs.models import User, UserSession
 from app.orgs.services import MSG_LOGIN_THROTTLED, MSG_WRONG_PASSWORD
@@ -134,7 +135,7 @@ def _refuse_if_throttled(
     # one after the other and the second sees the first one's last used step.
     if login_throttled(session=session, email=user.email, address=address, settings=settings):
         raise ThrottledError(
-            MSG_LOGIN_THROTTLED.format(minutes=settings.login_window_minutes), field=field
+            message(MSG_LOGIN_THROTTLED, minutes=settings.login_window_minutes), field=field
         )
     session.refresh(user)
 

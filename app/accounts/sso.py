@@ -22,6 +22,8 @@ from app.accounts.routes import safe_next
 from app.config import Settings
 from app.db import Database, SessionDep, get_db, in_transaction
 from app.errors import DomainError
+from app.i18n.catalogs import N_
+from app.i18n.message import message
 from app.orgs import services
 from app.templating import flash
 
@@ -33,17 +35,17 @@ NEXT_KEY = "sso_next"
 INVITE_KEY = "sso_invite"
 MAX_INVITE_LENGTH = 120  # real links are 43 characters
 
-MSG_NO_EMAIL = (
-    "{name} did not tell Touchstone your e-mail address, so it cannot tell which account is "
+MSG_NO_EMAIL = N_(
+    "%(name)s did not tell Touchstone your e-mail address, so it cannot tell which account is "
     "yours. Log in with your password instead."
 )
-MSG_UNVERIFIED = (
-    "{name} has not verified your e-mail address {email}, so Touchstone cannot tell that the "
-    "account with that address is yours. Verify the address at {name}, or log in with your "
+MSG_UNVERIFIED = N_(
+    "%(name)s has not verified your e-mail address %(email)s, so Touchstone cannot tell that the "
+    "account with that address is yours. Verify the address at %(name)s, or log in with your "
     "password."
 )
-MSG_UNKNOWN = (
-    "There is no Touchstone account for {email}. Ask an owner of your organization to invite "
+MSG_UNKNOWN = N_(
+    "There is no Touchstone account for %(email)s. Ask an owner of your organization to invite "
     "that address, or log in with the address your account has."
 )
 
@@ -60,10 +62,10 @@ def verified_email(claims: dict[str, Any], provider: str) -> str:
     """The e-mail address the provider vouches for, or a DomainError saying why there is none."""
     email = claims.get("email")
     if not isinstance(email, str) or "@" not in email:
-        raise DomainError(MSG_NO_EMAIL.format(name=provider))
+        raise DomainError(message(MSG_NO_EMAIL, name=provider))
     # Some providers send the flag as the string "true" (it is a JSON boolean in the spec).
     if claims.get("email_verified") not in (True, "true"):
-        raise DomainError(MSG_UNVERIFIED.format(name=provider, email=email))
+        raise DomainError(message(MSG_UNVERIFIED, name=provider, email=email))
     return email.strip().lower()
 
 
@@ -144,7 +146,7 @@ def _log_in(
                 found = services.user_by_email(session=session, email=email)
                 if found is None or not found.is_active:
                     raise DomainError(
-                        MSG_UNKNOWN.format(name=request.app.state.settings.oidc_name, email=email)
+                        message(MSG_UNKNOWN, name=request.app.state.settings.oidc_name, email=email)
                     )
                 user = found
         except DomainError as exc:

@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from app.i18n import catalogs
 from app.i18n.current import current_language
+from app.i18n.message import Message
 
 
 def context_language(context: Context) -> str:
@@ -45,12 +46,15 @@ def _npgettext(context: Context, ctx: str, singular: str, plural: str, n: int) -
 @pass_context
 def translate(context: Context, message: object) -> str:
     """A message that came from the code (a service's MSG_ constant marked with `N_()`, a
-    flash) in the page's language; as it came when no catalog has it. Unlike `_()`, it fills
-    in no `%(name)s` placeholders, so a message with a literal "%" is safe."""
+    flash) in the page's language; as it came when no catalog has it. A `Message` (a
+    service's text with values, `app.i18n.message`) is written anew with its values in place;
+    a plain string gets no `%(name)s` filled in, so a message with a literal "%" is safe."""
     if not message:
         return ""
     if isinstance(message, Markup) or not isinstance(message, str):
         return message  # type: ignore[return-value]  # markup built by the code, or no text
+    if isinstance(message, Message):
+        return message.text(context_language(context))
     return catalogs.translations(context_language(context)).gettext(message)
 
 

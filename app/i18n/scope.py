@@ -50,6 +50,7 @@ SPANISH_COMPLETE: tuple[str, ...] = (
     "reports/visit/services.py",
     "audits/routes.py",
     "audits/board/queries.py",
+    "audits/shopper_refusals.py",
     "audits/pay/queries.py",
     # the public complaint pages
     "templates/recovery/public_*.html",

@@ -12,6 +12,9 @@ from typing import Any
 
 import babel
 
+from app.i18n.catalogs import N_
+from app.i18n.message import message
+
 # The codes offered on the settings page: the languages secret shoppers in Europe and the
 # Americas most often work in, all in scripts the printed reports' font (DejaVu) covers.
 # Any other code Babel knows is accepted through the API.
@@ -23,15 +26,17 @@ DEFAULT_LANGUAGES = ["en"]
 MAX_LANGUAGES = 10
 
 MSG_LANGUAGES_EMPTY = "Choose at least one language for your checklists."
-MSG_LANGUAGE_UNKNOWN = "“{code}” is not a language code we know; use one such as en, es or de."
-MSG_LANGUAGES_TWICE = "“{code}” is in the list twice; give each language once."
-MSG_LANGUAGES_MANY = f"Choose at most {MAX_LANGUAGES} languages."
-MSG_REPORT_LANGUAGE = (
-    "Reports can only use one of your checklist languages: add “{code}” to them first."
+MSG_LANGUAGE_UNKNOWN = N_(
+    "“%(code)s” is not a language code we know; use one such as en, es or de."
 )
-MSG_LANGUAGE_NOT_USED = (
-    "Your organization does not write checklists in “{code}”. Add it on the settings page "
-    "first, or choose one of: {used}."
+MSG_LANGUAGES_TWICE = N_("“%(code)s” is in the list twice; give each language once.")
+MSG_LANGUAGES_MANY = f"Choose at most {MAX_LANGUAGES} languages."
+MSG_REPORT_LANGUAGE = N_(
+    "Reports can only use one of your checklist languages: add “%(code)s” to them first."
+)
+MSG_LANGUAGE_NOT_USED = N_(
+    "Your organization does not write checklists in “%(code)s”. Add it on the settings page "
+    "first, or choose one of: %(used)s."
 )
 
 
@@ -74,9 +79,9 @@ def clean_languages(value: Any) -> list[str]:
     for raw in value:
         code = str(raw).strip().lower() if isinstance(raw, str) else ""
         if not known(code):
-            raise ValueError(MSG_LANGUAGE_UNKNOWN.format(code=str(raw)[:20]))
+            raise ValueError(message(MSG_LANGUAGE_UNKNOWN, code=str(raw)[:20]))
         if code in codes:
-            raise ValueError(MSG_LANGUAGES_TWICE.format(code=code))
+            raise ValueError(message(MSG_LANGUAGES_TWICE, code=code))
         codes.append(code)
     if not codes:
         raise ValueError(MSG_LANGUAGES_EMPTY)
@@ -86,6 +91,8 @@ def clean_languages(value: Any) -> list[str]:
 
 
 def not_used_message(code: str, used: list[str]) -> str:
-    return MSG_LANGUAGE_NOT_USED.format(
-        code=str(code)[:20], used=", ".join(f"{c} ({language_name(c)})" for c in used)
+    return message(
+        MSG_LANGUAGE_NOT_USED,
+        code=str(code)[:20],
+        used=", ".join(f"{c} ({language_name(c)})" for c in used),
     )

@@ -15,6 +15,7 @@ from app import mailer
 from app.config import Settings
 from app.errors import ConflictError, DomainError, GoneError, NotFoundError, ThrottledError
 from app.i18n.catalogs import N_
+from app.i18n.message import message
 from app.modelbase import ident, utcnow
 from app.orgs import models
 from app.orgs.models import (
@@ -51,21 +52,21 @@ from app.tenancy import unscoped
 
 MSG_EMAIL_TAKEN = "An account with this e-mail address already exists."
 MSG_LOGIN_FAILED = N_("E-mail address or password is wrong.")
-MSG_LOGIN_THROTTLED = (
-    "Too many failed attempts. Wait {minutes} minutes, then try again, or ask an owner "
+MSG_LOGIN_THROTTLED = N_(
+    "Too many failed attempts. Wait %(minutes)s minutes, then try again, or ask an owner "
     "to send you a new invite link."
 )
 MSG_INVITE_UNKNOWN = "This invite link is not valid. Ask the person who invited you for a new one."
 MSG_INVITE_EXPIRED = "This invite link has expired. Ask the person who invited you for a new one."
 MSG_INVITE_USED = "This invite link has already been used. Log in instead."
-MSG_INVITE_OTHER_ADDRESS = (
-    "This invite is for {invited}, but your identity provider logged you in as {email}. Log in "
-    "there with {invited}, or join with a password below."
+MSG_INVITE_OTHER_ADDRESS = N_(
+    "This invite is for %(invited)s, but your identity provider logged you in as %(email)s. Log in "
+    "there with %(invited)s, or join with a password below."
 )
-MSG_ALREADY_MEMBER = "{email} is already a member of this organization."
-MSG_LOCATION_NAME_TAKEN = "There is already a location called {name!r}."
-MSG_LOCATION_IN_USE = (
-    "{name} has shops planned or done, so it cannot be deleted; their results need it."
+MSG_ALREADY_MEMBER = N_("%(email)s is already a member of this organization.")
+MSG_LOCATION_NAME_TAKEN = N_("There is already a location called %(name)r.")
+MSG_LOCATION_IN_USE = N_(
+    "%(name)s has shops planned or done, so it cannot be deleted; their results need it."
 )
 MSG_LAST_OWNER = "An organization needs at least one owner."
 MSG_WRONG_PASSWORD = "The current password is wrong."
@@ -164,7 +165,7 @@ def login_authenticate(
     """Check credentials with throttling per account and per client address."""
     email = _normalize_email(email)
     if login_throttled(session=session, email=email, address=address, settings=settings):
-        raise ThrottledError(MSG_LOGIN_THROTTLED.format(minutes=settings.login_window_minutes))
+        raise ThrottledError(message(MSG_LOGIN_THROTTLED, minutes=settings.login_window_minutes))
     user = session.exec(select(User).where(User.email == email)).first()
     if not verify_password_timing_safe(password, user) or user is None or not user.is_active:
         login_failure_record(session=session, email=email, address=address)
@@ -192,7 +193,7 @@ def password_change(
     """
     if login_throttled(session=session, email=user.email, address=address, settings=settings):
         raise ThrottledError(
-            MSG_LOGIN_THROTTLED.format(minutes=settings.login_window_minutes),
+            message(MSG_LOGIN_THROTTLED, minutes=settings.login_window_minutes),
             field="current_password",
         )
     if not verify_password(current, user.password_hash):
@@ -230,7 +231,7 @@ def invite_create(
         .where(Membership.org_id == org_id, User.email == data.email)
     ).first()
     if existing:
-        raise ConflictError(MSG_ALREADY_MEMBER.format(email=data.email), field="email")
+        raise ConflictError(message(MSG_ALREADY_MEMBER, email=data.email), field="email")
     raw = new_secret()
     invite = Invite(
         org_id=org_id,
@@ -307,7 +308,7 @@ def _refuse_member(*, session: Session, org: Organization, user: User) -> None:
         select(Membership).where(Membership.org_id == org.id, Membership.user_id == user.id)
     ).first()
     if already is not None:
-        raise ConflictError(MSG_ALREADY_MEMBER.format(email=user.email))
+        raise ConflictError(message(MSG_ALREADY_MEMBER, email=user.email))
 
 
 def _invite_use(
@@ -335,7 +336,7 @@ def invite_accept_verified(
     if org is None:
         raise NotFoundError(MSG_INVITE_UNKNOWN)
     if _normalize_email(email) != _normalize_email(invite.email):
-        raise DomainError(MSG_INVITE_OTHER_ADDRESS.format(invited=invite.email, email=email))
+        raise DomainError(message(MSG_INVITE_OTHER_ADDRESS, invited=invite.email, email=email))
     user = session.exec(select(User).where(User.email == invite.email)).first()
     if user is None:
         user = user_create(
@@ -357,7 +358,7 @@ def _check_existing_password(
     """Throttled like the login form: whoever can invite someone else's address would
     otherwise get an unlimited password oracle for that account."""
     if login_throttled(session=session, email=user.email, address=address, settings=settings):
-        raise ThrottledError(MSG_LOGIN_THROTTLED.format(minutes=settings.login_window_minutes))
+        raise ThrottledError(message(MSG_LOGIN_THROTTLED, minutes=settings.login_window_minutes))
     if not verify_password(password, user.password_hash):
         login_failure_record(session=session, email=user.email, address=address)
         session.commit()  # nothing else is written yet; the count must outlive the error
@@ -380,7 +381,7 @@ def _save_location(session: Session, location: Location) -> Location:
     except IntegrityError as exc:
         session.rollback()
         raise ConflictError(
-            MSG_LOCATION_NAME_TAKEN.format(name=location.name), field="name"
+            message(MSG_LOCATION_NAME_TAKEN, name=location.name), field="name"
         ) from exc
     return location
 
@@ -441,7 +442,7 @@ def location_delete(*, session: Session, location: Location) -> None:
         session.commit()
     except IntegrityError as exc:  # shops point at it (the database keeps them)
         session.rollback()
-        raise ConflictError(MSG_LOCATION_IN_USE.format(name=name)) from exc
+        raise ConflictError(message(MSG_LOCATION_IN_USE, name=name)) from exc
 
 
 def location_get(*, session: Session, location_id: int) -> Location:

@@ -17,13 +17,14 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from app.i18n.catalogs import N_
+from app.i18n.message import message
 
 MASK = "[staff]"
 MAX_NAMES = 50
 MAX_NAME_LENGTH = 60
 MSG_TOO_MANY = f"List at most {MAX_NAMES} staff names per location."
 MSG_TOO_LONG = f"A staff name can be at most {MAX_NAME_LENGTH} characters: {{name!r}} is longer."
-MSG_NO_LETTER = "A staff name needs at least one letter: {name!r} has none."
+MSG_NO_LETTER = N_("A staff name needs at least one letter: %(name)r has none.")
 MSG_NOT_TEXT = N_("Give the staff names as text (comma- or line-separated) or a list of names.")
 
 _SPLIT = re.compile(r"[,;\n\r]+")
@@ -52,9 +53,9 @@ def clean_staff_names(value: object) -> list[str]:
         if not name or name.casefold() in seen:
             continue
         if not any(c.isalpha() for c in name):  # "-" alone would mask every dash
-            raise ValueError(MSG_NO_LETTER.format(name=name))
+            raise ValueError(message(MSG_NO_LETTER, name=name))
         if len(name) > MAX_NAME_LENGTH:
-            raise ValueError(MSG_TOO_LONG.format(name=name[:20] + "…"))
+            raise ValueError(message(MSG_TOO_LONG, name=name[:20] + "…"))
         seen.add(name.casefold())
         names.append(name)
     if len(names) > MAX_NAMES:

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from app.errors import DomainError
+from app.i18n.catalogs import N_
+from app.i18n.message import message
 from app.outbox import queries
 from app.outbox.models import OutgoingMail
 from app.outbox.services import mail_retry
@@ -16,7 +18,7 @@ from app.tenancy import OwnerDep, path_loader
 
 router = APIRouter(include_in_schema=False)
 MailDep = Annotated[OutgoingMail, Depends(path_loader(OutgoingMail))]
-MSG_RETRYING = "Sending it again to {to}. It leaves this list once it is sent."
+MSG_RETRYING = N_("Sending it again to %(to)s. It leaves this list once it is sent.")
 
 
 def _page(request: Request, tenant: OwnerDep, **extra: Any) -> Response:
@@ -45,7 +47,7 @@ def mail_page(request: Request, tenant: OwnerDep) -> Response:
 def mail_retry_page(request: Request, tenant: OwnerDep, mail: MailDep) -> Response:
     try:
         mail_retry(session=tenant.session, mail=mail)
-        notice = MSG_RETRYING.format(to=mail.to_addr)
+        notice: str = message(MSG_RETRYING, to=mail.to_addr)
     except DomainError as exc:  # a second tap, or another tab got there first
         notice = exc.message
     if not request.headers.get("hx-request"):

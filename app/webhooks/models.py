@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy import JSON, String, Text
 from sqlmodel import Field
 
+from app.i18n.catalogs import N_
+from app.i18n.message import message
 from app.modelbase import OrgOwned, utc_field, utcnow
 
 
@@ -108,7 +110,7 @@ class WebhookAttempt(OrgOwned, table=True):
 
 MSG_URL = "Give the full address the events go to, starting with https:// (or http://)."
 MSG_EVENTS = "Choose at least one event."
-MSG_EVENT_UNKNOWN = "Choose among: {events}."
+MSG_EVENT_UNKNOWN = N_("Choose among: %(events)s.")
 MSG_DESCRIPTION = "Keep the description under 200 characters."
 
 
@@ -156,7 +158,7 @@ class WebhookEndpointCreate(BaseModel):
             raise ValueError(MSG_EVENTS)
         known = {e.value for e in WebhookEvent}
         if any(not isinstance(e, str) or e not in known for e in v):
-            raise ValueError(MSG_EVENT_UNKNOWN.format(events=", ".join(sorted(known))))
+            raise ValueError(message(MSG_EVENT_UNKNOWN, events=", ".join(sorted(known))))
         return [WebhookEvent(e) for e in dict.fromkeys(v)]
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from app.errors import DomainError
 from app.forms import parse_form
 from app.i18n.catalogs import N_
+from app.i18n.message import message
 from app.templating import flash, redirect, render
 from app.tenancy import OwnerDep, path_loader
 from app.webhooks import queries, services
@@ -28,7 +29,7 @@ DeliveryDep = Annotated[WebhookDelivery, Depends(path_loader(WebhookDelivery))]
 
 MSG_RESENT = N_("Sending it again. Its attempts show below as they happen.")
 MSG_RESUMED = N_("Resumed: new events are sent to this endpoint again.")
-MSG_DELETED = "The endpoint {url} is removed; it receives nothing more."
+MSG_DELETED = N_("The endpoint %(url)s is removed; it receives nothing more.")
 EVENT_CHOICES = [(e.value, EVENT_LABELS[e]) for e in WebhookEvent]
 
 
@@ -132,7 +133,7 @@ def webhook_resume_page(request: Request, tenant: OwnerDep, endpoint: EndpointDe
 def webhook_delete_page(request: Request, tenant: OwnerDep, endpoint: EndpointDep) -> Response:
     url = endpoint.url
     services.endpoint_delete(session=tenant.session, endpoint=endpoint)
-    flash(request, MSG_DELETED.format(url=url))
+    flash(request, message(MSG_DELETED, url=url))
     return redirect(request, "/settings/webhooks")
 
 

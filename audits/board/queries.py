@@ -14,8 +14,9 @@ from babel.dates import format_date
 from sqlalchemy import and_, case, func, not_, or_
 from sqlmodel import Session, col, select
 
-from app.i18n.catalogs import gettext, pgettext
+from app.i18n.catalogs import N_, gettext, pgettext
 from app.i18n.languages import DEFAULT_LANGUAGE, locale_of
+from app.i18n.message import Localized, message
 from app.modelbase import utcnow
 from app.orgs.models import Location, Membership, Role, User
 from audits.board.models import ReleaseReason, ShopRelease, VisitRules, WindowRule
@@ -24,20 +25,28 @@ from audits.queries import shop_rows
 
 # --- messages (the pages, the API and the tests share them) --------------------------------
 
-RULE_LOCKOUT = "no second visit to a location within {days} days"
-RULE_DAILY = "at most {limit} shop{s} a day"
-RULE_WINDOW = "visits inside their window"
-MSG_LOCKOUT = (
-    "Refused by the visit rule “" + RULE_LOCKOUT + "”: this shopper has a shop at "
-    "{location} on {day}."
+# Each refusal names its visit rule in whole sentences (the rules' words are inside them, so
+# a translation can order them as its language does); values go in at display time.
+MSG_LOCKOUT = N_(
+    "Refused by the visit rule “no second visit to a location within %(days)s days”: this "
+    "shopper has a shop at %(location)s on %(day)s."
 )
-MSG_DAILY = (
-    "Refused by the visit rule “" + RULE_DAILY + "”: this shopper already has {count} on {day}."
+MSG_DAILY_ONE = N_(
+    "Refused by the visit rule “at most 1 shop a day”: this shopper already has %(count)s on "
+    "%(day)s."
 )
-MSG_WINDOW_EARLY = "Refused by the visit rule “" + RULE_WINDOW + "”: this shop opens on {when}."
-MSG_WINDOW_LATE = "Refused by the visit rule “" + RULE_WINDOW + "”: this shop was due by {when}."
-MSG_NOT_QUALIFIED = "This job asks for {what}, which your profile does not show."
-MSG_WRONG_REGION = "This job is for shoppers in the region {region}."
+MSG_DAILY = N_(
+    "Refused by the visit rule “at most %(limit)s shops a day”: this shopper already has "
+    "%(count)s on %(day)s."
+)
+MSG_WINDOW_EARLY = N_(
+    "Refused by the visit rule “visits inside their window”: this shop opens on %(when)s."
+)
+MSG_WINDOW_LATE = N_(
+    "Refused by the visit rule “visits inside their window”: this shop was due by %(when)s."
+)
+MSG_NOT_QUALIFIED = N_("This job asks for %(what)s, which your profile does not show.")
+MSG_WRONG_REGION = N_("This job is for shoppers in the region %(region)s.")
 MSG_JOB_OVER = "This job's visit window has ended, so it is no longer offered."
 
 # Currencies whose amounts have no minor unit (ISO 4217 exponent 0); every other has two.
@@ -201,11 +210,15 @@ def window_refusal(rules: VisitRules, shop: Shop, tz: str, now: datetime) -> str
     zone = ZoneInfo(tz or "UTC")
     if breach == "early":
         assert shop.due_from is not None
-        when = _day_words(shop.due_from.astimezone(zone), now.astimezone(zone))
-        return MSG_WINDOW_EARLY.format(when=when)
+        return message(MSG_WINDOW_EARLY, when=_day_value(shop.due_from, zone, now))
     assert shop.due_until is not None
-    when = _day_words(shop.due_until.astimezone(zone), now.astimezone(zone))
-    return MSG_WINDOW_LATE.format(when=when)
+    return message(MSG_WINDOW_LATE, when=_day_value(shop.due_until, zone, now))
+
+
+def _day_value(moment: datetime, zone: ZoneInfo, now: datetime) -> Localized:
+    """ "Friday 18:00" as against now, in the language the refusal is read in."""
+    at, local_now = moment.astimezone(zone), now.astimezone(zone)
+    return Localized(lambda lang: _day_words(at, local_now, lang))
 
 
 # --- who may take a job --------------------------------------------------------------------
@@ -225,10 +238,10 @@ def qualification_gap(shop: Shop, member: Membership | None) -> str | None:
     missing = [t for t in (shop.job_tags or []) if t.casefold() not in have]
     if missing:
         what = ", ".join(f"“{t}”" for t in missing)
-        return MSG_NOT_QUALIFIED.format(what=what)
+        return message(MSG_NOT_QUALIFIED, what=what)
     region = shop.job_region.strip()
     if region and (member is None or member.region.strip().casefold() != region.casefold()):
-        return MSG_WRONG_REGION.format(region=region)
+        return message(MSG_WRONG_REGION, region=region)
     return None
 
 
@@ -258,9 +271,10 @@ def rule_breach(
             at = _moment(other) or other.created_at
             if other.location_id == shop.location_id and abs(at - when) < reach:
                 location = session.get(Location, shop.location_id)
-                return MSG_LOCKOUT.format(
+                return message(
+                    MSG_LOCKOUT,
                     days=rules.lockout_days,
-                    location=location.name if location else "this location",
+                    location=location.name if location else _THIS_LOCATION,
                     day=_long_day(at.astimezone(zone).date()),
                 )
     if rules.daily_limit:
@@ -270,14 +284,27 @@ def rule_breach(
         ]
         if len(same_day) >= rules.daily_limit:
             limit = rules.daily_limit
-            return MSG_DAILY.format(
-                limit=limit, s="" if limit == 1 else "s", count=len(same_day), day=_long_day(day)
+            return message(
+                MSG_DAILY_ONE if limit == 1 else MSG_DAILY,
+                limit=limit,
+                count=len(same_day),
+                day=_long_day(day),
             )
     return None
 
 
-def _long_day(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
+def _long_day(day: date) -> Localized:
+    """ "Monday 7 December 2026", "lunes, 7 de diciembre de 2026": in the reader's language."""
+
+    def words(lang: str) -> str:
+        if lang == DEFAULT_LANGUAGE:
+            return f"{day:%A} {day.day} {day:%B %Y}"
+        return format_date(day, "full", locale=locale_of(lang))
+
+    return Localized(words)
+
+
+_THIS_LOCATION = Localized(lambda lang: gettext("this location", lang))
 
 
 # --- the board -----------------------------------------------------------------------------

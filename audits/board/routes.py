@@ -10,6 +10,8 @@ from fastapi.responses import Response
 
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
+from app.i18n.catalogs import N_
+from app.i18n.message import message, plural_message
 from app.modelbase import MAX_ID, ident, utcnow
 from app.orgs.models import Role
 from app.templating import flash, redirect, render
@@ -26,10 +28,11 @@ router = APIRouter(include_in_schema=False)
 BoardDep = Annotated[Tenant, Depends(require_role(Role.owner, Role.shopper))]
 ShopperDep = Annotated[Tenant, Depends(require_role(Role.shopper))]
 
-MSG_CLAIMED = "The shop at {location} is yours. It is on your list with its brief."
-MSG_POSTED = "Posted on the job board: {count} shop{s}."
-MSG_TAKEN_BACK = "Taken back: shop #{id} waits for you to post or assign it."
-MSG_ASSIGNED = "Shop #{id} assigned to {name}."
+MSG_CLAIMED = N_("The shop at %(location)s is yours. It is on your list with its brief.")
+MSG_POSTED_ONE = N_("Posted on the job board: %(num)s shop.")
+MSG_POSTED = N_("Posted on the job board: %(num)s shops.")
+MSG_TAKEN_BACK = N_("Taken back: shop #%(id)s waits for you to post or assign it.")
+MSG_ASSIGNED = N_("Shop #%(id)s assigned to %(name)s.")
 MSG_RULES_SAVED = "Visit rules saved."
 
 WINDOW_LABELS = {
@@ -88,7 +91,7 @@ def job_claim(
             context["top_error"] = exc.message
         return render(request, "board/jobs_shopper.html", context, status_code=exc.status_code)
     name = queries.job_cards(tenant.session, [shop], tz="UTC", now=utcnow())[0].location_name
-    flash(request, MSG_CLAIMED.format(location=name))
+    flash(request, message(MSG_CLAIMED, location=name))
     return redirect(request, "/")
 
 
@@ -154,7 +157,7 @@ def _posted(request: Request, tenant: OwnerDep, data: Any) -> dict[str, str]:
     except DomainError as exc:
         tenant.session.rollback()
         return domain_errors(exc)
-    flash(request, MSG_POSTED.format(count=len(posted), s="" if len(posted) == 1 else "s"))
+    flash(request, plural_message(MSG_POSTED_ONE, MSG_POSTED, len(posted)))
     return {}
 
 
@@ -236,7 +239,7 @@ def job_assign(
             chosen=shopper_id,
         )
     name = shop_queries.user_names(tenant.session, {int(shopper_id)}).get(int(shopper_id), "")
-    flash(request, MSG_ASSIGNED.format(id=ident(shop), name=name))
+    flash(request, message(MSG_ASSIGNED, id=ident(shop), name=name))
     return redirect(request, f"/shops/{ident(shop)}/job")
 
 
@@ -253,7 +256,7 @@ def job_take_back(request: Request, tenant: OwnerDep, shop: ShopDep) -> Response
             exc.status_code,
             take_back_errors={"__all__": exc.message},
         )
-    flash(request, MSG_TAKEN_BACK.format(id=ident(shop)))
+    flash(request, message(MSG_TAKEN_BACK, id=ident(shop)))
     return redirect(request, f"/shops/{ident(shop)}/job")
 
 

@@ -18,6 +18,7 @@ from app.db import WRITE_OPTION
 from app.errors import ConflictError, DomainError, ForbiddenError, NotFoundError
 from app.i18n.catalogs import N_, gettext
 from app.i18n.languages import DEFAULT_LANGUAGE, supported
+from app.i18n.message import message
 from app.jobs.runtime import JobContext
 from app.modelbase import RowId, ident, utcnow
 from app.orgs.models import Location, Organization, User
@@ -29,9 +30,9 @@ from audits.models import Shop, ShopEvent, ShopStatus, Wave
 
 MSG_TAKEN = "Another shopper has just claimed this job. Pick another one from the board."
 MSG_NOT_OPEN = "This shop is not on the board."
-MSG_CANNOT_POST = "Only a shop that has not been started can be posted; this one is {status}."
-MSG_CANNOT_TAKE_BACK = (
-    "Only a job on the board or a shop not started yet can be taken back; this one is {status}."
+MSG_CANNOT_POST = N_("Only a shop that has not been started can be posted; this one is %(status)s.")
+MSG_CANNOT_TAKE_BACK = N_(
+    "Only a job on the board or a shop not started yet can be taken back; this one is %(status)s."
 )
 MSG_NOTHING_TO_TAKE_BACK = (
     "This shop is neither on the board nor with a shopper: it is yours already."
@@ -176,7 +177,7 @@ def jobs_post(*, session: Session, data: JobPost, actor_id: int) -> list[Shop]:
             raise NotFoundError("Not found.", field="shop_ids")
         if shop.status not in (ShopStatus.open, ShopStatus.assigned):
             raise ConflictError(
-                MSG_CANNOT_POST.format(status=shop.status.replace("_", " ")), field="shop_ids"
+                message(MSG_CANNOT_POST, status=shop.status.replace("_", " ")), field="shop_ids"
             )
         if shop not in shops:
             shops.append(shop)
@@ -307,7 +308,7 @@ def job_take_back(*, session: Session, shop: Shop, actor_id: int) -> Shop:
     it waits for the owner (assigned, no shopper) to be posted or assigned again."""
     if shop.status not in (ShopStatus.open, ShopStatus.assigned):
         raise ConflictError(
-            MSG_CANNOT_TAKE_BACK.format(status=shop.status.replace("_", " ")), field="shop_id"
+            message(MSG_CANNOT_TAKE_BACK, status=shop.status.replace("_", " ")), field="shop_id"
         )
     if shop.status == ShopStatus.assigned and shop.shopper_id is None:
         raise ConflictError(MSG_NOTHING_TO_TAKE_BACK, field="shop_id")

@@ -8,11 +8,12 @@ from sqlmodel import Session, col, select
 from audits.board.queries import NO_MINOR_UNIT, fee_words
 from audits.expenses.models import ExpenseClaim, ExpenseRules, ExpenseStatus
 from audits.models import Shop
+from audits.shopper_refusals import (  # noqa: F401 (their names here before)
+    MSG_RECEIPT_MISSING,
+    MSG_RECEIPT_MISSING_ONE,
+)
 
 # Said when a hand-in is refused (audits.services.shop_submit) and next to the expense.
-MSG_RECEIPT_MISSING = (
-    "{count} expense{s} {need} a receipt photo before you hand in: add it next to the expense."
-)
 MSG_RECEIPT_NEEDED = (
     "Add a photo of the receipt: this organization asks for one with every expense."
 )

@@ -13,6 +13,9 @@ from pydantic import ValidationError
 
 from app.config import Settings
 from app.errors import DomainError, NotFoundError
+from app.i18n.catalogs import N_
+from app.i18n.current import request_language
+from app.i18n.message import message, text_in
 from app.modelbase import ident
 from app.orgs.models import Role
 from app.templating import flash, redirect, render
@@ -39,7 +42,7 @@ TEMPLATE_GLOBALS: dict[str, object] = {
 
 MSG_APPROVED = "Expense approved: it is paid with the shop’s fee."
 MSG_REJECTED = "Expense rejected. The shopper sees your reason."
-MSG_RULES = "Saved: {what}."
+MSG_RULES = N_("Saved: %(what)s.")
 
 
 def _data_dir(request: Request) -> Any:
@@ -47,9 +50,10 @@ def _data_dir(request: Request) -> Any:
     return settings.data_dir
 
 
-def _refused(exc: DomainError, **extra: Any) -> JSONResponse:
+def _refused(request: Request, exc: DomainError, **extra: Any) -> JSONResponse:
     return JSONResponse(
-        {"detail": exc.message, "field": exc.field, **extra}, status_code=exc.status_code
+        {"detail": text_in(exc.message, request_language(request)), "field": exc.field, **extra},
+        status_code=exc.status_code,
     )
 
 
@@ -110,7 +114,7 @@ async def expense_save(
         return JSONResponse(await run_in_threadpool(save))
     except DomainError as exc:
         tenant.session.rollback()
-        return _refused(exc, expense_id=str(expense_id))
+        return _refused(request, exc, expense_id=str(expense_id))
 
 
 async def receipt_upload(
@@ -157,7 +161,7 @@ async def receipt_add_page(
     try:
         return await receipt_upload(request, tenant, shop, expense_id)
     except DomainError as exc:
-        return _refused(exc, expense_id=str(expense_id))
+        return _refused(request, exc, expense_id=str(expense_id))
 
 
 @router.post("/shops/{shop_id}/expenses/{expense_id}/remove")
@@ -175,7 +179,7 @@ def expense_remove_page(
         )
     except DomainError as exc:
         tenant.session.rollback()
-        return _refused(exc, expense_id=str(expense_id))
+        return _refused(request, exc, expense_id=str(expense_id))
     return JSONResponse(
         {
             "ok": True,
@@ -300,5 +304,5 @@ def expense_rules_save(
         if required
         else "expenses may be claimed without a receipt photo"
     )
-    flash(request, MSG_RULES.format(what=what))
+    flash(request, message(MSG_RULES, what=what))
     return redirect(request, "/payments#expense-rules")

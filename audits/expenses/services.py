@@ -30,6 +30,7 @@ from audits.photos.services import (
     PhotoTooLarge,
     photo_dir,
 )
+from audits.shopper_refusals import MSG_DECIDED
 
 MSG_AMOUNT = "Give the amount as more than 0, such as 12.40."
 MSG_AMOUNT_TOO_BIG = "That amount is too large; give at most 100,000."
@@ -43,7 +44,6 @@ MSG_SHOP_CLOSED = (
     "This shop is handed in, so its expenses can no longer change. "
     "Ask the organization if something is wrong."
 )
-MSG_DECIDED = "This expense was already {status}, so it can no longer change."
 MSG_REASON = "Say why the expense is rejected: the shopper reads it."
 MSG_REASON_LONG = "Keep the reason under 1,000 characters."
 MSG_NOT_HANDED_IN = (
@@ -131,7 +131,7 @@ def _claim_of(session: Session, shop: Shop, expense_id: uuid.UUID) -> ExpenseCla
 
 def _undecided(claim: ExpenseClaim) -> None:
     if claim.status != ExpenseStatus.claimed:
-        raise ConflictError(MSG_DECIDED.format(status=str(claim.status)), field="expense")
+        raise ConflictError(MSG_DECIDED[str(claim.status)], field="expense")
 
 
 def expense_upsert(
@@ -286,7 +286,7 @@ def expense_approve(
         return claim
     _decidable(shop)
     if claim.run_id is not None:  # a run holds it: its amount is in a payment already
-        raise ConflictError(MSG_DECIDED.format(status="paid"), field="expense")
+        raise ConflictError(MSG_DECIDED["paid"], field="expense")
     claim.status = ExpenseStatus.approved
     claim.reject_reason = ""
     claim.decided_at, claim.decided_by = utcnow(), actor_id
@@ -308,7 +308,7 @@ def expense_reject(
     claim = _claim_of(session, shop, expense_id)
     _decidable(shop)
     if claim.run_id is not None:
-        raise ConflictError(MSG_DECIDED.format(status="put in a payment run"), field="expense")
+        raise ConflictError(MSG_DECIDED["in_run"], field="expense")
     claim.status = ExpenseStatus.rejected
     claim.reject_reason = reason
     claim.decided_at, claim.decided_by = utcnow(), actor_id

@@ -32,6 +32,7 @@ from app.errors import DomainError
 from app.i18n.catalogs import ngettext
 from app.i18n.current import request_language
 from app.i18n.languages import DEFAULT_LANGUAGE, locale_of
+from app.i18n.message import text_in
 from app.modelbase import ident, utcnow
 from app.orgs.models import Location, Role
 from app.templating import HTMX_FILE, STATIC_PREFIX, flash, redirect, render
@@ -247,9 +248,10 @@ def fill_page(
     return render(request, "audits/shopper_fill.html", context)
 
 
-def _refused(exc: DomainError, **extra: Any) -> JSONResponse:
+def _refused(request: Request, exc: DomainError, **extra: Any) -> JSONResponse:
     return JSONResponse(
-        {"detail": exc.message, "field": exc.field, **extra}, status_code=exc.status_code
+        {"detail": text_in(exc.message, request_language(request)), "field": exc.field, **extra},
+        status_code=exc.status_code,
     )
 
 
@@ -269,14 +271,14 @@ async def answer_save(request: Request, tenant: ShopperDep, shop: ShopDep) -> Re
     try:
         body = await _json(request)
     except DomainError as exc:
-        return _refused(exc)
+        return _refused(request, exc)
     question_id = body.get("question_id")
     try:
         data = answer_input(body)
     except ValueError:
-        return _refused(DomainError("The answer's id is not valid.", field="id"))
+        return _refused(request, DomainError("The answer's id is not valid.", field="id"))
     except DomainError as exc:
-        return _refused(exc, question_id=question_id)
+        return _refused(request, exc, question_id=question_id)
     answer_id = data.id
 
     def save() -> dict[str, Any]:
@@ -293,7 +295,7 @@ async def answer_save(request: Request, tenant: ShopperDep, shop: ShopDep) -> Re
         return JSONResponse(await in_transaction(tenant.session, save))
     except DomainError as exc:
         tenant.session.rollback()
-        return _refused(exc, question_id=question_id)
+        return _refused(request, exc, question_id=question_id)
 
 
 def answer_input(body: Any) -> AnswerInput:
@@ -397,7 +399,7 @@ async def visit_save(request: Request, tenant: ShopperDep, shop: ShopDep) -> Res
         return JSONResponse(await run_in_threadpool(save))
     except DomainError as exc:
         tenant.session.rollback()
-        return _refused(exc)
+        return _refused(request, exc)
 
 
 @router.post("/shops/{shop_id}/section-comment")
@@ -428,7 +430,7 @@ async def section_comment_save(request: Request, tenant: ShopperDep, shop: ShopD
         return JSONResponse(await run_in_threadpool(save))
     except DomainError as exc:
         tenant.session.rollback()
-        return _refused(exc, touchpoint_id=touchpoint_id)
+        return _refused(request, exc, touchpoint_id=touchpoint_id)
 
 
 @router.post("/shops/{shop_id}/submit")
@@ -545,7 +547,7 @@ async def photo_add_page(
         # The page's queue reads `ack`; the API's documented shape (fill/api.py) stays as is.
         return await photo_upload(request, tenant, shop, answer_id, ack=True)
     except DomainError as exc:
-        return _refused(exc)
+        return _refused(request, exc)
 
 
 @router.post("/shops/{shop_id}/photos/{photo_id}/remove")
@@ -563,7 +565,7 @@ def photo_remove_page(
         )
     except DomainError as exc:
         tenant.session.rollback()
-        return _refused(exc, photo_id=str(photo_id))
+        return _refused(request, exc, photo_id=str(photo_id))
     # Acknowledged by name even when it was gone already (a resend after a lost reply).
     return JSONResponse(
         {

@@ -13,6 +13,7 @@ from app.errors import DomainError
 from app.forms import domain_errors, parse_form
 from app.i18n.catalogs import N_
 from app.i18n.current import request_language
+from app.i18n.message import message
 from app.modelbase import utcnow
 from app.orgs.models import Role
 from app.templating import flash, redirect, render
@@ -31,8 +32,8 @@ RunDep = Annotated[PaymentRun, Depends(path_loader(PaymentRun))]
 MSG_RUN_MADE = (
     "Payment run #{id} made: {count} shop{s}{more}. Export it, pay it, then mark it paid."
 )
-MSG_RUN_PAID = "Payment run #{id} marked paid. Its shoppers see it paid."
-MSG_RUN_CANCELLED = "Payment run #{id} cancelled: its shops are owed again."
+MSG_RUN_PAID = N_("Payment run #%(id)s marked paid. Its shoppers see it paid.")
+MSG_RUN_CANCELLED = N_("Payment run #%(id)s cancelled: its shops are owed again.")
 MSG_BAD_DATE = N_("Give a date, such as 2026-12-01.")
 
 
@@ -177,7 +178,7 @@ def payment_run_paid(request: Request, tenant: OwnerDep, run: RunDep) -> Respons
         )
     except DomainError as exc:
         return _run_page(request, tenant, run, exc.message, exc.status_code)
-    flash(request, MSG_RUN_PAID.format(id=run.id))
+    flash(request, message(MSG_RUN_PAID, id=run.id))
     return redirect(request, f"/payments/{run.id}")
 
 
@@ -188,7 +189,7 @@ def payment_run_cancel(request: Request, tenant: OwnerDep, run: RunDep) -> Respo
         services.payment_run_cancel(session=tenant.session, run=run)
     except DomainError as exc:
         return _run_page(request, tenant, run, exc.message, exc.status_code)
-    flash(request, MSG_RUN_CANCELLED.format(id=run_id))
+    flash(request, message(MSG_RUN_CANCELLED, id=run_id))
     return redirect(request, "/payments")
 
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, col
 
 from app.errors import ConflictError, DomainError
 from app.i18n.catalogs import N_
+from app.i18n.message import message
 from app.modelbase import ident, utcnow
 from audits.expenses.models import ExpenseClaim, ExpenseStatus
 from audits.pay import queries
@@ -27,7 +28,7 @@ MSG_CLAIMED = N_(
     "Another payment run has just taken some of these shops. Look at the runs below, "
     "then make this one again for what is left."
 )
-MSG_ALREADY_PAID = "This payment run was already marked paid on {day}: nothing was changed."
+MSG_ALREADY_PAID = N_("This payment run was already marked paid on %(day)s: nothing was changed.")
 MSG_PAID_CANNOT_CANCEL = N_("This payment run is marked paid, so it cannot be cancelled.")
 
 MAX_PERIOD_DAYS = 366
@@ -132,7 +133,7 @@ def payment_run_mark_paid(
         session.rollback()
         session.refresh(run)
         day = queries.long_day(run.paid_at, tz) if run.paid_at else "an earlier day"
-        raise ConflictError(MSG_ALREADY_PAID.format(day=day))
+        raise ConflictError(message(MSG_ALREADY_PAID, day=day))
     session.commit()
     session.refresh(run)
     return run

@@ -10,6 +10,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from app.errors import DomainError
+from app.i18n.current import request_language
+from app.i18n.message import text_in
 from app.modelbase import ident
 from app.orgs.models import Role
 from app.tenancy import Tenant, require_role
@@ -62,5 +64,6 @@ async def visit_start_save(request: Request, tenant: ShopperDep, shop: ShopDep) 
     except DomainError as exc:
         tenant.session.rollback()
         return JSONResponse(
-            {"detail": exc.message, "field": exc.field}, status_code=exc.status_code
+            {"detail": text_in(exc.message, request_language(request)), "field": exc.field},
+            status_code=exc.status_code,
         )

@@ -22,6 +22,7 @@ from app.config import Settings
 from app.errors import DomainError, NotFoundError
 from app.i18n.catalogs import N_
 from app.i18n.current import using
+from app.i18n.message import message
 from app.i18n.printing import report_language
 from app.orgs.models import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH, Location, Organization
 from app.templating import templates
@@ -33,12 +34,12 @@ MSG_PAPER = N_("Choose a4 or letter.")
 MSG_NO_KEY = N_("This place has no complaint address yet. Run `touchstone migrate` to give it one.")
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,24}")
 SHORT_CODE_PATTERN = re.compile(f"[{SHORT_CODE_ALPHABET}]{{{SHORT_CODE_LENGTH}}}")
-MSG_BASE_LOOPBACK = (
-    "BASE_URL is {base}, an address of this computer only: a customer's phone cannot reach it. "
+MSG_BASE_LOOPBACK = N_(
+    "BASE_URL is %(base)s, an address of this computer only: a customer's phone cannot reach it. "
     "Set BASE_URL to the public https address of Touchstone before you print a poster."
 )
-MSG_BASE_HTTP = (
-    "BASE_URL is {base}, plain http: a customer's phone may warn about it or refuse it. "
+MSG_BASE_HTTP = N_(
+    "BASE_URL is %(base)s, plain http: a customer's phone may warn about it or refuse it. "
     "Set BASE_URL to the public https address of Touchstone before you print a poster."
 )
 
@@ -97,9 +98,9 @@ def base_url_problem(settings: Settings) -> str | None:
     base = settings.base_url.strip()
     parts = urlsplit(base)
     if _loopback((parts.hostname or "").lower()):
-        return MSG_BASE_LOOPBACK.format(base=base)
+        return message(MSG_BASE_LOOPBACK, base=base)
     if parts.scheme.lower() != "https":
-        return MSG_BASE_HTTP.format(base=base)
+        return message(MSG_BASE_HTTP, base=base)
     return None
 
 

@@ -18,8 +18,9 @@ from sqlmodel import Session
 from app import figures, status
 from app.clock import today_in
 from app.errors import NotFoundError
-from app.i18n.catalogs import LOCALE_DIR
+from app.i18n.catalogs import LOCALE_DIR, N_
 from app.i18n.current import using
+from app.i18n.message import message
 from app.modelbase import utcnow
 from app.orgs.models import Organization
 from app.pdf import Renderer
@@ -36,7 +37,7 @@ from reports.summary import touchpoint_report
 from touchpoints import queries as journey_queries
 from touchpoints.models import Touchpoint
 
-MSG_NO_TOUCHPOINT = "No touchpoint of this organization is called or numbered {value!r}."
+MSG_NO_TOUCHPOINT = N_("No touchpoint of this organization is called or numbered %(value)r.")
 # Bumped by hand when the way the parts are assembled changes (templates are hashed anyway).
 # 3: the pack is one document (continuous page numbers, contents with pages), no longer
 # touchpoint PDFs joined; partial periods are marked, so "to date" is part of the key.
@@ -139,7 +140,7 @@ def find_touchpoint(session: Session, name_or_id: str) -> Touchpoint:
         for tp in stage_view.touchpoints:
             if tp.name.casefold() == wanted:
                 return tp
-    raise NotFoundError(MSG_NO_TOUCHPOINT.format(value=value), field="touchpoint")
+    raise NotFoundError(message(MSG_NO_TOUCHPOINT, value=value), field="touchpoint")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from fastapi.responses import Response
 
 from app.errors import DomainError
 from app.forms import domain_errors
+from app.i18n.catalogs import N_
+from app.i18n.message import message
 from app.templating import flash, redirect, render
 from app.tenancy import OwnerDep, Tenant, path_loader
 from reports.filters import PAPERS
@@ -24,8 +26,8 @@ from touchpoints import queries as journey_queries
 router = APIRouter(include_in_schema=False)
 ScheduleDep = Annotated[ReportSchedule, Depends(path_loader(ReportSchedule))]
 PAGE = "/reports/schedules"
-MSG_ADDED = "Schedule added: {when}."
-MSG_SAVED = "Schedule saved: {when}."
+MSG_ADDED = N_("Schedule added: %(when)s.")
+MSG_SAVED = N_("Schedule saved: %(when)s.")
 MSG_PAUSED = "Schedule paused: nothing is sent until you resume it."
 MSG_RESUMED = "Schedule resumed: the next report goes at its next time."
 MSG_DELETED = "Schedule deleted."
@@ -112,7 +114,7 @@ async def schedule_add(request: Request, tenant: OwnerDep) -> Response:
     except DomainError as exc:
         return _page(request, tenant, form=form, errors=domain_errors(exc), status_code=400)
     view = next(v for v in schedule_views(tenant.session, tenant.org) if v.schedule is schedule)
-    flash(request, MSG_ADDED.format(when=view.when))
+    flash(request, message(MSG_ADDED, when=view.when))
     return redirect(request, PAGE)
 
 
@@ -132,7 +134,7 @@ async def schedule_save(request: Request, tenant: OwnerDep, schedule: ScheduleDe
             request, tenant, form=form, errors=domain_errors(exc), editing=schedule, status_code=400
         )
     view = next(v for v in schedule_views(tenant.session, tenant.org) if v.schedule is schedule)
-    flash(request, MSG_SAVED.format(when=view.when))
+    flash(request, message(MSG_SAVED, when=view.when))
     return redirect(request, PAGE)
 
 

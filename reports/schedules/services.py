@@ -14,6 +14,8 @@ from typing import Any
 from sqlmodel import Session
 
 from app.errors import DomainError
+from app.i18n.catalogs import N_
+from app.i18n.message import message
 from app.modelbase import utcnow
 from app.orgs.models import Organization
 from reports.filters import PAPERS, check_locations, parse_filters
@@ -30,10 +32,10 @@ MSG_MONTH_DAY = (
 )
 MSG_HOUR = "Choose an hour from 0 to 23."
 MSG_NO_RECIPIENT = "Enter at least one e-mail address."
-MSG_ADDRESS = (
-    "{value!r} is not an e-mail address (name@example.com); separate addresses with commas."
+MSG_ADDRESS = N_(
+    "%(value)r is not an e-mail address (name@example.com); separate addresses with commas."
 )
-MSG_TOO_MANY = "Enter at most {max} addresses."
+MSG_TOO_MANY = N_("Enter at most %(max)s addresses.")
 MAX_RECIPIENTS = 20
 # Deliberately plain: one @, a dot in the domain, no spaces or commas. The SMTP server has
 # the last word; this catches typing mistakes where the owner can still fix them.
@@ -63,10 +65,10 @@ def recipients_parse(text: str) -> list[str]:
         raise DomainError(MSG_NO_RECIPIENT, field="recipients")
     for address in found:
         if len(address) > 254 or not ADDRESS.fullmatch(address):
-            raise DomainError(MSG_ADDRESS.format(value=address[:80]), field="recipients")
+            raise DomainError(message(MSG_ADDRESS, value=address[:80]), field="recipients")
     unique = list(dict.fromkeys(a.casefold() for a in found))
     if len(unique) > MAX_RECIPIENTS:
-        raise DomainError(MSG_TOO_MANY.format(max=MAX_RECIPIENTS), field="recipients")
+        raise DomainError(message(MSG_TOO_MANY, max=MAX_RECIPIENTS), field="recipients")
     return unique
 
 

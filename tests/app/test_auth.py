@@ -225,7 +225,7 @@ def test_failures_per_account_lock_even_the_right_password_out(
     org = make_org(session)
     owner = make_member(session, org, Role.owner)
     colleague = make_member(session, org, Role.owner)
-    throttled = html(services.MSG_LOGIN_THROTTLED.format(minutes=15))  # the default window
+    throttled = html(services.MSG_LOGIN_THROTTLED % {"minutes": 15})  # the default window
 
     assert submit_login(client, owner.email, "wrong password 1").status_code == 400
     # The count is per account, whatever the capitalization of the address.
@@ -254,7 +254,7 @@ def test_failures_per_address_lock_out_every_account_from_that_address(
     response = submit_login(attacker, owner.email, PASSWORD)
 
     assert response.status_code == 429
-    assert form_error(response.text) == html(services.MSG_LOGIN_THROTTLED.format(minutes=15))
+    assert form_error(response.text) == html(services.MSG_LOGIN_THROTTLED % {"minutes": 15})
     assert count(db, UserSession) == 0
     # The same account from another address logs in.
     elsewhere = own_app(

@@ -293,7 +293,7 @@ def test_wrong_passwords_through_an_invite_link_are_throttled_like_logins(
     response = client.form(link, {"password": PASSWORD})
 
     assert response.status_code == 429
-    assert html(services.MSG_LOGIN_THROTTLED.format(minutes=15)) in response.text
+    assert html(services.MSG_LOGIN_THROTTLED % {"minutes": 15}) in response.text
     assert role_in(db, victim.id, org) is None
     assert client.get("/").status_code == 303
 
@@ -309,7 +309,7 @@ def test_inviting_a_member_again_is_refused_next_to_the_email_field(
     # (templates/base.html); the API answers 409 (test_api_invite_...).
     assert response.status_code == 400
     assert field_error(response.text, "email") == html(
-        services.MSG_ALREADY_MEMBER.format(email=member.email)
+        services.MSG_ALREADY_MEMBER % {"email": member.email}
     )
     assert 'value="KIM@Example.com"' in response.text  # what they typed stays in the field
     assert count(db, Invite) == 0
@@ -389,7 +389,7 @@ def test_api_invite_returns_the_link_once_and_refuses_members(
     assert "link" not in listed[0]
     assert again.status_code == 409
     assert again.json() == {
-        "detail": services.MSG_ALREADY_MEMBER.format(email="ben@example.com"),
+        "detail": services.MSG_ALREADY_MEMBER % {"email": "ben@example.com"},
         "field": "email",
     }
     assert count(db, Invite) == 1
@@ -526,7 +526,7 @@ def test_accepting_an_invite_never_changes_an_existing_members_role(
     response = client.form(f"/invite/{raw}", {"password": PASSWORD})
 
     assert response.status_code == 409
-    assert html(services.MSG_ALREADY_MEMBER.format(email=owner.email)) in response.text
+    assert html(services.MSG_ALREADY_MEMBER % {"email": owner.email}) in response.text
     assert role_in(db, owner.id, org) == Role.owner
 
 

@@ -54,7 +54,7 @@ def test_duplicate_name_is_refused_next_to_the_field(client: Browser, session: S
     make_location(session, org, name="Old Town")
     response = client.htmx("POST", "/locations", {"name": "Old Town"})
     assert response.status_code == 400
-    assert services.MSG_LOCATION_NAME_TAKEN.format(name="Old Town") in response.text.replace(
+    assert services.MSG_LOCATION_NAME_TAKEN % {"name": "Old Town"} in response.text.replace(
         "&#39;", "'"
     )
     assert _names(session, org) == ["Old Town"]
@@ -149,7 +149,7 @@ def test_api_duplicate_name_is_409_with_field(client: Browser, session: Session)
     )
     assert response.status_code == 409
     assert response.json() == {
-        "detail": services.MSG_LOCATION_NAME_TAKEN.format(name="Twin"),
+        "detail": services.MSG_LOCATION_NAME_TAKEN % {"name": "Twin"},
         "field": "name",
     }
 

@@ -181,9 +181,10 @@ def test_an_unknown_address_is_refused_and_no_account_is_made(
 ) -> None:
     answer = at_provider(client, "/login/sso", STRANGER, provider.password)
 
-    assert refusal(client, answer) == sso.MSG_UNKNOWN.format(
-        name="Test Identity", email=STRANGER.email
-    )
+    assert refusal(client, answer) == sso.MSG_UNKNOWN % {
+        "name": "Test Identity",
+        "email": STRANGER.email,
+    }
     assert me(client) is None
     assert session.exec(select(User).where(User.email == STRANGER.email)).first() is None
 
@@ -194,7 +195,7 @@ def test_an_unverified_address_is_refused_even_when_an_account_has_it(
     answer = at_provider(client, "/login/sso", UNVERIFIED, provider.password)
 
     message = refusal(client, answer)
-    assert message == sso.MSG_UNVERIFIED.format(name="Test Identity", email=UNVERIFIED.email)
+    assert message == sso.MSG_UNVERIFIED % {"name": "Test Identity", "email": UNVERIFIED.email}
     assert "has not verified" in message
     assert me(client) is None
 
@@ -213,7 +214,7 @@ def test_cancelling_at_the_provider_says_so(
     assert "error=access_denied" in answer.headers["location"]
 
     back = _back_to_app(client, answer)
-    assert refusal(client, back) == oidc.MSG_CANCELLED.format(name="Test Identity")
+    assert refusal(client, back) == oidc.MSG_CANCELLED % {"name": "Test Identity"}
     assert me(client) is None
 
 
@@ -222,19 +223,20 @@ def test_a_forged_or_replayed_answer_is_refused(
 ) -> None:
     # No login was started in this browser: the state matches nothing.
     forged = client.get(oidc.CALLBACK_PATH + "?code=made-up&state=made-up")
-    assert refusal(client, forged) == oidc.MSG_EXPIRED.format(name="Test Identity")
+    assert refusal(client, forged) == oidc.MSG_EXPIRED % {"name": "Test Identity"}
 
     # A real answer from the provider, used once, then again: the second is refused.
     first = client.get("/login/sso")
     state = parse_qs(urlsplit(first.headers["location"]).query)["state"][0]
     client.cookies.clear()
     replay = client.get(f"{oidc.CALLBACK_PATH}?code=anything&state={state}")
-    assert refusal(client, replay) == oidc.MSG_EXPIRED.format(name="Test Identity")
+    assert refusal(client, replay) == oidc.MSG_EXPIRED % {"name": "Test Identity"}
     # An error the provider names is shown as such, never as a server error.
     other = client.get(f"{oidc.CALLBACK_PATH}?error=server_error&state={state}")
-    assert refusal(client, other) == oidc.MSG_FAILED.format(
-        name="Test Identity", reason="server_error"
-    )
+    assert refusal(client, other) == oidc.MSG_FAILED % {
+        "name": "Test Identity",
+        "reason": "server_error",
+    }
     assert me(client) is None
 
 
@@ -246,7 +248,7 @@ def test_an_unreachable_provider_is_a_message_not_a_server_error(
     )
     with Browser(app_for(dead, db), base_url=BASE_URL, follow_redirects=False) as client:
         answer = client.get("/login/sso")
-        assert refusal(client, answer) == oidc.MSG_UNREACHABLE.format(name="Test Identity")
+        assert refusal(client, answer) == oidc.MSG_UNREACHABLE % {"name": "Test Identity"}
 
 
 def test_two_step_login_is_asked_after_the_provider_unless_left_to_it(
@@ -322,9 +324,10 @@ def test_an_invite_for_another_address_is_not_accepted(
 
     answer = at_provider(guest, f"{link}/sso", NEWCOMER, provider.password)
 
-    assert refusal(guest, answer, page=link) == MSG_INVITE_OTHER_ADDRESS.format(
-        invited="someone.else@example.com", email=NEWCOMER.email
-    )
+    assert refusal(guest, answer, page=link) == MSG_INVITE_OTHER_ADDRESS % {
+        "invited": "someone.else@example.com",
+        "email": NEWCOMER.email,
+    }
     assert me(guest) is None
     pending = session.exec(select(Invite).where(Invite.email == "someone.else@example.com")).one()
     assert pending.accepted_at is None

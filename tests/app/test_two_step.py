@@ -185,7 +185,7 @@ def test_wrong_codes_count_with_wrong_passwords_and_are_throttled(
     org = make_org(session)
     owner = make_member(session, org, Role.owner)
     secret = turn_on(db, owner)
-    throttled = html(services.MSG_LOGIN_THROTTLED.format(minutes=15))
+    throttled = html(services.MSG_LOGIN_THROTTLED % {"minutes": 15})
 
     assert submit_login(client, owner.email, PASSWORD).status_code == 303
     wrong = send_code(client, "000000")

@@ -155,7 +155,7 @@ def test_a_shopper_sees_the_job_claims_it_and_is_refused_the_lockout(
     claimed = ann.form(f"/jobs/{first.id}/claim")
     assert claimed.status_code == 303 and claimed.headers["location"] == "/"  # type: ignore[attr-defined]
     home = text(ann.get("/").text)
-    assert board_routes.MSG_CLAIMED.format(location="Kingsway") in home
+    assert board_routes.MSG_CLAIMED % {"location": "Kingsway"} in home
     assert ADDRESS in home and "GBP 25.00" in home and "Opens on" in home
 
     refused = ann.form(f"/jobs/{second.id}/claim")
@@ -184,10 +184,10 @@ def test_a_job_for_other_qualifications_is_hidden_and_its_claim_refused(
     assert "Kingsway" not in text(ann.get("/jobs").text)
     refused = ann.form(f"/jobs/{job.id}/claim")
     assert refused.status_code == 403  # type: ignore[attr-defined]
-    assert board_queries.MSG_NOT_QUALIFIED.format(what="“speaks German”") in text(refused.text)  # type: ignore[attr-defined]
+    assert board_queries.MSG_NOT_QUALIFIED % {"what": "“speaks German”"} in text(refused.text)  # type: ignore[attr-defined]
     api = _api(ann, p, "ann", "POST", f"/api/v1/jobs/{job.id}/claim")
     assert api.status_code == 403  # type: ignore[attr-defined]
-    assert api.json()["detail"] == board_queries.MSG_NOT_QUALIFIED.format(what="“speaks German”")  # type: ignore[attr-defined]
+    assert api.json()["detail"] == board_queries.MSG_NOT_QUALIFIED % {"what": "“speaks German”"}  # type: ignore[attr-defined]
     session.rollback()  # a fresh read, not this session's snapshot
     session.expire_all()
     stored = session.get(Shop, job.id)

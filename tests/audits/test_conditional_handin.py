@@ -24,7 +24,7 @@ from audits.queries import (
     shop_explain,
     shopper_cards,
 )
-from audits.services import MSG_EVIDENCE, MSG_MISSING, AnswerInput, ShopPlan
+from audits.services import AnswerInput, ShopPlan
 from tests.audits.test_owner_pages import text
 from tests.conftest import Browser, sign_in
 from tests.factories import (
@@ -113,7 +113,7 @@ def test_a_hidden_follow_up_is_not_required_and_its_kept_answer_is_not_counted(
     # Shown now, and required: hand-in waits for it (saving to it is allowed, as ever).
     with pytest.raises(DomainError) as caught:
         bar.submit(shop)
-    assert caught.value.message == MSG_MISSING.format(count=1, s="")
+    assert caught.value.message == "1 required question still need an answer."
     assert caught.value.field == f"question-{bar.which.id}"
     bar.answer(shop, bar.which, 1)
     bar.answer(shop, bar.taste, True)
@@ -153,7 +153,7 @@ def test_evidence_a_photo_and_a_comment_on_a_fail(session: Session) -> None:
     ]
     with pytest.raises(DomainError) as caught:
         bar.submit(shop)
-    assert caught.value.message == MSG_EVIDENCE.format(count=2, s="s", need="need")
+    assert caught.value.message == ("2 answers still need a photo or a comment (see the question).")
     assert caught.value.field == f"question-{bar.taste.id}"
     bar.answer(shop, bar.taste, False, comment="Lukewarm, in a chipped cup.")
     make_photo(session, receipt)

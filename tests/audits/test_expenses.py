@@ -26,7 +26,7 @@ from app.orgs.models import Location, Organization, Role, User
 from app.tenancy import scope_session
 from audits.expenses import services
 from audits.expenses.models import ExpenseClaim, ExpenseStatus
-from audits.expenses.queries import MSG_RECEIPT_MISSING
+from audits.expenses.queries import MSG_RECEIPT_MISSING_ONE
 from audits.models import Shop, ShopStatus
 from audits.pay import services as pay_services
 from audits.pay.csv_export import CSV_COLUMNS
@@ -231,7 +231,7 @@ def test_hand_in_waits_for_a_required_receipt_which_is_stored_without_metadata(
     refused = _api(client, token, "POST", f"/api/v1/shops/{shop.id}/submit")
     assert refused.status_code == 400, refused.text  # type: ignore[attr-defined]
     assert refused.json() == {  # type: ignore[attr-defined]
-        "detail": MSG_RECEIPT_MISSING.format(count=1, s="", need="needs"),
+        "detail": MSG_RECEIPT_MISSING_ONE % {"num": 1},
         "field": f"expense-{eid}",
     }
     _fresh(session, shop)
@@ -528,7 +528,7 @@ def test_a_refused_hand_in_leads_to_the_expense_that_lacks_its_receipt(
     assert refused.status_code == 303  # type: ignore[attr-defined]
     assert refused.headers["location"].endswith(f"?section=1#expense-{claim.id}")  # type: ignore[attr-defined]
     page = client.get(f"/shops/{shop.id}/fill?section=1")
-    assert MSG_RECEIPT_MISSING.format(count=1, s="", need="needs") in page.text
+    assert MSG_RECEIPT_MISSING_ONE % {"num": 1} in page.text
     item = page.text.split(f'id="expense-{claim.id}"', 1)[1].split("</li>", 1)[0]
     assert "Parking" in item and "Add a photo of the receipt" in item
     _fresh(session, shop)

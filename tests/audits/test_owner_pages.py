@@ -160,7 +160,7 @@ def test_a_touchpoint_without_questions_cannot_be_planned(
         },
     )
     assert shop.status_code == 400  # type: ignore[attr-defined]
-    expected = services.MSG_TOUCHPOINT_EMPTY.format(name="Collecting a repair")
+    expected = services.MSG_TOUCHPOINT_EMPTY % {"name": "Collecting a repair"}
     assert error_for(shop.text, "ps-touchpoint_ids") == expected  # type: ignore[attr-defined]
     wave = owner.form(
         "/waves",

@@ -145,7 +145,7 @@ def test_a_shopper_claims_a_job_and_is_refused_a_second_by_the_lockout(
 
     with page.expect_navigation():
         first.get_by_role("button", name=f"Claim this job at {PLACE}").click()
-    expect(page.get_by_text(board_routes.MSG_CLAIMED.format(location=PLACE))).to_be_visible()
+    expect(page.get_by_text(board_routes.MSG_CLAIMED % {"location": PLACE})).to_be_visible()
     mine = page.locator(".shop-card", has=page.get_by_role("heading", name=PLACE))
     expect(mine.get_by_text(ADDRESS, exact=True)).to_be_visible()
     expect(mine.get_by_text("EUR 18.50")).to_be_visible()

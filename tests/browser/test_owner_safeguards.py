@@ -99,7 +99,7 @@ def test_a_plan_for_a_touchpoint_that_lost_its_questions_is_refused_next_to_the_
     owner.expect_status(400)
     form.get_by_role("button", name="Plan shop").click()
     htmx_settled(page)
-    message = MSG_TOUCHPOINT_EMPTY.format(name=EMPTYING)
+    message = MSG_TOUCHPOINT_EMPTY % {"name": EMPTYING}
     expect(page.locator("#plan-shop .error")).to_contain_text(message)
     # The redrawn picker now says so, and cannot be ticked.
     box = page.locator("#plan-shop").get_by_role("checkbox", name=f"{EMPTYING} (no questions yet")

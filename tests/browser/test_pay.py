@@ -141,7 +141,7 @@ def test_a_shopper_sees_owed_then_paid_after_the_owner_s_payment_run(
     with lp.expect_navigation():
         lp.get_by_role("button", name="Mark paid").click()
     run_id = int(lp.url.rstrip("/").rsplit("/", 1)[1])
-    expect(lp.get_by_text(pay_routes.MSG_RUN_PAID.format(id=run_id))).to_be_visible()
+    expect(lp.get_by_text(pay_routes.MSG_RUN_PAID % {"id": run_id})).to_be_visible()
     expect(lp.locator("#run-state")).to_contain_text("Paid")
     _shot(laptop, "payment-run-desktop")
 

@@ -150,7 +150,7 @@ def test_the_programme_walk_from_job_board_to_paid(
     phone.screenshot("walk-1-open-jobs-phone")
     with page.expect_navigation():
         job.get_by_role("button", name=f"Claim this job at {PLACE}").click()
-    expect(page.get_by_text(board_routes.MSG_CLAIMED.format(location=PLACE))).to_be_visible()
+    expect(page.get_by_text(board_routes.MSG_CLAIMED % {"location": PLACE})).to_be_visible()
     phone.goto("/jobs")
     later = page.locator(f"#job-{walk.later_job}")
     later.get_by_role("button", name=f"Claim this job at {PLACE}").click()
@@ -288,7 +288,7 @@ def test_the_programme_walk_from_job_board_to_paid(
     with op.expect_navigation():
         op.get_by_role("button", name="Mark paid").click()
     run_id = int(op.url.rstrip("/").rsplit("/", 1)[1])
-    expect(op.get_by_text(pay_routes.MSG_RUN_PAID.format(id=run_id))).to_be_visible()
+    expect(op.get_by_text(pay_routes.MSG_RUN_PAID % {"id": run_id})).to_be_visible()
 
     # --- the shopper sees it paid --------------------------------------------------------
     phone.goto("/pay")

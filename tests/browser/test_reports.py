@@ -79,7 +79,7 @@ def test_staff_filter_by_quarter_and_open_a_dashboard(open_tab: TabFactory) -> N
     htmx_settled(page)
     page.get_by_label("To", exact=True).fill("2026-05-01")
     message = page.locator("#filter-to-error")
-    expect(message).to_have_text(MSG_RANGE.format(start="2026-06-01"))
+    expect(message).to_have_text(MSG_RANGE % {"start": "2026-06-01"})
     expect(page.locator("#report-results")).to_contain_text("Fix the filter marked above")
     htmx_settled(page)
     # Cleared again, the results come back and the message goes.

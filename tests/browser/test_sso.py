@@ -169,8 +169,8 @@ def test_the_login_page_on_a_phone(open_tab: TabFactory, world: World) -> None:
 @pytest.mark.parametrize(
     ("account", "message"),
     [
-        (STRANGER, sso.MSG_UNKNOWN.format(name=NAME, email=STRANGER.email)),
-        (UNVERIFIED, sso.MSG_UNVERIFIED.format(name=NAME, email=UNVERIFIED.email)),
+        (STRANGER, sso.MSG_UNKNOWN % {"name": NAME, "email": STRANGER.email}),
+        (UNVERIFIED, sso.MSG_UNVERIFIED % {"name": NAME, "email": UNVERIFIED.email}),
     ],
     ids=["unknown", "unverified"],
 )
@@ -193,7 +193,7 @@ def test_cancelling_at_the_provider(open_tab: TabFactory, world: World) -> None:
     tab.page.get_by_role("link", name=f"Log in with {NAME}").click()
     with tab.page.expect_navigation(url=world.server.url + "/login"):
         tab.page.get_by_role("link", name="Cancel").click()
-    expect(tab.page.locator("p.flash-error")).to_have_text(oidc.MSG_CANCELLED.format(name=NAME))
+    expect(tab.page.locator("p.flash-error")).to_have_text(oidc.MSG_CANCELLED % {"name": NAME})
 
 
 def test_two_step_login_as_the_setting_says(open_tab: TabFactory, world: World) -> None:

@@ -245,10 +245,10 @@ def test_another_organizations_touchpoint_is_not_found(
 @pytest.mark.parametrize(
     ("query", "field", "message"),
     [
-        ("from=2026-05-01&to=2026-04-01", "to", MSG_RANGE.format(start="2026-05-01")),
+        ("from=2026-05-01&to=2026-04-01", "to", MSG_RANGE % {"start": "2026-05-01"}),
         ("period=fortnight", "period", MSG_PERIOD),
         ("from=2026-13-01", "from", MSG_DATE),
-        ("location=abc", "location", MSG_LOCATION.format(value="'abc'")),
+        ("location=abc", "location", MSG_LOCATION % {"value": "'abc'"}),
     ],
 )
 def test_bad_filters_are_named_next_to_their_field(
@@ -281,7 +281,7 @@ def test_location_of_another_org_is_refused(
     viewer = signed_in(browser_factory, db, two_months.viewer, two_months.org)
     page = viewer.get(f"/reports/touchpoints/{two_months.tp.id}?location={theirs.id}")
     assert page.status_code == 400
-    assert field_error(page.text, "location") == MSG_LOCATION.format(value=theirs.id)
+    assert field_error(page.text, "location") == MSG_LOCATION % {"value": theirs.id}
     assert "Their shop" not in page.text
 
 

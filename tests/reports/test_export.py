@@ -464,7 +464,7 @@ def test_bad_options_name_their_field(
     response = client.get(api, params={"from": "2026-03-20", "to": "2026-03-10"}, headers=auth)
     assert response.status_code == 400
     assert response.json() == {
-        "detail": MSG_RANGE.format(start="2026-03-20"),
+        "detail": MSG_RANGE % {"start": "2026-03-20"},
         "field": "to",
     }
     response = client.get(api, params={"from": "14/03/2026"}, headers=auth)
@@ -479,7 +479,7 @@ def test_bad_options_name_their_field(
         response = client.get(api, params={"location": wrong}, headers=auth)
         assert response.status_code == 400
         assert response.json() == {
-            "detail": MSG_LOCATION.format(value=wrong),
+            "detail": MSG_LOCATION % {"value": wrong},
             "field": "location",
         }
 

@@ -860,7 +860,7 @@ def test_stage_names_are_unique_in_a_journey_whatever_their_capitals(
 
     twin = owner.post("/stages", {"name": "  VISIT "})
     assert twin.status_code == 409
-    assert twin.json()["detail"] == MSG_STAGE_NAME_TAKEN.format(name="Visit")
+    assert twin.json()["detail"] == MSG_STAGE_NAME_TAKEN % {"name": "Visit"}
     renamed = owner.patch(f"/stages/{after['id']}", {"name": "visit"})
     assert renamed.status_code == 409
     assert owner.patch(f"/stages/{visit['id']}", {"name": "VISIT"}).status_code == 200  # itself
@@ -868,6 +868,6 @@ def test_stage_names_are_unique_in_a_journey_whatever_their_capitals(
     owner.post(f"/stages/{after['id']}/archive")
     back = owner.post("/stages", {"name": "after"})
     assert back.status_code == 409
-    assert back.json()["detail"] == MSG_STAGE_NAME_ARCHIVED.format(name="After")
+    assert back.json()["detail"] == MSG_STAGE_NAME_ARCHIVED % {"name": "After"}
     assert _journey(owner) == [("VISIT", [])]
     assert _count(session, Stage, owner.org) == 2

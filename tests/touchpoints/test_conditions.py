@@ -147,14 +147,14 @@ def test_a_good_rule_comes_back_in_its_stored_form() -> None:
             None,
         ),
         ({"question": "rings", "is": "na"}, "«Rings?» cannot be answered N/A.", None),
-        ({"question": "drink", "is": "passed"}, c.MSG_PASSED.format(text="Offered a drink?"), None),
+        ({"question": "drink", "is": "passed"}, c.MSG_PASSED % {"text": "Offered a drink?"}, None),
         ({"question": "mood", "between": [4, 2]}, c.MSG_BETWEEN_RANGE, None),
         (
             {"question": "drink", "between": [1, 2]},
-            c.MSG_BETWEEN.format(text="Offered a drink?"),
+            c.MSG_BETWEEN % {"text": "Offered a drink?"},
             None,
         ),
-        ({"question": "drink", "in": [0]}, c.MSG_IN.format(text="Offered a drink?"), None),
+        ({"question": "drink", "in": [0]}, c.MSG_IN % {"text": "Offered a drink?"}, None),
         ({"question": "drink", "is": "maybe"}, c.MSG_TEST, None),
         ({"all": []}, c.MSG_EMPTY_GROUP, None),
         ({"all": [], "any": []}, c.MSG_SHAPE, None),
@@ -179,7 +179,7 @@ def test_a_rule_on_a_later_question_or_a_loop_is_refused() -> None:
     )
     with pytest.raises(c.ConditionError) as caught:
         _check({"question": "after", "is": "yes"}, earlier=[DRINK], later=[looped])
-    assert caught.value.message == c.MSG_CYCLE.format(text="Thanked you?")
+    assert caught.value.message == c.MSG_CYCLE % {"text": "Thanked you?"}
 
 
 def test_describe_says_the_rule_in_words() -> None:

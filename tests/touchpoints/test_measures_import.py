@@ -217,13 +217,13 @@ def test_every_bad_row_is_listed_with_its_line_and_reason(
     result = _run(session, measures_org, _csv(rows))
     found = [(p.line, p.field, p.message) for p in result.problems]
     assert found == [
-        (3, "touchpoint", imp.MSG_TOUCHPOINT_UNKNOWN.format(name="Front door")),
+        (3, "touchpoint", imp.MSG_TOUCHPOINT_UNKNOWN % {"name": "Front door"}),
         (
             4,
             "measure",
-            imp.MSG_MEASURE_UNKNOWN.format(touchpoint="First phone call", name="Refunds"),
+            imp.MSG_MEASURE_UNKNOWN % {"touchpoint": "First phone call", "name": "Refunds"},
         ),
-        (5, "location", imp.MSG_LOCATION_UNKNOWN.format(name="Moon Base")),
+        (5, "location", imp.MSG_LOCATION_UNKNOWN % {"name": "Moon Base"}),
         (
             6,
             "period",
@@ -231,13 +231,13 @@ def test_every_bad_row_is_listed_with_its_line_and_reason(
         ),
         (7, "period", "A weekly value starts on a Monday: give the Monday of its week."),
         (8, "value", MSG_NOT_NUMBER),
-        (9, "line", imp.MSG_DUPLICATE.format(first=2)),
+        (9, "line", imp.MSG_DUPLICATE % {"first": 2}),
         (10, "period", MSG_MONTH_START),
         (10, "value", MSG_NEGATIVE),
-        (11, "location", imp.MSG_MISSING_VALUE.format(column="location")),
-        (11, "value", imp.MSG_MISSING_VALUE.format(column="value")),
+        (11, "location", imp.MSG_MISSING_VALUE % {"column": "location"}),
+        (11, "value", imp.MSG_MISSING_VALUE % {"column": "value"}),
         (12, "period", imp.MSG_FUTURE),
-        (13, "line", imp.MSG_WRONG_FIELDS.format(found=2, expected=5)),
+        (13, "line", imp.MSG_WRONG_FIELDS % {"found": 2, "expected": 5}),
     ]
     assert _count(session) == 0
 
@@ -249,7 +249,7 @@ def test_archived_measures_are_refused(session: Session, measures_org: World) ->
     rows = [["First phone call", "Sales", "Branch 1", "2026-10", "3"]]
     result = _run(session, measures_org, _csv(rows))
     assert [(p.line, p.message) for p in result.problems] == [
-        (2, imp.MSG_MEASURE_ARCHIVED.format(name="Sales"))
+        (2, imp.MSG_MEASURE_ARCHIVED % {"name": "Sales"})
     ]
 
 
@@ -267,7 +267,7 @@ def test_archived_measures_are_refused(session: Session, measures_org: World) ->
         (b"\x00\x01\x02binary", imp.ImportProblem(None, "file", imp.MSG_NOT_CSV)),
         (
             b"touchpoint,measure,place,when,value\r\nA,B,C,D,1\r\n",
-            imp.ImportProblem(1, "location", imp.MSG_MISSING_COLUMN.format(column="location")),
+            imp.ImportProblem(1, "location", imp.MSG_MISSING_COLUMN % {"column": "location"}),
         ),
         (b"x" * (imp.MAX_BYTES + 1), imp.ImportProblem(None, "file", imp.MSG_TOO_LARGE)),
     ],

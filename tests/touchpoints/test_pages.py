@@ -305,14 +305,14 @@ def test_a_stage_name_the_journey_has_is_refused_next_to_the_field(
 ) -> None:
     visit = make_stage(session, owner_org, name="Visit")
     make_stage(session, owner_org, name="After")
-    taken = MSG_STAGE_NAME_TAKEN.format(name="Visit")
+    taken = MSG_STAGE_NAME_TAKEN % {"name": "Visit"}
 
     added = client.htmx("POST", "/stages", {"name": "visit"})
     assert added.status_code == 400  # type: ignore[attr-defined]
     assert f'id="new-stage-name-error">{taken}</p>' in unescape(added.text)  # type: ignore[attr-defined]
     renamed = client.htmx("POST", f"/stages/{visit.id}", {"name": "AFTER"})
     assert renamed.status_code == 400  # type: ignore[attr-defined]
-    message = MSG_STAGE_NAME_TAKEN.format(name="After")
+    message = MSG_STAGE_NAME_TAKEN % {"name": "After"}
     assert f'id="stage-name-{visit.id}-error">{message}' in unescape(renamed.text)  # type: ignore[attr-defined]
     assert field_value(renamed.text, f"stage-name-{visit.id}") == "AFTER"  # type: ignore[attr-defined]
     names = _fresh(session).exec(select(Stage.name).order_by(col(Stage.position))).all()

@@ -96,14 +96,14 @@ def test_api_refuses_bad_rules_with_a_precise_error(owner: Owner) -> None:  # no
         path=f"/questions/{drink['id']}",
         put=True,
     )
-    assert loop["detail"] == conditions.MSG_CYCLE.format(text="Which drinks?")
+    assert loop["detail"] == conditions.MSG_CYCLE % {"text": "Which drinks?"}
     later = owner.post(url, {"text": "Thanked you?", "kind": "yes_no"}).json()
     forward = refused(
         {**DRINK, "show_if": {"question": later["lineage"], "is": "yes"}},
         path=f"/questions/{drink['id']}",
         put=True,
     )
-    assert forward["detail"] == conditions.MSG_FORWARD.format(text="Thanked you?")
+    assert forward["detail"] == conditions.MSG_FORWARD % {"text": "Thanked you?"}
     itself = refused(
         {**DRINK, "show_if": {"question": drink["lineage"], "is": "yes"}},
         path=f"/questions/{drink['id']}",
@@ -125,22 +125,23 @@ def test_order_removal_and_trigger_edits_keep_rules_standing(owner: Owner) -> No
     tp_id, drink, which = _chain(owner)
     order = owner.put(f"/touchpoints/{tp_id}/questions/order", {"ids": [which["id"], drink["id"]]})
     assert order.status_code == 409
-    assert order.json()["detail"] == MSG_RULE_ORDER.format(
-        text="Which drinks?", other="Were you offered a drink?"
-    )
+    assert order.json()["detail"] == MSG_RULE_ORDER % {
+        "text": "Which drinks?",
+        "other": "Were you offered a drink?",
+    }
     removed = owner.delete(f"/questions/{drink['id']}")
     assert removed.status_code == 409
-    assert removed.json()["detail"] == MSG_RULE_REMOVE.format(text="Which drinks?")
+    assert removed.json()["detail"] == MSG_RULE_REMOVE % {"text": "Which drinks?"}
     # Turning the trigger into a scale would leave "is yes" meaningless.
     changed = owner.put(
         f"/questions/{drink['id']}",
         {"text": DRINK["text"], "kind": "scale", "scale_labels": ["1", "2", "3", "4", "5"]},
     )
     assert changed.status_code == 409
-    assert changed.json()["detail"] == MSG_RULE_DEPENDENT.format(
-        text="Which drinks?",
-        reason="«Were you offered a drink?» is not a yes/no question: use another condition.",
-    )
+    assert changed.json()["detail"] == MSG_RULE_DEPENDENT % {
+        "text": "Which drinks?",
+        "reason": "«Were you offered a drink?» is not a yes/no question: use another condition.",
+    }
     ids = [q["id"] for q in owner.get(f"/touchpoints/{tp_id}/questions").json()]
     assert ids == [drink["id"], which["id"]]
 
@@ -242,9 +243,11 @@ def test_a_bad_rule_on_the_page_is_said_next_to_its_row(
     )
     assert refused.status_code == 400  # type: ignore[attr-defined]
     html = text_of(refused)
-    message = MSG_COND_OPTION.format(
-        label="Lemonade", text="Which drinks?", labels="Water, Coffee, Juice"
-    )
+    message = MSG_COND_OPTION % {
+        "label": "Lemonade",
+        "text": "Which drinks?",
+        "labels": "Water, Coffee, Juice",
+    }
     assert f'<p class="error" id="n-cond_1-error">{message}</p>' in html.replace("&#34;", '"')
     assert 'value="Coffee, Lemonade"' in html  # what was typed is kept
     assert len(_questions(session, tp)) == 2
@@ -264,7 +267,7 @@ def test_a_bad_rule_on_the_page_is_said_next_to_its_row(
         },
     )
     assert edit.status_code == 400  # type: ignore[attr-defined]
-    forward = conditions.MSG_FORWARD.format(text="Which drinks?")
+    forward = conditions.MSG_FORWARD % {"text": "Which drinks?"}
     assert f'id="e{drink.id}-cond_0-error">{forward}</p>' in text_of(edit)
     assert _fresh(session).get(Question, drink.id).show_if is None  # type: ignore[union-attr]
 
@@ -279,7 +282,7 @@ def test_moving_a_follow_up_above_its_question_is_refused_on_the_page(
     which = make_question(session, tp, **WHICH, show_if={"question": drink.lineage, "is": "yes"})
     moved = client.htmx("POST", f"/questions/{which.id}/move", {"direction": "up"})
     assert moved.status_code == 400  # type: ignore[attr-defined]
-    assert MSG_RULE_ORDER.format(text="Which drinks?", other="Were you offered a drink?") in (
+    assert MSG_RULE_ORDER % {"text": "Which drinks?", "other": "Were you offered a drink?"} in (
         text_of(moved).replace("&#171;", "«").replace("&#187;", "»")
     )
     assert [q.id for q in _questions(session, tp)] == [drink.id, which.id]

@@ -84,7 +84,7 @@ def test_bytes_that_are_not_utf8_are_refused_with_their_line() -> None:
         (b"", document.MSG_EMPTY),
         (b"[1, 2]", document.MSG_NOT_OBJECT),
         (b'{"format": "something-else"}', document.MSG_NOT_JOURNEY),
-        (b'{"a": NaN}', document.MSG_NUMBER_CONSTANT.format(name="NaN")),
+        (b'{"a": NaN}', document.MSG_NUMBER_CONSTANT % {"name": "NaN"}),
         (b" " * (document.MAX_BYTES + 1), document.MSG_TOO_LARGE),
     ],
 )
@@ -113,7 +113,7 @@ def test_a_file_from_a_newer_format_version_says_so() -> None:
     doc["stages"][0]["visible_when"] = "something new"
     data = text_of(doc)
     [problem] = refused(data)
-    assert problem.message == document.MSG_NEWER_VERSION.format(version=2)
+    assert problem.message == document.MSG_NEWER_VERSION % {"version": 2}
     assert problem.line == line_of(data, "format_version")
 
 
@@ -180,7 +180,7 @@ def test_a_duplicated_key_is_refused_at_its_second_line() -> None:
         b'"kind": "yes_no"', b'"kind": "yes_no",\n              "kind": "scale"'
     )
     [problem] = refused(data)
-    assert problem.message == document.MSG_DUPLICATE_KEY.format(key="kind")
+    assert problem.message == document.MSG_DUPLICATE_KEY % {"key": "kind"}
     assert problem.line == line_of(data, '"kind": "scale"')
 
 

@@ -139,7 +139,7 @@ def test_a_language_the_organization_does_not_use_is_refused(
 
 def test_option_labels_must_match_the_options(session: Session, org: Organization) -> None:
     q = make_question(session, make_touchpoint(session, org), **CHOICE)
-    with pytest.raises(InvalidError, match=MSG_OPTIONS_COUNT.format(n=2)[:20]) as refused:
+    with pytest.raises(InvalidError, match=(MSG_OPTIONS_COUNT % {"n": 2})[:20]) as refused:
         _translate(session, org, q, "es", options=["Agua", "Café", "Té"])
     assert refused.value.field == "options"
     yes_no = make_question(session, make_touchpoint(session, org))

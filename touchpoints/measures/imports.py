@@ -17,6 +17,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from app.i18n.catalogs import N_
+from app.i18n.message import message
 from app.orgs.models import Location
 from app.spreadsheet import text_cell
 from touchpoints.measures import services as measures
@@ -43,17 +44,21 @@ MSG_TOO_LARGE = f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB. Split
 MSG_TOO_MANY_ROWS = f"The file has more than {MAX_ROWS:,} rows. Split it into parts."
 MSG_NO_FILE = N_("Choose a CSV file to upload.")
 MSG_NOT_CSV = N_("The file could not be read as CSV.")
-MSG_MISSING_COLUMN = "The header has no “{column}” column."
-MSG_TOUCHPOINT_UNKNOWN = "No touchpoint is called “{name}”."
-MSG_TOUCHPOINT_AMBIGUOUS = "Several touchpoints are called “{name}”; rename one to tell them apart."
-MSG_MEASURE_UNKNOWN = "Touchpoint “{touchpoint}” has no measure called “{name}”."
-MSG_MEASURE_ARCHIVED = "The measure “{name}” is archived; restore it to import values."
-MSG_LOCATION_UNKNOWN = "No location is called “{name}”."
-MSG_LOCATION_AMBIGUOUS = "Several locations are called “{name}”; rename one to tell them apart."
-MSG_MISSING_VALUE = "The {column} is missing."
-MSG_DUPLICATE = "Line {first} already gives this measure, location and period."
+MSG_MISSING_COLUMN = N_("The header has no “%(column)s” column.")
+MSG_TOUCHPOINT_UNKNOWN = N_("No touchpoint is called “%(name)s”.")
+MSG_TOUCHPOINT_AMBIGUOUS = N_(
+    "Several touchpoints are called “%(name)s”; rename one to tell them apart."
+)
+MSG_MEASURE_UNKNOWN = N_("Touchpoint “%(touchpoint)s” has no measure called “%(name)s”.")
+MSG_MEASURE_ARCHIVED = N_("The measure “%(name)s” is archived; restore it to import values.")
+MSG_LOCATION_UNKNOWN = N_("No location is called “%(name)s”.")
+MSG_LOCATION_AMBIGUOUS = N_(
+    "Several locations are called “%(name)s”; rename one to tell them apart."
+)
+MSG_MISSING_VALUE = N_("The %(column)s is missing.")
+MSG_DUPLICATE = N_("Line %(first)s already gives this measure, location and period.")
 MSG_FUTURE = measures.MSG_FUTURE
-MSG_WRONG_FIELDS = "This line has {found} fields; the header has {expected}."
+MSG_WRONG_FIELDS = N_("This line has %(found)s fields; the header has %(expected)s.")
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,7 @@ def measures_import(
     missing = [c for c in COLUMNS if c not in names]
     if missing:
         return ImportResult(
-            problems=[ImportProblem(1, c, MSG_MISSING_COLUMN.format(column=c)) for c in missing]
+            problems=[ImportProblem(1, c, message(MSG_MISSING_COLUMN, column=c)) for c in missing]
         )
     index = {c: names.index(c) for c in COLUMNS}
 
@@ -155,7 +160,7 @@ def measures_import(
                     ImportProblem(
                         start,
                         "line",
-                        MSG_WRONG_FIELDS.format(found=len(row), expected=len(names)),
+                        message(MSG_WRONG_FIELDS, found=len(row), expected=len(names)),
                     )
                 )
                 continue
@@ -167,7 +172,7 @@ def measures_import(
             key = (measure_id, slot.location_id, slot.period_start)
             if key in first_line:
                 result.problems.append(
-                    ImportProblem(start, "line", MSG_DUPLICATE.format(first=first_line[key]))
+                    ImportProblem(start, "line", message(MSG_DUPLICATE, first=first_line[key]))
                 )
                 continue
             first_line[key] = start
@@ -222,37 +227,39 @@ def _check_row(
 
     for column in COLUMNS:
         if not cells[column]:
-            problem(column, MSG_MISSING_VALUE.format(column=column))
+            problem(column, message(MSG_MISSING_VALUE, column=column))
 
     measure: Measure | None = None
     if cells["touchpoint"]:
         tps = lookup.touchpoints.find(cells["touchpoint"])
         if not tps:
-            problem("touchpoint", MSG_TOUCHPOINT_UNKNOWN.format(name=cells["touchpoint"]))
+            problem("touchpoint", message(MSG_TOUCHPOINT_UNKNOWN, name=cells["touchpoint"]))
         elif len(tps) > 1:
-            problem("touchpoint", MSG_TOUCHPOINT_AMBIGUOUS.format(name=cells["touchpoint"]))
+            problem("touchpoint", message(MSG_TOUCHPOINT_AMBIGUOUS, name=cells["touchpoint"]))
         elif cells["measure"]:
             found = lookup.measures[tps[0]].find(cells["measure"])
             if not found:
                 problem(
                     "measure",
-                    MSG_MEASURE_UNKNOWN.format(
-                        touchpoint=lookup.tp_names[tps[0]], name=cells["measure"]
+                    message(
+                        MSG_MEASURE_UNKNOWN,
+                        touchpoint=lookup.tp_names[tps[0]],
+                        name=cells["measure"],
                     ),
                 )
             else:
                 measure = lookup.measure_by_id[found[0]]
                 if measure.archived_at is not None:
-                    problem("measure", MSG_MEASURE_ARCHIVED.format(name=measure.name))
+                    problem("measure", message(MSG_MEASURE_ARCHIVED, name=measure.name))
                     measure = None
 
     location_id = None
     if cells["location"]:
         locs = lookup.locations.find(cells["location"])
         if not locs:
-            problem("location", MSG_LOCATION_UNKNOWN.format(name=cells["location"]))
+            problem("location", message(MSG_LOCATION_UNKNOWN, name=cells["location"]))
         elif len(locs) > 1:
-            problem("location", MSG_LOCATION_AMBIGUOUS.format(name=cells["location"]))
+            problem("location", message(MSG_LOCATION_AMBIGUOUS, name=cells["location"]))
         else:
             location_id = locs[0]
 

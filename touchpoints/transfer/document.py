@@ -27,6 +27,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from pydantic import ValidationError
 
 from app.i18n.catalogs import N_
+from app.i18n.message import message as translatable
 from app.orgs.languages import language_name, not_used_message
 from touchpoints import conditions
 from touchpoints.models import Channel, Mode, QuestionFields
@@ -49,19 +50,19 @@ MAX_PROBLEMS = 50  # a file that is wrong everywhere is not listed line by line 
 MSG_EMPTY = N_("The file is empty.")
 MSG_TOO_LARGE = N_("The file is larger than 2 MB; a journey file is far smaller than that.")
 MSG_NOT_UTF8 = N_("The file is not UTF-8 text (is it a journey file at all?).")
-MSG_NOT_JSON = "The file is not valid JSON: {reason}."
+MSG_NOT_JSON = N_("The file is not valid JSON: %(reason)s.")
 MSG_NOT_OBJECT = "A journey file holds one JSON object, starting with {."
 MSG_NOT_JOURNEY = 'This is not a Touchstone journey file: "format" should be "touchstone-journey".'
-MSG_NEWER_VERSION = (
-    "This file is format version {version}, written by a newer Touchstone; this one reads "
+MSG_NEWER_VERSION = N_(
+    "This file is format version %(version)s, written by a newer Touchstone; this one reads "
     "format version 1. Export the journey again from a Touchstone of the same version."
 )
-MSG_PRIMARY_TRANSLATION = (
-    "{name} is your organization's primary language: the questions' own wording is in it, "
+MSG_PRIMARY_TRANSLATION = N_(
+    "%(name)s is your organization's primary language: the questions' own wording is in it, "
     "so a translation into it is not imported. Remove it, or make another language primary."
 )
-MSG_DUPLICATE_KEY = 'The key "{key}" appears twice here; keep one.'
-MSG_NUMBER_CONSTANT = "The file is not valid JSON: {name} is not a JSON number."
+MSG_DUPLICATE_KEY = N_('The key "%(key)s" appears twice here; keep one.')
+MSG_NUMBER_CONSTANT = N_("The file is not valid JSON: %(name)s is not a JSON number.")
 MSG_BAD_ESCAPE = N_(
     "The text here holds a character no database can store (\\u0000, or half of a "
     "\\uD800-style surrogate pair)."
@@ -122,7 +123,7 @@ def _refuse(
 
 
 def _no_constants(name: str) -> Any:
-    raise ValueError(MSG_NUMBER_CONSTANT.format(name=name))
+    raise ValueError(translatable(MSG_NUMBER_CONSTANT, name=name))
 
 
 def _parse(data: bytes) -> tuple[Any, Positions]:
@@ -138,16 +139,16 @@ def _parse(data: bytes) -> tuple[Any, Positions]:
     try:
         document = json.loads(text, parse_constant=_no_constants)
     except json.JSONDecodeError as exc:
-        raise _refuse(MSG_NOT_JSON.format(reason=exc.msg), exc.lineno, exc.colno) from exc
+        raise _refuse(translatable(MSG_NOT_JSON, reason=exc.msg), exc.lineno, exc.colno) from exc
     except ValueError as exc:  # NaN or Infinity
         raise _refuse(str(exc)) from exc
     except RecursionError as exc:
-        raise _refuse(MSG_NOT_JSON.format(reason="it is nested too deeply")) from exc
+        raise _refuse(translatable(MSG_NOT_JSON, reason="it is nested too deeply")) from exc
     try:
         positions = Positions(text)
         bad = _first_unstorable(document)
     except RecursionError as exc:
-        raise _refuse(MSG_NOT_JSON.format(reason="it is nested too deeply")) from exc
+        raise _refuse(translatable(MSG_NOT_JSON, reason="it is nested too deeply")) from exc
     if bad is not None:
         raise _refuse(MSG_BAD_ESCAPE, *positions.of(bad, key=True), path=json_path(bad))
     return document, positions
@@ -323,7 +324,7 @@ def _translations(
         at: PathKey = (*path, code)
         if languages is not None and (code not in languages or code == languages[0]):
             message = (
-                MSG_PRIMARY_TRANSLATION.format(name=language_name(code))
+                translatable(MSG_PRIMARY_TRANSLATION, name=language_name(code))
                 if code == languages[0]
                 else not_used_message(code, list(languages))
             )
@@ -433,14 +434,14 @@ def read(data: bytes, languages: Sequence[str] | None = None) -> JourneyFile:
         problems = []
         for path, offset in positions.duplicates[:MAX_PROBLEMS]:
             line, column = positions.line_column(offset)
-            message = MSG_DUPLICATE_KEY.format(key=path[-1])
+            message = translatable(MSG_DUPLICATE_KEY, key=path[-1])
             problems.append(FileProblem(message, json_path(path), line, column))
         raise FileRefused(problems)
     if document.get("format") != FORMAT:
         raise _refuse(MSG_NOT_JOURNEY, *positions.of(("format",)), path="$.format")
     version = document.get("format_version")
     if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
-        message = MSG_NEWER_VERSION.format(version=version)
+        message = translatable(MSG_NEWER_VERSION, version=version)
         raise _refuse(message, *positions.of(("format_version",)), path="$.format_version")
     problems = _check_schema(document, positions)
     if problems:

@@ -16,6 +16,8 @@ from starlette.datastructures import FormData
 
 from app.errors import DomainError
 from app.forms import domain_errors, parse_form
+from app.i18n.catalogs import N_
+from app.i18n.message import message
 from app.modelbase import ident
 from app.orgs.languages import language_name, not_used_message
 from app.templating import render
@@ -31,9 +33,9 @@ router = APIRouter(include_in_schema=False)
 
 FRAGMENT = "touchpoints/_translations.html"
 MSG_SAVED = "Translation saved."
-MSG_NEW_VERSION = (
-    "Saved as version {new}: the meaning changed, so shops that already answered keep "
-    "version {old}."
+MSG_NEW_VERSION = N_(
+    "Saved as version %(new)s: the meaning changed, so shops that already answered keep "
+    "version %(old)s."
 )
 
 
@@ -173,7 +175,7 @@ async def question_translation_save(
         else:
             notice = MSG_SAVED
             if current.id != question.id:
-                notice = MSG_NEW_VERSION.format(new=current.version, old=question.version)
+                notice = message(MSG_NEW_VERSION, new=current.version, old=question.version)
             return _card(request, tenant, touchpoint, shown, notice=notice)
     return _card(
         request,

@@ -13,6 +13,8 @@ from typing import Any
 from sqlmodel import Session
 
 from app.errors import ConflictError, InvalidError
+from app.i18n.catalogs import N_
+from app.i18n.message import message
 from app.orgs.languages import language_name, not_used_message
 from app.orgs.models import Organization
 from touchpoints import services as journey
@@ -24,12 +26,12 @@ from touchpoints.translations.models import (
 )
 from touchpoints.translations.queries import row_values
 
-MSG_PRIMARY = (
-    "{name} is your primary language: change that wording on the question itself "
+MSG_PRIMARY = N_(
+    "%(name)s is your primary language: change that wording on the question itself "
     "(or the touchpoint's settings)."
 )
-MSG_OPTIONS_COUNT = (
-    "Give one label for each of the {n} options, in their order (leave one empty to keep "
+MSG_OPTIONS_COUNT = N_(
+    "Give one label for each of the %(n)s options, in their order (leave one empty to keep "
     "its primary wording)."
 )
 MSG_NO_OPTIONS = "This question has no options to translate."
@@ -42,7 +44,7 @@ def _language_checked(org: Organization, language: str) -> str:
     code = (language or "").strip().lower()
     languages = list(org.languages or ["en"])
     if code == languages[0]:
-        raise InvalidError(MSG_PRIMARY.format(name=language_name(code)), field="language")
+        raise InvalidError(message(MSG_PRIMARY, name=language_name(code)), field="language")
     if code not in languages:
         raise InvalidError(not_used_message(code, languages), field="language")
     return code
@@ -54,7 +56,7 @@ def _labels_checked(question: Question, data: QuestionTranslation) -> None:
         if question.kind != QuestionKind.choice:
             raise InvalidError(MSG_NO_OPTIONS, field="options")
         if len(data.options) != len(options):
-            raise InvalidError(MSG_OPTIONS_COUNT.format(n=len(options)), field="options")
+            raise InvalidError(message(MSG_OPTIONS_COUNT, n=len(options)), field="options")
     scale = (question.config or {}).get("scale_labels") or []
     if data.scale_labels and any(data.scale_labels):
         if question.kind != QuestionKind.scale or not scale:

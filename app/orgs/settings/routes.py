@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from app.errors import InvalidError
 from app.forms import domain_errors, parse_form
 from app.i18n.catalogs import N_
+from app.i18n.message import message
 from app.modelbase import utcnow
 from app.orgs import services
 from app.orgs.languages import (
@@ -168,7 +169,7 @@ def _report_language_fits(org: Organization, data: OrganizationSettingsUpdate) -
     if data.report_language is not None:
         if data.report_language not in languages:
             raise InvalidError(
-                MSG_REPORT_LANGUAGE.format(code=data.report_language), field="report_language"
+                message(MSG_REPORT_LANGUAGE, code=data.report_language), field="report_language"
             )
     elif org.report_language not in languages:
         data.report_language = languages[0]

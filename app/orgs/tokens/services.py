@@ -20,7 +20,7 @@ MSG_TOKEN_MADE_BY_TOKEN = N_(
     "An API token cannot make another API token: log in, or ask the server's administrator "
     "(touchstone token create)."
 )
-MSG_TOKEN_REVOKED = "Token {name!r} is revoked; programs using it are refused from now on."
+MSG_TOKEN_REVOKED = N_("Token %(name)r is revoked; programs using it are refused from now on.")
 
 
 def api_token_create(
