@@ -13,6 +13,12 @@ pytestmark = pytest.mark.browser
 OWNER = "owner@demo.example"
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="Known bug (session 10, noted on issue 19's round): since the API has 100 paths, "
+    "the vendored Swagger UI 5.35.0 draws only the first tag's operations; a document cut to "
+    "99 paths draws all 15 tags. Strict: this goes red once the page is mended.",
+)
 def test_api_docs_authorize_and_roles(open_tab: TabFactory) -> None:
     tab = open_tab(DESKTOP)
     tab.login(OWNER)
